@@ -1,0 +1,484 @@
+//! Derives, for one repository, the facts the metrics are built from: which changes each
+//! deployment shipped first, which deployments failed and why, which were unplanned (rework),
+//! and which deployment each incident is attributed to.
+//!
+//! Pure: records in, derived facts out. The store runs it after every ingestion of a repository
+//! and keeps the result, so a metrics query only reads finished facts. Every link carries a
+//! human-readable reason so `doraboard explain` can show why a deployment counts as failed.
+
+use crate::model::{Change, Deployment, DeploymentStatus, Incident, IncidentCause, Timestamp};
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+
+/// Settings that change what the analysis derives.
+#[derive(Debug, Clone)]
+pub struct AnalysisOptions {
+    /// Only deployments to this environment count (compared case-insensitively).
+    pub environment: String,
+    /// Changes merged before this are history: the first deployment does not ship them.
+    pub since: Option<Timestamp>,
+    /// How long after a deployment an incident is still blamed on it.
+    pub attribution_window: Duration,
+}
+
+impl Default for AnalysisOptions {
+    fn default() -> Self {
+        Self {
+            environment: "production".into(),
+            since: None,
+            attribution_window: Duration::days(7),
+        }
+    }
+}
+
+/// A change reaching production for the first time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub deployment: String,
+    pub change: String,
+}
+
+/// Why a deployment counts as failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    Incident,
+    Rollback,
+    Revert,
+    Hotfix,
+}
+
+impl FailureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Incident => "incident",
+            Self::Rollback => "rollback",
+            Self::Revert => "revert",
+            Self::Hotfix => "hotfix",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Incident, Self::Rollback, Self::Revert, Self::Hotfix]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// One piece of evidence that a deployment failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailureLink {
+    pub deployment: String,
+    pub kind: FailureKind,
+    /// The key of the incident, the rollback deployment or the reverting/hotfix change.
+    pub evidence: String,
+    pub reason: String,
+    /// For a rollback: when service was restored (the rollback finished).
+    pub restored_at: Option<Timestamp>,
+}
+
+/// A deployment that was unplanned work: it shipped a revert or hotfix, or was a rollback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReworkMark {
+    pub deployment: String,
+    pub reason: String,
+}
+
+/// Which deployment an incident is blamed on, if any, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentLink {
+    pub incident: String,
+    /// None: an outage with no deployment to blame (counted apart).
+    pub deployment: Option<String>,
+    pub reason: String,
+}
+
+/// Everything derived for one repository.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub shipments: Vec<Shipment>,
+    pub failures: Vec<FailureLink>,
+    pub rework: Vec<ReworkMark>,
+    pub incident_links: Vec<IncidentLink>,
+}
+
+/// Derives the facts of one repository from all its records.
+///
+/// `deployments`, `changes` and `incidents` are every record of the repository (incidents may also
+/// be those that explicitly name one of its deployments). Order does not matter.
+pub fn analyze(
+    deployments: &[Deployment],
+    changes: &[Change],
+    incidents: &[Incident],
+    options: &AnalysisOptions,
+) -> Analysis {
+    let mut successes: Vec<&Deployment> = deployments
+        .iter()
+        .filter(|d| d.status == DeploymentStatus::Success)
+        .filter(|d| d.environment.eq_ignore_ascii_case(&options.environment))
+        .collect();
+    successes.sort_by(|a, b| (a.finished_at, &a.key).cmp(&(b.finished_at, &b.key)));
+
+    let mut ordered_changes: Vec<&Change> = changes.iter().collect();
+    ordered_changes.sort_by(|a, b| (a.merged_at, &a.key).cmp(&(b.merged_at, &b.key)));
+
+    let mut out = Analysis::default();
+    let shipped_by = ship_changes(&successes, &ordered_changes, options, &mut out);
+    find_rollbacks(&successes, &mut out);
+    find_reverts_and_hotfixes(&ordered_changes, &shipped_by, &mut out);
+    attribute_incidents(
+        &successes,
+        &ordered_changes,
+        &shipped_by,
+        incidents,
+        options,
+        &mut out,
+    );
+    out
+}
+
+/// Assigns every change to the first successful deployment that shipped it; returns change key ->
+/// deployment key.
+fn ship_changes<'a>(
+    successes: &[&'a Deployment],
+    changes: &[&'a Change],
+    options: &AnalysisOptions,
+    out: &mut Analysis,
+) -> HashMap<&'a str, &'a str> {
+    let mut shipped_by: HashMap<&str, &str> = HashMap::new();
+    let mut seen_shas: HashSet<&str> = HashSet::new();
+    let by_key: HashMap<&str, &Change> = changes.iter().map(|c| (c.key.as_str(), *c)).collect();
+
+    for deployment in successes {
+        let redeploy = !seen_shas.insert(deployment.sha.as_str());
+        let shipped: Vec<&Change> = if let Some(keys) = &deployment.declared_changes {
+            keys.iter()
+                .filter_map(|k| by_key.get(k.as_str()).copied())
+                .collect()
+        } else if let Some(shas) = &deployment.declared_commits {
+            changes
+                .iter()
+                .copied()
+                .filter(|c| shas.iter().any(|s| c.contains_commit(s)))
+                .collect()
+        } else if redeploy || deployment.rollback {
+            Vec::new()
+        } else {
+            // Linear default branch: the change holding the deployed sha, and every change merged
+            // before it, are in the deployment. Unknown sha: everything merged before it started.
+            let cutoff = changes
+                .iter()
+                .find(|c| c.contains_commit(&deployment.sha))
+                .map(|c| c.merged_at)
+                .unwrap_or(deployment.started_at.unwrap_or(deployment.finished_at));
+            changes
+                .iter()
+                .copied()
+                .filter(|c| c.merged_at <= cutoff)
+                .filter(|c| options.since.is_none_or(|since| c.merged_at >= since))
+                .collect()
+        };
+        for change in shipped {
+            if shipped_by.contains_key(change.key.as_str()) {
+                continue;
+            }
+            shipped_by.insert(change.key.as_str(), deployment.key.as_str());
+            out.shipments.push(Shipment {
+                deployment: deployment.key.clone(),
+                change: change.key.clone(),
+            });
+        }
+    }
+    shipped_by
+}
+
+/// A deployment that puts back the sha of an earlier one (not the one just before it) is a
+/// rollback: the deployment it replaced failed, and service was restored when it finished.
+fn find_rollbacks(successes: &[&Deployment], out: &mut Analysis) {
+    for (i, deployment) in successes.iter().enumerate().skip(1) {
+        let previous = successes[i - 1];
+        let restores_older = previous.sha != deployment.sha
+            && successes[..i - 1].iter().any(|d| d.sha == deployment.sha);
+        if !(deployment.rollback || restores_older) {
+            continue;
+        }
+        let short = short_sha(&deployment.sha);
+        out.failures.push(FailureLink {
+            deployment: previous.key.clone(),
+            kind: FailureKind::Rollback,
+            evidence: deployment.key.clone(),
+            reason: format!(
+                "rolled back by deployment {} at {}, which put back {short}",
+                deployment.key,
+                deployment.finished_at.to_rfc3339()
+            ),
+            restored_at: Some(deployment.finished_at),
+        });
+        out.rework.push(ReworkMark {
+            deployment: deployment.key.clone(),
+            reason: format!("rollback of deployment {} to {short}", previous.key),
+        });
+    }
+}
+
+/// A shipped revert or hotfix marks the deployment that shipped its target failed, and the
+/// deployment that shipped the revert or hotfix as rework.
+fn find_reverts_and_hotfixes(
+    changes: &[&Change],
+    shipped_by: &HashMap<&str, &str>,
+    out: &mut Analysis,
+) {
+    for change in changes.iter().filter(|c| c.is_rework()) {
+        if let Some(deployment) = shipped_by.get(change.key.as_str()) {
+            out.rework.push(ReworkMark {
+                deployment: deployment.to_string(),
+                reason: format!("ships {} `{}`", rework_word(change), change.key),
+            });
+        }
+        let (kind, target) = match (&change.reverts, &change.fixes) {
+            (Some(r), _) => (FailureKind::Revert, resolve_change_ref(r, change, changes)),
+            (None, Some(f)) => (FailureKind::Hotfix, resolve_change_ref(f, change, changes)),
+            (None, None) => match crate::model::reverted_title(&change.title) {
+                Some(title) => (
+                    FailureKind::Revert,
+                    changes
+                        .iter()
+                        .rev()
+                        .find(|c| c.title == title && c.merged_at <= change.merged_at)
+                        .copied(),
+                ),
+                None => continue,
+            },
+        };
+        let Some(target) = target else { continue };
+        let Some(failed) = shipped_by.get(target.key.as_str()) else {
+            continue;
+        };
+        out.failures.push(FailureLink {
+            deployment: failed.to_string(),
+            kind,
+            evidence: change.key.clone(),
+            reason: format!(
+                "shipped `{}`, which {} `{}` ({})",
+                target.key,
+                if kind == FailureKind::Revert {
+                    "was reverted by"
+                } else {
+                    "was hotfixed by"
+                },
+                change.key,
+                change.title
+            ),
+            restored_at: None,
+        });
+    }
+    dedup_failures(out);
+}
+
+fn rework_word(change: &Change) -> &'static str {
+    if change.reverts.is_some() || crate::model::reverted_title(&change.title).is_some() {
+        "revert"
+    } else {
+        "hotfix"
+    }
+}
+
+/// Finds the change a reference names: a change key, `#42` in the same repository, or a sha.
+fn resolve_change_ref<'a>(
+    reference: &str,
+    from: &Change,
+    changes: &[&'a Change],
+) -> Option<&'a Change> {
+    let reference = reference.trim();
+    if let Some(number) = reference
+        .strip_prefix('#')
+        .and_then(|n| n.parse::<i64>().ok())
+    {
+        return changes
+            .iter()
+            .copied()
+            .find(|c| c.number == Some(number) && c.repo == from.repo);
+    }
+    changes
+        .iter()
+        .copied()
+        .find(|c| c.key == reference)
+        .or_else(|| {
+            let is_sha = reference.len() >= 7 && reference.chars().all(|c| c.is_ascii_hexdigit());
+            is_sha
+                .then(|| {
+                    changes
+                        .iter()
+                        .copied()
+                        .find(|c| c.contains_commit(reference) && c.key != from.key)
+                })
+                .flatten()
+        })
+}
+
+/// Links each incident to the deployment that caused it: explicitly when it says so, else the
+/// latest deployment of its repository that finished before it opened, within the window.
+fn attribute_incidents(
+    successes: &[&Deployment],
+    changes: &[&Change],
+    shipped_by: &HashMap<&str, &str>,
+    incidents: &[Incident],
+    options: &AnalysisOptions,
+    out: &mut Analysis,
+) {
+    let mut ordered: Vec<&Incident> = incidents.iter().collect();
+    ordered.sort_by(|a, b| (a.opened_at, &a.key).cmp(&(b.opened_at, &b.key)));
+    for incident in ordered {
+        let (deployment, reason) = match &incident.cause {
+            Some(cause) => explicit_cause(cause, successes, changes, shipped_by),
+            None => (None, String::new()),
+        };
+        let (deployment, reason) = match deployment {
+            Some(d) => (Some(d), reason),
+            None => {
+                let by_window = successes
+                    .iter()
+                    .rev()
+                    .filter(|d| incident.repo.as_ref() == Some(&d.repo))
+                    .find(|d| d.finished_at <= incident.opened_at)
+                    .filter(|d| incident.opened_at - d.finished_at <= options.attribution_window);
+                match by_window {
+                    Some(d) => {
+                        let prefix = if reason.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{reason}; ")
+                        };
+                        (
+                            Some(d.key.clone()),
+                            format!(
+                                "{prefix}latest deployment of {} before the incident opened ({} earlier, within the {} attribution window)",
+                                d.repo,
+                                human_duration(incident.opened_at - d.finished_at),
+                                human_duration(options.attribution_window)
+                            ),
+                        )
+                    }
+                    None => {
+                        let prefix = if reason.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{reason}; ")
+                        };
+                        (
+                            None,
+                            format!(
+                                "{prefix}no deployment in the {} before it opened: an outage not caused by a change",
+                                human_duration(options.attribution_window)
+                            ),
+                        )
+                    }
+                }
+            }
+        };
+        if let Some(d) = &deployment {
+            out.failures.push(FailureLink {
+                deployment: d.clone(),
+                kind: FailureKind::Incident,
+                evidence: incident.key.clone(),
+                reason: format!("incident `{}` ({}): {reason}", incident.key, incident.title),
+                restored_at: None,
+            });
+        }
+        out.incident_links.push(IncidentLink {
+            incident: incident.key.clone(),
+            deployment,
+            reason,
+        });
+    }
+    dedup_failures(out);
+}
+
+/// Resolves an incident's explicit cause; the reason explains the link, or why it failed.
+fn explicit_cause(
+    cause: &IncidentCause,
+    successes: &[&Deployment],
+    changes: &[&Change],
+    shipped_by: &HashMap<&str, &str>,
+) -> (Option<String>, String) {
+    match cause {
+        IncidentCause::Deployment(key) => match successes.iter().find(|d| &d.key == key) {
+            Some(d) => (
+                Some(d.key.clone()),
+                format!("the incident names deployment {key}"),
+            ),
+            None => (
+                None,
+                format!(
+                    "the incident names deployment {key}, which is not a known successful deployment"
+                ),
+            ),
+        },
+        IncidentCause::Change(key) => match shipped_by.get(key.as_str()) {
+            Some(d) => (
+                Some(d.to_string()),
+                format!("the incident names change `{key}`, shipped by deployment {d}"),
+            ),
+            None => (
+                None,
+                format!("the incident names change `{key}`, which no deployment has shipped"),
+            ),
+        },
+        IncidentCause::Sha(sha) => {
+            let by_change = changes
+                .iter()
+                .find(|c| c.contains_commit(sha))
+                .and_then(|c| shipped_by.get(c.key.as_str()).map(|d| d.to_string()));
+            let by_deployment = || {
+                successes
+                    .iter()
+                    .find(|d| d.sha.starts_with(sha.as_str()) || sha.starts_with(d.sha.as_str()))
+                    .map(|d| d.key.clone())
+            };
+            match by_change.or_else(by_deployment) {
+                Some(d) => (
+                    Some(d.clone()),
+                    format!(
+                        "the incident names commit {}, shipped by deployment {d}",
+                        short_sha(sha)
+                    ),
+                ),
+                None => (
+                    None,
+                    format!(
+                        "the incident names commit {}, which no deployment has shipped",
+                        short_sha(sha)
+                    ),
+                ),
+            }
+        }
+    }
+}
+
+/// Keeps one link per (deployment, kind, evidence), the first found.
+fn dedup_failures(out: &mut Analysis) {
+    let mut seen = HashSet::new();
+    out.failures
+        .retain(|f| seen.insert((f.deployment.clone(), f.kind, f.evidence.clone())));
+    let mut seen = HashSet::new();
+    out.rework
+        .retain(|r| seen.insert((r.deployment.clone(), r.reason.clone())));
+}
+
+fn short_sha(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
+}
+
+/// "3d 4h", "45m": for reasons a person reads.
+pub fn human_duration(d: Duration) -> String {
+    let minutes = d.num_minutes().max(0);
+    let (days, hours, mins) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
+    match (days, hours, mins) {
+        (0, 0, m) => format!("{m}m"),
+        (0, h, 0) => format!("{h}h"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, 0, _) => format!("{d}d"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}

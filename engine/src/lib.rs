@@ -1,0 +1,15 @@
+//! doraboard's engine: the domain model, the configuration, the pure metric formulas and the store.
+//!
+//! Data flows one way through it: sources hand normalized records ([`model`]) to the [`store`],
+//! which keeps them and the facts [`analysis`] derives from them (which deployment shipped which
+//! change, which deployments failed and why); [`metrics`] turns those facts into the DORA figures
+//! for a [`period`], rated against the published [`tiers`], after the noise [`filters`].
+
+pub mod analysis;
+pub mod config;
+pub mod filters;
+pub mod metrics;
+pub mod model;
+pub mod period;
+pub mod store;
+pub mod tiers;
