@@ -126,7 +126,7 @@ pub fn analyze(
     let mut out = Analysis::default();
     let shipped_by = ship_changes(&successes, &ordered_changes, options, &mut out);
     find_rollbacks(&successes, &mut out);
-    find_reverts_and_hotfixes(&ordered_changes, &shipped_by, &mut out);
+    find_reverts_and_hotfixes(&ordered_changes, &shipped_by, incidents, &mut out);
     attribute_incidents(
         &successes,
         &ordered_changes,
@@ -227,14 +227,26 @@ fn find_rollbacks(successes: &[&Deployment], out: &mut Analysis) {
 fn find_reverts_and_hotfixes(
     changes: &[&Change],
     shipped_by: &HashMap<&str, &str>,
+    incidents: &[Incident],
     out: &mut Analysis,
 ) {
     for change in changes.iter().filter(|c| c.is_rework()) {
+        let fixed_incident = change
+            .fixes
+            .as_deref()
+            .and_then(|f| incidents.iter().find(|i| i.key == f.trim()));
         if let Some(deployment) = shipped_by.get(change.key.as_str()) {
+            let reason = match fixed_incident {
+                Some(i) => format!("ships `{}`, a fix for incident `{}`", change.key, i.key),
+                None => format!("ships {} `{}`", rework_word(change), change.key),
+            };
             out.rework.push(ReworkMark {
                 deployment: deployment.to_string(),
-                reason: format!("ships {} `{}`", rework_word(change), change.key),
+                reason,
             });
+        }
+        if fixed_incident.is_some() {
+            continue;
         }
         let (kind, target) = match (&change.reverts, &change.fixes) {
             (Some(r), _) => (FailureKind::Revert, resolve_change_ref(r, change, changes)),
@@ -277,7 +289,14 @@ fn find_reverts_and_hotfixes(
 }
 
 fn rework_word(change: &Change) -> &'static str {
-    if change.reverts.is_some() || crate::model::reverted_title(&change.title).is_some() {
+    let labelled_revert = change
+        .labels
+        .iter()
+        .any(|l| l.to_ascii_lowercase().contains("revert"));
+    if change.reverts.is_some()
+        || labelled_revert
+        || crate::model::reverted_title(&change.title).is_some()
+    {
         "revert"
     } else {
         "hotfix"

@@ -7,9 +7,11 @@
 
 pub mod analysis;
 pub mod config;
+pub mod explain;
 pub mod filters;
 pub mod metrics;
 pub mod model;
 pub mod period;
+pub mod query;
 pub mod store;
 pub mod tiers;

@@ -1,1 +1,314 @@
-//! (in progress)
+//! Periods and buckets in a team's own time zone.
+//!
+//! A period is `[from, to)` in whole local days: it starts at local midnight of `from` and ends at
+//! local midnight of `to`. Buckets (day, ISO week, month, quarter) are cut at local midnights too,
+//! so a deployment at 00:30 on a Monday in Warsaw lands in that Monday's week, not in the week
+//! before, as it would in UTC.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A whole-day span `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+/// Why a period is not valid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeriodError {
+    #[error("`from` ({from}) must be before `to` ({to}); `to` is exclusive")]
+    Empty { from: NaiveDate, to: NaiveDate },
+    #[error("`{value}` is not a date: expected YYYY-MM-DD")]
+    BadDate { value: String },
+}
+
+impl Period {
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self, PeriodError> {
+        if from < to {
+            Ok(Self { from, to })
+        } else {
+            Err(PeriodError::Empty { from, to })
+        }
+    }
+
+    /// Parses `YYYY-MM-DD` dates (an RFC 3339 timestamp's date part is accepted too).
+    pub fn parse_date(value: &str) -> Result<NaiveDate, PeriodError> {
+        let date_part = value.get(..10).unwrap_or(value);
+        NaiveDate::parse_from_str(date_part, "%Y-%m-%d").map_err(|_| PeriodError::BadDate {
+            value: value.to_string(),
+        })
+    }
+
+    pub fn days(&self) -> i64 {
+        (self.to - self.from).num_days()
+    }
+
+    /// The period of equal length just before this one: what every trend compares against.
+    pub fn previous(&self) -> Period {
+        Period {
+            from: self.from - Duration::days(self.days()),
+            to: self.from,
+        }
+    }
+
+    pub fn start(&self, tz: Tz) -> DateTime<Utc> {
+        local_midnight(self.from, tz)
+    }
+
+    pub fn end(&self, tz: Tz) -> DateTime<Utc> {
+        local_midnight(self.to, tz)
+    }
+
+    /// Whether `at` falls in the period, in zone `tz`.
+    pub fn contains(&self, at: DateTime<Utc>, tz: Tz) -> bool {
+        let day = at.with_timezone(&tz).date_naive();
+        self.from <= day && day < self.to
+    }
+}
+
+/// The first instant of a local day. Where midnight does not exist (a DST gap at midnight), the
+/// first instant that does.
+pub fn local_midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    let mut local = date.and_time(chrono::NaiveTime::MIN);
+    for _ in 0..4 {
+        if let Some(at) = tz.from_local_datetime(&local).earliest() {
+            return at.with_timezone(&Utc);
+        }
+        local += Duration::minutes(30);
+    }
+    // No zone has a gap longer than two hours; fall back to reading the date as UTC.
+    Utc.from_utc_datetime(&date.and_time(chrono::NaiveTime::MIN))
+}
+
+/// How a period is cut into a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bucket {
+    Day,
+    Week,
+    Month,
+    Quarter,
+}
+
+impl Bucket {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Day => "day",
+            Self::Week => "week",
+            Self::Month => "month",
+            Self::Quarter => "quarter",
+        }
+    }
+
+    /// The first day of the bucket holding `day` (weeks start on Monday, as ISO 8601 says).
+    pub fn start_of(self, day: NaiveDate) -> NaiveDate {
+        match self {
+            Self::Day => day,
+            Self::Week => day - Duration::days(i64::from(day.weekday().num_days_from_monday())),
+            Self::Month => day.with_day(1).unwrap_or(day),
+            Self::Quarter => {
+                let month = (day.month0() / 3) * 3 + 1;
+                NaiveDate::from_ymd_opt(day.year(), month, 1).unwrap_or(day)
+            }
+        }
+    }
+
+    /// The first day of the next bucket after the one starting at `start`.
+    fn next_start(self, start: NaiveDate) -> NaiveDate {
+        match self {
+            Self::Day => start + Duration::days(1),
+            Self::Week => start + Duration::days(7),
+            Self::Month => start
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(start),
+            Self::Quarter => start
+                .checked_add_months(chrono::Months::new(3))
+                .unwrap_or(start),
+        }
+    }
+}
+
+impl fmt::Display for Bucket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Bucket {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "day" => Ok(Self::Day),
+            "week" => Ok(Self::Week),
+            "month" => Ok(Self::Month),
+            "quarter" => Ok(Self::Quarter),
+            other => Err(format!(
+                "`{other}` is not a bucket: expected day, week, month or quarter"
+            )),
+        }
+    }
+}
+
+/// One bucket of a series, clipped to the period: `[start, end)` in local days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Span {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+impl Span {
+    pub fn days(&self) -> i64 {
+        (self.end - self.start).num_days()
+    }
+}
+
+/// The buckets covering a period, in order; the first and last are clipped to the period.
+pub fn spans(period: &Period, bucket: Bucket) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut start = bucket.start_of(period.from);
+    while start < period.to {
+        let next = bucket.next_start(start);
+        if next <= start {
+            break;
+        }
+        out.push(Span {
+            start: start.max(period.from),
+            end: next.min(period.to),
+        });
+        start = next;
+    }
+    out
+}
+
+/// The index of the span holding `at` (in zone `tz`), if any.
+pub fn span_index(spans: &[Span], at: DateTime<Utc>, tz: Tz) -> Option<usize> {
+    let day = at.with_timezone(&tz).date_naive();
+    let i = spans.partition_point(|s| s.end <= day);
+    spans.get(i).filter(|s| s.start <= day).map(|_| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        Period::parse_date(s).expect("test date")
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .expect("test timestamp")
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn previous_period_has_equal_length_and_ends_where_this_starts() {
+        let p = Period::new(d("2026-04-01"), d("2026-07-01")).expect("period");
+        assert_eq!(p.days(), 91);
+        assert_eq!(
+            p.previous(),
+            Period {
+                from: d("2025-12-31"),
+                to: d("2026-04-01")
+            }
+        );
+    }
+
+    #[test]
+    fn empty_or_reversed_period_is_refused() {
+        assert!(Period::new(d("2026-04-01"), d("2026-04-01")).is_err());
+        assert!(Period::new(d("2026-04-02"), d("2026-04-01")).is_err());
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_are_clipped_to_the_period() {
+        // 2026-03-04 is a Wednesday.
+        let p = Period::new(d("2026-03-04"), d("2026-03-20")).expect("period");
+        let s = spans(&p, Bucket::Week);
+        assert_eq!(
+            s,
+            vec![
+                Span {
+                    start: d("2026-03-04"),
+                    end: d("2026-03-09")
+                },
+                Span {
+                    start: d("2026-03-09"),
+                    end: d("2026-03-16")
+                },
+                Span {
+                    start: d("2026-03-16"),
+                    end: d("2026-03-20")
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn quarters_and_months_follow_the_calendar() {
+        let p = Period::new(d("2026-02-15"), d("2026-08-01")).expect("period");
+        let q = spans(&p, Bucket::Quarter);
+        assert_eq!(q.len(), 3);
+        assert_eq!(
+            q[1],
+            Span {
+                start: d("2026-04-01"),
+                end: d("2026-07-01")
+            }
+        );
+        assert_eq!(spans(&p, Bucket::Month).len(), 6);
+    }
+
+    #[test]
+    fn midnight_in_warsaw_belongs_to_the_local_day_not_the_utc_day() {
+        let tz: Tz = "Europe/Warsaw".parse().expect("zone");
+        let p = Period::new(d("2026-01-05"), d("2026-01-19")).expect("period");
+        let s = spans(&p, Bucket::Week);
+        // Monday 2026-01-12 00:30 in Warsaw is Sunday 23:30 UTC.
+        let at = utc("2026-01-11T23:30:00Z");
+        assert_eq!(span_index(&s, at, tz), Some(1));
+        assert_eq!(span_index(&s, at, Tz::UTC), Some(0));
+    }
+
+    #[test]
+    fn period_bounds_are_local_midnights_across_dst() {
+        let tz: Tz = "Europe/Warsaw".parse().expect("zone");
+        // DST starts on 2026-03-29 in Europe: winter is UTC+1, summer UTC+2.
+        let p = Period::new(d("2026-03-29"), d("2026-03-30")).expect("period");
+        assert_eq!(p.start(tz), utc("2026-03-28T23:00:00Z"));
+        assert_eq!(p.end(tz), utc("2026-03-29T22:00:00Z"));
+        assert!(p.contains(utc("2026-03-29T21:59:59Z"), tz));
+        assert!(!p.contains(utc("2026-03-29T22:00:00Z"), tz));
+    }
+
+    #[test]
+    fn a_midnight_that_does_not_exist_starts_at_the_first_instant_that_does() {
+        // Santiago skipped 2022-09-11 00:00-01:00 local.
+        let tz: Tz = "America/Santiago".parse().expect("zone");
+        assert_eq!(
+            local_midnight(d("2022-09-11"), tz),
+            utc("2022-09-11T04:00:00Z")
+        );
+    }
+
+    #[test]
+    fn bad_bucket_and_bad_date_name_the_value() {
+        assert!(
+            "fortnight"
+                .parse::<Bucket>()
+                .unwrap_err()
+                .contains("`fortnight`")
+        );
+        assert!(
+            Period::parse_date("2026-13-01")
+                .unwrap_err()
+                .to_string()
+                .contains("2026-13-01")
+        );
+    }
+}

@@ -1,2 +1,524 @@
-//! (in progress)
+//! The DORA metrics as pure functions: [`facts`] in, a [`MetricsReport`] out.
+//!
+//! Every figure carries its sample count, a small-sample flag, the same figure for the previous
+//! period of equal length (its trend), its tier where DORA publishes one, and optionally a series
+//! over buckets cut in the scope's own time zone. `docs/metrics.md` defines each figure with a
+//! worked example; `tests/conformance.rs` runs those examples.
+
 pub mod facts;
+pub mod stats;
+
+use crate::filters::{FilterCounts, NoiseFilters};
+use crate::model::DeploymentStatus;
+use crate::period::{Bucket, Period, Span, span_index, spans};
+use crate::tiers::{Bands, Tier};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use facts::{ChangeFact, DeploymentFact, IncidentFact, MetricInputs, RollbackFact};
+use serde::Serialize;
+use stats::{Summary, summarize};
+use std::collections::BTreeSet;
+
+/// How to compute: the period, the series' bucket, the zone to cut days in, and the yardsticks.
+#[derive(Debug, Clone)]
+pub struct MetricsRequest<'a> {
+    pub period: Period,
+    pub bucket: Option<Bucket>,
+    pub time_zone: Tz,
+    pub bands: &'a Bands,
+    pub filters: &'a NoiseFilters,
+    /// Fewer samples than this flag a figure as a small sample.
+    pub small_sample: usize,
+}
+
+/// Who the figures are for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScopeLabel {
+    /// The team or tribe slug; None for the whole organisation.
+    pub team: Option<String>,
+    pub name: String,
+    /// "organisation", "tribe" or "team".
+    pub kind: String,
+}
+
+/// The five metrics for one scope and period: the metrics JSON of the interface contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricsReport {
+    pub team: Option<String>,
+    pub name: String,
+    pub kind: String,
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub bucket: Option<Bucket>,
+    pub time_zone: String,
+    /// Which tier table rated the figures.
+    pub tiers: String,
+    pub deployment_frequency: DeploymentFrequency,
+    pub lead_time: LeadTime,
+    pub change_failure_rate: ChangeFailureRate,
+    pub time_to_restore: TimeToRestore,
+    pub rework_rate: ReworkRate,
+}
+
+/// How often the scope reached production.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeploymentFrequency {
+    pub deployments: usize,
+    pub per_week: f64,
+    pub per_day: f64,
+    /// Local days with at least one deployment, and their share of the period's days.
+    pub active_days: usize,
+    pub active_days_share: f64,
+    /// ISO weeks (touching the period) with at least one deployment, and their share.
+    pub active_weeks: usize,
+    pub active_weeks_share: f64,
+    /// Deployment attempts that failed to reach production: shown, never counted as deployments.
+    pub failed_attempts: usize,
+    /// Fewer deployments than `metrics.small_sample`: read the figure with care.
+    pub small_sample: bool,
+    pub tier: Option<Tier>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Box<DeploymentFrequency>>,
+    pub series: Vec<FrequencyPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FrequencyPoint {
+    pub start: chrono::NaiveDate,
+    pub end: chrono::NaiveDate,
+    pub deployments: usize,
+    pub per_week: f64,
+}
+
+/// Time from a change's first commit to production, and where that time went.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeadTime {
+    pub changes: usize,
+    pub median_seconds: Option<i64>,
+    pub p75_seconds: Option<i64>,
+    pub p90_seconds: Option<i64>,
+    pub small_sample: bool,
+    pub breakdown: Breakdown,
+    /// Changes shipped in the period that the noise filters left out, by filter.
+    pub excluded: FilterCounts,
+    pub tier: Option<Tier>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Box<LeadTime>>,
+    pub series: Vec<LeadTimePoint>,
+}
+
+/// The phases of lead time, each summarised over the changes that have it.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Breakdown {
+    /// First commit -> pull request opened.
+    pub coding: PhaseSummary,
+    /// Opened -> first review by someone else.
+    pub pickup: PhaseSummary,
+    /// First review -> merged.
+    pub review: PhaseSummary,
+    /// Merged -> deployed.
+    pub deploy: PhaseSummary,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct PhaseSummary {
+    pub count: usize,
+    pub median_seconds: Option<i64>,
+    pub p90_seconds: Option<i64>,
+}
+
+impl From<Summary> for PhaseSummary {
+    fn from(s: Summary) -> Self {
+        Self {
+            count: s.count,
+            median_seconds: s.median,
+            p90_seconds: s.p90,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeadTimePoint {
+    pub start: chrono::NaiveDate,
+    pub end: chrono::NaiveDate,
+    pub changes: usize,
+    pub median_seconds: Option<i64>,
+    pub p90_seconds: Option<i64>,
+}
+
+/// Share of deployments that hurt production.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeFailureRate {
+    pub deployments: usize,
+    pub failed: usize,
+    pub rate: Option<f64>,
+    pub small_sample: bool,
+    /// Incidents opened in the period with no deployment to blame: outages counted apart.
+    pub unattributed_incidents: usize,
+    pub tier: Option<Tier>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Box<ChangeFailureRate>>,
+    pub series: Vec<RatePoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RatePoint {
+    pub start: chrono::NaiveDate,
+    pub end: chrono::NaiveDate,
+    pub deployments: usize,
+    pub count: usize,
+    pub rate: Option<f64>,
+}
+
+/// How long it took to restore service after a failure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimeToRestore {
+    /// Resolved incidents opened in the period.
+    pub incidents: usize,
+    /// Rollbacks of deployments that finished in the period.
+    pub rollbacks: usize,
+    /// Incidents opened in the period and still open: listed, not counted.
+    pub open_incidents: usize,
+    pub median_seconds: Option<i64>,
+    pub p90_seconds: Option<i64>,
+    pub small_sample: bool,
+    pub tier: Option<Tier>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Box<TimeToRestore>>,
+    pub series: Vec<RestorePoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RestorePoint {
+    pub start: chrono::NaiveDate,
+    pub end: chrono::NaiveDate,
+    pub samples: usize,
+    pub median_seconds: Option<i64>,
+}
+
+/// Share of deployments that were unplanned (DORA 2024).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReworkRate {
+    pub deployments: usize,
+    pub rework: usize,
+    pub rate: Option<f64>,
+    pub small_sample: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Box<ReworkRate>>,
+    pub series: Vec<RatePoint>,
+}
+
+/// Computes the report for `scope` from facts covering the period and the one before it.
+pub fn compute(
+    inputs: &MetricInputs,
+    scope: ScopeLabel,
+    request: &MetricsRequest,
+) -> MetricsReport {
+    let current = Window::new(request.period, request.time_zone, request.bucket);
+    let previous = Window::new(request.period.previous(), request.time_zone, None);
+    macro_rules! with_previous {
+        ($metric:ident) => {{
+            let mut now = $metric(&current, inputs, request);
+            now.previous = Some(Box::new($metric(&previous, inputs, request)));
+            now
+        }};
+    }
+    MetricsReport {
+        team: scope.team,
+        name: scope.name,
+        kind: scope.kind,
+        from: request.period.from,
+        to: request.period.to,
+        bucket: request.bucket,
+        time_zone: request.time_zone.name().to_string(),
+        tiers: request.bands.name.clone(),
+        deployment_frequency: with_previous!(deployment_frequency),
+        lead_time: with_previous!(lead_time),
+        change_failure_rate: with_previous!(change_failure_rate),
+        time_to_restore: with_previous!(time_to_restore),
+        rework_rate: with_previous!(rework_rate),
+    }
+}
+
+/// A period with its zone and buckets: decides which facts fall in it, and where.
+struct Window {
+    period: Period,
+    tz: Tz,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    spans: Vec<Span>,
+}
+
+impl Window {
+    fn new(period: Period, tz: Tz, bucket: Option<Bucket>) -> Self {
+        Self {
+            period,
+            tz,
+            start: period.start(tz),
+            end: period.end(tz),
+            spans: bucket.map(|b| spans(&period, b)).unwrap_or_default(),
+        }
+    }
+
+    fn holds(&self, at: DateTime<Utc>) -> bool {
+        self.start <= at && at < self.end
+    }
+
+    /// Groups `items` (already in the window) by bucket, in bucket order.
+    fn per_span<'a, T>(
+        &self,
+        items: &[&'a T],
+        at: impl Fn(&T) -> DateTime<Utc>,
+    ) -> Vec<Vec<&'a T>> {
+        let mut groups: Vec<Vec<&T>> = vec![Vec::new(); self.spans.len()];
+        for item in items {
+            if let Some(i) = span_index(&self.spans, at(item), self.tz) {
+                groups[i].push(item);
+            }
+        }
+        groups
+    }
+}
+
+fn weeks(days: i64) -> f64 {
+    days as f64 / 7.0
+}
+
+fn ratio(part: usize, whole: usize) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+fn successes<'a>(w: &Window, inputs: &'a MetricInputs) -> Vec<&'a DeploymentFact> {
+    inputs
+        .deployments
+        .iter()
+        .filter(|d| d.status == DeploymentStatus::Success && w.holds(d.finished_at))
+        .collect()
+}
+
+fn deployment_frequency(
+    w: &Window,
+    inputs: &MetricInputs,
+    req: &MetricsRequest,
+) -> DeploymentFrequency {
+    let deployed = successes(w, inputs);
+    let failed_attempts = inputs
+        .deployments
+        .iter()
+        .filter(|d| d.status == DeploymentStatus::Failure && w.holds(d.finished_at))
+        .count();
+    let local_day = |d: &&DeploymentFact| d.finished_at.with_timezone(&w.tz).date_naive();
+    let active_days: BTreeSet<_> = deployed.iter().map(local_day).collect();
+    let active_weeks: BTreeSet<_> = active_days
+        .iter()
+        .map(|d| Bucket::Week.start_of(*d))
+        .collect();
+    let period_weeks = spans(&w.period, Bucket::Week).len();
+    let per_week = deployed.len() as f64 / weeks(w.period.days());
+    let series = w
+        .per_span(&deployed, |d| d.finished_at)
+        .into_iter()
+        .zip(&w.spans)
+        .map(|(group, span)| FrequencyPoint {
+            start: span.start,
+            end: span.end,
+            deployments: group.len(),
+            per_week: group.len() as f64 / weeks(span.days()),
+        })
+        .collect();
+    DeploymentFrequency {
+        deployments: deployed.len(),
+        per_week,
+        per_day: deployed.len() as f64 / w.period.days() as f64,
+        active_days: active_days.len(),
+        active_days_share: ratio(active_days.len(), w.period.days() as usize).unwrap_or(0.0),
+        active_weeks: active_weeks.len(),
+        active_weeks_share: ratio(active_weeks.len(), period_weeks).unwrap_or(0.0),
+        failed_attempts,
+        small_sample: deployed.len() < req.small_sample,
+        tier: Some(req.bands.deployment_frequency(per_week)),
+        previous: None,
+        series,
+    }
+}
+
+/// Seconds between two instants, never negative (clock skew between tools must not subtract).
+fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+    (to - from).num_seconds().max(0) as f64
+}
+
+fn lead_seconds(c: &ChangeFact) -> f64 {
+    seconds(c.first_commit_at, c.deployed_at)
+}
+
+fn lead_time(w: &Window, inputs: &MetricInputs, req: &MetricsRequest) -> LeadTime {
+    let mut excluded = FilterCounts::default();
+    let shipped: Vec<&ChangeFact> = inputs
+        .changes
+        .iter()
+        .filter(|c| w.holds(c.deployed_at))
+        .filter(|c| match req.filters.excludes(c) {
+            Some(reason) => {
+                excluded.add(reason);
+                false
+            }
+            None => true,
+        })
+        .collect();
+    let summary = summarize(shipped.iter().map(|c| lead_seconds(c)).collect());
+    let phase = |f: fn(&ChangeFact) -> Option<f64>| -> PhaseSummary {
+        summarize(shipped.iter().filter_map(|c| f(c)).collect()).into()
+    };
+    let breakdown = Breakdown {
+        coding: phase(|c| c.opened_at.map(|o| seconds(c.first_commit_at, o))),
+        pickup: phase(|c| Some(seconds(c.opened_at?, c.first_review_at?))),
+        review: phase(|c| c.first_review_at.map(|r| seconds(r, c.merged_at))),
+        deploy: phase(|c| Some(seconds(c.merged_at, c.deployed_at))),
+    };
+    let series = w
+        .per_span(&shipped, |c| c.deployed_at)
+        .into_iter()
+        .zip(&w.spans)
+        .map(|(group, span)| {
+            let s = summarize(group.iter().map(|c| lead_seconds(c)).collect());
+            LeadTimePoint {
+                start: span.start,
+                end: span.end,
+                changes: s.count,
+                median_seconds: s.median,
+                p90_seconds: s.p90,
+            }
+        })
+        .collect();
+    LeadTime {
+        changes: summary.count,
+        median_seconds: summary.median,
+        p75_seconds: summary.p75,
+        p90_seconds: summary.p90,
+        small_sample: summary.count < req.small_sample,
+        breakdown,
+        excluded,
+        tier: summary.median.map(|m| req.bands.lead_time(m as f64)),
+        previous: None,
+        series,
+    }
+}
+
+/// Rate points over buckets: `flag` picks the deployments counted in the numerator.
+fn rate_series(
+    w: &Window,
+    deployed: &[&DeploymentFact],
+    flag: fn(&DeploymentFact) -> bool,
+) -> Vec<RatePoint> {
+    w.per_span(deployed, |d| d.finished_at)
+        .into_iter()
+        .zip(&w.spans)
+        .map(|(group, span)| {
+            let count = group.iter().filter(|d| flag(d)).count();
+            RatePoint {
+                start: span.start,
+                end: span.end,
+                deployments: group.len(),
+                count,
+                rate: ratio(count, group.len()),
+            }
+        })
+        .collect()
+}
+
+fn change_failure_rate(
+    w: &Window,
+    inputs: &MetricInputs,
+    req: &MetricsRequest,
+) -> ChangeFailureRate {
+    let deployed = successes(w, inputs);
+    let failed = deployed.iter().filter(|d| d.failed).count();
+    let rate = ratio(failed, deployed.len());
+    let unattributed_incidents = inputs
+        .incidents
+        .iter()
+        .filter(|i| w.holds(i.opened_at) && i.deployment.is_none())
+        .count();
+    ChangeFailureRate {
+        deployments: deployed.len(),
+        failed,
+        rate,
+        small_sample: deployed.len() < req.small_sample,
+        unattributed_incidents,
+        tier: rate.map(|r| req.bands.change_failure_rate(r)),
+        previous: None,
+        series: rate_series(w, &deployed, |d| d.failed),
+    }
+}
+
+/// A restore sample: when the failure started (for bucketing) and how long it lasted.
+struct Restore {
+    at: DateTime<Utc>,
+    seconds: f64,
+}
+
+fn time_to_restore(w: &Window, inputs: &MetricInputs, req: &MetricsRequest) -> TimeToRestore {
+    let opened: Vec<&IncidentFact> = inputs
+        .incidents
+        .iter()
+        .filter(|i| w.holds(i.opened_at))
+        .collect();
+    let resolved: Vec<Restore> = opened
+        .iter()
+        .filter_map(|i| {
+            i.resolved_at.map(|r| Restore {
+                at: i.opened_at,
+                seconds: seconds(i.opened_at, r),
+            })
+        })
+        .collect();
+    let rollbacks: Vec<Restore> = inputs
+        .rollbacks
+        .iter()
+        .filter(|r: &&RollbackFact| w.holds(r.failed_at))
+        .map(|r| Restore {
+            at: r.failed_at,
+            seconds: seconds(r.failed_at, r.restored_at),
+        })
+        .collect();
+    let samples: Vec<&Restore> = resolved.iter().chain(&rollbacks).collect();
+    let summary = summarize(samples.iter().map(|s| s.seconds).collect());
+    let series = w
+        .per_span(&samples, |s| s.at)
+        .into_iter()
+        .zip(&w.spans)
+        .map(|(group, span)| {
+            let s = summarize(group.iter().map(|r| r.seconds).collect());
+            RestorePoint {
+                start: span.start,
+                end: span.end,
+                samples: s.count,
+                median_seconds: s.median,
+            }
+        })
+        .collect();
+    TimeToRestore {
+        incidents: resolved.len(),
+        rollbacks: rollbacks.len(),
+        open_incidents: opened.len() - resolved.len(),
+        median_seconds: summary.median,
+        p90_seconds: summary.p90,
+        small_sample: summary.count < req.small_sample,
+        tier: summary.median.map(|m| req.bands.time_to_restore(m as f64)),
+        previous: None,
+        series,
+    }
+}
+
+fn rework_rate(w: &Window, inputs: &MetricInputs, req: &MetricsRequest) -> ReworkRate {
+    let deployed = successes(w, inputs);
+    let rework = deployed.iter().filter(|d| d.rework).count();
+    ReworkRate {
+        deployments: deployed.len(),
+        rework,
+        rate: ratio(rework, deployed.len()),
+        small_sample: deployed.len() < req.small_sample,
+        previous: None,
+        series: rate_series(w, &deployed, |d| d.rework),
+    }
+}

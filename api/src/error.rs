@@ -1,0 +1,67 @@
+//! The API's error type. Each variant documents the status it answers; a 500 never shows the
+//! client its cause (that goes to the log), a 400 always names the parameter and why.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: a query parameter is missing or invalid.
+    #[error("{parameter}: {message}")]
+    BadParameter {
+        parameter: &'static str,
+        message: String,
+    },
+    /// 404: the named thing does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// 500: anything else; logged in full, shown as a generic message.
+    #[error(transparent)]
+    Internal(#[from] engine::query::QueryError),
+}
+
+impl ApiError {
+    pub fn bad(parameter: &'static str, message: impl Into<String>) -> Self {
+        Self::BadParameter {
+            parameter,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameter: Option<&'a str>,
+    message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, parameter, message) = match &self {
+            Self::BadParameter { parameter, message } => {
+                (StatusCode::BAD_REQUEST, Some(*parameter), message.clone())
+            }
+            Self::NotFound(message) => (StatusCode::NOT_FOUND, None, message.clone()),
+            Self::Internal(error) => {
+                tracing::error!(error = %error, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    None,
+                    "internal error; the server log has the details".to_string(),
+                )
+            }
+        };
+        let body = ErrorBody {
+            error: ErrorDetail { parameter, message },
+        };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,118 @@
+//! The routes of the interface contract. Handlers parse their parameters, ask the engine's
+//! query layer, and answer JSON; they hold no metric logic of their own.
+
+use crate::error::ApiError;
+use crate::params::MetricsParams;
+use crate::server::AppState;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use engine::config::ConfigError;
+use engine::metrics::MetricsReport;
+use serde::Serialize;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/v1/teams", get(teams))
+        .route("/api/v1/metrics", get(metrics))
+        .with_state(state)
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    data_version: i64,
+}
+
+/// Liveness plus a cheap store round trip.
+async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    let data_version = state
+        .store
+        .data_version()
+        .await
+        .map_err(engine::query::QueryError::from)?;
+    Ok(Json(Health {
+        status: "ok",
+        data_version,
+    }))
+}
+
+/// One entry of `GET /api/v1/teams`.
+#[derive(Debug, Serialize)]
+pub struct TeamEntry {
+    pub slug: String,
+    pub name: String,
+    /// "team" or "tribe".
+    pub kind: &'static str,
+    pub parent: Option<String>,
+    pub repos: Vec<String>,
+    pub time_zone: String,
+}
+
+/// Teams and tribes, tribes first, each in config order.
+async fn teams(State(state): State<AppState>) -> Result<Json<Vec<TeamEntry>>, ApiError> {
+    let config = &state.config;
+    let mut out = Vec::new();
+    for tribe in &config.tribes {
+        let scope = config.scope(Some(&tribe.slug)).map_err(internal)?;
+        out.push(TeamEntry {
+            slug: tribe.slug.clone(),
+            name: tribe.name.clone(),
+            kind: "tribe",
+            parent: None,
+            repos: scope.repos.iter().map(ToString::to_string).collect(),
+            time_zone: scope.time_zone.name().to_string(),
+        });
+    }
+    for team in &config.teams {
+        out.push(TeamEntry {
+            slug: team.slug.clone(),
+            name: team.name.clone(),
+            kind: "team",
+            parent: team.tribe.clone(),
+            repos: team.repos.iter().map(ToString::to_string).collect(),
+            time_zone: team.time_zone.name().to_string(),
+        });
+    }
+    Ok(Json(out))
+}
+
+fn internal(e: ConfigError) -> ApiError {
+    ApiError::Internal(e.into())
+}
+
+/// Resolves the `team` parameter, answering 400 with the known slugs when it names none.
+fn scope(state: &AppState, params: &MetricsParams) -> Result<engine::config::Scope, ApiError> {
+    state.config.scope(params.team()).map_err(|_| {
+        let known: Vec<&str> = state
+            .config
+            .tribes
+            .iter()
+            .map(|t| t.slug.as_str())
+            .chain(state.config.teams.iter().map(|t| t.slug.as_str()))
+            .collect();
+        ApiError::bad(
+            "team",
+            format!(
+                "`{}` is not a team or tribe; known: {}",
+                params.team().unwrap_or_default(),
+                known.join(", ")
+            ),
+        )
+    })
+}
+
+/// The five metrics with previous-period figures and tiers.
+async fn metrics(
+    State(state): State<AppState>,
+    Query(params): Query<MetricsParams>,
+) -> Result<Json<MetricsReport>, ApiError> {
+    let period = params.period()?;
+    let bucket = params.bucket()?;
+    let scope = scope(&state, &params)?;
+    let report =
+        engine::query::metrics_for_scope(&state.store, &state.config, &scope, period, bucket)
+            .await?;
+    Ok(Json(report))
+}

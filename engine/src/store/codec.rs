@@ -1,0 +1,352 @@
+//! How records map to columns and back: timestamps as Unix seconds, lists as JSON text, enums by
+//! their snake_case names. Decoding never trusts the database: a bad value is
+//! [`StoreError::Corrupt`], naming the record.
+
+use super::StoreError;
+use crate::model::{
+    Change, Deployment, DeploymentStatus, Incident, IncidentCause, RepoSlug, Source, Timestamp,
+};
+use chrono::DateTime;
+use std::borrow::Cow;
+
+/// Rows per multi-row `INSERT`: far below the bind-parameter limits of both backends (SQLite
+/// 32,766, PostgreSQL 65,535) for our widest table.
+const ROWS_PER_INSERT: usize = 500;
+
+/// A bind parameter; every column is one of these three, on both backends.
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Bool(bool),
+}
+
+impl Value {
+    pub(crate) fn text(s: impl Into<String>) -> Self {
+        Value::Text(Some(s.into()))
+    }
+    pub(crate) fn opt_text(s: Option<impl Into<String>>) -> Self {
+        Value::Text(s.map(Into::into))
+    }
+    pub(crate) fn int(i: i64) -> Self {
+        Value::Int(Some(i))
+    }
+    pub(crate) fn time(t: Timestamp) -> Self {
+        Value::Int(Some(t.timestamp()))
+    }
+    pub(crate) fn opt_time(t: Option<Timestamp>) -> Self {
+        Value::Int(t.map(|t| t.timestamp()))
+    }
+}
+
+/// One SQL statement (shared by both backends) with its parameters.
+#[derive(Debug, Clone)]
+pub(crate) struct Statement {
+    pub sql: Cow<'static, str>,
+    pub params: Vec<Value>,
+}
+
+impl Statement {
+    pub(crate) fn new(sql: impl Into<Cow<'static, str>>, params: Vec<Value>) -> Self {
+        Statement {
+            sql: sql.into(),
+            params,
+        }
+    }
+}
+
+/// The SQL with its placeholders `$1, $2, ...` turned into anonymous `?`, when each appears
+/// exactly once and in order (so binding by position gives the same result); None otherwise.
+///
+/// SQLite finds a numbered parameter by a linear search of its names, so binding a statement of
+/// thousands of them (a 500-row insert, a list of 2,000 repositories) takes quadratic time;
+/// anonymous ones bind directly. Our SQL never holds a `$` followed by a digit in a literal.
+pub(crate) fn anonymous_placeholders(sql: &str) -> Option<String> {
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let (mut copied, mut i, mut expected) = (0, 0, 1_usize);
+    while i < bytes.len() {
+        if bytes[i] == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            let digits = bytes[i + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            let n: usize = sql[i + 1..i + 1 + digits].parse().ok()?;
+            if n != expected {
+                return None;
+            }
+            out.push_str(&sql[copied..i]);
+            out.push('?');
+            expected += 1;
+            i += 1 + digits;
+            copied = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&sql[copied..]);
+    Some(out)
+}
+
+/// The columns of a row of either backend, so decoders are written once.
+pub(crate) trait RowExt {
+    fn text(&self, column: &str) -> Result<String, sqlx::Error>;
+    fn opt_text(&self, column: &str) -> Result<Option<String>, sqlx::Error>;
+    fn int(&self, column: &str) -> Result<i64, sqlx::Error>;
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, sqlx::Error>;
+    fn flag(&self, column: &str) -> Result<bool, sqlx::Error>;
+}
+
+/// `$first, $first+1, ...`: `n` placeholders for an `IN (...)` list.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Splits rows into multi-row `INSERT` statements: `{head} VALUES (...), (...) {tail}`.
+pub(crate) fn insert_statements(head: &str, tail: &str, rows: Vec<Vec<Value>>) -> Vec<Statement> {
+    let mut statements = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Value>> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+        let mut sql = String::with_capacity(head.len() + tail.len() + chunk.len() * 64);
+        sql.push_str(head);
+        sql.push_str(" VALUES ");
+        let mut params = Vec::with_capacity(chunk.iter().map(Vec::len).sum());
+        for (i, row) in chunk.into_iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            sql.push_str(&placeholders(params.len() + 1, row.len()));
+            sql.push(')');
+            params.extend(row);
+        }
+        sql.push(' ');
+        sql.push_str(tail);
+        statements.push(Statement::new(sql, params));
+    }
+    statements
+}
+
+/// The statement every write ends with, so caches keyed on [`super::Store::data_version`] see it.
+pub(crate) fn bump_data_version() -> Statement {
+    Statement::new(
+        "UPDATE data_version SET version = version + 1 WHERE id = 1",
+        vec![],
+    )
+}
+
+/// Whole seconds at or after `t`: the exact bound on stored whole-second times for `>= t` and
+/// `< t`.
+pub(crate) fn bound_secs(t: Timestamp) -> i64 {
+    t.timestamp() + i64::from(t.timestamp_subsec_nanos() > 0)
+}
+
+pub(crate) fn json_list(list: &[String]) -> Value {
+    // A list of strings always serializes; the fallback is unreachable but never panics.
+    Value::text(serde_json::to_string(list).unwrap_or_else(|_| "[]".to_string()))
+}
+
+pub(crate) fn opt_json_list(list: Option<&Vec<String>>) -> Value {
+    match list {
+        Some(list) => json_list(list),
+        None => Value::Text(None),
+    }
+}
+
+// ---- decoding -------------------------------------------------------------------------------
+
+pub(crate) fn time(secs: i64, what: &'static str, key: &str) -> Result<Timestamp, StoreError> {
+    DateTime::from_timestamp(secs, 0)
+        .ok_or_else(|| StoreError::corrupt(what, key, format!("{secs} is not a Unix time")))
+}
+
+pub(crate) fn opt_time(
+    secs: Option<i64>,
+    what: &'static str,
+    key: &str,
+) -> Result<Option<Timestamp>, StoreError> {
+    secs.map(|s| time(s, what, key)).transpose()
+}
+
+pub(crate) fn list(json: &str, what: &'static str, key: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::corrupt(what, key, e))
+}
+
+pub(crate) fn opt_list(
+    json: Option<String>,
+    what: &'static str,
+    key: &str,
+) -> Result<Option<Vec<String>>, StoreError> {
+    json.map(|j| list(&j, what, key)).transpose()
+}
+
+pub(crate) fn repo(slug: &str, key: &str) -> Result<RepoSlug, StoreError> {
+    slug.parse()
+        .map_err(|e| StoreError::corrupt("repository", key, e))
+}
+
+pub(crate) fn source(name: &str, key: &str) -> Result<Source, StoreError> {
+    name.parse()
+        .map_err(|e: String| StoreError::corrupt("source", key, e))
+}
+
+pub(crate) fn status(name: &str, key: &str) -> Result<DeploymentStatus, StoreError> {
+    name.parse()
+        .map_err(|e: String| StoreError::corrupt("status", key, e))
+}
+
+/// Columns of `change` in the order [`change_values`] binds them.
+pub(crate) const CHANGE_COLUMNS: &str = "key, repo, number, title, author, bot, first_commit_at, \
+     opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, reverts, fixes";
+
+pub(crate) fn change_values(c: &Change) -> Vec<Value> {
+    vec![
+        Value::text(&c.key),
+        Value::text(c.repo.to_string()),
+        Value::Int(c.number),
+        Value::text(&c.title),
+        Value::text(&c.author),
+        Value::Bool(c.bot),
+        Value::time(c.first_commit_at),
+        Value::opt_time(c.opened_at),
+        Value::opt_time(c.first_review_at),
+        Value::time(c.merged_at),
+        Value::opt_text(c.merge_sha.as_deref()),
+        json_list(&c.commits),
+        json_list(&c.labels),
+        Value::opt_text(c.branch.as_deref()),
+        json_list(&c.paths),
+        Value::opt_text(c.reverts.as_deref()),
+        Value::opt_text(c.fixes.as_deref()),
+    ]
+}
+
+/// A [`Change`] from a row holding [`CHANGE_COLUMNS`].
+pub(crate) fn change(row: &dyn RowExt) -> Result<Change, StoreError> {
+    let key = row.text("key")?;
+    let k = key.as_str();
+    Ok(Change {
+        repo: repo(&row.text("repo")?, k)?,
+        number: row.opt_int("number")?,
+        title: row.text("title")?,
+        author: row.text("author")?,
+        bot: row.flag("bot")?,
+        first_commit_at: time(row.int("first_commit_at")?, "first_commit_at", k)?,
+        opened_at: opt_time(row.opt_int("opened_at")?, "opened_at", k)?,
+        first_review_at: opt_time(row.opt_int("first_review_at")?, "first_review_at", k)?,
+        merged_at: time(row.int("merged_at")?, "merged_at", k)?,
+        merge_sha: row.opt_text("merge_sha")?,
+        commits: list(&row.text("commits")?, "commits", k)?,
+        labels: list(&row.text("labels")?, "labels", k)?,
+        branch: row.opt_text("branch")?,
+        paths: list(&row.text("paths")?, "paths", k)?,
+        reverts: row.opt_text("reverts")?,
+        fixes: row.opt_text("fixes")?,
+        key,
+    })
+}
+
+/// Columns of `deployment` in the order [`deployment_values`] binds them.
+pub(crate) const DEPLOYMENT_COLUMNS: &str = "key, repo, environment, sha, status, started_at, \
+     finished_at, source, rollback, declared_changes, declared_commits";
+
+pub(crate) fn deployment_values(d: &Deployment) -> Vec<Value> {
+    vec![
+        Value::text(&d.key),
+        Value::text(d.repo.to_string()),
+        Value::text(&d.environment),
+        Value::text(&d.sha),
+        Value::text(d.status.as_str()),
+        Value::opt_time(d.started_at),
+        Value::time(d.finished_at),
+        Value::text(d.source.as_str()),
+        Value::Bool(d.rollback),
+        opt_json_list(d.declared_changes.as_ref()),
+        opt_json_list(d.declared_commits.as_ref()),
+    ]
+}
+
+/// A [`Deployment`] from a row holding [`DEPLOYMENT_COLUMNS`].
+pub(crate) fn deployment(row: &dyn RowExt) -> Result<Deployment, StoreError> {
+    let key = row.text("key")?;
+    let k = key.as_str();
+    Ok(Deployment {
+        repo: repo(&row.text("repo")?, k)?,
+        environment: row.text("environment")?,
+        sha: row.text("sha")?,
+        status: status(&row.text("status")?, k)?,
+        started_at: opt_time(row.opt_int("started_at")?, "started_at", k)?,
+        finished_at: time(row.int("finished_at")?, "finished_at", k)?,
+        source: source(&row.text("source")?, k)?,
+        rollback: row.flag("rollback")?,
+        declared_changes: opt_list(row.opt_text("declared_changes")?, "declared_changes", k)?,
+        declared_commits: opt_list(row.opt_text("declared_commits")?, "declared_commits", k)?,
+        key,
+    })
+}
+
+/// Columns of `incident` in the order [`incident_values`] binds them.
+pub(crate) const INCIDENT_COLUMNS: &str =
+    "key, repo, team, title, opened_at, resolved_at, source, cause_kind, cause_ref";
+
+pub(crate) fn incident_values(i: &Incident) -> Vec<Value> {
+    let (cause_kind, cause_ref) = match &i.cause {
+        Some(IncidentCause::Deployment(r)) => (Some("deployment"), Some(r.as_str())),
+        Some(IncidentCause::Sha(r)) => (Some("sha"), Some(r.as_str())),
+        Some(IncidentCause::Change(r)) => (Some("change"), Some(r.as_str())),
+        None => (None, None),
+    };
+    vec![
+        Value::text(&i.key),
+        Value::opt_text(i.repo.as_ref().map(ToString::to_string)),
+        Value::opt_text(i.team.as_deref()),
+        Value::text(&i.title),
+        Value::time(i.opened_at),
+        Value::opt_time(i.resolved_at),
+        Value::text(i.source.as_str()),
+        Value::opt_text(cause_kind),
+        Value::opt_text(cause_ref),
+    ]
+}
+
+/// An [`Incident`] from a row holding [`INCIDENT_COLUMNS`].
+pub(crate) fn incident(row: &dyn RowExt) -> Result<Incident, StoreError> {
+    let key = row.text("key")?;
+    let k = key.as_str();
+    let cause = match (row.opt_text("cause_kind")?, row.opt_text("cause_ref")?) {
+        (None, _) => None,
+        (Some(kind), Some(r)) => Some(match kind.as_str() {
+            "deployment" => IncidentCause::Deployment(r),
+            "sha" => IncidentCause::Sha(r),
+            "change" => IncidentCause::Change(r),
+            other => {
+                return Err(StoreError::corrupt(
+                    "cause",
+                    k,
+                    format!("unknown cause kind `{other}`"),
+                ));
+            }
+        }),
+        (Some(kind), None) => {
+            return Err(StoreError::corrupt(
+                "cause",
+                k,
+                format!("a `{kind}` cause without a reference"),
+            ));
+        }
+    };
+    Ok(Incident {
+        repo: row.opt_text("repo")?.map(|r| repo(&r, k)).transpose()?,
+        team: row.opt_text("team")?,
+        title: row.text("title")?,
+        opened_at: time(row.int("opened_at")?, "opened_at", k)?,
+        resolved_at: opt_time(row.opt_int("resolved_at")?, "resolved_at", k)?,
+        source: source(&row.text("source")?, k)?,
+        cause,
+        key,
+    })
+}

@@ -1,0 +1,252 @@
+//! Everything beside the records: the teams from the configuration, where each sync stopped,
+//! the raw event log, and the counters caches and tests read.
+
+use super::codec::{self, Statement, Value};
+use super::{Store, StoreError};
+use crate::model::{RepoSlug, Timestamp};
+use chrono::Utc;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A team or tribe as the configuration declares it; the store keeps a copy so queries can join
+/// on ownership.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TeamRow {
+    pub slug: String,
+    pub name: String,
+    /// `"team"` or `"tribe"`.
+    pub kind: String,
+    /// The tribe this team belongs to.
+    pub parent: Option<String>,
+    /// IANA zone its weeks and days are bucketed in.
+    pub time_zone: String,
+    /// Owned repositories, each with the paths owned (empty: the whole repository).
+    pub repos: Vec<(RepoSlug, Vec<String>)>,
+}
+
+/// Where the incremental sync of one resource of a repository stopped, so the next one resumes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncState {
+    pub repo: RepoSlug,
+    /// What is synced: `pulls`, `deployments`, `workflow_runs`...
+    pub resource: String,
+    pub cursor: Option<String>,
+    /// The ETag of the last response, for conditional requests that cost nothing when unchanged.
+    pub etag: Option<String>,
+    pub last_success_at: Option<Timestamp>,
+}
+
+/// Row counts of the main tables, for tests and `doraboard status`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StoreCounts {
+    pub changes: i64,
+    pub deployments: i64,
+    pub incidents: i64,
+    pub shipments: i64,
+    pub failure_links: i64,
+}
+
+impl Store {
+    /// Replaces the stored teams and their repositories with exactly `teams`: the configuration
+    /// is the source of truth.
+    pub async fn sync_teams(&self, teams: &[TeamRow]) -> Result<(), StoreError> {
+        let mut team_rows = Vec::with_capacity(teams.len());
+        let mut ownership = Vec::new();
+        for team in teams {
+            if !matches!(team.kind.as_str(), "team" | "tribe") {
+                return Err(StoreError::Invalid {
+                    what: "team kind",
+                    value: team.kind.clone(),
+                    detail: format!("team `{}` must be a `team` or a `tribe`", team.slug),
+                });
+            }
+            team_rows.push(vec![
+                Value::text(&team.slug),
+                Value::text(&team.name),
+                Value::text(&team.kind),
+                Value::opt_text(team.parent.as_deref()),
+                Value::text(&team.time_zone),
+            ]);
+            for (repo, paths) in &team.repos {
+                ownership.push(vec![
+                    Value::text(&team.slug),
+                    Value::text(repo.to_string()),
+                    codec::json_list(paths),
+                ]);
+            }
+        }
+        let mut statements = vec![
+            Statement::new("DELETE FROM team_repository", vec![]),
+            Statement::new("DELETE FROM team", vec![]),
+        ];
+        statements.extend(codec::insert_statements(
+            "INSERT INTO team (slug, name, kind, parent, time_zone)",
+            "",
+            team_rows,
+        ));
+        statements.extend(codec::insert_statements(
+            "INSERT INTO team_repository (team, repo, paths)",
+            "ON CONFLICT (team, repo) DO UPDATE SET paths = excluded.paths",
+            ownership,
+        ));
+        statements.push(codec::bump_data_version());
+        self.transaction(statements).await?;
+        Ok(())
+    }
+
+    /// The stored teams, by slug, with their repositories by slug.
+    pub async fn teams(&self) -> Result<Vec<TeamRow>, StoreError> {
+        let mut teams: BTreeMap<String, TeamRow> = self
+            .fetch_all(
+                Statement::new(
+                    "SELECT slug, name, kind, parent, time_zone FROM team ORDER BY slug",
+                    vec![],
+                ),
+                |row| {
+                    Ok(TeamRow {
+                        slug: row.text("slug")?,
+                        name: row.text("name")?,
+                        kind: row.text("kind")?,
+                        parent: row.opt_text("parent")?,
+                        time_zone: row.text("time_zone")?,
+                        repos: Vec::new(),
+                    })
+                },
+            )
+            .await?
+            .into_iter()
+            .map(|t| (t.slug.clone(), t))
+            .collect();
+        let ownership = self
+            .fetch_all(
+                Statement::new(
+                    "SELECT team, repo, paths FROM team_repository ORDER BY team, repo",
+                    vec![],
+                ),
+                |row| {
+                    let team = row.text("team")?;
+                    let repo = codec::repo(&row.text("repo")?, &team)?;
+                    let paths = codec::list(&row.text("paths")?, "paths", &team)?;
+                    Ok((team, repo, paths))
+                },
+            )
+            .await?;
+        for (team, repo, paths) in ownership {
+            if let Some(t) = teams.get_mut(&team) {
+                t.repos.push((repo, paths));
+            }
+        }
+        Ok(teams.into_values().collect())
+    }
+
+    /// Where the last sync of `resource` of `repo` stopped; None before the first one.
+    pub async fn get_sync_state(
+        &self,
+        repo: &RepoSlug,
+        resource: &str,
+    ) -> Result<Option<SyncState>, StoreError> {
+        self.fetch_optional(
+            Statement::new(
+                "SELECT repo, resource, cursor, etag, last_success_at FROM sync_state \
+                 WHERE repo = $1 AND resource = $2",
+                vec![Value::text(repo.to_string()), Value::text(resource)],
+            ),
+            |row| {
+                let repo = row.text("repo")?;
+                Ok(SyncState {
+                    repo: codec::repo(&repo, &repo)?,
+                    resource: row.text("resource")?,
+                    cursor: row.opt_text("cursor")?,
+                    etag: row.opt_text("etag")?,
+                    last_success_at: codec::opt_time(
+                        row.opt_int("last_success_at")?,
+                        "last_success_at",
+                        &repo,
+                    )?,
+                })
+            },
+        )
+        .await
+    }
+
+    /// Records where a sync stopped (replacing the previous state of that repository and
+    /// resource).
+    pub async fn put_sync_state(&self, state: &SyncState) -> Result<(), StoreError> {
+        self.transaction(vec![Statement::new(
+            "INSERT INTO sync_state (repo, resource, cursor, etag, last_success_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (repo, resource) DO UPDATE SET cursor = excluded.cursor, \
+             etag = excluded.etag, last_success_at = excluded.last_success_at",
+            vec![
+                Value::text(state.repo.to_string()),
+                Value::text(&state.resource),
+                Value::opt_text(state.cursor.as_deref()),
+                Value::opt_text(state.etag.as_deref()),
+                Value::opt_time(state.last_success_at),
+            ],
+        )])
+        .await?;
+        Ok(())
+    }
+
+    /// Logs a received event once per `(source, delivery_id)`; false when it was already there
+    /// (a redelivery, to be ignored).
+    pub async fn insert_raw_event(
+        &self,
+        source: &str,
+        delivery_id: &str,
+        body: &str,
+    ) -> Result<bool, StoreError> {
+        let affected = self
+            .transaction(vec![Statement::new(
+                "INSERT INTO raw_event (source, delivery_id, received_at, body) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (source, delivery_id) DO NOTHING",
+                vec![
+                    Value::text(source),
+                    Value::text(delivery_id),
+                    Value::time(Utc::now()),
+                    Value::text(body),
+                ],
+            )])
+            .await?;
+        Ok(affected.first().copied().unwrap_or(0) > 0)
+    }
+
+    /// A counter bumped by every write that can change a metric: a cache entry made at version
+    /// `v` is stale once this differs from `v`.
+    pub async fn data_version(&self) -> Result<i64, StoreError> {
+        let version = self
+            .fetch_optional(
+                Statement::new("SELECT version FROM data_version WHERE id = 1", vec![]),
+                |row| Ok(row.int("version")?),
+            )
+            .await?;
+        Ok(version.unwrap_or(0))
+    }
+
+    /// How many records and derived facts the store holds.
+    pub async fn counts(&self) -> Result<StoreCounts, StoreError> {
+        let counts = self
+            .fetch_optional(
+                Statement::new(
+                    "SELECT (SELECT COUNT(*) FROM change) AS changes, \
+                     (SELECT COUNT(*) FROM deployment) AS deployments, \
+                     (SELECT COUNT(*) FROM incident) AS incidents, \
+                     (SELECT COUNT(*) FROM deployment_change) AS shipments, \
+                     (SELECT COUNT(*) FROM failure_link) AS failure_links",
+                    vec![],
+                ),
+                |row| {
+                    Ok(StoreCounts {
+                        changes: row.int("changes")?,
+                        deployments: row.int("deployments")?,
+                        incidents: row.int("incidents")?,
+                        shipments: row.int("shipments")?,
+                        failure_links: row.int("failure_links")?,
+                    })
+                },
+            )
+            .await?;
+        Ok(counts.unwrap_or_default())
+    }
+}

@@ -1,0 +1,254 @@
+//! The normalized store: every record doraboard ingests, and the facts [`crate::analysis`]
+//! derives from them, in SQLite (the embedded default) or PostgreSQL (shared by several
+//! processes).
+//!
+//! One [`Store`] serves both backends with one implementation: each query's SQL is written once
+//! (both drivers accept `$1` placeholders) and [`Store`] runs it on whichever pool it holds. Only
+//! the migrations differ per backend (`migrations/sqlite`, `migrations/postgres`, same versions).
+//!
+//! - [`records`]: upserts of changes, deployments and incidents on their natural keys.
+//! - [`derived`]: re-running the analysis of a repository and replacing its derived rows.
+//! - [`facts`]: the set-based reads the metrics and `explain` need.
+//! - [`meta`]: teams, sync state, raw events, counters.
+//! - [`codec`]: how values map to columns (Unix seconds, JSON lists) and back.
+//!
+//! Timestamps are stored as Unix seconds (UTC): sub-second precision is dropped on write.
+
+mod codec;
+mod derived;
+mod error;
+mod facts;
+mod meta;
+mod records;
+
+pub use derived::ReanalyzeReport;
+pub use error::StoreError;
+pub use facts::{DeploymentDetail, IncidentLinkDetail};
+pub use meta::{StoreCounts, SyncState, TeamRow};
+
+use codec::{RowExt, Statement, Value};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Row};
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Connections of a file database: WAL lets readers run beside the one writer.
+const SQLITE_FILE_CONNECTIONS: u32 = 8;
+const POSTGRES_CONNECTIONS: u32 = 10;
+
+/// A handle on the database; cloning it is cheap and shares the connection pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Expands the same body for each backend, with `$pool` bound to that backend's pool, so every
+/// query is written once.
+macro_rules! on_backend {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.backend {
+            Backend::Sqlite($pool) => $body,
+            Backend::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// A `sqlx::query` of a [`Statement`] with its parameters bound, for whichever backend the
+/// surrounding `on_backend!` arm is expanding.
+macro_rules! bound_query {
+    ($statement:expr) => {{
+        let Statement { sql, params } = $statement;
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for param in params {
+            query = match param {
+                Value::Text(v) => query.bind(v),
+                Value::Int(v) => query.bind(v),
+                Value::Bool(v) => query.bind(v),
+            };
+        }
+        query
+    }};
+}
+
+impl Store {
+    /// Opens the database a URL names and brings its schema up to date.
+    ///
+    /// `sqlite://path` (created if missing), `sqlite::memory:` (one connection: an in-memory
+    /// database lives per connection), or `postgres://` / `postgresql://`.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        let store = match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => Self::connect_sqlite(url).await?,
+            "postgres" | "postgresql" => Self::connect_postgres(url).await?,
+            _ => return Err(StoreError::unsupported_scheme(scheme)),
+        };
+        match &store.backend {
+            Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(store)
+    }
+
+    async fn connect_sqlite(url: &str) -> Result<Store, StoreError> {
+        let connect_error = |source| StoreError::Connect {
+            backend: "SQLite",
+            source,
+        };
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(connect_error)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let pool = if in_memory {
+            // The database disappears with its last connection: keep exactly one, forever.
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(SQLITE_FILE_CONNECTIONS)
+                .connect_with(options)
+                .await
+        }
+        .map_err(connect_error)?;
+        Ok(Store {
+            backend: Backend::Sqlite(pool),
+        })
+    }
+
+    async fn connect_postgres(url: &str) -> Result<Store, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(POSTGRES_CONNECTIONS)
+            .connect(url)
+            .await
+            .map_err(|source| StoreError::Connect {
+                backend: "PostgreSQL",
+                source,
+            })?;
+        Ok(Store {
+            backend: Backend::Postgres(pool),
+        })
+    }
+
+    /// Which backend this store runs on: `"sqlite"` or `"postgres"` (for logs and `/health`).
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Closes every connection; pending queries finish first.
+    pub async fn close(&self) {
+        on_backend!(self, |pool| pool.close().await)
+    }
+
+    /// The statement as this backend runs it fastest (see [`codec::anonymous_placeholders`]).
+    fn adapt(&self, statement: Statement) -> Statement {
+        match self.backend {
+            Backend::Sqlite(_) => match codec::anonymous_placeholders(&statement.sql) {
+                Some(sql) => Statement::new(sql, statement.params),
+                None => statement,
+            },
+            Backend::Postgres(_) => statement,
+        }
+    }
+
+    /// Runs one read and decodes every row it returns.
+    async fn fetch_all<T>(
+        &self,
+        statement: Statement,
+        decode: fn(&dyn RowExt) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let statement = self.adapt(statement);
+        on_backend!(self, |pool| {
+            let rows = bound_query!(statement).fetch_all(pool).await?;
+            rows.iter().map(|row| decode(row)).collect()
+        })
+    }
+
+    /// Runs one read that returns at most one row.
+    async fn fetch_optional<T>(
+        &self,
+        statement: Statement,
+        decode: fn(&dyn RowExt) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let statement = self.adapt(statement);
+        on_backend!(self, |pool| {
+            let row = bound_query!(statement).fetch_optional(pool).await?;
+            row.as_ref().map(|row| decode(row)).transpose()
+        })
+    }
+
+    /// Runs writes in one transaction, all or nothing; returns the rows each one affected.
+    async fn transaction(&self, statements: Vec<Statement>) -> Result<Vec<u64>, StoreError> {
+        on_backend!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut affected = Vec::with_capacity(statements.len());
+            for statement in statements {
+                let statement = self.adapt(statement);
+                let result = bound_query!(statement).execute(&mut *tx).await?;
+                affected.push(result.rows_affected());
+            }
+            tx.commit().await?;
+            Ok(affected)
+        })
+    }
+}
+
+/// Reads one column of a row of either backend: lets decoders be written once.
+impl RowExt for sqlx::sqlite::SqliteRow {
+    fn text(&self, column: &str) -> Result<String, sqlx::Error> {
+        self.try_get(column)
+    }
+    fn opt_text(&self, column: &str) -> Result<Option<String>, sqlx::Error> {
+        self.try_get(column)
+    }
+    fn int(&self, column: &str) -> Result<i64, sqlx::Error> {
+        self.try_get(column)
+    }
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, sqlx::Error> {
+        self.try_get(column)
+    }
+    fn flag(&self, column: &str) -> Result<bool, sqlx::Error> {
+        self.try_get(column)
+    }
+}
+
+impl RowExt for sqlx::postgres::PgRow {
+    fn text(&self, column: &str) -> Result<String, sqlx::Error> {
+        self.try_get(column)
+    }
+    fn opt_text(&self, column: &str) -> Result<Option<String>, sqlx::Error> {
+        self.try_get(column)
+    }
+    fn int(&self, column: &str) -> Result<i64, sqlx::Error> {
+        self.try_get(column)
+    }
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, sqlx::Error> {
+        self.try_get(column)
+    }
+    fn flag(&self, column: &str) -> Result<bool, sqlx::Error> {
+        self.try_get(column)
+    }
+}

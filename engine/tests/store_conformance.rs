@@ -1,0 +1,904 @@
+//! One storage story, two backends: every test here runs against SQLite (in memory) and against
+//! PostgreSQL when `TEST_POSTGRES_URL` points at a server (each test in a schema of its own, so
+//! they run in parallel). Without it the PostgreSQL variants say they were skipped, and fail
+//! instead when `DORABOARD_REQUIRE_EXTERNAL=1` (CI), so a missing database is never mistaken
+//! for a pass.
+
+use chrono::{DateTime, Duration, Utc};
+use engine::analysis::{AnalysisOptions, FailureKind};
+use engine::metrics::facts::MetricInputs;
+use engine::model::{
+    Change, Deployment, DeploymentStatus, Incident, IncidentCause, RepoSlug, Source,
+};
+use engine::store::{Store, StoreCounts, StoreError, SyncState, TeamRow};
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+// ---- the two backends ----------------------------------------------------------------------
+
+/// Declares each test once per backend: `sqlite::<name>` and `postgres::<name>`.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(super::sqlite_store().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    if let Some(db) = super::PostgresSchema::create(stringify!($name)).await {
+                        super::$name(db.store.clone()).await;
+                        db.drop_schema().await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    loading_the_same_records_twice_changes_nothing,
+    a_record_loaded_again_with_a_changed_field_is_updated,
+    records_read_back_exactly_as_written,
+    reanalysis_derives_shipments_failures_and_incident_links,
+    reanalysing_twice_changes_nothing,
+    metric_windows_are_half_open_at_exact_boundaries,
+    deployments_match_the_environment_case_insensitively,
+    incidents_of_a_team_without_repository_count_for_that_team,
+    an_incident_without_repository_naming_a_deployment_is_linked_to_it,
+    a_rollback_reports_the_failed_deployment_and_when_service_was_restored,
+    deployment_detail_explains_why_a_deployment_failed,
+    a_webhook_delivered_twice_is_stored_once,
+    sync_state_round_trips_and_is_replaced,
+    syncing_teams_replaces_the_previous_set,
+    every_write_moves_the_data_version,
+    two_thousand_repositories_fit_in_one_metrics_query,
+);
+
+async fn sqlite_store() -> Store {
+    Store::connect("sqlite::memory:")
+        .await
+        .expect("an in-memory SQLite store opens")
+}
+
+/// A schema of its own on the test PostgreSQL server, dropped when the test passes.
+struct PostgresSchema {
+    admin: sqlx::PgPool,
+    schema: String,
+    store: Store,
+}
+
+impl PostgresSchema {
+    /// None (after saying so) when no server is configured and none is required.
+    async fn create(test: &str) -> Option<PostgresSchema> {
+        let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
+            let message = format!("SKIPPED: {test} needs PostgreSQL (set TEST_POSTGRES_URL)");
+            if std::env::var("DORABOARD_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
+                panic!("{message}");
+            }
+            // Straight to stderr, past the test harness's capture, so the skip is visible.
+            let _ = writeln!(std::io::stderr(), "{message}");
+            return None;
+        };
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let nanos = Utc::now().timestamp_subsec_nanos();
+        let schema = format!(
+            "test_{}_{}_{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin = sqlx::PgPool::connect(&url)
+            .await
+            .expect("TEST_POSTGRES_URL accepts connections");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&admin)
+            .await
+            .expect("the test database lets us create a schema");
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let store = Store::connect(&format!("{url}{separator}options[search_path]={schema}"))
+            .await
+            .expect("a PostgreSQL store opens in its own schema");
+        Some(PostgresSchema {
+            admin,
+            schema,
+            store,
+        })
+    }
+
+    async fn drop_schema(self) {
+        self.store.close().await;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA {} CASCADE",
+            self.schema
+        )))
+        .execute(&self.admin)
+        .await
+        .expect("the test schema drops");
+    }
+}
+
+// ---- fixtures --------------------------------------------------------------------------------
+
+fn at(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .expect("fixture times are RFC 3339")
+        .with_timezone(&Utc)
+}
+
+fn repo(slug: &str) -> RepoSlug {
+    slug.parse().expect("fixture repositories are owner/name")
+}
+
+fn change(key: &str, repo_slug: &str, sha: &str, merged_at: &str) -> Change {
+    let merged_at = at(merged_at);
+    Change {
+        key: key.into(),
+        repo: repo(repo_slug),
+        number: key.rsplit('#').next().and_then(|n| n.parse().ok()),
+        title: format!("Change {key}"),
+        author: "ada".into(),
+        bot: false,
+        first_commit_at: merged_at - Duration::hours(5),
+        opened_at: Some(merged_at - Duration::hours(4)),
+        first_review_at: Some(merged_at - Duration::hours(1)),
+        merged_at,
+        merge_sha: Some(sha.into()),
+        commits: vec![sha.into()],
+        labels: vec![],
+        branch: Some(format!("feature/{sha}")),
+        paths: vec!["src/lib.rs".into()],
+        reverts: None,
+        fixes: None,
+    }
+}
+
+fn deployment(key: &str, repo_slug: &str, sha: &str, finished_at: &str) -> Deployment {
+    let finished_at = at(finished_at);
+    Deployment {
+        key: key.into(),
+        repo: repo(repo_slug),
+        environment: "production".into(),
+        sha: sha.into(),
+        status: DeploymentStatus::Success,
+        started_at: Some(finished_at - Duration::minutes(10)),
+        finished_at,
+        source: Source::GithubDeployment,
+        rollback: false,
+        declared_changes: None,
+        declared_commits: None,
+    }
+}
+
+fn incident(key: &str, repo_slug: Option<&str>, opened_at: &str) -> Incident {
+    let opened_at = at(opened_at);
+    Incident {
+        key: key.into(),
+        repo: repo_slug.map(repo),
+        team: None,
+        title: format!("Incident {key}"),
+        opened_at,
+        resolved_at: Some(opened_at + Duration::minutes(45)),
+        source: Source::GithubIssue,
+        cause: None,
+    }
+}
+
+fn keys<'a>(keys: impl IntoIterator<Item = &'a String>) -> Vec<&'a str> {
+    keys.into_iter().map(String::as_str).collect()
+}
+
+const API: &str = "acme/api";
+const SHA_A: &str = "aaaaaaa1111111";
+const SHA_B: &str = "bbbbbbb2222222";
+
+/// Two changes shipped by two deployments; the second deployment hurt production (an incident
+/// half an hour later) and was rolled back to the first sha an hour later.
+async fn load_rollback_story(store: &Store) {
+    store
+        .upsert_changes(&[
+            change("acme/api#1", API, SHA_A, "2026-03-02T10:00:00Z"),
+            change("acme/api#2", API, SHA_B, "2026-03-02T11:00:00Z"),
+        ])
+        .await
+        .expect("changes load");
+    let mut rollback = deployment("d3", API, SHA_A, "2026-03-02T13:00:00Z");
+    rollback.rollback = true;
+    store
+        .upsert_deployments(&[
+            deployment("d1", API, SHA_A, "2026-03-02T10:30:00Z"),
+            deployment("d2", API, SHA_B, "2026-03-02T12:00:00Z"),
+            rollback,
+        ])
+        .await
+        .expect("deployments load");
+    store
+        .upsert_incidents(&[incident("inc-1", Some(API), "2026-03-02T12:30:00Z")])
+        .await
+        .expect("incidents load");
+    store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("the repository reanalyses");
+}
+
+/// The metric inputs of the API repository for March 2026.
+async fn march(store: &Store) -> MetricInputs {
+    store
+        .metric_inputs(
+            &[repo(API)],
+            &[],
+            "production",
+            at("2026-03-01T00:00:00Z"),
+            at("2026-04-01T00:00:00Z"),
+        )
+        .await
+        .expect("metric inputs load")
+}
+
+// ---- the story -------------------------------------------------------------------------------
+
+async fn loading_the_same_records_twice_changes_nothing(store: Store) {
+    load_rollback_story(&store).await;
+    let first = store.counts().await.expect("counts");
+    assert_eq!(
+        first,
+        StoreCounts {
+            changes: 2,
+            deployments: 3,
+            incidents: 1,
+            shipments: 2,
+            failure_links: 2,
+        }
+    );
+    let inputs = march(&store).await;
+    load_rollback_story(&store).await;
+    assert_eq!(store.counts().await.expect("counts"), first);
+    assert_eq!(march(&store).await, inputs);
+    assert_eq!(
+        store.repositories().await.expect("repositories"),
+        vec![repo(API)]
+    );
+
+    // A key repeated within one batch is one record: the last version wins.
+    let mut newer = change("acme/api#3", API, "ccccccc3333333", "2026-03-02T11:30:00Z");
+    let older = newer.clone();
+    newer.title = "The newer title".into();
+    let written = store
+        .upsert_changes(&[older, newer])
+        .await
+        .expect("a batch with a repeated key loads");
+    assert_eq!(written, 1);
+    assert_eq!(store.counts().await.expect("counts").changes, 3);
+}
+
+async fn a_record_loaded_again_with_a_changed_field_is_updated(store: Store) {
+    load_rollback_story(&store).await;
+    let mut retitled = change("acme/api#2", API, SHA_B, "2026-03-02T11:00:00Z");
+    retitled.title = "Retitled after merge".into();
+    retitled.first_review_at = None;
+    store
+        .upsert_changes(&[retitled])
+        .await
+        .expect("the change loads again");
+    let mut later = deployment("d2", API, SHA_B, "2026-03-02T12:05:00Z");
+    later.environment = "Production".into();
+    store
+        .upsert_deployments(&[later.clone()])
+        .await
+        .expect("the deployment loads again");
+    let mut resolved = incident("inc-1", Some(API), "2026-03-02T12:30:00Z");
+    resolved.resolved_at = Some(at("2026-03-02T15:00:00Z"));
+    store
+        .upsert_incidents(&[resolved.clone()])
+        .await
+        .expect("the incident loads again");
+
+    assert_eq!(store.counts().await.expect("counts").changes, 2);
+    let detail = store
+        .deployment_detail("d2")
+        .await
+        .expect("detail loads")
+        .expect("d2 exists");
+    assert_eq!(detail.deployment, later);
+    let shipped = detail
+        .changes
+        .iter()
+        .find(|c| c.key == "acme/api#2")
+        .expect("d2 still ships #2");
+    assert_eq!(shipped.title, "Retitled after merge");
+    assert_eq!(shipped.first_review_at, None);
+    let links = store
+        .incident_links(
+            &[repo(API)],
+            &[],
+            at("2026-03-01T00:00:00Z"),
+            at("2026-04-01T00:00:00Z"),
+        )
+        .await
+        .expect("incident links load");
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].incident, resolved);
+
+    // A deployment that turns out to have failed no longer ships anything after reanalysis.
+    let mut failed = later;
+    failed.status = DeploymentStatus::Failure;
+    store
+        .upsert_deployments(&[failed])
+        .await
+        .expect("the deployment loads again");
+    store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("reanalysis");
+    let detail = store
+        .deployment_detail("d2")
+        .await
+        .expect("detail loads")
+        .expect("d2 exists");
+    assert!(detail.changes.is_empty());
+    assert!(detail.failures.is_empty());
+}
+
+async fn records_read_back_exactly_as_written(store: Store) {
+    let mut full = change("acme/api#7", API, SHA_A, "2026-03-02T10:00:00Z");
+    full.bot = true;
+    full.commits = vec![SHA_A.into(), "0123456789abcdef".into()];
+    full.labels = vec!["revert".into(), "ünïcode \"quoted\" ✓".into()];
+    full.paths = vec![];
+    full.reverts = Some("#6".into());
+    full.fixes = Some("acme/api#5".into());
+    full.branch = None;
+    full.number = None;
+    let mut sparse = change(
+        "acme/api@deadbee",
+        API,
+        "deadbeef00",
+        "2026-03-02T09:00:00Z",
+    );
+    sparse.opened_at = None;
+    sparse.first_review_at = None;
+    sparse.merge_sha = None;
+    store
+        .upsert_changes(&[full.clone(), sparse.clone()])
+        .await
+        .expect("changes load");
+    let mut declared = deployment("d-declared", API, SHA_A, "2026-03-02T11:00:00Z");
+    declared.started_at = None;
+    declared.source = Source::Webhook;
+    declared.declared_changes = Some(vec![full.key.clone(), sparse.key.clone()]);
+    declared.declared_commits = Some(vec![]);
+    store
+        .upsert_deployments(&[declared.clone()])
+        .await
+        .expect("deployment loads");
+    let mut caused = incident("inc-7", None, "2026-03-02T12:00:00Z");
+    caused.team = Some("payments".into());
+    caused.resolved_at = None;
+    caused.cause = Some(IncidentCause::Sha(SHA_A.into()));
+    store
+        .upsert_incidents(&[caused.clone()])
+        .await
+        .expect("incident loads");
+    store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("reanalysis");
+
+    let detail = store
+        .deployment_detail("d-declared")
+        .await
+        .expect("detail loads")
+        .expect("the deployment exists");
+    assert_eq!(detail.deployment, declared);
+    assert_eq!(detail.changes, vec![sparse, full]);
+    let links = store
+        .incident_links(
+            &[],
+            &["payments".to_string()],
+            at("2026-03-01T00:00:00Z"),
+            at("2026-04-01T00:00:00Z"),
+        )
+        .await
+        .expect("incident links load");
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].incident, caused);
+    assert_eq!(links[0].deployment, None);
+    assert_eq!(links[0].reason, None);
+    assert_eq!(store.deployment_detail("nope").await.expect("query"), None);
+}
+
+async fn reanalysis_derives_shipments_failures_and_incident_links(store: Store) {
+    load_rollback_story(&store).await;
+    let inputs = march(&store).await;
+
+    let shipped: Vec<(&str, &str)> = inputs
+        .changes
+        .iter()
+        .map(|c| (c.key.as_str(), c.deployment.as_str()))
+        .collect();
+    assert_eq!(shipped, vec![("acme/api#1", "d1"), ("acme/api#2", "d2")]);
+    assert_eq!(inputs.changes[1].deployed_at, at("2026-03-02T12:00:00Z"));
+
+    let flags: Vec<(&str, bool, bool)> = inputs
+        .deployments
+        .iter()
+        .map(|d| (d.key.as_str(), d.failed, d.rework))
+        .collect();
+    assert_eq!(
+        flags,
+        vec![
+            ("d1", false, false),
+            ("d2", true, false),
+            ("d3", false, true)
+        ]
+    );
+
+    assert_eq!(inputs.incidents.len(), 1);
+    assert_eq!(inputs.incidents[0].deployment.as_deref(), Some("d2"));
+    assert_eq!(inputs.rollbacks.len(), 1);
+    let links = store
+        .incident_links(
+            &[repo(API)],
+            &[],
+            at("2026-03-01T00:00:00Z"),
+            at("2026-04-01T00:00:00Z"),
+        )
+        .await
+        .expect("incident links load");
+    assert!(
+        links[0]
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("attribution window"))
+    );
+}
+
+async fn reanalysing_twice_changes_nothing(store: Store) {
+    load_rollback_story(&store).await;
+    let counts = store.counts().await.expect("counts");
+    let inputs = march(&store).await;
+    let detail = store.deployment_detail("d2").await.expect("detail");
+    let report = store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("reanalysis");
+    assert_eq!(report.repositories, 1);
+    assert_eq!(report.shipments, 2);
+    assert_eq!(report.failures, 2);
+    assert_eq!(store.counts().await.expect("counts"), counts);
+    assert_eq!(march(&store).await, inputs);
+    assert_eq!(store.deployment_detail("d2").await.expect("detail"), detail);
+}
+
+async fn metric_windows_are_half_open_at_exact_boundaries(store: Store) {
+    let from = "2026-03-02T00:00:00Z";
+    let to = "2026-03-03T00:00:00Z";
+    store
+        .upsert_changes(&[
+            change("acme/api#1", API, "1111111aaaa", "2026-03-01T20:00:00Z"),
+            change("acme/api#2", API, "2222222aaaa", "2026-03-02T20:00:00Z"),
+            change("acme/api#3", API, "3333333aaaa", "2026-03-02T23:00:00Z"),
+        ])
+        .await
+        .expect("changes load");
+    store
+        .upsert_deployments(&[
+            deployment("at-from", API, "1111111aaaa", from),
+            deployment("before-to", API, "2222222aaaa", "2026-03-02T23:59:59Z"),
+            deployment("at-to", API, "3333333aaaa", to),
+        ])
+        .await
+        .expect("deployments load");
+    store
+        .upsert_incidents(&[
+            incident("opened-before-from", Some(API), "2026-03-01T23:59:59Z"),
+            incident("opened-at-from", Some(API), from),
+            incident("opened-at-to", Some(API), to),
+        ])
+        .await
+        .expect("incidents load");
+    store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("reanalysis");
+
+    let inputs = store
+        .metric_inputs(&[repo(API)], &[], "production", at(from), at(to))
+        .await
+        .expect("metric inputs");
+    assert_eq!(
+        keys(inputs.deployments.iter().map(|d| &d.key)),
+        ["at-from", "before-to"]
+    );
+    assert_eq!(
+        keys(inputs.changes.iter().map(|c| &c.key)),
+        ["acme/api#1", "acme/api#2"]
+    );
+    assert_eq!(
+        keys(inputs.incidents.iter().map(|i| &i.key)),
+        ["opened-at-from"]
+    );
+
+    // Bounds between whole seconds still cut exactly: [from + 0.5 s, to + 0.5 s).
+    let half = Duration::milliseconds(500);
+    let shifted = store
+        .metric_inputs(
+            &[repo(API)],
+            &[],
+            "production",
+            at(from) + half,
+            at(to) + half,
+        )
+        .await
+        .expect("metric inputs");
+    assert_eq!(
+        keys(shifted.deployments.iter().map(|d| &d.key)),
+        ["before-to", "at-to"]
+    );
+}
+
+async fn deployments_match_the_environment_case_insensitively(store: Store) {
+    let mut shouty = deployment("d-prod", API, SHA_A, "2026-03-02T10:00:00Z");
+    shouty.environment = "Production".into();
+    let mut staging = deployment("d-staging", API, SHA_B, "2026-03-02T11:00:00Z");
+    staging.environment = "staging".into();
+    store
+        .upsert_deployments(&[shouty, staging])
+        .await
+        .expect("deployments load");
+    let inputs = store
+        .metric_inputs(
+            &[repo(API)],
+            &[],
+            "PRODUCTION",
+            at("2026-03-01T00:00:00Z"),
+            at("2026-04-01T00:00:00Z"),
+        )
+        .await
+        .expect("metric inputs");
+    assert_eq!(keys(inputs.deployments.iter().map(|d| &d.key)), ["d-prod"]);
+    assert_eq!(inputs.deployments[0].environment, "Production");
+}
+
+async fn incidents_of_a_team_without_repository_count_for_that_team(store: Store) {
+    let mut outage = incident("pager-1", None, "2026-03-05T08:00:00Z");
+    outage.team = Some("payments".into());
+    store
+        .upsert_incidents(&[outage])
+        .await
+        .expect("incident loads");
+    let (from, to) = (at("2026-03-01T00:00:00Z"), at("2026-04-01T00:00:00Z"));
+
+    let payments = store
+        .metric_inputs(
+            &[repo(API)],
+            &["payments".to_string()],
+            "production",
+            from,
+            to,
+        )
+        .await
+        .expect("metric inputs");
+    assert_eq!(payments.incidents.len(), 1);
+    assert_eq!(payments.incidents[0].team.as_deref(), Some("payments"));
+    assert_eq!(payments.incidents[0].repo, None);
+    assert_eq!(payments.incidents[0].deployment, None);
+
+    let search = store
+        .metric_inputs(
+            &[repo(API)],
+            &["search".to_string()],
+            "production",
+            from,
+            to,
+        )
+        .await
+        .expect("metric inputs");
+    assert!(search.incidents.is_empty());
+
+    let team_only = store
+        .metric_inputs(&[], &["payments".to_string()], "production", from, to)
+        .await
+        .expect("metric inputs");
+    assert_eq!(team_only.incidents.len(), 1);
+    assert!(team_only.deployments.is_empty());
+}
+
+async fn an_incident_without_repository_naming_a_deployment_is_linked_to_it(store: Store) {
+    load_rollback_story(&store).await;
+    let mut named = incident("ext-9", None, "2026-03-02T10:40:00Z");
+    named.team = Some("platform".into());
+    named.cause = Some(IncidentCause::Deployment("d1".into()));
+    store
+        .upsert_incidents(&[named])
+        .await
+        .expect("incident loads");
+    store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("reanalysis");
+    let inputs = store
+        .metric_inputs(
+            &[repo(API)],
+            &["platform".to_string()],
+            "production",
+            at("2026-03-01T00:00:00Z"),
+            at("2026-04-01T00:00:00Z"),
+        )
+        .await
+        .expect("metric inputs");
+    let ext = inputs
+        .incidents
+        .iter()
+        .find(|i| i.key == "ext-9")
+        .expect("the team's incident is in scope");
+    assert_eq!(ext.deployment.as_deref(), Some("d1"));
+    assert!(inputs.deployments.iter().any(|d| d.key == "d1" && d.failed));
+}
+
+async fn a_rollback_reports_the_failed_deployment_and_when_service_was_restored(store: Store) {
+    load_rollback_story(&store).await;
+    let inputs = march(&store).await;
+    assert_eq!(inputs.rollbacks.len(), 1);
+    let rollback = &inputs.rollbacks[0];
+    assert_eq!(rollback.failed_deployment, "d2");
+    assert_eq!(rollback.repo, repo(API));
+    assert_eq!(rollback.failed_at, at("2026-03-02T12:00:00Z"));
+    assert_eq!(rollback.rollback_deployment, "d3");
+    assert_eq!(rollback.restored_at, at("2026-03-02T13:00:00Z"));
+
+    // The window applies to the failed deployment: [d2, d3) holds it, a second later does not.
+    let failed_only = store
+        .metric_inputs(
+            &[repo(API)],
+            &[],
+            "production",
+            at("2026-03-02T12:00:00Z"),
+            at("2026-03-02T13:00:00Z"),
+        )
+        .await
+        .expect("metric inputs");
+    assert_eq!(failed_only.rollbacks.len(), 1);
+    let after = store
+        .metric_inputs(
+            &[repo(API)],
+            &[],
+            "production",
+            at("2026-03-02T12:00:01Z"),
+            at("2026-04-01T00:00:00Z"),
+        )
+        .await
+        .expect("metric inputs");
+    assert!(after.rollbacks.is_empty());
+}
+
+async fn deployment_detail_explains_why_a_deployment_failed(store: Store) {
+    load_rollback_story(&store).await;
+    let detail = store
+        .deployment_detail("d2")
+        .await
+        .expect("detail loads")
+        .expect("d2 exists");
+    assert_eq!(detail.deployment.sha, SHA_B);
+    assert_eq!(keys(detail.changes.iter().map(|c| &c.key)), ["acme/api#2"]);
+    let evidence: Vec<(FailureKind, &str)> = detail
+        .failures
+        .iter()
+        .map(|f| (f.kind, f.evidence.as_str()))
+        .collect();
+    assert_eq!(
+        evidence,
+        vec![
+            (FailureKind::Incident, "inc-1"),
+            (FailureKind::Rollback, "d3")
+        ]
+    );
+    assert!(detail.failures.iter().all(|f| !f.reason.is_empty()));
+    assert_eq!(
+        detail.failures[1].restored_at,
+        Some(at("2026-03-02T13:00:00Z"))
+    );
+    let rollback = store
+        .deployment_detail("d3")
+        .await
+        .expect("detail loads")
+        .expect("d3 exists");
+    assert_eq!(rollback.rework.len(), 1);
+    assert!(rollback.rework[0].reason.contains("rollback"));
+}
+
+async fn a_webhook_delivered_twice_is_stored_once(store: Store) {
+    let body = r#"{"action":"created"}"#;
+    let first = store.insert_raw_event("github", "delivery-1", body).await;
+    assert!(first.expect("first delivery"));
+    let again = store.insert_raw_event("github", "delivery-1", body).await;
+    assert!(!again.expect("redelivery"));
+    let elsewhere = store.insert_raw_event("generic", "delivery-1", body).await;
+    assert!(elsewhere.expect("the same id from another source"));
+}
+
+async fn sync_state_round_trips_and_is_replaced(store: Store) {
+    let get = |resource: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .get_sync_state(&repo(API), resource)
+                .await
+                .expect("sync state loads")
+        }
+    };
+    assert_eq!(get("pulls").await, None);
+    let mut state = SyncState {
+        repo: repo(API),
+        resource: "pulls".into(),
+        cursor: Some("2026-03-02T10:00:00Z".into()),
+        etag: Some("W/\"abc\"".into()),
+        last_success_at: Some(at("2026-03-02T10:05:00Z")),
+    };
+    store.put_sync_state(&state).await.expect("state saves");
+    assert_eq!(get("pulls").await, Some(state.clone()));
+    state.cursor = Some("page-3".into());
+    state.etag = None;
+    store.put_sync_state(&state).await.expect("state saves");
+    assert_eq!(get("pulls").await, Some(state));
+    assert_eq!(get("deployments").await, None);
+}
+
+async fn syncing_teams_replaces_the_previous_set(store: Store) {
+    let tribe = TeamRow {
+        slug: "commerce".into(),
+        name: "Commerce".into(),
+        kind: "tribe".into(),
+        parent: None,
+        time_zone: "Europe/Paris".into(),
+        repos: vec![],
+    };
+    let payments = TeamRow {
+        slug: "payments".into(),
+        name: "Payments".into(),
+        kind: "team".into(),
+        parent: Some("commerce".into()),
+        time_zone: "Europe/Paris".into(),
+        repos: vec![
+            (repo(API), vec![]),
+            (repo("acme/monorepo"), vec!["services/pay/**".into()]),
+        ],
+    };
+    store
+        .sync_teams(&[payments.clone(), tribe.clone()])
+        .await
+        .expect("teams sync");
+    assert_eq!(
+        store.teams().await.expect("teams"),
+        vec![tribe.clone(), payments.clone()]
+    );
+
+    let moved = TeamRow {
+        repos: vec![(repo("acme/web"), vec![])],
+        ..payments
+    };
+    store
+        .sync_teams(std::slice::from_ref(&moved))
+        .await
+        .expect("teams sync");
+    assert_eq!(store.teams().await.expect("teams"), vec![moved.clone()]);
+
+    let bad = TeamRow {
+        kind: "squad".into(),
+        ..tribe
+    };
+    assert!(matches!(
+        store.sync_teams(&[bad]).await,
+        Err(StoreError::Invalid { .. })
+    ));
+    assert_eq!(store.teams().await.expect("teams"), vec![moved]);
+}
+
+async fn every_write_moves_the_data_version(store: Store) {
+    let start = store.data_version().await.expect("version");
+    store
+        .upsert_changes(&[change("acme/api#1", API, SHA_A, "2026-03-02T10:00:00Z")])
+        .await
+        .expect("changes load");
+    let after_changes = store.data_version().await.expect("version");
+    assert!(after_changes > start);
+    store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("reanalysis");
+    let after_analysis = store.data_version().await.expect("version");
+    assert!(after_analysis > after_changes);
+    store
+        .upsert_changes(&[])
+        .await
+        .expect("an empty batch is fine");
+    assert_eq!(store.data_version().await.expect("version"), after_analysis);
+}
+
+async fn two_thousand_repositories_fit_in_one_metrics_query(store: Store) {
+    let repos: Vec<RepoSlug> = (0..2000)
+        .map(|i| repo(&format!("acme/svc-{i:04}")))
+        .collect();
+    let deployments: Vec<Deployment> = repos
+        .iter()
+        .step_by(100)
+        .map(|r| {
+            deployment(
+                &format!("deploy-{}", r.name()),
+                &r.to_string(),
+                SHA_A,
+                "2026-03-02T10:00:00Z",
+            )
+        })
+        .collect();
+    store
+        .upsert_deployments(&deployments)
+        .await
+        .expect("deployments load");
+    let teams: Vec<String> = (0..200).map(|i| format!("team-{i}")).collect();
+    let inputs = store
+        .metric_inputs(
+            &repos,
+            &teams,
+            "production",
+            at("2026-03-01T00:00:00Z"),
+            at("2026-04-01T00:00:00Z"),
+        )
+        .await
+        .expect("metric inputs for 2,000 repositories");
+    assert_eq!(inputs.deployments.len(), 20);
+    assert_eq!(store.repositories().await.expect("repositories").len(), 20);
+}
+
+// ---- backend-independent ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_unknown_url_scheme_is_refused_without_echoing_the_url() {
+    let err = Store::connect("mysql://admin:hunter2@db.example/doraboard")
+        .await
+        .expect_err("mysql is not a backend");
+    let message = err.to_string();
+    assert!(message.contains("`mysql`"), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
+    let err = Store::connect("admin:hunter2@db.example")
+        .await
+        .expect_err("no scheme");
+    assert!(!err.to_string().contains("hunter2"));
+}
+
+#[tokio::test]
+async fn a_sqlite_file_is_created_and_keeps_its_data_when_reopened() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}", dir.path().join("doraboard.db").display());
+    let store = Store::connect(&url).await.expect("the file is created");
+    load_rollback_story(&store).await;
+    let counts = store.counts().await.expect("counts");
+    let inputs = march(&store).await;
+    store.close().await;
+    let reopened = Store::connect(&url).await.expect("the file reopens");
+    assert_eq!(reopened.counts().await.expect("counts"), counts);
+    assert_eq!(march(&reopened).await, inputs);
+}
+
+#[test]
+fn store_futures_can_cross_threads() {
+    fn assert_send<T: Send>(_: &T) {}
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let store = sqlite_store().await;
+        let future = store.metric_inputs(&[], &[], "production", Utc::now(), Utc::now());
+        assert_send(&future);
+        future.await.expect("an empty scope is fine");
+        assert_send(&store.reanalyze(&[], &AnalysisOptions::default()));
+        assert_send(&store.upsert_changes(&[]));
+        assert_send(&store.deployment_detail("d1"));
+    });
+}

@@ -1,0 +1,45 @@
+//! One module per command; this one opens what they all need: the configuration and the store.
+
+pub mod explain;
+pub mod metrics;
+pub mod serve;
+
+use anyhow::Context;
+use engine::config::Config;
+use engine::store::Store;
+use std::path::Path;
+
+/// The configuration from `path` (missing default file: built-in defaults), or the demo
+/// organisation seeded into an in-memory store.
+pub async fn open(config_path: &Path, demo: bool) -> anyhow::Result<(Config, Store)> {
+    if demo {
+        let store = Store::connect("sqlite::memory:").await?;
+        let today = chrono::Utc::now().date_naive();
+        let config = collector::demo::seed(&store, today + chrono::Duration::days(1))
+            .await
+            .context("seeding the demo organisation")?;
+        return Ok((config, store));
+    }
+    let config = load_config(config_path)?;
+    let store = Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("opening the database of {}", config_path.display()))?;
+    Ok((config, store))
+}
+
+/// `./doraboard.toml` may be absent (defaults apply); any other path must exist.
+pub fn load_config(path: &Path) -> anyhow::Result<Config> {
+    let explicit = path != Path::new("doraboard.toml") || path.exists();
+    Ok(Config::load(explicit.then_some(path))?)
+}
+
+/// `doraboard migrate`: connecting runs the migrations.
+pub async fn migrate(config_path: &Path) -> anyhow::Result<()> {
+    let config = load_config(config_path)?;
+    let store = Store::connect(&config.database_url).await?;
+    tracing::info!(
+        backend = store.backend_name(),
+        "database schema is up to date"
+    );
+    Ok(())
+}

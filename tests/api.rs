@@ -1,0 +1,137 @@
+//! The HTTP API end to end: the real router on 127.0.0.1 with a free port, over the demo
+//! organisation, asked by a real HTTP client.
+
+use engine::store::Store;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// A running server over the demo organisation ending on a fixed date; stops when dropped.
+struct Server {
+    base: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+const DEMO_END: &str = "2026-11-01";
+
+async fn demo_server() -> Server {
+    let store = Store::connect("sqlite::memory:").await.expect("store");
+    let end = engine::period::Period::parse_date(DEMO_END).expect("date");
+    let config = collector::demo::seed(&store, end).await.expect("demo");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let state = api::AppState {
+        store,
+        config: Arc::new(config),
+    };
+    tokio::spawn(api::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Server { base, _stop: stop }
+}
+
+async fn get(server: &Server, path: &str) -> (u16, Value) {
+    let response = reqwest::get(format!("{}{path}", server.base))
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json body"))
+}
+
+#[tokio::test]
+async fn teams_lists_the_demo_tribes_and_teams() {
+    let server = demo_server().await;
+    let (status, teams) = get(&server, "/api/v1/teams").await;
+    assert_eq!(status, 200);
+    let teams = teams.as_array().expect("array");
+    let kinds = |k: &str| teams.iter().filter(|t| t["kind"] == k).count();
+    assert!(kinds("tribe") >= 3, "{teams:?}");
+    assert!(kinds("team") >= 6, "{teams:?}");
+    let team = teams.iter().find(|t| t["kind"] == "team").expect("a team");
+    for field in ["slug", "name", "kind", "parent", "repos"] {
+        assert!(
+            team.get(field).is_some(),
+            "team entry lacks {field}: {team}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn metrics_answer_for_the_organisation_every_tribe_and_every_team() {
+    let server = demo_server().await;
+    let (_, teams) = get(&server, "/api/v1/teams").await;
+    let mut slugs: Vec<String> = teams
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|t| t["slug"].as_str().expect("slug").to_string())
+        .collect();
+    slugs.push(String::new());
+    for slug in slugs {
+        let (status, m) = get(
+            &server,
+            &format!("/api/v1/metrics?team={slug}&from=2026-08-01&to=2026-11-01&bucket=week"),
+        )
+        .await;
+        assert_eq!(status, 200, "{slug}: {m}");
+        for metric in [
+            "deployment_frequency",
+            "lead_time",
+            "change_failure_rate",
+            "time_to_restore",
+            "rework_rate",
+        ] {
+            assert!(m[metric].is_object(), "{slug}: no {metric}");
+            assert!(
+                m[metric]["previous"].is_object(),
+                "{slug}: no previous {metric}"
+            );
+            assert!(
+                m[metric]["series"]
+                    .as_array()
+                    .is_some_and(|s| !s.is_empty()),
+                "{slug}: no {metric} series"
+            );
+        }
+        assert!(
+            m["deployment_frequency"]["deployments"]
+                .as_u64()
+                .unwrap_or(0)
+                > 0,
+            "{slug}: no deployments"
+        );
+        assert!(m["deployment_frequency"]["tier"].is_string(), "{slug}");
+        assert!(m["lead_time"]["median_seconds"].is_number(), "{slug}");
+    }
+}
+
+#[tokio::test]
+async fn invalid_parameters_answer_400_naming_the_parameter() {
+    let server = demo_server().await;
+    let cases = [
+        ("team=nobody&from=2026-01-01&to=2026-02-01", "team"),
+        ("from=2026-02-01&to=2026-01-01", "from"),
+        ("from=2026-02-31&to=2026-03-01", "from"),
+        ("from=2026-01-01&to=2026-02-01&bucket=fortnight", "bucket"),
+    ];
+    for (query, parameter) in cases {
+        let (status, body) = get(&server, &format!("/api/v1/metrics?{query}")).await;
+        assert_eq!(status, 400, "{query}");
+        assert_eq!(body["error"]["parameter"], parameter, "{query}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+}
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    let server = demo_server().await;
+    let (status, body) = get(&server, "/healthz").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "ok");
+}

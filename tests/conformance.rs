@@ -1,0 +1,697 @@
+//! Metric conformance suite: small fixtures whose figures were computed by hand, run through the
+//! whole engine (store, analysis, formulas). Each case's first doc line says what it pins down;
+//! `docs/metrics.md` explains the definitions they follow.
+//!
+//! Unless a case says otherwise: team `shop` owns `acme/shop`, time zone UTC, `collector.since`
+//! 2026-01-01, attribution window 7 days, period March 2026 (31 days), previous period the 31
+//! days before it.
+
+mod support;
+
+use support::*;
+
+const HOUR: i64 = 3600;
+
+/// No deployments: zero frequency rated low, and no lead time, failure rate or restore figure.
+#[tokio::test]
+async fn no_deployments_gives_zero_frequency_and_empty_figures() {
+    let org = Org::load(ONE_TEAM, vec![], vec![], vec![]).await;
+    let m = org.march().await;
+    assert_eq!(m.deployment_frequency.deployments, 0);
+    assert_eq!(m.deployment_frequency.per_week, 0.0);
+    assert_eq!(m.deployment_frequency.tier, Some(engine::tiers::Tier::Low));
+    assert_eq!(m.lead_time.changes, 0);
+    assert_eq!(m.lead_time.median_seconds, None);
+    assert_eq!(m.lead_time.tier, None);
+    assert_eq!(m.change_failure_rate.rate, None);
+    assert_eq!(m.change_failure_rate.tier, None);
+    assert_eq!(m.time_to_restore.median_seconds, None);
+    assert_eq!(m.rework_rate.rate, None);
+}
+
+/// Three PRs in one deployment: lead times 2h, 4h, 6h -> median 4h, p75 5h, p90 5.6h.
+#[tokio::test]
+async fn several_prs_in_one_deployment_share_its_deploy_time() {
+    let changes = vec![
+        pr(
+            "acme/shop",
+            1,
+            &sha("a1"),
+            "2026-03-02T08:00:00Z",
+            "2026-03-02T09:00:00Z",
+        ),
+        pr(
+            "acme/shop",
+            2,
+            &sha("a2"),
+            "2026-03-02T06:00:00Z",
+            "2026-03-02T09:10:00Z",
+        ),
+        pr(
+            "acme/shop",
+            3,
+            &sha("a3"),
+            "2026-03-02T04:00:00Z",
+            "2026-03-02T09:20:00Z",
+        ),
+    ];
+    let deployments = vec![deploy(
+        "acme/shop",
+        "d1",
+        &sha("a3"),
+        "2026-03-02T10:00:00Z",
+    )];
+    let org = Org::load(ONE_TEAM, changes, deployments, vec![]).await;
+    let m = org.march().await;
+    assert_eq!(m.deployment_frequency.deployments, 1);
+    assert_eq!(m.lead_time.changes, 3);
+    assert_eq!(m.lead_time.median_seconds, Some(4 * HOUR));
+    assert_eq!(m.lead_time.p75_seconds, Some(5 * HOUR));
+    assert_eq!(m.lead_time.p90_seconds, Some(20_160));
+    // Deploy phase: 60, 50 and 40 minutes after merge -> median 50 minutes.
+    assert_eq!(m.lead_time.breakdown.deploy.median_seconds, Some(3000));
+    assert!(m.lead_time.small_sample);
+}
+
+/// A redeploy of the sha just deployed ships no change and is no rollback, but is a deployment.
+#[tokio::test]
+async fn a_deployment_with_no_changes_counts_for_frequency_only() {
+    let changes = vec![pr(
+        "acme/shop",
+        1,
+        &sha("b1"),
+        "2026-03-02T08:00:00Z",
+        "2026-03-02T09:00:00Z",
+    )];
+    let deployments = vec![
+        deploy("acme/shop", "d1", &sha("b1"), "2026-03-02T10:00:00Z"),
+        deploy("acme/shop", "d2", &sha("b1"), "2026-03-03T10:00:00Z"),
+    ];
+    let org = Org::load(ONE_TEAM, changes, deployments, vec![]).await;
+    let m = org.march().await;
+    assert_eq!(m.deployment_frequency.deployments, 2);
+    assert_eq!(m.lead_time.changes, 1);
+    assert_eq!(m.change_failure_rate.failed, 0);
+    assert_eq!(m.rework_rate.rework, 0);
+}
+
+/// The first deployment of a repository ships only changes merged after `collector.since`.
+#[tokio::test]
+async fn first_deployment_ships_only_changes_merged_since_the_sync_start() {
+    let changes = vec![
+        pr(
+            "acme/shop",
+            1,
+            &sha("c1"),
+            "2025-12-19T09:00:00Z",
+            "2025-12-20T09:00:00Z",
+        ),
+        pr(
+            "acme/shop",
+            2,
+            &sha("c2"),
+            "2026-03-01T09:00:00Z",
+            "2026-03-01T10:00:00Z",
+        ),
+    ];
+    let deployments = vec![deploy(
+        "acme/shop",
+        "d1",
+        &sha("c2"),
+        "2026-03-01T12:00:00Z",
+    )];
+    let org = Org::load(ONE_TEAM, changes, deployments, vec![]).await;
+    let m = org.march().await;
+    assert_eq!(m.lead_time.changes, 1);
+    assert_eq!(m.lead_time.median_seconds, Some(3 * HOUR));
+}
+
+/// A squash-merged PR (merge sha not among its commits) and a rebase-merged PR (merge sha is the
+/// rebased tip) are both found from the deployment's commit list.
+#[tokio::test]
+async fn squash_and_rebase_merged_prs_are_matched_by_merge_sha() {
+    let mut squash = pr(
+        "acme/shop",
+        1,
+        &sha("sq"),
+        "2026-03-02T08:00:00Z",
+        "2026-03-02T09:00:00Z",
+    );
+    squash.commits = vec![sha("branch1"), sha("branch2")];
+    let mut rebase = pr(
+        "acme/shop",
+        2,
+        &sha("rb2new"),
+        "2026-03-02T07:00:00Z",
+        "2026-03-02T09:30:00Z",
+    );
+    rebase.commits = vec![sha("rb1old"), sha("rb2old")];
+    let mut d1 = deploy("acme/shop", "d1", &sha("rb2new"), "2026-03-02T10:00:00Z");
+    d1.declared_commits = Some(vec![sha("sq"), sha("rb1new"), sha("rb2new")]);
+    let org = Org::load(ONE_TEAM, vec![squash, rebase], vec![d1], vec![]).await;
+    let m = org.march().await;
+    assert_eq!(m.lead_time.changes, 2);
+    // 2h and 3h -> median 2.5h.
+    assert_eq!(m.lead_time.median_seconds, Some(9000));
+}
+
+/// A PR merged in February and deployed in March counts in March, at its deploy time.
+#[tokio::test]
+async fn a_pr_counts_in_the_period_it_was_deployed_not_merged() {
+    let changes = vec![pr(
+        "acme/shop",
+        1,
+        &sha("e1"),
+        "2026-02-28T10:00:00Z",
+        "2026-02-28T20:00:00Z",
+    )];
+    let deployments = vec![deploy(
+        "acme/shop",
+        "d1",
+        &sha("e1"),
+        "2026-03-02T10:00:00Z",
+    )];
+    let org = Org::load(ONE_TEAM, changes, deployments, vec![]).await;
+    let m = org.march().await;
+    assert_eq!(m.lead_time.changes, 1);
+    assert_eq!(m.lead_time.median_seconds, Some(48 * HOUR));
+    let previous = m.lead_time.previous.expect("previous period");
+    assert_eq!(previous.changes, 0);
+}
+
+/// An incident before the repository's first deployment blames nobody: an outage counted apart,
+/// but still a time-to-restore sample.
+#[tokio::test]
+async fn an_incident_before_any_deployment_is_an_unattributed_outage() {
+    let changes = vec![pr(
+        "acme/shop",
+        1,
+        &sha("f1"),
+        "2026-03-01T08:00:00Z",
+        "2026-03-01T09:00:00Z",
+    )];
+    let deployments = vec![deploy(
+        "acme/shop",
+        "d1",
+        &sha("f1"),
+        "2026-03-01T10:00:00Z",
+    )];
+    let incidents = vec![incident(
+        "acme/shop",
+        "INC-1",
+        "2026-03-01T05:00:00Z",
+        Some("2026-03-01T06:00:00Z"),
+    )];
+    let org = Org::load(ONE_TEAM, changes, deployments, incidents).await;
+    let m = org.march().await;
+    assert_eq!(m.change_failure_rate.failed, 0);
+    assert_eq!(m.change_failure_rate.unattributed_incidents, 1);
+    assert_eq!(m.time_to_restore.incidents, 1);
+    assert_eq!(m.time_to_restore.median_seconds, Some(HOUR));
+}
+
+/// An incident 8 days after the last deployment is outside the 7-day window; 6 days is inside.
+#[tokio::test]
+async fn the_attribution_window_decides_whether_an_incident_fails_a_deployment() {
+    let deployments = vec![deploy(
+        "acme/shop",
+        "d1",
+        &sha("g1"),
+        "2026-03-02T10:00:00Z",
+    )];
+    let outside = vec![incident(
+        "acme/shop",
+        "INC-1",
+        "2026-03-10T10:00:00Z",
+        Some("2026-03-10T12:00:00Z"),
+    )];
+    let org = Org::load(ONE_TEAM, vec![], deployments.clone(), outside).await;
+    let m = org.march().await;
+    assert_eq!(
+        (
+            m.change_failure_rate.failed,
+            m.change_failure_rate.unattributed_incidents
+        ),
+        (0, 1)
+    );
+    assert_eq!(m.time_to_restore.median_seconds, Some(2 * HOUR));
+
+    let inside = vec![incident(
+        "acme/shop",
+        "INC-1",
+        "2026-03-08T10:00:00Z",
+        Some("2026-03-08T12:00:00Z"),
+    )];
+    let org = Org::load(ONE_TEAM, vec![], deployments, inside).await;
+    let m = org.march().await;
+    assert_eq!(
+        (
+            m.change_failure_rate.failed,
+            m.change_failure_rate.unattributed_incidents
+        ),
+        (1, 0)
+    );
+    assert_eq!(m.change_failure_rate.rate, Some(1.0));
+}
+
+/// An incident that names its deployment blames that one, not the latest before it.
+#[tokio::test]
+async fn an_explicit_incident_link_wins_over_the_attribution_window() {
+    let deployments = vec![
+        deploy("acme/shop", "d1", &sha("h1"), "2026-03-02T10:00:00Z"),
+        deploy("acme/shop", "d2", &sha("h2"), "2026-03-10T10:00:00Z"),
+    ];
+    let named = caused_by_deployment(
+        incident(
+            "acme/shop",
+            "INC-1",
+            "2026-03-11T10:00:00Z",
+            Some("2026-03-11T11:00:00Z"),
+        ),
+        "d1",
+    );
+    let org = Org::load(ONE_TEAM, vec![], deployments, vec![named]).await;
+    let m = org
+        .metrics(Some("shop"), "2026-03-01", "2026-04-01", Some("week"))
+        .await;
+    assert_eq!(m.change_failure_rate.failed, 1);
+    assert_eq!(m.change_failure_rate.rate, Some(0.5));
+    // d1 is in the week of Monday 2 March, d2 in the week of 9 March.
+    let weeks = &m.change_failure_rate.series;
+    assert_eq!(
+        (weeks[1].start.to_string(), weeks[1].count),
+        ("2026-03-02".to_string(), 1)
+    );
+    assert_eq!(weeks[2].count, 0);
+}
+
+/// Two incidents blamed on one deployment fail it once: the rate is over distinct deployments.
+#[tokio::test]
+async fn change_failure_rate_counts_distinct_failed_deployments() {
+    let deployments = vec![
+        deploy("acme/shop", "d1", &sha("i1"), "2026-03-02T10:00:00Z"),
+        deploy("acme/shop", "d2", &sha("i2"), "2026-03-20T10:00:00Z"),
+    ];
+    let incidents = vec![
+        incident(
+            "acme/shop",
+            "INC-1",
+            "2026-03-03T10:00:00Z",
+            Some("2026-03-03T11:00:00Z"),
+        ),
+        incident(
+            "acme/shop",
+            "INC-2",
+            "2026-03-04T10:00:00Z",
+            Some("2026-03-04T13:00:00Z"),
+        ),
+    ];
+    let org = Org::load(ONE_TEAM, vec![], deployments, incidents).await;
+    let m = org.march().await;
+    assert_eq!(
+        (
+            m.change_failure_rate.deployments,
+            m.change_failure_rate.failed
+        ),
+        (2, 1)
+    );
+    assert_eq!(m.change_failure_rate.rate, Some(0.5));
+    // Restores of 1h and 3h -> median 2h.
+    assert_eq!(m.time_to_restore.median_seconds, Some(2 * HOUR));
+}
+
+/// An open incident is listed, never a restore sample.
+#[tokio::test]
+async fn an_open_incident_is_listed_not_counted() {
+    let deployments = vec![deploy(
+        "acme/shop",
+        "d1",
+        &sha("j1"),
+        "2026-03-02T10:00:00Z",
+    )];
+    let incidents = vec![incident("acme/shop", "INC-1", "2026-03-03T10:00:00Z", None)];
+    let org = Org::load(ONE_TEAM, vec![], deployments, incidents).await;
+    let m = org.march().await;
+    assert_eq!(m.time_to_restore.open_incidents, 1);
+    assert_eq!(m.time_to_restore.incidents, 0);
+    assert_eq!(m.time_to_restore.median_seconds, None);
+    assert_eq!(m.change_failure_rate.failed, 1);
+}
+
+/// Re-deploying an older sha is a rollback: the deployment before it failed, the rollback is
+/// rework, and restore time runs from the failed deployment to the rollback (1.5h).
+#[tokio::test]
+async fn a_rollback_fails_the_deployment_it_replaces() {
+    let deployments = vec![
+        deploy("acme/shop", "d1", &sha("k1"), "2026-03-02T10:00:00Z"),
+        deploy("acme/shop", "d2", &sha("k2"), "2026-03-03T10:00:00Z"),
+        deploy("acme/shop", "d3", &sha("k1"), "2026-03-03T11:30:00Z"),
+    ];
+    let org = Org::load(ONE_TEAM, vec![], deployments, vec![]).await;
+    let m = org.march().await;
+    assert_eq!(
+        (
+            m.change_failure_rate.deployments,
+            m.change_failure_rate.failed
+        ),
+        (3, 1)
+    );
+    assert_eq!(m.time_to_restore.rollbacks, 1);
+    assert_eq!(m.time_to_restore.median_seconds, Some(5400));
+    assert_eq!(m.rework_rate.rework, 1);
+}
+
+/// A `Revert "<title>"` PR fails the deployment that shipped the reverted PR and is rework.
+#[tokio::test]
+async fn a_revert_pr_fails_the_deployment_of_the_reverted_pr() {
+    let mut original = pr(
+        "acme/shop",
+        1,
+        &sha("l1"),
+        "2026-03-02T08:00:00Z",
+        "2026-03-02T09:00:00Z",
+    );
+    original.title = "Add coupons".into();
+    let mut revert = pr(
+        "acme/shop",
+        2,
+        &sha("l2"),
+        "2026-03-03T08:00:00Z",
+        "2026-03-03T09:00:00Z",
+    );
+    revert.title = "Revert \"Add coupons\"".into();
+    let deployments = vec![
+        deploy("acme/shop", "d1", &sha("l1"), "2026-03-02T10:00:00Z"),
+        deploy("acme/shop", "d2", &sha("l2"), "2026-03-03T10:00:00Z"),
+    ];
+    let org = Org::load(ONE_TEAM, vec![original, revert], deployments, vec![]).await;
+    let m = org.march().await;
+    assert_eq!(m.change_failure_rate.failed, 1);
+    assert_eq!(m.rework_rate.rework, 1);
+    assert_eq!(m.rework_rate.rate, Some(0.5));
+}
+
+/// A hotfix PR naming `#1` fails the deployment that shipped #1.
+#[tokio::test]
+async fn a_hotfix_naming_a_pr_fails_its_deployment() {
+    let first = pr(
+        "acme/shop",
+        1,
+        &sha("m1"),
+        "2026-03-02T08:00:00Z",
+        "2026-03-02T09:00:00Z",
+    );
+    let mut hotfix = pr(
+        "acme/shop",
+        2,
+        &sha("m2"),
+        "2026-03-02T11:00:00Z",
+        "2026-03-02T11:30:00Z",
+    );
+    hotfix.labels = vec!["hotfix".into()];
+    hotfix.fixes = Some("#1".into());
+    let deployments = vec![
+        deploy("acme/shop", "d1", &sha("m1"), "2026-03-02T10:00:00Z"),
+        deploy("acme/shop", "d2", &sha("m2"), "2026-03-02T12:00:00Z"),
+    ];
+    let org = Org::load(ONE_TEAM, vec![first, hotfix], deployments, vec![]).await;
+    let m = org.march().await;
+    assert_eq!((m.change_failure_rate.failed, m.rework_rate.rework), (1, 1));
+}
+
+/// A failed deployment attempt is shown but is no deployment; its change ships with the next
+/// successful one, and lead time runs to that (4h).
+#[tokio::test]
+async fn failed_attempts_are_not_deployments() {
+    let changes = vec![pr(
+        "acme/shop",
+        1,
+        &sha("n1"),
+        "2026-03-02T08:00:00Z",
+        "2026-03-02T09:00:00Z",
+    )];
+    let deployments = vec![
+        failed_attempt("acme/shop", "f1", &sha("n1"), "2026-03-02T10:00:00Z"),
+        deploy("acme/shop", "d1", &sha("n1"), "2026-03-02T12:00:00Z"),
+    ];
+    let org = Org::load(ONE_TEAM, changes, deployments, vec![]).await;
+    let m = org.march().await;
+    assert_eq!(m.deployment_frequency.deployments, 1);
+    assert_eq!(m.deployment_frequency.failed_attempts, 1);
+    assert_eq!(m.change_failure_rate.deployments, 1);
+    assert_eq!(m.lead_time.median_seconds, Some(4 * HOUR));
+}
+
+/// Restore samples mix incidents (1h, 3h) and rollbacks (30m): median 1h, p90 2.6h.
+#[tokio::test]
+async fn time_to_restore_pools_incidents_and_rollbacks() {
+    let deployments = vec![
+        deploy("acme/shop", "d1", &sha("o1"), "2026-03-02T10:00:00Z"),
+        deploy("acme/shop", "d2", &sha("o2"), "2026-03-20T10:00:00Z"),
+        deploy("acme/shop", "d3", &sha("o1"), "2026-03-20T10:30:00Z"),
+    ];
+    let incidents = vec![
+        incident(
+            "acme/shop",
+            "INC-1",
+            "2026-03-03T10:00:00Z",
+            Some("2026-03-03T11:00:00Z"),
+        ),
+        incident(
+            "acme/shop",
+            "INC-2",
+            "2026-03-04T10:00:00Z",
+            Some("2026-03-04T13:00:00Z"),
+        ),
+    ];
+    let org = Org::load(ONE_TEAM, vec![], deployments, incidents).await;
+    let m = org.march().await;
+    assert_eq!(
+        (m.time_to_restore.incidents, m.time_to_restore.rollbacks),
+        (2, 1)
+    );
+    assert_eq!(m.time_to_restore.median_seconds, Some(HOUR));
+    assert_eq!(m.time_to_restore.p90_seconds, Some(9360));
+}
+
+/// Bots leave lead time (and are counted); bot-flagged authors and `[bot]` logins both count.
+#[tokio::test]
+async fn bots_are_excluded_from_lead_time_and_counted() {
+    let human = pr(
+        "acme/shop",
+        1,
+        &sha("p1"),
+        "2026-03-02T08:00:00Z",
+        "2026-03-02T09:00:00Z",
+    );
+    let mut dependabot = pr(
+        "acme/shop",
+        2,
+        &sha("p2"),
+        "2026-03-01T08:00:00Z",
+        "2026-03-02T09:10:00Z",
+    );
+    dependabot.author = "dependabot[bot]".into();
+    let mut flagged = pr(
+        "acme/shop",
+        3,
+        &sha("p3"),
+        "2026-03-01T08:00:00Z",
+        "2026-03-02T09:20:00Z",
+    );
+    flagged.author = "deploy-helper".into();
+    flagged.bot = true;
+    let deployments = vec![deploy(
+        "acme/shop",
+        "d1",
+        &sha("p3"),
+        "2026-03-02T10:00:00Z",
+    )];
+    let org = Org::load(
+        ONE_TEAM,
+        vec![human, dependabot, flagged],
+        deployments,
+        vec![],
+    )
+    .await;
+    let m = org.march().await;
+    assert_eq!(m.lead_time.changes, 1);
+    assert_eq!(m.lead_time.excluded.bots, 2);
+    assert_eq!(m.lead_time.median_seconds, Some(2 * HOUR));
+}
+
+const WARSAW: &str = r#"
+[collector]
+since = "2026-01-01"
+
+[[teams]]
+slug = "shop"
+name = "Shop"
+repos = ["acme/shop"]
+time_zone = "Europe/Warsaw"
+"#;
+
+/// Buckets are cut at local midnight: 00:30 on Monday in Warsaw is Sunday evening in UTC, and the
+/// week with the DST change (29 March) still ends at local midnight.
+#[tokio::test]
+async fn weeks_are_cut_at_local_midnight_across_dst() {
+    let deployments = vec![
+        // Mon 23 March 00:30 CET (UTC+1): inside the period locally, outside it in UTC.
+        deploy("acme/shop", "d1", &sha("q1"), "2026-03-22T23:30:00Z"),
+        // Sun 29 March 23:59 CEST (UTC+2): the last minute of the DST week.
+        deploy("acme/shop", "d2", &sha("q2"), "2026-03-29T21:59:00Z"),
+        // Mon 30 March 00:30 CEST: the next week.
+        deploy("acme/shop", "d3", &sha("q3"), "2026-03-29T22:30:00Z"),
+    ];
+    let org = Org::load(WARSAW, vec![], deployments, vec![]).await;
+    let m = org
+        .metrics(Some("shop"), "2026-03-23", "2026-04-06", Some("week"))
+        .await;
+    let weeks: Vec<usize> = m
+        .deployment_frequency
+        .series
+        .iter()
+        .map(|p| p.deployments)
+        .collect();
+    assert_eq!(weeks, vec![2, 1]);
+    assert_eq!(m.deployment_frequency.deployments, 3);
+    assert_eq!(m.time_zone, "Europe/Warsaw");
+    let days = org
+        .metrics(Some("shop"), "2026-03-29", "2026-03-31", Some("day"))
+        .await;
+    let per_day: Vec<usize> = days
+        .deployment_frequency
+        .series
+        .iter()
+        .map(|p| p.deployments)
+        .collect();
+    assert_eq!(per_day, vec![1, 1]);
+}
+
+const TRIBE: &str = r#"
+[collector]
+since = "2026-01-01"
+
+[[tribes]]
+slug = "commerce"
+name = "Commerce"
+
+[[teams]]
+slug = "shop"
+name = "Shop"
+tribe = "commerce"
+repos = ["acme/shop"]
+
+[[teams]]
+slug = "pay"
+name = "Payments"
+tribe = "commerce"
+repos = ["acme/pay"]
+
+[[teams]]
+slug = "ops"
+name = "Ops"
+repos = ["acme/ops"]
+"#;
+
+/// A tribe rolls up its teams; the organisation rolls up everyone; a team-only incident counts
+/// for its team.
+#[tokio::test]
+async fn tribes_and_the_organisation_roll_up_their_teams() {
+    let deployments = vec![
+        deploy("acme/shop", "s1", &sha("r1"), "2026-03-02T10:00:00Z"),
+        deploy("acme/pay", "p1", &sha("r2"), "2026-03-03T10:00:00Z"),
+        deploy("acme/pay", "p2", &sha("r3"), "2026-03-04T10:00:00Z"),
+        deploy("acme/ops", "o1", &sha("r4"), "2026-03-05T10:00:00Z"),
+    ];
+    let mut team_incident = incident(
+        "acme/ops",
+        "PD-1",
+        "2026-03-20T10:00:00Z",
+        Some("2026-03-20T10:45:00Z"),
+    );
+    team_incident.repo = None;
+    team_incident.team = Some("pay".into());
+    let org = Org::load(TRIBE, vec![], deployments, vec![team_incident]).await;
+    let tribe = org
+        .metrics(Some("commerce"), "2026-03-01", "2026-04-01", None)
+        .await;
+    assert_eq!(tribe.deployment_frequency.deployments, 3);
+    assert_eq!(tribe.kind, "tribe");
+    assert_eq!(tribe.time_to_restore.incidents, 1);
+    let whole = org.metrics(None, "2026-03-01", "2026-04-01", None).await;
+    assert_eq!(whole.deployment_frequency.deployments, 4);
+    assert_eq!(whole.team, None);
+    let pay = org
+        .metrics(Some("pay"), "2026-03-01", "2026-04-01", None)
+        .await;
+    assert_eq!(pay.time_to_restore.median_seconds, Some(2700));
+    let shop = org
+        .metrics(Some("shop"), "2026-03-01", "2026-04-01", None)
+        .await;
+    assert_eq!(shop.time_to_restore.incidents, 0);
+}
+
+/// Frequency: 4 deployments on 3 distinct days in a 31-day period -> 0.903 per week, 3/31 of days,
+/// and 2 of the 6 ISO weeks that touch March 2026.
+#[tokio::test]
+async fn frequency_reports_per_week_and_active_days_and_weeks() {
+    let deployments = vec![
+        deploy("acme/shop", "d1", &sha("s1"), "2026-03-02T10:00:00Z"),
+        deploy("acme/shop", "d2", &sha("s2"), "2026-03-02T15:00:00Z"),
+        deploy("acme/shop", "d3", &sha("s3"), "2026-03-04T10:00:00Z"),
+        deploy("acme/shop", "d4", &sha("s4"), "2026-03-17T10:00:00Z"),
+    ];
+    let org = Org::load(ONE_TEAM, vec![], deployments, vec![]).await;
+    let f = org.march().await.deployment_frequency;
+    assert_eq!(f.deployments, 4);
+    assert!((f.per_week - 4.0 / (31.0 / 7.0)).abs() < 1e-9);
+    assert_eq!(f.active_days, 3);
+    assert_eq!(f.active_weeks, 2);
+    assert!((f.active_weeks_share - 2.0 / 6.0).abs() < 1e-9);
+}
+
+/// Loading the same records twice changes no figure.
+#[tokio::test]
+async fn loading_twice_changes_nothing() {
+    let changes = vec![pr(
+        "acme/shop",
+        1,
+        &sha("t1"),
+        "2026-03-02T08:00:00Z",
+        "2026-03-02T09:00:00Z",
+    )];
+    let deployments = vec![deploy(
+        "acme/shop",
+        "d1",
+        &sha("t1"),
+        "2026-03-02T10:00:00Z",
+    )];
+    let incidents = vec![incident(
+        "acme/shop",
+        "INC-1",
+        "2026-03-03T10:00:00Z",
+        Some("2026-03-03T11:00:00Z"),
+    )];
+    let org = Org::load(
+        ONE_TEAM,
+        changes.clone(),
+        deployments.clone(),
+        incidents.clone(),
+    )
+    .await;
+    let before = org.march().await;
+    org.store.upsert_changes(&changes).await.expect("changes");
+    org.store
+        .upsert_deployments(&deployments)
+        .await
+        .expect("deployments");
+    org.store
+        .upsert_incidents(&incidents)
+        .await
+        .expect("incidents");
+    engine::query::refresh(&org.store, &org.config)
+        .await
+        .expect("refresh");
+    assert_eq!(org.march().await, before);
+}
