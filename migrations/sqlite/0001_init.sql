@@ -78,17 +78,21 @@ CREATE INDEX incident_by_repo_opened ON incident (repo, opened_at);
 CREATE INDEX incident_by_team_opened ON incident (team, opened_at);
 CREATE INDEX incident_by_deployment_cause ON incident (cause_ref) WHERE cause_kind = 'deployment';
 
--- Derived by analysis, per repository: which changes a deployment shipped for the first time.
+-- Derived tables: rewritten per repository by each reanalysis, from keys it has just read from
+-- the records above. They carry no foreign keys: the per-row checks would double the cost of a
+-- reanalysis on PostgreSQL, and records are never deleted.
+
+-- Which changes a deployment shipped for the first time.
 CREATE TABLE deployment_change (
-    deployment TEXT NOT NULL REFERENCES deployment (key) ON DELETE CASCADE,
-    change     TEXT NOT NULL REFERENCES change (key) ON DELETE CASCADE,
+    deployment TEXT NOT NULL,
+    change     TEXT NOT NULL,
     PRIMARY KEY (deployment, change)
 );
 CREATE INDEX deployment_change_by_change ON deployment_change (change);
 
 -- Derived: evidence that a deployment failed.
 CREATE TABLE failure_link (
-    deployment  TEXT NOT NULL REFERENCES deployment (key) ON DELETE CASCADE,
+    deployment  TEXT NOT NULL,
     kind        TEXT NOT NULL CHECK (kind IN ('incident', 'rollback', 'revert', 'hotfix')),
     evidence    TEXT NOT NULL,
     reason      TEXT NOT NULL,
@@ -98,15 +102,15 @@ CREATE TABLE failure_link (
 
 -- Derived: deployments that were unplanned work.
 CREATE TABLE rework (
-    deployment TEXT NOT NULL REFERENCES deployment (key) ON DELETE CASCADE,
+    deployment TEXT NOT NULL,
     reason     TEXT NOT NULL,
     PRIMARY KEY (deployment, reason)
 );
 
 -- Derived: the deployment an incident is blamed on (NULL: not caused by a change).
 CREATE TABLE incident_link (
-    incident   TEXT PRIMARY KEY NOT NULL REFERENCES incident (key) ON DELETE CASCADE,
-    deployment TEXT REFERENCES deployment (key) ON DELETE SET NULL,
+    incident   TEXT PRIMARY KEY NOT NULL,
+    deployment TEXT,
     reason     TEXT NOT NULL
 );
 CREATE INDEX incident_link_by_deployment ON incident_link (deployment);

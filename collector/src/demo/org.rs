@@ -615,6 +615,10 @@ pub(super) struct Flow {
     pub restore: f64,
     /// Outages not caused by a deployment, per repository and quarter.
     pub outages_per_quarter: f64,
+    /// Chance of an outage in each quiet stretch of more than nine days without a deployment
+    /// (the longest one always gets one when this is above 0): the attribution window finds no
+    /// deployment to blame.
+    pub quiet_outages: f64,
 }
 
 const WEEKDAYS: &[Weekday] = &[
@@ -645,6 +649,7 @@ impl Style {
                 bad_deploy: 0.09,
                 restore: 1.5 * HOUR,
                 outages_per_quarter: 0.4,
+                quiet_outages: 0.0,
             },
             // A low performer: big monthly releases, slow reviews, long lead times.
             Style::Email => Flow {
@@ -662,6 +667,7 @@ impl Style {
                 bad_deploy: 0.25,
                 restore: 5.0 * HOUR,
                 outages_per_quarter: 0.75,
+                quiet_outages: 0.35,
             },
             // Weekly big-batch releases until the switch, then small daily deployments.
             Style::Checkout if date < cal.checkout_switch => Flow {
@@ -678,6 +684,7 @@ impl Style {
                 bad_deploy: 0.16,
                 restore: 2.0 * HOUR,
                 outages_per_quarter: 0.5,
+                quiet_outages: 0.0,
             },
             Style::Checkout => Flow {
                 prs_per_day: 2.0,
@@ -693,6 +700,7 @@ impl Style {
                 bad_deploy: 0.06,
                 restore: 1.0 * HOUR,
                 outages_per_quarter: 0.4,
+                quiet_outages: 0.0,
             },
             // An incident-heavy quarter: more failed attempts and bad deployments, slow restores.
             Style::Payments if cal.in_bad_quarter(date) => Flow {
@@ -706,9 +714,10 @@ impl Style {
                     times: &[10 * 60 + 30],
                 },
                 fail_attempt: 0.22,
-                bad_deploy: 0.38,
+                bad_deploy: 0.45,
                 restore: 7.0 * HOUR,
-                outages_per_quarter: 4.0,
+                outages_per_quarter: 6.0,
+                quiet_outages: 0.0,
             },
             Style::Payments => Flow {
                 prs_per_day: 1.3,
@@ -724,6 +733,7 @@ impl Style {
                 bad_deploy: 0.07,
                 restore: 1.5 * HOUR,
                 outages_per_quarter: 0.4,
+                quiet_outages: 0.0,
             },
             Style::Catalog => Flow {
                 prs_per_day: 1.0,
@@ -739,6 +749,7 @@ impl Style {
                 bad_deploy: 0.15,
                 restore: 2.5 * HOUR,
                 outages_per_quarter: 0.5,
+                quiet_outages: 0.15,
             },
             Style::Storefront => Flow {
                 prs_per_day: 2.0,
@@ -754,6 +765,7 @@ impl Style {
                 bad_deploy: 0.07,
                 restore: 1.0 * HOUR,
                 outages_per_quarter: 0.5,
+                quiet_outages: 0.0,
             },
             // Elite: small changes, quick reviews, every merge deployed by itself.
             Style::Search => Flow {
@@ -767,6 +779,7 @@ impl Style {
                 bad_deploy: 0.03,
                 restore: 30.0,
                 outages_per_quarter: 0.3,
+                quiet_outages: 0.0,
             },
         }
     }

@@ -123,6 +123,7 @@ pub(super) fn simulate(
     sim.plan_release_trains();
     sim.plan_outages();
     sim.run();
+    sim.plan_quiet_outages();
     sim.out
 }
 
@@ -345,6 +346,43 @@ impl Sim<'_> {
         }
     }
 
+    /// Outages in long stretches without a deployment (a monthly release cycle): no deployment
+    /// lies in the attribution window before them.
+    fn plan_quiet_outages(&mut self) {
+        let mut finished: Vec<Timestamp> = self
+            .out
+            .deps
+            .iter()
+            .filter(|d| d.status == DeploymentStatus::Success)
+            .map(|d| d.finished)
+            .collect();
+        finished.push(self.cal.end_ts);
+        let quiet = Duration::days(9);
+        let gaps: Vec<(Timestamp, Timestamp)> = finished
+            .windows(2)
+            .map(|w| (w[0], w[1]))
+            .filter(|(a, b)| *b - *a > quiet)
+            .collect();
+        let longest = gaps
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, (a, b))| (*b - *a, std::cmp::Reverse(*i)))
+            .map(|(i, _)| i);
+        for (i, (from, to)) in gaps.into_iter().enumerate() {
+            let flow = self.flow_at(from);
+            if flow.quiet_outages <= 0.0
+                || !(Some(i) == longest || chance(&mut self.rng, flow.quiet_outages))
+            {
+                continue;
+            }
+            let earliest = from + Duration::days(7) + Duration::hours(2);
+            let room = (to - earliest).num_minutes() - 60;
+            let opened = earliest + minutes(&mut self.rng, 0, room);
+            let restore = skewed(&mut self.rng, flow.restore * 1.5);
+            self.incident(opened, restore, None);
+        }
+    }
+
     fn incident(&mut self, opened: Timestamp, restore_minutes: i64, cause: Option<Cause>) {
         if !self.in_history(opened) {
             return;
@@ -514,7 +552,7 @@ impl Sim<'_> {
                 flagged,
             },
         );
-        if chance(&mut self.rng, 0.6) {
+        if chance(&mut self.rng, 0.7) {
             let window = (rollback_start - finished).num_minutes() - 2;
             let opened = finished + minutes(&mut self.rng, 3, window.max(3));
             let restore = (rollback_end - opened).num_minutes() + self.rng.random_range(3..=15);

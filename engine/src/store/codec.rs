@@ -132,6 +132,8 @@ pub(crate) fn insert_statements(head: &str, tail: &str, rows: Vec<Vec<Value>>) -
 }
 
 /// The statement every write ends with, so caches keyed on [`super::Store::data_version`] see it.
+/// Last, because on PostgreSQL it holds the row's lock until commit: concurrent writers queue
+/// only for that final step.
 pub(crate) fn bump_data_version() -> Statement {
     Statement::new(
         "UPDATE data_version SET version = version + 1 WHERE id = 1",
@@ -349,4 +351,52 @@ pub(crate) fn incident(row: &dyn RowExt) -> Result<Incident, StoreError> {
         cause,
         key,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_in_order_become_anonymous() {
+        let sql = format!("INSERT INTO t VALUES ({}), ($10, $11)", placeholders(1, 9));
+        assert_eq!(
+            anonymous_placeholders(&sql).as_deref(),
+            Some("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?)")
+        );
+        assert_eq!(
+            anonymous_placeholders("SELECT 'é' WHERE a = $1").as_deref(),
+            Some("SELECT 'é' WHERE a = ?")
+        );
+    }
+
+    #[test]
+    fn reused_or_reordered_placeholders_stay_numbered() {
+        assert_eq!(anonymous_placeholders("a = $1 OR b = $1"), None);
+        assert_eq!(anonymous_placeholders("a = $2 AND b = $1"), None);
+        assert_eq!(anonymous_placeholders("a = $1 AND b = $3"), None);
+    }
+
+    #[test]
+    fn inserts_are_split_into_statements_of_bounded_size() {
+        let rows = (0..1001)
+            .map(|i| vec![Value::int(i), Value::text("x")])
+            .collect();
+        let statements = insert_statements("INSERT INTO t (a, b)", "ON CONFLICT DO NOTHING", rows);
+        assert_eq!(statements.len(), 3);
+        assert_eq!(statements[0].params.len(), 1000);
+        assert_eq!(statements[2].params.len(), 2);
+        assert_eq!(
+            statements[2].sql,
+            "INSERT INTO t (a, b) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        );
+    }
+
+    #[test]
+    fn window_bounds_round_up_to_whole_seconds() {
+        let whole = DateTime::from_timestamp(100, 0).expect("a valid time");
+        let half = DateTime::from_timestamp(100, 500_000_000).expect("a valid time");
+        assert_eq!(bound_secs(whole), 100);
+        assert_eq!(bound_secs(half), 101);
+    }
 }

@@ -45,9 +45,10 @@ impl Store {
     ) -> Result<MetricInputs, StoreError> {
         let mut inputs = MetricInputs {
             incidents: self
-                .fetch_all(incidents_statement(repos, teams, from, to, false), |row| {
-                    incident_fact(row)
-                })
+                .fetch_all(
+                    incidents_statement(repos, teams, from, to, false),
+                    incident_fact,
+                )
                 .await?,
             ..MetricInputs::default()
         };

@@ -5,12 +5,14 @@
 //! One [`Store`] serves both backends with one implementation: each query's SQL is written once
 //! (both drivers accept `$1` placeholders) and [`Store`] runs it on whichever pool it holds. Only
 //! the migrations differ per backend (`migrations/sqlite`, `migrations/postgres`, same versions).
+//! Writes are batched into multi-row statements; every write call is one transaction and bumps
+//! [`Store::data_version`].
 //!
-//! - [`records`]: upserts of changes, deployments and incidents on their natural keys.
-//! - [`derived`]: re-running the analysis of a repository and replacing its derived rows.
-//! - [`facts`]: the set-based reads the metrics and `explain` need.
-//! - [`meta`]: teams, sync state, raw events, counters.
-//! - [`codec`]: how values map to columns (Unix seconds, JSON lists) and back.
+//! - `records`: upserts of changes, deployments and incidents on their natural keys.
+//! - `derived`: re-running the analysis of a repository and replacing its derived rows.
+//! - `facts`: the set-based reads the metrics and `explain` need.
+//! - `meta`: teams, sync state, raw events, counters.
+//! - `codec`: how values map to columns (Unix seconds, JSON lists) and back.
 //!
 //! Timestamps are stored as Unix seconds (UTC): sub-second precision is dropped on write.
 
@@ -216,39 +218,27 @@ impl Store {
     }
 }
 
-/// Reads one column of a row of either backend: lets decoders be written once.
-impl RowExt for sqlx::sqlite::SqliteRow {
-    fn text(&self, column: &str) -> Result<String, sqlx::Error> {
-        self.try_get(column)
-    }
-    fn opt_text(&self, column: &str) -> Result<Option<String>, sqlx::Error> {
-        self.try_get(column)
-    }
-    fn int(&self, column: &str) -> Result<i64, sqlx::Error> {
-        self.try_get(column)
-    }
-    fn opt_int(&self, column: &str) -> Result<Option<i64>, sqlx::Error> {
-        self.try_get(column)
-    }
-    fn flag(&self, column: &str) -> Result<bool, sqlx::Error> {
-        self.try_get(column)
-    }
+/// Reads the columns of a row of either backend, so decoders are written once.
+macro_rules! impl_row_ext {
+    ($($row:ty),*) => {$(
+        impl RowExt for $row {
+            fn text(&self, column: &str) -> Result<String, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn opt_text(&self, column: &str) -> Result<Option<String>, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn int(&self, column: &str) -> Result<i64, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn opt_int(&self, column: &str) -> Result<Option<i64>, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn flag(&self, column: &str) -> Result<bool, sqlx::Error> {
+                self.try_get(column)
+            }
+        }
+    )*};
 }
 
-impl RowExt for sqlx::postgres::PgRow {
-    fn text(&self, column: &str) -> Result<String, sqlx::Error> {
-        self.try_get(column)
-    }
-    fn opt_text(&self, column: &str) -> Result<Option<String>, sqlx::Error> {
-        self.try_get(column)
-    }
-    fn int(&self, column: &str) -> Result<i64, sqlx::Error> {
-        self.try_get(column)
-    }
-    fn opt_int(&self, column: &str) -> Result<Option<i64>, sqlx::Error> {
-        self.try_get(column)
-    }
-    fn flag(&self, column: &str) -> Result<bool, sqlx::Error> {
-        self.try_get(column)
-    }
-}
+impl_row_ext!(sqlx::sqlite::SqliteRow, sqlx::postgres::PgRow);
