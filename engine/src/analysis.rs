@@ -138,6 +138,62 @@ pub fn analyze(
     out
 }
 
+/// Finds changes by commit sha (full, or an abbreviation of 7+ digits) without scanning them all.
+struct CommitIndex {
+    /// (sha, index of the change in merge order), sorted by sha.
+    shas: Vec<(String, usize)>,
+    /// Abbreviated shas some sources store; rare, so scanned.
+    abbreviated: Vec<(String, usize)>,
+}
+
+impl CommitIndex {
+    fn new(changes: &[&Change]) -> Self {
+        let mut shas: Vec<(String, usize)> = changes
+            .iter()
+            .enumerate()
+            .flat_map(|(i, c)| {
+                c.merge_sha
+                    .iter()
+                    .chain(&c.commits)
+                    .map(move |sha| (sha.to_ascii_lowercase(), i))
+            })
+            .collect();
+        shas.sort();
+        shas.dedup();
+        let abbreviated = shas
+            .iter()
+            .filter(|(s, _)| (7..40).contains(&s.len()))
+            .cloned()
+            .collect();
+        Self { shas, abbreviated }
+    }
+
+    /// Indexes of the changes holding `sha`, in no particular order.
+    fn find<'s>(&'s self, sha: &str) -> impl Iterator<Item = usize> + 's {
+        let sha = sha.to_ascii_lowercase();
+        let valid = sha.len() >= 7;
+        let start = self
+            .shas
+            .partition_point(|(s, _)| s.as_str() < sha.as_str());
+        let longer_query = self
+            .abbreviated
+            .iter()
+            .filter(|(s, _)| valid && sha.len() > s.len() && sha.starts_with(s.as_str()))
+            .map(|(_, i)| *i)
+            .collect::<Vec<_>>();
+        self.shas[start..]
+            .iter()
+            .take_while(move |(s, _)| valid && s.starts_with(&sha))
+            .map(|(_, i)| *i)
+            .chain(longer_query)
+    }
+
+    /// The earliest-merged change holding `sha`.
+    fn first(&self, sha: &str) -> Option<usize> {
+        self.find(sha).min()
+    }
+}
+
 /// Assigns every change to the first successful deployment that shipped it; returns change key ->
 /// deployment key.
 fn ship_changes<'a>(
@@ -149,6 +205,9 @@ fn ship_changes<'a>(
     let mut shipped_by: HashMap<&str, &str> = HashMap::new();
     let mut seen_shas: HashSet<&str> = HashSet::new();
     let by_key: HashMap<&str, &Change> = changes.iter().map(|c| (c.key.as_str(), *c)).collect();
+    let index = CommitIndex::new(changes);
+    // Changes before this index were all considered by a merge-time cut already.
+    let mut considered = 0;
 
     for deployment in successes {
         let redeploy = !seen_shas.insert(deployment.sha.as_str());
@@ -157,27 +216,27 @@ fn ship_changes<'a>(
                 .filter_map(|k| by_key.get(k.as_str()).copied())
                 .collect()
         } else if let Some(shas) = &deployment.declared_commits {
-            changes
-                .iter()
-                .copied()
-                .filter(|c| shas.iter().any(|s| c.contains_commit(s)))
-                .collect()
+            let mut found: Vec<usize> = shas.iter().flat_map(|s| index.find(s)).collect();
+            found.sort_unstable();
+            found.dedup();
+            found.into_iter().map(|i| changes[i]).collect()
         } else if redeploy || deployment.rollback {
             Vec::new()
         } else {
             // Linear default branch: the change holding the deployed sha, and every change merged
             // before it, are in the deployment. Unknown sha: everything merged before it started.
-            let cutoff = changes
-                .iter()
-                .find(|c| c.contains_commit(&deployment.sha))
-                .map(|c| c.merged_at)
+            let cutoff = index
+                .first(&deployment.sha)
+                .map(|i| changes[i].merged_at)
                 .unwrap_or(deployment.started_at.unwrap_or(deployment.finished_at));
-            changes
+            let end = changes.partition_point(|c| c.merged_at <= cutoff);
+            let cut = changes[considered.min(end)..end]
                 .iter()
                 .copied()
-                .filter(|c| c.merged_at <= cutoff)
                 .filter(|c| options.since.is_none_or(|since| c.merged_at >= since))
-                .collect()
+                .collect();
+            considered = considered.max(end);
+            cut
         };
         for change in shipped {
             if shipped_by.contains_key(change.key.as_str()) {
@@ -356,11 +415,11 @@ fn attribute_incidents(
         let (deployment, reason) = match deployment {
             Some(d) => (Some(d), reason),
             None => {
-                let by_window = successes
+                let before = successes.partition_point(|d| d.finished_at <= incident.opened_at);
+                let by_window = successes[..before]
                     .iter()
                     .rev()
-                    .filter(|d| incident.repo.as_ref() == Some(&d.repo))
-                    .find(|d| d.finished_at <= incident.opened_at)
+                    .find(|d| incident.repo.as_ref() == Some(&d.repo))
                     .filter(|d| incident.opened_at - d.finished_at <= options.attribution_window);
                 match by_window {
                     Some(d) => {
@@ -499,5 +558,179 @@ pub fn human_duration(d: Duration) -> String {
         (0, h, m) => format!("{h}h {m}m"),
         (d, 0, _) => format!("{d}d"),
         (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DeploymentStatus, Source};
+    use chrono::{DateTime, Utc};
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn change(number: i64, sha: &str, merged: &str) -> Change {
+        Change {
+            key: format!("acme/shop#{number}"),
+            repo: "acme/shop".parse().unwrap(),
+            number: Some(number),
+            title: format!("Change {number}"),
+            author: "alice".into(),
+            bot: false,
+            first_commit_at: at(merged) - Duration::hours(1),
+            opened_at: None,
+            first_review_at: None,
+            merged_at: at(merged),
+            merge_sha: Some(sha.repeat(40 / sha.len())),
+            commits: vec![],
+            labels: vec![],
+            branch: None,
+            paths: vec![],
+            reverts: None,
+            fixes: None,
+        }
+    }
+
+    fn deployment(key: &str, sha: &str, finished: &str) -> Deployment {
+        Deployment {
+            key: key.into(),
+            repo: "acme/shop".parse().unwrap(),
+            environment: "Production".into(),
+            sha: sha.repeat(40 / sha.len()),
+            status: DeploymentStatus::Success,
+            started_at: None,
+            finished_at: at(finished),
+            source: Source::Import,
+            rollback: false,
+            declared_changes: None,
+            declared_commits: None,
+        }
+    }
+
+    #[test]
+    fn a_change_ships_once_at_its_first_deployment() {
+        let changes = [
+            change(1, "a", "2026-03-02T09:00:00Z"),
+            change(2, "b", "2026-03-03T09:00:00Z"),
+        ];
+        let deployments = [
+            deployment("d1", "a", "2026-03-02T10:00:00Z"),
+            deployment("d2", "b", "2026-03-03T10:00:00Z"),
+        ];
+        let a = analyze(&deployments, &changes, &[], &AnalysisOptions::default());
+        let pairs: Vec<(&str, &str)> = a
+            .shipments
+            .iter()
+            .map(|s| (s.deployment.as_str(), s.change.as_str()))
+            .collect();
+        assert_eq!(pairs, vec![("d1", "acme/shop#1"), ("d2", "acme/shop#2")]);
+    }
+
+    #[test]
+    fn deployments_to_other_environments_are_ignored() {
+        let mut staging = deployment("s1", "a", "2026-03-02T10:00:00Z");
+        staging.environment = "staging".into();
+        let a = analyze(
+            &[staging],
+            &[change(1, "a", "2026-03-02T09:00:00Z")],
+            &[],
+            &AnalysisOptions::default(),
+        );
+        assert!(a.shipments.is_empty());
+    }
+
+    #[test]
+    fn a_rollback_link_says_which_deployment_rolled_back_and_to_what() {
+        let deployments = [
+            deployment("d1", "a", "2026-03-02T10:00:00Z"),
+            deployment("d2", "b", "2026-03-03T10:00:00Z"),
+            deployment("d3", "a", "2026-03-03T11:00:00Z"),
+        ];
+        let a = analyze(&deployments, &[], &[], &AnalysisOptions::default());
+        assert_eq!(a.failures.len(), 1);
+        let link = &a.failures[0];
+        assert_eq!(
+            (link.deployment.as_str(), link.kind),
+            ("d2", FailureKind::Rollback)
+        );
+        assert!(
+            link.reason.contains("rolled back by deployment d3"),
+            "{}",
+            link.reason
+        );
+        assert!(link.reason.contains("aaaaaaa"), "{}", link.reason);
+        assert_eq!(link.restored_at, Some(at("2026-03-03T11:00:00Z")));
+        assert_eq!(a.rework.len(), 1);
+        assert_eq!(a.rework[0].deployment, "d3");
+    }
+
+    #[test]
+    fn an_incident_link_records_the_window_reason() {
+        let deployments = [deployment("d1", "a", "2026-03-02T10:00:00Z")];
+        let incident = Incident {
+            key: "INC-7".into(),
+            repo: Some("acme/shop".parse().unwrap()),
+            team: None,
+            title: "Checkout errors".into(),
+            opened_at: at("2026-03-02T13:30:00Z"),
+            resolved_at: None,
+            source: Source::Import,
+            cause: None,
+        };
+        let a = analyze(&deployments, &[], &[incident], &AnalysisOptions::default());
+        let link = &a.incident_links[0];
+        assert_eq!(link.deployment.as_deref(), Some("d1"));
+        assert!(link.reason.contains("3h 30m earlier"), "{}", link.reason);
+        assert!(
+            link.reason.contains("7d attribution window"),
+            "{}",
+            link.reason
+        );
+    }
+
+    #[test]
+    fn an_abbreviated_sha_finds_its_change() {
+        let changes = [change(1, "ab", "2026-03-02T09:00:00Z")];
+        let mut d = deployment("d1", "cd", "2026-03-02T10:00:00Z");
+        d.declared_commits = Some(vec!["abababa".into()]);
+        let a = analyze(&[d], &changes, &[], &AnalysisOptions::default());
+        assert_eq!(a.shipments.len(), 1);
+    }
+
+    #[test]
+    fn a_fix_for_an_incident_is_rework_without_failing_anything() {
+        let mut fix = change(2, "b", "2026-03-03T09:00:00Z");
+        fix.fixes = Some("INC-7".into());
+        let incident = Incident {
+            key: "INC-7".into(),
+            repo: None,
+            team: Some("shop".into()),
+            title: "Checkout errors".into(),
+            opened_at: at("2026-03-03T08:00:00Z"),
+            resolved_at: None,
+            source: Source::Import,
+            cause: None,
+        };
+        let deployments = [deployment("d2", "b", "2026-03-03T10:00:00Z")];
+        let a = analyze(
+            &deployments,
+            &[fix],
+            &[incident],
+            &AnalysisOptions::default(),
+        );
+        assert_eq!(a.rework.len(), 1);
+        assert!(a.rework[0].reason.contains("a fix for incident `INC-7`"));
+        assert!(a.failures.is_empty());
+    }
+
+    #[test]
+    fn human_durations_read_naturally() {
+        assert_eq!(human_duration(Duration::minutes(45)), "45m");
+        assert_eq!(human_duration(Duration::hours(3)), "3h");
+        assert_eq!(human_duration(Duration::minutes(210)), "3h 30m");
+        assert_eq!(human_duration(Duration::days(7)), "7d");
+        assert_eq!(human_duration(Duration::hours(52)), "2d 4h");
     }
 }
