@@ -22,10 +22,10 @@
 //! # Patterns a CTO will recognise
 //!
 //! - **Checkout's turnaround.** Until a Monday in the middle of the year Checkout ships one big
-//!   weekly release (Thursday afternoon, New York time) of large pull requests (3-8 commits, two
-//!   days of coding): lead time is about a week and the big batches fail often. From that Monday
-//!   on it deploys three times every working day, pull requests are small (1-3 commits, an hour
-//!   or two of coding), and lead time drops under half a day while the change failure rate
+//!   weekly release (Thursday afternoon, New York time) of large pull requests (3-8 commits, a
+//!   day or two of coding): lead time is about a week and the big batches fail often. From that
+//!   Monday on it deploys three times every working day, pull requests are small (1-3 commits, an
+//!   hour or two of coding), and lead time drops under half a day while the change failure rate
 //!   falls.
 //! - **Payments' bad quarter.** In the last full calendar quarter before the end date's quarter,
 //!   Payments has more failed deployment attempts, more deployments that hurt production (rolled
@@ -75,7 +75,10 @@
 
 mod clock;
 mod org;
+mod seed;
 mod sim;
+
+pub use seed::{SeedError, seed};
 
 use chrono::{Duration, NaiveDate};
 use clock::{Calendar, chance, minutes, skewed};

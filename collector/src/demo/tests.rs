@@ -295,8 +295,8 @@ fn check_checkout_moved_from_weekly_batches_to_small_daily_deployments(
         "{end}: PR cycle {late}s late vs {early}s early"
     );
 
-    let all = analyses(&org, end);
-    let leads = lead_times(&org, &all, "checkout");
+    let all = analyses(org, end);
+    let leads = lead_times(org, &all, "checkout");
     let early: Vec<i64> = leads
         .iter()
         .filter(|(t, _)| *t < first_quarter_end)
@@ -362,7 +362,7 @@ fn every_kind_of_trouble_occurs() {
 }
 
 fn check_every_kind_of_trouble_occurs(end: NaiveDate, org: &DemoOrg) {
-    let all = analyses(&org, end);
+    let all = analyses(org, end);
     let failures: Vec<_> = all.iter().flat_map(|(_, a)| a.failures.iter()).collect();
     let kinds: HashSet<FailureKind> = failures.iter().map(|f| f.kind).collect();
     for kind in [
@@ -459,11 +459,11 @@ fn teams_perform_as_described() {
 }
 
 fn check_teams_perform_as_described(end: NaiveDate, org: &DemoOrg) {
-    let all = analyses(&org, end);
+    let all = analyses(org, end);
     let hour = 3600;
     let lead = |team: &str| {
         median(
-            lead_times(&org, &all, team)
+            lead_times(org, &all, team)
                 .into_iter()
                 .map(|(_, s)| s)
                 .collect(),
@@ -604,6 +604,9 @@ fn many_end_dates() {
     assert!(failed.is_empty(), "{failed:#?}");
 }
 
+/// Per quarter: deployments, failed deployments, incidents, lead times (seconds).
+type QuarterStats = (usize, usize, usize, Vec<i64>);
+
 /// Prints the year per team and quarter:
 /// `cargo test -p collector demo::tests::summary -- --ignored --nocapture`.
 #[test]
@@ -633,7 +636,7 @@ fn summary() {
         .collect();
     for team in TEAMS {
         let leads = lead_times(&org, &all, team.slug);
-        let mut quarters: BTreeMap<(i32, u32), (usize, usize, usize, Vec<i64>)> = BTreeMap::new();
+        let mut quarters: BTreeMap<(i32, u32), QuarterStats> = BTreeMap::new();
         for d in org
             .deployments
             .iter()
