@@ -135,3 +135,50 @@ async fn healthz_answers_ok() {
     assert_eq!(status, 200);
     assert_eq!(body["status"], "ok");
 }
+
+#[tokio::test]
+async fn explain_lists_the_rows_behind_the_figures() {
+    let server = demo_server().await;
+    let query = "team=payments&from=2026-05-01&to=2026-11-01";
+    let (_, m) = get(&server, &format!("/api/v1/metrics?{query}")).await;
+    let (status, e) = get(&server, &format!("/api/v1/explain?{query}")).await;
+    assert_eq!(status, 200, "{e}");
+    let deployments = e["deployments"].as_array().expect("deployments");
+    let succeeded = deployments
+        .iter()
+        .filter(|d| d["status"] == "success")
+        .count();
+    let failed: Vec<&Value> = deployments
+        .iter()
+        .filter(|d| d["status"] == "success" && d["failed"] == true)
+        .collect();
+    assert_eq!(
+        succeeded as u64,
+        m["deployment_frequency"]["deployments"]
+            .as_u64()
+            .expect("n")
+    );
+    assert_eq!(
+        failed.len() as u64,
+        m["change_failure_rate"]["failed"].as_u64().expect("n")
+    );
+    assert!(!failed.is_empty(), "the demo's payments team has failures");
+    for d in &failed {
+        let reasons = d["failures"].as_array().expect("failures");
+        assert!(
+            !reasons.is_empty(),
+            "a failed deployment without a reason: {d}"
+        );
+        assert!(
+            reasons
+                .iter()
+                .all(|r| r["reason"].as_str().is_some_and(|s| !s.is_empty()))
+        );
+    }
+    let key = failed[0]["key"].as_str().expect("key");
+    let (status, detail) = get(&server, &format!("/api/v1/explain/deployments/{key}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(detail["deployment"]["key"], key);
+    let (status, _) = get(&server, "/api/v1/explain/deployments/no-such-deployment").await;
+    assert_eq!(status, 404);
+}

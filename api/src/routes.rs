@@ -4,7 +4,7 @@
 use crate::error::ApiError;
 use crate::params::MetricsParams;
 use crate::server::AppState;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use engine::config::ConfigError;
@@ -16,6 +16,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/v1/teams", get(teams))
         .route("/api/v1/metrics", get(metrics))
+        .route("/api/v1/explain", get(explain))
+        .route(
+            "/api/v1/explain/deployments/{*key}",
+            get(explain_deployment),
+        )
         .with_state(state)
 }
 
@@ -115,4 +120,29 @@ async fn metrics(
         engine::query::metrics_for_scope(&state.store, &state.config, &scope, period, bucket)
             .await?;
     Ok(Json(report))
+}
+
+/// The rows behind the figures of a scope and period.
+async fn explain(
+    State(state): State<AppState>,
+    Query(params): Query<MetricsParams>,
+) -> Result<Json<engine::explain::Explanation>, ApiError> {
+    let period = params.period()?;
+    let scope = scope(&state, &params)?;
+    let explained = engine::explain::explain(&state.store, &state.config, &scope, period).await?;
+    Ok(Json(explained))
+}
+
+/// One deployment: what it shipped, and every piece of evidence that it failed.
+async fn explain_deployment(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<engine::store::DeploymentDetail>, ApiError> {
+    state
+        .store
+        .deployment_detail(&key)
+        .await
+        .map_err(engine::query::QueryError::from)?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no deployment with key `{key}`")))
 }

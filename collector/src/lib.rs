@@ -14,3 +14,4 @@
 //! The collector only normalizes and stores; every metric formula lives in the engine.
 
 pub mod demo;
+pub mod telemetry;
