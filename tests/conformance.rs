@@ -2,6 +2,8 @@
 //! whole engine (store, analysis, formulas). Each case's first doc line says what it pins down;
 //! `docs/metrics.md` explains the definitions they follow.
 //!
+//! Every case runs on SQLite and, when `TEST_POSTGRES_URL` is set, on PostgreSQL.
+//!
 //! Unless a case says otherwise: team `shop` owns `acme/shop`, time zone UTC, `collector.since`
 //! 2026-01-01, attribution window 7 days, period March 2026 (31 days), previous period the 31
 //! days before it.
@@ -10,10 +12,33 @@ mod support;
 
 use support::*;
 
+on_both_backends!(
+    no_deployments_gives_zero_frequency_and_empty_figures,
+    several_prs_in_one_deployment_share_its_deploy_time,
+    a_deployment_with_no_changes_counts_for_frequency_only,
+    first_deployment_ships_only_changes_merged_since_the_sync_start,
+    squash_and_rebase_merged_prs_are_matched_by_merge_sha,
+    a_pr_counts_in_the_period_it_was_deployed_not_merged,
+    an_incident_before_any_deployment_is_an_unattributed_outage,
+    the_attribution_window_decides_whether_an_incident_fails_a_deployment,
+    an_explicit_incident_link_wins_over_the_attribution_window,
+    change_failure_rate_counts_distinct_failed_deployments,
+    an_open_incident_is_listed_not_counted,
+    a_rollback_fails_the_deployment_it_replaces,
+    a_revert_pr_fails_the_deployment_of_the_reverted_pr,
+    a_hotfix_naming_a_pr_fails_its_deployment,
+    failed_attempts_are_not_deployments,
+    time_to_restore_pools_incidents_and_rollbacks,
+    bots_are_excluded_from_lead_time_and_counted,
+    weeks_are_cut_at_local_midnight_across_dst,
+    tribes_and_the_organisation_roll_up_their_teams,
+    frequency_reports_per_week_and_active_days_and_weeks,
+    loading_twice_changes_nothing,
+);
+
 const HOUR: i64 = 3600;
 
 /// No deployments: zero frequency rated low, and no lead time, failure rate or restore figure.
-#[tokio::test]
 async fn no_deployments_gives_zero_frequency_and_empty_figures() {
     let org = Org::load(ONE_TEAM, vec![], vec![], vec![]).await;
     let m = org.march().await;
@@ -30,7 +55,6 @@ async fn no_deployments_gives_zero_frequency_and_empty_figures() {
 }
 
 /// Three PRs in one deployment: lead times 2h, 4h, 6h -> median 4h, p75 5h, p90 5.6h.
-#[tokio::test]
 async fn several_prs_in_one_deployment_share_its_deploy_time() {
     let changes = vec![
         pr(
@@ -74,7 +98,6 @@ async fn several_prs_in_one_deployment_share_its_deploy_time() {
 }
 
 /// A redeploy of the sha just deployed ships no change and is no rollback, but is a deployment.
-#[tokio::test]
 async fn a_deployment_with_no_changes_counts_for_frequency_only() {
     let changes = vec![pr(
         "acme/shop",
@@ -96,7 +119,6 @@ async fn a_deployment_with_no_changes_counts_for_frequency_only() {
 }
 
 /// The first deployment of a repository ships only changes merged after `collector.since`.
-#[tokio::test]
 async fn first_deployment_ships_only_changes_merged_since_the_sync_start() {
     let changes = vec![
         pr(
@@ -128,7 +150,6 @@ async fn first_deployment_ships_only_changes_merged_since_the_sync_start() {
 
 /// A squash-merged PR (merge sha not among its commits) and a rebase-merged PR (merge sha is the
 /// rebased tip) are both found from the deployment's commit list.
-#[tokio::test]
 async fn squash_and_rebase_merged_prs_are_matched_by_merge_sha() {
     let mut squash = pr(
         "acme/shop",
@@ -156,7 +177,6 @@ async fn squash_and_rebase_merged_prs_are_matched_by_merge_sha() {
 }
 
 /// A PR merged in February and deployed in March counts in March, at its deploy time.
-#[tokio::test]
 async fn a_pr_counts_in_the_period_it_was_deployed_not_merged() {
     let changes = vec![pr(
         "acme/shop",
@@ -181,7 +201,6 @@ async fn a_pr_counts_in_the_period_it_was_deployed_not_merged() {
 
 /// An incident before the repository's first deployment blames nobody: an outage counted apart,
 /// but still a time-to-restore sample.
-#[tokio::test]
 async fn an_incident_before_any_deployment_is_an_unattributed_outage() {
     let changes = vec![pr(
         "acme/shop",
@@ -211,7 +230,6 @@ async fn an_incident_before_any_deployment_is_an_unattributed_outage() {
 }
 
 /// An incident 8 days after the last deployment is outside the 7-day window; 6 days is inside.
-#[tokio::test]
 async fn the_attribution_window_decides_whether_an_incident_fails_a_deployment() {
     let deployments = vec![deploy(
         "acme/shop",
@@ -255,7 +273,6 @@ async fn the_attribution_window_decides_whether_an_incident_fails_a_deployment()
 }
 
 /// An incident that names its deployment blames that one, not the latest before it.
-#[tokio::test]
 async fn an_explicit_incident_link_wins_over_the_attribution_window() {
     let deployments = vec![
         deploy("acme/shop", "d1", &sha("h1"), "2026-03-02T10:00:00Z"),
@@ -286,7 +303,6 @@ async fn an_explicit_incident_link_wins_over_the_attribution_window() {
 }
 
 /// Two incidents blamed on one deployment fail it once: the rate is over distinct deployments.
-#[tokio::test]
 async fn change_failure_rate_counts_distinct_failed_deployments() {
     let deployments = vec![
         deploy("acme/shop", "d1", &sha("i1"), "2026-03-02T10:00:00Z"),
@@ -321,7 +337,6 @@ async fn change_failure_rate_counts_distinct_failed_deployments() {
 }
 
 /// An open incident is listed, never a restore sample.
-#[tokio::test]
 async fn an_open_incident_is_listed_not_counted() {
     let deployments = vec![deploy(
         "acme/shop",
@@ -340,7 +355,6 @@ async fn an_open_incident_is_listed_not_counted() {
 
 /// Re-deploying an older sha is a rollback: the deployment before it failed, the rollback is
 /// rework, and restore time runs from the failed deployment to the rollback (1.5h).
-#[tokio::test]
 async fn a_rollback_fails_the_deployment_it_replaces() {
     let deployments = vec![
         deploy("acme/shop", "d1", &sha("k1"), "2026-03-02T10:00:00Z"),
@@ -362,7 +376,6 @@ async fn a_rollback_fails_the_deployment_it_replaces() {
 }
 
 /// A `Revert "<title>"` PR fails the deployment that shipped the reverted PR and is rework.
-#[tokio::test]
 async fn a_revert_pr_fails_the_deployment_of_the_reverted_pr() {
     let mut original = pr(
         "acme/shop",
@@ -392,7 +405,6 @@ async fn a_revert_pr_fails_the_deployment_of_the_reverted_pr() {
 }
 
 /// A hotfix PR naming `#1` fails the deployment that shipped #1.
-#[tokio::test]
 async fn a_hotfix_naming_a_pr_fails_its_deployment() {
     let first = pr(
         "acme/shop",
@@ -421,7 +433,6 @@ async fn a_hotfix_naming_a_pr_fails_its_deployment() {
 
 /// A failed deployment attempt is shown but is no deployment; its change ships with the next
 /// successful one, and lead time runs to that (4h).
-#[tokio::test]
 async fn failed_attempts_are_not_deployments() {
     let changes = vec![pr(
         "acme/shop",
@@ -443,7 +454,6 @@ async fn failed_attempts_are_not_deployments() {
 }
 
 /// Restore samples mix incidents (1h, 3h) and rollbacks (30m): median 1h, p90 2.6h.
-#[tokio::test]
 async fn time_to_restore_pools_incidents_and_rollbacks() {
     let deployments = vec![
         deploy("acme/shop", "d1", &sha("o1"), "2026-03-02T10:00:00Z"),
@@ -475,7 +485,6 @@ async fn time_to_restore_pools_incidents_and_rollbacks() {
 }
 
 /// Bots leave lead time (and are counted); bot-flagged authors and `[bot]` logins both count.
-#[tokio::test]
 async fn bots_are_excluded_from_lead_time_and_counted() {
     let human = pr(
         "acme/shop",
@@ -533,7 +542,6 @@ time_zone = "Europe/Warsaw"
 
 /// Buckets are cut at local midnight: 00:30 on Monday in Warsaw is Sunday evening in UTC, and the
 /// week with the DST change (29 March) still ends at local midnight.
-#[tokio::test]
 async fn weeks_are_cut_at_local_midnight_across_dst() {
     let deployments = vec![
         // Mon 23 March 00:30 CET (UTC+1): inside the period locally, outside it in UTC.
@@ -596,7 +604,6 @@ repos = ["acme/ops"]
 
 /// A tribe rolls up its teams; the organisation rolls up everyone; a team-only incident counts
 /// for its team.
-#[tokio::test]
 async fn tribes_and_the_organisation_roll_up_their_teams() {
     let deployments = vec![
         deploy("acme/shop", "s1", &sha("r1"), "2026-03-02T10:00:00Z"),
@@ -634,7 +641,6 @@ async fn tribes_and_the_organisation_roll_up_their_teams() {
 
 /// Frequency: 4 deployments on 3 distinct days in a 31-day period -> 0.903 per week, 3/31 of days,
 /// and 2 of the 6 ISO weeks that touch March 2026.
-#[tokio::test]
 async fn frequency_reports_per_week_and_active_days_and_weeks() {
     let deployments = vec![
         deploy("acme/shop", "d1", &sha("s1"), "2026-03-02T10:00:00Z"),
@@ -652,7 +658,6 @@ async fn frequency_reports_per_week_and_active_days_and_weeks() {
 }
 
 /// Loading the same records twice changes no figure.
-#[tokio::test]
 async fn loading_twice_changes_nothing() {
     let changes = vec![pr(
         "acme/shop",

@@ -10,9 +10,8 @@ use engine::metrics::facts::MetricInputs;
 use engine::model::{
     Change, Deployment, DeploymentStatus, Incident, IncidentCause, RepoSlug, Source,
 };
+use engine::store::testing::TestStore;
 use engine::store::{Store, StoreCounts, StoreError, SyncState, TeamRow};
-use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 // ---- the two backends ----------------------------------------------------------------------
 
@@ -28,12 +27,13 @@ macro_rules! conformance {
             )*
         }
         mod postgres {
+            use engine::store::testing::TestStore;
             $(
                 #[tokio::test]
                 async fn $name() {
-                    if let Some(db) = super::PostgresSchema::create(stringify!($name)).await {
+                    if let Some(db) = TestStore::postgres(stringify!($name)).await {
                         super::$name(db.store.clone()).await;
-                        db.drop_schema().await;
+                        db.finish().await;
                     }
                 }
             )*
@@ -61,65 +61,7 @@ conformance!(
 );
 
 async fn sqlite_store() -> Store {
-    Store::connect("sqlite::memory:")
-        .await
-        .expect("an in-memory SQLite store opens")
-}
-
-/// A schema of its own on the test PostgreSQL server, dropped when the test passes.
-struct PostgresSchema {
-    admin: sqlx::PgPool,
-    schema: String,
-    store: Store,
-}
-
-impl PostgresSchema {
-    /// None (after saying so) when no server is configured and none is required.
-    async fn create(test: &str) -> Option<PostgresSchema> {
-        let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
-            let message = format!("SKIPPED: {test} needs PostgreSQL (set TEST_POSTGRES_URL)");
-            if std::env::var("DORABOARD_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
-                panic!("{message}");
-            }
-            // Straight to stderr, past the test harness's capture, so the skip is visible.
-            let _ = writeln!(std::io::stderr(), "{message}");
-            return None;
-        };
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let nanos = Utc::now().timestamp_subsec_nanos();
-        let schema = format!(
-            "test_{}_{}_{nanos}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let admin = sqlx::PgPool::connect(&url)
-            .await
-            .expect("TEST_POSTGRES_URL accepts connections");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&admin)
-            .await
-            .expect("the test database lets us create a schema");
-        let separator = if url.contains('?') { '&' } else { '?' };
-        let store = Store::connect(&format!("{url}{separator}options[search_path]={schema}"))
-            .await
-            .expect("a PostgreSQL store opens in its own schema");
-        Some(PostgresSchema {
-            admin,
-            schema,
-            store,
-        })
-    }
-
-    async fn drop_schema(self) {
-        self.store.close().await;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP SCHEMA {} CASCADE",
-            self.schema
-        )))
-        .execute(&self.admin)
-        .await
-        .expect("the test schema drops");
-    }
+    TestStore::sqlite().await.store
 }
 
 // ---- fixtures --------------------------------------------------------------------------------

@@ -90,6 +90,60 @@ pub fn sha(tag: &str) -> String {
     format!("{hex:0<40}")
 }
 
+/// Which store `Org::load` opens; set per test by [`on_backend`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+tokio::task_local! {
+    static BACKEND: Backend;
+}
+
+/// Runs `case` with every `Org` it loads on `backend`. PostgreSQL cases are skipped (and say so)
+/// when `TEST_POSTGRES_URL` is not set, unless `DORABOARD_REQUIRE_EXTERNAL=1`.
+pub async fn on_backend<F: std::future::Future<Output = ()>>(
+    backend: Backend,
+    name: &str,
+    case: F,
+) {
+    if backend == Backend::Postgres && std::env::var("TEST_POSTGRES_URL").is_err() {
+        let message = format!("SKIPPED: {name} on PostgreSQL needs TEST_POSTGRES_URL");
+        if std::env::var("DORABOARD_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
+            panic!("{message}");
+        }
+        // Straight to stderr, past the test harness's capture, so the skip is visible.
+        let _ =
+            std::io::Write::write_all(&mut std::io::stderr(), format!("{message}\n").as_bytes());
+        return;
+    }
+    BACKEND.scope(backend, case).await;
+}
+
+/// Declares each async case once per backend: `sqlite::<case>` and `postgres::<case>`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    crate::support::on_backend(crate::support::Backend::Sqlite, stringify!($name), super::$name()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    crate::support::on_backend(crate::support::Backend::Postgres, stringify!($name), super::$name()).await;
+                }
+            )*
+        }
+    };
+}
+
 /// An organisation under test: a configuration and a store loaded with fixtures, analysed.
 pub struct Org {
     pub config: engine::config::Config,
@@ -116,9 +170,13 @@ impl Org {
     ) -> Org {
         let config = engine::config::Config::from_toml_str(config_toml, "test config")
             .unwrap_or_else(|e| panic!("test config: {e}"));
-        let store = engine::store::Store::connect("sqlite::memory:")
-            .await
-            .unwrap_or_else(|e| panic!("store: {e}"));
+        let store = match BACKEND.try_with(|b| *b).unwrap_or(Backend::Sqlite) {
+            Backend::Sqlite => engine::store::testing::TestStore::sqlite().await,
+            Backend::Postgres => engine::store::testing::TestStore::postgres("conformance")
+                .await
+                .expect("the wrapper checked that PostgreSQL is configured"),
+        }
+        .store;
         store.upsert_changes(&changes).await.expect("changes");
         store
             .upsert_deployments(&deployments)

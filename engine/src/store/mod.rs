@@ -22,6 +22,8 @@ mod error;
 mod facts;
 mod meta;
 mod records;
+#[doc(hidden)]
+pub mod testing;
 
 pub use derived::ReanalyzeReport;
 pub use error::StoreError;

@@ -1,0 +1,78 @@
+//! Test support shared by every crate's tests: a fresh, empty store on either backend.
+//!
+//! PostgreSQL tests run when `TEST_POSTGRES_URL` points at a server, each in a schema of its own
+//! so they can run in parallel. Without it they say they were skipped on stderr, and fail instead
+//! when `DORABOARD_REQUIRE_EXTERNAL=1` (CI), so a missing server is never mistaken for a pass.
+
+use super::Store;
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A store made for one test; [`TestStore::finish`] drops its PostgreSQL schema.
+pub struct TestStore {
+    pub store: Store,
+    schema: Option<(sqlx::PgPool, String)>,
+}
+
+impl TestStore {
+    /// An in-memory SQLite store.
+    pub async fn sqlite() -> TestStore {
+        let store = Store::connect("sqlite::memory:")
+            .await
+            .unwrap_or_else(|e| panic!("an in-memory SQLite store opens: {e}"));
+        TestStore {
+            store,
+            schema: None,
+        }
+    }
+
+    /// A PostgreSQL store in a fresh schema, or None (after saying so) when no server is
+    /// configured and none is required.
+    pub async fn postgres(test: &str) -> Option<TestStore> {
+        let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
+            let message = format!("SKIPPED: {test} needs PostgreSQL (set TEST_POSTGRES_URL)");
+            if std::env::var("DORABOARD_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
+                panic!("{message}");
+            }
+            // Straight to stderr, past the test harness's capture, so the skip is visible.
+            let _ = writeln!(std::io::stderr(), "{message}");
+            return None;
+        };
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let nanos = chrono::Utc::now().timestamp_subsec_nanos();
+        let schema = format!(
+            "test_{}_{}_{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin = sqlx::PgPool::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("TEST_POSTGRES_URL accepts connections: {e}"));
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("the test database lets us create a schema: {e}"));
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let store = Store::connect(&format!("{url}{separator}options[search_path]={schema}"))
+            .await
+            .unwrap_or_else(|e| panic!("a PostgreSQL store opens in its own schema: {e}"));
+        Some(TestStore {
+            store,
+            schema: Some((admin, schema)),
+        })
+    }
+
+    /// Closes the store and drops its PostgreSQL schema (a failed test leaves it for autopsy).
+    pub async fn finish(self) {
+        self.store.close().await;
+        if let Some((admin, schema)) = self.schema {
+            let drop = format!("DROP SCHEMA {schema} CASCADE");
+            if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&admin).await {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "could not drop test schema {schema}: {e}"
+                );
+            }
+        }
+    }
+}
