@@ -34,6 +34,7 @@ on_both_backends!(
     tribes_and_the_organisation_roll_up_their_teams,
     frequency_reports_per_week_and_active_days_and_weeks,
     loading_twice_changes_nothing,
+    a_monorepo_team_is_measured_on_its_own_paths,
 );
 
 const HOUR: i64 = 3600;
@@ -699,4 +700,74 @@ async fn loading_twice_changes_nothing() {
         .await
         .expect("refresh");
     assert_eq!(org.march().await, before);
+}
+
+const MONOREPO: &str = r#"
+[collector]
+since = "2026-01-01"
+
+[[teams]]
+slug = "loyalty"
+name = "Loyalty"
+repos = ["acme/mono"]
+paths = { "acme/mono" = ["services/loyalty/**"] }
+
+[[teams]]
+slug = "search"
+name = "Search"
+repos = ["acme/mono"]
+paths = { "acme/mono" = ["services/search/**"] }
+"#;
+
+/// In a shared monorepo each team counts only the deployments that shipped its paths, and the
+/// lead time of its own changes; an incident blamed on a deployment counts for its owners.
+async fn a_monorepo_team_is_measured_on_its_own_paths() {
+    let mut loyalty = pr(
+        "acme/mono",
+        1,
+        &sha("u1"),
+        "2026-03-02T08:00:00Z",
+        "2026-03-02T09:00:00Z",
+    );
+    loyalty.paths = vec!["services/loyalty/src/points.rs".into()];
+    let mut search = pr(
+        "acme/mono",
+        2,
+        &sha("u2"),
+        "2026-03-03T06:00:00Z",
+        "2026-03-03T09:00:00Z",
+    );
+    search.paths = vec!["services/search/index.rs".into(), "README.md".into()];
+    let deployments = vec![
+        deploy("acme/mono", "d1", &sha("u1"), "2026-03-02T10:00:00Z"),
+        deploy("acme/mono", "d2", &sha("u2"), "2026-03-03T10:00:00Z"),
+    ];
+    let incidents = vec![incident(
+        "acme/mono",
+        "INC-1",
+        "2026-03-03T12:00:00Z",
+        Some("2026-03-03T13:00:00Z"),
+    )];
+    let org = Org::load(MONOREPO, vec![loyalty, search], deployments, incidents).await;
+    let loyalty = org
+        .metrics(Some("loyalty"), "2026-03-01", "2026-04-01", None)
+        .await;
+    assert_eq!(loyalty.deployment_frequency.deployments, 1);
+    assert_eq!(loyalty.lead_time.median_seconds, Some(2 * HOUR));
+    assert_eq!(loyalty.change_failure_rate.failed, 0);
+    assert_eq!(loyalty.time_to_restore.incidents, 0);
+    let search = org
+        .metrics(Some("search"), "2026-03-01", "2026-04-01", None)
+        .await;
+    assert_eq!(search.deployment_frequency.deployments, 1);
+    assert_eq!(search.lead_time.median_seconds, Some(4 * HOUR));
+    assert_eq!(
+        (
+            search.change_failure_rate.failed,
+            search.time_to_restore.incidents
+        ),
+        (1, 1)
+    );
+    let whole = org.metrics(None, "2026-03-01", "2026-04-01", None).await;
+    assert_eq!(whole.deployment_frequency.deployments, 2);
 }

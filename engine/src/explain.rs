@@ -86,7 +86,7 @@ pub async fn explain(
 ) -> Result<Explanation, QueryError> {
     let tz = scope.time_zone;
     let (from, to) = (period.start(tz), period.end(tz));
-    let inputs = store
+    let mut inputs = store
         .metric_inputs(
             &scope.repos,
             &scope.teams,
@@ -95,6 +95,7 @@ pub async fn explain(
             to,
         )
         .await?;
+    crate::metrics::ownership::restrict_to_paths(&mut inputs, &scope.paths, &scope.teams);
     let noise = filters(config)?;
     let mut deployments = Vec::with_capacity(inputs.deployments.len());
     for fact in inputs.deployments {

@@ -6,6 +6,7 @@
 use crate::analysis::AnalysisOptions;
 use crate::config::{Config, ConfigError, Scope};
 use crate::filters::{FilterError, NoiseFilters};
+use crate::metrics::ownership::restrict_to_paths;
 use crate::metrics::{MetricsReport, MetricsRequest, ScopeLabel, compute};
 use crate::period::{Bucket, Period};
 use crate::store::{Store, StoreError};
@@ -94,7 +95,7 @@ pub async fn metrics_for_scope(
     bucket: Option<Bucket>,
 ) -> Result<MetricsReport, QueryError> {
     let tz = scope.time_zone;
-    let inputs = store
+    let mut inputs = store
         .metric_inputs(
             &scope.repos,
             &scope.teams,
@@ -103,6 +104,7 @@ pub async fn metrics_for_scope(
             period.end(tz),
         )
         .await?;
+    restrict_to_paths(&mut inputs, &scope.paths, &scope.teams);
     let bands = bands(config)?;
     let filters = filters(config)?;
     let request = MetricsRequest {

@@ -6,6 +6,7 @@
 //! worked example; `tests/conformance.rs` runs those examples.
 
 pub mod facts;
+pub mod ownership;
 pub mod stats;
 
 use crate::filters::{FilterCounts, NoiseFilters};
