@@ -1,0 +1,199 @@
+//! The command line as a user runs it: the real binary, its exit codes and what it prints.
+
+use std::process::{Command, Output};
+
+fn doraboard(args: &[&str], dir: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_doraboard"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DORABOARD_DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn metrics_json_carries_the_contract_fields() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = doraboard(
+        &[
+            "metrics",
+            "--demo",
+            "--team",
+            "checkout",
+            "--from",
+            "2026-05-01",
+            "--to",
+            "2026-08-01",
+            "--bucket",
+            "month",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(m["team"], "checkout");
+    assert_eq!(
+        (m["from"].as_str(), m["to"].as_str()),
+        (Some("2026-05-01"), Some("2026-08-01"))
+    );
+    for (metric, fields) in [
+        (
+            "deployment_frequency",
+            &["deployments", "per_week", "tier", "series"][..],
+        ),
+        (
+            "lead_time",
+            &["changes", "median_seconds", "p90_seconds", "tier", "series"],
+        ),
+        (
+            "change_failure_rate",
+            &["deployments", "failed", "rate", "tier", "series"],
+        ),
+        (
+            "time_to_restore",
+            &["incidents", "rollbacks", "median_seconds", "tier", "series"],
+        ),
+        ("rework_rate", &["deployments", "rework", "rate", "series"]),
+    ] {
+        for field in fields {
+            assert!(m[metric].get(*field).is_some(), "{metric}.{field} missing");
+        }
+        assert_eq!(
+            m[metric]["series"].as_array().map(Vec::len),
+            Some(3),
+            "{metric}: one point per month"
+        );
+    }
+}
+
+#[test]
+fn metrics_table_reads_as_sentences_of_figures() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = doraboard(
+        &[
+            "metrics",
+            "--demo",
+            "--team",
+            "commerce",
+            "--from",
+            "2026-05-01",
+            "--to",
+            "2026-08-01",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    for line in [
+        "deployment frequency",
+        "lead time (median)",
+        "change failure rate",
+        "time to restore (median)",
+        "rework rate",
+    ] {
+        assert!(table.contains(line), "{table}");
+    }
+}
+
+#[test]
+fn explain_lists_failed_deployments_with_reasons() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = doraboard(
+        &[
+            "explain",
+            "--demo",
+            "deployments",
+            "--team",
+            "payments",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-12-01",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    assert!(listing.contains("FAILED"), "{listing}");
+    assert!(
+        listing.contains("rollback:") || listing.contains("incident:"),
+        "{listing}"
+    );
+}
+
+#[test]
+fn bad_arguments_fail_naming_what_is_wrong() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = doraboard(
+        &[
+            "metrics",
+            "--demo",
+            "--from",
+            "2026-05-01",
+            "--to",
+            "2026-04-01",
+        ],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--from/--to"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = doraboard(
+        &[
+            "metrics",
+            "--demo",
+            "--team",
+            "nobody",
+            "--from",
+            "2026-05-01",
+            "--to",
+            "2026-06-01",
+        ],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("nobody"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_config_error_names_the_file_and_the_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("doraboard.toml"),
+        "[collector]\nschedule = \"every five minutes\"\n",
+    )
+    .expect("write config");
+    let out = doraboard(&["migrate"], dir.path());
+    assert!(!out.status.success());
+    let error = text(&out.stderr);
+    assert!(
+        error.contains("doraboard.toml") && error.contains("collector.schedule"),
+        "{error}"
+    );
+}
+
+#[test]
+fn migrate_creates_the_sqlite_database_named_in_the_config() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("doraboard.toml"),
+        "database_url = \"sqlite://board.db\"\n",
+    )
+    .expect("write config");
+    let out = doraboard(&["migrate"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(dir.path().join("board.db").exists());
+}
