@@ -50,6 +50,15 @@ pub fn human_seconds(seconds: Option<i64>) -> String {
     }
 }
 
+/// "1 incident", "2 incidents".
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn percent(rate: Option<f64>) -> String {
     rate.map_or("-".into(), |r| format!("{:.1} %", r * 100.0))
 }
@@ -85,18 +94,18 @@ pub fn table(m: &MetricsReport) -> String {
         .unwrap_or_default();
     let _ = writeln!(
         out,
-        "{:<24} {:>14} {:>14} {:>10}  {} deployments, {} failed attempts",
+        "{:<24} {:>14} {:>14} {:>10}  {}, {}",
         "deployment frequency",
         format!("{:.2}/week", df.per_week),
         prev_df,
         tier(df.tier),
-        df.deployments,
-        df.failed_attempts
+        count(df.deployments, "deployment"),
+        count(df.failed_attempts, "failed attempt")
     );
     let lt = &m.lead_time;
     let _ = writeln!(
         out,
-        "{:<24} {:>14} {:>14} {:>10}  {} changes (p90 {}), {} excluded",
+        "{:<24} {:>14} {:>14} {:>10}  {} (p90 {}), {} excluded",
         "lead time (median)",
         human_seconds(lt.median_seconds),
         lt.previous
@@ -104,7 +113,7 @@ pub fn table(m: &MetricsReport) -> String {
             .map(|p| human_seconds(p.median_seconds))
             .unwrap_or_default(),
         tier(lt.tier),
-        lt.changes,
+        count(lt.changes, "change"),
         human_seconds(lt.p90_seconds),
         lt.excluded.total()
     );
@@ -125,7 +134,7 @@ pub fn table(m: &MetricsReport) -> String {
     let ttr = &m.time_to_restore;
     let _ = writeln!(
         out,
-        "{:<24} {:>14} {:>14} {:>10}  {} incidents, {} rollbacks, {} still open",
+        "{:<24} {:>14} {:>14} {:>10}  {}, {}, {} still open",
         "time to restore (median)",
         human_seconds(ttr.median_seconds),
         ttr.previous
@@ -133,8 +142,8 @@ pub fn table(m: &MetricsReport) -> String {
             .map(|p| human_seconds(p.median_seconds))
             .unwrap_or_default(),
         tier(ttr.tier),
-        ttr.incidents,
-        ttr.rollbacks,
+        count(ttr.incidents, "incident"),
+        count(ttr.rollbacks, "rollback"),
         ttr.open_incidents
     );
     let rr = &m.rework_rate;
