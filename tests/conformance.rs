@@ -8,6 +8,7 @@
 //! 2026-01-01, attribution window 7 days, period March 2026 (31 days), previous period the 31
 //! days before it.
 
+#[macro_use]
 mod support;
 
 use support::*;

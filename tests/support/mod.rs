@@ -122,7 +122,7 @@ pub async fn on_backend<F: std::future::Future<Output = ()>>(
 }
 
 /// Declares each async case once per backend: `sqlite::<case>` and `postgres::<case>`.
-#[macro_export]
+#[allow(unused_macros)]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
