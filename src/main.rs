@@ -38,6 +38,16 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:3000", env = "DORABOARD_ADDR")]
         addr: SocketAddr,
     },
+    /// Sync every configured repository from GitHub once, then exit (for cron jobs); non-zero
+    /// exit when a repository failed. Needs the token named by `github.token_env`.
+    ///
+    /// Example: `GITHUB_TOKEN=... doraboard collect --since 2026-01-01` (docs/collector.md)
+    Collect {
+        /// How far back a repository's first sync reaches (YYYY-MM-DD); default
+        /// `collector.since`.
+        #[arg(long)]
+        since: Option<String>,
+    },
     /// Print the five metrics of a team, a tribe or the whole organisation.
     ///
     /// Example: `doraboard metrics --team loyalty --from 2026-01-01 --to 2026-04-01 --bucket week`
@@ -75,6 +85,40 @@ enum Command {
     ///
     /// Example: `DORABOARD_DATABASE_URL=postgres://doraboard@db/doraboard doraboard migrate`
     Migrate,
+    /// Load generic events (change, deployment, incident) from a file: NDJSON, or CSV with a
+    /// header row. All or nothing: one bad line loads nothing and is reported with its number.
+    ///
+    /// Example: `doraboard import deployments.ndjson` (schema: docs/events.md)
+    Import {
+        /// The file: `.ndjson` / `.jsonl` / `.json`, or `.csv` (other names: sniffed).
+        file: PathBuf,
+    },
+    /// Rebuild the records from the raw event log (webhooks and events as received), after a
+    /// change of mapping or definitions; then reanalyze every repository.
+    ///
+    /// Example: add a service to `[pagerduty] services`, then `doraboard replay`
+    Replay,
+    /// Write the executive report: a printable HTML page, or for a `.png` out-file the
+    /// 1920x1080 slide with the same headline.
+    ///
+    /// Example: `doraboard report --from 2026-07-01 --to 2026-10-01 --out q3.html`
+    Report {
+        /// Team or tribe slug; the whole organisation when left out.
+        #[arg(long)]
+        team: Option<String>,
+        /// First day of the period (YYYY-MM-DD).
+        #[arg(long)]
+        from: String,
+        /// Day after the last day of the period (exclusive).
+        #[arg(long)]
+        to: String,
+        /// The file to write: `.html` (the report) or `.png` (the slide).
+        #[arg(long)]
+        out: PathBuf,
+        /// Use the demo organisation (its year ending on --to) instead of the configured database.
+        #[arg(long)]
+        demo: bool,
+    },
 }
 
 #[tokio::main]
@@ -93,6 +137,9 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { demo, addr } => commands::serve::run(&cli.config, demo, addr).await,
+        Command::Collect { since } => {
+            commands::collect::run(&cli.config, commands::collect::Args { since }).await
+        }
         Command::Metrics {
             team,
             from,
@@ -112,6 +159,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Explain { what, demo } => commands::explain::run(&cli.config, demo, what).await,
         Command::Migrate => commands::migrate(&cli.config).await,
+        Command::Import { file } => commands::import::run(&cli.config, &file).await,
+        Command::Replay => commands::replay::run(&cli.config).await,
+        Command::Report {
+            team,
+            from,
+            to,
+            out,
+            demo,
+        } => {
+            let args = commands::report::Args { team, from, to, out };
+            commands::report::run(&cli.config, demo, args).await
+        }
     }
 }
 

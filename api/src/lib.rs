@@ -3,11 +3,27 @@
 //! - [`routes`]: the router, one handler per route of the interface contract;
 //! - [`error`]: the one error type handlers return, and the status each variant answers;
 //! - [`params`]: query parameters parsed into validated types before they reach the engine;
-//! - [`server`]: binding, request tracing and graceful shutdown.
+//! - [`server`]: binding, request tracing and graceful shutdown;
+//! - [`dashboard`]: the web page at `/` and its embedded assets from `web/`;
+//! - [`targets`]: each team's standing against its KPI targets;
+//! - [`exports`]: CSV downloads of every table;
+//! - [`prometheus`]: `GET /metrics` in the Prometheus text format;
+//! - [`ingest`]: `POST /api/v1/events` and `POST /api/v1/webhooks/pagerduty` (push ingestion);
+//! - [`openapi`]: the OpenAPI document at `/api/v1/openapi.json`;
+//! - [`charts`]: the metrics as SVG and PNG charts (one renderer for web, report and slides);
+//! - [`report`]: the executive report, as a printable HTML page and a PNG slide.
 
+pub mod charts;
+pub mod dashboard;
 pub mod error;
+pub mod exports;
+pub mod ingest;
+pub mod openapi;
 pub mod params;
+pub mod prometheus;
+pub mod report;
 pub mod routes;
 pub mod server;
+pub mod targets;
 
 pub use server::{AppState, serve};

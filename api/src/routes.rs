@@ -21,16 +21,26 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/explain/deployments/{*key}",
             get(explain_deployment),
         )
+        .merge(crate::dashboard::router())
+        .merge(crate::targets::router())
+        .merge(crate::exports::router())
+        .merge(crate::prometheus::router())
+        .merge(crate::openapi::router())
+        .merge(crate::charts::router())
+        .merge(crate::report::router())
+        .merge(crate::ingest::router(&state))
         .with_state(state)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Health {
     status: &'static str,
     data_version: i64,
 }
 
 /// Liveness plus a cheap store round trip.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "Alive; the store answers and has this data version", body = Health)))]
 async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let data_version = state
         .store
@@ -44,7 +54,7 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError
 }
 
 /// One entry of `GET /api/v1/teams`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TeamEntry {
     pub slug: String,
     pub name: String,
@@ -56,6 +66,8 @@ pub struct TeamEntry {
 }
 
 /// Teams and tribes, tribes first, each in config order.
+#[utoipa::path(get, path = "/api/v1/teams", tag = "metrics",
+    responses((status = 200, description = "Teams and tribes, tribes first", body = Vec<TeamEntry>)))]
 async fn teams(State(state): State<AppState>) -> Result<Json<Vec<TeamEntry>>, ApiError> {
     let config = &state.config;
     let mut out = Vec::new();
@@ -88,7 +100,7 @@ fn internal(e: ConfigError) -> ApiError {
 }
 
 /// Resolves the `team` parameter, answering 400 with the known slugs when it names none.
-fn scope(state: &AppState, params: &MetricsParams) -> Result<engine::config::Scope, ApiError> {
+pub(crate) fn scope(state: &AppState, params: &MetricsParams) -> Result<engine::config::Scope, ApiError> {
     state.config.scope(params.team()).map_err(|_| {
         let known: Vec<&str> = state
             .config
@@ -109,6 +121,12 @@ fn scope(state: &AppState, params: &MetricsParams) -> Result<engine::config::Sco
 }
 
 /// The five metrics with previous-period figures and tiers.
+#[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics",
+    params(crate::openapi::MetricsQuery),
+    responses(
+        (status = 200, description = "The five metrics of the scope and period, with the previous period's figures, tiers and (with `bucket`) series", body = MetricsReport),
+        (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
+    ))]
 async fn metrics(
     State(state): State<AppState>,
     Query(params): Query<MetricsParams>,
@@ -123,6 +141,12 @@ async fn metrics(
 }
 
 /// The rows behind the figures of a scope and period.
+#[utoipa::path(get, path = "/api/v1/explain", tag = "metrics",
+    params(crate::openapi::MetricsQuery),
+    responses(
+        (status = 200, description = "The deployments, changes (slowest first), incidents and rollbacks behind the figures", body = engine::explain::Explanation),
+        (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
+    ))]
 async fn explain(
     State(state): State<AppState>,
     Query(params): Query<MetricsParams>,
@@ -134,6 +158,12 @@ async fn explain(
 }
 
 /// One deployment: what it shipped, and every piece of evidence that it failed.
+#[utoipa::path(get, path = "/api/v1/explain/deployments/{key}", tag = "metrics",
+    params(("key" = String, Path, description = "The deployment's key, slashes included", example = "acme/shop/deployments/42")),
+    responses(
+        (status = 200, description = "The deployment, the changes it shipped first, its failure evidence and rework marks", body = Object),
+        (status = 404, description = "No deployment with this key", body = crate::openapi::ErrorBody),
+    ))]
 async fn explain_deployment(
     State(state): State<AppState>,
     Path(key): Path<String>,

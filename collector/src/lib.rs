@@ -14,4 +14,11 @@
 //! The collector only normalizes and stores; every metric formula lives in the engine.
 
 pub mod demo;
+pub mod events;
+pub mod github;
+pub mod ingest;
+pub mod pagerduty;
+pub mod replay;
+pub mod schedule;
+pub mod sync;
 pub mod telemetry;

@@ -44,6 +44,7 @@ pub struct Config {
     pub incidents: IncidentsConfig,
     pub webhooks: WebhooksConfig,
     pub api: ApiConfig,
+    pub pagerduty: PagerDutyConfig,
     pub metrics: MetricsConfig,
     pub filters: FiltersConfig,
     pub tribes: Vec<TribeConfig>,
@@ -145,6 +146,15 @@ pub struct ApiConfig {
     /// Name of the environment variable holding the bearer token of `POST /api/v1/events`.
     #[serde(deserialize_with = "de_env_name")]
     pub ingest_token_env: String,
+}
+
+/// `[pagerduty]`: where the incidents of each PagerDuty service belong.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PagerDutyConfig {
+    /// PagerDuty service id (`PXXXXXX`) -> a team slug, or the `owner/name` of a configured
+    /// repository (its incidents are then attributed to that repository's deployments).
+    pub services: BTreeMap<String, String>,
 }
 
 /// `[metrics]`
@@ -375,6 +385,7 @@ impl Default for Config {
             incidents: IncidentsConfig::default(),
             webhooks: WebhooksConfig::default(),
             api: ApiConfig::default(),
+            pagerduty: PagerDutyConfig::default(),
             metrics: MetricsConfig::default(),
             filters: FiltersConfig::default(),
             tribes: Vec::new(),
@@ -975,6 +986,7 @@ struct RawConfig {
     incidents: IncidentsConfig,
     webhooks: WebhooksConfig,
     api: ApiConfig,
+    pagerduty: PagerDutyConfig,
     metrics: MetricsConfig,
     filters: FiltersConfig,
     tribes: Vec<TribeConfig>,
@@ -992,6 +1004,7 @@ impl Default for RawConfig {
             incidents: c.incidents,
             webhooks: c.webhooks,
             api: c.api,
+            pagerduty: c.pagerduty,
             metrics: c.metrics,
             filters: c.filters,
             tribes: Vec::new(),
@@ -1155,6 +1168,27 @@ impl RawConfig {
             });
         }
 
+        for (service, owner) in &self.pagerduty.services {
+            let key = format!("pagerduty.services.{service}");
+            let known = if owner.contains('/') {
+                owner
+                    .parse::<RepoSlug>()
+                    .is_ok_and(|repo| teams.iter().any(|t| t.repos.contains(&repo)))
+            } else {
+                teams.iter().any(|t| &t.slug == owner)
+            };
+            if !known {
+                return Err(origins.invalid(
+                    &[&key],
+                    &key,
+                    format!(
+                        "`{owner}` is neither a configured team nor a repository a team owns: \
+                         expected a team slug (e.g. `loyalty`) or `owner/name`"
+                    ),
+                ));
+            }
+        }
+
         Ok(Config {
             database_url: self.database_url,
             github: self.github,
@@ -1163,6 +1197,7 @@ impl RawConfig {
             incidents: self.incidents,
             webhooks: self.webhooks,
             api: self.api,
+            pagerduty: self.pagerduty,
             metrics: self.metrics,
             filters: self.filters,
             tribes,
@@ -1827,6 +1862,21 @@ repos = ["acme/d"]
         let empty = "[[teams]]\nslug = \"a\"\nrepos = [\"acme/mono\"]\n\
                      paths = { \"acme/mono\" = [] }";
         invalid(parse(empty), "test.toml", "teams[0].paths.acme/mono");
+    }
+
+    #[test]
+    fn pagerduty_services_map_to_a_team_or_an_owned_repository() {
+        let text = "[[teams]]\nslug = \"shop\"\nrepos = [\"acme/shop\"]\n\
+                    [pagerduty]\nservices = { PSHOP01 = \"shop\", PSHOP02 = \"acme/shop\" }";
+        let c = parse(text).expect("valid mapping");
+        assert_eq!(c.pagerduty.services["PSHOP01"], "shop");
+        assert_eq!(c.pagerduty.services["PSHOP02"], "acme/shop");
+        let unknown_team = text.replace("PSHOP01 = \"shop\"", "PSHOP01 = \"shp\"");
+        let m = invalid(parse(&unknown_team), "test.toml", "pagerduty.services.PSHOP01");
+        assert!(m.contains("`shp`"), "{m}");
+        let foreign_repo = text.replace("\"acme/shop\" }", "\"acme/other\" }");
+        invalid(parse(&foreign_repo), "test.toml", "pagerduty.services.PSHOP02");
+        assert!(parse("").expect("defaults").pagerduty.services.is_empty());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::store::{IncidentLinkDetail, Store};
 use serde::Serialize;
 
 /// Everything behind one scope's figures for one period.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Explanation {
     pub team: Option<String>,
     pub name: String,
@@ -25,21 +25,23 @@ pub struct Explanation {
     pub deployments: Vec<ExplainedDeployment>,
     /// Every change first shipped in the period, slowest first.
     pub changes: Vec<ExplainedChange>,
+    #[schema(value_type = Vec<Object>)]
     pub incidents: Vec<IncidentLinkDetail>,
     pub rollbacks: Vec<RollbackFact>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExplainedDeployment {
     #[serde(flatten)]
     pub fact: DeploymentFact,
     /// Why it counts as failed (empty when it does not).
+    #[schema(value_type = Vec<Object>)]
     pub failures: Vec<FailureLink>,
     /// Why it counts as rework.
     pub rework_reasons: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExplainedChange {
     #[serde(flatten)]
     pub fact: ChangeFact,
@@ -49,6 +51,7 @@ pub struct ExplainedChange {
     pub review_seconds: Option<i64>,
     pub deploy_seconds: i64,
     /// Which noise filter left it out of lead time: "bot", "title" or "paths".
+    #[schema(value_type = Option<String>)]
     pub excluded: Option<&'static str>,
 }
 

@@ -18,7 +18,7 @@ pub enum Excluded {
 }
 
 /// How many changes each filter removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FilterCounts {
     pub bots: usize,
     pub titles: usize,

@@ -86,7 +86,7 @@ pub fn local_midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
 }
 
 /// How a period is cut into a series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Bucket {
     Day,

@@ -1,7 +1,11 @@
 //! One module per command; this one opens what they all need: the configuration and the store.
 
+pub mod collect;
 pub mod explain;
+pub mod import;
 pub mod metrics;
+pub mod replay;
+pub mod report;
 pub mod serve;
 
 use anyhow::Context;

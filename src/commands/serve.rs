@@ -24,7 +24,14 @@ pub async fn run(config_path: &Path, demo: bool, addr: SocketAddr) -> anyhow::Re
         store,
         config: Arc::new(config),
     };
+    // The scheduled GitHub sync (docs/collector.md); one cut short by shutdown resumes next time.
+    let scheduler = (!demo)
+        .then(|| collector::schedule::spawn(state.config.clone(), state.store.clone()))
+        .flatten();
     api::serve(listener, state, shutdown_signal()).await?;
+    if let Some(scheduler) = scheduler {
+        scheduler.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }

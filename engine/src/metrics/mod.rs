@@ -33,7 +33,7 @@ pub struct MetricsRequest<'a> {
 }
 
 /// Who the figures are for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ScopeLabel {
     /// The team or tribe slug; None for the whole organisation.
     pub team: Option<String>,
@@ -43,7 +43,7 @@ pub struct ScopeLabel {
 }
 
 /// The five metrics for one scope and period: the metrics JSON of the interface contract.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MetricsReport {
     pub team: Option<String>,
     pub name: String,
@@ -62,7 +62,7 @@ pub struct MetricsReport {
 }
 
 /// How often the scope reached production.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DeploymentFrequency {
     pub deployments: usize,
     pub per_week: f64,
@@ -83,7 +83,7 @@ pub struct DeploymentFrequency {
     pub series: Vec<FrequencyPoint>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FrequencyPoint {
     pub start: chrono::NaiveDate,
     pub end: chrono::NaiveDate,
@@ -92,7 +92,7 @@ pub struct FrequencyPoint {
 }
 
 /// Time from a change's first commit to production, and where that time went.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LeadTime {
     pub changes: usize,
     pub median_seconds: Option<i64>,
@@ -109,7 +109,7 @@ pub struct LeadTime {
 }
 
 /// The phases of lead time, each summarised over the changes that have it.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, utoipa::ToSchema)]
 pub struct Breakdown {
     /// First commit -> pull request opened.
     pub coding: PhaseSummary,
@@ -121,7 +121,7 @@ pub struct Breakdown {
     pub deploy: PhaseSummary,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 pub struct PhaseSummary {
     pub count: usize,
     pub median_seconds: Option<i64>,
@@ -138,7 +138,7 @@ impl From<Summary> for PhaseSummary {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LeadTimePoint {
     pub start: chrono::NaiveDate,
     pub end: chrono::NaiveDate,
@@ -148,7 +148,7 @@ pub struct LeadTimePoint {
 }
 
 /// Share of deployments that hurt production.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ChangeFailureRate {
     pub deployments: usize,
     pub failed: usize,
@@ -162,7 +162,7 @@ pub struct ChangeFailureRate {
     pub series: Vec<RatePoint>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RatePoint {
     pub start: chrono::NaiveDate,
     pub end: chrono::NaiveDate,
@@ -172,7 +172,7 @@ pub struct RatePoint {
 }
 
 /// How long it took to restore service after a failure.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TimeToRestore {
     /// Resolved incidents opened in the period.
     pub incidents: usize,
@@ -189,7 +189,7 @@ pub struct TimeToRestore {
     pub series: Vec<RestorePoint>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RestorePoint {
     pub start: chrono::NaiveDate,
     pub end: chrono::NaiveDate,
@@ -198,7 +198,7 @@ pub struct RestorePoint {
 }
 
 /// Share of deployments that were unplanned (DORA 2024).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ReworkRate {
     pub deployments: usize,
     pub rework: usize,

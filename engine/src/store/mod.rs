@@ -20,6 +20,7 @@ mod codec;
 mod derived;
 mod error;
 mod facts;
+pub mod github;
 mod meta;
 mod records;
 #[doc(hidden)]
@@ -244,3 +245,6 @@ macro_rules! impl_row_ext {
 }
 
 impl_row_ext!(sqlx::sqlite::SqliteRow, sqlx::postgres::PgRow);
+
+// Declared after the macros above, which it uses.
+pub mod events;

@@ -1,0 +1,178 @@
+//! The web dashboard: `/` and its assets from `web/`, embedded in the binary at compile time, so
+//! `doraboard serve` needs no front-end server and no files beside it.
+//!
+//! The page is plain HTML, CSS and JavaScript modules (no build step). It reads the JSON API like
+//! any other client; the only thing the server adds to it is the web address of the code host
+//! (`https://github.com`, or `https://HOST` for GitHub Enterprise), so pull requests link to the
+//! right place. Assets carry an ETag of their content and are revalidated on every load, which on
+//! a LAN costs one 304 each.
+
+use crate::server::AppState;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(index))
+        .route("/index.html", get(index))
+        .route("/assets/{file}", get(asset))
+}
+
+/// One embedded file.
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+const INDEX: &str = include_str!("../../web/index.html");
+
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "app.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../web/app.js"),
+    },
+    Asset {
+        name: "views.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../web/views.js"),
+    },
+    Asset {
+        name: "format.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../web/format.js"),
+    },
+    Asset {
+        name: "app.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../web/app.css"),
+    },
+    Asset {
+        name: "favicon.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../../web/favicon.svg"),
+    },
+];
+
+/// The web address of the code host, from the REST API base URL of `[github] api_url`:
+/// `https://api.github.com` -> `https://github.com`; GitHub Enterprise `https://HOST/api/v3` ->
+/// `https://HOST`.
+pub fn code_host_url(api_url: &str) -> String {
+    let trimmed = api_url.trim_end_matches('/');
+    if let Some(rest) = trimmed.strip_prefix("https://api.") {
+        return format!("https://{}", rest.split('/').next().unwrap_or(rest));
+    }
+    if let Some(rest) = trimmed.strip_prefix("http://api.") {
+        return format!("http://{}", rest.split('/').next().unwrap_or(rest));
+    }
+    trimmed
+        .strip_suffix("/api/v3")
+        .unwrap_or(trimmed)
+        .to_string()
+}
+
+/// The web address of a pull request, or of a commit when the change has no number.
+pub fn change_url(host: &str, repo: &str, number: Option<i64>) -> Option<String> {
+    number.map(|n| format!("{host}/{repo}/pull/{n}"))
+}
+
+fn escape_attribute(value: &str) -> String {
+    value
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A short, stable tag of some bytes (FNV-1a), quoted as an ETag.
+fn etag(bytes: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("\"{hash:016x}\"")
+}
+
+fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag))
+}
+
+fn respond(headers: &HeaderMap, content_type: &'static str, body: Vec<u8>) -> Response {
+    let tag = etag(&body);
+    let mut response = if not_modified(headers, &tag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, content_type)], body).into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// The page, with the code host's address filled in.
+async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let host = code_host_url(&state.config.github.api_url);
+    respond(
+        &headers,
+        "text/html; charset=utf-8",
+        render_index(&host).into_bytes(),
+    )
+}
+
+fn render_index(host: &str) -> String {
+    INDEX.replace("{{code_host}}", &escape_attribute(host))
+}
+
+async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
+    match ASSETS.iter().find(|a| a.name == file) {
+        Some(a) => respond(&headers, a.content_type, a.body.to_vec()),
+        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_host_of_github_and_github_enterprise() {
+        assert_eq!(code_host_url("https://api.github.com"), "https://github.com");
+        assert_eq!(code_host_url("https://api.github.com/"), "https://github.com");
+        assert_eq!(
+            code_host_url("https://git.acme.example/api/v3"),
+            "https://git.acme.example"
+        );
+    }
+
+    #[test]
+    fn pull_request_links() {
+        assert_eq!(
+            change_url("https://github.com", "acme/shop", Some(42)).as_deref(),
+            Some("https://github.com/acme/shop/pull/42")
+        );
+        assert_eq!(change_url("https://github.com", "acme/shop", None), None);
+    }
+
+    #[test]
+    fn every_module_the_page_imports_is_embedded() {
+        for name in ["app.js", "views.js", "format.js", "app.css", "favicon.svg"] {
+            assert!(ASSETS.iter().any(|a| a.name == name), "{name}");
+        }
+        assert!(INDEX.contains("{{code_host}}"));
+    }
+}

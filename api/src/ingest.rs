@@ -1,0 +1,377 @@
+//! Push ingestion over HTTP: generic events from any CI or incident tool, and PagerDuty webhooks.
+//!
+//! - `POST /api/v1/events`: one JSON event, or NDJSON (one per line), behind a bearer token. The
+//!   body is validated whole before anything is stored: one bad event refuses the request (400
+//!   naming the line and the field) and stores nothing.
+//! - `POST /api/v1/webhooks/pagerduty`: PagerDuty V3 webhooks, signed (`X-PagerDuty-Signature`).
+//!
+//! Both are idempotent: a re-sent event or redelivered webhook is recognised in the raw event log
+//! and changes nothing. A 2xx means the event is stored and the metrics include it.
+//!
+//! Tokens (`api.ingest_token_env` names the variable): one or more, comma-separated, each the
+//! token itself or `sha256:<hex digest of the token>`, so a deployment's configuration need not
+//! hold the token in clear. The server keeps only digests and compares them in constant time. A
+//! token grants nothing but ingestion. With no token configured, ingestion is refused (503), as
+//! is PagerDuty without its secret.
+
+use crate::server::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use collector::events::ndjson::parse_body;
+use collector::events::{EventContext, EventError, logged};
+use collector::ingest::{IngestReport, Ingestor};
+use collector::pagerduty::{self, Handling};
+use collector::telemetry;
+use engine::config::{Config, Secret};
+use engine::model::Source;
+use engine::store::StoreError;
+use engine::store::events::{LoggedEvent, NewRawEvent};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use subtle::ConstantTimeEq;
+
+/// Largest body `POST /api/v1/events` reads (a batch of NDJSON events).
+pub const EVENTS_BODY_LIMIT: usize = 10 * 1024 * 1024;
+/// Largest webhook body read.
+pub const WEBHOOK_BODY_LIMIT: usize = 5 * 1024 * 1024;
+
+/// Who may ingest: digests of the bearer tokens, and the PagerDuty signing secret.
+#[derive(Clone, Default)]
+pub struct IngestAuth {
+    token_digests: Vec<[u8; 32]>,
+    pagerduty_secret: Option<Secret>,
+}
+
+impl std::fmt::Debug for IngestAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IngestAuth")
+            .field("tokens", &self.token_digests.len())
+            .field("pagerduty_secret", &self.pagerduty_secret.is_some())
+            .finish()
+    }
+}
+
+impl IngestAuth {
+    /// The tokens and secret the environment holds, under the names the configuration gives.
+    pub fn from_config(config: &Config) -> Self {
+        IngestAuth::new(
+            config.ingest_token().as_ref(),
+            config.pagerduty_webhook_secret(),
+        )
+    }
+
+    /// `tokens`: comma-separated tokens or `sha256:<hex>` digests of tokens.
+    pub fn new(tokens: Option<&Secret>, pagerduty_secret: Option<Secret>) -> Self {
+        let token_digests = tokens
+            .map(|t| t.expose())
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .filter_map(|entry| match entry.strip_prefix("sha256:") {
+                Some(digest) => {
+                    let bytes = hex::decode(digest.trim()).ok().and_then(|b| b.try_into().ok());
+                    if bytes.is_none() {
+                        tracing::warn!("ignoring an ingest token `sha256:...` that is not 64 hex digits");
+                    }
+                    bytes
+                }
+                None => Some(Sha256::digest(entry.as_bytes()).into()),
+            })
+            .collect();
+        IngestAuth {
+            token_digests,
+            pagerduty_secret: pagerduty_secret.filter(|s| !s.expose().is_empty()),
+        }
+    }
+
+    /// Whether `token` is one of the configured ones: its digest is compared with every
+    /// configured digest in constant time.
+    fn accepts(&self, token: &str) -> bool {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        self.token_digests
+            .iter()
+            .fold(subtle::Choice::from(0), |found, known| {
+                found | known.ct_eq(&digest)
+            })
+            .into()
+    }
+}
+
+#[derive(Clone)]
+struct IngestState {
+    ingestor: Ingestor,
+    auth: Arc<IngestAuth>,
+    events: Arc<EventContext>,
+    services: Arc<BTreeMap<String, String>>,
+}
+
+/// The ingestion routes, with tokens and secrets read from the environment.
+pub fn router<S: Clone + Send + Sync + 'static>(state: &AppState) -> Router<S> {
+    router_with(state, IngestAuth::from_config(&state.config))
+}
+
+/// The ingestion routes with explicit credentials (tests, embedding).
+pub fn router_with<S: Clone + Send + Sync + 'static>(
+    state: &AppState,
+    auth: IngestAuth,
+) -> Router<S> {
+    let state = IngestState {
+        ingestor: Ingestor::new(state.store.clone(), &state.config),
+        auth: Arc::new(auth),
+        events: Arc::new(EventContext::new(&state.config, Source::Webhook)),
+        services: Arc::new(state.config.pagerduty.services.clone()),
+    };
+    let events = Router::new()
+        .route("/api/v1/events", post(post_events))
+        .layer(DefaultBodyLimit::max(EVENTS_BODY_LIMIT))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    let webhooks = Router::new()
+        .route("/api/v1/webhooks/pagerduty", post(post_pagerduty))
+        .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT));
+    events.merge(webhooks).with_state(state)
+}
+
+/// Serves only the ingestion routes, with explicit credentials, until `shutdown` completes: for
+/// tests and load tools, which cannot set the process environment the full app reads.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: &AppState,
+    auth: IngestAuth,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app: Router = router_with(state, auth);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Why an ingestion request was refused. Every variant answers
+/// `{"error": {"message": ..., "field": ..., "line": ...}}`.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// 401, with `WWW-Authenticate: Bearer`: no token, a wrong one, or a bad signature.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 400: events that do not validate; the first is the message, all are listed.
+    #[error("{}", .0.first().map(ToString::to_string).unwrap_or_default())]
+    Invalid(Vec<EventError>),
+    /// 400: a body that is not what the endpoint reads.
+    #[error("{0}")]
+    Malformed(String),
+    /// 413: the body is over the limit.
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
+    /// 503: this ingestion is not configured (no token, no secret).
+    #[error("{0}")]
+    NotConfigured(String),
+    /// 500: the store failed; logged in full, not shown.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl IntoResponse for IngestError {
+    fn into_response(self) -> Response {
+        telemetry::bump(&telemetry::WEBHOOK_REJECTED);
+        let status = match &self {
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Invalid(_) | Self::Malformed(_) => StatusCode::BAD_REQUEST,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotConfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Store(e) => {
+                tracing::error!(error = %e, "ingestion failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let body = match &self {
+            Self::Invalid(errors) => {
+                let first = errors.first();
+                json!({"error": {
+                    "message": self.to_string(),
+                    "field": first.and_then(|e| e.field.clone()),
+                    "line": first.and_then(|e| e.line),
+                    "errors": errors.iter().map(|e| json!({
+                        "line": e.line, "field": e.field, "message": e.message,
+                    })).collect::<Vec<_>>(),
+                }})
+            }
+            Self::Store(_) => {
+                json!({"error": {"message": "internal error; the server log has the details"}})
+            }
+            other => json!({"error": {"message": other.to_string()}}),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// Refuses requests without a configured bearer token, before their body is read.
+async fn require_token(
+    State(state): State<IngestState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, IngestError> {
+    if state.auth.token_digests.is_empty() {
+        return Err(IngestError::NotConfigured(
+            "event ingestion is disabled: no ingest token is configured (api.ingest_token_env)"
+                .to_string(),
+        ));
+    }
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        });
+    match token {
+        None => Err(IngestError::Unauthorized(
+            "missing bearer token: send `Authorization: Bearer <token>`".to_string(),
+        )),
+        Some(token) if !state.auth.accepts(token) => {
+            Err(IngestError::Unauthorized("invalid token".to_string()))
+        }
+        Some(_) => Ok(next.run(request).await),
+    }
+}
+
+/// The body, or 413 / 400.
+fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, IngestError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            IngestError::TooLarge(limit)
+        } else {
+            IngestError::Malformed(rejection.body_text())
+        }
+    })
+}
+
+/// What `POST /api/v1/events` answers.
+#[derive(Debug, Serialize)]
+pub struct EventsResponse {
+    #[serde(flatten)]
+    pub report: IngestReport,
+}
+
+async fn post_events(
+    State(state): State<IngestState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<EventsResponse>, IngestError> {
+    let body = body_bytes(body, EVENTS_BODY_LIMIT)?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| IngestError::Malformed(format!("the body is not UTF-8: {e}")))?;
+    let ctx = &state.events;
+    let events: Vec<LoggedEvent> = parse_body(text, ctx)
+        .map_err(IngestError::Invalid)?
+        .into_iter()
+        .map(|(record, raw)| logged(record, raw, ctx))
+        .collect();
+    let report = state.ingestor.ingest(events).await?;
+    telemetry::bump(&telemetry::WEBHOOK_DELIVERIES);
+    telemetry::EVENTS_INGESTED.fetch_add(report.stored.total() as u64, Ordering::Relaxed);
+    Ok(Json(EventsResponse { report }))
+}
+
+async fn post_pagerduty(
+    State(state): State<IngestState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<serde_json::Value>), IngestError> {
+    let body = body_bytes(body, WEBHOOK_BODY_LIMIT)?;
+    let Some(secret) = &state.auth.pagerduty_secret else {
+        return Err(IngestError::NotConfigured(
+            "PagerDuty webhooks are disabled: no signing secret is configured \
+             (webhooks.pagerduty_secret_env)"
+                .to_string(),
+        ));
+    };
+    let signature = headers
+        .get(pagerduty::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok());
+    pagerduty::verify_signature(secret.expose().as_bytes(), &body, signature)
+        .map_err(|e| IngestError::Unauthorized(e.to_string()))?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| IngestError::Malformed(format!("the body is not UTF-8: {e}")))?;
+    let event = pagerduty::parse(&body).map_err(|e| IngestError::Malformed(e.to_string()))?;
+    let handling = pagerduty::normalize(&event, &state.services)
+        .map_err(|e| IngestError::Malformed(e.to_string()))?;
+    let answer = match handling {
+        Handling::Ping => (StatusCode::OK, json!({"status": "pong"})),
+        Handling::Ignored => (
+            StatusCode::ACCEPTED,
+            json!({"status": "ignored", "event_type": event.event_type}),
+        ),
+        Handling::Incident(update) => {
+            if update.incident.repo.is_none() && update.incident.team.is_none() {
+                tracing::warn!(
+                    service = pagerduty::service_id(&event).unwrap_or("-"),
+                    incident = %update.incident.key,
+                    "PagerDuty service is not in [pagerduty] services: the incident has no team \
+                     (map the service, then run `doraboard replay`)"
+                );
+            }
+            let key = update.incident.key.clone();
+            let report = state
+                .ingestor
+                .ingest(vec![LoggedEvent {
+                    raw: Some(NewRawEvent {
+                        source: pagerduty::SOURCE.to_string(),
+                        delivery_id: event.id.clone(),
+                        body: text.to_string(),
+                    }),
+                    record: Handling::Incident(update).into_record(),
+                }])
+                .await?;
+            let status = if report.duplicates > 0 {
+                "duplicate"
+            } else {
+                "stored"
+            };
+            (StatusCode::OK, json!({"status": status, "incident": key}))
+        }
+    };
+    telemetry::bump(&telemetry::WEBHOOK_DELIVERIES);
+    Ok((answer.0, Json(answer.1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_may_be_given_in_clear_or_as_digests() {
+        let digest = hex::encode(Sha256::digest(b"ci-token"));
+        let auth = IngestAuth::new(
+            Some(&Secret::new(format!("first-token, sha256:{digest}"))),
+            None,
+        );
+        assert!(auth.accepts("first-token"));
+        assert!(auth.accepts("ci-token"));
+        assert!(!auth.accepts("sha256:{digest}"));
+        assert!(!auth.accepts(""));
+        assert!(!IngestAuth::new(None, None).accepts(""));
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let auth = IngestAuth::new(Some(&Secret::new("t0k3n")), Some(Secret::new("s3cr3t")));
+        let text = format!("{auth:?}");
+        assert!(!text.contains("t0k3n") && !text.contains("s3cr3t"), "{text}");
+    }
+}

@@ -1,0 +1,194 @@
+//! The OpenAPI 3.1 document of the HTTP API, generated from the code with utoipa and served at
+//! `GET /api/v1/openapi.json`.
+//!
+//! Handlers carry `#[utoipa::path]`; the response bodies derive `ToSchema` where they are
+//! defined (the engine's report types, this crate's own). A route added to the router must be
+//! listed in [`ApiDoc`] too: `tests/exports_api.rs` asks the server for every route of the
+//! interface contract and fails when one that answers is missing from the document.
+
+use crate::server::AppState;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/openapi.json", get(openapi_json))
+}
+
+/// The query parameters shared by the metrics-like routes.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct MetricsQuery {
+    /// A team or tribe slug; omitted: the whole organisation.
+    team: Option<String>,
+    /// First day of the period (ISO 8601 date, inclusive), in the scope's time zone. Default: 90
+    /// days before `to`.
+    #[param(format = Date, example = "2026-08-01")]
+    from: Option<String>,
+    /// The day after the period (exclusive). Default: tomorrow (UTC).
+    #[param(format = Date, example = "2026-11-01")]
+    to: Option<String>,
+    /// Series bucket: `day`, `week` (ISO, Monday first), `month` or `quarter`; omitted: no series.
+    #[param(example = "week")]
+    bucket: Option<String>,
+}
+
+/// Every error answers this shape.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// The query parameter at fault (400 only).
+    pub parameter: Option<String>,
+    pub message: String,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "doraboard",
+        description = "DORA metrics for engineering leaders: deployment frequency, lead time for changes, change failure rate, time to restore service and rework rate, per team, tribe and organisation, with the rows behind every figure.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    paths(
+        crate::routes::healthz,
+        crate::routes::teams,
+        crate::routes::metrics,
+        crate::routes::explain,
+        crate::routes::explain_deployment,
+        crate::targets::targets,
+        crate::exports::metrics_csv,
+        crate::exports::targets_csv,
+        crate::exports::changes_csv,
+        crate::exports::deployments_csv,
+        crate::exports::incidents_csv,
+        crate::prometheus::metrics,
+        openapi_json,
+        charts,
+        report,
+        events,
+        pagerduty_webhook,
+    ),
+    components(schemas(ErrorBody, ErrorDetail)),
+    tags(
+        (name = "charts", description = "The metrics as SVG and PNG charts"),
+        (name = "metrics", description = "The five DORA metrics, targets and the rows behind them"),
+        (name = "exports", description = "CSV downloads of every table"),
+        (name = "report", description = "The executive report"),
+        (name = "ingestion", description = "Events and webhooks pushed by other tools"),
+        (name = "operations", description = "Health and monitoring"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document, built once per call (cheap: no I/O).
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    doc
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json", body = Object))
+)]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
+}
+
+// ---- routes served by other modules, documented here ---------------------------------------------
+// These functions only carry the documentation of a route whose handler lives in a module that
+// does not depend on utoipa; they are never called.
+
+/// A chart of the metrics, as SVG (for the web and the report) or PNG (for slides).
+#[utoipa::path(
+    get,
+    path = "/api/v1/charts/{file}",
+    tag = "charts",
+    params(
+        ("file" = String, Path, description = "`{chart}.svg` or `{chart}.png`; `{chart}` is a metrics JSON key (`deployment_frequency`, `lead_time`, `change_failure_rate`, `time_to_restore`, `rework_rate`), `lead_time_breakdown` or `lead_time_distribution`", example = "lead_time.svg"),
+        MetricsQuery,
+        ("compare" = Option<String>, Query, description = "More teams or tribes on the same chart, comma-separated", example = "checkout,payments"),
+        ("width" = Option<u32>, Query, description = "Width in pixels (PNG; SVG scales)"),
+        ("height" = Option<u32>, Query, description = "Height in pixels"),
+    ),
+    responses(
+        (status = 200, description = "The chart; carries an ETag and answers 304 to If-None-Match", content_type = "image/svg+xml", body = String),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "An invalid parameter, named", body = ErrorBody),
+        (status = 404, description = "No such chart", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn charts() {}
+
+/// The executive report: one printable page (HTML) for the organisation, or a team or tribe.
+#[utoipa::path(
+    get,
+    path = "/api/v1/report",
+    tag = "report",
+    params(
+        ("team" = Option<String>, Query, description = "A team or tribe slug; omitted: the whole organisation"),
+        ("from" = Option<String>, Query, format = Date, description = "First day of the period (inclusive)"),
+        ("to" = Option<String>, Query, format = Date, description = "The day after the period (exclusive)"),
+    ),
+    responses(
+        (status = 200, description = "The report as a printable HTML page", content_type = "text/html", body = String),
+        (status = 400, description = "An invalid parameter, named", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn report() {}
+
+/// Generic events (change, deployment, incident) from CI or incident tools: one JSON object, or
+/// NDJSON with one per line. Idempotent on each event's `id`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    tag = "ingestion",
+    request_body(content = String, description = "One event as JSON, or NDJSON (one event per line)", content_type = "application/x-ndjson"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every event is stored (re-sent ones change nothing)", body = Object),
+        (status = 400, description = "An event is invalid: the line and field are named, nothing is stored", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token"),
+        (status = 503, description = "Ingestion is disabled: no token is configured"),
+    )
+)]
+#[allow(dead_code)]
+fn events() {}
+
+/// PagerDuty V3 webhooks (incidents), signed with `X-PagerDuty-Signature`; idempotent.
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/pagerduty",
+    tag = "ingestion",
+    request_body(content = Object, description = "A PagerDuty V3 webhook payload", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Stored, or recognised as a redelivery"),
+        (status = 401, description = "Bad or missing signature"),
+        (status = 503, description = "PagerDuty webhooks are disabled: no signing secret is configured"),
+    )
+)]
+#[allow(dead_code)]
+fn pagerduty_webhook() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_builds_and_names_the_metrics_schema() {
+        let json = serde_json::to_value(document()).expect("serializes");
+        assert!(json["paths"]["/api/v1/metrics"]["get"].is_object());
+        assert!(json["components"]["schemas"]["MetricsReport"].is_object());
+    }
+}

@@ -1,0 +1,303 @@
+//! The executive report: one printable page for a CTO to put in front of the executive team,
+//! and a 1920x1080 slide with the same headline.
+//!
+//! - [`Report`] and [`build`]: every figure the page shows, gathered once from the engine (the
+//!   same `metrics_for_scope` the metrics API answers with, so the two never disagree);
+//! - [`narrative`]: the sentences, the biggest improvement and risk, the caveats;
+//! - [`html`]: the page (`GET /api/v1/report`, `doraboard report --out FILE.html`);
+//! - [`slide`]: the PNG slide (`doraboard report --out FILE.png`), drawn with the chart renderer.
+//!
+//! What is on the page and how the sentences are chosen: `docs/report.md`.
+
+pub mod html;
+pub mod narrative;
+pub mod slide;
+
+use crate::charts::build::{MetricChartInput, metric_chart};
+use crate::charts::{self, Chart, ChartError, MetricKey};
+use crate::error::ApiError;
+use crate::params::MetricsParams;
+use crate::server::AppState;
+use crate::targets::TeamStanding;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use engine::config::{Config, Scope, ScopeKind};
+use engine::metrics::MetricsReport;
+use engine::period::{Bucket, Period};
+use engine::query::{QueryError, metrics_for_scope};
+use engine::store::Store;
+use narrative::Highlight;
+use serde::Deserialize;
+
+/// The four keys drawn as small trend charts on the page (rework rate is in the figures).
+pub const TREND_CHARTS: [MetricKey; 4] = [
+    MetricKey::DeploymentFrequency,
+    MetricKey::LeadTime,
+    MetricKey::ChangeFailureRate,
+    MetricKey::TimeToRestore,
+];
+
+/// At most this many sentences about individual teams beyond the highlights.
+const TEAM_SENTENCES: usize = 4;
+
+/// A tribe with its teams, as the table shows them.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// None for the teams that belong to no tribe.
+    pub tribe: Option<MetricsReport>,
+    pub teams: Vec<MetricsReport>,
+}
+
+/// Everything on the report, computed; [`html::render`] and [`slide::render`] only lay it out.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The headline scope's figures (with its series, cut in [`Report::bucket`]).
+    pub headline: MetricsReport,
+    pub kind: ScopeKind,
+    pub period: Period,
+    pub bucket: Bucket,
+    /// Tribes and their teams inside the scope (empty for a team's report).
+    pub groups: Vec<Group>,
+    /// Small trend charts of [`TREND_CHARTS`].
+    pub charts: Vec<Chart>,
+    /// What the headline figures say, one sentence each.
+    pub sentences: Vec<String>,
+    /// Sentences about the teams whose figures moved most.
+    pub team_sentences: Vec<String>,
+    pub improvement: Option<Highlight>,
+    pub risk: Option<Highlight>,
+    /// KPI targets of the teams in scope that set some.
+    pub targets: Vec<TeamStanding>,
+    pub caveats: Vec<String>,
+    /// The tier table in force ("2024", ...).
+    pub tiers: String,
+    pub small_sample: usize,
+}
+
+impl Report {
+    /// Every team report in the scope, in table order.
+    pub fn teams(&self) -> Vec<&MetricsReport> {
+        self.groups.iter().flat_map(|g| &g.teams).collect()
+    }
+
+    /// "Organisation", "Commerce tribe", "Checkout team".
+    pub fn scope_title(&self) -> String {
+        match self.kind {
+            ScopeKind::Organisation => "Organisation".into(),
+            ScopeKind::Tribe => format!("{} tribe", self.headline.name),
+            ScopeKind::Team => format!("{} team", self.headline.name),
+        }
+    }
+
+    /// The period before, of equal length: what every trend compares with.
+    pub fn previous_period(&self) -> Period {
+        self.period.previous()
+    }
+}
+
+/// The bucket the trend charts use for a period: days for a month or less, weeks up to about
+/// half a year, months beyond.
+pub fn bucket_for(period: &Period) -> Bucket {
+    match period.days() {
+        0..=31 => Bucket::Day,
+        32..=190 => Bucket::Week,
+        _ => Bucket::Month,
+    }
+}
+
+/// Computes the report of `scope` for `period`.
+pub async fn build(
+    store: &Store,
+    config: &Config,
+    scope: &Scope,
+    period: Period,
+) -> Result<Report, QueryError> {
+    let bucket = bucket_for(&period);
+    let headline = metrics_for_scope(store, config, scope, period, Some(bucket)).await?;
+    let previous = metrics_for_scope(store, config, scope, period.previous(), Some(bucket)).await?;
+
+    // Tribes and teams inside the scope.
+    let mut groups = Vec::new();
+    let teams_in = |tribe: Option<&str>| -> Vec<Scope> {
+        config
+            .teams
+            .iter()
+            .filter(|t| t.tribe.as_deref() == tribe)
+            .filter(|t| scope.teams.contains(&t.slug))
+            .filter_map(|t| config.scope(Some(&t.slug)).ok())
+            .collect()
+    };
+    if scope.kind != ScopeKind::Team {
+        let tribes: Vec<Option<&str>> = config
+            .tribes
+            .iter()
+            .filter(|t| scope.kind == ScopeKind::Organisation || scope.slug.as_deref() == Some(&t.slug))
+            .map(|t| Some(t.slug.as_str()))
+            .chain((scope.kind == ScopeKind::Organisation).then_some(None))
+            .collect();
+        for tribe in tribes {
+            let members = teams_in(tribe);
+            if members.is_empty() && tribe.is_none() {
+                continue;
+            }
+            let tribe_report = match tribe {
+                Some(slug) => {
+                    let s = config.scope(Some(slug)).map_err(QueryError::from)?;
+                    Some(metrics_for_scope(store, config, &s, period, None).await?)
+                }
+                None => None,
+            };
+            let mut teams = Vec::with_capacity(members.len());
+            for member in &members {
+                teams.push(metrics_for_scope(store, config, member, period, None).await?);
+            }
+            groups.push(Group {
+                tribe: tribe_report,
+                teams,
+            });
+        }
+    }
+
+    // Small trend charts.
+    let bands = engine::query::bands(config)?;
+    let charts = TREND_CHARTS
+        .iter()
+        .map(|&metric| {
+            metric_chart(&MetricChartInput {
+                metric,
+                reports: std::slice::from_ref(&headline),
+                previous: Some(&previous),
+                bands: &bands,
+                small_sample: config.metrics.small_sample,
+                bucket,
+            })
+        })
+        .collect();
+
+    // Words.
+    let sentences = narrative::headline_sentences(&headline, &period);
+    let team_reports: Vec<&MetricsReport> = groups.iter().flat_map(|g| &g.teams).collect();
+    let candidates: Vec<&MetricsReport> = if team_reports.is_empty() {
+        vec![&headline]
+    } else {
+        team_reports.clone()
+    };
+    let (improvement, risk) = narrative::highlights(&candidates, &period);
+    let team_sentences = if team_reports.is_empty() {
+        Vec::new()
+    } else {
+        narrative::notable_changes(&team_reports, &period, TEAM_SENTENCES + 2)
+            .into_iter()
+            .filter(|h| Some(h) != improvement.as_ref() && Some(h) != risk.as_ref())
+            .take(TEAM_SENTENCES)
+            .map(|h| h.sentence)
+            .collect()
+    };
+
+    // Targets: the teams in scope that set some.
+    let mut targets = Vec::new();
+    let team_scopes: Vec<Scope> = match scope.kind {
+        ScopeKind::Team => vec![scope.clone()],
+        _ => config
+            .teams
+            .iter()
+            .filter(|t| scope.teams.contains(&t.slug))
+            .filter_map(|t| config.scope(Some(&t.slug)).ok())
+            .collect(),
+    };
+    for team_scope in &team_scopes {
+        let report = if scope.kind == ScopeKind::Team {
+            Some(&headline)
+        } else {
+            team_reports
+                .iter()
+                .copied()
+                .find(|r| r.team == team_scope.slug)
+        };
+        if let Some(report) = report {
+            let standing = crate::targets::team_standing(team_scope, report);
+            if !standing.targets.is_empty() {
+                targets.push(standing);
+            }
+        }
+    }
+
+    let caveats = narrative::caveats(&headline, config.metrics.small_sample);
+    Ok(Report {
+        tiers: headline.tiers.clone(),
+        kind: scope.kind,
+        period,
+        bucket,
+        groups,
+        charts,
+        sentences,
+        team_sentences,
+        improvement,
+        risk,
+        targets,
+        caveats,
+        small_sample: config.metrics.small_sample,
+        headline,
+    })
+}
+
+/// The report routes, merged into the API's router.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/report", get(report))
+}
+
+/// `from`, `to` (exclusive) and `team`, as `/api/v1/metrics` takes them.
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportParams {
+    pub team: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// `GET /api/v1/report`: the printable HTML page.
+async fn report(
+    State(state): State<AppState>,
+    Query(params): Query<ReportParams>,
+    headers: HeaderMap,
+) -> Result<Response, ChartError> {
+    let metrics = MetricsParams {
+        team: params.team.clone(),
+        from: params.from.clone(),
+        to: params.to.clone(),
+        bucket: None,
+    };
+    let period = metrics.period()?;
+    let scope = charts::resolve_scope(&state.config, metrics.team(), "team")?;
+    let version = state
+        .store
+        .data_version()
+        .await
+        .map_err(QueryError::from)?;
+    let tag = charts::etag(&[
+        "report-1",
+        env!("CARGO_PKG_VERSION"),
+        &version.to_string(),
+        scope.slug.as_deref().unwrap_or_default(),
+        &period.from.to_string(),
+        &period.to.to_string(),
+        &charts::config_fingerprint(&state.config),
+    ]);
+    if charts::not_modified(&headers, &tag) {
+        return Ok((StatusCode::NOT_MODIFIED, charts::cache_headers(&tag)).into_response());
+    }
+    let report = build(&state.store, &state.config, &scope, period)
+        .await
+        .map_err(ApiError::from)?;
+    let page = tokio::task::spawn_blocking(move || html::render(&report))
+        .await
+        .map_err(|e| ChartError::Render(charts::render::RenderError::from_join(e)))??;
+    let mut response = (StatusCode::OK, charts::cache_headers(&tag), page).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    Ok(response)
+}

@@ -1,0 +1,640 @@
+//! The GitHub REST client and its request policy: conditional requests, rate limits, retries.
+//!
+//! doraboard owns the whole policy rather than relying on a client library's (octocrab's retry
+//! layer retries without waiting, and its rate-limit handler may sleep for an hour unannounced):
+//!
+//! - **Conditional requests.** A caller passes the ETag of the last answer; GitHub answers
+//!   `304 Not Modified`, which costs no rate limit, when nothing changed.
+//! - **Primary rate limit.** Every answer's `x-ratelimit-remaining` / `x-ratelimit-reset` are
+//!   kept; when the remaining budget falls to [`RetryPolicy::reserve`] the next request waits for
+//!   the reset, and says so in the log.
+//! - **Secondary rate limits** (403 or 429 whose body or headers say so): wait `retry-after`
+//!   seconds when given; else until `x-ratelimit-reset` when the budget is 0; else at least
+//!   [`RetryPolicy::secondary_wait`], doubling on each repeat.
+//! - **Faults.** 5xx, connection errors, timeouts and truncated or malformed bodies are retried
+//!   with exponential backoff and jitter, at most [`RetryPolicy::max_attempts`] times in all.
+//! - **Pages.** `Link: <...>; rel="next"` is followed only to the configured host, so the token
+//!   never leaves it.
+//!
+//! Every wait goes through [`RetryPolicy::wait_scale`], so tests run the real policy in
+//! milliseconds. The token is an [`engine::config::Secret`], sent as a header marked sensitive;
+//! neither the header nor the token appears in logs or in `Debug` output.
+
+use crate::telemetry;
+use bytes::Bytes;
+use engine::config::Secret;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::header::{HeaderMap, HeaderValue};
+use hyper::{Request, StatusCode, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde::de::DeserializeOwned;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::Semaphore;
+
+/// The largest answer body read (a compare page with 300 changed files is a few MiB).
+const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+const USER_AGENT: &str = concat!("doraboard/", env!("CARGO_PKG_VERSION"));
+const API_VERSION: &str = "2022-11-28";
+
+/// How the client retries and waits.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included (faults and rate-limit answers alike).
+    pub max_attempts: u32,
+    /// First backoff after a fault; doubles per attempt, with jitter (x0.5 to x1.5).
+    pub base_backoff: Duration,
+    /// Largest backoff after a fault.
+    pub max_backoff: Duration,
+    /// Least wait after a secondary rate limit that names no `retry-after`.
+    pub secondary_wait: Duration,
+    /// Pause until the reset when the remaining budget is at or below this.
+    pub reserve: u64,
+    /// Multiplies every wait (1.0 in production; tests use a small factor).
+    pub wait_scale: f64,
+    /// Longest single wait (a primary reset is at most an hour away).
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            base_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(60),
+            secondary_wait: Duration::from_secs(60),
+            reserve: 50,
+            wait_scale: 1.0,
+            max_wait: Duration::from_secs(3700),
+        }
+    }
+}
+
+/// Where and how the client talks to GitHub.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise Server.
+    pub api_url: String,
+    pub token: Option<Secret>,
+    /// Limit of one attempt, answer body included.
+    pub timeout: Duration,
+    /// Requests in flight at once, over every repository being synced.
+    pub max_in_flight: usize,
+    pub retry: RetryPolicy,
+}
+
+impl ClientOptions {
+    pub fn new(api_url: impl Into<String>, token: Option<Secret>) -> Self {
+        ClientOptions {
+            api_url: api_url.into(),
+            token,
+            timeout: Duration::from_secs(30),
+            max_in_flight: 4,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Why a request gave up.
+#[derive(Debug, thiserror::Error)]
+pub enum GithubError {
+    /// GitHub refused the request for good (401, 403 without a rate limit, 404, 422...).
+    #[error("GitHub answered {status} to GET {path}: {message}")]
+    Status {
+        status: u16,
+        path: String,
+        message: String,
+    },
+    /// Every attempt failed on a fault or a rate limit.
+    #[error("GET {path} failed {attempts} times, last: {last}")]
+    Exhausted {
+        path: String,
+        attempts: u32,
+        last: String,
+    },
+    /// The configuration or a link is unusable (bad URL, a link to another host).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl GithubError {
+    /// The HTTP status GitHub refused the request with, if it did.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            GithubError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// The answer to a GET: unchanged since the ETag sent, or a page.
+#[derive(Debug)]
+pub enum Fetch<T> {
+    NotModified,
+    Fresh(Page<T>),
+}
+
+/// One decoded answer.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub body: T,
+    pub etag: Option<String>,
+    /// The `rel="next"` link, absolute.
+    pub next: Option<String>,
+}
+
+/// Requests made on behalf of one repository (or any unit the caller tallies).
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub requests: AtomicU64,
+    pub not_modified: AtomicU64,
+    pub retries: AtomicU64,
+}
+
+impl Tally {
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+    pub fn not_modified(&self) -> u64 {
+        self.not_modified.load(Ordering::Relaxed)
+    }
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+}
+
+/// The primary rate limit as GitHub last reported it.
+#[derive(Debug, Default, Clone, Copy)]
+struct RateState {
+    remaining: Option<u64>,
+    /// Unix seconds.
+    reset: Option<u64>,
+}
+
+/// A GitHub REST client; cloning it is cheap and shares connections and rate-limit knowledge.
+#[derive(Clone)]
+pub struct GitHub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    /// `scheme://authority/prefix` without a trailing slash.
+    base: String,
+    /// `scheme://authority`: the only place links may lead to.
+    origin: String,
+    authorization: Option<HeaderValue>,
+    timeout: Duration,
+    retry: RetryPolicy,
+    in_flight: Semaphore,
+    rate: Mutex<RateState>,
+    jitter: AtomicU64,
+}
+
+impl std::fmt::Debug for GitHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHub")
+            .field("base", &self.inner.base)
+            .field("token", &self.inner.authorization.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// What one attempt came to.
+enum Attempt<T> {
+    Done(Result<Fetch<T>, GithubError>),
+    /// Worth another try after `wait` (None: the usual backoff).
+    Retry {
+        reason: String,
+        wait: Option<Duration>,
+    },
+}
+
+impl GitHub {
+    pub fn new(options: ClientOptions) -> Result<GitHub, GithubError> {
+        let base = options.api_url.trim_end_matches('/').to_string();
+        let uri: Uri = base
+            .parse()
+            .map_err(|e| GithubError::Invalid(format!("github.api_url `{base}`: {e}")))?;
+        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+            return Err(GithubError::Invalid(format!(
+                "github.api_url `{base}` is not an absolute http(s) URL"
+            )));
+        };
+        let origin = format!("{scheme}://{authority}");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = hyper_rustls::HttpsConnectorBuilder::new();
+        let builder = match builder.with_provider_and_native_roots(provider.clone()) {
+            Ok(b) => b,
+            Err(_) => hyper_rustls::HttpsConnectorBuilder::new()
+                .with_provider_and_webpki_roots(provider)
+                .map_err(|e| GithubError::Invalid(format!("TLS set-up: {e}")))?,
+        };
+        let connector = builder.https_or_http().enable_http1().build();
+        let http = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build(connector);
+        let authorization = match &options.token {
+            Some(token) => {
+                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                    .map_err(|_| {
+                        GithubError::Invalid("the GitHub token holds invalid characters".into())
+                    })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0x9e37_79b9, |d| d.as_nanos() as u64)
+            | 1;
+        Ok(GitHub {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                origin,
+                authorization,
+                timeout: options.timeout,
+                retry: options.retry,
+                in_flight: Semaphore::new(options.max_in_flight.max(1)),
+                rate: Mutex::new(RateState::default()),
+                jitter: AtomicU64::new(seed),
+            }),
+        })
+    }
+
+    /// The absolute URL of an API path (`/repos/acme/shop/pulls?...`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.inner.base)
+    }
+
+    /// The last `x-ratelimit-remaining` seen, if any.
+    pub fn rate_limit_remaining(&self) -> Option<u64> {
+        self.rate().remaining
+    }
+
+    /// GETs `url` (absolute, or a path under the API base), conditionally on `etag`, and decodes
+    /// the JSON answer, applying the whole policy; counts into `tally`.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        etag: Option<&str>,
+        tally: &Tally,
+    ) -> Result<Fetch<T>, GithubError> {
+        let url = if url.starts_with("http://") || url.starts_with("https://") {
+            url.to_string()
+        } else {
+            self.url(url)
+        };
+        if !url.starts_with(&format!("{}/", self.inner.origin)) {
+            return Err(GithubError::Invalid(format!(
+                "refusing to follow a link away from {}: {url}",
+                self.inner.origin
+            )));
+        }
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| GithubError::Invalid(format!("bad URL {url}: {e}")))?;
+        let path = uri
+            .path_and_query()
+            .map_or_else(|| "/".to_string(), |p| p.to_string());
+        let policy = &self.inner.retry;
+        let mut secondary_hits = 0u32;
+        let mut last = String::new();
+        for attempt in 1..=policy.max_attempts.max(1) {
+            self.pace(&path).await;
+            let outcome = {
+                let _permit = self.inner.in_flight.acquire().await;
+                tally.requests.fetch_add(1, Ordering::Relaxed);
+                telemetry::bump(&telemetry::GITHUB_REQUESTS);
+                self.attempt::<T>(&uri, &path, etag, tally, &mut secondary_hits)
+                    .await
+            };
+            match outcome {
+                Attempt::Done(result) => return result,
+                Attempt::Retry { reason, wait } => {
+                    last = reason;
+                    if attempt == policy.max_attempts.max(1) {
+                        break;
+                    }
+                    tally.retries.fetch_add(1, Ordering::Relaxed);
+                    let wait = wait.unwrap_or_else(|| self.backoff(attempt));
+                    tracing::warn!(
+                        path,
+                        attempt,
+                        reason = last.as_str(),
+                        wait_ms = wait.as_millis() as u64,
+                        "GitHub request failed, retrying"
+                    );
+                    self.sleep(wait).await;
+                }
+            }
+        }
+        Err(GithubError::Exhausted {
+            path,
+            attempts: policy.max_attempts.max(1),
+            last,
+        })
+    }
+
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        uri: &Uri,
+        path: &str,
+        etag: Option<&str>,
+        tally: &Tally,
+        secondary_hits: &mut u32,
+    ) -> Attempt<T> {
+        let mut request = Request::get(uri.clone())
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", API_VERSION)
+            .header("user-agent", USER_AGENT);
+        if let Some(auth) = &self.inner.authorization {
+            request = request.header("authorization", auth.clone());
+        }
+        if let Some(etag) = etag
+            && let Ok(value) = HeaderValue::from_str(etag)
+        {
+            request = request.header("if-none-match", value);
+        }
+        let request = match request.body(Empty::<Bytes>::new()) {
+            Ok(r) => r,
+            Err(e) => return Attempt::Done(Err(GithubError::Invalid(e.to_string()))),
+        };
+        let exchange = async {
+            let response = self.inner.http.request(request).await?;
+            let (parts, body) = response.into_parts();
+            let body = Limited::new(body, MAX_BODY_BYTES).collect().await?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((parts, body.to_bytes()))
+        };
+        let (parts, body) = match tokio::time::timeout(self.inner.timeout, exchange).await {
+            Err(_) => {
+                return Attempt::Retry {
+                    reason: format!("no complete answer within {:?}", self.inner.timeout),
+                    wait: None,
+                };
+            }
+            Ok(Err(e)) => {
+                return Attempt::Retry {
+                    reason: format!("connection or body error: {}", error_chain(&*e)),
+                    wait: None,
+                };
+            }
+            Ok(Ok(answer)) => answer,
+        };
+        let status = parts.status;
+        self.observe_rate(&parts.headers);
+        if status == StatusCode::NOT_MODIFIED {
+            tally.not_modified.fetch_add(1, Ordering::Relaxed);
+            telemetry::bump(&telemetry::GITHUB_NOT_MODIFIED);
+            return Attempt::Done(Ok(Fetch::NotModified));
+        }
+        if status.is_success() {
+            return match serde_json::from_slice::<T>(&body) {
+                Ok(decoded) => Attempt::Done(Ok(Fetch::Fresh(Page {
+                    body: decoded,
+                    etag: header(&parts.headers, "etag").map(str::to_string),
+                    next: header(&parts.headers, "link").and_then(next_link),
+                }))),
+                Err(e) => Attempt::Retry {
+                    reason: format!("truncated or malformed body ({} bytes): {e}", body.len()),
+                    wait: None,
+                },
+            };
+        }
+        let message = error_message(&body);
+        if status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS {
+            if let Some(wait) = self.rate_limit_wait(&parts.headers, &message, secondary_hits) {
+                tracing::warn!(
+                    path,
+                    status = status.as_u16(),
+                    wait_ms = wait.as_millis() as u64,
+                    "GitHub rate limit hit, waiting before retrying"
+                );
+                return Attempt::Retry {
+                    reason: format!("{status}: {message}"),
+                    wait: Some(wait),
+                };
+            }
+        } else if status.is_server_error() {
+            return Attempt::Retry {
+                reason: format!("{status}: {message}"),
+                wait: None,
+            };
+        }
+        Attempt::Done(Err(GithubError::Status {
+            status: status.as_u16(),
+            path: path.to_string(),
+            message,
+        }))
+    }
+
+    /// How long to wait after a 403/429, or None when it is not a rate limit.
+    fn rate_limit_wait(
+        &self,
+        headers: &HeaderMap,
+        message: &str,
+        secondary_hits: &mut u32,
+    ) -> Option<Duration> {
+        let remaining = header(headers, "x-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok());
+        let retry_after = header(headers, "retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+        let says_limit = message.to_ascii_lowercase().contains("rate limit");
+        if retry_after.is_none() && remaining != Some(0) && !says_limit {
+            return None;
+        }
+        let policy = &self.inner.retry;
+        if let Some(seconds) = retry_after {
+            return Some(Duration::from_secs(seconds));
+        }
+        if remaining == Some(0)
+            && let Some(wait) = self.until_reset(headers)
+        {
+            return Some(wait);
+        }
+        *secondary_hits += 1;
+        let doubled = policy
+            .secondary_wait
+            .saturating_mul(1u32 << (*secondary_hits - 1).min(6));
+        Some(doubled.max(policy.secondary_wait))
+    }
+
+    fn until_reset(&self, headers: &HeaderMap) -> Option<Duration> {
+        let reset = header(headers, "x-ratelimit-reset")?.parse::<u64>().ok()?;
+        Some(Duration::from_secs(reset.saturating_sub(now_secs()) + 1))
+    }
+
+    /// Waits for the reset when the remaining budget is down to the reserve.
+    async fn pace(&self, path: &str) {
+        let state = self.rate();
+        let (Some(remaining), Some(reset)) = (state.remaining, state.reset) else {
+            return;
+        };
+        let now = now_secs();
+        if remaining > self.inner.retry.reserve || reset <= now {
+            return;
+        }
+        let wait = Duration::from_secs(reset - now + 1);
+        tracing::warn!(
+            path,
+            remaining,
+            reset,
+            wait_s = wait.as_secs(),
+            "GitHub rate limit nearly spent: pausing until it resets"
+        );
+        self.sleep(wait).await;
+        // Unknown until the next answer tells.
+        let mut rate = self.inner.rate.lock().unwrap_or_else(|p| p.into_inner());
+        if rate.reset == Some(reset) {
+            *rate = RateState::default();
+        }
+    }
+
+    fn observe_rate(&self, headers: &HeaderMap) {
+        let remaining = header(headers, "x-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok());
+        let reset = header(headers, "x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok());
+        if let Some(remaining) = remaining {
+            telemetry::GITHUB_RATE_LIMIT_REMAINING
+                .store(remaining.min(i64::MAX as u64) as i64, Ordering::Relaxed);
+            let mut rate = self.inner.rate.lock().unwrap_or_else(|p| p.into_inner());
+            rate.remaining = Some(remaining);
+            if reset.is_some() {
+                rate.reset = reset;
+            }
+        }
+    }
+
+    fn rate(&self) -> RateState {
+        *self.inner.rate.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Exponential backoff with jitter: base x 2^(attempt-1), capped, times 0.5..1.5.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let policy = &self.inner.retry;
+        let exponential = policy
+            .base_backoff
+            .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16))
+            .min(policy.max_backoff);
+        exponential.mul_f64(0.5 + self.jitter())
+    }
+
+    /// A pseudo-random number in [0, 1) (xorshift; good enough to spread retries).
+    fn jitter(&self) -> f64 {
+        let mut x = self.inner.jitter.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.inner.jitter.store(x, Ordering::Relaxed);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    async fn sleep(&self, wait: Duration) {
+        let policy = &self.inner.retry;
+        let scaled = wait.min(policy.max_wait).mul_f64(policy.wait_scale.max(0.0));
+        if !scaled.is_zero() {
+            tokio::time::sleep(scaled).await;
+        }
+    }
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The `rel="next"` URL of a `Link` header.
+pub fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        let is_next = params
+            .split(';')
+            .any(|p| p.trim().replace(' ', "") == "rel=\"next\"");
+        is_next.then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
+    })
+}
+
+/// GitHub's `{"message": "..."}`, or the start of a non-JSON body.
+fn error_message(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Message {
+        message: String,
+    }
+    match serde_json::from_slice::<Message>(body) {
+        Ok(m) => m.message,
+        Err(_) => String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+    }
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+/// Percent-encodes a query value or path segment.
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_link_is_found_among_others() {
+        let link = "<https://api.github.com/repositories/1/pulls?page=2>; rel=\"next\", \
+                    <https://api.github.com/repositories/1/pulls?page=9>; rel=\"last\"";
+        assert_eq!(
+            next_link(link).as_deref(),
+            Some("https://api.github.com/repositories/1/pulls?page=2")
+        );
+        assert_eq!(
+            next_link("<https://x/?page=1>; rel=\"prev\", <https://x/?page=1>; rel=\"first\""),
+            None
+        );
+    }
+
+    #[test]
+    fn the_token_never_shows_in_debug_output() {
+        let client = GitHub::new(ClientOptions::new(
+            "https://api.github.com/",
+            Some(Secret::new("ghp_supersecret")),
+        ))
+        .expect("a client");
+        let shown = format!("{client:?}");
+        assert!(!shown.contains("supersecret"), "{shown}");
+        assert_eq!(client.url("/rate_limit"), "https://api.github.com/rate_limit");
+    }
+
+    #[test]
+    fn values_are_percent_encoded() {
+        assert_eq!(encode("a b/c:d"), "a%20b%2Fc%3Ad");
+        assert_eq!(encode(">=2026-01-01"), "%3E%3D2026-01-01");
+    }
+}

@@ -1,0 +1,416 @@
+//! Storing pushed events: log them raw, upsert their records, reanalyze what they touched.
+//!
+//! - [`Ingestor`]: what the HTTP endpoints use. Each request is one transaction (raw log plus
+//!   records); then the repositories it touched are reanalyzed before it is answered, so a client
+//!   that got a 2xx sees its event in the metrics. Reanalyses are coalesced per repository: a
+//!   burst of deliveries to one repository runs a handful of analyses, not one each.
+//! - [`import_file`]: `doraboard import`. A first streaming pass validates the whole file and
+//!   reports every bad line; a second writes it in batches inside one transaction; nothing is
+//!   visible until all of it is.
+
+use crate::events::csv::CsvReader;
+use crate::events::ndjson::{LineReader, MAX_ERRORS, RawItem};
+use crate::events::schema::parse_event;
+use crate::events::{EventContext, EventError, KindCounts, logged};
+use crate::telemetry;
+use engine::analysis::AnalysisOptions;
+use engine::config::Config;
+use engine::model::{RepoSlug, Source};
+use engine::store::events::{EventRecord, LoggedEvent};
+use engine::store::{Store, StoreError};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+
+/// Events per batch written by an import or a replay: bounds the memory held, not the
+/// transaction (there is one).
+pub const BATCH: usize = 2_000;
+
+/// What one ingestion stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    /// Events received.
+    pub received: usize,
+    /// Events already in the raw log (redeliveries): nothing changed for them.
+    pub duplicates: usize,
+    /// New events stored, by kind.
+    pub stored: KindCounts,
+}
+
+/// Writes pushed events and keeps the analysis of the repositories they touch current.
+#[derive(Clone)]
+pub struct Ingestor {
+    store: Store,
+    reanalyzer: Arc<Reanalyzer>,
+    /// SQLite has one writer: queue writes here (first come, first served) rather than in its
+    /// busy handler, which sleeps and retries.
+    write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+impl Ingestor {
+    pub fn new(store: Store, config: &Config) -> Self {
+        let write_lock =
+            (store.backend_name() == "sqlite").then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ingestor {
+            reanalyzer: Arc::new(Reanalyzer {
+                store: store.clone(),
+                options: engine::query::analysis_options(config),
+                slots: Mutex::new(HashMap::new()),
+            }),
+            store,
+            write_lock,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Logs and stores `events` in one transaction, then reanalyzes the repositories they touched.
+    pub async fn ingest(&self, events: Vec<LoggedEvent>) -> Result<IngestReport, StoreError> {
+        let mut report = IngestReport {
+            received: events.len(),
+            ..IngestReport::default()
+        };
+        let kinds: Vec<Option<EventRecord>> = events.iter().map(|e| e.record.clone()).collect();
+        let (outcome, commit) = {
+            let _turn = match &self.write_lock {
+                Some(lock) => Some(lock.lock().await),
+                None => None,
+            };
+            self.store.ingest(events).await?
+        };
+        for (record, new) in kinds.iter().zip(&outcome.new) {
+            if !new {
+                report.duplicates += 1;
+            } else if let Some(record) = record {
+                report.stored.add(record);
+            }
+        }
+        self.reanalyzer.reanalyze(commit.repos).await?;
+        Ok(report)
+    }
+}
+
+/// Coalesces reanalyses: per repository at most one runs at a time, and every caller waits for
+/// one that started after its own write committed.
+struct Reanalyzer {
+    store: Store,
+    options: AnalysisOptions,
+    slots: Mutex<HashMap<RepoSlug, Vec<oneshot::Sender<Result<(), String>>>>>,
+}
+
+impl Reanalyzer {
+    async fn reanalyze(self: &Arc<Self>, repos: Vec<RepoSlug>) -> Result<(), StoreError> {
+        let mut waiting = Vec::with_capacity(repos.len());
+        for repo in repos {
+            let (done, wait) = oneshot::channel();
+            let start = {
+                let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+                match slots.get_mut(&repo) {
+                    // A worker is running for this repository: it will take this waiter next.
+                    Some(waiters) => {
+                        waiters.push(done);
+                        false
+                    }
+                    None => {
+                        slots.insert(repo.clone(), vec![done]);
+                        true
+                    }
+                }
+            };
+            if start {
+                tokio::spawn(Arc::clone(self).work(repo));
+            }
+            waiting.push(wait);
+        }
+        for wait in waiting {
+            match wait.await {
+                Ok(Ok(())) => {}
+                Ok(Err(message)) => {
+                    return Err(StoreError::Invalid {
+                        what: "reanalysis",
+                        value: String::new(),
+                        detail: message,
+                    });
+                }
+                Err(_) => {
+                    return Err(StoreError::Invalid {
+                        what: "reanalysis",
+                        value: String::new(),
+                        detail: "the reanalysis task stopped".to_string(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs analyses of `repo` until no caller waits for one.
+    async fn work(self: Arc<Self>, repo: RepoSlug) {
+        loop {
+            let waiters = {
+                let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+                let Some(waiters) = slots.get_mut(&repo) else {
+                    return;
+                };
+                if waiters.is_empty() {
+                    slots.remove(&repo);
+                    return;
+                }
+                std::mem::take(waiters)
+            };
+            let result = self
+                .store
+                .reanalyze(std::slice::from_ref(&repo), &self.options)
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    tracing::error!(%repo, error = %e, "reanalysis after ingestion failed");
+                    e.to_string()
+                });
+            for waiter in waiters {
+                let _ = waiter.send(result.clone());
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// doraboard import
+
+/// The two formats a file may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Ndjson,
+    Csv,
+}
+
+impl Format {
+    /// By extension (`.csv`; `.ndjson`, `.jsonl`, `.json`), else by the first non-blank
+    /// character (`{` is JSON).
+    pub fn detect(path: &Path) -> std::io::Result<Format> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("csv") => return Ok(Format::Csv),
+            Some("ndjson" | "jsonl" | "json") => return Ok(Format::Ndjson),
+            _ => {}
+        }
+        let mut head = [0_u8; 512];
+        let n = File::open(path)?.read(&mut head)?;
+        let first = head[..n].iter().find(|b| !b.is_ascii_whitespace());
+        Ok(if first == Some(&b'{') {
+            Format::Ndjson
+        } else {
+            Format::Csv
+        })
+    }
+}
+
+/// What `doraboard import` loaded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub format: &'static str,
+    /// Events in the file.
+    pub events: usize,
+    /// New events loaded, by kind.
+    pub loaded: KindCounts,
+    /// Events already imported or received before: nothing changed for them.
+    pub duplicates: usize,
+    /// Repositories reanalyzed.
+    pub repositories: usize,
+}
+
+/// Why an import loaded nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file has invalid lines; nothing was loaded.
+    #[error("{path}: nothing was loaded, {}", describe(.errors, *.more))]
+    Invalid {
+        path: String,
+        errors: Vec<EventError>,
+        /// Errors beyond those listed.
+        more: usize,
+    },
+    #[error("{path}: nothing was loaded: {source}")]
+    Store {
+        path: String,
+        #[source]
+        source: StoreError,
+    },
+}
+
+fn describe(errors: &[EventError], more: usize) -> String {
+    let total = errors.len() + more;
+    let mut text = format!(
+        "{total} invalid event{}:",
+        if total == 1 { "" } else { "s" }
+    );
+    for e in errors {
+        text.push_str(&format!("\n  {e}"));
+    }
+    if more > 0 {
+        text.push_str(&format!("\n  ... and {more} more"));
+    }
+    text
+}
+
+/// Loads a file of generic events, all or nothing, then reanalyzes the repositories it touched.
+pub async fn import_file(
+    store: &Store,
+    config: &Config,
+    path: &Path,
+) -> Result<ImportReport, ImportError> {
+    let name = path.display().to_string();
+    let read_error = |source| ImportError::Read {
+        path: name.clone(),
+        source,
+    };
+    let format = Format::detect(path).map_err(read_error)?;
+    let ctx = EventContext::new(config, Source::Import);
+
+    // Pass 1: validate everything, streaming.
+    let mut report = ImportReport {
+        format: match format {
+            Format::Ndjson => "NDJSON",
+            Format::Csv => "CSV",
+        },
+        ..ImportReport::default()
+    };
+    let mut errors = Vec::new();
+    let mut more = 0;
+    for item in items(path, format).map_err(|e| invalid_or_read(e, &name))? {
+        let item = item.map_err(read_error)?;
+        report.events += 1;
+        if let Err(e) = validate(&item, &ctx) {
+            if errors.len() < MAX_ERRORS {
+                errors.push(e);
+            } else {
+                more += 1;
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ImportError::Invalid {
+            path: name,
+            errors,
+            more,
+        });
+    }
+    if report.events == 0 {
+        return Err(ImportError::Invalid {
+            path: name,
+            errors: vec![EventError::general("the file holds no event")],
+            more: 0,
+        });
+    }
+
+    // Pass 2: write in batches inside one transaction.
+    let store_error = |source| ImportError::Store {
+        path: name.clone(),
+        source,
+    };
+    let mut tx = store.begin_ingest().await.map_err(store_error)?;
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut kinds = Vec::with_capacity(BATCH);
+    let mut iter = items(path, format).map_err(|e| invalid_or_read(e, &name))?;
+    loop {
+        let next = iter.next().transpose().map_err(read_error)?;
+        let done = next.is_none();
+        if let Some(item) = next {
+            // Validated in pass 1; a file changed in between is refused like a bad one.
+            let record = validate(&item, &ctx).map_err(|e| ImportError::Invalid {
+                path: name.clone(),
+                errors: vec![e],
+                more: 0,
+            })?;
+            kinds.push(record.clone());
+            batch.push(logged(record, &item.raw, &ctx));
+        }
+        if batch.len() >= BATCH || (done && !batch.is_empty()) {
+            let outcome = tx
+                .write(std::mem::take(&mut batch))
+                .await
+                .map_err(store_error)?;
+            for (record, new) in kinds.drain(..).zip(outcome.new) {
+                if new {
+                    report.loaded.add(&record);
+                } else {
+                    report.duplicates += 1;
+                }
+            }
+        }
+        if done {
+            break;
+        }
+    }
+    let commit = tx.commit().await.map_err(store_error)?;
+    telemetry::EVENTS_INGESTED.fetch_add(
+        report.loaded.total() as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    report.repositories = commit.repos.len();
+    store
+        .reanalyze(&commit.repos, &engine::query::analysis_options(config))
+        .await
+        .map_err(store_error)?;
+    Ok(report)
+}
+
+fn validate(item: &RawItem, ctx: &EventContext) -> Result<EventRecord, EventError> {
+    let value = item.value.as_ref().map_err(Clone::clone)?;
+    parse_event(value, ctx).map_err(|e| e.at_line(item.line))
+}
+
+/// The file's events, one at a time.
+fn items(
+    path: &Path,
+    format: Format,
+) -> Result<Box<dyn Iterator<Item = std::io::Result<RawItem>>>, ItemsError> {
+    let file = BufReader::with_capacity(1 << 16, File::open(path).map_err(ItemsError::Io)?);
+    Ok(match format {
+        Format::Ndjson => Box::new(LineReader::new(file)),
+        Format::Csv => Box::new(CsvReader::new(skip_bom(file)).map_err(ItemsError::Header)?),
+    })
+}
+
+/// A UTF-8 byte order mark (spreadsheets write one) is not part of the first header.
+fn skip_bom<R: BufRead>(mut reader: R) -> R {
+    if reader.fill_buf().is_ok_and(|b| b.starts_with(b"\xEF\xBB\xBF")) {
+        reader.consume(3);
+    }
+    reader
+}
+
+enum ItemsError {
+    Io(std::io::Error),
+    Header(EventError),
+}
+
+fn invalid_or_read(e: ItemsError, name: &str) -> ImportError {
+    match e {
+        ItemsError::Io(source) => ImportError::Read {
+            path: name.to_string(),
+            source,
+        },
+        ItemsError::Header(error) => ImportError::Invalid {
+            path: name.to_string(),
+            errors: vec![error],
+            more: 0,
+        },
+    }
+}
+

@@ -1,0 +1,424 @@
+//! One sync of every configured repository: what `doraboard collect` runs once and `doraboard
+//! serve` runs on its schedule.
+//!
+//! - [`SyncRunner::run`]: the guarded entry point — never two syncs at once in a process, nor across
+//!   processes sharing a PostgreSQL database (an advisory lock) — that records the outcome for
+//!   [`SyncRunner::status`] and the Prometheus counters;
+//! - [`sync_all`]: every repository, a few at a time; one that fails is reported and the others
+//!   still sync;
+//! - [`sync_repo`]: one repository's resources (see [`crate::github`]), then a reanalysis of it.
+//!
+//! A repository is marked "analysis pending" before anything of it is written and cleared after
+//! its reanalysis, so a sync killed between storing records and deriving facts reanalyses the
+//! repository next time even if GitHub then has nothing new.
+
+use crate::github::{self, ClientOptions, Fetched, GitHub, Settings, Tally};
+use crate::telemetry;
+use chrono::{NaiveDate, NaiveTime, Utc};
+use engine::config::{Config, ConfigError};
+use engine::model::{RepoSlug, Timestamp};
+use engine::store::{Store, StoreError, SyncState};
+use futures_util::future::BoxFuture;
+use futures_util::{StreamExt, stream};
+use serde::Serialize;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// The advisory-lock key of the scheduled sync (any constant shared by every instance).
+pub const SYNC_LOCK_KEY: i64 = 0x646f_7261_7379_6e63; // "dorasync"
+const ANALYSIS: &str = "analysis";
+
+/// How a sync runs, beside the configuration.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Overrides `collector.since` (how far back a first sync reaches).
+    pub since: Option<NaiveDate>,
+    /// Repositories synced at once.
+    pub repo_concurrency: usize,
+    /// Pull requests of one repository whose details are fetched at once.
+    pub detail_concurrency: usize,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            since: None,
+            repo_concurrency: 4,
+            detail_concurrency: 4,
+        }
+    }
+}
+
+/// Hears about a sync as it goes (progress bars, logs). Every method has a no-op default.
+pub trait SyncObserver: Send + Sync {
+    fn repo_started(&self, _repo: &RepoSlug) {}
+    /// `what` of `repo` stored `records` more records.
+    fn advanced(&self, _repo: &RepoSlug, _what: &str, _records: u64) {}
+    fn repo_finished(&self, _report: &RepoReport) {}
+}
+
+/// An observer that ignores everything.
+pub struct Quiet;
+impl SyncObserver for Quiet {}
+
+/// What one repository's sync did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RepoReport {
+    pub repo: String,
+    pub changes: u64,
+    pub deployments: u64,
+    pub incidents: u64,
+    /// HTTP requests sent, conditional ones and retries included.
+    pub requests: u64,
+    /// Of which answered 304 (free of rate limit).
+    pub not_modified: u64,
+    pub retries: u64,
+    pub duration_ms: u64,
+    /// Why it failed; None when it synced.
+    pub error: Option<String>,
+}
+
+impl RepoReport {
+    pub fn records(&self) -> u64 {
+        self.changes + self.deployments + self.incidents
+    }
+}
+
+/// What a whole sync did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SyncReport {
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+    pub repos: Vec<RepoReport>,
+}
+
+impl SyncReport {
+    pub fn failed(&self) -> usize {
+        self.repos.iter().filter(|r| r.error.is_some()).count()
+    }
+    pub fn requests(&self) -> u64 {
+        self.repos.iter().map(|r| r.requests).sum()
+    }
+    pub fn not_modified(&self) -> u64 {
+        self.repos.iter().map(|r| r.not_modified).sum()
+    }
+    pub fn records(&self) -> u64 {
+        self.repos.iter().map(RepoReport::records).sum()
+    }
+}
+
+/// The client options the configuration implies (`github.api_url`, the token from
+/// `github.token_env`).
+pub fn client_options(config: &Config) -> Result<ClientOptions, ConfigError> {
+    Ok(ClientOptions::new(
+        config.github.api_url.clone(),
+        Some(config.github_token()?),
+    ))
+}
+
+/// What to fetch, from the configuration and the options.
+pub fn settings(config: &Config, options: &SyncOptions) -> Settings {
+    let since = options.since.unwrap_or(config.collector.since);
+    Settings {
+        since: since.and_time(NaiveTime::MIN).and_utc(),
+        environment: config.deployments.environment.clone(),
+        incident_label: config.incidents.label.clone(),
+        deployments: config.deployments.source,
+        workflow: config.deployments.workflow.clone(),
+        detail_concurrency: options.detail_concurrency.max(1),
+    }
+}
+
+/// Syncs every configured repository, `options.repo_concurrency` at a time; never fails as a
+/// whole: each repository's error is in its report.
+pub async fn sync_all(
+    config: &Config,
+    store: &Store,
+    gh: &GitHub,
+    options: &SyncOptions,
+    observer: &dyn SyncObserver,
+) -> SyncReport {
+    let started_at = Utc::now();
+    let settings = settings(config, options);
+    let repos = config.repos();
+    let settings = &settings;
+    // Boxed as `dyn Future + Send`: rustc cannot otherwise prove the stream's futures `Send`
+    // for every lifetime, and the schedule spawns this.
+    let mut reports: Vec<RepoReport> = stream::iter(repos)
+        .map(|repo| -> BoxFuture<'_, RepoReport> {
+            Box::pin(async move { sync_repo(config, store, gh, settings, &repo, observer).await })
+        })
+        .buffer_unordered(options.repo_concurrency.max(1))
+        .collect()
+        .await;
+    reports.sort_by(|a, b| a.repo.cmp(&b.repo));
+    SyncReport {
+        started_at,
+        finished_at: Utc::now(),
+        repos: reports,
+    }
+}
+
+/// Syncs one repository and reanalyses it; the error, if any, is in the report.
+pub async fn sync_repo(
+    config: &Config,
+    store: &Store,
+    gh: &GitHub,
+    settings: &Settings,
+    repo: &RepoSlug,
+    observer: &dyn SyncObserver,
+) -> RepoReport {
+    let started = Instant::now();
+    observer.repo_started(repo);
+    let tally = Tally::default();
+    let fetched = Fetched::default();
+    let result = sync_and_analyze(config, store, gh, settings, repo, observer, &tally, &fetched)
+        .await;
+    let report = RepoReport {
+        repo: repo.to_string(),
+        changes: fetched.changes(),
+        deployments: fetched.deployments(),
+        incidents: fetched.incidents(),
+        requests: tally.requests(),
+        not_modified: tally.not_modified(),
+        retries: tally.retries(),
+        duration_ms: started.elapsed().as_millis() as u64,
+        error: result.err().map(|e| e.to_string()),
+    };
+    match &report.error {
+        None => tracing::info!(
+            repo = report.repo,
+            changes = report.changes,
+            deployments = report.deployments,
+            incidents = report.incidents,
+            requests = report.requests,
+            not_modified = report.not_modified,
+            retries = report.retries,
+            duration_ms = report.duration_ms,
+            "repository synced"
+        ),
+        Some(error) => tracing::error!(
+            repo = report.repo,
+            error,
+            requests = report.requests,
+            "repository sync failed; the others go on"
+        ),
+    }
+    observer.repo_finished(&report);
+    report
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn sync_and_analyze(
+    config: &Config,
+    store: &Store,
+    gh: &GitHub,
+    settings: &Settings,
+    repo: &RepoSlug,
+    observer: &dyn SyncObserver,
+    tally: &Tally,
+    fetched: &Fetched,
+) -> Result<(), github::SyncError> {
+    let pending_before = store
+        .get_sync_state(repo, ANALYSIS)
+        .await?
+        .is_some_and(|s| s.cursor.as_deref() == Some("pending"));
+    if !pending_before {
+        mark_analysis(store, repo, "pending").await?;
+    }
+    let branch = github::default_branch(gh, store, repo, tally).await;
+    let synced = match branch {
+        Ok(default_branch) => {
+            let ctx = github::RepoSync {
+                gh,
+                store,
+                repo,
+                settings,
+                tally,
+                fetched,
+                observer,
+                default_branch,
+            };
+            github::sync_resources(&ctx).await
+        }
+        Err(e) => Err(e),
+    };
+    let wrote = fetched.changes() + fetched.deployments() + fetched.incidents() > 0;
+    if wrote || pending_before {
+        store
+            .reanalyze(
+                std::slice::from_ref(repo),
+                &engine::query::analysis_options(config),
+            )
+            .await?;
+    }
+    mark_analysis(store, repo, "done").await?;
+    synced
+}
+
+async fn mark_analysis(store: &Store, repo: &RepoSlug, state: &str) -> Result<(), StoreError> {
+    store
+        .put_sync_state(&SyncState {
+            repo: repo.clone(),
+            resource: ANALYSIS.to_string(),
+            cursor: Some(state.to_string()),
+            etag: None,
+            last_success_at: Some(Utc::now()),
+        })
+        .await
+}
+
+// ---- The guarded run and its status --------------------------------------------------------
+
+/// Why a sync did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("a sync is already running in this process")]
+    Running,
+    #[error("another doraboard process holds the sync lock")]
+    Locked,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The last outcome, as `GET /api/v1/sync/status` shows it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncStatus {
+    pub running: bool,
+    /// When the running sync started.
+    pub started_at: Option<Timestamp>,
+    pub last: Option<SyncSummary>,
+}
+
+/// The short form of a finished sync.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncSummary {
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+    pub ok: bool,
+    pub repositories: usize,
+    pub failed: usize,
+    pub records: u64,
+    pub requests: u64,
+    pub not_modified: u64,
+    /// The repositories that failed, with why.
+    pub failures: Vec<RepoFailure>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RepoFailure {
+    pub repo: String,
+    pub error: String,
+}
+
+impl From<&SyncReport> for SyncSummary {
+    fn from(r: &SyncReport) -> Self {
+        SyncSummary {
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            ok: r.failed() == 0,
+            repositories: r.repos.len(),
+            failed: r.failed(),
+            records: r.records(),
+            requests: r.requests(),
+            not_modified: r.not_modified(),
+            failures: r
+                .repos
+                .iter()
+                .filter_map(|x| {
+                    x.error.as_ref().map(|e| RepoFailure {
+                        repo: x.repo.clone(),
+                        error: e.clone(),
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Runs syncs one at a time and remembers the last outcome. The process-wide one
+/// ([`SyncRunner::global`]) serves `doraboard collect`, the schedule and the status route; tests
+/// make their own.
+#[derive(Debug, Default)]
+pub struct SyncRunner {
+    running: AtomicBool,
+    status: Mutex<SyncStatus>,
+}
+
+static GLOBAL: SyncRunner = SyncRunner {
+    running: AtomicBool::new(false),
+    status: Mutex::new(SyncStatus {
+        running: false,
+        started_at: None,
+        last: None,
+    }),
+};
+
+/// The process-wide runner's status: whether a sync runs, and the last one's outcome.
+pub fn status() -> SyncStatus {
+    SyncRunner::global().status()
+}
+
+struct RunningGuard<'r>(&'r SyncRunner);
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        let mut status = self.0.lock_status();
+        status.running = false;
+        status.started_at = None;
+        self.0.running.store(false, Ordering::Release);
+    }
+}
+
+impl SyncRunner {
+    pub fn new() -> SyncRunner {
+        SyncRunner::default()
+    }
+
+    pub fn global() -> &'static SyncRunner {
+        &GLOBAL
+    }
+
+    pub fn status(&self) -> SyncStatus {
+        self.lock_status().clone()
+    }
+
+    fn lock_status(&self) -> std::sync::MutexGuard<'_, SyncStatus> {
+        self.status.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One sync of every repository, unless one is already running (through this runner, or in
+    /// another process on the same PostgreSQL database); records the outcome for
+    /// [`SyncRunner::status`] and the counters.
+    pub async fn run(
+        &self,
+        config: &Config,
+        store: &Store,
+        gh: &GitHub,
+        options: &SyncOptions,
+        observer: &dyn SyncObserver,
+    ) -> Result<SyncReport, RunError> {
+        self.running
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .map_err(|_| RunError::Running)?;
+        let _guard = RunningGuard(self);
+        let lease = store
+            .try_sync_lease(SYNC_LOCK_KEY)
+            .await?
+            .ok_or(RunError::Locked)?;
+        {
+            let mut status = self.lock_status();
+            status.running = true;
+            status.started_at = Some(Utc::now());
+        }
+        let report = sync_all(config, store, gh, options, observer).await;
+        lease.release().await;
+        telemetry::bump(&telemetry::SYNC_RUNS);
+        if report.failed() > 0 {
+            telemetry::bump(&telemetry::SYNC_FAILURES);
+        }
+        self.lock_status().last = Some(SyncSummary::from(&report));
+        Ok(report)
+    }
+}

@@ -1,0 +1,567 @@
+//! Push ingestion: the raw event log and the records received events normalize to, written
+//! together, so an event is either logged with its records or not at all.
+//!
+//! - [`Store::begin_ingest`] opens one [`IngestTransaction`]; any number of batches are written
+//!   into it and [`IngestTransaction::commit`] makes them visible at once. A file import of
+//!   millions of events is therefore all or nothing, yet holds one batch in memory at a time.
+//! - A batch logs each event's raw body once per `(source, delivery_id)`. An event already in the
+//!   log is a redelivery: its records are skipped, so a redelivered older version can never
+//!   overwrite a newer one, and replaying the log in arrival order rebuilds exactly the same
+//!   records.
+//! - [`IncidentUpdate`]: an incident tool's lifecycle event (triggered, resolved, reopened)
+//!   merged into the stored incident by one SQL statement, whatever order they arrive in.
+//! - [`Store::raw_events_after`] pages through the log in arrival order, for replay.
+
+use super::codec::{self, Statement, Value};
+use super::{Backend, Store, StoreError};
+use crate::model::{Change, Deployment, Incident, RepoSlug, Timestamp};
+use sqlx::AssertSqlSafe;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+/// A received event to log, exactly as it arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRawEvent {
+    /// Who sent it: `events` (the generic API), `import`, `pagerduty`, `github`...
+    pub source: String,
+    /// Unique per source: a redelivery carries the same one.
+    pub delivery_id: String,
+    pub body: String,
+}
+
+/// A logged event, read back for replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawEvent {
+    /// Arrival order.
+    pub id: i64,
+    pub source: String,
+    pub delivery_id: String,
+    pub received_at: Timestamp,
+    pub body: String,
+}
+
+/// What an incident tool says happened to an incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncidentTransition {
+    /// Triggered, acknowledged, or any event that only tells the incident exists: it does not
+    /// change whether it is resolved.
+    Open,
+    /// Resolved at this time. Of several resolutions the latest wins.
+    Resolved(Timestamp),
+    /// Reopened at this time: open again, unless it was resolved after that.
+    Reopened(Timestamp),
+}
+
+/// An incident seen through one lifecycle event. `incident.resolved_at` is ignored: the
+/// transition decides it, merged with what is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentUpdate {
+    pub incident: Incident,
+    pub transition: IncidentTransition,
+}
+
+/// The normalized record an event carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventRecord {
+    Change(Change),
+    Deployment(Deployment),
+    Incident(Incident),
+    IncidentUpdate(IncidentUpdate),
+}
+
+impl EventRecord {
+    /// The repository whose analysis this record feeds, if it names one.
+    pub fn repo(&self) -> Option<&RepoSlug> {
+        match self {
+            Self::Change(c) => Some(&c.repo),
+            Self::Deployment(d) => Some(&d.repo),
+            Self::Incident(i) => i.repo.as_ref(),
+            Self::IncidentUpdate(u) => u.incident.repo.as_ref(),
+        }
+    }
+}
+
+/// One event of a batch: its raw form to log (None when replaying the log itself) and its record
+/// (None for an event logged but not normalized).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedEvent {
+    pub raw: Option<NewRawEvent>,
+    pub record: Option<EventRecord>,
+}
+
+/// What one batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// For each event of the batch, in order: false when its raw form was already logged (a
+    /// redelivery, whose record was skipped).
+    pub new: Vec<bool>,
+    pub changes: usize,
+    pub deployments: usize,
+    pub incidents: usize,
+}
+
+/// What a committed ingestion touched.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestCommit {
+    /// Repositories whose analysis is now stale: reanalyze them.
+    pub repos: Vec<RepoSlug>,
+}
+
+/// One open write transaction of push ingestion; see the module documentation. Dropping it
+/// without [`IngestTransaction::commit`] rolls everything back.
+pub struct IngestTransaction {
+    tx: Tx,
+    store: Store,
+    repos: BTreeSet<RepoSlug>,
+    /// Deployments named as the cause of incidents that have no repository: their repositories'
+    /// analyses cover those incidents.
+    cause_deployments: BTreeSet<String>,
+    /// Whether any record was written: only then does the data version move.
+    wrote: bool,
+}
+
+enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Expands `$body` for the transaction's backend with `$conn` bound to its connection.
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match &mut $tx {
+            Tx::Sqlite($conn) => $body,
+            Tx::Postgres($conn) => $body,
+        }
+    };
+}
+
+impl Store {
+    /// Opens a write transaction for push ingestion.
+    ///
+    /// On SQLite it holds the database's write lock from its first write until it ends: other
+    /// writers wait (up to the busy timeout) while a large import runs.
+    pub async fn begin_ingest(&self) -> Result<IngestTransaction, StoreError> {
+        let tx = match &self.backend {
+            Backend::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Backend::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        };
+        Ok(IngestTransaction {
+            tx,
+            store: self.clone(),
+            repos: BTreeSet::new(),
+            cause_deployments: BTreeSet::new(),
+            wrote: false,
+        })
+    }
+
+    /// Logs and stores one batch in a transaction of its own: [`Store::begin_ingest`], one
+    /// [`IngestTransaction::write`], commit.
+    pub async fn ingest(
+        &self,
+        events: Vec<LoggedEvent>,
+    ) -> Result<(BatchOutcome, IngestCommit), StoreError> {
+        let mut tx = self.begin_ingest().await?;
+        let outcome = tx.write(events).await?;
+        let commit = tx.commit().await?;
+        Ok((outcome, commit))
+    }
+
+    /// Up to `limit` logged events that arrived after the one with id `after` (0: from the
+    /// start), in arrival order.
+    pub async fn raw_events_after(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<RawEvent>, StoreError> {
+        self.fetch_all(raw_events_statement(after, limit), |row| {
+                let delivery_id = row.text("delivery_id")?;
+                Ok(RawEvent {
+                    id: row.int("id")?,
+                    source: row.text("source")?,
+                    received_at: codec::time(
+                        row.int("received_at")?,
+                        "received_at",
+                        &delivery_id,
+                    )?,
+                    body: row.text("body")?,
+                    delivery_id,
+                })
+        })
+        .await
+    }
+
+    /// How many events the raw log holds, of one source or of all.
+    pub async fn raw_event_count(&self, source: Option<&str>) -> Result<i64, StoreError> {
+        let statement = match source {
+            Some(source) => Statement::new(
+                "SELECT COUNT(*) AS n FROM raw_event WHERE source = $1",
+                vec![Value::text(source)],
+            ),
+            None => Statement::new("SELECT COUNT(*) AS n FROM raw_event", vec![]),
+        };
+        let n = self
+            .fetch_optional(statement, |row| Ok(row.int("n")?))
+            .await?;
+        Ok(n.unwrap_or(0))
+    }
+
+    /// The stored change with this key.
+    pub async fn change(&self, key: &str) -> Result<Option<Change>, StoreError> {
+        self.fetch_optional(
+            Statement::new(
+                format!(
+                    "SELECT {} FROM change WHERE key = $1",
+                    codec::CHANGE_COLUMNS
+                ),
+                vec![Value::text(key)],
+            ),
+            codec::change,
+        )
+        .await
+    }
+
+    /// The stored deployment with this key.
+    pub async fn deployment(&self, key: &str) -> Result<Option<Deployment>, StoreError> {
+        self.fetch_optional(
+            Statement::new(
+                format!(
+                    "SELECT {} FROM deployment WHERE key = $1",
+                    codec::DEPLOYMENT_COLUMNS
+                ),
+                vec![Value::text(key)],
+            ),
+            codec::deployment,
+        )
+        .await
+    }
+
+    /// The stored incident with this key.
+    pub async fn incident(&self, key: &str) -> Result<Option<Incident>, StoreError> {
+        self.fetch_optional(
+            Statement::new(
+                format!(
+                    "SELECT {} FROM incident WHERE key = $1",
+                    codec::INCIDENT_COLUMNS
+                ),
+                vec![Value::text(key)],
+            ),
+            codec::incident,
+        )
+        .await
+    }
+}
+
+impl IngestTransaction {
+    /// Logs the batch's raw events and stores the records of the new ones (and of events with no
+    /// raw form). Within a batch, and across batches, a later record of a key replaces an earlier
+    /// one, as if they had arrived one by one.
+    pub async fn write(&mut self, events: Vec<LoggedEvent>) -> Result<BatchOutcome, StoreError> {
+        let fresh = self.log_raw(&events).await?;
+        let mut outcome = BatchOutcome {
+            new: Vec::with_capacity(events.len()),
+            ..BatchOutcome::default()
+        };
+        let mut changes: BTreeMap<String, Change> = BTreeMap::new();
+        let mut deployments: BTreeMap<String, Deployment> = BTreeMap::new();
+        let mut incidents: BTreeMap<String, Incident> = BTreeMap::new();
+        let mut updates: Vec<IncidentUpdate> = Vec::new();
+        for event in events {
+            let is_new = match &event.raw {
+                Some(raw) => fresh.contains(&(raw.source.clone(), raw.delivery_id.clone())),
+                None => true,
+            };
+            outcome.new.push(is_new);
+            let Some(record) = event.record.filter(|_| is_new) else {
+                continue;
+            };
+            if let Some(repo) = record.repo() {
+                self.repos.insert(repo.clone());
+            }
+            match record {
+                EventRecord::Change(c) => {
+                    changes.insert(c.key.clone(), c);
+                }
+                EventRecord::Deployment(d) => {
+                    deployments.insert(d.key.clone(), d);
+                }
+                EventRecord::Incident(i) => {
+                    self.note_cause(&i);
+                    // A plain record replaces the incident: earlier updates of it are moot.
+                    updates.retain(|u| u.incident.key != i.key);
+                    incidents.insert(i.key.clone(), i);
+                }
+                EventRecord::IncidentUpdate(u) => {
+                    self.note_cause(&u.incident);
+                    // An update merges into what is stored: write pending records first.
+                    if let Some(i) = incidents.remove(&u.incident.key) {
+                        self.upsert_incidents(vec![i]).await?;
+                    }
+                    updates.push(u);
+                }
+            }
+        }
+        outcome.changes = changes.len();
+        outcome.deployments = deployments.len();
+        outcome.incidents = incidents.len() + updates.len();
+        self.wrote |= outcome.changes + outcome.deployments + outcome.incidents > 0;
+        self.register_repos().await?;
+        self.run(codec::insert_statements(
+            &format!("INSERT INTO change ({})", codec::CHANGE_COLUMNS),
+            &upsert_tail(codec::CHANGE_COLUMNS),
+            changes.values().map(codec::change_values).collect(),
+        ))
+        .await?;
+        self.run(codec::insert_statements(
+            &format!("INSERT INTO deployment ({})", codec::DEPLOYMENT_COLUMNS),
+            &upsert_tail(codec::DEPLOYMENT_COLUMNS),
+            deployments.values().map(codec::deployment_values).collect(),
+        ))
+        .await?;
+        self.upsert_incidents(incidents.into_values().collect())
+            .await?;
+        let merges = updates.iter().map(update_statement).collect();
+        self.run(merges).await?;
+        Ok(outcome)
+    }
+
+    /// Makes every batch visible at once (and bumps the data version if a record was written);
+    /// returns the repositories to reanalyze.
+    pub async fn commit(mut self) -> Result<IngestCommit, StoreError> {
+        if !self.cause_deployments.is_empty() {
+            let keys: Vec<String> = std::mem::take(&mut self.cause_deployments)
+                .into_iter()
+                .collect();
+            for chunk in keys.chunks(1000) {
+                let statement = self.store.adapt(Statement::new(
+                    format!(
+                        "SELECT DISTINCT repo FROM deployment WHERE key IN ({})",
+                        codec::placeholders(1, chunk.len())
+                    ),
+                    chunk.iter().map(Value::text).collect(),
+                ));
+                let slugs: Vec<String> = on_tx!(self.tx, |conn| {
+                    let rows = bound_query!(statement).fetch_all(&mut **conn).await?;
+                    rows.iter()
+                        .map(|row| sqlx::Row::try_get::<String, _>(row, "repo"))
+                        .collect::<Result<_, _>>()?
+                });
+                for slug in slugs {
+                    self.repos.insert(codec::repo(&slug, &slug)?);
+                }
+            }
+        }
+        if self.wrote {
+            self.run(vec![codec::bump_data_version()]).await?;
+        }
+        match self.tx {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(IngestCommit {
+            repos: self.repos.into_iter().collect(),
+        })
+    }
+
+    /// [`Store::raw_events_after`] inside this transaction (replay reads the log while it
+    /// rewrites the records; an in-memory SQLite store has a single connection).
+    pub async fn raw_events_after(
+        &mut self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<RawEvent>, StoreError> {
+        let statement = self.store.adapt(raw_events_statement(after, limit));
+        let rows: Vec<(i64, String, String, i64, String)> = on_tx!(self.tx, |conn| {
+            let rows = bound_query!(statement).fetch_all(&mut **conn).await?;
+            rows.iter()
+                .map(|row| {
+                    Ok::<_, sqlx::Error>((
+                        sqlx::Row::try_get(row, "id")?,
+                        sqlx::Row::try_get(row, "source")?,
+                        sqlx::Row::try_get(row, "delivery_id")?,
+                        sqlx::Row::try_get(row, "received_at")?,
+                        sqlx::Row::try_get(row, "body")?,
+                    ))
+                })
+                .collect::<Result<_, _>>()?
+        });
+        rows.into_iter()
+            .map(|(id, source, delivery_id, received_at, body)| {
+                Ok(RawEvent {
+                    id,
+                    source,
+                    received_at: codec::time(received_at, "received_at", &delivery_id)?,
+                    delivery_id,
+                    body,
+                })
+            })
+            .collect()
+    }
+
+    fn note_cause(&mut self, incident: &Incident) {
+        if incident.repo.is_none()
+            && let Some(crate::model::IncidentCause::Deployment(key)) = &incident.cause
+        {
+            self.cause_deployments.insert(key.clone());
+        }
+    }
+
+    /// Logs the raw events not logged yet; returns the `(source, delivery_id)` of those it added.
+    async fn log_raw(
+        &mut self,
+        events: &[LoggedEvent],
+    ) -> Result<HashSet<(String, String)>, StoreError> {
+        let now = chrono::Utc::now();
+        let mut seen = HashSet::new();
+        let mut rows = Vec::new();
+        for raw in events.iter().filter_map(|e| e.raw.as_ref()) {
+            // The first of a repeated delivery id in the batch is the one logged.
+            if seen.insert((raw.source.as_str(), raw.delivery_id.as_str())) {
+                rows.push(vec![
+                    Value::text(&raw.source),
+                    Value::text(&raw.delivery_id),
+                    Value::time(now),
+                    Value::text(&raw.body),
+                ]);
+            }
+        }
+        let mut fresh = HashSet::new();
+        for statement in codec::insert_statements(
+            "INSERT INTO raw_event (source, delivery_id, received_at, body)",
+            "ON CONFLICT (source, delivery_id) DO NOTHING RETURNING source, delivery_id",
+            rows,
+        ) {
+            let statement = self.store.adapt(statement);
+            let added: Vec<(String, String)> = on_tx!(self.tx, |conn| {
+                let rows = bound_query!(statement).fetch_all(&mut **conn).await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok::<_, sqlx::Error>((
+                            sqlx::Row::try_get(row, "source")?,
+                            sqlx::Row::try_get(row, "delivery_id")?,
+                        ))
+                    })
+                    .collect::<Result<_, _>>()?
+            });
+            fresh.extend(added);
+        }
+        Ok(fresh)
+    }
+
+    /// Registers the repositories seen so far (a repository row per slug, as the upserts do).
+    async fn register_repos(&mut self) -> Result<(), StoreError> {
+        let rows = self
+            .repos
+            .iter()
+            .map(|r| {
+                vec![
+                    Value::text(r.to_string()),
+                    Value::text(r.owner()),
+                    Value::text(r.name()),
+                ]
+            })
+            .collect();
+        self.run(codec::insert_statements(
+            "INSERT INTO repository (slug, owner, name)",
+            "ON CONFLICT (slug) DO NOTHING",
+            rows,
+        ))
+        .await
+    }
+
+    async fn upsert_incidents(&mut self, incidents: Vec<Incident>) -> Result<(), StoreError> {
+        self.run(codec::insert_statements(
+            &format!("INSERT INTO incident ({})", codec::INCIDENT_COLUMNS),
+            &upsert_tail(codec::INCIDENT_COLUMNS),
+            incidents.iter().map(codec::incident_values).collect(),
+        ))
+        .await
+    }
+
+    async fn run(&mut self, statements: Vec<Statement>) -> Result<(), StoreError> {
+        for statement in statements {
+            let statement = self.store.adapt(statement);
+            on_tx!(self.tx, |conn| {
+                bound_query!(statement).execute(&mut **conn).await?;
+            });
+        }
+        Ok(())
+    }
+}
+
+fn raw_events_statement(after: i64, limit: i64) -> Statement {
+    Statement::new(
+        "SELECT id, source, delivery_id, received_at, body FROM raw_event \
+         WHERE id > $1 ORDER BY id LIMIT $2",
+        vec![Value::int(after), Value::int(limit)],
+    )
+}
+
+/// `ON CONFLICT (key) DO UPDATE SET c = excluded.c, ...` for every column but the key, so these
+/// upserts follow the column lists the rest of the store uses.
+fn upsert_tail(columns: &str) -> String {
+    let sets: Vec<String> = columns
+        .split(',')
+        .map(str::trim)
+        .filter(|c| *c != "key")
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    format!("ON CONFLICT (key) DO UPDATE SET {}", sets.join(", "))
+}
+
+/// The statement merging one lifecycle event into the stored incident (or inserting it). The
+/// incident's description (repository, team, title, opened time) is the event's; its explicit
+/// cause is kept; whether and when it was resolved follows the transition:
+/// - open: unchanged (a new incident is open);
+/// - resolved at t: the later of t and any stored resolution;
+/// - reopened at t: open, unless the stored resolution is later than t (events out of order).
+fn update_statement(update: &IncidentUpdate) -> Statement {
+    let mut values = codec::incident_values(&update.incident);
+    // `resolved_at` is the sixth column of INCIDENT_COLUMNS.
+    let (resolved, merge) = match update.transition {
+        IncidentTransition::Open => (None, "incident.resolved_at".to_string()),
+        IncidentTransition::Resolved(t) => (
+            Some(t),
+            "CASE WHEN incident.resolved_at IS NOT NULL \
+             AND incident.resolved_at > excluded.resolved_at \
+             THEN incident.resolved_at ELSE excluded.resolved_at END"
+                .to_string(),
+        ),
+        IncidentTransition::Reopened(t) => (
+            None,
+            format!(
+                "CASE WHEN incident.resolved_at IS NOT NULL AND incident.resolved_at > {} \
+                 THEN incident.resolved_at ELSE NULL END",
+                t.timestamp()
+            ),
+        ),
+    };
+    values[5] = Value::opt_time(resolved);
+    Statement::new(
+        format!(
+            "INSERT INTO incident ({}) VALUES ({}) ON CONFLICT (key) DO UPDATE SET \
+             repo = excluded.repo, team = excluded.team, title = excluded.title, \
+             opened_at = excluded.opened_at, source = excluded.source, resolved_at = {merge}",
+            codec::INCIDENT_COLUMNS,
+            codec::placeholders(1, values.len()),
+        ),
+        values,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upserts_set_every_column_but_the_key() {
+        assert_eq!(
+            upsert_tail("key, repo, title"),
+            "ON CONFLICT (key) DO UPDATE SET repo = excluded.repo, title = excluded.title"
+        );
+    }
+
+    #[test]
+    fn incident_updates_bind_the_resolution_in_the_resolved_at_column() {
+        let columns: Vec<&str> = codec::INCIDENT_COLUMNS.split(", ").collect();
+        assert_eq!(columns[5], "resolved_at");
+    }
+}

@@ -1,0 +1,25 @@
+//! `doraboard import FILE`: load generic events from a file, all or nothing.
+
+use std::path::Path;
+
+pub async fn run(config_path: &Path, file: &Path) -> anyhow::Result<()> {
+    let (config, store) = super::open(config_path, false).await?;
+    let report = collector::ingest::import_file(&store, &config, file).await?;
+    let known = if report.duplicates > 0 {
+        format!(
+            "; {} already loaded before, unchanged",
+            report.duplicates
+        )
+    } else {
+        String::new()
+    };
+    println!(
+        "Loaded {} from {} ({} {} events{known}); reanalyzed {} repositories.",
+        report.loaded,
+        file.display(),
+        report.events,
+        report.format,
+        report.repositories
+    );
+    Ok(())
+}

@@ -1,0 +1,639 @@
+//! The dashboard in a real browser: headless Chromium, driven over the Chrome DevTools Protocol,
+//! against the real server over the demo organisation on 127.0.0.1 with a free port.
+//!
+//! It opens the overview, navigates to a team, changes the period and the bucket, and checks
+//! that every figure shown equals `GET /api/v1/metrics` for the same scope and period. Any
+//! console error, uncaught exception or failed request fails it. Screenshots land in
+//! `artifacts/browser/` (gitignored); with `DORABOARD_SCREENSHOTS=DIR` the README's images are
+//! written to DIR too (`DORABOARD_SCREENSHOTS=docs/images cargo test --test browser_dashboard`).
+//!
+//! Without Chromium it prints `SKIPPED` and passes, unless `DORABOARD_REQUIRE_EXTERNAL=1` (CI).
+//! `DORABOARD_CHROMIUM` names the browser binary when it is not `chromium` on the PATH.
+
+use base64::Engine as _;
+use chrono::{Duration, Utc};
+use engine::store::Store;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::Message;
+
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+// ---- a minimal DevTools client ---------------------------------------------------------------------
+
+type Sink = futures_util::stream::SplitSink<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    Message,
+>;
+
+/// One WebSocket to the browser; commands are matched to answers by id, events are kept.
+struct Cdp {
+    sink: tokio::sync::Mutex<Sink>,
+    pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>,
+    events: Arc<Mutex<Vec<Value>>>,
+    next_id: AtomicU64,
+}
+
+impl Cdp {
+    async fn connect(url: &str) -> Cdp {
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("connect to the browser's DevTools socket");
+        let (sink, mut stream) = socket.split();
+        let pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>> = Arc::default();
+        let events: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let (p, e) = (pending.clone(), events.clone());
+        tokio::spawn(async move {
+            while let Some(Ok(message)) = stream.next().await {
+                let Message::Text(text) = message else {
+                    continue;
+                };
+                let Ok(value) = serde_json::from_str::<Value>(&text) else {
+                    continue;
+                };
+                if let Some(id) = value.get("id").and_then(Value::as_u64) {
+                    if let Some(tx) = p.lock().expect("lock").remove(&id) {
+                        let _ = tx.send(value);
+                    }
+                } else {
+                    e.lock().expect("lock").push(value);
+                }
+            }
+        });
+        Cdp {
+            sink: tokio::sync::Mutex::new(sink),
+            pending,
+            events,
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    async fn call(&self, session: Option<&str>, method: &str, params: Value) -> Value {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().expect("lock").insert(id, tx);
+        let mut message = json!({"id": id, "method": method, "params": params});
+        if let Some(s) = session {
+            message["sessionId"] = json!(s);
+        }
+        self.sink
+            .lock()
+            .await
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .expect("send to browser");
+        let answer = tokio::time::timeout(TIMEOUT, rx)
+            .await
+            .unwrap_or_else(|_| panic!("{method}: no answer within {TIMEOUT:?}"))
+            .expect("answer");
+        if let Some(error) = answer.get("error") {
+            panic!("{method} failed: {error}");
+        }
+        answer["result"].clone()
+    }
+}
+
+/// A page (tab) of the browser.
+struct Page<'a> {
+    cdp: &'a Cdp,
+    session: String,
+}
+
+impl Page<'_> {
+    async fn call(&self, method: &str, params: Value) -> Value {
+        self.cdp.call(Some(&self.session), method, params).await
+    }
+
+    /// Evaluates an expression (awaiting a promise) and returns its JSON value.
+    async fn eval(&self, expression: &str) -> Value {
+        let result = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
+            )
+            .await;
+        if let Some(exception) = result.get("exceptionDetails") {
+            panic!("evaluating `{expression}` threw: {exception}");
+        }
+        result["result"]["value"].clone()
+    }
+
+    async fn set_viewport(&self, width: u32, height: u32) {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
+        )
+        .await;
+    }
+
+    /// Waits until the page says it is ready and `condition` (a JS expression) holds.
+    async fn wait_for(&self, condition: &str) {
+        // Before the document exists `document.body` is null: that is "not yet", not a failure.
+        let expression = format!(
+            "(() => {{ try {{ return document.body.dataset.state === 'ready' && !!({condition}); }} catch (e) {{ return false; }} }})()"
+        );
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        loop {
+            if self.eval(&expression).await == json!(true) {
+                return;
+            }
+            let state = self
+                .eval("document.body ? document.body.dataset.state : null")
+                .await;
+            if state == json!("error") {
+                let text = self.eval("document.getElementById('view').innerText").await;
+                panic!("the page shows an error: {text}");
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!("timed out waiting for {condition} (page state {state})");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits for the charts and other late images to settle.
+    async fn settle(&self) {
+        self.wait_for("document.querySelectorAll('figure.chart.loading').length === 0")
+            .await;
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+
+    /// A PNG of the whole page at the current width.
+    async fn screenshot(&self, path: &Path) {
+        let metrics = self.call("Page.getLayoutMetrics", json!({})).await;
+        let size = &metrics["cssContentSize"];
+        let (w, h) = (
+            size["width"].as_f64().unwrap_or(1366.0),
+            size["height"].as_f64().unwrap_or(900.0),
+        );
+        let shot = self
+            .call(
+                "Page.captureScreenshot",
+                json!({"format": "png", "captureBeyondViewport": true,
+                       "clip": {"x": 0, "y": 0, "width": w, "height": h, "scale": 1}}),
+            )
+            .await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().expect("data"))
+            .expect("base64");
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, bytes).expect("write screenshot");
+    }
+}
+
+/// Console errors, uncaught exceptions and failed loads the browser reported.
+fn console_errors(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| {
+            let p = &e["params"];
+            match e["method"].as_str()? {
+                "Runtime.exceptionThrown" => Some(format!("exception: {}", p["exceptionDetails"])),
+                "Runtime.consoleAPICalled"
+                    if matches!(p["type"].as_str(), Some("error") | Some("assert")) =>
+                {
+                    Some(format!("console.{}: {}", p["type"], p["args"]))
+                }
+                "Log.entryAdded" if p["entry"]["level"] == "error" => Some(format!(
+                    "{}: {} {}",
+                    p["entry"]["source"], p["entry"]["text"], p["entry"]["url"]
+                )),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+// ---- the browser process -------------------------------------------------------------------------
+
+struct Browser {
+    child: Child,
+    _profile: tempfile::TempDir,
+    ws_url: String,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find_chromium() -> Option<PathBuf> {
+    if let Ok(path) = std::env::var("DORABOARD_CHROMIUM") {
+        return Some(PathBuf::from(path));
+    }
+    let path = std::env::var_os("PATH")?;
+    ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+async fn launch(binary: &Path) -> Browser {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let child = Command::new(binary)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--hide-scrollbars",
+            "--remote-debugging-port=0",
+            "--window-size=1366,900",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("about:blank")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+    // Chromium writes its port and browser target path here once it listens.
+    let port_file = profile.path().join("DevToolsActivePort");
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    let ws_url = loop {
+        if let Ok(text) = std::fs::read_to_string(&port_file) {
+            let mut lines = text.lines();
+            if let (Some(port), Some(path)) = (lines.next(), lines.next()) {
+                break format!("ws://127.0.0.1:{port}{path}");
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Chromium did not open its DevTools port"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    Browser {
+        child,
+        _profile: profile,
+        ws_url,
+    }
+}
+
+// ---- the server --------------------------------------------------------------------------------------
+
+struct Server {
+    base: String,
+    _stop: oneshot::Sender<()>,
+}
+
+/// The demo organisation ending today, as `doraboard serve --demo` serves it.
+async fn demo_server() -> Server {
+    let store = Store::connect("sqlite::memory:").await.expect("store");
+    let end = Utc::now().date_naive() + Duration::days(1);
+    let config = collector::demo::seed(&store, end).await.expect("demo");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let state = api::AppState {
+        store,
+        config: Arc::new(config),
+    };
+    tokio::spawn(api::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Server { base, _stop: stop }
+}
+
+async fn get_json(server: &Server, path: &str) -> Value {
+    let response = reqwest::get(format!("{}{path}", server.base))
+        .await
+        .expect("request");
+    assert!(response.status().is_success(), "{path}: {}", response.status());
+    response.json().await.expect("json")
+}
+
+// ---- checks ------------------------------------------------------------------------------------------
+
+/// The headline figure of a metric in the metrics JSON, as the page shows it.
+fn headline(report: &Value, metric: &str) -> Option<f64> {
+    let m = &report[metric];
+    match metric {
+        "deployment_frequency" => m["per_week"].as_f64(),
+        "lead_time" | "time_to_restore" => m["median_seconds"].as_f64(),
+        _ => m["rate"].as_f64(),
+    }
+}
+
+const METRICS: [&str; 5] = [
+    "deployment_frequency",
+    "lead_time",
+    "change_failure_rate",
+    "time_to_restore",
+    "rework_rate",
+];
+
+/// The figures the page shows under `selector`: metric -> (raw value, text).
+async fn shown(page: &Page<'_>, selector: &str) -> Vec<(String, Option<f64>, String)> {
+    let value = page
+        .eval(&format!(
+            "[...document.querySelectorAll({selector:?})].map(e => [e.dataset.metric, e.dataset.value, e.textContent])"
+        ))
+        .await;
+    value
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|row| {
+            let metric = row[0].as_str().expect("metric").to_string();
+            let raw = row[1].as_str().expect("value");
+            let number = (!raw.is_empty()).then(|| raw.parse::<f64>().expect("number"));
+            (metric, number, row[2].as_str().expect("text").to_string())
+        })
+        .collect()
+}
+
+fn assert_same_figures(
+    context: &str,
+    shown: &[(String, Option<f64>, String)],
+    report: &Value,
+) {
+    assert_eq!(shown.len(), 5, "{context}: five figures expected, got {shown:?}");
+    for (metric, value, text) in shown {
+        assert!(METRICS.contains(&metric.as_str()), "{context}: {metric}");
+        let expected = headline(report, metric);
+        match (value, expected) {
+            (Some(v), Some(e)) => assert!(
+                (v - e).abs() <= 1e-9 * e.abs().max(1.0),
+                "{context}: {metric} shows {v} ({text}), the API says {e}"
+            ),
+            (None, None) => assert_eq!(text, "–", "{context}: {metric}"),
+            _ => panic!("{context}: {metric} shows {value:?} ({text}), the API says {expected:?}"),
+        }
+        assert!(!text.trim().is_empty(), "{context}: {metric} shows no text");
+    }
+}
+
+async fn view_period(page: &Page<'_>) -> (String, String, String) {
+    let v = page
+        .eval("(({from, to, bucket}) => [from, to, bucket])(document.getElementById('view').dataset)")
+        .await;
+    (
+        v[0].as_str().expect("from").to_string(),
+        v[1].as_str().expect("to").to_string(),
+        v[2].as_str().expect("bucket").to_string(),
+    )
+}
+
+fn artifacts() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts/browser")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
+    let Some(binary) = find_chromium() else {
+        if std::env::var("DORABOARD_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
+            panic!("DORABOARD_REQUIRE_EXTERNAL=1 but no chromium on the PATH (set DORABOARD_CHROMIUM)");
+        }
+        println!("SKIPPED: dashboard_shows_the_api_figures_for_overview_team_and_period needs chromium (apt-get install chromium)");
+        return;
+    };
+    let server = demo_server().await;
+    let browser = launch(&binary).await;
+    let cdp = Cdp::connect(&browser.ws_url).await;
+    let target = cdp
+        .call(None, "Target.createTarget", json!({"url": "about:blank"}))
+        .await;
+    let attached = cdp
+        .call(
+            None,
+            "Target.attachToTarget",
+            json!({"targetId": target["targetId"], "flatten": true}),
+        )
+        .await;
+    let page = Page {
+        cdp: &cdp,
+        session: attached["sessionId"].as_str().expect("session").to_string(),
+    };
+    for domain in ["Runtime.enable", "Log.enable", "Page.enable"] {
+        page.call(domain, json!({})).await;
+    }
+    page.set_viewport(1366, 900).await;
+    let out = artifacts();
+
+    // The error capture works: a probe error is seen, then forgotten.
+    page.eval("console.error('probe')").await;
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while console_errors(&cdp.events.lock().expect("lock")).is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "console errors are not captured");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    cdp.events.lock().expect("lock").clear();
+
+    // 1. The overview: the organisation's five figures and every tribe's and team's.
+    page.call("Page.navigate", json!({"url": format!("{}/", server.base)}))
+        .await;
+    page.wait_for("document.getElementById('view').dataset.view === 'overview'")
+        .await;
+    let (from, to, bucket) = view_period(&page).await;
+    let today = Utc::now().date_naive();
+    assert_eq!(to, (today + Duration::days(1)).to_string(), "last 90 days end today");
+    assert_eq!(from, (today + Duration::days(1) - Duration::days(90)).to_string());
+    let org = get_json(
+        &server,
+        &format!("/api/v1/metrics?from={from}&to={to}&bucket={bucket}"),
+    )
+    .await;
+    assert_same_figures("overview", &shown(&page, ".cards .value").await, &org);
+    let teams = get_json(&server, "/api/v1/teams").await;
+    let teams = teams.as_array().expect("teams");
+    for entry in teams {
+        let slug = entry["slug"].as_str().expect("slug");
+        let report = get_json(
+            &server,
+            &format!("/api/v1/metrics?team={slug}&from={from}&to={to}"),
+        )
+        .await;
+        let row = shown(&page, &format!("tr[data-scope=\"{slug}\"] .value")).await;
+        assert_same_figures(&format!("overview row {slug}"), &row, &report);
+    }
+    page.screenshot(&out.join("overview-1366.png")).await;
+
+    // Keyboard: the first Tab lands on the skip link.
+    for kind in ["keyDown", "keyUp"] {
+        page.call(
+            "Input.dispatchKeyEvent",
+            json!({"type": kind, "key": "Tab", "code": "Tab", "windowsVirtualKeyCode": 9}),
+        )
+        .await;
+    }
+    assert_eq!(
+        page.eval("document.activeElement.className").await,
+        json!("skip-link")
+    );
+
+    // 2. A team, reached by its link in the grid.
+    let team = "checkout";
+    page.eval(&format!(
+        "document.querySelector('tr[data-scope=\"{team}\"] a').click()"
+    ))
+    .await;
+    page.wait_for(&format!(
+        "document.getElementById('view').dataset.scope === '{team}'"
+    ))
+    .await;
+    let hash = page.eval("location.hash").await;
+    assert!(
+        hash.as_str().is_some_and(|h| h.starts_with("#/team/checkout?")),
+        "shareable address: {hash}"
+    );
+    let report = get_json(
+        &server,
+        &format!("/api/v1/metrics?team={team}&from={from}&to={to}&bucket={bucket}"),
+    )
+    .await;
+    assert_same_figures("team", &shown(&page, ".cards .value").await, &report);
+    // Its targets, as the API rates them.
+    let targets = get_json(
+        &server,
+        &format!("/api/v1/targets?team={team}&from={from}&to={to}&bucket={bucket}"),
+    )
+    .await;
+    let expected: Vec<(String, String)> = targets["teams"][0]["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|t| {
+            (
+                t["metric"].as_str().expect("metric").to_string(),
+                t["status"].as_str().expect("status").to_string(),
+            )
+        })
+        .collect();
+    let on_page: Vec<(String, String)> = serde_json::from_value(
+        page.eval("[...document.querySelectorAll('.target')].map(e => [e.dataset.metric, e.dataset.status])")
+            .await,
+    )
+    .expect("pairs");
+    assert!(!expected.is_empty());
+    assert_eq!(on_page, expected, "targets shown");
+    // The slowest change links to its pull request.
+    let explained = get_json(
+        &server,
+        &format!("/api/v1/explain?team={team}&from={from}&to={to}"),
+    )
+    .await;
+    let slowest = explained["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["excluded"].is_null())
+        .expect("a change");
+    let link = page
+        .eval("document.querySelector('table.changes tbody a').href")
+        .await;
+    assert_eq!(
+        link,
+        json!(format!(
+            "https://github.com/{}/pull/{}",
+            slowest["repo"].as_str().expect("repo"),
+            slowest["number"]
+        ))
+    );
+    page.settle().await;
+    page.screenshot(&out.join("team-1366.png")).await;
+
+    // 3. Another period, from the selector.
+    page.eval("(s => { s.value = '30d'; s.dispatchEvent(new Event('change')); })(document.getElementById('period'))")
+        .await;
+    page.wait_for(&format!(
+        "document.getElementById('view').dataset.from !== '{from}'"
+    ))
+    .await;
+    let (from30, to30, bucket30) = view_period(&page).await;
+    assert_eq!(to30, to);
+    assert_eq!(
+        from30,
+        (today + Duration::days(1) - Duration::days(30)).to_string()
+    );
+    let report = get_json(
+        &server,
+        &format!("/api/v1/metrics?team={team}&from={from30}&to={to30}&bucket={bucket30}"),
+    )
+    .await;
+    assert_same_figures("team, 30 days", &shown(&page, ".cards .value").await, &report);
+    assert!(
+        page.eval("location.hash").await.as_str().is_some_and(|h| h.contains("period=30d")),
+        "the period is in the address"
+    );
+
+    // 4. A bucket and a custom period, straight from a shared address.
+    let custom = format!(
+        "{}/#/tribe/commerce?period=custom&from=2026-01-01&to=2026-04-01&bucket=month",
+        server.base
+    );
+    let custom_from = (today - Duration::days(120)).to_string();
+    let custom_to = (today - Duration::days(30)).to_string();
+    let custom = custom
+        .replace("2026-01-01", &custom_from)
+        .replace("2026-04-01", &custom_to);
+    page.call("Page.navigate", json!({"url": custom})).await;
+    page.wait_for(&format!(
+        "document.getElementById('view').dataset.scope === 'commerce' && document.getElementById('view').dataset.from === '{custom_from}'"
+    ))
+    .await;
+    let (f, t, b) = view_period(&page).await;
+    assert_eq!((f.as_str(), t.as_str(), b.as_str()), (custom_from.as_str(), custom_to.as_str(), "month"));
+    let report = get_json(
+        &server,
+        &format!("/api/v1/metrics?team=commerce&from={f}&to={t}&bucket=month"),
+    )
+    .await;
+    assert_same_figures("tribe, custom", &shown(&page, ".cards .value").await, &report);
+
+    // 5. Projector width.
+    page.set_viewport(1920, 1080).await;
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("{}/#/team/checkout?period=90d&bucket=week", server.base)}),
+    )
+    .await;
+    page.wait_for("document.getElementById('view').dataset.scope === 'checkout'")
+        .await;
+    page.settle().await;
+    page.screenshot(&out.join("team-1920.png")).await;
+    let overflow = page
+        .eval("document.documentElement.scrollWidth > window.innerWidth")
+        .await;
+    assert_eq!(overflow, json!(false), "no horizontal scrolling at 1920px");
+
+    // README images, on request.
+    if let Ok(dir) = std::env::var("DORABOARD_SCREENSHOTS") {
+        let dir = PathBuf::from(dir);
+        page.set_viewport(1366, 900).await;
+        page.call("Page.navigate", json!({"url": format!("{}/#/", server.base)}))
+            .await;
+        page.wait_for("document.getElementById('view').dataset.view === 'overview'")
+            .await;
+        page.screenshot(&dir.join("dashboard.png")).await;
+        page.call(
+            "Page.navigate",
+            json!({"url": format!("{}/#/team/checkout?period=90d&bucket=week", server.base)}),
+        )
+        .await;
+        page.wait_for("document.getElementById('view').dataset.scope === 'checkout'")
+            .await;
+        page.settle().await;
+        page.screenshot(&dir.join("dashboard-team.png")).await;
+    }
+
+    let errors = console_errors(&cdp.events.lock().expect("lock"));
+    assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
+    drop(browser);
+}

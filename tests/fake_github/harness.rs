@@ -1,0 +1,61 @@
+//! Wiring the collector to the fake: a client with test-speed waits, a configured store, and a
+//! dump of everything stored to compare two syncs.
+
+use super::FakeGithub;
+use collector::github::{ClientOptions, GitHub, RetryPolicy};
+use collector::sync::{Quiet, SyncOptions, SyncReport, SyncRunner};
+use engine::config::{Config, Secret};
+use engine::store::Store;
+use engine::store::github::RepoRecords;
+use std::time::Duration;
+
+pub const TOKEN: &str = "ghp_test_token_0123456789";
+
+/// The real policy (a minute after a secondary rate limit, backoff from 1 s...) with every
+/// wait shrunk a thousandfold. The timeout stays generous: parallel tests on two cores make
+/// even a fast fake answer slowly now and then (the timeout path has a test of its own).
+pub fn client(fake: &FakeGithub) -> GitHub {
+    client_with(fake, Duration::from_secs(10), 0.001)
+}
+
+pub fn client_with(fake: &FakeGithub, timeout: Duration, wait_scale: f64) -> GitHub {
+    *super::lock(&fake.shared.token) = Some(TOKEN.to_string());
+    let mut options = ClientOptions::new(fake.url.clone(), Some(Secret::new(TOKEN)));
+    options.timeout = timeout;
+    options.retry = RetryPolicy {
+        max_attempts: 8,
+        wait_scale,
+        ..RetryPolicy::default()
+    };
+    GitHub::new(options).expect("a client")
+}
+
+/// A configuration for `source` pointing at the fake, and a fresh in-memory store.
+pub async fn setup(fake: &FakeGithub, source: &str) -> (Config, Store) {
+    let text = super::scenario::org_config(&fake.url, "sqlite::memory:", source);
+    let config = Config::from_toml_str(&text, "test config").expect("config");
+    let store = Store::connect("sqlite::memory:").await.expect("store");
+    (config, store)
+}
+
+/// One sync, as `doraboard collect` runs it.
+pub async fn collect(config: &Config, store: &Store, gh: &GitHub) -> SyncReport {
+    SyncRunner::new()
+        .run(config, store, gh, &SyncOptions::default(), &Quiet)
+        .await
+        .expect("a sync runs")
+}
+
+/// Everything stored for the configured repositories.
+pub async fn records(config: &Config, store: &Store) -> Vec<RepoRecords> {
+    let mut out = Vec::new();
+    for repo in config.repos() {
+        out.push(store.repo_records(&repo).await.expect("records"));
+    }
+    out
+}
+
+/// What the analysis derived, for comparing two stores.
+pub async fn derived(store: &Store) -> engine::store::StoreCounts {
+    store.counts().await.expect("counts")
+}
