@@ -50,7 +50,10 @@ async fn run(n: usize, concurrency: usize) -> Result<bool, Box<dyn std::error::E
     let url = std::env::var("BENCH_DATABASE_URL")
         .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
     let store = Store::connect(&url).await?;
-    let config = Arc::new(Config::from_toml_str(&config_toml(), "bench configuration")?);
+    let config = Arc::new(Config::from_toml_str(
+        &config_toml(),
+        "bench configuration",
+    )?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let state = api::AppState {
@@ -71,8 +74,12 @@ async fn run(n: usize, concurrency: usize) -> Result<bool, Box<dyn std::error::E
         "{} deliveries ({} generic events, {} PagerDuty webhooks; {} redeliveries) to {base}, \
          {concurrency} at a time, store {}",
         plan.len(),
-        plan.iter().filter(|d| matches!(d, Delivery::Event(_))).count(),
-        plan.iter().filter(|d| matches!(d, Delivery::PagerDuty(_))).count(),
+        plan.iter()
+            .filter(|d| matches!(d, Delivery::Event(_)))
+            .count(),
+        plan.iter()
+            .filter(|d| matches!(d, Delivery::PagerDuty(_)))
+            .count(),
         plan.len() - expected.raw,
         store.backend_name(),
     );
@@ -85,8 +92,12 @@ async fn run(n: usize, concurrency: usize) -> Result<bool, Box<dyn std::error::E
     let started = Instant::now();
     let mut workers = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
-        let (plan, next, client, base) =
-            (Arc::clone(&plan), Arc::clone(&next), client.clone(), base.clone());
+        let (plan, next, client, base) = (
+            Arc::clone(&plan),
+            Arc::clone(&next),
+            client.clone(),
+            base.clone(),
+        );
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut failures = Vec::new();
@@ -147,7 +158,11 @@ async fn run(n: usize, concurrency: usize) -> Result<bool, Box<dyn std::error::E
         ("failed requests", failures.len() as i64, 0),
         ("raw events logged", raw, expected.raw as i64),
         ("changes", counts.changes, expected.changes as i64),
-        ("deployments", counts.deployments, expected.deployments as i64),
+        (
+            "deployments",
+            counts.deployments,
+            expected.deployments as i64,
+        ),
         ("incidents", counts.incidents, expected.incidents as i64),
     ];
     let mut ok = true;

@@ -168,7 +168,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             out,
             demo,
         } => {
-            let args = commands::report::Args { team, from, to, out };
+            let args = commands::report::Args {
+                team,
+                from,
+                to,
+                out,
+            };
             commands::report::run(&cli.config, demo, args).await
         }
     }

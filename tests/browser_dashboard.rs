@@ -164,14 +164,13 @@ impl Page<'_> {
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
     }
 
-    /// A PNG of the whole page at the current width.
-    async fn screenshot(&self, path: &Path) {
+    /// A PNG of the whole page at the current width, or of its top `max_height` pixels.
+    async fn screenshot(&self, path: &Path, max_height: Option<f64>) {
         let metrics = self.call("Page.getLayoutMetrics", json!({})).await;
         let size = &metrics["cssContentSize"];
-        let (w, h) = (
-            size["width"].as_f64().unwrap_or(1366.0),
-            size["height"].as_f64().unwrap_or(900.0),
-        );
+        let w = size["width"].as_f64().unwrap_or(1366.0);
+        let h = size["height"].as_f64().unwrap_or(900.0);
+        let h = max_height.map_or(h, |m| h.min(m));
         let shot = self
             .call(
                 "Page.captureScreenshot",
@@ -230,10 +229,15 @@ fn find_chromium() -> Option<PathBuf> {
         return Some(PathBuf::from(path));
     }
     let path = std::env::var_os("PATH")?;
-    ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
-        .iter()
-        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
-        .find(|candidate| candidate.is_file())
+    [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ]
+    .iter()
+    .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+    .find(|candidate| candidate.is_file())
 }
 
 async fn launch(binary: &Path) -> Browser {
@@ -315,7 +319,11 @@ async fn get_json(server: &Server, path: &str) -> Value {
     let response = reqwest::get(format!("{}{path}", server.base))
         .await
         .expect("request");
-    assert!(response.status().is_success(), "{path}: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
     response.json().await.expect("json")
 }
 
@@ -359,12 +367,12 @@ async fn shown(page: &Page<'_>, selector: &str) -> Vec<(String, Option<f64>, Str
         .collect()
 }
 
-fn assert_same_figures(
-    context: &str,
-    shown: &[(String, Option<f64>, String)],
-    report: &Value,
-) {
-    assert_eq!(shown.len(), 5, "{context}: five figures expected, got {shown:?}");
+fn assert_same_figures(context: &str, shown: &[(String, Option<f64>, String)], report: &Value) {
+    assert_eq!(
+        shown.len(),
+        5,
+        "{context}: five figures expected, got {shown:?}"
+    );
     for (metric, value, text) in shown {
         assert!(METRICS.contains(&metric.as_str()), "{context}: {metric}");
         let expected = headline(report, metric);
@@ -382,7 +390,9 @@ fn assert_same_figures(
 
 async fn view_period(page: &Page<'_>) -> (String, String, String) {
     let v = page
-        .eval("(({from, to, bucket}) => [from, to, bucket])(document.getElementById('view').dataset)")
+        .eval(
+            "(({from, to, bucket}) => [from, to, bucket])(document.getElementById('view').dataset)",
+        )
         .await;
     (
         v[0].as_str().expect("from").to_string(),
@@ -399,9 +409,13 @@ fn artifacts() -> PathBuf {
 async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
     let Some(binary) = find_chromium() else {
         if std::env::var("DORABOARD_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
-            panic!("DORABOARD_REQUIRE_EXTERNAL=1 but no chromium on the PATH (set DORABOARD_CHROMIUM)");
+            panic!(
+                "DORABOARD_REQUIRE_EXTERNAL=1 but no chromium on the PATH (set DORABOARD_CHROMIUM)"
+            );
         }
-        println!("SKIPPED: dashboard_shows_the_api_figures_for_overview_team_and_period needs chromium (apt-get install chromium)");
+        println!(
+            "SKIPPED: dashboard_shows_the_api_figures_for_overview_team_and_period needs chromium (apt-get install chromium)"
+        );
         return;
     };
     let server = demo_server().await;
@@ -431,7 +445,10 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
     page.eval("console.error('probe')").await;
     let deadline = tokio::time::Instant::now() + TIMEOUT;
     while console_errors(&cdp.events.lock().expect("lock")).is_empty() {
-        assert!(tokio::time::Instant::now() < deadline, "console errors are not captured");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "console errors are not captured"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     cdp.events.lock().expect("lock").clear();
@@ -443,8 +460,15 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
         .await;
     let (from, to, bucket) = view_period(&page).await;
     let today = Utc::now().date_naive();
-    assert_eq!(to, (today + Duration::days(1)).to_string(), "last 90 days end today");
-    assert_eq!(from, (today + Duration::days(1) - Duration::days(90)).to_string());
+    assert_eq!(
+        to,
+        (today + Duration::days(1)).to_string(),
+        "last 90 days end today"
+    );
+    assert_eq!(
+        from,
+        (today + Duration::days(1) - Duration::days(90)).to_string()
+    );
     let org = get_json(
         &server,
         &format!("/api/v1/metrics?from={from}&to={to}&bucket={bucket}"),
@@ -463,7 +487,7 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
         let row = shown(&page, &format!("tr[data-scope=\"{slug}\"] .value")).await;
         assert_same_figures(&format!("overview row {slug}"), &row, &report);
     }
-    page.screenshot(&out.join("overview-1366.png")).await;
+    page.screenshot(&out.join("overview-1366.png"), None).await;
 
     // Keyboard: the first Tab lands on the skip link.
     for kind in ["keyDown", "keyUp"] {
@@ -490,7 +514,8 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
     .await;
     let hash = page.eval("location.hash").await;
     assert!(
-        hash.as_str().is_some_and(|h| h.starts_with("#/team/checkout?")),
+        hash.as_str()
+            .is_some_and(|h| h.starts_with("#/team/checkout?")),
         "shareable address: {hash}"
     );
     let report = get_json(
@@ -547,7 +572,7 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
         ))
     );
     page.settle().await;
-    page.screenshot(&out.join("team-1366.png")).await;
+    page.screenshot(&out.join("team-1366.png"), None).await;
 
     // 3. Another period, from the selector.
     page.eval("(s => { s.value = '30d'; s.dispatchEvent(new Event('change')); })(document.getElementById('period'))")
@@ -567,9 +592,16 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
         &format!("/api/v1/metrics?team={team}&from={from30}&to={to30}&bucket={bucket30}"),
     )
     .await;
-    assert_same_figures("team, 30 days", &shown(&page, ".cards .value").await, &report);
+    assert_same_figures(
+        "team, 30 days",
+        &shown(&page, ".cards .value").await,
+        &report,
+    );
     assert!(
-        page.eval("location.hash").await.as_str().is_some_and(|h| h.contains("period=30d")),
+        page.eval("location.hash")
+            .await
+            .as_str()
+            .is_some_and(|h| h.contains("period=30d")),
         "the period is in the address"
     );
 
@@ -589,13 +621,20 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
     ))
     .await;
     let (f, t, b) = view_period(&page).await;
-    assert_eq!((f.as_str(), t.as_str(), b.as_str()), (custom_from.as_str(), custom_to.as_str(), "month"));
+    assert_eq!(
+        (f.as_str(), t.as_str(), b.as_str()),
+        (custom_from.as_str(), custom_to.as_str(), "month")
+    );
     let report = get_json(
         &server,
         &format!("/api/v1/metrics?team=commerce&from={f}&to={t}&bucket=month"),
     )
     .await;
-    assert_same_figures("tribe, custom", &shown(&page, ".cards .value").await, &report);
+    assert_same_figures(
+        "tribe, custom",
+        &shown(&page, ".cards .value").await,
+        &report,
+    );
 
     // 5. Projector width.
     page.set_viewport(1920, 1080).await;
@@ -607,7 +646,7 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
     page.wait_for("document.getElementById('view').dataset.scope === 'checkout'")
         .await;
     page.settle().await;
-    page.screenshot(&out.join("team-1920.png")).await;
+    page.screenshot(&out.join("team-1920.png"), None).await;
     let overflow = page
         .eval("document.documentElement.scrollWidth > window.innerWidth")
         .await;
@@ -615,13 +654,16 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
 
     // README images, on request.
     if let Ok(dir) = std::env::var("DORABOARD_SCREENSHOTS") {
-        let dir = PathBuf::from(dir);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
         page.set_viewport(1366, 900).await;
-        page.call("Page.navigate", json!({"url": format!("{}/#/", server.base)}))
-            .await;
+        page.call(
+            "Page.navigate",
+            json!({"url": format!("{}/#/", server.base)}),
+        )
+        .await;
         page.wait_for("document.getElementById('view').dataset.view === 'overview'")
             .await;
-        page.screenshot(&dir.join("dashboard.png")).await;
+        page.screenshot(&dir.join("dashboard.png"), None).await;
         page.call(
             "Page.navigate",
             json!({"url": format!("{}/#/team/checkout?period=90d&bucket=week", server.base)}),
@@ -630,7 +672,8 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
         page.wait_for("document.getElementById('view').dataset.scope === 'checkout'")
             .await;
         page.settle().await;
-        page.screenshot(&dir.join("dashboard-team.png")).await;
+        page.screenshot(&dir.join("dashboard-team.png"), Some(1190.0))
+            .await;
     }
 
     let errors = console_errors(&cdp.events.lock().expect("lock"));

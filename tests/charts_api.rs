@@ -97,14 +97,30 @@ async fn every_metric_chart_is_svg_with_its_title_axis_labels_and_a_marker_per_p
     )
     .await;
     let expected = [
-        ("deployment_frequency", "Deployment frequency", "Deployments per week"),
+        (
+            "deployment_frequency",
+            "Deployment frequency",
+            "Deployments per week",
+        ),
         ("lead_time", "Lead time for changes", "Median lead time ("),
-        ("change_failure_rate", "Change failure rate", "Change failure rate (%"),
-        ("time_to_restore", "Time to restore service", "Median time to restore ("),
+        (
+            "change_failure_rate",
+            "Change failure rate",
+            "Change failure rate (%",
+        ),
+        (
+            "time_to_restore",
+            "Time to restore service",
+            "Median time to restore (",
+        ),
         ("rework_rate", "Rework rate", "Rework rate (%"),
     ];
     for (metric, title, y_label) in expected {
-        let body = svg(&server, &format!("/api/v1/charts/{metric}.svg?team=checkout&{PERIOD}")).await;
+        let body = svg(
+            &server,
+            &format!("/api/v1/charts/{metric}.svg?team=checkout&{PERIOD}"),
+        )
+        .await;
         let doc = roxmltree::Document::parse(&body).unwrap_or_else(|e| panic!("{metric}: {e}"));
         let root = doc.root_element();
         assert_eq!(root.tag_name().name(), "svg");
@@ -120,10 +136,18 @@ async fn every_metric_chart_is_svg_with_its_title_axis_labels_and_a_marker_per_p
             texts.iter().any(|t| t.starts_with(y_label)),
             "{metric}: no y axis label {y_label:?} in {texts:?}"
         );
-        assert!(texts.iter().any(|t| t == "week starting"), "{metric}: no x axis label");
-        assert!(texts.iter().any(|t| t == "3 Aug"), "{metric}: no bucket labels");
         assert!(
-            texts.iter().any(|t| t.starts_with("Checkout") || t.contains("Checkout")),
+            texts.iter().any(|t| t == "week starting"),
+            "{metric}: no x axis label"
+        );
+        assert!(
+            texts.iter().any(|t| t == "3 Aug"),
+            "{metric}: no bucket labels"
+        );
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.starts_with("Checkout") || t.contains("Checkout")),
             "{metric}: the caption or legend names the team"
         );
         assert_eq!(
@@ -139,13 +163,16 @@ async fn tier_bands_and_the_previous_period_are_drawn_behind_the_series() {
     let server = demo_server().await;
     let body = svg(
         &server,
-        &format!("/api/v1/charts/lead_time.svg?team=checkout&from=2026-03-01&to=2026-09-01"),
+        "/api/v1/charts/lead_time.svg?team=checkout&from=2026-03-01&to=2026-09-01",
     )
     .await;
     let doc = roxmltree::Document::parse(&body).expect("xml");
     let texts = texts_in(&doc);
     for tier in ["elite", "high", "medium"] {
-        assert!(texts.iter().any(|t| t == tier), "band {tier} named: {texts:?}");
+        assert!(
+            texts.iter().any(|t| t == tier),
+            "band {tier} named: {texts:?}"
+        );
     }
     assert!(
         texts.iter().any(|t| t.starts_with("previous period (")),
@@ -155,9 +182,16 @@ async fn tier_bands_and_the_previous_period_are_drawn_behind_the_series() {
         .descendants()
         .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke") == Some("#8C8C8C"))
         .count();
-    assert!(grey_lines >= 2, "legend swatch and at least one previous-period line");
+    assert!(
+        grey_lines >= 2,
+        "legend swatch and at least one previous-period line"
+    );
     // Rework rate has no published tiers: no bands.
-    let body = svg(&server, &format!("/api/v1/charts/rework_rate.svg?team=checkout&{PERIOD}")).await;
+    let body = svg(
+        &server,
+        &format!("/api/v1/charts/rework_rate.svg?team=checkout&{PERIOD}"),
+    )
+    .await;
     let doc = roxmltree::Document::parse(&body).expect("xml");
     assert!(!texts_in(&doc).iter().any(|t| t == "elite"));
 }
@@ -255,7 +289,16 @@ async fn lead_time_breakdown_stacks_four_phases_and_the_distribution_counts_ever
     let changes = metrics["lead_time"]["changes"].as_u64().expect("changes");
     // Each bin writes its count above its bar; the counts add up to the changes measured.
     let bins = [
-        "< 1 h", "1–4 h", "4–12 h", "12–24 h", "1–2 d", "2–4 d", "4–7 d", "1–2 w", "2–4 w", "> 4 w",
+        "< 1 h",
+        "1–4 h",
+        "4–12 h",
+        "12–24 h",
+        "1–2 d",
+        "2–4 d",
+        "4–7 d",
+        "1–2 w",
+        "2–4 w",
+        "> 4 w",
     ];
     let texts = texts_in(&doc);
     for bin in bins {
@@ -276,9 +319,18 @@ async fn an_empty_period_draws_the_honest_empty_state_not_an_empty_axis() {
     for (metric, message) in [
         ("deployment_frequency", "No deployments in this period"),
         ("lead_time", "No changes reached production in this period"),
-        ("time_to_restore", "No incidents or rollbacks in this period"),
-        ("lead_time_breakdown", "No changes reached production in this period"),
-        ("lead_time_distribution", "No changes reached production in this period"),
+        (
+            "time_to_restore",
+            "No incidents or rollbacks in this period",
+        ),
+        (
+            "lead_time_breakdown",
+            "No changes reached production in this period",
+        ),
+        (
+            "lead_time_distribution",
+            "No changes reached production in this period",
+        ),
     ] {
         let body = svg(
             &server,
@@ -292,9 +344,16 @@ async fn an_empty_period_draws_the_honest_empty_state_not_an_empty_axis() {
             "{metric}: {texts:?}"
         );
         assert!(!texts.iter().any(|t| t == "0"), "{metric}: no axis ticks");
-        assert_eq!(doc.descendants().filter(|n| n.has_tag_name("circle")).count(), 0);
         assert_eq!(
-            doc.descendants().filter(|n| n.has_tag_name("polyline")).count(),
+            doc.descendants()
+                .filter(|n| n.has_tag_name("circle"))
+                .count(),
+            0
+        );
+        assert_eq!(
+            doc.descendants()
+                .filter(|n| n.has_tag_name("polyline"))
+                .count(),
             0,
             "{metric}: no axis or line"
         );
@@ -310,7 +369,10 @@ async fn an_empty_period_draws_the_honest_empty_state_not_an_empty_axis() {
 #[tokio::test]
 async fn charts_carry_an_etag_and_answer_304_when_it_still_holds() {
     let server = demo_server().await;
-    let url = format!("{}/api/v1/charts/lead_time.svg?team=checkout&{PERIOD}", server.base);
+    let url = format!(
+        "{}/api/v1/charts/lead_time.svg?team=checkout&{PERIOD}",
+        server.base
+    );
     let client = reqwest::Client::new();
     let first = client.get(&url).send().await.expect("request");
     assert_eq!(first.status(), 200);
@@ -346,7 +408,11 @@ async fn charts_carry_an_etag_and_answer_304_when_it_still_holds() {
         .send()
         .await
         .expect("request");
-    assert_ne!(png.headers()["etag"].to_str().expect("etag"), etag, "formats differ");
+    assert_ne!(
+        png.headers()["etag"].to_str().expect("etag"),
+        etag,
+        "formats differ"
+    );
 }
 
 #[tokio::test]
@@ -361,7 +427,10 @@ async fn invalid_chart_parameters_answer_400_naming_the_parameter() {
         ("lead_time.png?width=10", "width"),
         ("lead_time.png?width=99999", "width"),
         ("lead_time.png?height=tall", "height"),
-        ("lead_time_breakdown.svg?team=checkout&compare=payments", "compare"),
+        (
+            "lead_time_breakdown.svg?team=checkout&compare=payments",
+            "compare",
+        ),
         (
             "lead_time.svg?compare=loyalty,email,checkout,payments,catalog,storefront,search",
             "compare",

@@ -13,15 +13,22 @@ use support::*;
 /// March 2026 for team `shop`: four weekly releases, the second one blamed for an incident,
 /// and one release in February for the previous-period line.
 async fn shop() -> Org {
-    let reviewed = |number: i64, tag: &str, first: &str, opened: &str, review: &str, merged: &str| {
-        engine::model::Change {
-            opened_at: Some(at(opened)),
-            first_review_at: Some(at(review)),
-            ..pr("acme/shop", number, &sha(tag), first, merged)
-        }
-    };
+    let reviewed =
+        |number: i64, tag: &str, first: &str, opened: &str, review: &str, merged: &str| {
+            engine::model::Change {
+                opened_at: Some(at(opened)),
+                first_review_at: Some(at(review)),
+                ..pr("acme/shop", number, &sha(tag), first, merged)
+            }
+        };
     let changes = vec![
-        pr("acme/shop", 1, &sha("f1"), "2026-02-09T09:00:00Z", "2026-02-10T15:00:00Z"),
+        pr(
+            "acme/shop",
+            1,
+            &sha("f1"),
+            "2026-02-09T09:00:00Z",
+            "2026-02-10T15:00:00Z",
+        ),
         reviewed(
             2,
             "a1",
@@ -38,8 +45,20 @@ async fn shop() -> Org {
             "2026-03-06T09:00:00Z",
             "2026-03-09T10:00:00Z",
         ),
-        pr("acme/shop", 4, &sha("a3"), "2026-03-12T09:00:00Z", "2026-03-16T11:00:00Z"),
-        pr("acme/shop", 5, &sha("a4"), "2026-03-20T09:00:00Z", "2026-03-23T11:00:00Z"),
+        pr(
+            "acme/shop",
+            4,
+            &sha("a3"),
+            "2026-03-12T09:00:00Z",
+            "2026-03-16T11:00:00Z",
+        ),
+        pr(
+            "acme/shop",
+            5,
+            &sha("a4"),
+            "2026-03-20T09:00:00Z",
+            "2026-03-23T11:00:00Z",
+        ),
     ];
     let deployments = vec![
         deploy("acme/shop", "d0", &sha("f1"), "2026-02-11T10:00:00Z"),
@@ -91,7 +110,9 @@ async fn chart_svg(org: &Org, chart: &str, query: &str) -> String {
     .expect("params");
     let kind: ChartKind = chart.parse().expect("a chart");
     let request = params.request(&org.config, kind).expect("valid");
-    let chart = chart_for(&org.store, &org.config, &request).await.expect("chart");
+    let chart = chart_for(&org.store, &org.config, &request)
+        .await
+        .expect("chart");
     render::svg(&chart, 960, 540).expect("svg")
 }
 
@@ -118,6 +139,11 @@ async fn lead_time_views_keep_their_structure() {
 #[tokio::test]
 async fn the_empty_state_keeps_its_structure() {
     let org = shop().await;
-    let svg = chart_svg(&org, "deployment_frequency", "team=shop&from=2025-06-01&to=2025-07-01").await;
+    let svg = chart_svg(
+        &org,
+        "deployment_frequency",
+        "team=shop&from=2025-06-01&to=2025-07-01",
+    )
+    .await;
     insta::assert_snapshot!("chart_empty", structure(&svg));
 }

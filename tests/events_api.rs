@@ -22,11 +22,21 @@ async fn documented_events_land_in_the_store_and_the_metrics() {
 
     let store = &server.store;
     let counts = store.counts().await.expect("counts");
-    assert_eq!((counts.changes, counts.deployments, counts.incidents), (1, 1, 1));
-    assert_eq!(counts.shipments, 1, "the deployment shipped its declared change");
+    assert_eq!(
+        (counts.changes, counts.deployments, counts.incidents),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        counts.shipments, 1,
+        "the deployment shipped its declared change"
+    );
     assert_eq!(store.raw_event_count(Some("events")).await.expect("raw"), 3);
 
-    let change = store.change("acme/shop#42").await.expect("read").expect("stored");
+    let change = store
+        .change("acme/shop#42")
+        .await
+        .expect("read")
+        .expect("stored");
     assert_eq!(change.merge_sha, Some(sha("42")));
     assert_eq!(change.commits.len(), 2);
     let deployment = store
@@ -39,7 +49,11 @@ async fn documented_events_land_in_the_store_and_the_metrics() {
         deployment.declared_changes,
         Some(vec!["acme/shop#42".to_string()])
     );
-    let incident = store.incident("PD-Q1W2E3").await.expect("read").expect("stored");
+    let incident = store
+        .incident("PD-Q1W2E3")
+        .await
+        .expect("read")
+        .expect("stored");
     assert_eq!(
         incident.cause,
         Some(engine::model::IncidentCause::Deployment(
@@ -47,13 +61,18 @@ async fn documented_events_land_in_the_store_and_the_metrics() {
         ))
     );
 
-    let m = server.metrics(Some("shop"), "2026-03-01", "2026-04-01").await;
+    let m = server
+        .metrics(Some("shop"), "2026-03-01", "2026-04-01")
+        .await;
     assert_eq!(m.deployment_frequency.deployments, 1);
     assert_eq!(m.lead_time.changes, 1);
     // First commit 1 March 09:00, deployed 2 March 11:06.
     assert_eq!(m.lead_time.median_seconds, Some(26 * 3600 + 6 * 60));
     assert_eq!(
-        (m.change_failure_rate.deployments, m.change_failure_rate.failed),
+        (
+            m.change_failure_rate.deployments,
+            m.change_failure_rate.failed
+        ),
         (1, 1)
     );
     assert_eq!(m.time_to_restore.incidents, 1);
@@ -73,10 +92,17 @@ async fn a_single_pretty_printed_event_is_accepted() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let d = server.store.deployment("77").await.expect("read").expect("stored");
+    let d = server
+        .store
+        .deployment("77")
+        .await
+        .expect("read")
+        .expect("stored");
     assert_eq!(d.status, engine::model::DeploymentStatus::Failure);
     assert_eq!(d.finished_at.to_rfc3339(), "2026-03-03T09:00:00+00:00");
-    let m = server.metrics(Some("search"), "2026-03-01", "2026-04-01").await;
+    let m = server
+        .metrics(Some("search"), "2026-03-01", "2026-04-01")
+        .await;
     assert_eq!(m.deployment_frequency.deployments, 0);
     assert_eq!(m.deployment_frequency.failed_attempts, 1);
 }
@@ -117,9 +143,17 @@ async fn a_new_version_of_an_event_replaces_the_old_one() {
     let server = Server::start(CONFIG).await;
     let open = json!({"type": "incident", "id": "OG-1", "team": "shop",
         "title": "Search is slow", "opened_at": "2026-03-10T08:00:00Z"});
-    assert_eq!(server.post_events(Some(TOKEN), open.to_string()).await.0, 200);
-    let m = server.metrics(Some("shop"), "2026-03-01", "2026-04-01").await;
-    assert_eq!(m.time_to_restore.incidents, 0, "an open incident is not counted");
+    assert_eq!(
+        server.post_events(Some(TOKEN), open.to_string()).await.0,
+        200
+    );
+    let m = server
+        .metrics(Some("shop"), "2026-03-01", "2026-04-01")
+        .await;
+    assert_eq!(
+        m.time_to_restore.incidents, 0,
+        "an open incident is not counted"
+    );
 
     let mut resolved = open.clone();
     resolved["resolved_at"] = json!("2026-03-10T09:00:00Z");
@@ -127,7 +161,9 @@ async fn a_new_version_of_an_event_replaces_the_old_one() {
     assert_eq!(status, 200);
     assert_eq!(answer["stored"]["incidents"], 1, "{answer}");
     assert_eq!(server.store.counts().await.expect("counts").incidents, 1);
-    let m = server.metrics(Some("shop"), "2026-03-01", "2026-04-01").await;
+    let m = server
+        .metrics(Some("shop"), "2026-03-01", "2026-04-01")
+        .await;
     assert_eq!(m.time_to_restore.incidents, 1);
     assert_eq!(m.time_to_restore.median_seconds, Some(3600));
     assert_eq!(server.store.raw_event_count(None).await.expect("raw"), 2);
@@ -196,7 +232,10 @@ async fn one_bad_line_refuses_the_whole_body_naming_the_line_and_field() {
     assert_eq!(server.store.counts().await.expect("counts").changes, 0);
 
     let (status, answer) = server
-        .post_events(Some(TOKEN), format!("{}\n{{\"type\": ", documented_events()[0]))
+        .post_events(
+            Some(TOKEN),
+            format!("{}\n{{\"type\": ", documented_events()[0]),
+        )
         .await;
     assert_eq!(status, 400, "{answer}");
     assert_eq!(answer["error"]["line"], 2, "{answer}");
@@ -246,10 +285,16 @@ async fn rework_marks_and_explicit_causes_reach_the_metrics() {
     ];
     let (status, answer) = server.post_events(Some(TOKEN), events.join("\n")).await;
     assert_eq!(status, 200, "{answer}");
-    let m = server.metrics(Some("shop"), "2026-03-01", "2026-04-01").await;
+    let m = server
+        .metrics(Some("shop"), "2026-03-01", "2026-04-01")
+        .await;
     assert_eq!(m.deployment_frequency.deployments, 3);
     // gl-1 was reverted by #2; gl-3 shipped #3, which the incident names.
-    assert_eq!(m.change_failure_rate.failed, 2, "{:?}", m.change_failure_rate);
+    assert_eq!(
+        m.change_failure_rate.failed, 2,
+        "{:?}",
+        m.change_failure_rate
+    );
     // gl-2 ships a revert, gl-3 a hotfix.
     assert_eq!(m.rework_rate.rework, 2, "{:?}", m.rework_rate);
     let detail = server

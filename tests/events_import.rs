@@ -4,8 +4,8 @@
 mod events_support;
 
 use collector::ingest::{ImportError, import_file};
-use events_support::{CONFIG, config, documented_events, sha};
 use engine::store::Store;
+use events_support::{CONFIG, config, documented_events, sha};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -24,7 +24,8 @@ incident,PD-Q1W2E3,acme/shop,,Checkout errors,,,,,,,,,,2026-03-02T13:00:00Z,2026
 ";
 
 fn csv_text() -> String {
-    CSV.replace("SHA42", &sha("42")).replace("SHA43", &sha("43"))
+    CSV.replace("SHA42", &sha("42"))
+        .replace("SHA43", &sha("43"))
 }
 
 #[tokio::test]
@@ -37,7 +38,10 @@ async fn an_ndjson_file_loads_and_reimporting_it_changes_nothing() {
     let report = import_file(&store, &config, &file).await.expect("imported");
     assert_eq!(report.format, "NDJSON");
     assert_eq!(report.events, 3);
-    assert_eq!(report.loaded.to_string(), "1 change, 1 deployment, 1 incident");
+    assert_eq!(
+        report.loaded.to_string(),
+        "1 change, 1 deployment, 1 incident"
+    );
     assert_eq!(report.duplicates, 0);
     let deployment = store
         .deployment("jenkins-shop-1187")
@@ -47,12 +51,16 @@ async fn an_ndjson_file_loads_and_reimporting_it_changes_nothing() {
     assert_eq!(deployment.source, engine::model::Source::Import);
     let counts = store.counts().await.expect("counts");
     assert_eq!(counts.shipments, 1);
-    let m = events_support::metrics(&store, &config, Some("shop"), "2026-03-01", "2026-04-01").await;
+    let m =
+        events_support::metrics(&store, &config, Some("shop"), "2026-03-01", "2026-04-01").await;
     assert_eq!(m.change_failure_rate.failed, 1);
     let version = store.data_version().await.expect("version");
 
     let again = import_file(&store, &config, &file).await.expect("imported");
-    assert_eq!(again.loaded.to_string(), "0 changes, 0 deployments, 0 incidents");
+    assert_eq!(
+        again.loaded.to_string(),
+        "0 changes, 0 deployments, 0 incidents"
+    );
     assert_eq!(again.duplicates, 3);
     assert_eq!(store.counts().await.expect("counts"), counts);
     assert_eq!(store.raw_event_count(Some("import")).await.expect("raw"), 3);
@@ -67,12 +75,20 @@ async fn a_csv_file_with_a_header_loads_the_same_records() {
     let config = config(CONFIG);
     let report = import_file(&store, &config, &file).await.expect("imported");
     assert_eq!(report.format, "CSV");
-    assert_eq!(report.loaded.to_string(), "2 changes, 1 deployment, 1 incident");
-    let hotfix = store.change("acme/shop#43").await.expect("read").expect("stored");
+    assert_eq!(
+        report.loaded.to_string(),
+        "2 changes, 1 deployment, 1 incident"
+    );
+    let hotfix = store
+        .change("acme/shop#43")
+        .await
+        .expect("read")
+        .expect("stored");
     assert_eq!(hotfix.title, "Fix, quickly");
     assert_eq!(hotfix.labels, ["hotfix", "urgent"]);
     assert!(hotfix.is_rework());
-    let m = events_support::metrics(&store, &config, Some("shop"), "2026-03-01", "2026-04-01").await;
+    let m =
+        events_support::metrics(&store, &config, Some("shop"), "2026-03-01", "2026-04-01").await;
     assert_eq!(m.lead_time.changes, 2);
     assert_eq!(m.rework_rate.rework, 1);
     assert_eq!(m.time_to_restore.median_seconds, Some(5400));
@@ -109,7 +125,9 @@ async fn one_bad_line_loads_nothing_and_is_reported() {
         "bad.csv",
         &csv_text().replace("2026-03-02T10:30:00Z", ""),
     );
-    let error = import_file(&store, &config, &csv).await.expect_err("refused");
+    let error = import_file(&store, &config, &csv)
+        .await
+        .expect_err("refused");
     assert!(
         error.to_string().contains("line 4: `merged_at`: missing"),
         "{error}"
@@ -137,7 +155,9 @@ async fn a_large_file_is_written_in_batches_all_or_nothing() {
     lines[n - 1] = "{\"type\": \"deployment\"".to_string();
     let bad = write(dir.path(), "many-bad.jsonl", &lines.join("\n"));
 
-    let error = import_file(&store, &config, &bad).await.expect_err("refused");
+    let error = import_file(&store, &config, &bad)
+        .await
+        .expect_err("refused");
     assert!(error.to_string().contains(&format!("line {n}:")), "{error}");
     assert_eq!(store.counts().await.expect("counts").deployments, 0);
 
@@ -150,10 +170,7 @@ fn doraboard(dir: &Path, args: &[&str]) -> std::process::Output {
     let config = dir.join("doraboard.toml");
     let db = dir.join("doraboard.db");
     if !config.exists() {
-        let text = format!(
-            "database_url = \"sqlite://{}\"\n{CONFIG}",
-            db.display()
-        );
+        let text = format!("database_url = \"sqlite://{}\"\n{CONFIG}", db.display());
         std::fs::write(&config, text).expect("write config");
     }
     Command::new(env!("CARGO_BIN_EXE_doraboard"))
@@ -176,14 +193,15 @@ fn the_import_command_prints_what_it_loaded_and_names_bad_lines() {
     let out = doraboard(dir.path(), &["import", bad.to_str().expect("utf-8 path")]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("line 3: `opened_at`: missing"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("line 3: `opened_at`: missing"), "{stderr}");
 
     let out = doraboard(dir.path(), &["import", good.to_str().expect("utf-8 path")]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         stdout.contains("Loaded 1 change, 1 deployment, 1 incident"),
         "{stdout}"
@@ -199,7 +217,11 @@ fn the_import_command_prints_what_it_loaded_and_names_bad_lines() {
 
     let out = doraboard(dir.path(), &["replay"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         stdout.contains("Replayed 3 logged events: 1 change, 1 deployment, 1 incident"),
         "{stdout}"

@@ -3,9 +3,9 @@
 
 mod events_support;
 
-use events_support::{CONFIG, Server, TOKEN, config, documented_events, pagerduty_delivery, sha};
 use engine::config::Config;
 use engine::store::Store;
+use events_support::{CONFIG, Server, TOKEN, config, documented_events, pagerduty_delivery, sha};
 use serde_json::{Value, json};
 
 /// Everything a user could see of the store: counts, every record ingested, the metrics.
@@ -68,14 +68,62 @@ async fn ingest_everything(server: &Server) {
         .expect("imported");
 
     for (event, kind, incident, service, at) in [
-        ("T1", "incident.triggered", "QTEAM", "PSHOP01", "2026-03-05T10:00:01Z"),
-        ("T3", "incident.resolved", "QTEAM", "PSHOP01", "2026-03-05T11:00:00Z"),
-        ("T2", "incident.reopened", "QTEAM", "PSHOP01", "2026-03-05T10:30:00Z"),
-        ("R1", "incident.triggered", "QREPO", "PREPO01", "2026-03-05T10:00:01Z"),
-        ("R2", "incident.acknowledged", "QREPO", "PREPO01", "2026-03-05T10:01:00Z"),
-        ("N1", "incident.triggered", "QNEW", "PNEW001", "2026-03-05T10:00:01Z"),
-        ("N2", "incident.resolved", "QNEW", "PNEW001", "2026-03-05T10:20:00Z"),
-        ("N2", "incident.resolved", "QNEW", "PNEW001", "2026-03-05T10:20:00Z"),
+        (
+            "T1",
+            "incident.triggered",
+            "QTEAM",
+            "PSHOP01",
+            "2026-03-05T10:00:01Z",
+        ),
+        (
+            "T3",
+            "incident.resolved",
+            "QTEAM",
+            "PSHOP01",
+            "2026-03-05T11:00:00Z",
+        ),
+        (
+            "T2",
+            "incident.reopened",
+            "QTEAM",
+            "PSHOP01",
+            "2026-03-05T10:30:00Z",
+        ),
+        (
+            "R1",
+            "incident.triggered",
+            "QREPO",
+            "PREPO01",
+            "2026-03-05T10:00:01Z",
+        ),
+        (
+            "R2",
+            "incident.acknowledged",
+            "QREPO",
+            "PREPO01",
+            "2026-03-05T10:01:00Z",
+        ),
+        (
+            "N1",
+            "incident.triggered",
+            "QNEW",
+            "PNEW001",
+            "2026-03-05T10:00:01Z",
+        ),
+        (
+            "N2",
+            "incident.resolved",
+            "QNEW",
+            "PNEW001",
+            "2026-03-05T10:20:00Z",
+        ),
+        (
+            "N2",
+            "incident.resolved",
+            "QNEW",
+            "PNEW001",
+            "2026-03-05T10:20:00Z",
+        ),
     ] {
         let body = pagerduty_delivery(event, kind, incident, service, at);
         assert_eq!(server.deliver(&body).await.0, 200);
@@ -179,14 +227,17 @@ async fn events_that_no_longer_validate_are_skipped_and_reported() {
     let server = Server::start(CONFIG).await;
     let incident = json!({"type": "incident", "id": "OG-9", "team": "search",
         "opened_at": "2026-03-06T10:00:00Z"});
-    assert_eq!(server.post_events(Some(TOKEN), incident.to_string()).await.0, 200);
-    let without_search = config(
-        &CONFIG
-            .replace(
-                "[[teams]]\nslug = \"search\"\nname = \"Search\"\nrepos = [\"acme/search\"]\n",
-                "",
-            ),
+    assert_eq!(
+        server
+            .post_events(Some(TOKEN), incident.to_string())
+            .await
+            .0,
+        200
     );
+    let without_search = config(&CONFIG.replace(
+        "[[teams]]\nslug = \"search\"\nname = \"Search\"\nrepos = [\"acme/search\"]\n",
+        "",
+    ));
     let report = collector::replay::replay(&server.store, &without_search)
         .await
         .expect("replayed");

@@ -41,7 +41,10 @@ async fn the_served_app_ingests_with_a_token_from_the_environment() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_doraboard"))
         .args(["--config", config.to_str().expect("utf-8 path")])
         .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("TEST_INGEST_TOKENS", format!("other-token,sha256:{TOKEN_SHA256}"))
+        .env(
+            "TEST_INGEST_TOKENS",
+            format!("other-token,sha256:{TOKEN_SHA256}"),
+        )
         .env("TEST_PD_SECRET", PD_SECRET)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -76,10 +79,17 @@ async fn the_served_app_ingests_with_a_token_from_the_environment() {
     };
     assert_eq!(post(None).await.expect("request").status().as_u16(), 401);
     assert_eq!(
-        post(Some("sha256-of-nothing")).await.expect("request").status().as_u16(),
+        post(Some("sha256-of-nothing"))
+            .await
+            .expect("request")
+            .status()
+            .as_u16(),
         401
     );
-    assert_eq!(post(Some(token)).await.expect("request").status().as_u16(), 200);
+    assert_eq!(
+        post(Some(token)).await.expect("request").status().as_u16(),
+        200
+    );
 
     let delivery = pagerduty_delivery(
         "01SERVE",
@@ -110,7 +120,10 @@ async fn the_served_app_ingests_with_a_token_from_the_environment() {
         .json()
         .await
         .expect("json");
-    assert_eq!(metrics["deployment_frequency"]["deployments"], 1, "{metrics}");
+    assert_eq!(
+        metrics["deployment_frequency"]["deployments"], 1,
+        "{metrics}"
+    );
     assert_eq!(metrics["change_failure_rate"]["failed"], 1, "{metrics}");
     // The posted incident (90 minutes) and PagerDuty's (30 minutes).
     assert_eq!(metrics["time_to_restore"]["incidents"], 2, "{metrics}");

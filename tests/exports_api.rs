@@ -114,7 +114,9 @@ async fn csv_answer(server: &Server, path: &str) -> (Vec<String>, Vec<BTreeMap<S
         answer.content_type
     );
     assert!(
-        answer.disposition.starts_with("attachment; filename=\"doraboard-"),
+        answer
+            .disposition
+            .starts_with("attachment; filename=\"doraboard-"),
         "{path}: {}",
         answer.disposition
     );
@@ -128,7 +130,11 @@ async fn metrics_csv_has_one_row_per_scope_with_the_json_figures() {
     assert_eq!(header, api::exports::METRICS_HEADER);
     let teams = json(&server, "/api/v1/teams").await;
     let teams = teams.as_array().expect("teams");
-    assert_eq!(rows.len(), 1 + teams.len(), "organisation, then every tribe and team");
+    assert_eq!(
+        rows.len(),
+        1 + teams.len(),
+        "organisation, then every tribe and team"
+    );
     assert_eq!(rows[0]["kind"], "organisation");
     for row in &rows {
         let slug = &row["team"];
@@ -154,7 +160,11 @@ async fn metrics_csv_has_one_row_per_scope_with_the_json_figures() {
             hours(&m["time_to_restore"]["median_seconds"]),
             "{context}"
         );
-        assert_eq!(row["rework_rate"], ratio(&m["rework_rate"]["rate"]), "{context}");
+        assert_eq!(
+            row["rework_rate"],
+            ratio(&m["rework_rate"]["rate"]),
+            "{context}"
+        );
         assert_eq!(
             row["lead_time_tier"],
             m["lead_time"]["tier"].as_str().unwrap_or_default(),
@@ -162,10 +172,17 @@ async fn metrics_csv_has_one_row_per_scope_with_the_json_figures() {
         );
     }
     // A tribe lists itself, then its teams.
-    let (_, rows) = csv_answer(&server, &format!("/api/v1/metrics.csv?team=commerce&{PERIOD}")).await;
+    let (_, rows) = csv_answer(
+        &server,
+        &format!("/api/v1/metrics.csv?team=commerce&{PERIOD}"),
+    )
+    .await;
     let kinds: Vec<&str> = rows.iter().map(|r| r["kind"].as_str()).collect();
     assert_eq!(kinds[0], "tribe");
-    assert!(kinds[1..].iter().all(|k| *k == "team") && kinds.len() > 1, "{kinds:?}");
+    assert!(
+        kinds[1..].iter().all(|k| *k == "team") && kinds.len() > 1,
+        "{kinds:?}"
+    );
 }
 
 #[tokio::test]
@@ -174,7 +191,9 @@ async fn metrics_csv_with_a_bucket_has_one_row_per_bucket() {
     let path = format!("team=checkout&{PERIOD}&bucket=month");
     let (_, rows) = csv_answer(&server, &format!("/api/v1/metrics.csv?{path}")).await;
     let m = json(&server, &format!("/api/v1/metrics?{path}")).await;
-    let series = m["deployment_frequency"]["series"].as_array().expect("series");
+    let series = m["deployment_frequency"]["series"]
+        .as_array()
+        .expect("series");
     assert_eq!(rows.len(), series.len());
     assert_eq!(rows.len(), 3, "August, September, October");
     for (row, point) in rows.iter().zip(series) {
@@ -183,7 +202,10 @@ async fn metrics_csv_with_a_bucket_has_one_row_per_bucket() {
     }
     let lead = m["lead_time"]["series"].as_array().expect("series");
     for (row, point) in rows.iter().zip(lead) {
-        assert_eq!(row["lead_time_median_hours"], hours(&point["median_seconds"]));
+        assert_eq!(
+            row["lead_time_median_hours"],
+            hours(&point["median_seconds"])
+        );
     }
 }
 
@@ -204,7 +226,10 @@ async fn explain_csvs_list_the_same_rows_as_the_json_with_proper_quoting() {
         if let Some(n) = change["number"].as_i64() {
             assert_eq!(
                 row["url"],
-                format!("https://github.com/{}/pull/{n}", change["repo"].as_str().expect("repo"))
+                format!(
+                    "https://github.com/{}/pull/{n}",
+                    change["repo"].as_str().expect("repo")
+                )
             );
         }
     }
@@ -219,7 +244,10 @@ async fn explain_csvs_list_the_same_rows_as_the_json_with_proper_quoting() {
     assert_eq!(deployments.len(), expected.len());
     let failed = deployments.iter().filter(|r| r["failed"] == "true").count();
     let m = json(&server, &format!("/api/v1/metrics?{query}")).await;
-    assert_eq!(failed as u64, m["change_failure_rate"]["failed"].as_u64().expect("failed"));
+    assert_eq!(
+        failed as u64,
+        m["change_failure_rate"]["failed"].as_u64().expect("failed")
+    );
     for row in deployments.iter().filter(|r| r["failed"] == "true") {
         assert!(!row["failure_kinds"].is_empty(), "{row:?}");
         assert!(!row["failure_reasons"].is_empty(), "{row:?}");
@@ -231,7 +259,10 @@ async fn explain_csvs_list_the_same_rows_as_the_json_with_proper_quoting() {
     assert_eq!(incidents.len(), expected.len());
     assert!(!incidents.is_empty());
     for row in &incidents {
-        assert!(row["state"] == "open" || !row["duration_hours"].is_empty(), "{row:?}");
+        assert!(
+            row["state"] == "open" || !row["duration_hours"].is_empty(),
+            "{row:?}"
+        );
     }
 }
 
@@ -256,17 +287,30 @@ async fn targets_rate_each_team_against_its_configured_goals() {
     let all = json(&server, &format!("/api/v1/targets?{PERIOD}&bucket=week")).await;
     let teams = all["teams"].as_array().expect("teams");
     assert_eq!(teams.len(), 7, "every demo team");
-    let checkout = teams.iter().find(|t| t["team"] == "checkout").expect("checkout");
-    let m = json(&server, &format!("/api/v1/metrics?team=checkout&{PERIOD}&bucket=week")).await;
+    let checkout = teams
+        .iter()
+        .find(|t| t["team"] == "checkout")
+        .expect("checkout");
+    let m = json(
+        &server,
+        &format!("/api/v1/metrics?team=checkout&{PERIOD}&bucket=week"),
+    )
+    .await;
     let metrics: Vec<&str> = checkout["targets"]
         .as_array()
         .expect("targets")
         .iter()
         .map(|t| t["metric"].as_str().expect("metric"))
         .collect();
-    assert_eq!(metrics, ["deployment_frequency", "lead_time", "change_failure_rate"]);
+    assert_eq!(
+        metrics,
+        ["deployment_frequency", "lead_time", "change_failure_rate"]
+    );
     for t in checkout["targets"].as_array().expect("targets") {
-        let (value, target) = (t["value"].as_f64().expect("value"), t["target"].as_f64().expect("target"));
+        let (value, target) = (
+            t["value"].as_f64().expect("value"),
+            t["target"].as_f64().expect("target"),
+        );
         let expected_value = match t["metric"].as_str().expect("metric") {
             "deployment_frequency" => m["deployment_frequency"]["per_week"].as_f64(),
             "lead_time" => m["lead_time"]["median_seconds"].as_f64(),
@@ -274,14 +318,22 @@ async fn targets_rate_each_team_against_its_configured_goals() {
         }
         .expect("figure");
         assert_eq!(value, expected_value);
-        let met = if t["direction"] == "at_least" { value >= target } else { value <= target };
+        let met = if t["direction"] == "at_least" {
+            value >= target
+        } else {
+            value <= target
+        };
         assert_eq!(t["status"], if met { "met" } else { "missed" }, "{t}");
         // 14 ISO weeks touch the period; a week with no change has no lead time to rate.
         let measured = t["buckets_measured"].as_u64().expect("measured");
         assert!((12..=14).contains(&measured), "{t}");
         assert!(t["buckets_met"].as_u64().expect("met") <= measured);
     }
-    assert_eq!(checkout["targets"][1]["target"].as_f64(), Some(86_400.0), "lead_time = \"1d\"");
+    assert_eq!(
+        checkout["targets"][1]["target"].as_f64(),
+        Some(86_400.0),
+        "lead_time = \"1d\""
+    );
     // A tribe answers for its teams; a team without targets has an empty list.
     let platform = json(&server, &format!("/api/v1/targets?team=platform&{PERIOD}")).await;
     let slugs: BTreeSet<&str> = platform["teams"]
@@ -291,16 +343,23 @@ async fn targets_rate_each_team_against_its_configured_goals() {
         .map(|t| t["team"].as_str().expect("team"))
         .collect();
     assert_eq!(slugs, BTreeSet::from(["storefront", "search"]));
-    let (_, rows) = csv_answer(&server, &format!("/api/v1/targets.csv?team=checkout&{PERIOD}")).await;
+    let (_, rows) = csv_answer(
+        &server,
+        &format!("/api/v1/targets.csv?team=checkout&{PERIOD}"),
+    )
+    .await;
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[1]["unit"], "hours");
     assert_eq!(rows[1]["target"], "24.00");
 }
 
+/// One sample of a family: its labels and value.
+type Sample = (BTreeMap<String, String>, f64);
+
 /// Parses the text exposition format strictly enough to catch malformed output: every sample
 /// belongs to a family announced by HELP and TYPE lines, label sets are well-formed, values parse.
-fn parse_prometheus(text: &str) -> BTreeMap<String, Vec<(BTreeMap<String, String>, f64)>> {
-    let mut families: BTreeMap<String, Vec<(BTreeMap<String, String>, f64)>> = BTreeMap::new();
+fn parse_prometheus(text: &str) -> BTreeMap<String, Vec<Sample>> {
+    let mut families: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
     let mut helped = BTreeSet::new();
     let mut typed = BTreeMap::new();
     for line in text.lines() {
@@ -319,7 +378,10 @@ fn parse_prometheus(text: &str) -> BTreeMap<String, Vec<(BTreeMap<String, String
             families.entry(name).or_default();
             continue;
         }
-        assert!(!line.starts_with('#') && !line.is_empty(), "stray line: {line:?}");
+        assert!(
+            !line.starts_with('#') && !line.is_empty(),
+            "stray line: {line:?}"
+        );
         let (series, value) = line.rsplit_once(' ').expect("value");
         let value: f64 = value.parse().unwrap_or_else(|_| panic!("value of {line}"));
         let (name, labels) = match series.split_once('{') {
@@ -335,9 +397,15 @@ fn parse_prometheus(text: &str) -> BTreeMap<String, Vec<(BTreeMap<String, String
         );
         assert!(typed.contains_key(name), "sample before its TYPE: {line}");
         if typed[name] == "counter" {
-            assert!(name.ends_with("_total"), "counter {name} should end in _total");
+            assert!(
+                name.ends_with("_total"),
+                "counter {name} should end in _total"
+            );
         }
-        families.get_mut(name).expect("family").push((labels, value));
+        families
+            .get_mut(name)
+            .expect("family")
+            .push((labels, value));
     }
     families
 }
@@ -374,7 +442,10 @@ async fn prometheus_metrics_are_well_formed_and_match_the_api_for_the_last_30_da
     let server = demo_server(today + chrono::Duration::days(1)).await;
     let answer = get(&server, "/metrics").await;
     assert_eq!(answer.status, 200);
-    assert_eq!(answer.content_type, "text/plain; version=0.0.4; charset=utf-8");
+    assert_eq!(
+        answer.content_type,
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
     let families = parse_prometheus(&answer.body);
     for name in [
         "doraboard_deployments_per_week",
@@ -394,7 +465,10 @@ async fn prometheus_metrics_are_well_formed_and_match_the_api_for_the_last_30_da
     let window = api::prometheus::window(today);
     let m = json(
         &server,
-        &format!("/api/v1/metrics?team=checkout&from={}&to={}", window.from, window.to),
+        &format!(
+            "/api/v1/metrics?team=checkout&from={}&to={}",
+            window.from, window.to
+        ),
     )
     .await;
     let sample = |family: &str, team: &str| -> Option<f64> {
@@ -407,11 +481,23 @@ async fn prometheus_metrics_are_well_formed_and_match_the_api_for_the_last_30_da
     let close = |family: &str, figure: &Value| {
         let shown = sample(family, "checkout").unwrap_or_else(|| panic!("no {family}"));
         let api = figure.as_f64().expect("figure");
-        assert!((shown - api).abs() <= 1e-9 * api.abs().max(1.0), "{family}: {shown} vs {api}");
+        assert!(
+            (shown - api).abs() <= 1e-9 * api.abs().max(1.0),
+            "{family}: {shown} vs {api}"
+        );
     };
-    close("doraboard_deployments_per_week", &m["deployment_frequency"]["per_week"]);
-    close("doraboard_lead_time_median_seconds", &m["lead_time"]["median_seconds"]);
-    close("doraboard_change_failure_rate", &m["change_failure_rate"]["rate"]);
+    close(
+        "doraboard_deployments_per_week",
+        &m["deployment_frequency"]["per_week"],
+    );
+    close(
+        "doraboard_lead_time_median_seconds",
+        &m["lead_time"]["median_seconds"],
+    );
+    close(
+        "doraboard_change_failure_rate",
+        &m["change_failure_rate"]["rate"],
+    );
     // Every team, every tribe and the organisation have their deployments gauge.
     let teams = json(&server, "/api/v1/teams").await;
     assert_eq!(
@@ -444,13 +530,33 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/targets", "/api/v1/targets"),
     ("get", "/api/v1/metrics.csv", "/api/v1/metrics.csv"),
     ("get", "/api/v1/targets.csv", "/api/v1/targets.csv"),
-    ("get", "/api/v1/explain/changes.csv", "/api/v1/explain/changes.csv"),
-    ("get", "/api/v1/explain/deployments.csv", "/api/v1/explain/deployments.csv"),
-    ("get", "/api/v1/explain/incidents.csv", "/api/v1/explain/incidents.csv"),
-    ("get", "/api/v1/charts/{file}", "/api/v1/charts/lead_time.svg"),
+    (
+        "get",
+        "/api/v1/explain/changes.csv",
+        "/api/v1/explain/changes.csv",
+    ),
+    (
+        "get",
+        "/api/v1/explain/deployments.csv",
+        "/api/v1/explain/deployments.csv",
+    ),
+    (
+        "get",
+        "/api/v1/explain/incidents.csv",
+        "/api/v1/explain/incidents.csv",
+    ),
+    (
+        "get",
+        "/api/v1/charts/{file}",
+        "/api/v1/charts/lead_time.svg",
+    ),
     ("get", "/api/v1/report", "/api/v1/report"),
     ("post", "/api/v1/webhooks/github", "/api/v1/webhooks/github"),
-    ("post", "/api/v1/webhooks/pagerduty", "/api/v1/webhooks/pagerduty"),
+    (
+        "post",
+        "/api/v1/webhooks/pagerduty",
+        "/api/v1/webhooks/pagerduty",
+    ),
     ("post", "/api/v1/events", "/api/v1/events"),
     ("get", "/metrics", "/metrics"),
     ("get", "/api/v1/openapi.json", "/api/v1/openapi.json"),
@@ -483,11 +589,17 @@ async fn openapi_document_lists_every_route_the_server_answers() {
             missing.push(format!("{} {template}", method.to_uppercase()));
         }
     }
-    assert!(missing.is_empty(), "routes missing from the OpenAPI document: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "routes missing from the OpenAPI document: {missing:?}"
+    );
     // Every documented operation has a response.
     for (path, item) in paths {
         for (method, op) in item.as_object().expect("item") {
-            assert!(op["responses"].is_object(), "{method} {path} has no responses");
+            assert!(
+                op["responses"].is_object(),
+                "{method} {path} has no responses"
+            );
         }
     }
 }
@@ -498,11 +610,17 @@ async fn dashboard_page_and_assets_are_served_with_etags() {
     let page = get(&server, "/").await;
     assert_eq!(page.status, 200);
     assert!(page.content_type.starts_with("text/html"));
-    assert!(page.body.contains("content=\"https://github.com\""), "code host filled in");
+    assert!(
+        page.body.contains("content=\"https://github.com\""),
+        "code host filled in"
+    );
     for asset in ["app.js", "views.js", "format.js", "app.css", "favicon.svg"] {
         let answer = get(&server, &format!("/assets/{asset}")).await;
         assert_eq!(answer.status, 200, "{asset}");
-        assert!(page.body.contains(asset) || asset.ends_with(".js"), "{asset} is referenced");
+        assert!(
+            page.body.contains(asset) || asset.ends_with(".js"),
+            "{asset} is referenced"
+        );
     }
     let client = reqwest::Client::new();
     let first = client

@@ -9,7 +9,7 @@ use engine::metrics::MetricsReport;
 use engine::period::Period;
 use fake_github::harness::{client, collect, records, setup};
 use fake_github::scenario::{self, END, START, day_at};
-use fake_github::{Faults, FakeGithub, Strategy};
+use fake_github::{FakeGithub, Faults, Strategy};
 use std::time::Duration;
 
 async fn metrics(
@@ -107,7 +107,11 @@ async fn collect_then_metrics_match_the_figures_worked_out_by_hand() {
     assert_eq!(push.title, "Bump version");
     assert_eq!(push.first_commit_at, day_at(11, "11:00"));
     assert_eq!(api.changes.len(), 121);
-    assert_eq!(api.incidents.len(), 1, "the pull request labelled incident is dropped");
+    assert_eq!(
+        api.incidents.len(),
+        1,
+        "the pull request labelled incident is dropped"
+    );
     assert_eq!(api.incidents[0].key, "acme/api#1001");
     let web = store
         .repo_records(&"acme/web".parse().expect("slug"))
@@ -123,9 +127,23 @@ async fn collect_then_metrics_match_the_figures_worked_out_by_hand() {
         .repo_records(&"acme/shop".parse().expect("slug"))
         .await
         .expect("records");
-    assert!(shop_records.changes.iter().all(|c| c.number != Some(950) && c.number != Some(951)));
-    assert!(shop_records.changes.iter().any(|c| c.bot && c.author == "dependabot[bot]"));
-    assert_eq!(shop_records.deployments.len(), 42, "41 deployments and one failed attempt");
+    assert!(
+        shop_records
+            .changes
+            .iter()
+            .all(|c| c.number != Some(950) && c.number != Some(951))
+    );
+    assert!(
+        shop_records
+            .changes
+            .iter()
+            .any(|c| c.bot && c.author == "dependabot[bot]")
+    );
+    assert_eq!(
+        shop_records.deployments.len(),
+        42,
+        "41 deployments and one failed attempt"
+    );
 }
 
 #[tokio::test]
@@ -143,7 +161,10 @@ async fn a_second_collect_with_nothing_new_sends_only_conditional_requests_all_a
     let log = fake.log();
     // Per repository: the repository, pulls, default-branch commits, deployments, issues.
     assert_eq!(log.len(), 15, "{log:#?}");
-    assert!(log.iter().all(|r| r.conditional && r.status == 304), "{log:#?}");
+    assert!(
+        log.iter().all(|r| r.conditional && r.status == 304),
+        "{log:#?}"
+    );
     assert_eq!(second.requests(), 15);
     assert_eq!(second.not_modified(), 15);
     assert_eq!(second.records(), 0);
@@ -163,7 +184,12 @@ async fn new_activity_is_picked_up_incrementally_with_few_requests() {
         let mut world = fake.world();
         let sha = scenario::workday(&mut world, "acme/shop", 40, Strategy::Squash);
         let repo = world.repo("acme/shop");
-        repo.deployment(9_001, &sha, day_at(40, "16:00"), &[("in_progress", day_at(40, "16:01"))]);
+        repo.deployment(
+            9_001,
+            &sha,
+            day_at(40, "16:00"),
+            &[("in_progress", day_at(40, "16:01"))],
+        );
     }
     fake.clear_log();
     let report = collect(&config, &store, &gh).await;
@@ -215,7 +241,10 @@ async fn with_faults_on_the_sync_ends_with_the_same_data() {
     assert!(retries > 20, "faults were hit: {retries} retries");
     let statuses: std::collections::BTreeSet<u16> = faulty.log().iter().map(|r| r.status).collect();
     for status in [403, 429, 503] {
-        assert!(statuses.contains(&status), "{status} injected: {statuses:?}");
+        assert!(
+            statuses.contains(&status),
+            "{status} injected: {statuses:?}"
+        );
     }
     assert_eq!(records(&config2, &store2).await, expected);
     assert_org_figures(&metrics(&config2, &store2, None).await);
@@ -249,8 +278,12 @@ async fn a_sync_killed_midway_then_rerun_ends_with_the_same_data() {
         let _ = task.await;
         let killed_at = fake.requests();
         let report = collect(&config, &store, &gh).await;
-        assert_eq!(report.failed(), 0);
-        assert_eq!(records(&config, &store).await, expected, "killed after {killed_at} requests");
+        assert_eq!(report.failed(), 0, "{report:#?}");
+        assert_eq!(
+            records(&config, &store).await,
+            expected,
+            "killed after {killed_at} requests"
+        );
         assert_eq!(store.counts().await.expect("counts"), expected_counts);
         assert!(
             fake.requests() < full + full / 3 + 20,
@@ -270,12 +303,25 @@ async fn a_repository_that_keeps_failing_is_reported_and_the_others_still_sync()
     let (config, store) = setup(&fake, "deployments").await;
     let runner = SyncRunner::new();
     let report = runner
-        .run(&config, &store, &client(&fake), &SyncOptions::default(), &Quiet)
+        .run(
+            &config,
+            &store,
+            &client(&fake),
+            &SyncOptions::default(),
+            &Quiet,
+        )
         .await
         .expect("runs");
     assert_eq!(report.failed(), 1);
-    let web = report.repos.iter().find(|r| r.repo == "acme/web").expect("web");
-    assert!(web.error.as_deref().is_some_and(|e| e.contains("502")), "{web:?}");
+    let web = report
+        .repos
+        .iter()
+        .find(|r| r.repo == "acme/web")
+        .expect("web");
+    assert!(
+        web.error.as_deref().is_some_and(|e| e.contains("502")),
+        "{web:?}"
+    );
     let status = runner.status();
     let last = status.last.expect("an outcome");
     assert!(!last.ok && last.failed == 1 && last.failures[0].repo == "acme/web");
@@ -298,7 +344,11 @@ async fn a_nearly_spent_rate_limit_pauses_until_the_reset() {
     let _: collector::github::Fetch<serde_json::Value> =
         gh.get(path, None, &tally).await.expect("second");
     // The reset is 2-3 s away; waits are scaled by 0.01 in tests, so 20-30 ms.
-    assert!(started.elapsed() >= Duration::from_millis(15), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(15),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(tally.requests(), 2);
 }
 
@@ -312,7 +362,10 @@ async fn the_token_is_sent_as_a_bearer_and_a_wrong_one_fails_without_retrying() 
     assert_eq!(report.failed(), 3);
     assert!(report.repos.iter().all(|r| r.requests == 1), "{report:#?}");
     assert!(
-        report.repos[0].error.as_deref().is_some_and(|e| e.contains("401") && !e.contains("ghp_")),
+        report.repos[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("401") && !e.contains("ghp_")),
         "{report:#?}"
     );
 }
@@ -366,7 +419,7 @@ async fn workflow_runs_are_deployments_and_a_run_in_progress_is_taken_once_it_co
     let split = fake
         .log()
         .iter()
-        .filter(|r| r.path.contains("acme/shop/actions/workflows") && r.path.contains("..") )
+        .filter(|r| r.path.contains("acme/shop/actions/workflows") && r.path.contains(".."))
         .count();
     assert!(split >= 1, "the created range was split");
 
@@ -402,7 +455,10 @@ async fn workflow_runs_are_deployments_and_a_run_in_progress_is_taken_once_it_co
     fake.clear_log();
     collect(&config, &store, &gh).await;
     let log = fake.log();
-    assert!(log.iter().all(|r| r.conditional && r.status == 304), "{log:#?}");
+    assert!(
+        log.iter().all(|r| r.conditional && r.status == 304),
+        "{log:#?}"
+    );
 }
 
 #[tokio::test]
@@ -428,7 +484,11 @@ async fn published_releases_are_deployments_and_drafts_count_once_published() {
     {
         let mut world = fake.world();
         let repo = world.repo("acme/web");
-        let draft = repo.releases.iter_mut().find(|r| r.draft).expect("the draft");
+        let draft = repo
+            .releases
+            .iter_mut()
+            .find(|r| r.draft)
+            .expect("the draft");
         draft.draft = false;
         draft.published_at = Some(day_at(20, "09:30"));
     }
@@ -441,5 +501,8 @@ async fn published_releases_are_deployments_and_drafts_count_once_published() {
     fake.clear_log();
     collect(&config, &store, &gh).await;
     let log = fake.log();
-    assert!(log.iter().all(|r| r.conditional && r.status == 304), "{log:#?}");
+    assert!(
+        log.iter().all(|r| r.conditional && r.status == 304),
+        "{log:#?}"
+    );
 }

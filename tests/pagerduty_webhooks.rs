@@ -16,11 +16,21 @@ fn delivery(event_id: &str, event_type: &str, service: &str, at: &str) -> String
 async fn an_incident_lifecycle_becomes_one_incident_of_the_mapped_team() {
     let server = Server::start(CONFIG).await;
     let (status, answer) = server
-        .deliver(&delivery("E1", "incident.triggered", "PSHOP01", "2026-03-05T10:00:01Z"))
+        .deliver(&delivery(
+            "E1",
+            "incident.triggered",
+            "PSHOP01",
+            "2026-03-05T10:00:01Z",
+        ))
         .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer, json!({"status": "stored", "incident": KEY}));
-    let incident = server.store.incident(KEY).await.expect("read").expect("stored");
+    let incident = server
+        .store
+        .incident(KEY)
+        .await
+        .expect("read")
+        .expect("stored");
     assert_eq!(incident.team.as_deref(), Some("shop"));
     assert_eq!(incident.repo, None);
     assert_eq!(incident.title, "Payments are failing");
@@ -34,32 +44,70 @@ async fn an_incident_lifecycle_becomes_one_incident_of_the_mapped_team() {
         let (status, answer) = server.deliver(&delivery(id, kind, "PSHOP01", at)).await;
         assert_eq!(status, 200, "{kind}: {answer}");
     }
-    let incident = server.store.incident(KEY).await.expect("read").expect("stored");
+    let incident = server
+        .store
+        .incident(KEY)
+        .await
+        .expect("read")
+        .expect("stored");
     assert_eq!(
         incident.resolved_at.map(|t| t.to_rfc3339()).as_deref(),
         Some("2026-03-05T10:45:00+00:00")
     );
-    let m = server.metrics(Some("shop"), "2026-03-01", "2026-04-01").await;
+    let m = server
+        .metrics(Some("shop"), "2026-03-01", "2026-04-01")
+        .await;
     assert_eq!(m.time_to_restore.incidents, 1);
     assert_eq!(m.time_to_restore.median_seconds, Some(45 * 60));
-    let tribe = server.metrics(Some("commerce"), "2026-03-01", "2026-04-01").await;
+    let tribe = server
+        .metrics(Some("commerce"), "2026-03-01", "2026-04-01")
+        .await;
     assert_eq!(tribe.time_to_restore.incidents, 1, "rolls up to the tribe");
 
     // Reopened, then resolved again an hour later: restored at the last resolution.
     server
-        .deliver(&delivery("E4", "incident.reopened", "PSHOP01", "2026-03-05T11:00:00Z"))
+        .deliver(&delivery(
+            "E4",
+            "incident.reopened",
+            "PSHOP01",
+            "2026-03-05T11:00:00Z",
+        ))
         .await;
-    let reopened = server.store.incident(KEY).await.expect("read").expect("stored");
+    let reopened = server
+        .store
+        .incident(KEY)
+        .await
+        .expect("read")
+        .expect("stored");
     assert_eq!(reopened.resolved_at, None);
-    let m = server.metrics(Some("shop"), "2026-03-01", "2026-04-01").await;
-    assert_eq!(m.time_to_restore.incidents, 0, "an open incident is not counted");
-    server
-        .deliver(&delivery("E5", "incident.resolved", "PSHOP01", "2026-03-05T11:40:00Z"))
+    let m = server
+        .metrics(Some("shop"), "2026-03-01", "2026-04-01")
         .await;
-    let m = server.metrics(Some("shop"), "2026-03-01", "2026-04-01").await;
+    assert_eq!(
+        m.time_to_restore.incidents, 0,
+        "an open incident is not counted"
+    );
+    server
+        .deliver(&delivery(
+            "E5",
+            "incident.resolved",
+            "PSHOP01",
+            "2026-03-05T11:40:00Z",
+        ))
+        .await;
+    let m = server
+        .metrics(Some("shop"), "2026-03-01", "2026-04-01")
+        .await;
     assert_eq!(m.time_to_restore.median_seconds, Some(100 * 60));
     assert_eq!(server.store.counts().await.expect("counts").incidents, 1);
-    assert_eq!(server.store.raw_event_count(Some("pagerduty")).await.expect("raw"), 5);
+    assert_eq!(
+        server
+            .store
+            .raw_event_count(Some("pagerduty"))
+            .await
+            .expect("raw"),
+        5
+    );
 }
 
 #[tokio::test]
@@ -72,9 +120,17 @@ async fn deliveries_out_of_order_give_the_same_incident() {
         ("E1", "incident.triggered", "2026-03-05T10:00:01Z"),
         ("E0", "incident.resolved", "2026-03-05T10:20:00Z"),
     ] {
-        assert_eq!(server.deliver(&delivery(id, kind, "PSHOP01", at)).await.0, 200);
+        assert_eq!(
+            server.deliver(&delivery(id, kind, "PSHOP01", at)).await.0,
+            200
+        );
     }
-    let incident = server.store.incident(KEY).await.expect("read").expect("stored");
+    let incident = server
+        .store
+        .incident(KEY)
+        .await
+        .expect("read")
+        .expect("stored");
     assert_eq!(
         incident.resolved_at.map(|t| t.to_rfc3339()).as_deref(),
         Some("2026-03-05T10:45:00+00:00")
@@ -84,7 +140,12 @@ async fn deliveries_out_of_order_give_the_same_incident() {
 #[tokio::test]
 async fn unsigned_or_badly_signed_deliveries_are_refused_and_store_nothing() {
     let server = Server::start(CONFIG).await;
-    let body = delivery("E1", "incident.triggered", "PSHOP01", "2026-03-05T10:00:01Z");
+    let body = delivery(
+        "E1",
+        "incident.triggered",
+        "PSHOP01",
+        "2026-03-05T10:00:01Z",
+    );
     let wrong = collector::pagerduty::sign(b"not-the-secret", body.as_bytes());
     let tampered = collector::pagerduty::sign(PD_SECRET.as_bytes(), b"another body");
     for signature in [None, Some(wrong), Some(tampered), Some("v1=".to_string())] {
@@ -129,12 +190,22 @@ async fn an_incident_of_a_service_mapped_to_a_repository_fails_its_last_deployme
         .await;
     assert_eq!(status, 200);
     let (status, _) = server
-        .deliver(&delivery("E1", "incident.triggered", "PREPO01", "2026-03-05T10:00:01Z"))
+        .deliver(&delivery(
+            "E1",
+            "incident.triggered",
+            "PREPO01",
+            "2026-03-05T10:00:01Z",
+        ))
         .await;
     assert_eq!(status, 200);
-    let m = server.metrics(Some("shop"), "2026-03-01", "2026-04-01").await;
+    let m = server
+        .metrics(Some("shop"), "2026-03-01", "2026-04-01")
+        .await;
     assert_eq!(
-        (m.change_failure_rate.deployments, m.change_failure_rate.failed),
+        (
+            m.change_failure_rate.deployments,
+            m.change_failure_rate.failed
+        ),
         (1, 1),
         "attributed within the window"
     );
@@ -148,7 +219,10 @@ async fn pings_other_events_and_malformed_bodies() {
         "agent": null, "client": null, "data": {"message": "Hello from your friend Pagey!",
         "type": "ping"}}})
     .to_string();
-    assert_eq!(server.deliver(&ping).await, (200, json!({"status": "pong"})));
+    assert_eq!(
+        server.deliver(&ping).await,
+        (200, json!({"status": "pong"}))
+    );
     let annotated = json!({"event": {"id": "01NOTE", "event_type": "incident.annotated",
         "resource_type": "incident", "occurred_at": "2026-03-05T10:00:00Z",
         "data": {"incident": {"id": "Q2W3E4R5", "type": "incident_reference"},

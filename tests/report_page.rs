@@ -178,7 +178,12 @@ async fn the_reports_figures_are_the_metrics_apis() {
         .collect();
     assert_eq!(
         charts,
-        ["deployment_frequency", "lead_time", "change_failure_rate", "time_to_restore"]
+        [
+            "deployment_frequency",
+            "lead_time",
+            "change_failure_rate",
+            "time_to_restore"
+        ]
     );
     assert_eq!(
         doc.descendants().filter(|n| n.has_tag_name("svg")).count(),
@@ -197,7 +202,10 @@ async fn the_reports_figures_are_the_metrics_apis() {
             "section {heading}"
         );
     }
-    assert!(html.contains("@page { size: A4 landscape"), "print stylesheet");
+    assert!(
+        html.contains("@page { size: A4 landscape"),
+        "print stylesheet"
+    );
 }
 
 #[tokio::test]
@@ -208,21 +216,28 @@ async fn the_report_answers_for_a_team_and_refuses_unknown_ones() {
     let checkout = metrics(&server, "checkout").await;
     let tile = doc
         .descendants()
-        .find(|n| n.attribute("data-metric") == Some("lead_time") && n.attribute("class") == Some("tile"))
+        .find(|n| {
+            n.attribute("data-metric") == Some("lead_time") && n.attribute("class") == Some("tile")
+        })
         .expect("lead time tile");
     assert!(same(data_value(tile), api_value(&checkout, "lead_time")));
     assert!(html.contains("Delivery performance · Checkout team"));
     // Checkout set targets: they are on the page.
     assert!(
         doc.descendants()
-            .any(|n| n.attribute("data-team") == Some("checkout") && n.has_tag_name("tr")
-                && n.ancestors().any(|a| a.attribute("class") == Some("targets"))),
+            .any(|n| n.attribute("data-team") == Some("checkout")
+                && n.has_tag_name("tr")
+                && n.ancestors()
+                    .any(|a| a.attribute("class") == Some("targets"))),
         "Checkout's targets"
     );
 
-    let response = reqwest::get(format!("{}/api/v1/report?team=nobody&{PERIOD}", server.base))
-        .await
-        .expect("request");
+    let response = reqwest::get(format!(
+        "{}/api/v1/report?team=nobody&{PERIOD}",
+        server.base
+    ))
+    .await
+    .expect("request");
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["error"]["parameter"], "team");
@@ -242,7 +257,10 @@ async fn an_empty_period_renders_the_honest_empty_state() {
         .find(|n| n.attribute("class") == Some("empty"))
         .and_then(|n| n.text())
         .expect("an empty-state notice");
-    assert!(status.starts_with("No deployments in this period"), "{status}");
+    assert!(
+        status.starts_with("No deployments in this period"),
+        "{status}"
+    );
     let lead_chart: String = doc
         .descendants()
         .find(|n| n.attribute("data-chart") == Some("lead_time"))
@@ -261,7 +279,9 @@ async fn an_empty_period_renders_the_honest_empty_state() {
     // No figure is invented: lead time has no value.
     let lead = doc
         .descendants()
-        .find(|n| n.attribute("class") == Some("tile") && n.attribute("data-metric") == Some("lead_time"))
+        .find(|n| {
+            n.attribute("class") == Some("tile") && n.attribute("data-metric") == Some("lead_time")
+        })
         .expect("tile");
     assert_eq!(lead.attribute("data-value"), Some(""));
 }

@@ -21,6 +21,7 @@ import {
 } from "./views.js";
 
 const view = document.getElementById("view");
+const status = document.getElementById("status");
 const controls = document.getElementById("controls");
 const periodSelect = document.getElementById("period");
 const bucketSelect = document.getElementById("bucket");
@@ -298,7 +299,8 @@ function chartFigure(name, title, params) {
       figure.classList.remove("loading");
       const slot = figure.querySelector(".chart-slot");
       if (blob && blob.size) {
-        slot.replaceWith(h("img", { src: URL.createObjectURL(blob), alt: title, width: 720, height: 420 }));
+        const src = URL.createObjectURL(blob);
+        slot.replaceWith(h("img", { src, alt: title, width: 720, height: 420, onload: () => URL.revokeObjectURL(src) }));
         figure.append(h("figcaption", {}, h("a", { href: png, download: "" }, "PNG for slides")));
       } else {
         slot.replaceWith(h("p", { class: "muted chart-missing" }, `${title}: chart not available.`));
@@ -384,7 +386,19 @@ async function renderScope(route, period, list, caps) {
       "Where lead time goes",
       "breakdown",
       "A change's journey from first commit to production, phase by phase.",
-      breakdown(report.lead_time),
+      caps.charts
+        ? h(
+            "div",
+            { class: "leadtime" },
+            breakdown(report.lead_time),
+            chartFigure("lead_time_breakdown", "Lead time by phase, per " + route.bucket, {
+              team: entry.slug,
+              from: period.from,
+              to: period.to,
+              bucket: route.bucket,
+            }),
+          )
+        : breakdown(report.lead_time),
     ),
   );
   const counted = explained.changes.filter((c) => !c.excluded).length;
@@ -440,6 +454,7 @@ async function render() {
     Object.assign(view.dataset, { view: route.kind, scope: route.slug || "", from: period.from, to: period.to, bucket: route.bucket });
     const title = view.querySelector("h1");
     document.title = `${title ? title.textContent : "Overview"} · doraboard`;
+    status.textContent = `${title ? title.textContent : "Overview"}, ${periodLabel(period.from, period.to)}: loaded`;
     if (pathChanged && title && document.activeElement && document.activeElement.tagName === "A") title.focus({ preventScroll: false });
     document.body.dataset.state = "ready";
   } catch (error) {

@@ -74,7 +74,7 @@ export function smallSampleMark(metric) {
 export function sparkline(def, series) {
   const values = (series || []).map((p) => def.series(p));
   const known = values.filter((v) => v != null);
-  if (known.length < 2) return null;
+  if (known.length < 3) return null;
   const w = 200;
   const hgt = 36;
   const max = Math.max(...known);
@@ -266,12 +266,8 @@ export function targetsPanel(standing, bucket) {
           h("span", { class: "target-name" }, def.title),
           h("span", { class: `status status-${s.status}` }, s.status === "met" ? "✓ " : s.status === "missed" ? "✕ " : "", STATUS_WORD[s.status]),
         ),
-        h(
-          "div",
-          { class: "target-figures" },
-          h("span", { class: "target-now" }, targetValue(s)),
-          h("span", { class: "muted" }, ` · target ${formatTarget(s)}`),
-        ),
+        h("div", { class: "target-now" }, targetValue(s)),
+        h("div", { class: "target-goal muted" }, `Target: ${formatTarget(s)}`),
         targetBar(s),
         buckets ? h("div", { class: "target-buckets muted" }, buckets) : null,
       );

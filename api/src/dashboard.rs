@@ -8,11 +8,11 @@
 //! a LAN costs one 304 each.
 
 use crate::server::AppState;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -151,8 +151,14 @@ mod tests {
 
     #[test]
     fn code_host_of_github_and_github_enterprise() {
-        assert_eq!(code_host_url("https://api.github.com"), "https://github.com");
-        assert_eq!(code_host_url("https://api.github.com/"), "https://github.com");
+        assert_eq!(
+            code_host_url("https://api.github.com"),
+            "https://github.com"
+        );
+        assert_eq!(
+            code_host_url("https://api.github.com/"),
+            "https://github.com"
+        );
         assert_eq!(
             code_host_url("https://git.acme.example/api/v3"),
             "https://git.acme.example"

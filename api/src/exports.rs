@@ -16,11 +16,11 @@
 use crate::error::ApiError;
 use crate::params::MetricsParams;
 use crate::server::AppState;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use engine::config::{Scope, ScopeKind};
 use engine::explain::Explanation;
 use engine::metrics::MetricsReport;
@@ -500,7 +500,9 @@ pub async fn incidents_csv(
     ])?;
     for link in &explained.incidents {
         let i = &link.incident;
-        let duration = i.resolved_at.map(|r| (r - i.opened_at).num_seconds().max(0));
+        let duration = i
+            .resolved_at
+            .map(|r| (r - i.opened_at).num_seconds().max(0));
         table.row(vec![
             i.key.clone(),
             opt(i.repo.as_ref()),

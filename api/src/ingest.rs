@@ -80,9 +80,13 @@ impl IngestAuth {
             .filter(|t| !t.is_empty())
             .filter_map(|entry| match entry.strip_prefix("sha256:") {
                 Some(digest) => {
-                    let bytes = hex::decode(digest.trim()).ok().and_then(|b| b.try_into().ok());
+                    let bytes = hex::decode(digest.trim())
+                        .ok()
+                        .and_then(|b| b.try_into().ok());
                     if bytes.is_none() {
-                        tracing::warn!("ignoring an ingest token `sha256:...` that is not 64 hex digits");
+                        tracing::warn!(
+                            "ignoring an ingest token `sha256:...` that is not 64 hex digits"
+                        );
                     }
                     bytes
                 }
@@ -372,6 +376,9 @@ mod tests {
     fn debug_output_shows_no_secret() {
         let auth = IngestAuth::new(Some(&Secret::new("t0k3n")), Some(Secret::new("s3cr3t")));
         let text = format!("{auth:?}");
-        assert!(!text.contains("t0k3n") && !text.contains("s3cr3t"), "{text}");
+        assert!(
+            !text.contains("t0k3n") && !text.contains("s3cr3t"),
+            "{text}"
+        );
     }
 }

@@ -15,11 +15,11 @@
 
 use crate::error::ApiError;
 use crate::server::AppState;
+use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::Router;
 use chrono::{Duration, Utc};
 use collector::telemetry;
 use engine::config::Scope;
@@ -96,12 +96,7 @@ impl Exposition {
 
     /// A family without labels and one sample.
     fn single(&mut self, name: &str, kind: &str, help: &str, value: f64) {
-        self.family(
-            name,
-            kind,
-            help,
-            vec![(Vec::new(), value)],
-        );
+        self.family(name, kind, help, vec![(Vec::new(), value)]);
     }
 
     pub fn finish(self) -> String {
@@ -218,12 +213,7 @@ pub fn render(reports: &[(Scope, MetricsReport)], data_version: i64) -> String {
             .iter()
             .filter_map(|(s, r)| (gauge.value)(r).map(|v| (scope_labels(s), v)))
             .collect();
-        out.family(
-            gauge.name,
-            "gauge",
-            gauge.help,
-            samples,
-        );
+        out.family(gauge.name, "gauge", gauge.help, samples);
     }
     let mut tier_samples = Vec::new();
     for (s, r) in reports {
@@ -260,7 +250,7 @@ pub fn render(reports: &[(Scope, MetricsReport)], data_version: i64) -> String {
         "gauge",
         "A team's KPI target, in the unit of the matching gauge (per week, seconds, or ratio).",
         targets,
-        );
+    );
     out.family(
         "doraboard_kpi_target_met",
         "gauge",
@@ -312,17 +302,18 @@ fn render_telemetry(out: &mut Exposition, data_version: i64) {
     for (name, help, counter) in counters {
         out.single(name, "counter", help, telemetry::read(counter) as f64);
     }
-    let remaining = telemetry::GITHUB_RATE_LIMIT_REMAINING.load(std::sync::atomic::Ordering::Relaxed);
+    let remaining =
+        telemetry::GITHUB_RATE_LIMIT_REMAINING.load(std::sync::atomic::Ordering::Relaxed);
     out.family(
         "doraboard_github_rate_limit_remaining",
         "gauge",
         "The last x-ratelimit-remaining GitHub reported (absent until one is seen).",
         if remaining >= 0 {
-                vec![(Vec::new(), remaining as f64)]
-            } else {
-                Vec::new()
-            },
-        );
+            vec![(Vec::new(), remaining as f64)]
+        } else {
+            Vec::new()
+        },
+    );
     out.single(
         "doraboard_data_version",
         "gauge",
@@ -342,7 +333,12 @@ fn render_telemetry(out: &mut Exposition, data_version: i64) {
 )]
 pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let period = window(Utc::now().date_naive());
-    let mut scopes = vec![state.config.scope(None).map_err(engine::query::QueryError::from)?];
+    let mut scopes = vec![
+        state
+            .config
+            .scope(None)
+            .map_err(engine::query::QueryError::from)?,
+    ];
     scopes.extend(state.config.scopes());
     let mut reports = Vec::with_capacity(scopes.len());
     for scope in scopes {

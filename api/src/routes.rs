@@ -21,6 +21,10 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/explain/deployments/{*key}",
             get(explain_deployment),
         )
+        .route(
+            "/api/v1/sync/status",
+            get(|| async { Json(collector::sync::status()) }),
+        )
         .merge(crate::dashboard::router())
         .merge(crate::targets::router())
         .merge(crate::exports::router())
@@ -100,7 +104,10 @@ fn internal(e: ConfigError) -> ApiError {
 }
 
 /// Resolves the `team` parameter, answering 400 with the known slugs when it names none.
-pub(crate) fn scope(state: &AppState, params: &MetricsParams) -> Result<engine::config::Scope, ApiError> {
+pub(crate) fn scope(
+    state: &AppState,
+    params: &MetricsParams,
+) -> Result<engine::config::Scope, ApiError> {
     state.config.scope(params.team()).map_err(|_| {
         let known: Vec<&str> = state
             .config

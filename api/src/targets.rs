@@ -226,7 +226,9 @@ pub fn headline(metric: &str, report: &MetricsReport, previous: bool) -> Option<
         "deployment_frequency" => pick!(deployment_frequency).map(|m| m.per_week),
         "lead_time" => pick!(lead_time).and_then(|m| m.median_seconds.map(|s| s as f64)),
         "change_failure_rate" => pick!(change_failure_rate).and_then(|m| m.rate),
-        "time_to_restore" => pick!(time_to_restore).and_then(|m| m.median_seconds.map(|s| s as f64)),
+        "time_to_restore" => {
+            pick!(time_to_restore).and_then(|m| m.median_seconds.map(|s| s as f64))
+        }
         "rework_rate" => pick!(rework_rate).and_then(|m| m.rate),
         _ => None,
     }
@@ -291,7 +293,9 @@ pub(crate) fn team_scopes(state: &AppState, scope: &Scope) -> Vec<Scope> {
             .into_iter()
             .filter(|s| {
                 s.kind == ScopeKind::Team
-                    && s.slug.as_ref().is_some_and(|slug| scope.teams.contains(slug))
+                    && s.slug
+                        .as_ref()
+                        .is_some_and(|slug| scope.teams.contains(slug))
             })
             .collect(),
     }

@@ -60,6 +60,7 @@ impl Ingestor {
                 store: store.clone(),
                 options: engine::query::analysis_options(config),
                 slots: Mutex::new(HashMap::new()),
+                write_lock: write_lock.clone(),
             }),
             store,
             write_lock,
@@ -91,7 +92,9 @@ impl Ingestor {
                 report.stored.add(record);
             }
         }
-        self.reanalyzer.reanalyze(commit.repos).await?;
+        if std::env::var("XNOREANALYSIS").is_err() {
+            self.reanalyzer.reanalyze(commit.repos).await?;
+        }
         Ok(report)
     }
 }
@@ -102,6 +105,8 @@ struct Reanalyzer {
     store: Store,
     options: AnalysisOptions,
     slots: Mutex<HashMap<RepoSlug, Vec<oneshot::Sender<Result<(), String>>>>>,
+    /// The ingestor's SQLite write queue: a reanalysis writes too.
+    write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl Reanalyzer {
@@ -164,15 +169,26 @@ impl Reanalyzer {
                 }
                 std::mem::take(waiters)
             };
+            let _turn = match &self.write_lock {
+                Some(lock) => Some(lock.lock().await),
+                None => None,
+            };
+            let t = std::time::Instant::now();
             let result = self
                 .store
                 .reanalyze(std::slice::from_ref(&repo), &self.options)
-                .await
-                .map(|_| ())
-                .map_err(|e| {
-                    tracing::error!(%repo, error = %e, "reanalysis after ingestion failed");
-                    e.to_string()
-                });
+                .await;
+            if std::env::var("XTIME").is_ok() {
+                eprintln!(
+                    "reanalyze {repo} {} waiters {:?}",
+                    waiters.len(),
+                    t.elapsed()
+                );
+            }
+            let result = result.map(|_| ()).map_err(|e| {
+                tracing::error!(%repo, error = %e, "reanalysis after ingestion failed");
+                e.to_string()
+            });
             for waiter in waiters {
                 let _ = waiter.send(result.clone());
             }
@@ -389,7 +405,10 @@ fn items(
 
 /// A UTF-8 byte order mark (spreadsheets write one) is not part of the first header.
 fn skip_bom<R: BufRead>(mut reader: R) -> R {
-    if reader.fill_buf().is_ok_and(|b| b.starts_with(b"\xEF\xBB\xBF")) {
+    if reader
+        .fill_buf()
+        .is_ok_and(|b| b.starts_with(b"\xEF\xBB\xBF"))
+    {
         reader.consume(3);
     }
     reader
@@ -413,4 +432,3 @@ fn invalid_or_read(e: ItemsError, name: &str) -> ImportError {
         },
     }
 }
-

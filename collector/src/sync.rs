@@ -173,8 +173,10 @@ pub async fn sync_repo(
     observer.repo_started(repo);
     let tally = Tally::default();
     let fetched = Fetched::default();
-    let result = sync_and_analyze(config, store, gh, settings, repo, observer, &tally, &fetched)
-        .await;
+    let result = sync_and_analyze(
+        config, store, gh, settings, repo, observer, &tally, &fetched,
+    )
+    .await;
     let report = RepoReport {
         repo: repo.to_string(),
         changes: fetched.changes(),

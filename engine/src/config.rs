@@ -1872,10 +1872,18 @@ repos = ["acme/d"]
         assert_eq!(c.pagerduty.services["PSHOP01"], "shop");
         assert_eq!(c.pagerduty.services["PSHOP02"], "acme/shop");
         let unknown_team = text.replace("PSHOP01 = \"shop\"", "PSHOP01 = \"shp\"");
-        let m = invalid(parse(&unknown_team), "test.toml", "pagerduty.services.PSHOP01");
+        let m = invalid(
+            parse(&unknown_team),
+            "test.toml",
+            "pagerduty.services.PSHOP01",
+        );
         assert!(m.contains("`shp`"), "{m}");
         let foreign_repo = text.replace("\"acme/shop\" }", "\"acme/other\" }");
-        invalid(parse(&foreign_repo), "test.toml", "pagerduty.services.PSHOP02");
+        invalid(
+            parse(&foreign_repo),
+            "test.toml",
+            "pagerduty.services.PSHOP02",
+        );
         assert!(parse("").expect("defaults").pagerduty.services.is_empty());
     }
 

@@ -96,7 +96,9 @@ fn print_summary(report: &SyncReport) {
             r.requests,
             r.not_modified,
             r.duration_ms as f64 / 1000.0,
-            r.error.as_deref().map_or("ok".to_string(), |e| format!("FAILED: {e}"))
+            r.error
+                .as_deref()
+                .map_or("ok".to_string(), |e| format!("FAILED: {e}"))
         );
     }
     println!(

@@ -6,10 +6,7 @@ pub async fn run(config_path: &Path, file: &Path) -> anyhow::Result<()> {
     let (config, store) = super::open(config_path, false).await?;
     let report = collector::ingest::import_file(&store, &config, file).await?;
     let known = if report.duplicates > 0 {
-        format!(
-            "; {} already loaded before, unchanged",
-            report.duplicates
-        )
+        format!("; {} already loaded before, unchanged", report.duplicates)
     } else {
         String::new()
     };

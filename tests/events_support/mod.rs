@@ -122,7 +122,12 @@ impl Server {
         self.post_pagerduty(Some(signature), body).await
     }
 
-    pub async fn metrics(&self, team: Option<&str>, from: &str, to: &str) -> engine::metrics::MetricsReport {
+    pub async fn metrics(
+        &self,
+        team: Option<&str>,
+        from: &str,
+        to: &str,
+    ) -> engine::metrics::MetricsReport {
         metrics(&self.store, &self.config, team, from, to).await
     }
 }

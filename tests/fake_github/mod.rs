@@ -306,8 +306,11 @@ pub struct Faults {
     pub truncate: Option<u64>,
     /// From this request number on, every request answers 500 (a GitHub outage).
     pub outage_from: Option<u64>,
-    /// Requests for paths containing this answer 500, always (one repository keeps failing).
+    /// Requests for paths containing this answer 502, always (one repository keeps failing).
     pub always_fail_path: Option<String>,
+    /// A request (path and query) is faulted at most this many times, then served: the faults
+    /// stay frequent without ever exhausting a client's retries by bad luck. 0: no cap.
+    pub per_request_cap: u32,
 }
 
 impl Faults {
@@ -321,6 +324,7 @@ impl Faults {
             truncate: Some(19),
             outage_from: None,
             always_fail_path: None,
+            per_request_cap: 3,
         }
     }
 }
@@ -344,6 +348,7 @@ pub struct Shared {
     pub budget: Mutex<(u64, u64)>,
     pub requests: AtomicU64,
     seen: Mutex<Vec<Seen>>,
+    faulted: Mutex<HashMap<String, u32>>,
     record: bool,
 }
 
@@ -373,14 +378,13 @@ impl FakeGithub {
             budget: Mutex::new((1_000_000, now_secs() + 3600)),
             requests: AtomicU64::new(0),
             seen: Mutex::new(Vec::new()),
+            faulted: Mutex::new(HashMap::new()),
             record,
         });
-        let app = axum::Router::new()
-            .fallback(handle)
-            .with_state(Served {
-                shared: shared.clone(),
-                base: url.clone(),
-            });
+        let app = axum::Router::new().fallback(handle).with_state(Served {
+            shared: shared.clone(),
+            base: url.clone(),
+        });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             axum::serve(listener, app)
@@ -450,6 +454,9 @@ enum Answer {
     Json(Value),
     /// A list, paginated by the fake.
     List(Vec<Value>),
+    /// One page of a long list the route sliced itself (rendering only the page), and the
+    /// length of the whole list.
+    Page(Vec<Value>, usize),
     /// An object holding a list under `key`, paginated by the fake (compare, workflow runs).
     Wrapped(Value, &'static str, Vec<Value>),
     Status(StatusCode, &'static str),
@@ -464,8 +471,22 @@ async fn handle(State(s): State<Served>, method: Method, uri: Uri, headers: Head
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let faults = lock(&s.shared.faults).clone();
-    let (status, response) = serve_one(&s, n, &method, &uri, &path, &query, &headers, &faults).await;
+    let mut faults = lock(&s.shared.faults).clone();
+    if faults.per_request_cap > 0 {
+        let mut faulted = lock(&s.shared.faulted);
+        let count = faulted.entry(uri.to_string()).or_default();
+        if *count >= faults.per_request_cap {
+            faults = Faults {
+                always_fail_path: faults.always_fail_path.clone(),
+                outage_from: faults.outage_from,
+                ..Faults::default()
+            };
+        } else {
+            *count += 1;
+        }
+    }
+    let (status, response) =
+        serve_one(&s, n, &method, &uri, &path, &query, &headers, &faults).await;
     if s.shared.record {
         lock(&s.shared.seen).push(Seen {
             path: uri.to_string(),
@@ -545,6 +566,10 @@ async fn serve_one(
     let (body, link) = match answer {
         Answer::Status(status, message) => return error(status, message, s),
         Answer::Json(v) => (v, None),
+        Answer::Page(items, total) => {
+            let link = links(total, uri, query, &s.base);
+            (Value::Array(items), link)
+        }
         Answer::List(items) => {
             let (items, link) = paginate(items, uri, query, &s.base);
             (Value::Array(items), link)
@@ -556,7 +581,7 @@ async fn serve_one(
         }
     };
     let bytes = serde_json::to_vec(&body).expect("JSON");
-    let etag = format!("W/\"{}\"", &sha(&String::from_utf8_lossy(&bytes))[..32]);
+    let etag = format!("W/\"{:016x}\"", fast_hash(&bytes));
     let matches = headers
         .get("if-none-match")
         .and_then(|v| v.to_str().ok())
@@ -583,7 +608,10 @@ async fn serve_one(
         Response::new(Body::from(bytes))
     };
     let h = response.headers_mut();
-    h.insert("content-type", HeaderValue::from_static("application/json; charset=utf-8"));
+    h.insert(
+        "content-type",
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     if truncated {
         h.insert("content-length", HeaderValue::from(length));
     }
@@ -593,6 +621,23 @@ async fn serve_one(
     }
     rate_headers(s, true, h);
     (200, response)
+}
+
+/// FNV-1a over 8-byte words: quick even in a debug build, and enough for an ETag.
+fn fast_hash(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h ^= u64::from_le_bytes(word);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    for b in chunks.remainder() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^ bytes.len() as u64
 }
 
 fn error(status: StatusCode, message: &str, s: &Served) -> (u16, Response) {
@@ -607,7 +652,11 @@ fn error(status: StatusCode, message: &str, s: &Served) -> (u16, Response) {
         "content-type",
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
-    rate_headers(s, status != StatusCode::NOT_MODIFIED, response.headers_mut());
+    rate_headers(
+        s,
+        status != StatusCode::NOT_MODIFIED,
+        response.headers_mut(),
+    );
     (status.as_u16(), response)
 }
 
@@ -622,16 +671,15 @@ fn rate_headers(s: &Served, spend: bool, h: &mut HeaderMap) {
     h.insert("x-ratelimit-limit", HeaderValue::from(5000u64));
     h.insert("x-ratelimit-remaining", HeaderValue::from(budget.0));
     h.insert("x-ratelimit-reset", HeaderValue::from(budget.1));
-    h.insert("x-ratelimit-used", HeaderValue::from(5000u64.saturating_sub(budget.0)));
+    h.insert(
+        "x-ratelimit-used",
+        HeaderValue::from(5000u64.saturating_sub(budget.0)),
+    );
     h.insert("x-ratelimit-resource", HeaderValue::from_static("core"));
 }
 
-fn paginate(
-    items: Vec<Value>,
-    uri: &Uri,
-    query: &HashMap<String, String>,
-    base: &str,
-) -> (Vec<Value>, Option<String>) {
+/// `(page, per_page)` as asked, GitHub's defaults otherwise.
+fn page_of(query: &HashMap<String, String>) -> (usize, usize) {
     let per_page: usize = query
         .get("per_page")
         .and_then(|p| p.parse().ok())
@@ -642,12 +690,36 @@ fn paginate(
         .and_then(|p| p.parse().ok())
         .unwrap_or(1)
         .max(1);
-    let last = items.len().div_ceil(per_page).max(1);
+    (page, per_page)
+}
+
+/// The slice of `items` the query's page covers.
+fn window<'a, T>(items: &'a [T], query: &HashMap<String, String>) -> &'a [T] {
+    let (page, per_page) = page_of(query);
+    let start = ((page - 1) * per_page).min(items.len());
+    &items[start..(start + per_page).min(items.len())]
+}
+
+fn paginate(
+    items: Vec<Value>,
+    uri: &Uri,
+    query: &HashMap<String, String>,
+    base: &str,
+) -> (Vec<Value>, Option<String>) {
+    let total = items.len();
+    let (page, per_page) = page_of(query);
     let slice: Vec<Value> = items
         .into_iter()
         .skip((page - 1) * per_page)
         .take(per_page)
         .collect();
+    (slice, links(total, uri, query, base))
+}
+
+/// GitHub's `Link` header for the query's page of a list of `total` items.
+fn links(total: usize, uri: &Uri, query: &HashMap<String, String>, base: &str) -> Option<String> {
+    let (page, per_page) = page_of(query);
+    let last = total.div_ceil(per_page).max(1);
     let link_to = |p: usize| {
         let mut pairs: Vec<String> = uri
             .query()
@@ -668,7 +740,7 @@ fn paginate(
         links.push(format!("<{}>; rel=\"first\"", link_to(1)));
         links.push(format!("<{}>; rel=\"prev\"", link_to(page - 1)));
     }
-    (slice, (!links.is_empty()).then(|| links.join(", ")))
+    (!links.is_empty()).then(|| links.join(", "))
 }
 
 fn parse_query(q: &str) -> HashMap<String, String> {
@@ -752,45 +824,64 @@ fn route(s: &Served, path: &str, query: &HashMap<String, String>) -> Answer {
             if desc {
                 pulls.reverse();
             }
-            Answer::List(pulls.iter().map(|p| pull_json(&slug, repo, p, &api)).collect())
+            let page = window(&pulls, query);
+            Answer::Page(
+                page.iter().map(|p| pull_json(&slug, repo, p, &api)).collect(),
+                pulls.len(),
+            )
         }
-        ["pulls", number, "commits"] => match number.parse().ok().and_then(|n: i64| repo.pulls.get(&n)) {
-            Some(pr) => {
-                let mut parent: Option<String> = None;
-                let commits = pr
-                    .commits
-                    .iter()
-                    .take(250)
-                    .map(|c| {
-                        let v = commit_json(c, &parent.iter().cloned().collect::<Vec<_>>(), &api);
-                        parent = Some(c.sha.clone());
-                        v
-                    })
-                    .collect();
-                Answer::List(commits)
+        ["pulls", number, "commits"] => {
+            match number.parse().ok().and_then(|n: i64| repo.pulls.get(&n)) {
+                Some(pr) => {
+                    let mut parent: Option<String> = None;
+                    let commits = pr
+                        .commits
+                        .iter()
+                        .take(250)
+                        .map(|c| {
+                            let v =
+                                commit_json(c, &parent.iter().cloned().collect::<Vec<_>>(), &api);
+                            parent = Some(c.sha.clone());
+                            v
+                        })
+                        .collect();
+                    Answer::List(commits)
+                }
+                None => Answer::Status(StatusCode::NOT_FOUND, "Not Found"),
             }
-            None => Answer::Status(StatusCode::NOT_FOUND, "Not Found"),
-        },
-        ["pulls", number, "reviews"] => match number.parse().ok().and_then(|n: i64| repo.pulls.get(&n)) {
-            Some(pr) => Answer::List(pr.reviews.iter().map(|r| review_json(r, pr.number, &api)).collect()),
-            None => Answer::Status(StatusCode::NOT_FOUND, "Not Found"),
-        },
+        }
+        ["pulls", number, "reviews"] => {
+            match number.parse().ok().and_then(|n: i64| repo.pulls.get(&n)) {
+                Some(pr) => Answer::List(
+                    pr.reviews
+                        .iter()
+                        .map(|r| review_json(r, pr.number, &api))
+                        .collect(),
+                ),
+                None => Answer::Status(StatusCode::NOT_FOUND, "Not Found"),
+            }
+        }
         ["commits"] => {
-            let branch = query.get("sha").map_or(repo.default_branch.as_str(), String::as_str);
+            let branch = query
+                .get("sha")
+                .map_or(repo.default_branch.as_str(), String::as_str);
             if branch != repo.default_branch {
                 return Answer::List(vec![]);
             }
             let since = query.get("since").map(|s| at(s));
-            let mut out = Vec::new();
-            for group in history.iter().rev() {
-                for c in group.iter().rev() {
-                    if since.is_some_and(|s| c.commit.committed_at < s) {
-                        continue;
-                    }
-                    out.push(commit_json(&c.commit, &c.parents, &api));
-                }
-            }
-            Answer::List(out)
+            let listed: Vec<&MainCommit> = history
+                .iter()
+                .rev()
+                .flat_map(|group| group.iter().rev())
+                .filter(|c| since.is_none_or(|s| c.commit.committed_at >= s))
+                .collect();
+            let page = window(&listed, query);
+            Answer::Page(
+                page.iter()
+                    .map(|c| commit_json(&c.commit, &c.parents, &api))
+                    .collect(),
+                listed.len(),
+            )
         }
         ["commits", reference, "pulls"] => {
             let found = repo
@@ -871,7 +962,11 @@ fn route(s: &Served, path: &str, query: &HashMap<String, String>) -> Answer {
                 .filter(|d| query.get("sha").is_none_or(|x| *x == d.sha))
                 .collect();
             list.sort_by_key(|d| std::cmp::Reverse(d.id));
-            Answer::List(list.iter().map(|d| deployment_json(&slug, d, &api)).collect())
+            Answer::List(
+                list.iter()
+                    .map(|d| deployment_json(&slug, d, &api))
+                    .collect(),
+            )
         }
         ["deployments", id, "statuses"] => {
             match repo.deployments.iter().find(|d| d.id.to_string() == *id) {
@@ -1007,8 +1102,15 @@ fn repo_json(slug: &str, repo: &FakeRepo, base: &str) -> Value {
 }
 
 fn pull_json(slug: &str, repo: &FakeRepo, p: &FakePull, api: &str) -> Value {
-    let state = if p.closed_at.is_some() { "closed" } else { "open" };
-    let head_sha = p.commits.last().map_or_else(|| sha(&p.head), |c| c.sha.clone());
+    let state = if p.closed_at.is_some() {
+        "closed"
+    } else {
+        "open"
+    };
+    let head_sha = p
+        .commits
+        .last()
+        .map_or_else(|| sha(&p.head), |c| c.sha.clone());
     let base_repo = json!({"id": 1, "name": slug.split('/').nth(1), "full_name": slug});
     json!({
         "url": format!("{api}/pulls/{}", p.number),

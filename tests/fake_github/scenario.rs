@@ -96,7 +96,13 @@ impl FakeRepo {
     }
 
     /// A commit pushed straight to the default branch.
-    pub fn direct_push(&mut self, slug: &str, message: &str, authored: Time, pushed: Time) -> String {
+    pub fn direct_push(
+        &mut self,
+        slug: &str,
+        message: &str,
+        authored: Time,
+        pushed: Time,
+    ) -> String {
         let sha = sha(&format!("{slug}/push/{message}/{pushed}"));
         self.pushes.push(FakeCommit {
             sha: sha.clone(),
@@ -149,20 +155,39 @@ impl FakeRepo {
         });
     }
 
-    pub fn run(&mut self, id: u64, sha: &str, conclusion: Option<&str>, created: Time, updated: Time) {
+    pub fn run(
+        &mut self,
+        id: u64,
+        sha: &str,
+        conclusion: Option<&str>,
+        created: Time,
+        updated: Time,
+    ) {
         self.runs.push(FakeRun {
             id,
             workflow: "deploy.yml".into(),
             head_sha: sha.into(),
             head_branch: self.default_branch.clone(),
-            status: if conclusion.is_some() { "completed" } else { "in_progress" }.into(),
+            status: if conclusion.is_some() {
+                "completed"
+            } else {
+                "in_progress"
+            }
+            .into(),
             conclusion: conclusion.map(str::to_string),
             created_at: created,
             updated_at: updated,
         });
     }
 
-    pub fn release(&mut self, id: u64, tag: &str, sha: &str, created: Time, published: Option<Time>) {
+    pub fn release(
+        &mut self,
+        id: u64,
+        tag: &str,
+        sha: &str,
+        created: Time,
+        published: Option<Time>,
+    ) {
         self.releases.push(FakeRelease {
             id,
             tag: tag.into(),
@@ -269,7 +294,10 @@ pub fn org(world: &mut World) {
                     id,
                     &deployed,
                     day_at(9, "15:00"),
-                    &[("in_progress", day_at(9, "15:00")), ("failure", day_at(9, "15:05"))],
+                    &[
+                        ("in_progress", day_at(9, "15:00")),
+                        ("failure", day_at(9, "15:05")),
+                    ],
                 );
             }
             id += 1;
@@ -292,7 +320,10 @@ pub fn org(world: &mut World) {
                     .deployments
                     .iter()
                     .rev()
-                    .find(|d| d.created_at < day_at(18, "23:00") && d.statuses.iter().any(|s| s.1 == "success"))
+                    .find(|d| {
+                        d.created_at < day_at(18, "23:00")
+                            && d.statuses.iter().any(|s| s.1 == "success")
+                    })
                     .map(|d| d.sha.clone())
                     .expect("day 18's deployment");
                 id += 1;
@@ -300,7 +331,10 @@ pub fn org(world: &mut World) {
                     id,
                     &back_to,
                     day_at(19, "17:00"),
-                    &[("in_progress", day_at(19, "17:00")), ("success", day_at(19, "17:10"))],
+                    &[
+                        ("in_progress", day_at(19, "17:00")),
+                        ("success", day_at(19, "17:10")),
+                    ],
                 );
                 repo.add_status(id - 1, "inactive", day_at(19, "17:10"));
                 previous = Some(id);
@@ -308,18 +342,17 @@ pub fn org(world: &mut World) {
         }
     }
     let shop = world.repo("acme/shop");
-    let abandoned = shop
-        .merged_pull(
-            "acme/shop",
-            950,
-            "Abandoned idea",
-            Account::user("alice"),
-            day_at(3, "09:00"),
-            day_at(3, "10:00"),
-            None,
-            day_at(3, "15:00"),
-            Strategy::Squash,
-        );
+    let abandoned = shop.merged_pull(
+        "acme/shop",
+        950,
+        "Abandoned idea",
+        Account::user("alice"),
+        day_at(3, "09:00"),
+        day_at(3, "10:00"),
+        None,
+        day_at(3, "15:00"),
+        Strategy::Squash,
+    );
     abandoned.merged_at = None;
     abandoned.merge_sha = None;
     let backport = shop.merged_pull(
@@ -336,7 +369,12 @@ pub fn org(world: &mut World) {
     backport.base = "release-1.x".into();
 
     let api = world.repo("acme/api");
-    api.incident(1001, "API 500s on checkout", day_at(14, "18:00"), Some(day_at(14, "20:00")));
+    api.incident(
+        1001,
+        "API 500s on checkout",
+        day_at(14, "18:00"),
+        Some(day_at(14, "20:00")),
+    );
     api.issues.push(FakeIssue {
         number: 1002,
         title: "Docs typo".into(),
@@ -358,7 +396,12 @@ pub fn org(world: &mut World) {
         is_pull: true,
     });
     let web = world.repo("acme/web");
-    web.incident(2001, "Blank home page", day_at(29, "17:00"), Some(day_at(29, "17:30")));
+    web.incident(
+        2001,
+        "Blank home page",
+        day_at(29, "17:00"),
+        Some(day_at(29, "17:30")),
+    );
     web.incident(2002, "Slow search", day_at(35, "18:00"), None);
 }
 
@@ -418,18 +461,48 @@ pub fn org_runs(world: &mut World, days: u32) {
             id += 1;
             let last = slug == "acme/shop" && day + 1 == days;
             let conclusion = if last { None } else { Some("success") };
-            repo.run(id, &sha, conclusion, day_at(day, "16:00"), day_at(day, "16:10"));
+            repo.run(
+                id,
+                &sha,
+                conclusion,
+                day_at(day, "16:00"),
+                day_at(day, "16:10"),
+            );
             if slug == "acme/shop" {
                 if day == 5 {
                     id += 1;
-                    repo.run(id, &sha, Some("failure"), day_at(5, "15:00"), day_at(5, "15:05"));
+                    repo.run(
+                        id,
+                        &sha,
+                        Some("failure"),
+                        day_at(5, "15:00"),
+                        day_at(5, "15:05"),
+                    );
                     id += 1;
-                    repo.run(id, &sha, Some("cancelled"), day_at(5, "15:10"), day_at(5, "15:12"));
+                    repo.run(
+                        id,
+                        &sha,
+                        Some("cancelled"),
+                        day_at(5, "15:10"),
+                        day_at(5, "15:12"),
+                    );
                     id += 1;
-                    repo.run(id, &sha, Some("success"), day_at(5, "15:20"), day_at(5, "15:25"));
+                    repo.run(
+                        id,
+                        &sha,
+                        Some("success"),
+                        day_at(5, "15:20"),
+                        day_at(5, "15:25"),
+                    );
                     repo.runs.last_mut().expect("run").head_branch = "feature-x".into();
                     id += 1;
-                    repo.run(id, &sha, Some("success"), day_at(5, "15:30"), day_at(5, "15:35"));
+                    repo.run(
+                        id,
+                        &sha,
+                        Some("success"),
+                        day_at(5, "15:30"),
+                        day_at(5, "15:35"),
+                    );
                     repo.runs.last_mut().expect("run").workflow = "ci.yml".into();
                 }
                 for i in 0..(1_100 / days + 1) {
@@ -472,7 +545,13 @@ pub fn org_releases(world: &mut World, weeks: u32) {
             .map(|r| r.sha.clone())
             .expect("a release");
         id += 1;
-        repo.release(id, "v2.0-draft", &head, day_at(weeks * 5 - 1, "18:00"), None);
+        repo.release(
+            id,
+            "v2.0-draft",
+            &head,
+            day_at(weeks * 5 - 1, "18:00"),
+            None,
+        );
         id += 1;
         repo.release(
             id,

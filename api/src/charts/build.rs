@@ -3,9 +3,7 @@
 //! report and the tests build charts from metrics they already hold.
 
 use super::format;
-use super::model::{
-    Band, Body, Chart, ChartKind, MetricKey, Point, Series, Unit, palette,
-};
+use super::model::{Band, Body, Chart, ChartKind, MetricKey, Point, Series, Unit, palette};
 use chrono_tz::Tz;
 use engine::explain::Explanation;
 use engine::metrics::MetricsReport;
@@ -170,7 +168,12 @@ fn empty_message(metric: MetricKey) -> &'static str {
 pub fn metric_chart(input: &MetricChartInput) -> Chart {
     let metric = input.metric;
     let Some(first) = input.reports.first() else {
-        return empty(ChartKind::Metric(metric), metric.title(), String::new(), "Nothing to show");
+        return empty(
+            ChartKind::Metric(metric),
+            metric.title(),
+            String::new(),
+            "Nothing to show",
+        );
     };
     let period = period_of(first);
     let per = format::per_bucket(input.bucket);
@@ -389,7 +392,11 @@ pub fn breakdown_chart(explained: &Explanation, bucket: Bucket, tz: Tz) -> Chart
             per_span
                 .iter()
                 .map(|group| {
-                    let values: Vec<f64> = group.iter().filter_map(|c| f(c)).map(|s| s as f64).collect();
+                    let values: Vec<f64> = group
+                        .iter()
+                        .filter_map(|c| f(c))
+                        .map(|s| s as f64)
+                        .collect();
                     let s = summarize(values);
                     s.median.map(|m| Point {
                         value: m as f64,

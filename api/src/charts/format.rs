@@ -82,7 +82,7 @@ pub fn count(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -112,12 +112,7 @@ pub fn period(p: &Period) -> String {
     } else if first.year() != last.year() {
         format!("{} – {}", date(first), date(last))
     } else if first.month() != last.month() {
-        format!(
-            "{} {} – {}",
-            first.day(),
-            month(first),
-            date(last)
-        )
+        format!("{} {} – {}", first.day(), month(first), date(last))
     } else {
         format!("{} – {}", first.day(), date(last))
     }
@@ -188,7 +183,10 @@ mod tests {
     #[test]
     fn periods_are_shown_with_their_last_day_inclusive() {
         let p = |a, b| Period::new(d(a), d(b)).expect("period");
-        assert_eq!(period(&p("2026-08-01", "2026-11-01")), "1 Aug – 31 Oct 2026");
+        assert_eq!(
+            period(&p("2026-08-01", "2026-11-01")),
+            "1 Aug – 31 Oct 2026"
+        );
         assert_eq!(period(&p("2026-08-03", "2026-08-10")), "3 – 9 Aug 2026");
         assert_eq!(
             period(&p("2025-11-01", "2026-02-01")),

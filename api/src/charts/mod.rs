@@ -124,7 +124,10 @@ impl IntoResponse for ChartError {
 /// `chart.svg` -> the chart and its format; anything else is a 404 that lists the charts.
 pub fn parse_file(file: &str) -> Result<(ChartKind, Format), ApiError> {
     let not_found = || {
-        let names: Vec<&str> = ChartKind::all().into_iter().map(ChartKind::as_str).collect();
+        let names: Vec<&str> = ChartKind::all()
+            .into_iter()
+            .map(ChartKind::as_str)
+            .collect();
         ApiError::NotFound(format!(
             "no chart `{file}`; charts are {} as .svg or .png",
             names.join(", ")
@@ -164,14 +167,22 @@ pub fn resolve_scope(
     })
 }
 
-fn size(value: Option<&str>, parameter: &'static str, default: u32, min: u32, max: u32) -> Result<u32, ApiError> {
+fn size(
+    value: Option<&str>,
+    parameter: &'static str,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> Result<u32, ApiError> {
     let Some(text) = value.filter(|v| !v.is_empty()) else {
         return Ok(default);
     };
     let bad = || {
         ApiError::bad(
             parameter,
-            format!("`{text}` is not a size: expected a whole number of pixels from {min} to {max}"),
+            format!(
+                "`{text}` is not a size: expected a whole number of pixels from {min} to {max}"
+            ),
         )
     };
     let n: u32 = text.parse().map_err(|_| bad())?;
@@ -195,8 +206,20 @@ impl ChartParams {
     /// Width and height in pixels, within [`MIN_SIZE`] and [`MAX_SIZE`].
     pub fn size(&self) -> Result<(u32, u32), ApiError> {
         Ok((
-            size(self.width.as_deref(), "width", DEFAULT_SIZE.0, MIN_SIZE.0, MAX_SIZE.0)?,
-            size(self.height.as_deref(), "height", DEFAULT_SIZE.1, MIN_SIZE.1, MAX_SIZE.1)?,
+            size(
+                self.width.as_deref(),
+                "width",
+                DEFAULT_SIZE.0,
+                MIN_SIZE.0,
+                MAX_SIZE.0,
+            )?,
+            size(
+                self.height.as_deref(),
+                "height",
+                DEFAULT_SIZE.1,
+                MIN_SIZE.1,
+                MAX_SIZE.1,
+            )?,
         ))
     }
 
@@ -226,7 +249,10 @@ impl ChartParams {
         if scopes.len() > 1 && !matches!(kind, ChartKind::Metric(_)) {
             return Err(ApiError::bad(
                 "compare",
-                format!("{} draws one team or tribe; compare works on the five metric charts", kind.as_str()),
+                format!(
+                    "{} draws one team or tribe; compare works on the five metric charts",
+                    kind.as_str()
+                ),
             ));
         }
         if scopes.len() > MAX_SCOPES {
@@ -361,11 +387,7 @@ async fn chart(
     let (kind, format) = parse_file(&file)?;
     let request = params.request(&state.config, kind)?;
     let (width, height) = params.size()?;
-    let version = state
-        .store
-        .data_version()
-        .await
-        .map_err(QueryError::from)?;
+    let version = state.store.data_version().await.map_err(QueryError::from)?;
     let slugs: Vec<String> = request
         .scopes
         .iter()

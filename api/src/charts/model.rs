@@ -98,7 +98,10 @@ impl ChartKind {
         MetricKey::ALL
             .into_iter()
             .map(ChartKind::Metric)
-            .chain([ChartKind::LeadTimeBreakdown, ChartKind::LeadTimeDistribution])
+            .chain([
+                ChartKind::LeadTimeBreakdown,
+                ChartKind::LeadTimeDistribution,
+            ])
             .collect()
     }
 

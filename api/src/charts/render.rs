@@ -113,7 +113,10 @@ pub fn encode_png(pixels: &[u8], width: u32, height: u32) -> Result<Vec<u8>, Ren
 /// Gives the SVG root an accessible name (`<title>`) and description (`<desc>`), so screen
 /// readers and image search read what the chart shows.
 fn accessible(svg: String, chart: &Chart) -> String {
-    let Some(open_end) = svg.find("<svg").and_then(|i| svg[i..].find('>').map(|j| i + j)) else {
+    let Some(open_end) = svg
+        .find("<svg")
+        .and_then(|i| svg[i..].find('>').map(|j| i + j))
+    else {
         return svg;
     };
     let (head, tail) = svg.split_at(open_end);
@@ -184,7 +187,9 @@ pub fn put_text<DB: DrawingBackend>(
         VPos::Bottom => font::Anchor::End,
     };
     let c = style.color;
-    for (x, y, coverage) in font::raster(text, style.font.get_size(), bold, at, horizontal, vertical) {
+    for (x, y, coverage) in
+        font::raster(text, style.font.get_size(), bold, at, horizontal, vertical)
+    {
         let colour = RGBAColor(c.rgb.0, c.rgb.1, c.rgb.2, c.alpha * f64::from(coverage));
         area.draw_pixel((x, y), &colour).map_err(fail)?;
     }
@@ -294,9 +299,16 @@ pub fn draw<DB: DrawingBackend>(
     let inner = width - 2 * pad;
 
     // Title and caption.
-    let title = text_style(m.size(22.0), true, palette::INK, HPos::Left, VPos::Top);
+    let title_size = if options.compact { 17.0 } else { 22.0 };
+    let title = text_style(
+        m.size(title_size),
+        true,
+        palette::INK,
+        HPos::Left,
+        VPos::Top,
+    );
     put(area, m, chart.title.clone(), (pad, pad), title)?;
-    let mut y = pad + m.px(if options.compact { 26.0 } else { 32.0 });
+    let mut y = pad + m.px(if options.compact { 22.0 } else { 32.0 });
     if !options.compact {
         let caption = text_style(m.size(14.0), false, palette::MUTED, HPos::Left, VPos::Top);
         for line in wrap(area, &chart.caption, &caption, inner) {
@@ -315,7 +327,13 @@ pub fn draw<DB: DrawingBackend>(
         };
         area.draw(&Rectangle::new([(pad, y), (width - pad, bottom)], frame))
             .map_err(fail)?;
-        let style = text_style(m.size(20.0), false, palette::MUTED, HPos::Center, VPos::Center);
+        let style = text_style(
+            m.size(20.0),
+            false,
+            palette::MUTED,
+            HPos::Center,
+            VPos::Center,
+        );
         let lines = wrap(area, message, &style, width - 4 * pad);
         let line_height = m.px(28.0);
         let first = (y + bottom) / 2 - (lines.len() as i32 - 1) * line_height / 2;
@@ -353,7 +371,13 @@ pub fn draw<DB: DrawingBackend>(
         // A share never exceeds all of it.
         top = top.min(100.0);
     }
-    let tick_style = text_style(m.size(12.0), false, palette::MUTED, HPos::Right, VPos::Center);
+    let tick_style = text_style(
+        m.size(12.0),
+        false,
+        palette::MUTED,
+        HPos::Right,
+        VPos::Center,
+    );
     let tick_labels: Vec<(f64, String)> = ticks(top, step)
         .into_iter()
         .map(|v| (v, chart.unit.tick(v, step)))
@@ -385,9 +409,15 @@ pub fn draw<DB: DrawingBackend>(
             filled: false,
             stroke_width: 1,
         };
-        area.draw(&PathElement::new(vec![(plot.left, py), (plot.right, py)], grid))
-            .map_err(fail)?;
-        put(area, m, label.clone(),
+        area.draw(&PathElement::new(
+            vec![(plot.left, py), (plot.right, py)],
+            grid,
+        ))
+        .map_err(fail)?;
+        put(
+            area,
+            m,
+            label.clone(),
             (plot.left - m.px(6.0), py),
             tick_style.clone(),
         )?;
@@ -594,7 +624,10 @@ fn draw_legend<DB: DrawingBackend>(
                 .map_err(fail)?;
             }
         }
-        put(area, m, label.clone(),
+        put(
+            area,
+            m,
+            label.clone(),
             (x + swatch + m.px(6.0), y),
             style.clone(),
         )?;
@@ -610,7 +643,13 @@ fn draw_bands<DB: DrawingBackend>(
     plot: &Plot,
     bands: &[Band],
 ) -> Result<(), RenderError> {
-    let label = text_style(m.size(11.5), false, palette::MUTED, HPos::Left, VPos::Center);
+    let label = text_style(
+        m.size(11.5),
+        false,
+        palette::MUTED,
+        HPos::Left,
+        VPos::Center,
+    );
     for band in bands {
         if band.low >= plot.y_max {
             continue;
@@ -625,7 +664,10 @@ fn draw_bands<DB: DrawingBackend>(
         ))
         .map_err(fail)?;
         if y1 - y0 >= m.px(14.0) {
-            put(area, m, band.tier.as_str().to_string(),
+            put(
+                area,
+                m,
+                band.tier.as_str().to_string(),
                 (plot.right + m.px(6.0), (y0 + y1) / 2),
                 label.clone(),
             )?;
@@ -649,7 +691,9 @@ fn draw_x_labels<DB: DrawingBackend>(
         .filter_map(|c| area.estimate_text_size(c, &style).ok())
         .map(|(w, _)| f64::from(w))
         .fold(0.0, f64::max);
-    let every = ((widest + f64::from(m.px(10.0))) / plot.slot()).ceil().max(1.0) as usize;
+    let every = ((widest + f64::from(m.px(10.0))) / plot.slot())
+        .ceil()
+        .max(1.0) as usize;
     let tick = ShapeStyle {
         color: rgb(palette::MUTED).to_rgba(),
         filled: false,
@@ -665,7 +709,10 @@ fn draw_x_labels<DB: DrawingBackend>(
             tick,
         ))
         .map_err(fail)?;
-        put(area, m, label.clone(),
+        put(
+            area,
+            m,
+            label.clone(),
             (x, plot.bottom + m.px(7.0)),
             style.clone(),
         )?;
@@ -674,7 +721,10 @@ fn draw_x_labels<DB: DrawingBackend>(
         return Ok(());
     }
     let name = text_style(m.size(12.0), false, palette::MUTED, HPos::Center, VPos::Top);
-    put(area, m, chart.x_label.clone(),
+    put(
+        area,
+        m,
+        chart.x_label.clone(),
         ((plot.left + plot.right) / 2, plot.bottom + m.px(25.0)),
         name,
     )?;
@@ -753,12 +803,8 @@ fn draw_markers<DB: DrawingBackend>(
             area.draw(&Circle::new(at, radius, rgb(series.colour).filled()))
                 .map_err(fail)?;
         } else {
-            area.draw(&Circle::new(
-                at,
-                radius,
-                RGBColor(255, 255, 255).filled(),
-            ))
-            .map_err(fail)?;
+            area.draw(&Circle::new(at, radius, RGBColor(255, 255, 255).filled()))
+                .map_err(fail)?;
             let ring = ShapeStyle {
                 color: rgb(series.colour).to_rgba(),
                 filled: false,
@@ -810,7 +856,13 @@ fn draw_bars<DB: DrawingBackend>(
     series: &Series,
 ) -> Result<(), RenderError> {
     let half = bar_half_width(plot);
-    let label = text_style(m.size(12.0), false, palette::INK, HPos::Center, VPos::Bottom);
+    let label = text_style(
+        m.size(12.0),
+        false,
+        palette::INK,
+        HPos::Center,
+        VPos::Bottom,
+    );
     for (i, p) in series.points.iter().enumerate().take(plot.n) {
         let Some(p) = p else { continue };
         let y0 = plot.y(p.value);
@@ -821,7 +873,10 @@ fn draw_bars<DB: DrawingBackend>(
             ))
             .map_err(fail)?;
         }
-        put(area, m, Unit::Count.tick(p.value, 1.0),
+        put(
+            area,
+            m,
+            Unit::Count.tick(p.value, 1.0),
             (plot.x(i), y0 - m.px(3.0)),
             label.clone(),
         )?;
@@ -840,13 +895,16 @@ mod tests {
         assert_eq!(step, 5.0);
         assert_eq!(top, 15.0);
         let (top, step) = nice_axis(37.8);
-        assert_eq!((top, step), (45.0, 10.0));
+        assert_eq!((top, step), (50.0, 10.0));
         let (top, step) = nice_axis(0.42);
         assert!((step - 0.1).abs() < 1e-12 && (top - 0.5).abs() < 1e-12);
     }
 
     #[test]
     fn escape_covers_markup_characters() {
-        assert_eq!(escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 }

@@ -134,7 +134,9 @@ pub async fn build(
         let tribes: Vec<Option<&str>> = config
             .tribes
             .iter()
-            .filter(|t| scope.kind == ScopeKind::Organisation || scope.slug.as_deref() == Some(&t.slug))
+            .filter(|t| {
+                scope.kind == ScopeKind::Organisation || scope.slug.as_deref() == Some(&t.slug)
+            })
             .map(|t| Some(t.slug.as_str()))
             .chain((scope.kind == ScopeKind::Organisation).then_some(None))
             .collect();
@@ -271,11 +273,7 @@ async fn report(
     };
     let period = metrics.period()?;
     let scope = charts::resolve_scope(&state.config, metrics.team(), "team")?;
-    let version = state
-        .store
-        .data_version()
-        .await
-        .map_err(QueryError::from)?;
+    let version = state.store.data_version().await.map_err(QueryError::from)?;
     let tag = charts::etag(&[
         "report-1",
         env!("CARGO_PKG_VERSION"),

@@ -132,10 +132,7 @@ pub fn figure(report: &MetricsReport, metric: MetricKey) -> Figure {
 }
 
 fn is_rate(metric: MetricKey) -> bool {
-    matches!(
-        metric,
-        MetricKey::ChangeFailureRate | MetricKey::ReworkRate
-    )
+    matches!(metric, MetricKey::ChangeFailureRate | MetricKey::ReworkRate)
 }
 
 /// A value as a person reads it: "8.2 a week", "1.2 days", "6.1%".
@@ -166,7 +163,10 @@ pub fn tile_parts(metric: MetricKey, value: Option<f64>) -> (String, String) {
         }
         MetricKey::ChangeFailureRate | MetricKey::ReworkRate => {
             let text = format::percent(value);
-            (text.trim_end_matches('%').to_string(), "% of deployments".into())
+            (
+                text.trim_end_matches('%').to_string(),
+                "% of deployments".into(),
+            )
         }
     }
 }
@@ -524,22 +524,35 @@ mod tests {
         let cfr = fig(MetricKey::ChangeFailureRate, Some(0.104), Some(0.10));
         assert_eq!(cfr.trend(), Trend::Same);
         assert_eq!(cfr.direction(), 0);
-        assert_eq!(fig(MetricKey::LeadTime, None, Some(1.0)).trend(), Trend::Unknown);
+        assert_eq!(
+            fig(MetricKey::LeadTime, None, Some(1.0)).trend(),
+            Trend::Unknown
+        );
     }
 
     #[test]
     fn sentences_say_the_value_the_change_and_the_tier() {
-        let lead = fig(MetricKey::LeadTime, Some(1.2 * 86_400.0), Some(4.0 * 86_400.0));
+        let lead = fig(
+            MetricKey::LeadTime,
+            Some(1.2 * 86_400.0),
+            Some(4.0 * 86_400.0),
+        );
         assert_eq!(
             sentence("Checkout", &lead, "last quarter").expect("sentence"),
             "Checkout now ships a change in 1.2 days, down from 4.0 days last quarter — DORA \
              high performer."
         );
-        let worse = fig(MetricKey::LeadTime, Some(4.0 * 86_400.0), Some(1.2 * 86_400.0));
+        let worse = fig(
+            MetricKey::LeadTime,
+            Some(4.0 * 86_400.0),
+            Some(1.2 * 86_400.0),
+        );
         assert!(
             sentence("Email", &worse, "last month")
                 .expect("sentence")
-                .starts_with("Email now takes 4.0 days to ship a change, up from 1.2 days last month")
+                .starts_with(
+                    "Email now takes 4.0 days to ship a change, up from 1.2 days last month"
+                )
         );
         let cfr = fig(MetricKey::ChangeFailureRate, Some(0.25), Some(0.1));
         assert_eq!(

@@ -102,8 +102,11 @@ pub fn draw<DB: plotters::backend::DrawingBackend>(
             filled: false,
             stroke_width: 3,
         };
-        area.draw(&Rectangle::new([(x, top), (x + tile_w, top + tile_h)], frame))
-            .map_err(fail)?;
+        area.draw(&Rectangle::new(
+            [(x, top), (x + tile_w, top + tile_h)],
+            frame,
+        ))
+        .map_err(fail)?;
         let name = match metric {
             MetricKey::TimeToRestore => "Time to restore",
             MetricKey::LeadTime => "Lead time",
@@ -117,7 +120,14 @@ pub fn draw<DB: plotters::backend::DrawingBackend>(
             MetricKey::DeploymentFrequency => "deploys a week".to_string(),
             _ => unit,
         };
-        text(area, &unit, (x + 22, top + 164), 25.0, false, palette::MUTED)?;
+        text(
+            area,
+            &unit,
+            (x + 22, top + 164),
+            25.0,
+            false,
+            palette::MUTED,
+        )?;
         // Tier badge.
         let badge = f.tier.map_or_else(
             || {
@@ -131,7 +141,10 @@ pub fn draw<DB: plotters::backend::DrawingBackend>(
         );
         let tint = f.tier.map_or(Rgb(0xF0, 0xF0, 0xF0), tier_tint);
         let badge_w = area
-            .estimate_text_size(&badge, &text_style(24.0, false, palette::INK, HPos::Left, VPos::Top))
+            .estimate_text_size(
+                &badge,
+                &text_style(24.0, false, palette::INK, HPos::Left, VPos::Top),
+            )
             .map_or(150, |(w, _)| w as i32)
             + 28;
         area.draw(&Rectangle::new(
@@ -144,11 +157,19 @@ pub fn draw<DB: plotters::backend::DrawingBackend>(
         let (colour, trend) = match (f.trend(), f.previous) {
             (Trend::Better, Some(p)) => (
                 palette::BETTER,
-                format!("{} better, was {}", crate::report::html::arrow(&f), short(metric, p)),
+                format!(
+                    "{} better, was {}",
+                    crate::report::html::arrow(&f),
+                    short(metric, p)
+                ),
             ),
             (Trend::Worse, Some(p)) => (
                 palette::WORSE,
-                format!("{} worse, was {}", crate::report::html::arrow(&f), short(metric, p)),
+                format!(
+                    "{} worse, was {}",
+                    crate::report::html::arrow(&f),
+                    short(metric, p)
+                ),
             ),
             (Trend::Same, _) => (palette::MUTED, format!("→ same as {last}")),
             _ => (palette::MUTED, format!("no data {last}")),
@@ -175,31 +196,34 @@ pub fn draw<DB: plotters::backend::DrawingBackend>(
     let mut y = chart_top + 14;
     let body = text_style(27.0, false, palette::INK, HPos::Left, VPos::Top);
     let line = 37;
-    let block = |heading: &str, colour: Rgb, sentence: &str, y: &mut i32| -> Result<bool, RenderError> {
-        let lines = wrap(area, sentence, &body, column);
-        let needed = 44 + lines.len() as i32 * line + 22;
-        if *y + needed > bottom {
-            return Ok(false);
-        }
-        if !heading.is_empty() {
-            text(area, heading, (x, *y), 29.0, true, colour)?;
-            *y += 44;
-        }
-        for l in lines {
-            text(area, &l, (x, *y), 27.0, false, palette::INK)?;
-            *y += line;
-        }
-        *y += 22;
-        Ok(true)
-    };
+    let block =
+        |heading: &str, colour: Rgb, sentence: &str, y: &mut i32| -> Result<bool, RenderError> {
+            let lines = wrap(area, sentence, &body, column);
+            let needed = 44 + lines.len() as i32 * line + 22;
+            if *y + needed > bottom {
+                return Ok(false);
+            }
+            if !heading.is_empty() {
+                text(area, heading, (x, *y), 29.0, true, colour)?;
+                *y += 44;
+            }
+            for l in lines {
+                text(area, &l, (x, *y), 27.0, false, palette::INK)?;
+                *y += line;
+            }
+            *y += 22;
+            Ok(true)
+        };
     let improvement = report.improvement.as_ref().map_or(
         "No figure improved notably on enough data to call out.",
         |h| h.sentence.as_str(),
     );
-    let risk = report.risk.as_ref().map_or(
-        "No figure got notably worse on enough data.",
-        |h| h.sentence.as_str(),
-    );
+    let risk = report
+        .risk
+        .as_ref()
+        .map_or("No figure got notably worse on enough data.", |h| {
+            h.sentence.as_str()
+        });
     block("Biggest improvement", palette::BETTER, improvement, &mut y)?;
     block("Biggest risk", palette::WORSE, risk, &mut y)?;
     let mut first = true;

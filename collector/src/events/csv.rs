@@ -57,11 +57,9 @@ impl<R: Read> CsvReader<R> {
             .enumerate()
             .find(|(i, h)| !h.is_empty() && headers[..*i].contains(h))
         {
-            return Err(EventError::general(format!(
-                "the header row names `{}` twice",
-                dup.1
-            ))
-            .at_line(1));
+            return Err(
+                EventError::general(format!("the header row names `{}` twice", dup.1)).at_line(1),
+            );
         }
         Ok(CsvReader {
             reader,
@@ -234,7 +232,14 @@ mod tests {
         assert_eq!(first["number"], 42);
         assert_eq!(first["labels"], serde_json::json!(["hotfix", "urgent"]));
         assert_eq!(items[1].line, 4);
-        assert!(items[1].value.as_ref().expect("an object").get("number").is_none());
+        assert!(
+            items[1]
+                .value
+                .as_ref()
+                .expect("an object")
+                .get("number")
+                .is_none()
+        );
     }
 
     #[test]

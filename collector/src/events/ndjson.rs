@@ -104,8 +104,8 @@ impl<R: BufRead> Iterator for LineReader<R> {
             if text.is_empty() {
                 continue;
             }
-            let value = serde_json::from_str::<Value>(text)
-                .map_err(|e| syntax_error(&e, Some(self.line)));
+            let value =
+                serde_json::from_str::<Value>(text).map_err(|e| syntax_error(&e, Some(self.line)));
             return Some(Ok(RawItem {
                 line: self.line,
                 raw: text.to_string(),
@@ -166,7 +166,10 @@ mod tests {
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].line, Some(3));
         assert_eq!(errors[0].field.as_deref(), Some("status"));
-        assert_eq!(errors[0].to_string(), "line 3: `status`: missing: required for a deployment event");
+        assert_eq!(
+            errors[0].to_string(),
+            "line 3: `status`: missing: required for a deployment event"
+        );
     }
 
     #[test]

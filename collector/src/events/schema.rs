@@ -286,7 +286,10 @@ impl Fields<'_> {
 
     fn repo(&self, name: &str) -> Result<Option<RepoSlug>, EventError> {
         self.text(name)?
-            .map(|s| s.parse().map_err(|e| EventError::field(name, format!("{e}"))))
+            .map(|s| {
+                s.parse()
+                    .map_err(|e| EventError::field(name, format!("{e}")))
+            })
             .transpose()
     }
 

@@ -440,7 +440,8 @@ impl GitHub {
         message: &str,
         secondary_hits: &mut u32,
     ) -> Option<Duration> {
-        let remaining = header(headers, "x-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok());
+        let remaining =
+            header(headers, "x-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok());
         let retry_after = header(headers, "retry-after").and_then(|v| v.trim().parse::<u64>().ok());
         let says_limit = message.to_ascii_lowercase().contains("rate limit");
         if retry_after.is_none() && remaining != Some(0) && !says_limit {
@@ -494,7 +495,8 @@ impl GitHub {
     }
 
     fn observe_rate(&self, headers: &HeaderMap) {
-        let remaining = header(headers, "x-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok());
+        let remaining =
+            header(headers, "x-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok());
         let reset = header(headers, "x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok());
         if let Some(remaining) = remaining {
             telemetry::GITHUB_RATE_LIMIT_REMAINING
@@ -533,7 +535,9 @@ impl GitHub {
 
     async fn sleep(&self, wait: Duration) {
         let policy = &self.inner.retry;
-        let scaled = wait.min(policy.max_wait).mul_f64(policy.wait_scale.max(0.0));
+        let scaled = wait
+            .min(policy.max_wait)
+            .mul_f64(policy.wait_scale.max(0.0));
         if !scaled.is_zero() {
             tokio::time::sleep(scaled).await;
         }
@@ -629,7 +633,10 @@ mod tests {
         .expect("a client");
         let shown = format!("{client:?}");
         assert!(!shown.contains("supersecret"), "{shown}");
-        assert_eq!(client.url("/rate_limit"), "https://api.github.com/rate_limit");
+        assert_eq!(
+            client.url("/rate_limit"),
+            "https://api.github.com/rate_limit"
+        );
     }
 
     #[test]

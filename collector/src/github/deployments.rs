@@ -268,7 +268,10 @@ pub(crate) async fn sync_workflow_runs(ctx: &RepoSync<'_>) -> Result<(), SyncErr
         let newest = runs.iter().map(|r| r.created_at).max();
         cursor.newest = cursor.newest.max(newest);
         runs.sort_by_key(|r| (r.created_at, r.id));
-        let keys: Vec<String> = runs.iter().map(|r| workflow_run_key(ctx.repo, r.id)).collect();
+        let keys: Vec<String> = runs
+            .iter()
+            .map(|r| workflow_run_key(ctx.repo, r.id))
+            .collect();
         let stored = ctx.store.existing_deployment_keys(&keys).await?;
         let pending_ids: HashSet<u64> = cursor.pending.iter().map(|(id, _)| *id).collect();
         let mut fresh = runs
@@ -464,7 +467,12 @@ async fn shipped(
             }
             Err(e) => return Err(e.into()),
         };
-        commits.extend(page.body.commits.into_iter().map(|c| c.sha.to_ascii_lowercase()));
+        commits.extend(
+            page.body
+                .commits
+                .into_iter()
+                .map(|c| c.sha.to_ascii_lowercase()),
+        );
         pages += 1;
         if pages < MAX_COMPARE_PAGES {
             url = page.next;

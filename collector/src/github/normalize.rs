@@ -13,8 +13,7 @@
 //! | incident issue | `owner/name#17` (issues and pull requests share their numbers) |
 
 use super::types::{
-    Commit, DeploymentStatusPayload, GhDeployment, Issue, PullRequest, Release, Review,
-    WorkflowRun,
+    Commit, DeploymentStatusPayload, GhDeployment, Issue, PullRequest, Release, Review, WorkflowRun,
 };
 use engine::model::{
     Change, Deployment, DeploymentStatus, Incident, IncidentCause, RepoSlug, Source, Timestamp,
@@ -58,7 +57,11 @@ pub fn change_from_pull(
     reviews: &[Review],
 ) -> Option<Change> {
     let merged_at = pr.merged_at?;
-    let author = pr.user.as_ref().map(|u| u.login.clone()).unwrap_or_default();
+    let author = pr
+        .user
+        .as_ref()
+        .map(|u| u.login.clone())
+        .unwrap_or_default();
     let first_commit_at = commits
         .iter()
         .filter_map(Commit::authored_at)

@@ -101,8 +101,8 @@ pub(crate) async fn sync(ctx: &RepoSync<'_>) -> Result<(), SyncError> {
                 at_top.push(pr.number);
             }
             low = Some(pr.updated_at);
-            let seen_at_watermark = cursor.watermark == Some(pr.updated_at)
-                && cursor.at_watermark.contains(&pr.number);
+            let seen_at_watermark =
+                cursor.watermark == Some(pr.updated_at) && cursor.at_watermark.contains(&pr.number);
             if seen_at_watermark || cursor.covers(pr.updated_at) {
                 continue;
             }
@@ -161,7 +161,9 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     fn t(h: u32) -> Timestamp {
-        Utc.with_ymd_and_hms(2026, 3, 2, h, 0, 0).single().expect("a time")
+        Utc.with_ymd_and_hms(2026, 3, 2, h, 0, 0)
+            .single()
+            .expect("a time")
     }
 
     #[test]

@@ -231,7 +231,10 @@ mod tests {
         let old = sign(b"old-secret", body);
         assert_eq!(verify_signature(b"new-secret", body, Some(&good)), Ok(()));
         let rotated = format!("{old}, {good}");
-        assert_eq!(verify_signature(b"new-secret", body, Some(&rotated)), Ok(()));
+        assert_eq!(
+            verify_signature(b"new-secret", body, Some(&rotated)),
+            Ok(())
+        );
         assert_eq!(
             verify_signature(b"new-secret", body, Some(&old)),
             Err(SignatureError::Mismatch)
@@ -276,7 +279,10 @@ mod tests {
         };
         assert_eq!(update.incident.key, "pagerduty:Q2W3E4R5");
         assert_eq!(update.incident.team.as_deref(), Some("shop"));
-        assert_eq!(update.incident.opened_at.to_rfc3339(), "2026-03-02T13:00:00+00:00");
+        assert_eq!(
+            update.incident.opened_at.to_rfc3339(),
+            "2026-03-02T13:00:00+00:00"
+        );
         let IncidentTransition::Resolved(at) = update.transition else {
             panic!("resolved")
         };
@@ -286,20 +292,29 @@ mod tests {
         else {
             panic!("an incident")
         };
-        assert_eq!(by_repo.incident.repo.map(|r| r.to_string()).as_deref(), Some("acme/shop"));
+        assert_eq!(
+            by_repo.incident.repo.map(|r| r.to_string()).as_deref(),
+            Some("acme/shop")
+        );
         assert_eq!(by_repo.transition, IncidentTransition::Open);
         let Ok(Handling::Incident(unmapped)) =
             normalize(&event("incident.reopened", "POTHER1"), &services)
         else {
             panic!("an incident")
         };
-        assert_eq!((unmapped.incident.repo, unmapped.incident.team), (None, None));
+        assert_eq!(
+            (unmapped.incident.repo, unmapped.incident.team),
+            (None, None)
+        );
     }
 
     #[test]
     fn pings_and_other_events_are_not_incidents() {
         let none = BTreeMap::new();
-        assert_eq!(normalize(&event("pagey.ping", "P"), &none), Ok(Handling::Ping));
+        assert_eq!(
+            normalize(&event("pagey.ping", "P"), &none),
+            Ok(Handling::Ping)
+        );
         assert_eq!(
             normalize(&event("incident.annotated", "P"), &none),
             Ok(Handling::Ignored)

@@ -78,7 +78,9 @@ pub struct DeploymentFrequency {
     /// Fewer deployments than `metrics.small_sample`: read the figure with care.
     pub small_sample: bool,
     pub tier: Option<Tier>,
+    /// The same figures for the period of equal length just before (no series).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
     pub previous: Option<Box<DeploymentFrequency>>,
     pub series: Vec<FrequencyPoint>,
 }
@@ -103,7 +105,9 @@ pub struct LeadTime {
     /// Changes shipped in the period that the noise filters left out, by filter.
     pub excluded: FilterCounts,
     pub tier: Option<Tier>,
+    /// The same figures for the period of equal length just before (no series).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
     pub previous: Option<Box<LeadTime>>,
     pub series: Vec<LeadTimePoint>,
 }
@@ -157,7 +161,9 @@ pub struct ChangeFailureRate {
     /// Incidents opened in the period with no deployment to blame: outages counted apart.
     pub unattributed_incidents: usize,
     pub tier: Option<Tier>,
+    /// The same figures for the period of equal length just before (no series).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
     pub previous: Option<Box<ChangeFailureRate>>,
     pub series: Vec<RatePoint>,
 }
@@ -184,7 +190,9 @@ pub struct TimeToRestore {
     pub p90_seconds: Option<i64>,
     pub small_sample: bool,
     pub tier: Option<Tier>,
+    /// The same figures for the period of equal length just before (no series).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
     pub previous: Option<Box<TimeToRestore>>,
     pub series: Vec<RestorePoint>,
 }
@@ -204,7 +212,9 @@ pub struct ReworkRate {
     pub rework: usize,
     pub rate: Option<f64>,
     pub small_sample: bool,
+    /// The same figures for the period of equal length just before (no series).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
     pub previous: Option<Box<ReworkRate>>,
     pub series: Vec<RatePoint>,
 }

@@ -173,18 +173,14 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<RawEvent>, StoreError> {
         self.fetch_all(raw_events_statement(after, limit), |row| {
-                let delivery_id = row.text("delivery_id")?;
-                Ok(RawEvent {
-                    id: row.int("id")?,
-                    source: row.text("source")?,
-                    received_at: codec::time(
-                        row.int("received_at")?,
-                        "received_at",
-                        &delivery_id,
-                    )?,
-                    body: row.text("body")?,
-                    delivery_id,
-                })
+            let delivery_id = row.text("delivery_id")?;
+            Ok(RawEvent {
+                id: row.int("id")?,
+                source: row.text("source")?,
+                received_at: codec::time(row.int("received_at")?, "received_at", &delivery_id)?,
+                body: row.text("body")?,
+                delivery_id,
+            })
         })
         .await
     }
