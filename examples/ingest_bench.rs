@@ -62,8 +62,10 @@ async fn run(n: usize, concurrency: usize) -> Result<bool, Box<dyn std::error::E
     };
     let auth = IngestAuth::new(Some(&Secret::new(TOKEN)), Some(Secret::new(SECRET)));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let ingestor = collector::ingest::Ingestor::new(store.clone(), &config);
+    let serving = ingestor.clone();
     let server = tokio::spawn(async move {
-        api::ingest::serve_with(listener, &state, auth, async {
+        api::ingest::serve_with(listener, &state, auth, serving, async {
             let _ = stopped.await;
         })
         .await
@@ -152,6 +154,11 @@ async fn run(n: usize, concurrency: usize) -> Result<bool, Box<dyn std::error::E
         ms(pct(1.0)),
     );
 
+    ingestor.settled().await;
+    println!(
+        "analysed: the metrics include every delivery {:.2} s after the first was sent",
+        started.elapsed().as_secs_f64()
+    );
     let counts = store.counts().await?;
     let raw = store.raw_event_count(None).await?;
     let checks = [

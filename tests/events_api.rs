@@ -21,6 +21,7 @@ async fn documented_events_land_in_the_store_and_the_metrics() {
     );
 
     let store = &server.store;
+    server.settled().await;
     let counts = store.counts().await.expect("counts");
     assert_eq!(
         (counts.changes, counts.deployments, counts.incidents),
@@ -112,6 +113,7 @@ async fn a_reposted_event_changes_nothing() {
     let server = Server::start(CONFIG).await;
     let body = documented_events().join("\n");
     assert_eq!(server.post_events(Some(TOKEN), body.clone()).await.0, 200);
+    server.settled().await;
     let counts = server.store.counts().await.expect("counts");
     let version = server.store.data_version().await.expect("version");
 
@@ -133,6 +135,7 @@ async fn a_reposted_event_changes_nothing() {
             json!({"changes": 0, "deployments": 0, "incidents": 0})
         );
     }
+    server.settled().await;
     assert_eq!(server.store.counts().await.expect("counts"), counts);
     assert_eq!(server.store.raw_event_count(None).await.expect("raw"), 3);
     assert_eq!(server.store.data_version().await.expect("version"), version);
@@ -297,6 +300,7 @@ async fn rework_marks_and_explicit_causes_reach_the_metrics() {
     );
     // gl-2 ships a revert, gl-3 a hotfix.
     assert_eq!(m.rework_rate.rework, 2, "{:?}", m.rework_rate);
+    server.settled().await;
     let detail = server
         .store
         .deployment_detail("gl-3")

@@ -153,6 +153,7 @@ async fn copy_of_the_log(from: &Store) -> Store {
 async fn replaying_the_log_into_a_fresh_store_gives_the_same_records_and_metrics() {
     let server = Server::start(CONFIG).await;
     ingest_everything(&server).await;
+    server.settled().await;
     let original = snapshot(&server.store, &server.config).await;
     assert_eq!(original["counts"]["incidents"], 4, "{original}");
     assert_eq!(original["counts"]["deployments"], 3, "{original}");

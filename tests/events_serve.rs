@@ -70,7 +70,7 @@ async fn the_served_app_ingests_with_a_token_from_the_environment() {
     let client = reqwest::Client::new();
     let post = |token: Option<&str>| {
         let mut request = client
-            .post(format!("{base}/api/v1/events"))
+            .post(format!("{base}/api/v1/events?wait=true"))
             .body(documented_events().join("\n"));
         if let Some(token) = token {
             request = request.bearer_auth(token);

@@ -6,6 +6,8 @@ mod fake_github;
 
 use collector::sync::{Quiet, SyncOptions, SyncRunner};
 use engine::metrics::MetricsReport;
+use engine::store::StoreCounts;
+use engine::store::github::RepoRecords;
 use engine::period::Period;
 use fake_github::harness::{client, collect, records, setup};
 use fake_github::scenario::{self, END, START, day_at};
@@ -31,6 +33,23 @@ async fn org_fake() -> FakeGithub {
     let fake = FakeGithub::start().await;
     scenario::org(&mut fake.world());
     fake
+}
+
+/// What one uninterrupted, fault-free sync of the organisation stores (computed once), and the
+/// requests it took.
+async fn clean_org() -> &'static (Vec<RepoRecords>, StoreCounts, u64) {
+    static CLEAN: tokio::sync::OnceCell<(Vec<RepoRecords>, StoreCounts, u64)> =
+        tokio::sync::OnceCell::const_new();
+    CLEAN
+        .get_or_init(|| async {
+            let fake = org_fake().await;
+            let (config, store) = setup(&fake, "deployments").await;
+            let report = collect(&config, &store, &client(&fake)).await;
+            assert_eq!(report.failed(), 0, "{report:#?}");
+            let counts = store.counts().await.expect("counts");
+            (records(&config, &store).await, counts, fake.requests())
+        })
+        .await
 }
 
 /// Every figure below is counted from the scenario's description, not computed by the engine.
@@ -227,11 +246,7 @@ async fn new_activity_is_picked_up_incrementally_with_few_requests() {
 
 #[tokio::test]
 async fn with_faults_on_the_sync_ends_with_the_same_data() {
-    let clean = org_fake().await;
-    let (config, store) = setup(&clean, "deployments").await;
-    collect(&config, &store, &client(&clean)).await;
-    let expected = records(&config, &store).await;
-
+    let (expected, expected_counts, _) = clean_org().await;
     let faulty = org_fake().await;
     faulty.set_faults(Faults::all());
     let (config2, store2) = setup(&faulty, "deployments").await;
@@ -246,20 +261,18 @@ async fn with_faults_on_the_sync_ends_with_the_same_data() {
             "{status} injected: {statuses:?}"
         );
     }
-    assert_eq!(records(&config2, &store2).await, expected);
+    assert_eq!(&records(&config2, &store2).await, expected);
+    assert_eq!(&store2.counts().await.expect("counts"), expected_counts);
     assert_org_figures(&metrics(&config2, &store2, None).await);
 }
 
 #[tokio::test]
 async fn a_sync_killed_midway_then_rerun_ends_with_the_same_data() {
-    let clean = org_fake().await;
-    let (config, store) = setup(&clean, "deployments").await;
-    collect(&config, &store, &client(&clean)).await;
-    let expected = records(&config, &store).await;
-    let expected_counts = store.counts().await.expect("counts");
-    let full = clean.requests();
-
-    for kill_after in [3, full / 3, 2 * full / 3, full - 10] {
+    let (expected, expected_counts, full) = clean_org().await;
+    let full = *full;
+    // Mid-way (every repository among its pull requests), and near the end (deployments,
+    // incidents, reanalysis).
+    for kill_after in [full / 2, full - full / 10] {
         let fake = org_fake().await;
         let (config, store) = setup(&fake, "deployments").await;
         let gh = client(&fake);
@@ -280,16 +293,18 @@ async fn a_sync_killed_midway_then_rerun_ends_with_the_same_data() {
         let report = collect(&config, &store, &gh).await;
         assert_eq!(report.failed(), 0, "{report:#?}");
         assert_eq!(
-            records(&config, &store).await,
+            &records(&config, &store).await,
             expected,
             "killed after {killed_at} requests"
         );
-        assert_eq!(store.counts().await.expect("counts"), expected_counts);
-        assert!(
-            fake.requests() < full + full / 3 + 20,
-            "a resumed sync redoes little: {} requests against {full}",
-            fake.requests()
-        );
+        assert_eq!(&store.counts().await.expect("counts"), expected_counts);
+        if kill_after > full / 2 {
+            let rerun = fake.requests() - killed_at;
+            assert!(
+                rerun < full / 3,
+                "a sync killed late resumes where it stopped: {rerun} more requests, {full} in all"
+            );
+        }
     }
 }
 
@@ -505,4 +520,37 @@ async fn published_releases_are_deployments_and_drafts_count_once_published() {
         log.iter().all(|r| r.conditional && r.status == 304),
         "{log:#?}"
     );
+}
+
+#[tokio::test]
+async fn on_postgresql_the_figures_are_the_same_and_one_process_at_a_time_holds_the_sync_lock() {
+    let Some(test_store) =
+        engine::store::testing::TestStore::postgres("github sync on PostgreSQL").await
+    else {
+        return;
+    };
+    let store = test_store.store.clone();
+    let fake = org_fake().await;
+    let (config, _) = setup(&fake, "deployments").await;
+    let report = collect(&config, &store, &client(&fake)).await;
+    assert_eq!(report.failed(), 0, "{report:#?}");
+    assert_org_figures(&metrics(&config, &store, None).await);
+    let (expected, expected_counts, _) = clean_org().await;
+    assert_eq!(&records(&config, &store).await, expected);
+    assert_eq!(&store.counts().await.expect("counts"), expected_counts);
+
+    let key = i64::from(std::process::id()) << 20 | 0x5eed;
+    let held = store
+        .try_sync_lease(key)
+        .await
+        .expect("lock query")
+        .expect("granted");
+    assert!(store.try_sync_lease(key).await.expect("lock query").is_none());
+    held.release().await;
+    let again = store.try_sync_lease(key).await.expect("lock query");
+    assert!(again.is_some(), "released");
+    if let Some(lease) = again {
+        lease.release().await;
+    }
+    test_store.finish().await;
 }

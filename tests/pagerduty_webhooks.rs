@@ -169,11 +169,13 @@ async fn a_redelivered_webhook_changes_nothing() {
     let server = Server::start(CONFIG).await;
     let body = delivery("E1", "incident.resolved", "PSHOP01", "2026-03-05T10:45:00Z");
     assert_eq!(server.deliver(&body).await.0, 200);
+    server.settled().await;
     let counts = server.store.counts().await.expect("counts");
     let version = server.store.data_version().await.expect("version");
     let (status, answer) = server.deliver(&body).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["status"], "duplicate");
+    server.settled().await;
     assert_eq!(server.store.counts().await.expect("counts"), counts);
     assert_eq!(server.store.raw_event_count(None).await.expect("raw"), 1);
     assert_eq!(server.store.data_version().await.expect("version"), version);

@@ -6,7 +6,9 @@
 //! - `POST /api/v1/webhooks/pagerduty`: PagerDuty V3 webhooks, signed (`X-PagerDuty-Signature`).
 //!
 //! Both are idempotent: a re-sent event or redelivered webhook is recognised in the raw event log
-//! and changes nothing. A 2xx means the event is stored and the metrics include it.
+//! and changes nothing. A 2xx means the event is stored; the metrics include it milliseconds
+//! later (the touched repositories are reanalyzed in the background), or at once with
+//! `POST /api/v1/events?wait=true`.
 //!
 //! Tokens (`api.ingest_token_env` names the variable): one or more, comma-separated, each the
 //! token itself or `sha256:<hex digest of the token>`, so a deployment's configuration need not
@@ -17,7 +19,7 @@
 use crate::server::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -25,7 +27,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use collector::events::ndjson::parse_body;
 use collector::events::{EventContext, EventError, logged};
-use collector::ingest::{IngestReport, Ingestor};
+use collector::ingest::{IngestReport, Ingestor, Settle};
 use collector::pagerduty::{self, Handling};
 use collector::telemetry;
 use engine::config::{Config, Secret};
@@ -122,16 +124,22 @@ struct IngestState {
 
 /// The ingestion routes, with tokens and secrets read from the environment.
 pub fn router<S: Clone + Send + Sync + 'static>(state: &AppState) -> Router<S> {
-    router_with(state, IngestAuth::from_config(&state.config))
+    router_with(
+        state,
+        IngestAuth::from_config(&state.config),
+        Ingestor::new(state.store.clone(), &state.config),
+    )
 }
 
-/// The ingestion routes with explicit credentials (tests, embedding).
+/// The ingestion routes with explicit credentials and ingestor (tests, load tools: they keep a
+/// clone of the ingestor to wait until it has [`Ingestor::settled`]).
 pub fn router_with<S: Clone + Send + Sync + 'static>(
     state: &AppState,
     auth: IngestAuth,
+    ingestor: Ingestor,
 ) -> Router<S> {
     let state = IngestState {
-        ingestor: Ingestor::new(state.store.clone(), &state.config),
+        ingestor,
         auth: Arc::new(auth),
         events: Arc::new(EventContext::new(&state.config, Source::Webhook)),
         services: Arc::new(state.config.pagerduty.services.clone()),
@@ -152,9 +160,10 @@ pub async fn serve_with(
     listener: tokio::net::TcpListener,
     state: &AppState,
     auth: IngestAuth,
+    ingestor: Ingestor,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app: Router = router_with(state, auth);
+    let app: Router = router_with(state, auth, ingestor);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
@@ -273,10 +282,28 @@ pub struct EventsResponse {
     pub report: IngestReport,
 }
 
+/// `POST /api/v1/events?wait=true`: answer once the metrics include the events, rather than
+/// once they are stored.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct EventsParams {
+    #[serde(default)]
+    pub wait: Option<String>,
+}
+
 async fn post_events(
     State(state): State<IngestState>,
+    Query(params): Query<EventsParams>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<EventsResponse>, IngestError> {
+    let settle = match params.wait.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false" | "0" | "no") => Settle::Stored,
+        Some("" | "true" | "1" | "yes") => Settle::Analysed,
+        Some(other) => {
+            return Err(IngestError::Malformed(format!(
+                "wait: expected true or false, found `{other}`"
+            )));
+        }
+    };
     let body = body_bytes(body, EVENTS_BODY_LIMIT)?;
     let text = std::str::from_utf8(&body)
         .map_err(|e| IngestError::Malformed(format!("the body is not UTF-8: {e}")))?;
@@ -286,7 +313,7 @@ async fn post_events(
         .into_iter()
         .map(|(record, raw)| logged(record, raw, ctx))
         .collect();
-    let report = state.ingestor.ingest(events).await?;
+    let report = state.ingestor.ingest(events, settle).await?;
     telemetry::bump(&telemetry::WEBHOOK_DELIVERIES);
     telemetry::EVENTS_INGESTED.fetch_add(report.stored.total() as u64, Ordering::Relaxed);
     Ok(Json(EventsResponse { report }))
@@ -340,7 +367,7 @@ async fn post_pagerduty(
                         body: text.to_string(),
                     }),
                     record: Handling::Incident(update).into_record(),
-                }])
+                }], Settle::Stored)
                 .await?;
             let status = if report.duplicates > 0 {
                 "duplicate"

@@ -1,9 +1,10 @@
 //! Storing pushed events: log them raw, upsert their records, reanalyze what they touched.
 //!
 //! - [`Ingestor`]: what the HTTP endpoints use. Each request is one transaction (raw log plus
-//!   records); then the repositories it touched are reanalyzed before it is answered, so a client
-//!   that got a 2xx sees its event in the metrics. Reanalyses are coalesced per repository: a
-//!   burst of deliveries to one repository runs a handful of analyses, not one each.
+//!   records), answered once stored (or, on request, once the metrics include it); the
+//!   repositories it touched are reanalyzed in the background. Reanalyses are coalesced per
+//!   repository: a burst of deliveries to one repository runs a handful of analyses, not one
+//!   each.
 //! - [`import_file`]: `doraboard import`. A first streaming pass validates the whole file and
 //!   reports every bad line; a second writes it in batches inside one transaction; nothing is
 //!   visible until all of it is.
@@ -41,6 +42,16 @@ pub struct IngestReport {
     pub stored: KindCounts,
 }
 
+/// When a caller of [`Ingestor::ingest`] gets its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    /// Once stored: the reanalysis of the touched repositories follows in the background
+    /// (milliseconds later; coalesced, so a burst of deliveries costs a few analyses).
+    Stored,
+    /// Once the metrics include the events: after a reanalysis that started after the write.
+    Analysed,
+}
+
 /// Writes pushed events and keeps the analysis of the repositories they touch current.
 #[derive(Clone)]
 pub struct Ingestor {
@@ -60,6 +71,7 @@ impl Ingestor {
                 store: store.clone(),
                 options: engine::query::analysis_options(config),
                 slots: Mutex::new(HashMap::new()),
+                idle: tokio::sync::Notify::new(),
                 write_lock: write_lock.clone(),
             }),
             store,
@@ -71,8 +83,13 @@ impl Ingestor {
         &self.store
     }
 
-    /// Logs and stores `events` in one transaction, then reanalyzes the repositories they touched.
-    pub async fn ingest(&self, events: Vec<LoggedEvent>) -> Result<IngestReport, StoreError> {
+    /// Logs and stores `events` in one transaction, then has the repositories they touched
+    /// reanalyzed; answers when `settle` says.
+    pub async fn ingest(
+        &self,
+        events: Vec<LoggedEvent>,
+        settle: Settle,
+    ) -> Result<IngestReport, StoreError> {
         let mut report = IngestReport {
             received: events.len(),
             ..IngestReport::default()
@@ -92,103 +109,126 @@ impl Ingestor {
                 report.stored.add(record);
             }
         }
-        if std::env::var("XNOREANALYSIS").is_err() {
-            self.reanalyzer.reanalyze(commit.repos).await?;
+        let waits = self.reanalyzer.request(commit.repos, settle == Settle::Analysed);
+        for wait in waits {
+            let failed = |detail: String| StoreError::Invalid {
+                what: "reanalysis",
+                value: String::new(),
+                detail,
+            };
+            match wait.await {
+                Ok(Ok(())) => {}
+                Ok(Err(message)) => return Err(failed(message)),
+                Err(_) => return Err(failed("the reanalysis task stopped".to_string())),
+            }
         }
         Ok(report)
     }
+
+    /// Waits until no reanalysis is pending or running: every event stored so far is in the
+    /// metrics.
+    pub async fn settled(&self) {
+        self.reanalyzer.settled().await;
+    }
 }
 
-/// Coalesces reanalyses: per repository at most one runs at a time, and every caller waits for
-/// one that started after its own write committed.
+type Done = oneshot::Sender<Result<(), String>>;
+
+/// Coalesces reanalyses: per repository at most one runs at a time, and the next one covers
+/// every write committed before it started.
 struct Reanalyzer {
     store: Store,
     options: AnalysisOptions,
-    slots: Mutex<HashMap<RepoSlug, Vec<oneshot::Sender<Result<(), String>>>>>,
+    /// Repositories with a worker, and what it owes: callers waiting for a round, or a round
+    /// nobody waits for.
+    slots: Mutex<HashMap<RepoSlug, Slot>>,
+    /// Signalled whenever a worker finishes.
+    idle: tokio::sync::Notify,
     /// The ingestor's SQLite write queue: a reanalysis writes too.
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
+#[derive(Default)]
+struct Slot {
+    waiters: Vec<Done>,
+    owed: bool,
+}
+
 impl Reanalyzer {
-    async fn reanalyze(self: &Arc<Self>, repos: Vec<RepoSlug>) -> Result<(), StoreError> {
-        let mut waiting = Vec::with_capacity(repos.len());
+    /// Asks for a round of each repository that starts after now; with `wait`, returns what to
+    /// await for each.
+    fn request(
+        self: &Arc<Self>,
+        repos: Vec<RepoSlug>,
+        wait: bool,
+    ) -> Vec<oneshot::Receiver<Result<(), String>>> {
+        let mut waits = Vec::new();
         for repo in repos {
-            let (done, wait) = oneshot::channel();
             let start = {
                 let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-                match slots.get_mut(&repo) {
-                    // A worker is running for this repository: it will take this waiter next.
-                    Some(waiters) => {
-                        waiters.push(done);
-                        false
-                    }
-                    None => {
-                        slots.insert(repo.clone(), vec![done]);
-                        true
-                    }
+                let start = !slots.contains_key(&repo);
+                let slot = slots.entry(repo.clone()).or_default();
+                slot.owed = true;
+                if wait {
+                    let (done, wait) = oneshot::channel();
+                    slot.waiters.push(done);
+                    waits.push(wait);
                 }
+                start
             };
             if start {
                 tokio::spawn(Arc::clone(self).work(repo));
             }
-            waiting.push(wait);
         }
-        for wait in waiting {
-            match wait.await {
-                Ok(Ok(())) => {}
-                Ok(Err(message)) => {
-                    return Err(StoreError::Invalid {
-                        what: "reanalysis",
-                        value: String::new(),
-                        detail: message,
-                    });
-                }
-                Err(_) => {
-                    return Err(StoreError::Invalid {
-                        what: "reanalysis",
-                        value: String::new(),
-                        detail: "the reanalysis task stopped".to_string(),
-                    });
-                }
-            }
-        }
-        Ok(())
+        waits
     }
 
-    /// Runs analyses of `repo` until no caller waits for one.
+    async fn settled(&self) {
+        loop {
+            // Registered before the check, so a worker finishing in between still wakes us.
+            let finished = self.idle.notified();
+            if self
+                .slots
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty()
+            {
+                return;
+            }
+            finished.await;
+        }
+    }
+
+    /// Runs rounds of `repo` until none is owed.
     async fn work(self: Arc<Self>, repo: RepoSlug) {
         loop {
             let waiters = {
                 let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-                let Some(waiters) = slots.get_mut(&repo) else {
+                let Some(slot) = slots.get_mut(&repo) else {
                     return;
                 };
-                if waiters.is_empty() {
+                if !slot.owed {
                     slots.remove(&repo);
+                    drop(slots);
+                    self.idle.notify_waiters();
                     return;
                 }
-                std::mem::take(waiters)
+                slot.owed = false;
+                std::mem::take(&mut slot.waiters)
             };
             let _turn = match &self.write_lock {
                 Some(lock) => Some(lock.lock().await),
                 None => None,
             };
-            let t = std::time::Instant::now();
             let result = self
                 .store
                 .reanalyze(std::slice::from_ref(&repo), &self.options)
-                .await;
-            if std::env::var("XTIME").is_ok() {
-                eprintln!(
-                    "reanalyze {repo} {} waiters {:?}",
-                    waiters.len(),
-                    t.elapsed()
-                );
-            }
-            let result = result.map(|_| ()).map_err(|e| {
-                tracing::error!(%repo, error = %e, "reanalysis after ingestion failed");
-                e.to_string()
-            });
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    tracing::error!(%repo, error = %e, "reanalysis after ingestion failed");
+                    e.to_string()
+                });
             for waiter in waiters {
                 let _ = waiter.send(result.clone());
             }

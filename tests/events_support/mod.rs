@@ -52,6 +52,7 @@ pub struct Server {
     pub store: Store,
     pub config: Arc<Config>,
     pub client: reqwest::Client,
+    pub ingestor: collector::ingest::Ingestor,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -76,8 +77,10 @@ impl Server {
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let ingestor = collector::ingest::Ingestor::new(store.clone(), &config);
+        let serving = ingestor.clone();
         tokio::spawn(async move {
-            api::ingest::serve_with(listener, &state, auth, async {
+            api::ingest::serve_with(listener, &state, auth, serving, async {
                 let _ = stopped.await;
             })
             .await
@@ -87,6 +90,7 @@ impl Server {
             store,
             config,
             client: reqwest::Client::new(),
+            ingestor,
             _stop: stop,
         }
     }
@@ -122,12 +126,19 @@ impl Server {
         self.post_pagerduty(Some(signature), body).await
     }
 
+    /// Waits for the background reanalyses: the derived facts are then current.
+    pub async fn settled(&self) {
+        self.ingestor.settled().await;
+    }
+
+    /// The metrics, once every ingested event is in them.
     pub async fn metrics(
         &self,
         team: Option<&str>,
         from: &str,
         to: &str,
     ) -> engine::metrics::MetricsReport {
+        self.settled().await;
         metrics(&self.store, &self.config, team, from, to).await
     }
 }

@@ -508,7 +508,7 @@ async fn serve_one(
     headers: &HeaderMap,
     faults: &Faults,
 ) -> (u16, Response) {
-    let hit = |every: Option<u64>| every.is_some_and(|e| e > 0 && n % e == 0);
+    let hit = |every: Option<u64>| every.is_some_and(|e| e > 0 && n.is_multiple_of(e));
     if let Some((every, burst)) = faults.server_errors
         && every > 0
         && n % every < burst
@@ -948,7 +948,7 @@ fn route(s: &Served, path: &str, query: &HashMap<String, String>) -> Answer {
                 "merge_base_commit": commit_json(&base_commit.commit, &base_commit.parents, &api),
                 "status": status,
                 "ahead_by": if h > b { commits.len() } else { 0 },
-                "behind_by": if h < b { b - h } else { 0 },
+                "behind_by": b.saturating_sub(h),
                 "total_commits": commits.len(),
                 "files": [],
             });
