@@ -58,8 +58,12 @@ fn drive(args: &[String]) {
         Some(n) => vec![n.parse().expect("a number of pull requests")],
         None => vec![2_000, 20_000],
     };
-    let latency: u64 = args.get(1).map_or(20, |l| l.parse().expect("latency in ms"));
-    println!("GitHub backfill benchmark: one repository, {latency} ms per request, release build\n");
+    let latency: u64 = args
+        .get(1)
+        .map_or(20, |l| l.parse().expect("latency in ms"));
+    println!(
+        "GitHub backfill benchmark: one repository, {latency} ms per request, release build\n"
+    );
     println!(
         "{:>7}  {:>8}  {:>9}  {:>5}  {:>8}  {:>13}  {:>13}  {:>14}",
         "PRs", "requests", "min pages", "ratio", "wall s", "peak fetch MB", "peak all MB", "resync"

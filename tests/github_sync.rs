@@ -6,10 +6,10 @@ mod fake_github;
 
 use collector::sync::{Quiet, SyncOptions, SyncRunner};
 use engine::metrics::MetricsReport;
+use engine::period::Period;
 use engine::store::StoreCounts;
 use engine::store::github::RepoRecords;
-use engine::period::Period;
-use fake_github::harness::{client, collect, records, setup};
+use fake_github::harness::{client, collect, records, setup, setup_file};
 use fake_github::scenario::{self, END, START, day_at};
 use fake_github::{FakeGithub, Faults, Strategy};
 use std::time::Duration;
@@ -274,7 +274,8 @@ async fn a_sync_killed_midway_then_rerun_ends_with_the_same_data() {
     // incidents, reanalysis).
     for kill_after in [full / 2, full - full / 10] {
         let fake = org_fake().await;
-        let (config, store) = setup(&fake, "deployments").await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (config, store) = setup_file(&fake, "deployments", dir.path()).await;
         let gh = client(&fake);
         let task = {
             let (config, store, gh) = (config.clone(), store.clone(), gh.clone());
@@ -545,7 +546,13 @@ async fn on_postgresql_the_figures_are_the_same_and_one_process_at_a_time_holds_
         .await
         .expect("lock query")
         .expect("granted");
-    assert!(store.try_sync_lease(key).await.expect("lock query").is_none());
+    assert!(
+        store
+            .try_sync_lease(key)
+            .await
+            .expect("lock query")
+            .is_none()
+    );
     held.release().await;
     let again = store.try_sync_lease(key).await.expect("lock query");
     assert!(again.is_some(), "released");
@@ -553,4 +560,69 @@ async fn on_postgresql_the_figures_are_the_same_and_one_process_at_a_time_holds_
         lease.release().await;
     }
     test_store.finish().await;
+}
+
+#[tokio::test]
+async fn the_schedule_runs_the_sync_and_never_two_at_once() {
+    let fake = org_fake().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut config, store) = setup_file(&fake, "deployments", dir.path()).await;
+    config.collector.schedule = "* * * * * *".into(); // every second; a sync takes longer here
+    let config = std::sync::Arc::new(config);
+    let gh = client(&fake);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let schedule = tokio::spawn(collector::schedule::run(
+        config.clone(),
+        store.clone(),
+        gh.clone(),
+        SyncOptions::default(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let runner = SyncRunner::global();
+    while !runner.status().running {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let overlapping = runner
+        .run(&config, &store, &gh, &SyncOptions::default(), &Quiet)
+        .await;
+    assert!(matches!(
+        overlapping,
+        Err(collector::sync::RunError::Running)
+    ));
+    while runner.status().last.is_none() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = stop.send(());
+    schedule.await.expect("joined").expect("a valid schedule");
+    let last = runner.status().last.expect("an outcome");
+    assert!(last.ok && last.repositories == 3, "{last:?}");
+    assert_org_figures(&metrics(&config, &store, None).await);
+}
+
+#[tokio::test]
+async fn a_renamed_repository_is_followed_to_its_new_name() {
+    let fake = FakeGithub::start().await;
+    scenario::workday(&mut fake.world(), "acme/shop", 0, Strategy::Squash);
+    fake.shared
+        .moved
+        .lock()
+        .expect("lock")
+        .insert("acme/old-shop".into(), "acme/shop".into());
+    let gh = client(&fake);
+    let tally = collector::github::Tally::default();
+    let answer = gh
+        .get::<Vec<serde_json::Value>>(
+            "/repos/acme/old-shop/pulls?state=closed&per_page=100",
+            None,
+            &tally,
+        )
+        .await
+        .expect("followed");
+    let collector::github::Fetch::Fresh(page) = answer else {
+        panic!("a page");
+    };
+    assert_eq!(page.body.len(), 3);
+    assert_eq!(tally.requests(), 2);
 }

@@ -295,7 +295,12 @@ async fn post_events(
     Query(params): Query<EventsParams>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<EventsResponse>, IngestError> {
-    let settle = match params.wait.as_deref().map(str::to_ascii_lowercase).as_deref() {
+    let settle = match params
+        .wait
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         None | Some("false" | "0" | "no") => Settle::Stored,
         Some("" | "true" | "1" | "yes") => Settle::Analysed,
         Some(other) => {
@@ -360,14 +365,17 @@ async fn post_pagerduty(
             let key = update.incident.key.clone();
             let report = state
                 .ingestor
-                .ingest(vec![LoggedEvent {
-                    raw: Some(NewRawEvent {
-                        source: pagerduty::SOURCE.to_string(),
-                        delivery_id: event.id.clone(),
-                        body: text.to_string(),
-                    }),
-                    record: Handling::Incident(update).into_record(),
-                }], Settle::Stored)
+                .ingest(
+                    vec![LoggedEvent {
+                        raw: Some(NewRawEvent {
+                            source: pagerduty::SOURCE.to_string(),
+                            delivery_id: event.id.clone(),
+                            body: text.to_string(),
+                        }),
+                        record: Handling::Incident(update).into_record(),
+                    }],
+                    Settle::Stored,
+                )
                 .await?;
             let status = if report.duplicates > 0 {
                 "duplicate"

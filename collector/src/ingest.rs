@@ -17,15 +17,15 @@ use crate::telemetry;
 use engine::analysis::AnalysisOptions;
 use engine::config::Config;
 use engine::model::{RepoSlug, Source};
-use engine::store::events::{EventRecord, LoggedEvent};
+use engine::store::events::{BatchOutcome, EventRecord, LoggedEvent};
 use engine::store::{Store, StoreError};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 /// Events per batch written by an import or a replay: bounds the memory held, not the
 /// transaction (there is one).
@@ -52,14 +52,31 @@ pub enum Settle {
     Analysed,
 }
 
+/// Requests written together in one transaction at most (group commit).
+const GROUP_REQUESTS: usize = 256;
+/// Events written together in one transaction at most.
+const GROUP_EVENTS: usize = 5_000;
+
 /// Writes pushed events and keeps the analysis of the repositories they touch current.
+///
+/// Concurrent requests are written by one task, in groups: everything that queued while the
+/// previous transaction ran is written in the next one (group commit), so a burst of
+/// deliveries costs a few transactions, not one each. Each request still gets its own outcome;
+/// if a group fails, its requests are retried one by one, so one bad request fails alone.
 #[derive(Clone)]
 pub struct Ingestor {
     store: Store,
     reanalyzer: Arc<Reanalyzer>,
-    /// SQLite has one writer: queue writes here (first come, first served) rather than in its
-    /// busy handler, which sleeps and retries.
+    writer: Arc<std::sync::OnceLock<mpsc::UnboundedSender<Job>>>,
+    /// SQLite has one writer: the group writer and the reanalyses take turns here (first come,
+    /// first served) rather than in SQLite's busy handler, which sleeps and retries.
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// One request for the group writer.
+struct Job {
+    events: Vec<LoggedEvent>,
+    done: oneshot::Sender<Result<BatchOutcome, String>>,
 }
 
 impl Ingestor {
@@ -70,11 +87,12 @@ impl Ingestor {
             reanalyzer: Arc::new(Reanalyzer {
                 store: store.clone(),
                 options: engine::query::analysis_options(config),
-                slots: Mutex::new(HashMap::new()),
+                queue: Mutex::new(Queue::default()),
                 idle: tokio::sync::Notify::new(),
                 write_lock: write_lock.clone(),
             }),
             store,
+            writer: Arc::new(std::sync::OnceLock::new()),
             write_lock,
         }
     }
@@ -83,43 +101,53 @@ impl Ingestor {
         &self.store
     }
 
-    /// Logs and stores `events` in one transaction, then has the repositories they touched
-    /// reanalyzed; answers when `settle` says.
+    /// Logs and stores `events` in one transaction (shared with concurrent requests), then has
+    /// the repositories they touched reanalyzed; answers when `settle` says.
     pub async fn ingest(
         &self,
         events: Vec<LoggedEvent>,
         settle: Settle,
     ) -> Result<IngestReport, StoreError> {
+        let failed = |detail: String| StoreError::Invalid {
+            what: "ingestion",
+            value: String::new(),
+            detail,
+        };
         let mut report = IngestReport {
             received: events.len(),
             ..IngestReport::default()
         };
         let kinds: Vec<Option<EventRecord>> = events.iter().map(|e| e.record.clone()).collect();
-        let (outcome, commit) = {
-            let _turn = match &self.write_lock {
-                Some(lock) => Some(lock.lock().await),
-                None => None,
-            };
-            self.store.ingest(events).await?
-        };
+        let (done, outcome) = oneshot::channel();
+        self.writer()
+            .send(Job { events, done })
+            .map_err(|_| failed("the ingestion writer stopped".to_string()))?;
+        let outcome = outcome
+            .await
+            .map_err(|_| failed("the ingestion writer stopped".to_string()))?
+            .map_err(failed)?;
+        let mut repos = BTreeSet::new();
         for (record, new) in kinds.iter().zip(&outcome.new) {
             if !new {
                 report.duplicates += 1;
             } else if let Some(record) = record {
                 report.stored.add(record);
+                repos.extend(record.repo().cloned());
             }
         }
-        let waits = self.reanalyzer.request(commit.repos, settle == Settle::Analysed);
-        for wait in waits {
-            let failed = |detail: String| StoreError::Invalid {
-                what: "reanalysis",
-                value: String::new(),
-                detail,
-            };
-            match wait.await {
-                Ok(Ok(())) => {}
-                Ok(Err(message)) => return Err(failed(message)),
-                Err(_) => return Err(failed("the reanalysis task stopped".to_string())),
+        if settle == Settle::Analysed {
+            // Incidents without a repository that name a deployment are analysed with its
+            // repository: wait for everything pending, which includes it.
+            let without_repo = kinds.iter().flatten().any(|record| record.repo().is_none());
+            for wait in self.reanalyzer.request(repos.into_iter().collect(), true) {
+                match wait.await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(message)) => return Err(failed(message)),
+                    Err(_) => return Err(failed("the reanalysis task stopped".to_string())),
+                }
+            }
+            if without_repo {
+                self.reanalyzer.settled().await;
             }
         }
         Ok(report)
@@ -130,105 +158,193 @@ impl Ingestor {
     pub async fn settled(&self) {
         self.reanalyzer.settled().await;
     }
+
+    /// The group writer's queue, started on first use (it needs the runtime).
+    fn writer(&self) -> &mpsc::UnboundedSender<Job> {
+        self.writer.get_or_init(|| {
+            let (send, receive) = mpsc::unbounded_channel();
+            tokio::spawn(write_groups(
+                self.store.clone(),
+                self.write_lock.clone(),
+                Arc::clone(&self.reanalyzer),
+                receive,
+            ));
+            send
+        })
+    }
+}
+
+/// The group writer: takes every request queued, writes them in one transaction, answers each.
+async fn write_groups(
+    store: Store,
+    write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
+    reanalyzer: Arc<Reanalyzer>,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+) {
+    while let Some(first) = jobs.recv().await {
+        let mut events = first.events.len();
+        let mut group = vec![first];
+        while group.len() < GROUP_REQUESTS && events < GROUP_EVENTS {
+            match jobs.try_recv() {
+                Ok(job) => {
+                    events += job.events.len();
+                    group.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let result = write_group(&store, write_lock.as_deref(), &group).await;
+        let outcomes = match result {
+            Ok((outcomes, repos)) => {
+                reanalyzer.request(repos, false);
+                outcomes.into_iter().map(Ok).collect()
+            }
+            Err(e) if group.len() > 1 => {
+                tracing::warn!(error = %e, requests = group.len(), "group write failed; retrying one by one");
+                let mut outcomes = Vec::with_capacity(group.len());
+                for job in &group {
+                    let one =
+                        write_group(&store, write_lock.as_deref(), std::slice::from_ref(job)).await;
+                    outcomes.push(match one {
+                        Ok((mut outcome, repos)) => {
+                            reanalyzer.request(repos, false);
+                            Ok(outcome.remove(0))
+                        }
+                        Err(e) => Err(e.to_string()),
+                    });
+                }
+                outcomes
+            }
+            Err(e) => vec![Err(e.to_string())],
+        };
+        for (job, outcome) in group.into_iter().zip(outcomes) {
+            let _ = job.done.send(outcome);
+        }
+    }
+}
+
+/// Writes the events of `group` in one transaction; returns each request's outcome and the
+/// repositories to reanalyze.
+async fn write_group(
+    store: &Store,
+    write_lock: Option<&tokio::sync::Mutex<()>>,
+    group: &[Job],
+) -> Result<(Vec<BatchOutcome>, Vec<RepoSlug>), StoreError> {
+    let events: Vec<LoggedEvent> = group
+        .iter()
+        .flat_map(|job| job.events.iter().cloned())
+        .collect();
+    let _turn = match write_lock {
+        Some(lock) => Some(lock.lock().await),
+        None => None,
+    };
+    let (outcome, commit) = store.ingest(events).await?;
+    let mut new = outcome.new.into_iter();
+    let outcomes = group
+        .iter()
+        .map(|job| BatchOutcome {
+            new: new.by_ref().take(job.events.len()).collect(),
+            ..BatchOutcome::default()
+        })
+        .collect();
+    Ok((outcomes, commit.repos))
 }
 
 type Done = oneshot::Sender<Result<(), String>>;
 
-/// Coalesces reanalyses: per repository at most one runs at a time, and the next one covers
-/// every write committed before it started.
+/// Runs the reanalyses ingestion asks for, one repository at a time in arrival order, so
+/// writes get their turn between two analyses. A repository queued several times is analysed
+/// once; a caller that waits gets an analysis that started after it asked.
 struct Reanalyzer {
     store: Store,
     options: AnalysisOptions,
-    /// Repositories with a worker, and what it owes: callers waiting for a round, or a round
-    /// nobody waits for.
-    slots: Mutex<HashMap<RepoSlug, Slot>>,
-    /// Signalled whenever a worker finishes.
+    queue: Mutex<Queue>,
+    /// Signalled when the worker stops: nothing is pending.
     idle: tokio::sync::Notify,
     /// The ingestor's SQLite write queue: a reanalysis writes too.
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 #[derive(Default)]
-struct Slot {
-    waiters: Vec<Done>,
-    owed: bool,
+struct Queue {
+    /// Repositories waiting for an analysis, in order, each once.
+    pending: VecDeque<RepoSlug>,
+    queued: HashSet<RepoSlug>,
+    /// Callers waiting for the next analysis of a repository.
+    waiters: HashMap<RepoSlug, Vec<Done>>,
+    /// Whether the worker task runs.
+    running: bool,
 }
 
 impl Reanalyzer {
-    /// Asks for a round of each repository that starts after now; with `wait`, returns what to
-    /// await for each.
+    /// Queues an analysis of each repository; with `wait`, returns what to await for each.
     fn request(
         self: &Arc<Self>,
         repos: Vec<RepoSlug>,
         wait: bool,
     ) -> Vec<oneshot::Receiver<Result<(), String>>> {
         let mut waits = Vec::new();
-        for repo in repos {
-            let start = {
-                let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-                let start = !slots.contains_key(&repo);
-                let slot = slots.entry(repo.clone()).or_default();
-                slot.owed = true;
+        let start = {
+            let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            for repo in repos {
                 if wait {
                     let (done, wait) = oneshot::channel();
-                    slot.waiters.push(done);
+                    queue.waiters.entry(repo.clone()).or_default().push(done);
                     waits.push(wait);
                 }
-                start
-            };
-            if start {
-                tokio::spawn(Arc::clone(self).work(repo));
+                if queue.queued.insert(repo.clone()) {
+                    queue.pending.push_back(repo);
+                }
             }
+            let start = !queue.running && !queue.pending.is_empty();
+            queue.running |= start;
+            start
+        };
+        if start {
+            tokio::spawn(Arc::clone(self).work());
         }
         waits
     }
 
     async fn settled(&self) {
         loop {
-            // Registered before the check, so a worker finishing in between still wakes us.
-            let finished = self.idle.notified();
-            if self
-                .slots
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .is_empty()
-            {
+            // Registered before the check, so the worker stopping in between still wakes us.
+            let stopped = self.idle.notified();
+            if !self.queue.lock().unwrap_or_else(|e| e.into_inner()).running {
                 return;
             }
-            finished.await;
+            stopped.await;
         }
     }
 
-    /// Runs rounds of `repo` until none is owed.
-    async fn work(self: Arc<Self>, repo: RepoSlug) {
+    /// Analyses queued repositories until none is left.
+    async fn work(self: Arc<Self>) {
         loop {
-            let waiters = {
-                let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-                let Some(slot) = slots.get_mut(&repo) else {
-                    return;
-                };
-                if !slot.owed {
-                    slots.remove(&repo);
-                    drop(slots);
+            let (repo, waiters) = {
+                let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+                let Some(repo) = queue.pending.pop_front() else {
+                    queue.running = false;
+                    drop(queue);
                     self.idle.notify_waiters();
                     return;
-                }
-                slot.owed = false;
-                std::mem::take(&mut slot.waiters)
+                };
+                queue.queued.remove(&repo);
+                let waiters = queue.waiters.remove(&repo).unwrap_or_default();
+                (repo, waiters)
             };
-            let _turn = match &self.write_lock {
-                Some(lock) => Some(lock.lock().await),
-                None => None,
+            let result = {
+                let _turn = match &self.write_lock {
+                    Some(lock) => Some(lock.lock().await),
+                    None => None,
+                };
+                self.store
+                    .reanalyze(std::slice::from_ref(&repo), &self.options)
+                    .await
             };
-            let result = self
-                .store
-                .reanalyze(std::slice::from_ref(&repo), &self.options)
-                .await
-                .map(|_| ())
-                .map_err(|e| {
-                    tracing::error!(%repo, error = %e, "reanalysis after ingestion failed");
-                    e.to_string()
-                });
+            let result = result.map(|_| ()).map_err(|e| {
+                tracing::error!(%repo, error = %e, "reanalysis after ingestion failed");
+                e.to_string()
+            });
             for waiter in waiters {
                 let _ = waiter.send(result.clone());
             }

@@ -38,6 +38,17 @@ pub async fn setup(fake: &FakeGithub, source: &str) -> (Config, Store) {
     (config, store)
 }
 
+/// Like [`setup`], with the store in a SQLite file in `dir`: what a test that cancels a sync
+/// mid-query needs (an in-memory database lives and dies with its one connection, which sqlx
+/// closes when a query is cancelled).
+pub async fn setup_file(fake: &FakeGithub, source: &str, dir: &std::path::Path) -> (Config, Store) {
+    let url = format!("sqlite://{}", dir.join("doraboard.db").display());
+    let text = super::scenario::org_config(&fake.url, &url, source);
+    let config = Config::from_toml_str(&text, "test config").expect("config");
+    let store = Store::connect(&url).await.expect("store");
+    (config, store)
+}
+
 /// One sync, as `doraboard collect` runs it.
 pub async fn collect(config: &Config, store: &Store, gh: &GitHub) -> SyncReport {
     SyncRunner::new()

@@ -347,6 +347,8 @@ pub struct Shared {
     /// `(remaining, reset)`; remaining is spent by every answer but a 304.
     pub budget: Mutex<(u64, u64)>,
     pub requests: AtomicU64,
+    /// Renamed repositories: old `owner/name` -> new; answered 301 like GitHub.
+    pub moved: Mutex<HashMap<String, String>>,
     seen: Mutex<Vec<Seen>>,
     faulted: Mutex<HashMap<String, u32>>,
     record: bool,
@@ -377,6 +379,7 @@ impl FakeGithub {
             token: Mutex::new(None),
             budget: Mutex::new((1_000_000, now_secs() + 3600)),
             requests: AtomicU64::new(0),
+            moved: Mutex::new(HashMap::new()),
             seen: Mutex::new(Vec::new()),
             faulted: Mutex::new(HashMap::new()),
             record,
@@ -561,6 +564,20 @@ async fn serve_one(
         if sent != format!("Bearer {expected}") {
             return error(StatusCode::UNAUTHORIZED, "Bad credentials", s);
         }
+    }
+    let renamed = lock(&s.shared.moved).iter().find_map(|(old, new)| {
+        let prefix = format!("/repos/{old}");
+        let rest = path.strip_prefix(&prefix)?;
+        (rest.is_empty() || rest.starts_with('/')).then(|| format!("/repos/{new}{rest}"))
+    });
+    if let Some(target) = renamed {
+        let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+        let (_, mut response) = error(StatusCode::MOVED_PERMANENTLY, "Moved Permanently", s);
+        response.headers_mut().insert(
+            "location",
+            HeaderValue::from_str(&format!("{}{target}{query}", s.base)).expect("location"),
+        );
+        return (301, response);
     }
     let answer = route(s, path, query);
     let (body, link) = match answer {
@@ -826,7 +843,9 @@ fn route(s: &Served, path: &str, query: &HashMap<String, String>) -> Answer {
             }
             let page = window(&pulls, query);
             Answer::Page(
-                page.iter().map(|p| pull_json(&slug, repo, p, &api)).collect(),
+                page.iter()
+                    .map(|p| pull_json(&slug, repo, p, &api))
+                    .collect(),
                 pulls.len(),
             )
         }

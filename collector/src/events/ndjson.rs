@@ -75,7 +75,7 @@ pub fn parse_body<'b>(
 pub struct LineReader<R> {
     reader: R,
     line: u64,
-    buf: String,
+    buf: Vec<u8>,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -83,7 +83,7 @@ impl<R: BufRead> LineReader<R> {
         LineReader {
             reader,
             line: 0,
-            buf: String::new(),
+            buf: Vec::new(),
         }
     }
 }
@@ -94,13 +94,21 @@ impl<R: BufRead> Iterator for LineReader<R> {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             self.buf.clear();
-            match self.reader.read_line(&mut self.buf) {
+            match self.reader.read_until(b'\n', &mut self.buf) {
                 Ok(0) => return None,
                 Ok(_) => {}
                 Err(e) => return Some(Err(e)),
             }
             self.line += 1;
-            let text = self.buf.trim();
+            let Ok(text) = std::str::from_utf8(&self.buf) else {
+                let error = EventError::general("the line is not valid UTF-8").at_line(self.line);
+                return Some(Ok(RawItem {
+                    line: self.line,
+                    raw: String::new(),
+                    value: Err(error),
+                }));
+            };
+            let text = text.trim();
             if text.is_empty() {
                 continue;
             }
@@ -187,12 +195,15 @@ mod tests {
 
     #[test]
     fn files_are_read_line_by_line() {
-        let text = format!("{DEPLOY}\n\n  \n{{oops\n");
-        let items: Vec<RawItem> = LineReader::new(text.as_bytes())
+        let mut text = format!("{DEPLOY}\n\n  \n{{oops\n").into_bytes();
+        text.extend(b"{\"type\": \"\xff\"}\r\n");
+        let items: Vec<RawItem> = LineReader::new(text.as_slice())
             .collect::<Result<_, _>>()
             .expect("readable");
-        assert_eq!(items.len(), 2);
+        assert_eq!(items.len(), 3);
         assert_eq!(items[1].line, 4);
         assert_eq!(items[1].value.as_ref().expect_err("bad").line, Some(4));
+        let not_utf8 = items[2].value.as_ref().expect_err("bad");
+        assert_eq!(not_utf8.to_string(), "line 5: the line is not valid UTF-8");
     }
 }

@@ -166,7 +166,7 @@ impl Fields<'_> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+            Some(Value::String(s)) => Ok(Some(clean(name, s)?)),
             Some(other) => Err(EventError::field(
                 name,
                 format!("expected a string, found {}", json_kind(other)),
@@ -240,7 +240,7 @@ impl Fields<'_> {
                 .enumerate()
                 .filter(|(_, v)| !v.is_null())
                 .map(|(i, v)| match v {
-                    Value::String(s) => Ok(s.trim().to_string()),
+                    Value::String(s) => clean(&format!("{name}[{i}]"), s),
                     Value::Number(n) => Ok(n.to_string()),
                     other => Err(EventError::field(
                         &format!("{name}[{i}]"),
@@ -298,6 +298,14 @@ impl Fields<'_> {
             EventError::field("repo", format!("missing: required for {what} (owner/name)"))
         })
     }
+}
+
+/// The string trimmed; a NUL character (which no database text column takes) is refused.
+fn clean(name: &str, s: &str) -> Result<String, EventError> {
+    if s.contains('\0') {
+        return Err(EventError::field(name, "contains a NUL character"));
+    }
+    Ok(s.trim().to_string())
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -448,6 +456,13 @@ mod tests {
         assert!(parse(event("shop")).is_ok());
         assert_eq!(error(event("nope")).field.as_deref(), Some("team"));
         assert!(error(event("commerce")).message.contains("tribe"));
+    }
+
+    #[test]
+    fn nul_characters_are_refused() {
+        let e = error(json!({"type": "incident", "id": "i", "repo": "acme/shop",
+            "title": "bad\u{0}title", "opened_at": "2026-03-02T13:00:00Z"}));
+        assert_eq!(e.field.as_deref(), Some("title"));
     }
 
     #[test]

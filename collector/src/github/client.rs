@@ -39,6 +39,8 @@ use tokio::sync::Semaphore;
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 const USER_AGENT: &str = concat!("doraboard/", env!("CARGO_PKG_VERSION"));
 const API_VERSION: &str = "2022-11-28";
+/// Redirects followed for one request (GitHub answers 301 for a renamed repository).
+const MAX_REDIRECTS: usize = 3;
 
 /// How the client retries and waits.
 #[derive(Debug, Clone)]
@@ -186,6 +188,8 @@ struct Inner {
     base: String,
     /// `scheme://authority`: the only place links may lead to.
     origin: String,
+    /// The base's path (`/api/v3` on GitHub Enterprise Server, empty on github.com).
+    base_path: String,
     authorization: Option<HeaderValue>,
     timeout: Duration,
     retry: RetryPolicy,
@@ -206,6 +210,8 @@ impl std::fmt::Debug for GitHub {
 /// What one attempt came to.
 enum Attempt<T> {
     Done(Result<Fetch<T>, GithubError>),
+    /// A redirect (a renamed or transferred repository): ask there instead.
+    Moved(String),
     /// Worth another try after `wait` (None: the usual backoff).
     Retry {
         reason: String,
@@ -225,6 +231,7 @@ impl GitHub {
             )));
         };
         let origin = format!("{scheme}://{authority}");
+        let base_path = uri.path().trim_end_matches('/').to_string();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = hyper_rustls::HttpsConnectorBuilder::new();
         let builder = match builder.with_provider_and_native_roots(provider.clone()) {
@@ -257,6 +264,7 @@ impl GitHub {
                 http,
                 base,
                 origin,
+                base_path,
                 authorization,
                 timeout: options.timeout,
                 retry: options.retry,
@@ -285,10 +293,34 @@ impl GitHub {
         etag: Option<&str>,
         tally: &Tally,
     ) -> Result<Fetch<T>, GithubError> {
+        let mut url = self.absolute(url)?;
+        for _ in 0..=MAX_REDIRECTS {
+            match self.get_at::<T>(&url, etag, tally).await? {
+                Ok(fetch) => return Ok(fetch),
+                Err(location) => {
+                    tracing::info!(
+                        from = url.as_str(),
+                        to = location.as_str(),
+                        "GitHub redirected: following"
+                    );
+                    url = self.absolute(&location)?;
+                }
+            }
+        }
+        Err(GithubError::Invalid(format!(
+            "more than {MAX_REDIRECTS} redirects from {url}"
+        )))
+    }
+
+    /// `url` as an absolute URL on the configured host (a path is taken as under the API base,
+    /// an absolute path as on the host), or an error for any other host.
+    fn absolute(&self, url: &str) -> Result<String, GithubError> {
         let url = if url.starts_with("http://") || url.starts_with("https://") {
             url.to_string()
-        } else {
+        } else if url.starts_with('/') && !url.starts_with(&self.inner.base_path) {
             self.url(url)
+        } else {
+            format!("{}{url}", self.inner.origin)
         };
         if !url.starts_with(&format!("{}/", self.inner.origin)) {
             return Err(GithubError::Invalid(format!(
@@ -296,6 +328,16 @@ impl GitHub {
                 self.inner.origin
             )));
         }
+        Ok(url)
+    }
+
+    /// One GET with the whole retry policy: the answer, or `Err(location)` for a redirect.
+    async fn get_at<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        etag: Option<&str>,
+        tally: &Tally,
+    ) -> Result<Result<Fetch<T>, String>, GithubError> {
         let uri: Uri = url
             .parse()
             .map_err(|e| GithubError::Invalid(format!("bad URL {url}: {e}")))?;
@@ -315,7 +357,8 @@ impl GitHub {
                     .await
             };
             match outcome {
-                Attempt::Done(result) => return result,
+                Attempt::Done(result) => return result.map(Ok),
+                Attempt::Moved(location) => return Ok(Err(location)),
                 Attempt::Retry { reason, wait } => {
                     last = reason;
                     if attempt == policy.max_attempts.max(1) {
@@ -405,6 +448,11 @@ impl GitHub {
                     wait: None,
                 },
             };
+        }
+        if status.is_redirection()
+            && let Some(location) = header(&parts.headers, "location")
+        {
+            return Attempt::Moved(location.to_string());
         }
         let message = error_message(&body);
         if status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS {

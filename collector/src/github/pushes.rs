@@ -48,9 +48,12 @@ pub(crate) async fn sync(ctx: &RepoSync<'_>) -> Result<(), SyncError> {
         client::encode(&ctx.default_branch)
     ));
     let conditional = etag.as_deref();
-    let mut page: Page<Vec<Commit>> = match ctx.get(&url, conditional).await? {
-        Fetch::NotModified => return Ok(()),
-        Fetch::Fresh(page) => page,
+    let mut page: Page<Vec<Commit>> = match ctx.get(&url, conditional).await {
+        Ok(Fetch::NotModified) => return Ok(()),
+        Ok(Fetch::Fresh(page)) => page,
+        // "Git Repository is empty."
+        Err(e) if e.status() == Some(409) => return Ok(()),
+        Err(e) => return Err(e.into()),
     };
     let first_etag = page.etag.clone();
     let mut newest = cursor.watermark;

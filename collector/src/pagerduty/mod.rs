@@ -190,7 +190,9 @@ pub fn normalize(
         .title
         .clone()
         .or_else(|| data.number.map(|n| format!("PagerDuty incident #{n}")))
-        .unwrap_or_else(|| format!("PagerDuty incident {}", data.id));
+        .unwrap_or_else(|| format!("PagerDuty incident {}", data.id))
+        // No database text column takes NUL.
+        .replace('\0', "");
     Ok(Handling::Incident(IncidentUpdate {
         incident: Incident {
             key: format!("{KEY_PREFIX}{}", data.id),

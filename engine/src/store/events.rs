@@ -251,7 +251,7 @@ impl IngestTransaction {
     /// raw form). Within a batch, and across batches, a later record of a key replaces an earlier
     /// one, as if they had arrived one by one.
     pub async fn write(&mut self, events: Vec<LoggedEvent>) -> Result<BatchOutcome, StoreError> {
-        let fresh = self.log_raw(&events).await?;
+        let mut fresh = self.log_raw(&events).await?;
         let mut outcome = BatchOutcome {
             new: Vec::with_capacity(events.len()),
             ..BatchOutcome::default()
@@ -261,8 +261,10 @@ impl IngestTransaction {
         let mut incidents: BTreeMap<String, Incident> = BTreeMap::new();
         let mut updates: Vec<IncidentUpdate> = Vec::new();
         for event in events {
+            // The first event of a delivery id claims it: a repeat later in the batch is a
+            // redelivery like any other.
             let is_new = match &event.raw {
-                Some(raw) => fresh.contains(&(raw.source.clone(), raw.delivery_id.clone())),
+                Some(raw) => fresh.remove(&(raw.source.clone(), raw.delivery_id.clone())),
                 None => true,
             };
             outcome.new.push(is_new);

@@ -1,0 +1,259 @@
+//! The store's push-ingestion writes (`engine::store::events`) on both backends: SQLite always,
+//! PostgreSQL when `TEST_POSTGRES_URL` is set (skips say so; `DORABOARD_REQUIRE_EXTERNAL=1`
+//! makes them fail).
+
+use chrono::{DateTime, Utc};
+use engine::model::{Deployment, DeploymentStatus, Incident, IncidentCause, RepoSlug, Source};
+use engine::store::Store;
+use engine::store::events::{
+    EventRecord, IncidentTransition, IncidentUpdate, LoggedEvent, NewRawEvent,
+};
+
+/// Declares each test once per backend.
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let db = engine::store::testing::TestStore::sqlite().await;
+                    super::$name(db.store.clone()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let test = concat!("events_store::", stringify!($name));
+                    if let Some(db) = engine::store::testing::TestStore::postgres(test).await {
+                        super::$name(db.store.clone()).await;
+                        db.finish().await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+both_backends!(
+    redeliveries_are_skipped_and_later_versions_win,
+    incident_updates_merge_in_any_order,
+    a_transaction_of_many_batches_is_all_or_nothing,
+    the_log_reads_back_in_arrival_order,
+    incidents_naming_a_deployment_touch_its_repository,
+);
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .expect("a test time")
+        .with_timezone(&Utc)
+}
+
+fn repo(slug: &str) -> RepoSlug {
+    slug.parse().expect("a test repository")
+}
+
+fn deployment(key: &str, status: DeploymentStatus) -> Deployment {
+    Deployment {
+        key: key.into(),
+        repo: repo("acme/shop"),
+        environment: "production".into(),
+        sha: "a".repeat(40),
+        status,
+        started_at: None,
+        finished_at: at("2026-03-02T11:06:00Z"),
+        source: Source::Webhook,
+        rollback: false,
+        declared_changes: None,
+        declared_commits: None,
+    }
+}
+
+fn event(delivery: &str, record: EventRecord) -> LoggedEvent {
+    LoggedEvent {
+        raw: Some(NewRawEvent {
+            source: "events".into(),
+            delivery_id: delivery.into(),
+            body: format!("{{\"delivery\": \"{delivery}\"}}"),
+        }),
+        record: Some(record),
+    }
+}
+
+fn incident(key: &str) -> Incident {
+    Incident {
+        key: key.into(),
+        repo: None,
+        team: Some("shop".into()),
+        title: "Checkout errors".into(),
+        opened_at: at("2026-03-05T10:00:00Z"),
+        resolved_at: None,
+        source: Source::Webhook,
+        cause: None,
+    }
+}
+
+fn update(key: &str, transition: IncidentTransition) -> EventRecord {
+    EventRecord::IncidentUpdate(IncidentUpdate {
+        incident: incident(key),
+        transition,
+    })
+}
+
+async fn redeliveries_are_skipped_and_later_versions_win(store: Store) {
+    let v1 = deployment("d1", DeploymentStatus::Failure);
+    let v2 = deployment("d1", DeploymentStatus::Success);
+    let (outcome, commit) = store
+        .ingest(vec![
+            event("d1@v1", EventRecord::Deployment(v1.clone())),
+            event("d1@v2", EventRecord::Deployment(v2.clone())),
+            event("d1@v1", EventRecord::Deployment(v1.clone())),
+        ])
+        .await
+        .expect("ingested");
+    assert_eq!(outcome.new, [true, true, false]);
+    assert_eq!(outcome.deployments, 1);
+    assert_eq!(commit.repos, [repo("acme/shop")]);
+    let stored = store.deployment("d1").await.expect("read").expect("stored");
+    assert_eq!(stored.status, DeploymentStatus::Success);
+
+    // The older version redelivered later changes nothing, not even the data version.
+    let version = store.data_version().await.expect("version");
+    let (outcome, commit) = store
+        .ingest(vec![event("d1@v1", EventRecord::Deployment(v1))])
+        .await
+        .expect("ingested");
+    assert_eq!(outcome.new, [false]);
+    assert!(commit.repos.is_empty());
+    assert_eq!(store.deployment("d1").await.expect("read"), Some(v2));
+    assert_eq!(store.data_version().await.expect("version"), version);
+    assert_eq!(store.raw_event_count(Some("events")).await.expect("raw"), 2);
+}
+
+async fn incident_updates_merge_in_any_order(store: Store) {
+    use IncidentTransition::{Open, Reopened, Resolved};
+    let sequences = [
+        vec![
+            ("t", Open),
+            ("r1", Resolved(at("2026-03-05T10:20:00Z"))),
+            ("o", Reopened(at("2026-03-05T10:30:00Z"))),
+            ("r2", Resolved(at("2026-03-05T10:45:00Z"))),
+        ],
+        vec![
+            ("r2", Resolved(at("2026-03-05T10:45:00Z"))),
+            ("o", Reopened(at("2026-03-05T10:30:00Z"))),
+            ("r1", Resolved(at("2026-03-05T10:20:00Z"))),
+            ("t", Open),
+        ],
+    ];
+    for (n, sequence) in sequences.into_iter().enumerate() {
+        let key = format!("pd:{n}");
+        // One delivery per transaction, as webhooks arrive.
+        for (delivery, transition) in sequence {
+            store
+                .ingest(vec![event(
+                    &format!("{key}/{delivery}"),
+                    update(&key, transition),
+                )])
+                .await
+                .expect("ingested");
+        }
+        let stored = store.incident(&key).await.expect("read").expect("stored");
+        assert_eq!(
+            stored.resolved_at,
+            Some(at("2026-03-05T10:45:00Z")),
+            "{key}"
+        );
+        assert_eq!(stored.opened_at, at("2026-03-05T10:00:00Z"));
+        assert_eq!(stored.team.as_deref(), Some("shop"));
+    }
+    // Reopened after its last resolution: open again. In one batch, in order.
+    store
+        .ingest(vec![
+            event("x/t", update("pd:x", Open)),
+            event("x/r", update("pd:x", Resolved(at("2026-03-05T10:20:00Z")))),
+            event("x/o", update("pd:x", Reopened(at("2026-03-05T10:30:00Z")))),
+        ])
+        .await
+        .expect("ingested");
+    let stored = store.incident("pd:x").await.expect("read").expect("stored");
+    assert_eq!(stored.resolved_at, None);
+}
+
+async fn a_transaction_of_many_batches_is_all_or_nothing(store: Store) {
+    let batch = |from: usize| {
+        (from..from + 600)
+            .map(|i| {
+                event(
+                    &format!("d{i}"),
+                    EventRecord::Deployment(deployment(
+                        &format!("d{i}"),
+                        DeploymentStatus::Success,
+                    )),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut tx = store.begin_ingest().await.expect("begin");
+    tx.write(batch(0)).await.expect("first batch");
+    tx.write(batch(600)).await.expect("second batch");
+    drop(tx);
+    assert_eq!(store.counts().await.expect("counts").deployments, 0);
+    assert_eq!(store.raw_event_count(None).await.expect("raw"), 0);
+
+    let mut tx = store.begin_ingest().await.expect("begin");
+    tx.write(batch(0)).await.expect("first batch");
+    let second = tx.write(batch(300)).await.expect("second batch");
+    assert_eq!(second.new.iter().filter(|n| **n).count(), 300);
+    tx.commit().await.expect("commit");
+    assert_eq!(store.counts().await.expect("counts").deployments, 900);
+    assert_eq!(store.raw_event_count(None).await.expect("raw"), 900);
+}
+
+async fn the_log_reads_back_in_arrival_order(store: Store) {
+    for i in 0..5 {
+        store
+            .ingest(vec![LoggedEvent {
+                raw: Some(NewRawEvent {
+                    source: if i % 2 == 0 { "events" } else { "pagerduty" }.into(),
+                    delivery_id: format!("delivery-{i}"),
+                    body: format!("{{\"n\": {i}}}"),
+                }),
+                record: None,
+            }])
+            .await
+            .expect("logged");
+    }
+    let first = store.raw_events_after(0, 3).await.expect("page");
+    let rest = store.raw_events_after(first[2].id, 3).await.expect("page");
+    let bodies: Vec<String> = first.iter().chain(&rest).map(|e| e.body.clone()).collect();
+    assert_eq!(
+        bodies,
+        (0..5)
+            .map(|i| format!("{{\"n\": {i}}}"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(rest[1].source, "events");
+    assert_eq!(
+        store.raw_event_count(Some("pagerduty")).await.expect("raw"),
+        2
+    );
+}
+
+async fn incidents_naming_a_deployment_touch_its_repository(store: Store) {
+    store
+        .ingest(vec![event(
+            "d",
+            EventRecord::Deployment(deployment("jenkins-9", DeploymentStatus::Success)),
+        )])
+        .await
+        .expect("ingested");
+    let mut team_incident = incident("OG-1");
+    team_incident.cause = Some(IncidentCause::Deployment("jenkins-9".into()));
+    let (_, commit) = store
+        .ingest(vec![event("i", EventRecord::Incident(team_incident))])
+        .await
+        .expect("ingested");
+    assert_eq!(commit.repos, [repo("acme/shop")]);
+}
