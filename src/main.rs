@@ -85,16 +85,20 @@ enum Command {
     ///
     /// Example: `DORABOARD_DATABASE_URL=postgres://doraboard@db/doraboard doraboard migrate`
     Migrate,
-    /// Load generic events (change, deployment, incident) from a file: NDJSON, or CSV with a
-    /// header row. All or nothing: one bad line loads nothing and is reported with its number.
+    /// Load generic events (changes, deployments, incidents) from an NDJSON or CSV file.
+    ///
+    /// CSV files start with a header row of field names. All or nothing: one bad line loads
+    /// nothing and is reported with its number; loading a file again changes nothing.
     ///
     /// Example: `doraboard import deployments.ndjson` (schema: docs/events.md)
     Import {
         /// The file: `.ndjson` / `.jsonl` / `.json`, or `.csv` (other names: sniffed).
         file: PathBuf,
     },
-    /// Rebuild the records from the raw event log (webhooks and events as received), after a
-    /// change of mapping or definitions; then reanalyze every repository.
+    /// Rebuild the records from the raw event log of received webhooks and events.
+    ///
+    /// For a changed mapping (`[pagerduty] services`) or definitions; every repository is
+    /// reanalyzed afterwards.
     ///
     /// Example: add a service to `[pagerduty] services`, then `doraboard replay`
     Replay,

@@ -4,7 +4,8 @@
 //! - [`client`]: the HTTP client and its policy (conditional requests, rate limits, retries);
 //! - [`types`]: GitHub's payloads as doraboard reads them;
 //! - [`normalize`]: payloads -> the engine's records, and their natural keys (shared with webhooks);
-//! - `pulls`, `pushes`, `deployments`, `incidents`: one resource each, each with its own cursor.
+//! - `pulls`, `pushes`, `deployments`, `incidents`: one resource each, each with its own cursor;
+//! - [`progress`]: progress bars for `doraboard collect` on a terminal.
 //!
 //! # How a repository is synced
 //!
