@@ -1,36 +1,10 @@
 //! The HTTP API end to end: the real router on 127.0.0.1 with a free port, over the demo
 //! organisation, asked by a real HTTP client.
 
-use engine::store::Store;
+mod support;
+
 use serde_json::Value;
-use std::sync::Arc;
-
-/// A running server over the demo organisation ending on a fixed date; stops when dropped.
-struct Server {
-    base: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-const DEMO_END: &str = "2026-11-01";
-
-async fn demo_server() -> Server {
-    let store = Store::connect("sqlite::memory:").await.expect("store");
-    let end = engine::period::Period::parse_date(DEMO_END).expect("date");
-    let config = collector::demo::seed(&store, end).await.expect("demo");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = api::AppState {
-        store,
-        config: Arc::new(config),
-    };
-    tokio::spawn(api::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
-    Server { base, _stop: stop }
-}
+use support::server::{Server, demo_server};
 
 async fn get(server: &Server, path: &str) -> (u16, Value) {
     let response = reqwest::get(format!("{}{path}", server.base))

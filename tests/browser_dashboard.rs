@@ -10,9 +10,10 @@
 //! Without Chromium it prints `SKIPPED` and passes, unless `DORABOARD_REQUIRE_EXTERNAL=1` (CI).
 //! `DORABOARD_CHROMIUM` names the browser binary when it is not `chromium` on the PATH.
 
+mod support;
+
 use base64::Engine as _;
 use chrono::{Duration, Utc};
-use engine::store::Store;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use support::server::{Server, demo_server_ending};
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -290,29 +292,9 @@ async fn launch(binary: &Path) -> Browser {
 
 // ---- the server --------------------------------------------------------------------------------------
 
-struct Server {
-    base: String,
-    _stop: oneshot::Sender<()>,
-}
-
 /// The demo organisation ending today, as `doraboard serve --demo` serves it.
 async fn demo_server() -> Server {
-    let store = Store::connect("sqlite::memory:").await.expect("store");
-    let end = Utc::now().date_naive() + Duration::days(1);
-    let config = collector::demo::seed(&store, end).await.expect("demo");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let state = api::AppState {
-        store,
-        config: Arc::new(config),
-    };
-    tokio::spawn(api::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
-    Server { base, _stop: stop }
+    demo_server_ending(Utc::now().date_naive() + Duration::days(1)).await
 }
 
 async fn get_json(server: &Server, path: &str) -> Value {

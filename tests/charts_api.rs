@@ -2,37 +2,12 @@
 //! SVGs are read with an XML parser, PNGs decoded; the points drawn are counted against
 //! `/api/v1/metrics` for the same parameters.
 
-use engine::store::Store;
+mod support;
+
 use serde_json::Value;
-use std::sync::Arc;
+use support::server::{Server, demo_server};
 
-const DEMO_END: &str = "2026-11-01";
 const PERIOD: &str = "from=2026-08-01&to=2026-11-01";
-
-/// A running server over the demo organisation ending on [`DEMO_END`]; stops when dropped.
-struct Server {
-    base: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-async fn demo_server() -> Server {
-    let store = Store::connect("sqlite::memory:").await.expect("store");
-    let end = engine::period::Period::parse_date(DEMO_END).expect("date");
-    let config = collector::demo::seed(&store, end).await.expect("demo");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = api::AppState {
-        store,
-        config: Arc::new(config),
-    };
-    tokio::spawn(api::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
-    Server { base, _stop: stop }
-}
 
 async fn fetch(server: &Server, path: &str) -> reqwest::Response {
     reqwest::get(format!("{}{path}", server.base))

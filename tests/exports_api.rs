@@ -3,39 +3,16 @@
 //! with the API's figures, `GET /api/v1/targets` rates the targets of the configuration, and the
 //! OpenAPI document lists every route the server answers.
 
-use engine::store::Store;
+mod support;
+
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use support::server::{DEMO_END, Server, demo_server_ending};
 
-struct Server {
-    base: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-const DEMO_END: &str = "2026-11-01";
 const PERIOD: &str = "from=2026-08-01&to=2026-11-01";
 
-async fn demo_server(end: chrono::NaiveDate) -> Server {
-    let store = Store::connect("sqlite::memory:").await.expect("store");
-    let config = collector::demo::seed(&store, end).await.expect("demo");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = api::AppState {
-        store,
-        config: Arc::new(config),
-    };
-    tokio::spawn(api::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
-    Server { base, _stop: stop }
-}
-
 async fn server() -> Server {
-    demo_server(engine::period::Period::parse_date(DEMO_END).expect("date")).await
+    demo_server_ending(engine::period::Period::parse_date(DEMO_END).expect("date")).await
 }
 
 struct Answer {
@@ -439,7 +416,7 @@ fn parse_labels(inner: &str) -> BTreeMap<String, String> {
 #[tokio::test]
 async fn prometheus_metrics_are_well_formed_and_match_the_api_for_the_last_30_days() {
     let today = chrono::Utc::now().date_naive();
-    let server = demo_server(today + chrono::Duration::days(1)).await;
+    let server = demo_server_ending(today + chrono::Duration::days(1)).await;
     let answer = get(&server, "/metrics").await;
     assert_eq!(answer.status, 200);
     assert_eq!(

@@ -1,36 +1,12 @@
 //! The executive report over HTTP, against the demo organisation: its figures are the metrics
 //! API's, it is one well-formed page, it has an ETag, and an empty period says so.
 
-use engine::store::Store;
+mod support;
+
 use serde_json::Value;
-use std::sync::Arc;
+use support::server::{Server, demo_server};
 
-const DEMO_END: &str = "2026-11-01";
 const PERIOD: &str = "from=2026-08-01&to=2026-11-01";
-
-struct Server {
-    base: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-async fn demo_server() -> Server {
-    let store = Store::connect("sqlite::memory:").await.expect("store");
-    let end = engine::period::Period::parse_date(DEMO_END).expect("date");
-    let config = collector::demo::seed(&store, end).await.expect("demo");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = api::AppState {
-        store,
-        config: Arc::new(config),
-    };
-    tokio::spawn(api::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
-    Server { base, _stop: stop }
-}
 
 async fn page(server: &Server, query: &str) -> String {
     let response = reqwest::get(format!("{}/api/v1/report?{query}", server.base))

@@ -2,6 +2,8 @@
 //! what matters to it. Shared by the end-to-end tests.
 #![allow(dead_code)]
 
+pub mod server;
+
 use chrono::{DateTime, Utc};
 use engine::model::{
     Change, Deployment, DeploymentStatus, Incident, IncidentCause, RepoSlug, Source,

@@ -1,0 +1,40 @@
+//! A real doraboard server on 127.0.0.1 with a free port, over the demo organisation.
+
+use chrono::NaiveDate;
+use std::sync::Arc;
+
+/// The fixed end of the demo year most tests use, so their figures never move.
+pub const DEMO_END: &str = "2026-11-01";
+
+/// A running server; it stops when dropped.
+pub struct Server {
+    pub base: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// The demo organisation whose year ends on [`DEMO_END`].
+pub async fn demo_server() -> Server {
+    let end = engine::period::Period::parse_date(DEMO_END).expect("demo end date");
+    demo_server_ending(end).await
+}
+
+/// The demo organisation whose year ends on `end`.
+pub async fn demo_server_ending(end: NaiveDate) -> Server {
+    let store = engine::store::Store::connect("sqlite::memory:")
+        .await
+        .expect("store");
+    let config = collector::demo::seed(&store, end).await.expect("demo");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let state = api::AppState {
+        store,
+        config: Arc::new(config),
+    };
+    tokio::spawn(api::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Server { base, _stop: stop }
+}
