@@ -36,6 +36,7 @@ on_both_backends!(
     frequency_reports_per_week_and_active_days_and_weeks,
     loading_twice_changes_nothing,
     a_monorepo_team_is_measured_on_its_own_paths,
+    a_new_deployment_shows_in_the_next_answer,
 );
 
 const HOUR: i64 = 3600;
@@ -771,4 +772,32 @@ async fn a_monorepo_team_is_measured_on_its_own_paths() {
     );
     let whole = org.metrics(None, "2026-03-01", "2026-04-01", None).await;
     assert_eq!(whole.deployment_frequency.deployments, 2);
+}
+
+/// Answers are cached per data version: a write between two identical questions changes the
+/// second answer.
+async fn a_new_deployment_shows_in_the_next_answer() {
+    let deployments = vec![deploy(
+        "acme/shop",
+        "d1",
+        &sha("v1"),
+        "2026-03-02T10:00:00Z",
+    )];
+    let org = Org::load(ONE_TEAM, vec![], deployments, vec![]).await;
+    assert_eq!(org.march().await.deployment_frequency.deployments, 1);
+    assert_eq!(org.march().await.deployment_frequency.deployments, 1);
+    let more = vec![deploy(
+        "acme/shop",
+        "d2",
+        &sha("v2"),
+        "2026-03-03T10:00:00Z",
+    )];
+    org.store
+        .upsert_deployments(&more)
+        .await
+        .expect("deployments");
+    engine::query::refresh(&org.store, &org.config)
+        .await
+        .expect("refresh");
+    assert_eq!(org.march().await.deployment_frequency.deployments, 2);
 }

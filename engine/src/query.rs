@@ -86,8 +86,37 @@ pub async fn metrics(
     metrics_for_scope(store, config, &scope, period, bucket).await
 }
 
-/// [`metrics`] for a scope already resolved.
+/// [`metrics`] for a scope already resolved. Answers from the cache while the store's data is
+/// unchanged since the same question was last answered.
 pub async fn metrics_for_scope(
+    store: &Store,
+    config: &Config,
+    scope: &Scope,
+    period: Period,
+    bucket: Option<Bucket>,
+) -> Result<MetricsReport, QueryError> {
+    let key = crate::cache::ReportKey {
+        store: store.id(),
+        question: format!(
+            "{scope:?}|{period:?}|{bucket:?}|{}|{:?}|{:?}|{:?}|{}",
+            config.deployments.environment,
+            config.metrics.tiers,
+            config.metrics.custom_tiers,
+            config.filters,
+            config.metrics.small_sample
+        ),
+    };
+    let version = store.data_version().await?;
+    if let Some(report) = crate::cache::get(&key, version) {
+        return Ok((*report).clone());
+    }
+    let report = compute_for_scope(store, config, scope, period, bucket).await?;
+    crate::cache::put(key, version, std::sync::Arc::new(report.clone()));
+    Ok(report)
+}
+
+/// Computes the report from the store's facts, without the cache.
+pub async fn compute_for_scope(
     store: &Store,
     config: &Config,
     scope: &Scope,

@@ -52,6 +52,15 @@ const POSTGRES_CONNECTIONS: u32 = 10;
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Backend,
+    /// Tells stores of one process apart (caches key on it with the data version).
+    id: u64,
+}
+
+/// The next [`Store::id`].
+static NEXT_STORE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_store_id() -> u64 {
+    NEXT_STORE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 #[derive(Clone, Debug)]
@@ -138,6 +147,7 @@ impl Store {
         .map_err(connect_error)?;
         Ok(Store {
             backend: Backend::Sqlite(pool),
+            id: next_store_id(),
         })
     }
 
@@ -152,7 +162,13 @@ impl Store {
             })?;
         Ok(Store {
             backend: Backend::Postgres(pool),
+            id: next_store_id(),
         })
+    }
+
+    /// This store's identity within the process: with [`Store::data_version`], a cache key.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Which backend this store runs on: `"sqlite"` or `"postgres"` (for logs and `/health`).
