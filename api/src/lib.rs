@@ -25,5 +25,6 @@ pub mod report;
 pub mod routes;
 pub mod server;
 pub mod targets;
+pub mod webhooks;
 
 pub use server::{AppState, serve};

@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::charts::router())
         .merge(crate::report::router())
         .merge(crate::ingest::router(&state))
+        .merge(crate::webhooks::router(&state))
         .with_state(state)
 }
 

@@ -22,3 +22,4 @@ pub mod replay;
 pub mod schedule;
 pub mod sync;
 pub mod telemetry;
+pub mod webhooks;

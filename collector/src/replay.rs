@@ -111,6 +111,11 @@ fn normalize(
                 .map(pagerduty::Handling::into_record)
                 .map_err(|e| e.to_string())
         }
+        crate::webhooks::github::SOURCE => crate::webhooks::github::replay(
+            &event.body,
+            &crate::webhooks::github::Settings::from_config(config),
+        )
+        .map_err(|e| e.to_string()),
         other => Err(format!("replay does not handle `{other}` events yet")),
     }
 }
