@@ -122,13 +122,10 @@ struct IngestState {
     services: Arc<BTreeMap<String, String>>,
 }
 
-/// The ingestion routes, with tokens and secrets read from the environment.
-pub fn router<S: Clone + Send + Sync + 'static>(state: &AppState) -> Router<S> {
-    router_with(
-        state,
-        IngestAuth::from_config(&state.config),
-        Ingestor::new(state.store.clone(), &state.config),
-    )
+/// The ingestion routes, with tokens and secrets read from the environment, writing through
+/// `ingestor` (one per process, shared with the GitHub webhook route: one write queue).
+pub fn router<S: Clone + Send + Sync + 'static>(state: &AppState, ingestor: Ingestor) -> Router<S> {
+    router_with(state, IngestAuth::from_config(&state.config), ingestor)
 }
 
 /// The ingestion routes with explicit credentials and ingestor (tests, load tools: they keep a

@@ -12,6 +12,7 @@ use engine::metrics::MetricsReport;
 use serde::Serialize;
 
 pub fn router(state: AppState) -> Router {
+    let ingestor = collector::ingest::Ingestor::new(state.store.clone(), &state.config);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/teams", get(teams))
@@ -32,8 +33,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::openapi::router())
         .merge(crate::charts::router())
         .merge(crate::report::router())
-        .merge(crate::ingest::router(&state))
-        .merge(crate::webhooks::router(&state))
+        .merge(crate::ingest::router(&state, ingestor.clone()))
+        .merge(crate::webhooks::router(&state, ingestor))
         .with_state(state)
 }
 

@@ -41,12 +41,9 @@ struct GithubState {
 
 /// The route, with the secret read from the environment variable the configuration names
 /// (`webhooks.github_secret_env`).
-pub fn router<S: Clone + Send + Sync + 'static>(state: &AppState) -> Router<S> {
-    router_with(
-        state,
-        state.config.github_webhook_secret(),
-        Ingestor::new(state.store.clone(), &state.config),
-    )
+/// `ingestor` is shared with the other ingestion routes (one write queue).
+pub fn router<S: Clone + Send + Sync + 'static>(state: &AppState, ingestor: Ingestor) -> Router<S> {
+    router_with(state, state.config.github_webhook_secret(), ingestor)
 }
 
 /// The route with an explicit secret and ingestor (tests, load tools).
