@@ -9,6 +9,7 @@
 //! - [`exports`]: CSV downloads of every table;
 //! - [`prometheus`]: `GET /metrics` in the Prometheus text format;
 //! - [`ingest`]: `POST /api/v1/events` and `POST /api/v1/webhooks/pagerduty` (push ingestion);
+//! - [`webhooks`]: `POST /api/v1/webhooks/github`, normalized like the GitHub poller;
 //! - [`openapi`]: the OpenAPI document at `/api/v1/openapi.json`;
 //! - [`charts`]: the metrics as SVG and PNG charts (one renderer for web, report and slides);
 //! - [`report`]: the executive report, as a printable HTML page and a PNG slide.
