@@ -1,33 +1,60 @@
-//! Load test of push ingestion: N deliveries (generic events and signed PagerDuty webhooks, some
-//! of them redelivered) sent concurrently over loopback to the ingestion routes served
-//! in-process on 127.0.0.1:0; prints deliveries per second and checks that every distinct
-//! delivery was stored exactly once.
+//! Load test of push ingestion: N deliveries (generic events, signed PagerDuty webhooks and
+//! signed GitHub webhooks, some of them redelivered) sent concurrently over loopback to the
+//! ingestion routes served in-process on 127.0.0.1:0 while a GitHub sync (what `doraboard
+//! collect` runs) fetches an organisation from the fake GitHub of `tests/fake_github` into the
+//! same store; prints deliveries per second, latency, the sync's summary, and checks that every
+//! distinct delivery was stored exactly once and every record of the sync is there.
 //!
 //! ```sh
 //! cargo run --release --example ingest_bench                      # 10,000 deliveries, SQLite file
-//! cargo run --release --example ingest_bench -- 20000 128         # deliveries, concurrency
+//! cargo run --release --example ingest_bench -- 20000 128 15      # deliveries, concurrency,
+//!                                                                 # fake GitHub latency (ms)
 //! BENCH_DATABASE_URL=postgres://... cargo run --release --example ingest_bench
 //! ```
 //!
 //! Not a test: it takes a few seconds and its figures depend on the machine. It exits non-zero
-//! when a count check fails.
+//! when a count check fails or the sync fails.
+
+#[path = "../tests/fake_github/mod.rs"]
+mod fake_github;
 
 use api::ingest::IngestAuth;
+use collector::github::{ClientOptions, GitHub};
+use collector::sync::{Quiet, SyncOptions, SyncRunner};
 use engine::config::{Config, Secret};
 use engine::store::Store;
-use serde_json::json;
+use fake_github::FakeGithub;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "bench-token";
 const SECRET: &str = "bench-pagerduty-secret";
+const GITHUB_SECRET: &str = "bench-github-webhook-secret";
+const GITHUB_TOKEN: &str = "ghp_bench_token_0123456789";
 const REPOS: usize = 20;
+/// Pull request and deployment numbers of webhook deliveries start here, above anything the
+/// fake GitHub holds, so webhook records and the sync's never share a key.
+const WEBHOOK_IDS: usize = 1_000_000;
 
 /// One request to send.
 enum Delivery {
     Event(String),
     PagerDuty(String),
+    /// `X-GitHub-Event`, `X-GitHub-Delivery`, body.
+    GitHub(&'static str, String, String),
+}
+
+impl Delivery {
+    fn redelivery(&self) -> Delivery {
+        match self {
+            Delivery::Event(b) => Delivery::Event(b.clone()),
+            Delivery::PagerDuty(b) => Delivery::PagerDuty(b.clone()),
+            Delivery::GitHub(e, d, b) => Delivery::GitHub(e, d.clone(), b.clone()),
+        }
+    }
 }
 
 #[tokio::main]
@@ -35,7 +62,8 @@ async fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
     let deliveries: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let concurrency: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(64);
-    match run(deliveries, concurrency).await {
+    let latency_ms: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(15);
+    match run(deliveries, concurrency, latency_ms).await {
         Ok(true) => std::process::ExitCode::SUCCESS,
         Ok(false) => std::process::ExitCode::FAILURE,
         Err(e) => {
@@ -45,13 +73,34 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(n: usize, concurrency: usize) -> Result<bool, Box<dyn std::error::Error>> {
+async fn run(
+    n: usize,
+    concurrency: usize,
+    latency_ms: u64,
+) -> Result<bool, Box<dyn std::error::Error>> {
+    // The fake GitHub: the organisation of the end-to-end tests (3 repositories, 40 working
+    // days), plus the bench's repositories, empty there (their records come by push only).
+    let fake = FakeGithub::start_with(false).await;
+    fake.set_latency(Duration::from_millis(latency_ms));
+    {
+        let mut world = fake.world();
+        fake_github::scenario::org(&mut world);
+        for r in 0..REPOS {
+            world.repo(&format!("acme/service-{r:02}"));
+        }
+    }
+    *fake
+        .shared
+        .token
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(GITHUB_TOKEN.to_string());
+
     let dir = tempfile::tempdir()?;
     let url = std::env::var("BENCH_DATABASE_URL")
         .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
     let store = Store::connect(&url).await?;
     let config = Arc::new(Config::from_toml_str(
-        &config_toml(),
+        &config_toml(&fake.url),
         "bench configuration",
     )?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -62,28 +111,36 @@ async fn run(n: usize, concurrency: usize) -> Result<bool, Box<dyn std::error::E
     };
     let auth = IngestAuth::new(Some(&Secret::new(TOKEN)), Some(Secret::new(SECRET)));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    // One ingestor (one write queue) behind every route, as in `doraboard serve`.
     let ingestor = collector::ingest::Ingestor::new(store.clone(), &config);
-    let serving = ingestor.clone();
+    let app: axum::Router = api::ingest::router_with(&state, auth, ingestor.clone()).merge(
+        api::webhooks::router_with(&state, Some(Secret::new(GITHUB_SECRET)), ingestor.clone()),
+    );
     let server = tokio::spawn(async move {
-        api::ingest::serve_with(listener, &state, auth, serving, async {
-            let _ = stopped.await;
-        })
-        .await
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
     });
 
     let (plan, expected) = plan(n);
+    let count = |f: fn(&Delivery) -> bool| plan.iter().filter(|d| f(d)).count();
     println!(
-        "{} deliveries ({} generic events, {} PagerDuty webhooks; {} redeliveries) to {base}, \
-         {concurrency} at a time, store {}",
+        "{} deliveries ({} generic events, {} PagerDuty webhooks, {} GitHub webhooks; {} \
+         redeliveries) to {base}, {concurrency} at a time, store {}",
         plan.len(),
-        plan.iter()
-            .filter(|d| matches!(d, Delivery::Event(_)))
-            .count(),
-        plan.iter()
-            .filter(|d| matches!(d, Delivery::PagerDuty(_)))
-            .count(),
+        count(|d| matches!(d, Delivery::Event(_))),
+        count(|d| matches!(d, Delivery::PagerDuty(_))),
+        count(|d| matches!(d, Delivery::GitHub(..))),
         plan.len() - expected.raw,
         store.backend_name(),
+    );
+    println!(
+        "meanwhile: a GitHub sync of {} repositories from the fake GitHub at {} ({latency_ms} ms \
+         per request)",
+        config.repos().len(),
+        fake.url
     );
 
     let plan = Arc::new(plan);
@@ -92,6 +149,22 @@ async fn run(n: usize, concurrency: usize) -> Result<bool, Box<dyn std::error::E
         .pool_max_idle_per_host(concurrency)
         .build()?;
     let started = Instant::now();
+
+    // The sync, as `doraboard collect` runs it, into the same store.
+    let gh = GitHub::new(ClientOptions::new(
+        config.github.api_url.clone(),
+        Some(Secret::new(GITHUB_TOKEN)),
+    ))?;
+    let sync = {
+        let (config, store) = (Arc::clone(&config), store.clone());
+        tokio::spawn(async move {
+            let report = SyncRunner::new()
+                .run(&config, &store, &gh, &SyncOptions::default(), &Quiet)
+                .await;
+            (report, started.elapsed())
+        })
+    };
+
     let mut workers = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
         let (plan, next, client, base) = (
@@ -116,6 +189,19 @@ async fn run(n: usize, concurrency: usize) -> Result<bool, Box<dyn std::error::E
                         .header(
                             "x-pagerduty-signature",
                             collector::pagerduty::sign(SECRET.as_bytes(), body.as_bytes()),
+                        )
+                        .body(body.clone()),
+                    Delivery::GitHub(event, id, body) => client
+                        .post(format!("{base}/api/v1/webhooks/github"))
+                        .header("content-type", "application/json")
+                        .header("x-github-event", *event)
+                        .header("x-github-delivery", id)
+                        .header(
+                            "x-hub-signature-256",
+                            collector::webhooks::github::sign(
+                                GITHUB_SECRET.as_bytes(),
+                                body.as_bytes(),
+                            ),
                         )
                         .body(body.clone()),
                 };
@@ -159,32 +245,100 @@ async fn run(n: usize, concurrency: usize) -> Result<bool, Box<dyn std::error::E
         "analysed: the metrics include every delivery {:.2} s after the first was sent",
         started.elapsed().as_secs_f64()
     );
+    let (report, sync_elapsed) = sync.await?;
+    let report = report?;
+    println!(
+        "sync: {} repositories, {} failed; {} records stored ({} changes, {} deployments, {} \
+         incidents); {} requests; finished {:.2} s after the first delivery was sent ({})",
+        report.repos.len(),
+        report.failed(),
+        report.records(),
+        report.repos.iter().map(|r| r.changes).sum::<u64>(),
+        report.repos.iter().map(|r| r.deployments).sum::<u64>(),
+        report.repos.iter().map(|r| r.incidents).sum::<u64>(),
+        report.requests(),
+        sync_elapsed.as_secs_f64(),
+        if sync_elapsed >= elapsed {
+            "it ran through every delivery".to_string()
+        } else {
+            format!(
+                "it ran through {:.0}% of the sending",
+                100.0 * sync_elapsed.as_secs_f64() / elapsed.as_secs_f64()
+            )
+        },
+    );
+    for r in report.repos.iter().filter(|r| r.error.is_some()) {
+        println!(
+            "  sync of {} FAILED: {}",
+            r.repo,
+            r.error.as_deref().unwrap_or_default()
+        );
+    }
+
     let counts = store.counts().await?;
     let raw = store.raw_event_count(None).await?;
-    let checks = [
-        ("failed requests", failures.len() as i64, 0),
-        ("raw events logged", raw, expected.raw as i64),
-        ("changes", counts.changes, expected.changes as i64),
+    let synced = |f: fn(&collector::sync::RepoReport) -> u64| -> i64 {
+        report.repos.iter().map(f).sum::<u64>() as i64
+    };
+    let mut checks = vec![
+        ("failed requests".to_string(), failures.len() as i64, 0),
+        ("failed repo syncs".to_string(), report.failed() as i64, 0),
+        ("raw events logged".to_string(), raw, expected.raw as i64),
         (
-            "deployments",
-            counts.deployments,
-            expected.deployments as i64,
+            "changes".to_string(),
+            counts.changes,
+            (expected.changes as i64) + synced(|r| r.changes),
         ),
-        ("incidents", counts.incidents, expected.incidents as i64),
+        (
+            "deployments".to_string(),
+            counts.deployments,
+            (expected.deployments as i64) + synced(|r| r.deployments),
+        ),
+        (
+            "incidents".to_string(),
+            counts.incidents,
+            (expected.incidents as i64) + synced(|r| r.incidents),
+        ),
     ];
+    // Each repository holds exactly what its sync stored plus what was pushed to it.
+    let mut matching = 0;
+    let mut mismatches = Vec::new();
+    for r in &report.repos {
+        let slug: engine::model::RepoSlug = r.repo.parse()?;
+        let stored = store.repo_records(&slug).await?;
+        let got = stored.changes.len() + stored.deployments.len() + stored.incidents.len();
+        let want = r.records() as usize + expected.per_repo.get(&r.repo).copied().unwrap_or(0);
+        if got == want {
+            matching += 1;
+        } else {
+            mismatches.push(format!(
+                "{}: {got} records, expected {want} ({} synced)",
+                r.repo,
+                r.records()
+            ));
+        }
+    }
+    checks.push((
+        "repositories whose records = synced + pushed".to_string(),
+        matching,
+        report.repos.len() as i64,
+    ));
     let mut ok = true;
     for (what, got, want) in checks {
         let verdict = if got == want { "ok" } else { "MISMATCH" };
         ok &= got == want;
-        println!("  {what:<18} {got:>7} (expected {want:>7}) {verdict}");
+        println!("  {what:<44} {got:>6} (expected {want:>6}) {verdict}");
     }
     for failure in failures.iter().take(5) {
         println!("  failure: {failure}");
     }
+    for mismatch in &mismatches {
+        println!("  mismatch: {mismatch}");
+    }
     println!(
         "count check: {}",
         if ok {
-            "every distinct delivery stored exactly once"
+            "every distinct delivery stored exactly once, and every record of the sync"
         } else {
             "FAILED"
         }
@@ -199,29 +353,31 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// What the store must hold afterwards.
+/// What the store must hold afterwards, beside what the sync stores.
 #[derive(Default)]
 struct Expected {
     raw: usize,
     changes: usize,
     deployments: usize,
     incidents: usize,
+    /// Records pushed to each repository (PagerDuty's incidents belong to teams, not
+    /// repositories); the sync's are added to these.
+    per_repo: BTreeMap<String, usize>,
 }
 
 /// `n` deliveries: for each repository, changes and the deployments shipping them; incidents
-/// posted as events; PagerDuty incident lifecycles (triggered, acknowledged, resolved); and
-/// every 20th delivery a redelivery of an earlier one (sent concurrently with it, often).
+/// posted as events; PagerDuty incident lifecycles (triggered, acknowledged, resolved); GitHub
+/// `pull_request` (merged) and `deployment_status` (success) webhooks to the synced
+/// repositories; and every 20th delivery a redelivery of an earlier one (sent concurrently
+/// with it, often).
 fn plan(n: usize) -> (Vec<Delivery>, Expected) {
-    let mut plan = Vec::with_capacity(n);
+    let mut plan: Vec<Delivery> = Vec::with_capacity(n);
     let mut expected = Expected::default();
     let mut pagerduty_incidents = std::collections::HashSet::new();
     let mut i = 0;
     while plan.len() < n {
         if plan.len() % 20 == 19 {
-            let earlier = match &plan[plan.len() - 7] {
-                Delivery::Event(b) => Delivery::Event(b.clone()),
-                Delivery::PagerDuty(b) => Delivery::PagerDuty(b.clone()),
-            };
+            let earlier = plan[plan.len() - 7].redelivery();
             plan.push(earlier);
             continue;
         }
@@ -230,9 +386,11 @@ fn plan(n: usize) -> (Vec<Delivery>, Expected) {
         let minute = (i / (REPOS * 28)) % 60;
         let at = |hour: u32| format!("2026-03-{day:02}T{hour:02}:{minute:02}:00Z");
         let sha = format!("{:040x}", i as u128 * 0x9E37_79B9_7F4A_7C15);
+        let github_repo = fake_github::scenario::REPOS[(i / 10) % 3].0;
         let delivery = match i % 10 {
-            0..=3 => {
+            0..=2 => {
                 expected.changes += 1;
+                *expected.per_repo.entry(repo.clone()).or_default() += 1;
                 Delivery::Event(
                     json!({"type": "change", "id": format!("{repo}#{i}"), "repo": repo,
                         "number": i, "title": format!("Change {i}"), "author": "dev",
@@ -241,8 +399,28 @@ fn plan(n: usize) -> (Vec<Delivery>, Expected) {
                     .to_string(),
                 )
             }
-            4..=6 => {
+            3 => {
+                expected.changes += 1;
+                *expected
+                    .per_repo
+                    .entry(github_repo.to_string())
+                    .or_default() += 1;
+                let number = WEBHOOK_IDS + i;
+                Delivery::GitHub(
+                    "pull_request",
+                    format!("gh-delivery-{i}"),
+                    github_envelope(
+                        "closed",
+                        github_repo,
+                        json!({"number": number,
+                            "pull_request": github_pull(github_repo, number, &sha, &at(8), &at(10))}),
+                    )
+                    .to_string(),
+                )
+            }
+            4 | 5 => {
                 expected.deployments += 1;
+                *expected.per_repo.entry(repo.clone()).or_default() += 1;
                 Delivery::Event(
                     json!({"type": "deployment", "id": format!("ci-{i}"), "repo": repo,
                         "environment": "production", "sha": sha,
@@ -251,8 +429,22 @@ fn plan(n: usize) -> (Vec<Delivery>, Expected) {
                     .to_string(),
                 )
             }
+            6 => {
+                expected.deployments += 1;
+                *expected
+                    .per_repo
+                    .entry(github_repo.to_string())
+                    .or_default() += 1;
+                Delivery::GitHub(
+                    "deployment_status",
+                    format!("gh-delivery-{i}"),
+                    github_deployment_status(github_repo, WEBHOOK_IDS + i, &sha, &at(11), &at(12))
+                        .to_string(),
+                )
+            }
             7 => {
                 expected.incidents += 1;
+                *expected.per_repo.entry(repo.clone()).or_default() += 1;
                 Delivery::Event(
                     json!({"type": "incident", "id": format!("OG-{i}"), "repo": repo,
                         "title": "Latency alert", "opened_at": at(13), "resolved_at": at(14)})
@@ -291,12 +483,81 @@ fn plan(n: usize) -> (Vec<Delivery>, Expected) {
     (plan, expected)
 }
 
-/// One team per repository; PagerDuty service `PSVCnnn` belongs to team `tnn`.
-fn config_toml() -> String {
-    let mut text = String::from("[collector]\nsince = \"2026-01-01\"\n\n[pagerduty.services]\n");
+// ---- GitHub webhook payloads, in GitHub's shapes (trimmed) -----------------------------------
+
+fn github_user(login: &str) -> Value {
+    json!({"login": login, "id": 1001, "type": "User", "site_admin": false})
+}
+
+fn github_envelope(action: &str, repo: &str, mut extra: Value) -> Value {
+    let (owner, name) = repo.split_once('/').unwrap_or(("acme", repo));
+    if let Some(object) = extra.as_object_mut() {
+        object.insert("action".into(), json!(action));
+        object.insert(
+            "repository".into(),
+            json!({"id": 123456, "name": name, "full_name": repo, "private": true,
+                "owner": {"login": owner, "id": 42, "type": "Organization"},
+                "default_branch": "main"}),
+        );
+        object.insert("sender".into(), github_user("alice"));
+    }
+    extra
+}
+
+fn github_pull(repo: &str, number: usize, sha: &str, created: &str, merged: &str) -> Value {
+    json!({
+        "url": format!("https://api.github.com/repos/{repo}/pulls/{number}"), "id": number,
+        "number": number, "state": "closed", "locked": false, "title": format!("Change {number}"),
+        "user": github_user("alice"), "body": "", "labels": [],
+        "created_at": created, "updated_at": merged, "closed_at": merged, "merged_at": merged,
+        "merge_commit_sha": sha, "draft": false,
+        "head": {"label": "acme:topic", "ref": "topic", "sha": sha, "user": github_user("alice")},
+        "base": {"label": "acme:main", "ref": "main", "sha": sha, "user": github_user("acme")},
+        "merged": true, "comments": 0, "review_comments": 0, "commits": 1, "additions": 1,
+        "deletions": 1, "changed_files": 1,
+    })
+}
+
+fn github_deployment_status(
+    repo: &str,
+    id: usize,
+    sha: &str,
+    created: &str,
+    finished: &str,
+) -> Value {
+    github_envelope(
+        "created",
+        repo,
+        json!({
+            "deployment_status": {"id": id, "state": "success", "creator": github_user("bot"),
+                "description": "", "environment": "production", "created_at": finished,
+                "updated_at": finished,
+                "deployment_url": format!("https://api.github.com/repos/{repo}/deployments/{id}")},
+            "deployment": {"url": format!("https://api.github.com/repos/{repo}/deployments/{id}"),
+                "id": id, "sha": sha, "ref": "main", "task": "deploy", "payload": {},
+                "original_environment": "production", "environment": "production",
+                "creator": github_user("bot"), "created_at": created, "updated_at": finished,
+                "transient_environment": false, "production_environment": true},
+        }),
+    )
+}
+
+/// The organisation synced from the fake GitHub (teams shop and platform, deployments from
+/// GitHub Deployments), and one team per bench repository; PagerDuty service `PSVCnnn` belongs
+/// to team `tnn`.
+fn config_toml(api_url: &str) -> String {
+    let mut text = format!(
+        "[github]\napi_url = \"{api_url}\"\n\n[collector]\nsince = \"2026-01-01\"\n\n\
+         [deployments]\nsource = \"deployments\"\nenvironment = \"production\"\n\n\
+         [incidents]\nlabel = \"incident\"\n\n[pagerduty.services]\n"
+    );
     for r in 0..REPOS {
         text.push_str(&format!("PSVC{r:03} = \"t{r:02}\"\n"));
     }
+    text.push_str(
+        "\n[[teams]]\nslug = \"shop\"\nrepos = [\"acme/shop\"]\n\
+         \n[[teams]]\nslug = \"platform\"\nrepos = [\"acme/api\", \"acme/web\"]\n",
+    );
     for r in 0..REPOS {
         text.push_str(&format!(
             "\n[[teams]]\nslug = \"t{r:02}\"\nrepos = [\"acme/service-{r:02}\"]\n"
