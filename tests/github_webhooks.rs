@@ -815,3 +815,58 @@ async fn a_deployment_seen_by_webhook_then_by_the_poller_is_one_deployment() {
     assert!((200..300).contains(&status));
     assert_eq!(store.counts().await.expect("counts").deployments, 1);
 }
+
+/// A workflow run known first from its webhook lacks the commit list only the poller's
+/// `compare` gives: the next poll fetches it once more and its record replaces the webhook's.
+#[tokio::test]
+async fn a_run_seen_first_by_webhook_is_completed_by_the_next_poll() {
+    use fake_github::harness::{client, collect};
+    use fake_github::{FakeGithub, FakeRun, at};
+    let fake = FakeGithub::start().await;
+    {
+        let mut world = fake.world();
+        for slug in ["acme/api", "acme/web"] {
+            world.repo(slug);
+        }
+        world.repo(REPO).runs.push(FakeRun {
+            id: 7001,
+            workflow: "deploy.yml".into(),
+            head_sha: sha("run"),
+            head_branch: "main".into(),
+            status: "completed".into(),
+            conclusion: Some("success".into()),
+            created_at: at("2026-03-03T10:00:00Z"),
+            updated_at: at("2026-03-03T10:07:00Z"),
+        });
+    }
+    let text = fake_github::scenario::org_config(&fake.url, "sqlite::memory:", "workflow_runs");
+    let store = Store::connect("sqlite::memory:").await.expect("store");
+    let server = Server::start_on(store.clone(), &text, Some(SECRET)).await;
+    let payload = workflow_run(
+        7001,
+        "completed",
+        Some("success"),
+        ".github/workflows/deploy.yml",
+    );
+    let (status, answer) = server.deliver("workflow_run", "r1", &payload).await;
+    assert_eq!(status, 200, "{answer}");
+    server.ingestor.settled().await;
+    let key = answer["key"].as_str().expect("key").to_string();
+    let by_webhook = store.deployment(&key).await.expect("read").expect("stored");
+    assert_eq!(by_webhook.source, engine::model::Source::Webhook);
+
+    let report = collect(&server.config, &store, &client(&fake)).await;
+    assert_eq!(report.failed(), 0, "{report:#?}");
+    assert_eq!(store.counts().await.expect("counts").deployments, 1);
+    let by_poll = store.deployment(&key).await.expect("read").expect("stored");
+    assert_eq!(by_poll.source, engine::model::Source::WorkflowRun);
+    assert_eq!(by_poll.finished_at, by_webhook.finished_at);
+
+    // A second poll finds it complete and fetches nothing more for it.
+    let again = collect(&server.config, &store, &client(&fake)).await;
+    assert_eq!(again.failed(), 0, "{again:#?}");
+    assert_eq!(
+        store.deployment(&key).await.expect("read").expect("stored"),
+        by_poll
+    );
+}

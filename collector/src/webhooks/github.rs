@@ -22,7 +22,7 @@ use crate::github::types::{
     DeploymentStatusPayload, GhDeployment, Issue, PullRequest, Release, WorkflowRun,
 };
 use engine::config::{Config, DeploymentSourceKind};
-use engine::model::{DeploymentStatus, RepoSlug};
+use engine::model::{Deployment, DeploymentStatus, RepoSlug};
 use engine::store::events::EventRecord;
 use hmac::{KeyInit, Mac};
 use serde::Deserialize;
@@ -325,7 +325,7 @@ pub fn normalize(
                 )));
             }
             match deployment_from_run(&repo, &settings.environment, &run, None) {
-                Some(d) => Handling::Record(Box::new(EventRecord::Deployment(d))),
+                Some(d) => Handling::Record(Box::new(EventRecord::Deployment(from_webhook(d)))),
                 None => Handling::Ignored(format!(
                     "run {} is not a completed deployment attempt (status `{}`, conclusion `{}`)",
                     run.id,
@@ -427,7 +427,7 @@ pub fn normalize(
                 )));
             }
             match deployment_from_release(&repo, &settings.environment, &release, target, None) {
-                Some(d) => Handling::Record(Box::new(EventRecord::Deployment(d))),
+                Some(d) => Handling::Record(Box::new(EventRecord::Deployment(from_webhook(d)))),
                 None => Handling::Ignored(format!(
                     "release {} is a draft or a pre-release",
                     release.tag_name
@@ -490,6 +490,14 @@ pub fn replay(body: &str, settings: &Settings) -> Result<Option<EventRecord>, Pa
 /// in the store. The poller's records carry what payloads lack (a pull request's commits and
 /// reviews, what a deployment shipped), so a change or deployment already stored is kept — except
 /// a deployment stored as failed that has since succeeded (GitHub's rule: the first success wins).
+/// Marks a workflow-run or release deployment as known only from a webhook: it lacks the commit
+/// list a `compare` gives, so the next poll fetches it once more and completes it (GitHub
+/// Deployments need no mark: the poll re-reads their statuses anyway).
+fn from_webhook(mut deployment: Deployment) -> Deployment {
+    deployment.source = engine::model::Source::Webhook;
+    deployment
+}
+
 pub fn replaces(new: &EventRecord, stored: Option<&EventRecord>) -> bool {
     match (new, stored) {
         (_, None) => true,

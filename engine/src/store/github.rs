@@ -100,15 +100,17 @@ impl Store {
         .await
     }
 
-    /// Which of `keys` are stored deployments.
+    /// Which of `keys` the poller has stored completely (one known only from a webhook is
+    /// fetched once more, for the commit list a `compare` gives).
     pub async fn existing_deployment_keys(
         &self,
         keys: &[String],
     ) -> Result<HashSet<String>, StoreError> {
         let mut found = HashSet::new();
         for chunk in keys.chunks(KEYS_PER_QUERY) {
+            // A deployment known only from a webhook lacks its commit list: not done yet.
             let sql = format!(
-                "SELECT key FROM deployment WHERE key IN ({})",
+                "SELECT key FROM deployment WHERE key IN ({}) AND source <> 'webhook'",
                 codec::placeholders(1, chunk.len())
             );
             let params = chunk.iter().map(Value::text).collect();
