@@ -43,8 +43,8 @@ enum Command {
     ///
     /// Example: `GITHUB_TOKEN=... doraboard collect --since 2026-01-01` (docs/collector.md)
     Collect {
-        /// How far back a repository's first sync reaches (YYYY-MM-DD); default
-        /// `collector.since`.
+        /// How far back the history reaches (YYYY-MM-DD); default `collector.since`. Earlier
+        /// than before, the older history is fetched too.
         #[arg(long)]
         since: Option<String>,
     },

@@ -108,6 +108,16 @@ async fn healthz_answers_ok() {
     let (status, body) = get(&server, "/healthz").await;
     assert_eq!(status, 200);
     assert_eq!(body["status"], "ok");
+    assert!(body["data_version"].is_i64(), "{body}");
+    // No sync in this process yet: not running, no last outcome.
+    let sync = &body["sync"];
+    assert_eq!(sync["running"], false, "{body}");
+    for field in ["finished_at", "ok", "repositories", "failed"] {
+        assert!(
+            sync.get(field).is_some_and(Value::is_null),
+            "{field}: {body}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -537,6 +537,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/events", "/api/v1/events"),
     ("get", "/metrics", "/metrics"),
     ("get", "/api/v1/openapi.json", "/api/v1/openapi.json"),
+    ("get", "/api/v1/sync/status", "/api/v1/sync/status"),
 ];
 
 #[tokio::test]

@@ -57,6 +57,7 @@ pub struct ErrorDetail {
     ),
     paths(
         crate::routes::healthz,
+        sync_status,
         crate::routes::teams,
         crate::routes::metrics,
         crate::routes::explain,
@@ -200,6 +201,19 @@ fn pagerduty_webhook() {}
 #[allow(dead_code)]
 fn github_webhook() {}
 
+/// The scheduled (or `doraboard collect`) GitHub sync: whether one runs, and the last outcome
+/// with every failed repository and why. `/healthz` carries its short form.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sync/status",
+    tag = "operations",
+    responses(
+        (status = 200, description = "`running`, the running sync's `started_at`, and `last`: the last sync's `started_at`, `finished_at`, `ok`, `repositories`, `failed`, `records`, `requests`, `not_modified` and `failures` (`repo`, `error`); null before the first sync of this process", body = Object),
+    )
+)]
+#[allow(dead_code)]
+fn sync_status() {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,5 +223,20 @@ mod tests {
         let json = serde_json::to_value(document()).expect("serializes");
         assert!(json["paths"]["/api/v1/metrics"]["get"].is_object());
         assert!(json["components"]["schemas"]["MetricsReport"].is_object());
+    }
+
+    #[test]
+    fn healthz_documents_the_sync_outcome() {
+        let json = serde_json::to_value(document()).expect("serializes");
+        let schemas = &json["components"]["schemas"];
+        let health = &schemas["Health"]["properties"];
+        for field in ["status", "data_version", "sync"] {
+            assert!(health[field].is_object(), "Health.{field}: {health}");
+        }
+        let sync = &schemas["HealthSync"]["properties"];
+        for field in ["running", "finished_at", "ok", "repositories", "failed"] {
+            assert!(sync[field].is_object(), "HealthSync.{field}: {sync}");
+        }
+        assert!(json["paths"]["/api/v1/sync/status"]["get"].is_object());
     }
 }

@@ -42,11 +42,42 @@ pub fn router(state: AppState) -> Router {
 struct Health {
     status: &'static str,
     data_version: i64,
+    sync: HealthSync,
 }
 
-/// Liveness plus a cheap store round trip.
+/// The GitHub sync at a glance (in full at `GET /api/v1/sync/status`). A failed sync leaves the
+/// server healthy: monitors alert on `ok`, not on the status code.
+#[derive(Serialize, utoipa::ToSchema)]
+struct HealthSync {
+    /// A sync is running now.
+    running: bool,
+    /// When the last sync of this process finished; null before the first one.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    finished_at: Option<engine::model::Timestamp>,
+    /// Every repository of the last sync synced; null before the first one.
+    ok: Option<bool>,
+    /// Repositories the last sync covered.
+    repositories: Option<usize>,
+    /// Of which failed.
+    failed: Option<usize>,
+}
+
+impl From<collector::sync::SyncStatus> for HealthSync {
+    fn from(status: collector::sync::SyncStatus) -> Self {
+        let last = status.last;
+        HealthSync {
+            running: status.running,
+            finished_at: last.as_ref().map(|l| l.finished_at),
+            ok: last.as_ref().map(|l| l.ok),
+            repositories: last.as_ref().map(|l| l.repositories),
+            failed: last.as_ref().map(|l| l.failed),
+        }
+    }
+}
+
+/// Liveness plus a cheap store round trip, and the last sync's outcome.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses((status = 200, description = "Alive; the store answers and has this data version", body = Health)))]
+    responses((status = 200, description = "Alive; the store answers and has this data version. `sync` tells how the last GitHub sync went (a failed one still answers 200)", body = Health)))]
 async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let data_version = state
         .store
@@ -56,6 +87,7 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError
     Ok(Json(Health {
         status: "ok",
         data_version,
+        sync: collector::sync::status().into(),
     }))
 }
 

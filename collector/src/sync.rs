@@ -29,25 +29,11 @@ use std::time::Instant;
 pub const SYNC_LOCK_KEY: i64 = 0x646f_7261_7379_6e63; // "dorasync"
 const ANALYSIS: &str = "analysis";
 
-/// How a sync runs, beside the configuration.
-#[derive(Debug, Clone)]
+/// How a sync runs, beside the configuration (whose `[collector]` sets the concurrency).
+#[derive(Debug, Clone, Default)]
 pub struct SyncOptions {
-    /// Overrides `collector.since` (how far back a first sync reaches).
+    /// Overrides `collector.since` (how far back the history reaches).
     pub since: Option<NaiveDate>,
-    /// Repositories synced at once.
-    pub repo_concurrency: usize,
-    /// Pull requests of one repository whose details are fetched at once.
-    pub detail_concurrency: usize,
-}
-
-impl Default for SyncOptions {
-    fn default() -> Self {
-        SyncOptions {
-            since: None,
-            repo_concurrency: 4,
-            detail_concurrency: 4,
-        }
-    }
 }
 
 /// Hears about a sync as it goes (progress bars, logs). Every method has a no-op default.
@@ -109,12 +95,12 @@ impl SyncReport {
 }
 
 /// The client options the configuration implies (`github.api_url`, the token from
-/// `github.token_env`).
+/// `github.token_env`, `collector.max_in_flight`).
 pub fn client_options(config: &Config) -> Result<ClientOptions, ConfigError> {
-    Ok(ClientOptions::new(
-        config.github.api_url.clone(),
-        Some(config.github_token()?),
-    ))
+    let mut options =
+        ClientOptions::new(config.github.api_url.clone(), Some(config.github_token()?));
+    options.max_in_flight = config.collector.max_in_flight;
+    Ok(options)
 }
 
 /// What to fetch, from the configuration and the options.
@@ -126,11 +112,11 @@ pub fn settings(config: &Config, options: &SyncOptions) -> Settings {
         incident_label: config.incidents.label.clone(),
         deployments: config.deployments.source,
         workflow: config.deployments.workflow.clone(),
-        detail_concurrency: options.detail_concurrency.max(1),
+        detail_concurrency: config.collector.pr_concurrency.max(1),
     }
 }
 
-/// Syncs every configured repository, `options.repo_concurrency` at a time; never fails as a
+/// Syncs every configured repository, `collector.repo_concurrency` at a time; never fails as a
 /// whole: each repository's error is in its report.
 pub async fn sync_all(
     config: &Config,
@@ -149,7 +135,7 @@ pub async fn sync_all(
         .map(|repo| -> BoxFuture<'_, RepoReport> {
             Box::pin(async move { sync_repo(config, store, gh, settings, &repo, observer).await })
         })
-        .buffer_unordered(options.repo_concurrency.max(1))
+        .buffer_unordered(config.collector.repo_concurrency.max(1))
         .collect()
         .await;
     reports.sort_by(|a, b| a.repo.cmp(&b.repo));

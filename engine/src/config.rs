@@ -70,10 +70,25 @@ pub struct CollectorConfig {
     /// Cron expression of the built-in schedule, seconds field first (6 or 7 fields); validated.
     #[serde(deserialize_with = "de_cron")]
     pub schedule: String,
-    /// How far back the first sync of a repository reaches.
+    /// How far back the history of a repository reaches (moved earlier, the next sync fetches
+    /// the older part).
     #[serde(deserialize_with = "de_date")]
     pub since: NaiveDate,
+    /// Repositories synced at once.
+    #[serde(deserialize_with = "de_concurrency")]
+    pub repo_concurrency: usize,
+    /// Pull requests of one repository whose commits and reviews are fetched at once.
+    #[serde(deserialize_with = "de_concurrency")]
+    pub pr_concurrency: usize,
+    /// Requests to GitHub in flight at once, over every repository: the real cap on load, as
+    /// GitHub asks integrations to keep concurrency low (secondary rate limits).
+    #[serde(deserialize_with = "de_concurrency")]
+    pub max_in_flight: usize,
 }
+
+/// The highest value `collector.repo_concurrency`, `pr_concurrency` and `max_in_flight` accept:
+/// far above what GitHub's secondary rate limits tolerate, so a typo (`400`) is caught.
+pub const MAX_CONCURRENCY: usize = 64;
 
 /// Where deployments come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
@@ -408,6 +423,9 @@ impl Default for CollectorConfig {
         CollectorConfig {
             schedule: "0 */15 * * * *".to_string(),
             since: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default(),
+            repo_concurrency: 4,
+            pr_concurrency: 4,
+            max_in_flight: 4,
         }
     }
 }
@@ -786,7 +804,13 @@ const ENV_SECTIONS: &[(&str, &[(&str, EnvKind)])] = &[
     ),
     (
         "collector",
-        &[("schedule", EnvKind::Text), ("since", EnvKind::Text)],
+        &[
+            ("schedule", EnvKind::Text),
+            ("since", EnvKind::Text),
+            ("repo_concurrency", EnvKind::Value),
+            ("pr_concurrency", EnvKind::Value),
+            ("max_in_flight", EnvKind::Value),
+        ],
     ),
     (
         "deployments",
@@ -1383,6 +1407,19 @@ fn de_date<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
     })
 }
 
+/// A concurrency limit: a whole number from 1 to [`MAX_CONCURRENCY`].
+fn de_concurrency<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let n = i64::deserialize(d)?;
+    usize::try_from(n)
+        .ok()
+        .filter(|n| (1..=MAX_CONCURRENCY).contains(n))
+        .ok_or_else(|| {
+            D::Error::custom(format!(
+                "expected a whole number from 1 to {MAX_CONCURRENCY}, found {n}"
+            ))
+        })
+}
+
 /// Durations are `"30m"`, `"12h"`, `"7d"`, `"2w"` (units s, m, h, d, w), above zero.
 fn positive_duration(s: &str) -> Result<Duration, String> {
     let d = crate::tiers::parse_duration(s)?;
@@ -1625,6 +1662,9 @@ repos = ["acme/loyalty"]
             c.collector.since,
             NaiveDate::from_ymd_opt(2025, 1, 1).expect("date")
         );
+        assert_eq!(c.collector.repo_concurrency, 4);
+        assert_eq!(c.collector.pr_concurrency, 4);
+        assert_eq!(c.collector.max_in_flight, 4);
         assert_eq!(c.deployments.source, DeploymentSourceKind::Deployments);
         assert_eq!(c.deployments.environment, "production");
         assert_eq!(c.incidents.label, "incident");
@@ -1663,7 +1703,10 @@ repos = ["acme/loyalty"]
             "test.toml",
             "collector.schedulle",
         );
-        assert!(m.contains("expected `schedule` or `since`"), "{m}");
+        assert!(
+            m.contains("expected one of `schedule`, `since`, `repo_concurrency`"),
+            "{m}"
+        );
         let m = invalid(
             parse("[deployments]\nenv = \"x\""),
             "test.toml",
@@ -1714,6 +1757,53 @@ repos = ["acme/loyalty"]
             "test.toml",
             "collector.since",
         );
+    }
+
+    #[test]
+    fn concurrency_limits() {
+        let c = parse("[collector]\nrepo_concurrency = 1\npr_concurrency = 64\nmax_in_flight = 16")
+            .expect("in range");
+        assert_eq!(c.collector.repo_concurrency, 1);
+        assert_eq!(c.collector.pr_concurrency, 64);
+        assert_eq!(c.collector.max_in_flight, 16);
+        for key in ["repo_concurrency", "pr_concurrency", "max_in_flight"] {
+            let path = format!("collector.{key}");
+            for bad in ["0", "-1", "65", "4.5", "\"four\""] {
+                let m = invalid(
+                    parse(&format!("[collector]\n{key} = {bad}")),
+                    "test.toml",
+                    &path,
+                );
+                if !bad.contains(['.', '"']) {
+                    assert!(m.contains("from 1 to 64"), "{m}");
+                }
+            }
+            let var = format!("DORABOARD_COLLECTOR_{}", key.to_ascii_uppercase());
+            let c = parse_env("", &[(var.as_str(), "8")]).expect("override");
+            assert_eq!(
+                [
+                    c.collector.repo_concurrency,
+                    c.collector.pr_concurrency,
+                    c.collector.max_in_flight
+                ]
+                .iter()
+                .filter(|n| **n == 8)
+                .count(),
+                1,
+                "{var}"
+            );
+            let m = invalid(
+                parse_env("", &[(var.as_str(), "0")]),
+                &format!("environment variable {var}"),
+                &path,
+            );
+            assert!(m.contains("from 1 to 64"), "{m}");
+            invalid(
+                parse_env("", &[(var.as_str(), "many")]),
+                &format!("environment variable {var}"),
+                &path,
+            );
+        }
     }
 
     #[test]

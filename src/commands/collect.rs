@@ -11,7 +11,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 pub struct Args {
-    /// How far back a first sync reaches (overrides `collector.since`).
+    /// How far back the history reaches (overrides `collector.since`).
     pub since: Option<String>,
 }
 
@@ -37,10 +37,7 @@ pub async fn run(config_path: &Path, args: Args) -> anyhow::Result<()> {
     let store = Store::connect(&config.database_url)
         .await
         .with_context(|| format!("opening the database of {}", config_path.display()))?;
-    let options = SyncOptions {
-        since,
-        ..SyncOptions::default()
-    };
+    let options = SyncOptions { since };
     let report = if std::io::stderr().is_terminal() {
         let bars = ProgressBars::new(&repos);
         let report = sync(&config, &store, &gh, &options, &bars).await;

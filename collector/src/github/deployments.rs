@@ -45,6 +45,18 @@ const RUN_QUERY_CAP: u64 = 1000;
 /// How far before the last sync's newest release a newly published draft is still looked for.
 const RELEASE_LOOKBACK: Duration = Duration::days(30);
 const MAX_COMPARE_PAGES: usize = 50;
+/// The `sync_state` resource of the releases.
+pub(crate) const RELEASES: &str = "releases";
+
+/// The `sync_state` resource of the GitHub Deployments of `environment`.
+pub(crate) fn deployments_resource(environment: &str) -> String {
+    format!("deployments:{environment}")
+}
+
+/// The `sync_state` resource of the runs of `workflow`.
+pub(crate) fn runs_resource(workflow: &str) -> String {
+    format!("workflow_runs:{workflow}")
+}
 
 // ---- GitHub Deployments ---------------------------------------------------------------------
 
@@ -67,7 +79,7 @@ struct PendingDeployment {
 
 pub(crate) async fn sync_github_deployments(ctx: &RepoSync<'_>) -> Result<(), SyncError> {
     let environment = &ctx.settings.environment;
-    let resource = format!("deployments:{environment}");
+    let resource = deployments_resource(environment);
     let (mut cursor, etag): (DeploymentsCursor, _) = ctx.load_state(&resource).await?;
 
     // Pending ones first: they are older than anything new.
@@ -194,7 +206,7 @@ pub(crate) async fn sync_workflow_runs(ctx: &RepoSync<'_>) -> Result<(), SyncErr
             "deployments.source = \"workflow_runs\" needs deployments.workflow".into(),
         )));
     };
-    let resource = format!("workflow_runs:{workflow}");
+    let resource = runs_resource(&workflow);
     let (mut cursor, etag): (RunsCursor, _) = ctx.load_state(&resource).await?;
 
     if !cursor.pending.is_empty() {
@@ -348,8 +360,7 @@ struct ReleasesCursor {
 }
 
 pub(crate) async fn sync_releases(ctx: &RepoSync<'_>) -> Result<(), SyncError> {
-    const RESOURCE: &str = "releases";
-    let (mut cursor, etag): (ReleasesCursor, _) = ctx.load_state(RESOURCE).await?;
+    let (mut cursor, etag): (ReleasesCursor, _) = ctx.load_state(RELEASES).await?;
     let url = ctx.path("/releases?per_page=100");
     let conditional = etag.as_deref();
     let mut page: Page<Vec<Release>> = match ctx.get(&url, conditional).await? {
@@ -414,7 +425,7 @@ pub(crate) async fn sync_releases(ctx: &RepoSync<'_>) -> Result<(), SyncError> {
         store_deployments(ctx, &batch).await?;
     }
     cursor.watermark = newest;
-    ctx.save_state(RESOURCE, &cursor, first_etag).await?;
+    ctx.save_state(RELEASES, &cursor, first_etag).await?;
     Ok(())
 }
 

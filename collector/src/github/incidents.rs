@@ -19,9 +19,14 @@ struct Cursor {
     watermark: Option<Timestamp>,
 }
 
+/// The `sync_state` resource of the incidents labelled `label`.
+pub(crate) fn resource(label: &str) -> String {
+    format!("issues:{label}")
+}
+
 pub(crate) async fn sync(ctx: &RepoSync<'_>) -> Result<(), SyncError> {
     let label = &ctx.settings.incident_label;
-    let resource = format!("issues:{label}");
+    let resource = resource(label);
     let (mut cursor, etag): (Cursor, _) = ctx.load_state(&resource).await?;
     let since = ctx
         .settings

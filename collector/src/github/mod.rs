@@ -14,8 +14,10 @@
 //! first asks for that first page with `If-None-Match`: a `304` means nothing changed and costs
 //! no rate limit. Otherwise it walks the listing, stores each page's records in one transaction,
 //! and records its progress only after the records it covers are stored, so a sync killed at
-//! any moment resumes where it stopped and ends with the same data. The orchestration over
-//! repositories, the summary and the status live in [`crate::sync`].
+//! any moment resumes where it stopped and ends with the same data. The `history` resource keeps
+//! the `since` the history was fetched from: when `since` moves earlier, the cursors are reset so
+//! the next walks reach back (see `reach_back`). The orchestration over repositories, the summary
+//! and the status live in [`crate::sync`].
 
 pub mod client;
 mod deployments;
@@ -32,8 +34,8 @@ use crate::sync::SyncObserver;
 use engine::config::DeploymentSourceKind;
 use engine::model::{RepoSlug, Timestamp};
 use engine::store::{Store, StoreError, SyncState};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Why syncing a repository failed.
@@ -48,7 +50,7 @@ pub enum SyncError {
 /// What the configuration says to fetch, for every repository.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// How far back a first sync reaches.
+    /// How far back the history reaches (`collector.since`, or `collect --since`).
     pub since: Timestamp,
     pub environment: String,
     pub incident_label: String,
@@ -223,6 +225,7 @@ pub(crate) async fn default_branch(
 
 /// Syncs every resource of one repository (changes, direct pushes, deployments, incidents).
 pub(crate) async fn sync_resources(ctx: &RepoSync<'_>) -> Result<(), SyncError> {
+    reach_back(ctx).await?;
     pulls::sync(ctx).await?;
     pushes::sync(ctx).await?;
     match ctx.settings.deployments {
@@ -232,4 +235,72 @@ pub(crate) async fn sync_resources(ctx: &RepoSync<'_>) -> Result<(), SyncError> 
     }
     incidents::sync(ctx).await?;
     Ok(())
+}
+
+/// The `sync_state` resource remembering the earliest `since` a repository's history was
+/// fetched from.
+const HISTORY: &str = "history";
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct HistoryCursor {
+    since: Option<Timestamp>,
+}
+
+/// The resources whose cursors stop their walks at what was already fetched.
+fn history_resources(settings: &Settings) -> Vec<String> {
+    let mut resources = vec![
+        pulls::RESOURCE.to_string(),
+        pushes::RESOURCE.to_string(),
+        deployments::deployments_resource(&settings.environment),
+        deployments::RELEASES.to_string(),
+        incidents::resource(&settings.incident_label),
+    ];
+    resources.extend(settings.workflow.as_deref().map(deployments::runs_resource));
+    resources
+}
+
+/// Incremental walks stop at their cursors, so a `since` moved earlier than the history was
+/// fetched from would never reach the older records: reset the cursors (and ETags) so this sync
+/// walks back to the new `since`. Upserts make the refetch harmless; the new `since` is saved
+/// first, as the reset cursors resume like those of a first sync if the sync is killed. A later
+/// `since` changes nothing: what is stored stays.
+async fn reach_back(ctx: &RepoSync<'_>) -> Result<(), SyncError> {
+    let since = ctx.settings.since;
+    let (history, _): (HistoryCursor, _) = ctx.load_state(HISTORY).await?;
+    if history.since.is_some_and(|from| from <= since) {
+        return Ok(());
+    }
+    if let Some(from) = history.since {
+        tracing::info!(
+            repo = %ctx.repo, %from, %since,
+            "since moved earlier: fetching the older history"
+        );
+        for resource in history_resources(ctx.settings) {
+            reset_cursor(ctx, &resource).await?;
+        }
+    }
+    let history = HistoryCursor { since: Some(since) };
+    ctx.save_state(HISTORY, &history, None).await?;
+    Ok(())
+}
+
+/// Forgets where a resource stopped (if it was ever synced): its next walk is a first one.
+async fn reset_cursor(ctx: &RepoSync<'_>, resource: &str) -> Result<(), StoreError> {
+    if ctx
+        .store
+        .get_sync_state(ctx.repo, resource)
+        .await?
+        .is_none()
+    {
+        return Ok(());
+    }
+    ctx.store
+        .put_sync_state(&SyncState {
+            repo: ctx.repo.clone(),
+            resource: resource.to_string(),
+            cursor: None,
+            etag: None,
+            last_success_at: None,
+        })
+        .await
 }

@@ -21,7 +21,7 @@ use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::{Deserialize, Serialize};
 
-const RESOURCE: &str = "pulls";
+pub(crate) const RESOURCE: &str = "pulls";
 /// GitHub lists at most 250 commits of a pull request: three pages of 100.
 const MAX_COMMIT_PAGES: usize = 3;
 const MAX_REVIEW_PAGES: usize = 10;

@@ -21,7 +21,7 @@ use engine::model::{Change, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
-const RESOURCE: &str = "commits";
+pub(crate) const RESOURCE: &str = "commits";
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Cursor {
