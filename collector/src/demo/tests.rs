@@ -1,7 +1,9 @@
 use super::*;
 use chrono::{Datelike, Weekday};
-use engine::analysis::{Analysis, AnalysisOptions, FailureKind, analyze};
+use engine::analysis::{FailureKind, FailureLink};
+use engine::metrics::facts::ChangeFact;
 use engine::model::DeploymentStatus;
+use engine::store::{IncidentLinkDetail, Store};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -32,57 +34,69 @@ fn quarter(t: Timestamp) -> (i32, u32) {
     (t.year(), t.month0() / 3 + 1)
 }
 
-/// The engine's analysis of every demo repository, as the store would run it.
-fn analyses(org: &DemoOrg, end: NaiveDate) -> Vec<(RepoSlug, Analysis)> {
+/// What the store's analysis derived for the demo, seeded as `serve --demo` seeds it: every
+/// shipped change (with its deployment's time), every failure link, every incident link.
+struct Derived {
+    changes: Vec<ChangeFact>,
+    failures: Vec<FailureLink>,
+    links: Vec<IncidentLinkDetail>,
+}
+
+fn analyses(org: &DemoOrg, end: NaiveDate) -> Derived {
     let cal = Calendar::new(end);
-    let options = AnalysisOptions {
-        since: Some(cal.start_ts),
-        ..AnalysisOptions::default()
-    };
-    REPOS
-        .iter()
-        .map(|r| {
-            let slug = repo_slug(r.name);
-            let deployments: Vec<Deployment> = org
-                .deployments
-                .iter()
-                .filter(|d| d.repo == slug)
-                .cloned()
-                .collect();
-            let changes: Vec<Change> = org
-                .changes
-                .iter()
-                .filter(|c| c.repo == slug)
-                .cloned()
-                .collect();
-            let incidents: Vec<Incident> = org
-                .incidents
-                .iter()
-                .filter(|i| i.repo.as_ref() == Some(&slug))
-                .cloned()
-                .collect();
-            let analysis = analyze(&deployments, &changes, &incidents, &options);
-            (slug, analysis)
-        })
-        .collect()
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let store = Store::connect("sqlite::memory:").await.expect("a store");
+        seed(&store, end).await.expect("the demo seeds");
+        let repos: Vec<RepoSlug> = REPOS.iter().map(|r| repo_slug(r.name)).collect();
+        let (from, to) = (
+            cal.start_ts - Duration::days(1),
+            cal.end_ts + Duration::days(1),
+        );
+        let inputs = store
+            .metric_inputs(&repos, &[], "production", from, to)
+            .await
+            .expect("facts");
+        assert_eq!(
+            inputs.deployments.len(),
+            org.deployments.len(),
+            "every deployment is in the window"
+        );
+        let mut failures = Vec::new();
+        for deployment in inputs.deployments.iter().filter(|d| d.failed) {
+            let detail = store
+                .deployment_detail(&deployment.key)
+                .await
+                .expect("a detail")
+                .expect("a known deployment");
+            failures.extend(detail.failures);
+        }
+        let links = store
+            .incident_links(&repos, &[], from, to)
+            .await
+            .expect("incident links");
+        Derived {
+            changes: inputs.changes,
+            failures,
+            links,
+        }
+    })
 }
 
 /// Lead times (seconds) of the changes first shipped by a team's deployments, keyed by the
 /// deployment's time.
-fn lead_times(org: &DemoOrg, all: &[(RepoSlug, Analysis)], team: &str) -> Vec<(Timestamp, i64)> {
-    let changes: HashMap<&str, &Change> = org.changes.iter().map(|c| (c.key.as_str(), c)).collect();
-    let deployments: HashMap<&str, &Deployment> = org
-        .deployments
+fn lead_times(all: &Derived, team: &str) -> Vec<(Timestamp, i64)> {
+    all.changes
         .iter()
-        .map(|d| (d.key.as_str(), d))
-        .collect();
-    all.iter()
-        .filter(|(slug, _)| team_of(slug) == team)
-        .flat_map(|(_, a)| a.shipments.iter())
-        .map(|s| {
-            let deployed = deployments[s.deployment.as_str()].finished_at;
-            let change = changes[s.change.as_str()];
-            (deployed, (deployed - change.first_commit_at).num_seconds())
+        .filter(|c| team_of(&c.repo) == team)
+        .map(|c| {
+            (
+                c.deployed_at,
+                (c.deployed_at - c.first_commit_at).num_seconds(),
+            )
         })
         .collect()
 }
@@ -296,7 +310,7 @@ fn check_checkout_moved_from_weekly_batches_to_small_daily_deployments(
     );
 
     let all = analyses(org, end);
-    let leads = lead_times(org, &all, "checkout");
+    let leads = lead_times(&all, "checkout");
     let early: Vec<i64> = leads
         .iter()
         .filter(|(t, _)| *t < first_quarter_end)
@@ -363,7 +377,7 @@ fn every_kind_of_trouble_occurs() {
 
 fn check_every_kind_of_trouble_occurs(end: NaiveDate, org: &DemoOrg) {
     let all = analyses(org, end);
-    let failures: Vec<_> = all.iter().flat_map(|(_, a)| a.failures.iter()).collect();
+    let failures = &all.failures;
     let kinds: HashSet<FailureKind> = failures.iter().map(|f| f.kind).collect();
     for kind in [
         FailureKind::Incident,
@@ -428,25 +442,26 @@ fn check_every_kind_of_trouble_occurs(end: NaiveDate, org: &DemoOrg) {
             .iter()
             .any(|i| matches!(i.cause, Some(IncidentCause::Change(_))))
     );
-    let links: Vec<_> = all
+    let links: Vec<(Option<&str>, &str)> = all
+        .links
         .iter()
-        .flat_map(|(_, a)| a.incident_links.iter())
+        .filter_map(|l| Some((l.deployment.as_deref(), l.reason.as_deref()?)))
         .collect();
     assert!(
         links
             .iter()
-            .any(|l| l.deployment.is_some() && l.reason.contains("attribution window")),
+            .any(|(d, reason)| d.is_some() && reason.contains("attribution window")),
         "some incidents are attributed by the window"
     );
     assert!(
-        links.iter().any(|l| l.deployment.is_none()),
+        links.iter().any(|(d, _)| d.is_none()),
         "some outages have no deployment to blame"
     );
     assert!(
         links
             .iter()
-            .filter(|l| l.reason.contains("the incident names"))
-            .all(|l| l.deployment.is_some()),
+            .filter(|(_, reason)| reason.contains("the incident names"))
+            .all(|(d, _)| d.is_some()),
         "every explicit cause names a deployment or change that shipped"
     );
 }
@@ -461,14 +476,7 @@ fn teams_perform_as_described() {
 fn check_teams_perform_as_described(end: NaiveDate, org: &DemoOrg) {
     let all = analyses(org, end);
     let hour = 3600;
-    let lead = |team: &str| {
-        median(
-            lead_times(org, &all, team)
-                .into_iter()
-                .map(|(_, s)| s)
-                .collect(),
-        )
-    };
+    let lead = |team: &str| median(lead_times(&all, team).into_iter().map(|(_, s)| s).collect());
     let deployments = |team: &str| {
         org.deployments
             .iter()
@@ -630,12 +638,9 @@ fn summary() {
             .filter(|i| i.resolved_at.is_none())
             .count()
     );
-    let failed: HashSet<&str> = all
-        .iter()
-        .flat_map(|(_, a)| a.failures.iter().map(|f| f.deployment.as_str()))
-        .collect();
+    let failed: HashSet<&str> = all.failures.iter().map(|f| f.deployment.as_str()).collect();
     for team in TEAMS {
-        let leads = lead_times(&org, &all, team.slug);
+        let leads = lead_times(&all, team.slug);
         let mut quarters: BTreeMap<(i32, u32), QuarterStats> = BTreeMap::new();
         for d in org
             .deployments

@@ -252,6 +252,49 @@ pub(crate) fn change(row: &dyn RowExt) -> Result<Change, StoreError> {
     })
 }
 
+/// Rewrites the `change_commit` rows of the changes (which the streamed analysis looks shas up
+/// in): every sha of each, lower-cased, once.
+pub(crate) fn change_commit_statements(changes: &[&Change]) -> Vec<Statement> {
+    let mut statements: Vec<Statement> = changes
+        .chunks(ROWS_PER_INSERT)
+        .map(|chunk| {
+            Statement::new(
+                format!(
+                    "DELETE FROM change_commit WHERE change IN ({})",
+                    placeholders(1, chunk.len())
+                ),
+                chunk.iter().map(|c| Value::text(&c.key)).collect(),
+            )
+        })
+        .collect();
+    let rows = changes
+        .iter()
+        .flat_map(|c| {
+            let mut shas: Vec<String> = c
+                .merge_sha
+                .iter()
+                .chain(&c.commits)
+                .map(|sha| sha.to_ascii_lowercase())
+                .collect();
+            shas.sort();
+            shas.dedup();
+            shas.into_iter().map(|sha| {
+                vec![
+                    Value::text(c.repo.to_string()),
+                    Value::text(sha),
+                    Value::text(&c.key),
+                ]
+            })
+        })
+        .collect();
+    statements.extend(insert_statements(
+        "INSERT INTO change_commit (repo, sha, change)",
+        "ON CONFLICT DO NOTHING",
+        rows,
+    ));
+    statements
+}
+
 /// Columns of `deployment` in the order [`deployment_values`] binds them.
 pub(crate) const DEPLOYMENT_COLUMNS: &str = "key, repo, environment, sha, status, started_at, \
      finished_at, source, rollback, declared_changes, declared_commits";

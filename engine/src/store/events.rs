@@ -12,10 +12,10 @@
 //!   merged into the stored incident by one SQL statement, whatever order they arrive in.
 //! - [`Store::raw_events_after`] pages through the log in arrival order, for replay.
 
-use super::codec::{self, Statement, Value};
-use super::{Backend, Store, StoreError};
+use super::codec::{self, RowExt, Statement, Value};
+use super::tx::Transaction;
+use super::{Store, StoreError};
 use crate::model::{Change, Deployment, Incident, RepoSlug, Timestamp};
-use sqlx::AssertSqlSafe;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// A received event to log, exactly as it arrived.
@@ -109,8 +109,7 @@ pub struct IngestCommit {
 /// One open write transaction of push ingestion; see the module documentation. Dropping it
 /// without [`IngestTransaction::commit`] rolls everything back.
 pub struct IngestTransaction {
-    tx: Tx,
-    store: Store,
+    tx: Transaction,
     repos: BTreeSet<RepoSlug>,
     /// Deployments named as the cause of incidents that have no repository: their repositories'
     /// analyses cover those incidents.
@@ -119,34 +118,14 @@ pub struct IngestTransaction {
     wrote: bool,
 }
 
-enum Tx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
-}
-
-/// Expands `$body` for the transaction's backend with `$conn` bound to its connection.
-macro_rules! on_tx {
-    ($tx:expr, |$conn:ident| $body:expr) => {
-        match &mut $tx {
-            Tx::Sqlite($conn) => $body,
-            Tx::Postgres($conn) => $body,
-        }
-    };
-}
-
 impl Store {
     /// Opens a write transaction for push ingestion.
     ///
     /// On SQLite it holds the database's write lock from its first write until it ends: other
     /// writers wait (up to the busy timeout) while a large import runs.
     pub async fn begin_ingest(&self) -> Result<IngestTransaction, StoreError> {
-        let tx = match &self.backend {
-            Backend::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
-            Backend::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        };
         Ok(IngestTransaction {
-            tx,
-            store: self.clone(),
+            tx: self.begin().await?,
             repos: BTreeSet::new(),
             cause_deployments: BTreeSet::new(),
             wrote: false,
@@ -172,17 +151,8 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<RawEvent>, StoreError> {
-        self.fetch_all(raw_events_statement(after, limit), |row| {
-            let delivery_id = row.text("delivery_id")?;
-            Ok(RawEvent {
-                id: row.int("id")?,
-                source: row.text("source")?,
-                received_at: codec::time(row.int("received_at")?, "received_at", &delivery_id)?,
-                body: row.text("body")?,
-                delivery_id,
-            })
-        })
-        .await
+        self.fetch_all(raw_events_statement(after, limit), raw_event)
+            .await
     }
 
     /// How many events the raw log holds, of one source or of all.
@@ -308,6 +278,8 @@ impl IngestTransaction {
             changes.values().map(codec::change_values).collect(),
         ))
         .await?;
+        let changes: Vec<&Change> = changes.values().collect();
+        self.run(codec::change_commit_statements(&changes)).await?;
         self.run(codec::insert_statements(
             &format!("INSERT INTO deployment ({})", codec::DEPLOYMENT_COLUMNS),
             &upsert_tail(codec::DEPLOYMENT_COLUMNS),
@@ -329,19 +301,17 @@ impl IngestTransaction {
                 .into_iter()
                 .collect();
             for chunk in keys.chunks(1000) {
-                let statement = self.store.adapt(Statement::new(
+                let statement = Statement::new(
                     format!(
                         "SELECT DISTINCT repo FROM deployment WHERE key IN ({})",
                         codec::placeholders(1, chunk.len())
                     ),
                     chunk.iter().map(Value::text).collect(),
-                ));
-                let slugs: Vec<String> = on_tx!(self.tx, |conn| {
-                    let rows = bound_query!(statement).fetch_all(&mut **conn).await?;
-                    rows.iter()
-                        .map(|row| sqlx::Row::try_get::<String, _>(row, "repo"))
-                        .collect::<Result<_, _>>()?
-                });
+                );
+                let slugs = self
+                    .tx
+                    .fetch_all(statement, |row| Ok(row.text("repo")?))
+                    .await?;
                 for slug in slugs {
                     self.repos.insert(codec::repo(&slug, &slug)?);
                 }
@@ -350,10 +320,7 @@ impl IngestTransaction {
         if self.wrote {
             self.run(vec![codec::bump_data_version()]).await?;
         }
-        match self.tx {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
-        }
+        self.tx.commit().await?;
         Ok(IngestCommit {
             repos: self.repos.into_iter().collect(),
         })
@@ -366,32 +333,9 @@ impl IngestTransaction {
         after: i64,
         limit: i64,
     ) -> Result<Vec<RawEvent>, StoreError> {
-        let statement = self.store.adapt(raw_events_statement(after, limit));
-        let rows: Vec<(i64, String, String, i64, String)> = on_tx!(self.tx, |conn| {
-            let rows = bound_query!(statement).fetch_all(&mut **conn).await?;
-            rows.iter()
-                .map(|row| {
-                    Ok::<_, sqlx::Error>((
-                        sqlx::Row::try_get(row, "id")?,
-                        sqlx::Row::try_get(row, "source")?,
-                        sqlx::Row::try_get(row, "delivery_id")?,
-                        sqlx::Row::try_get(row, "received_at")?,
-                        sqlx::Row::try_get(row, "body")?,
-                    ))
-                })
-                .collect::<Result<_, _>>()?
-        });
-        rows.into_iter()
-            .map(|(id, source, delivery_id, received_at, body)| {
-                Ok(RawEvent {
-                    id,
-                    source,
-                    received_at: codec::time(received_at, "received_at", &delivery_id)?,
-                    delivery_id,
-                    body,
-                })
-            })
-            .collect()
+        self.tx
+            .fetch_all(raw_events_statement(after, limit), raw_event)
+            .await
     }
 
     fn note_cause(&mut self, incident: &Incident) {
@@ -427,18 +371,12 @@ impl IngestTransaction {
             "ON CONFLICT (source, delivery_id) DO NOTHING RETURNING source, delivery_id",
             rows,
         ) {
-            let statement = self.store.adapt(statement);
-            let added: Vec<(String, String)> = on_tx!(self.tx, |conn| {
-                let rows = bound_query!(statement).fetch_all(&mut **conn).await?;
-                rows.iter()
-                    .map(|row| {
-                        Ok::<_, sqlx::Error>((
-                            sqlx::Row::try_get(row, "source")?,
-                            sqlx::Row::try_get(row, "delivery_id")?,
-                        ))
-                    })
-                    .collect::<Result<_, _>>()?
-            });
+            let added = self
+                .tx
+                .fetch_all(statement, |row| {
+                    Ok((row.text("source")?, row.text("delivery_id")?))
+                })
+                .await?;
             fresh.extend(added);
         }
         Ok(fresh)
@@ -475,14 +413,20 @@ impl IngestTransaction {
     }
 
     async fn run(&mut self, statements: Vec<Statement>) -> Result<(), StoreError> {
-        for statement in statements {
-            let statement = self.store.adapt(statement);
-            on_tx!(self.tx, |conn| {
-                bound_query!(statement).execute(&mut **conn).await?;
-            });
-        }
+        self.tx.execute_all(statements).await?;
         Ok(())
     }
+}
+
+fn raw_event(row: &dyn RowExt) -> Result<RawEvent, StoreError> {
+    let delivery_id = row.text("delivery_id")?;
+    Ok(RawEvent {
+        id: row.int("id")?,
+        source: row.text("source")?,
+        received_at: codec::time(row.int("received_at")?, "received_at", &delivery_id)?,
+        body: row.text("body")?,
+        delivery_id,
+    })
 }
 
 fn raw_events_statement(after: i64, limit: i64) -> Statement {

@@ -223,17 +223,10 @@ impl Store {
 
     /// Runs writes in one transaction, all or nothing; returns the rows each one affected.
     async fn transaction(&self, statements: Vec<Statement>) -> Result<Vec<u64>, StoreError> {
-        on_backend!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            let mut affected = Vec::with_capacity(statements.len());
-            for statement in statements {
-                let statement = self.adapt(statement);
-                let result = bound_query!(statement).execute(&mut *tx).await?;
-                affected.push(result.rows_affected());
-            }
-            tx.commit().await?;
-            Ok(affected)
-        })
+        let mut tx = self.begin().await?;
+        let affected = tx.execute_all(statements).await?;
+        tx.commit().await?;
+        Ok(affected)
     }
 }
 
@@ -262,5 +255,6 @@ macro_rules! impl_row_ext {
 
 impl_row_ext!(sqlx::sqlite::SqliteRow, sqlx::postgres::PgRow);
 
-// Declared after the macros above, which it uses.
+// Declared after the macros above, which they use.
 pub mod events;
+mod tx;

@@ -19,6 +19,7 @@ impl Store {
         let rows = latest.iter().map(|c| codec::change_values(c)).collect();
         self.upsert(
             repos,
+            codec::change_commit_statements(&latest),
             "INSERT INTO change (key, repo, number, title, author, bot, first_commit_at, \
              opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, \
              reverts, fixes)",
@@ -45,6 +46,7 @@ impl Store {
         let rows = latest.iter().map(|d| codec::deployment_values(d)).collect();
         self.upsert(
             repos,
+            Vec::new(),
             "INSERT INTO deployment (key, repo, environment, sha, status, started_at, \
              finished_at, source, rollback, declared_changes, declared_commits)",
             "ON CONFLICT (key) DO UPDATE SET repo = excluded.repo, \
@@ -66,6 +68,7 @@ impl Store {
         let rows = latest.iter().map(|i| codec::incident_values(i)).collect();
         self.upsert(
             repos,
+            Vec::new(),
             "INSERT INTO incident (key, repo, team, title, opened_at, resolved_at, source, \
              cause_kind, cause_ref)",
             "ON CONFLICT (key) DO UPDATE SET repo = excluded.repo, team = excluded.team, \
@@ -78,10 +81,12 @@ impl Store {
         Ok(latest.len())
     }
 
-    /// One transaction: register the repositories, upsert the rows, bump the data version.
+    /// One transaction: register the repositories, upsert the rows, run what goes with them,
+    /// bump the data version.
     async fn upsert(
         &self,
         repos: BTreeSet<&RepoSlug>,
+        alongside: Vec<Statement>,
         head: &str,
         tail: &str,
         rows: Vec<Vec<Value>>,
@@ -105,6 +110,7 @@ impl Store {
             repo_rows,
         );
         statements.extend(codec::insert_statements(head, tail, rows));
+        statements.extend(alongside);
         statements.push(codec::bump_data_version());
         self.transaction(statements).await?;
         Ok(())

@@ -1,0 +1,106 @@
+//! One open transaction on either backend, for work that reads its own writes as it goes (push
+//! ingestion, the streamed reanalysis of a repository). Dropping it without
+//! [`Transaction::commit`] rolls everything back.
+
+use super::codec::{RowExt, Statement, Value};
+use super::{Backend, Store, StoreError};
+use sqlx::AssertSqlSafe;
+
+pub(crate) struct Transaction {
+    tx: Tx,
+    store: Store,
+}
+
+enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Expands `$body` for the transaction's backend with `$conn` bound to its connection.
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match &mut $tx {
+            Tx::Sqlite($conn) => $body,
+            Tx::Postgres($conn) => $body,
+        }
+    };
+}
+
+impl Store {
+    /// Opens a transaction. On SQLite it holds the database's write lock from its first write
+    /// until it ends: other writers wait (up to the busy timeout) meanwhile.
+    pub(crate) async fn begin(&self) -> Result<Transaction, StoreError> {
+        let tx = match &self.backend {
+            Backend::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Backend::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        };
+        Ok(Transaction {
+            tx,
+            store: self.clone(),
+        })
+    }
+}
+
+impl Transaction {
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self.tx, Tx::Postgres(_))
+    }
+
+    /// Runs one write; returns the rows it affected.
+    pub(crate) async fn execute(&mut self, statement: Statement) -> Result<u64, StoreError> {
+        let statement = self.store.adapt(statement);
+        Ok(on_tx!(self.tx, |conn| {
+            bound_query!(statement)
+                .execute(&mut **conn)
+                .await?
+                .rows_affected()
+        }))
+    }
+
+    /// Runs writes in order; returns the rows each one affected.
+    pub(crate) async fn execute_all(
+        &mut self,
+        statements: Vec<Statement>,
+    ) -> Result<Vec<u64>, StoreError> {
+        let mut affected = Vec::with_capacity(statements.len());
+        for statement in statements {
+            affected.push(self.execute(statement).await?);
+        }
+        Ok(affected)
+    }
+
+    /// Runs one read and decodes every row it returns.
+    pub(crate) async fn fetch_all<T>(
+        &mut self,
+        statement: Statement,
+        decode: impl Fn(&dyn RowExt) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let statement = self.store.adapt(statement);
+        on_tx!(self.tx, |conn| {
+            let rows = bound_query!(statement).fetch_all(&mut **conn).await?;
+            rows.iter().map(|row| decode(row)).collect()
+        })
+    }
+
+    /// Runs one read and decodes its first row, if any.
+    pub(crate) async fn fetch_optional<T>(
+        &mut self,
+        statement: Statement,
+        decode: impl Fn(&dyn RowExt) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let statement = self.store.adapt(statement);
+        on_tx!(self.tx, |conn| {
+            let row = bound_query!(statement).fetch_optional(&mut **conn).await?;
+            row.as_ref().map(|row| decode(row)).transpose()
+        })
+    }
+
+    /// Makes every write visible at once.
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        match self.tx {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
