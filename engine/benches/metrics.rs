@@ -1,4 +1,5 @@
-//! Benchmark: organisation-wide metrics over a synthetic organisation, on SQLite.
+//! Benchmark: organisation-wide metrics over a synthetic organisation, on SQLite (or the
+//! PostgreSQL database `BENCH_DATABASE_URL` names, which must be empty).
 //!
 //! Prints figures, asserts nothing (machines are shared and noisy). Run with
 //! `cargo bench -p engine --bench metrics` (optionally `-- REPOS DAYS`; default 50 repositories,
@@ -36,7 +37,9 @@ fn main() {
 async fn run(repos: usize, days: i64) {
     let dir = std::env::temp_dir().join(format!("doraboard-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let url = format!("sqlite://{}", dir.join("bench.db").display());
+    // BENCH_DATABASE_URL: an empty PostgreSQL database instead of a SQLite file.
+    let url = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}", dir.join("bench.db").display()));
     let store = Store::connect(&url).await.expect("store");
     let end = NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
     let start = end - Duration::days(days);

@@ -157,20 +157,23 @@ impl RepoAnalysis<'_> {
     async fn ship_changes_and_find_rollbacks(&mut self) -> Result<(), StoreError> {
         let mut after: Option<(i64, String)> = None;
         let mut previous: Option<Deployment> = None;
-        // Merge time up to which linear cuts have taken changes.
-        let mut considered: Option<i64> = None;
+        let mut pending = PendingShipments::default();
         loop {
             let page = self.successes_after(after.as_ref()).await?;
             let Some(last) = page.last() else { break };
             after = Some((last.finished_at.timestamp(), last.key.clone()));
             let earlier = self.earlier_deployments_of_shas(&page).await?;
-            let merged = self.first_merges_of_shas(&page).await?;
+            let lookups = PageLookups {
+                merged: self.first_merges_of_shas(&page).await?,
+                holders: self.changes_holding_declared(&page).await?,
+                exact: !self.abbreviations,
+            };
             for deployment in page {
                 let position = (deployment.finished_at.timestamp(), deployment.key.as_str());
                 let redeploy = earlier.get(&deployment.sha).is_some_and(|positions| {
                     positions.iter().any(|p| (p.0, p.1.as_str()) < position)
                 });
-                self.ship(&deployment, redeploy, &merged, &mut considered)
+                self.ship(&deployment, redeploy, &lookups, &mut pending)
                     .await?;
                 if let Some(previous) = &previous
                     && (deployment.rollback || (redeploy && previous.sha != deployment.sha))
@@ -181,6 +184,7 @@ impl RepoAnalysis<'_> {
                 }
                 previous = Some(deployment);
             }
+            self.flush(&mut pending).await?;
         }
         Ok(())
     }
@@ -282,10 +286,17 @@ impl RepoAnalysis<'_> {
         &mut self,
         deployment: &Deployment,
         redeploy: bool,
-        merged: &HashMap<String, i64>,
-        considered: &mut Option<i64>,
+        lookups: &PageLookups,
+        pending: &mut PendingShipments,
     ) -> Result<(), StoreError> {
-        if let Some(keys) = &deployment.declared_changes {
+        if deployment.declared_changes.is_none()
+            && let Some(shas) = &deployment.declared_commits
+            && let Some(changes) = lookups.holders_of(shas)
+        {
+            self.ship_cuts(pending).await?;
+            pending.claim(&deployment.key, changes);
+        } else if let Some(keys) = &deployment.declared_changes {
+            self.flush(pending).await?;
             for chunk in keys.chunks(LIST) {
                 let mut params = vec![Value::text(&deployment.key), self.slug()];
                 params.extend(chunk.iter().map(Value::text));
@@ -296,6 +307,8 @@ impl RepoAnalysis<'_> {
                 self.ship_selected(source, params).await?;
             }
         } else if let Some(shas) = &deployment.declared_commits {
+            // Abbreviated shas: matched by prefix in the database.
+            self.flush(pending).await?;
             for chunk in shas.chunks(LIST) {
                 let mut params = vec![Value::text(&deployment.key), self.slug()];
                 let holding = self.sha_condition(chunk, &mut params);
@@ -308,7 +321,7 @@ impl RepoAnalysis<'_> {
         } else if !(redeploy || deployment.rollback) {
             // Linear default branch: the change holding the deployed sha, and every change merged
             // before it. Unknown sha: everything merged before the deployment started.
-            let first_merge = match merged.get(&deployment.sha.to_ascii_lowercase()) {
+            let first_merge = match lookups.merged.get(&deployment.sha.to_ascii_lowercase()) {
                 Some(at) => Some(*at),
                 None => self.first_merge_of_sha(&deployment.sha).await?,
             };
@@ -318,26 +331,10 @@ impl RepoAnalysis<'_> {
                     .unwrap_or(deployment.finished_at)
                     .timestamp()
             });
-            if considered.is_some_and(|c| cutoff <= c) {
-                return Ok(());
+            if pending.would_cut(cutoff) {
+                self.ship_claims(pending).await?;
+                pending.cut(&deployment.key, cutoff);
             }
-            let mut params = vec![
-                Value::text(&deployment.key),
-                self.slug(),
-                Value::int(cutoff),
-            ];
-            let mut source =
-                "SELECT key FROM change WHERE repo = $2 AND merged_at <= $3".to_string();
-            if let Some(from) = *considered {
-                params.push(Value::int(from));
-                source.push_str(&format!(" AND merged_at > ${}", params.len()));
-            }
-            if let Some(since) = self.options.since {
-                params.push(Value::int(codec::bound_secs(since)));
-                source.push_str(&format!(" AND merged_at >= ${}", params.len()));
-            }
-            *considered = Some(cutoff);
-            self.ship_selected(source, params).await?;
         }
         Ok(())
     }
@@ -357,6 +354,104 @@ impl RepoAnalysis<'_> {
         let shipped = self.tx.execute(Statement::new(sql, params)).await?;
         self.report.shipments += shipped as usize;
         Ok(())
+    }
+
+    /// Writes every pending shipment (only one kind is pending at a time).
+    async fn flush(&mut self, pending: &mut PendingShipments) -> Result<(), StoreError> {
+        self.ship_cuts(pending).await?;
+        self.ship_claims(pending).await
+    }
+
+    /// Ships the pending linear cuts, many deployments per statement.
+    async fn ship_cuts(&mut self, pending: &mut PendingShipments) -> Result<(), StoreError> {
+        let cuts = std::mem::take(&mut pending.cuts);
+        for chunk in cuts.chunks(LIST / 3) {
+            let mut params = Vec::with_capacity(chunk.len() * 3 + 2);
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (deployment, after, until) in chunk {
+                let n = params.len();
+                rows.push(format!("(${}, ${}, ${})", n + 1, n + 2, n + 3));
+                params.extend([
+                    Value::text(deployment),
+                    Value::int(*after),
+                    Value::int(*until),
+                ]);
+            }
+            params.push(self.slug());
+            let mut sql = format!(
+                "INSERT INTO deployment_change (deployment, change) \
+                 SELECT cut.column1, c.key FROM (VALUES {}) AS cut \
+                 JOIN change c ON c.repo = ${} \
+                 AND c.merged_at > cut.column2 AND c.merged_at <= cut.column3 WHERE true",
+                rows.join(", "),
+                params.len()
+            );
+            if let Some(since) = self.options.since {
+                params.push(Value::int(codec::bound_secs(since)));
+                sql.push_str(&format!(" AND c.merged_at >= ${}", params.len()));
+            }
+            sql.push_str(" ON CONFLICT DO NOTHING");
+            let shipped = self.tx.execute(Statement::new(sql, params)).await?;
+            self.report.shipments += shipped as usize;
+        }
+        Ok(())
+    }
+
+    /// Ships the pending claims of declared commits, many deployments per statement.
+    async fn ship_claims(&mut self, pending: &mut PendingShipments) -> Result<(), StoreError> {
+        let claims = std::mem::take(&mut pending.claims);
+        pending.claimed.clear();
+        let rows = claims
+            .into_iter()
+            .map(|(deployment, change)| vec![Value::text(deployment), Value::text(change)])
+            .collect();
+        for statement in codec::insert_statements(
+            "INSERT INTO deployment_change (deployment, change)",
+            "ON CONFLICT DO NOTHING",
+            rows,
+        ) {
+            self.report.shipments += self.tx.execute(statement).await? as usize;
+        }
+        Ok(())
+    }
+
+    /// For the full shas the page's deployments declare: the changes holding each. Empty when
+    /// the repository holds abbreviations (those are matched by prefix, one deployment at a time).
+    async fn changes_holding_declared(
+        &mut self,
+        page: &[Deployment],
+    ) -> Result<HashMap<String, Vec<String>>, StoreError> {
+        let mut holders: HashMap<String, Vec<String>> = HashMap::new();
+        if self.abbreviations {
+            return Ok(holders);
+        }
+        let mut shas: Vec<String> = page
+            .iter()
+            .filter(|d| d.declared_changes.is_none())
+            .flat_map(|d| d.declared_commits.iter().flatten())
+            .filter(|sha| sha.len() >= FULL_SHA)
+            .map(|sha| sha.to_ascii_lowercase())
+            .collect();
+        shas.sort_unstable();
+        shas.dedup();
+        for chunk in shas.chunks(LIST) {
+            let mut params = vec![self.slug()];
+            params.extend(chunk.iter().map(Value::text));
+            let sql = format!(
+                "SELECT sha, change FROM change_commit WHERE repo = $1 AND sha IN ({})",
+                codec::placeholders(2, chunk.len())
+            );
+            let rows = self
+                .tx
+                .fetch_all(Statement::new(sql, params), |row| {
+                    Ok((row.text("sha")?, row.text("change")?))
+                })
+                .await?;
+            for (sha, change) in rows {
+                holders.entry(sha).or_default().push(change);
+            }
+        }
+        Ok(holders)
     }
 
     /// When the earliest change holding `sha` (a prefix either way) was merged.
@@ -782,6 +877,73 @@ impl RepoAnalysis<'_> {
     }
 }
 
+/// What the shipments of a page of deployments look up, fetched once for the page.
+struct PageLookups {
+    /// Full deployed sha -> when the earliest change holding it was merged.
+    merged: HashMap<String, i64>,
+    /// Full declared sha -> the changes holding it.
+    holders: HashMap<String, Vec<String>>,
+    /// Whether `holders` is the whole answer for full shas (no abbreviations in the repository).
+    exact: bool,
+}
+
+impl PageLookups {
+    /// The changes holding any of the declared shas, when every one of them could be looked up
+    /// here (full shas, no abbreviations in the repository); None otherwise.
+    fn holders_of<'a>(&'a self, shas: &'a [String]) -> Option<Vec<&'a str>> {
+        let mut changes = Vec::new();
+        for sha in shas {
+            if sha.len() < 7 {
+                continue;
+            }
+            if !self.exact || sha.len() < FULL_SHA {
+                return None;
+            }
+            if let Some(found) = self.holders.get(&sha.to_ascii_lowercase()) {
+                changes.extend(found.iter().map(String::as_str));
+            }
+        }
+        Some(changes)
+    }
+}
+
+/// Shipments waiting to be written, in deployment order, so consecutive deployments share a
+/// statement (a round trip per deployment would dominate on PostgreSQL). Only one kind is
+/// pending at a time, so writing them in order keeps "the first deployment to claim a change
+/// ships it".
+#[derive(Default)]
+struct PendingShipments {
+    /// Merge time up to which linear cuts have taken changes.
+    considered: Option<i64>,
+    /// Linear cuts: (deployment, merged after, merged until); they never overlap.
+    cuts: Vec<(String, i64, i64)>,
+    /// Declared commits resolved to changes: (deployment, change), each change once.
+    claims: Vec<(String, String)>,
+    claimed: std::collections::HashSet<String>,
+}
+
+impl PendingShipments {
+    /// Whether a cut up to `cutoff` takes anything no earlier cut took.
+    fn would_cut(&self, cutoff: i64) -> bool {
+        self.considered.is_none_or(|c| cutoff > c)
+    }
+
+    fn cut(&mut self, deployment: &str, cutoff: i64) {
+        let after = self.considered.unwrap_or(i64::MIN);
+        self.cuts.push((deployment.to_string(), after, cutoff));
+        self.considered = Some(cutoff);
+    }
+
+    fn claim(&mut self, deployment: &str, changes: Vec<&str>) {
+        for change in changes {
+            if self.claimed.insert(change.to_string()) {
+                self.claims
+                    .push((deployment.to_string(), change.to_string()));
+            }
+        }
+    }
+}
+
 /// The smallest string greater than every string starting with `prefix`, when its last byte can
 /// be raised (ASCII): `abc1` -> `abc2`.
 fn prefix_end(prefix: &str) -> Option<String> {
@@ -1026,6 +1188,37 @@ mod tests {
         assert_eq!(derived.rework.len(), 1);
         assert!(derived.rework[0].1.contains("a fix for incident `INC-7`"));
         assert!(derived.failures.is_empty());
+    }
+
+    /// Declared commits and linear cuts of one page are written in batches, yet the first
+    /// deployment to claim a change still ships it.
+    #[tokio::test]
+    async fn batched_shipments_keep_the_first_claim() {
+        let t = at("2026-03-02T09:00:00Z");
+        let changes = [
+            change(1, "a", t),
+            change(2, "b", t + Duration::hours(1)),
+            change(3, "c", t + Duration::hours(2)),
+        ];
+        let mut d1 = deployment("d1", "f", t + Duration::hours(3));
+        d1.declared_commits = Some(vec![full("c")]);
+        let d2 = deployment("d2", "c", t + Duration::hours(4));
+        let mut d3 = deployment("d3", "e", t + Duration::hours(5));
+        d3.declared_commits = Some(vec![full("a"), full("b"), full("c")]);
+        let derived = analyse(&changes, &[d1, d2, d3], &[]).await;
+        let pairs: Vec<(&str, &str)> = derived
+            .shipments
+            .iter()
+            .map(|(d, c)| (d.as_str(), c.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("d2", "acme/shop#1"),
+                ("d2", "acme/shop#2"),
+                ("d1", "acme/shop#3")
+            ]
+        );
     }
 
     /// Long enough to cross several pages: each deployment ships its own change, a redeployment
