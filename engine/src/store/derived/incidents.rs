@@ -1,0 +1,153 @@
+//! Which deployment each incident is blamed on.
+
+use super::shas::sha_condition;
+use super::{PAGE, REPO_DEPLOYMENTS, RepoAnalysis, SUCCESSES};
+use crate::analysis::{self, ExplicitCause};
+use crate::model::{Incident, IncidentCause, Timestamp};
+use crate::store::StoreError;
+use crate::store::codec::{self, Statement, Value};
+
+impl RepoAnalysis<'_> {
+    pub(super) async fn attribute_incidents(&mut self) -> Result<(), StoreError> {
+        let mut after: Option<(i64, String)> = None;
+        loop {
+            let mut params = vec![self.slug()];
+            let resume = match &after {
+                Some((opened, key)) => {
+                    params.extend([Value::int(*opened), Value::text(key)]);
+                    format!(
+                        "WHERE opened_at > $2 OR (opened_at = $2 AND {} > $3)",
+                        self.bytewise("key")
+                    )
+                }
+                None => String::new(),
+            };
+            let columns = codec::INCIDENT_COLUMNS;
+            let sql = format!(
+                "SELECT {columns} FROM (\
+                 SELECT {columns} FROM incident WHERE repo = $1 \
+                 UNION ALL SELECT {columns} FROM incident WHERE repo IS NULL \
+                 AND cause_kind = 'deployment' AND cause_ref IN ({REPO_DEPLOYMENTS})\
+                 ) AS scoped {resume} ORDER BY opened_at, {} LIMIT {PAGE}",
+                self.bytewise("key")
+            );
+            let page = self
+                .tx
+                .fetch_all(Statement::new(sql, params), codec::incident)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.opened_at.timestamp(), last.key.clone()));
+            for incident in &page {
+                self.attribute(incident).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn attribute(&mut self, incident: &Incident) -> Result<(), StoreError> {
+        let explicit = match &incident.cause {
+            Some(cause) => Some(self.explicit_cause(cause).await?),
+            None => None,
+        };
+        let own = incident.repo.as_ref().map(ToString::to_string) == Some(self.repo.clone());
+        let latest = if own {
+            self.latest_success_before(incident).await?
+        } else {
+            None
+        };
+        let latest = latest.as_ref().map(|(key, at)| (key.as_str(), *at));
+        let (failure, link) = analysis::link_incident(incident, explicit, latest, self.options);
+        if let Some(failure) = failure {
+            self.insert_failure(&failure).await?;
+        }
+        self.insert_incident_link(&link).await
+    }
+
+    async fn explicit_cause(&mut self, cause: &IncidentCause) -> Result<ExplicitCause, StoreError> {
+        Ok(match cause {
+            IncidentCause::Deployment(key) => {
+                let sql = format!("SELECT key FROM deployment WHERE {SUCCESSES} AND key = $3");
+                let params = vec![
+                    self.slug(),
+                    Value::text(&self.options.environment),
+                    Value::text(key),
+                ];
+                let found = self.fetch_key(Statement::new(sql, params)).await?.is_some();
+                ExplicitCause::Deployment {
+                    key: key.clone(),
+                    found,
+                }
+            }
+            IncidentCause::Change(key) => ExplicitCause::Change {
+                key: key.clone(),
+                shipped_by: self.shipped_by(key).await?,
+            },
+            IncidentCause::Sha(sha) => {
+                // Through the earliest change holding it, else a deployment of that sha.
+                let mut params = vec![self.slug()];
+                let holding =
+                    sha_condition(std::slice::from_ref(sha), self.abbreviations, &mut params);
+                let sql = format!(
+                    "SELECT c.key FROM change_commit cc JOIN change c ON c.key = cc.change \
+                     WHERE cc.repo = $1 AND {holding} ORDER BY c.merged_at, {} LIMIT 1",
+                    self.bytewise("c.key")
+                );
+                let by_change = match self.fetch_key(Statement::new(sql, params)).await? {
+                    Some(change) => self.shipped_by(&change).await?,
+                    None => None,
+                };
+                let shipped_by = match by_change {
+                    Some(d) => Some(d),
+                    None => self.success_deploying(sha).await?,
+                };
+                ExplicitCause::Sha {
+                    sha: sha.clone(),
+                    shipped_by,
+                }
+            }
+        })
+    }
+
+    /// The first successful deployment of `sha` (a 7+ digit prefix either way).
+    async fn success_deploying(&mut self, sha: &str) -> Result<Option<String>, StoreError> {
+        if sha.len() < 7 {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT key FROM deployment WHERE {SUCCESSES} AND length(sha) >= 7 \
+             AND (substr(sha, 1, length($3)) = $3 OR substr($3, 1, length(sha)) = sha) \
+             ORDER BY finished_at, {} LIMIT 1",
+            self.bytewise("key")
+        );
+        let params = vec![
+            self.slug(),
+            Value::text(&self.options.environment),
+            Value::text(sha),
+        ];
+        self.fetch_key(Statement::new(sql, params)).await
+    }
+
+    /// The latest successful deployment that finished before the incident opened.
+    async fn latest_success_before(
+        &mut self,
+        incident: &Incident,
+    ) -> Result<Option<(String, Timestamp)>, StoreError> {
+        let sql = format!(
+            "SELECT key, finished_at FROM deployment WHERE {SUCCESSES} AND finished_at <= $3 \
+             ORDER BY finished_at DESC, {} DESC LIMIT 1",
+            self.bytewise("key")
+        );
+        let params = vec![
+            self.slug(),
+            Value::text(&self.options.environment),
+            Value::time(incident.opened_at),
+        ];
+        self.tx
+            .fetch_optional(Statement::new(sql, params), |row| {
+                let key = row.text("key")?;
+                let finished = codec::time(row.int("finished_at")?, "finished_at", &key)?;
+                Ok((key, finished))
+            })
+            .await
+    }
+}

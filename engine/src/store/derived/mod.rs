@@ -1,0 +1,215 @@
+//! Re-running the analysis of repositories (the rules in [`crate::analysis`]) and replacing what
+//! it derived.
+//!
+//! Streamed, so memory stays flat however long a repository's history: one transaction per
+//! repository deletes its derived rows, then walks its deployments, changes and incidents in
+//! time order a page at a time, asking the database for what lies further back (an earlier
+//! deployment of the same sha, the change holding a sha, which deployment shipped a change).
+//! A change ships once because `deployment_change` is unique on the change: each deployment
+//! inserts every change it could ship and keeps those no earlier deployment claimed. Readers see
+//! the old facts or the new ones, never a mix.
+
+use super::codec::{self, Statement, Value};
+use super::tx::Transaction;
+use super::{Store, StoreError};
+use crate::analysis::{AnalysisOptions, FailureLink, IncidentLink, ReworkMark};
+use crate::model::RepoSlug;
+use serde::Serialize;
+
+mod incidents;
+mod reverts;
+mod shas;
+mod shipments;
+#[cfg(test)]
+mod tests;
+
+/// What a reanalysis derived, summed over the repositories it covered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ReanalyzeReport {
+    pub repositories: usize,
+    pub shipments: usize,
+    pub failures: usize,
+    pub rework: usize,
+    pub incident_links: usize,
+}
+
+/// Records read per page: bounds memory (a deployment may declare hundreds of commits).
+const PAGE: i64 = 200;
+/// Parameters per `IN (...)` list.
+const LIST: usize = 500;
+/// A full sha's length: shorter ones are abbreviations, matched by prefix.
+const FULL_SHA: usize = 40;
+
+/// The deployments of the repository `$1`.
+const REPO_DEPLOYMENTS: &str = "SELECT key FROM deployment WHERE repo = $1";
+/// The changes of the repository `$1`.
+const REPO_CHANGES: &str = "SELECT key FROM change WHERE repo = $1";
+/// The incidents the analysis of the repository `$1` covers: its own, and those without a
+/// repository that name one of its deployments as their cause.
+const REPO_INCIDENTS: &str = "SELECT key FROM incident WHERE repo = $1 \
+     UNION ALL SELECT key FROM incident WHERE repo IS NULL AND cause_kind = 'deployment' \
+     AND cause_ref IN (SELECT key FROM deployment WHERE repo = $1)";
+/// Successful deployments of the repository `$1` to the environment `$2`.
+const SUCCESSES: &str = "repo = $1 AND status = 'success' AND lower(environment) = lower($2)";
+/// Changes that may be reverts or hotfixes (a superset: [`Change::is_rework`] decides).
+const MAYBE_REWORK: &str = "(reverts IS NOT NULL OR fixes IS NOT NULL OR title LIKE 'Revert \"%' \
+     OR lower(labels) LIKE '%hotfix%' OR lower(labels) LIKE '%revert%' \
+     OR lower(branch) LIKE 'hotfix%')";
+/// Tells reanalysis locks apart from other advisory locks (PostgreSQL).
+const LOCK_CLASS: i32 = 0x646f_7261; // "dora"
+
+impl Store {
+    /// Re-derives shipments, failures, rework and incident links of each repository from all its
+    /// records; run it after ingesting into those repositories.
+    pub async fn reanalyze(
+        &self,
+        repos: &[RepoSlug],
+        options: &AnalysisOptions,
+    ) -> Result<ReanalyzeReport, StoreError> {
+        let mut report = ReanalyzeReport::default();
+        for repo in repos {
+            let mut tx = self.begin().await?;
+            let mut run = RepoAnalysis {
+                tx: &mut tx,
+                repo: repo.to_string(),
+                options,
+                report: &mut report,
+                abbreviations: false,
+            };
+            run.start().await?;
+            run.ship_changes_and_find_rollbacks().await?;
+            run.find_reverts_and_hotfixes().await?;
+            run.attribute_incidents().await?;
+            tx.execute(codec::bump_data_version()).await?;
+            tx.commit().await?;
+            report.repositories += 1;
+        }
+        Ok(report)
+    }
+}
+
+/// The reanalysis of one repository, inside its transaction.
+struct RepoAnalysis<'a> {
+    tx: &'a mut Transaction,
+    repo: String,
+    options: &'a AnalysisOptions,
+    report: &'a mut ReanalyzeReport,
+    /// Whether the repository's changes hold abbreviated shas (rare): only then are they looked
+    /// for as prefixes of the shas asked about.
+    abbreviations: bool,
+}
+
+impl RepoAnalysis<'_> {
+    fn slug(&self) -> Value {
+        Value::text(&self.repo)
+    }
+
+    /// `column` compared byte by byte, as Rust and SQLite compare strings, whatever PostgreSQL's
+    /// collation: records with the same time are ordered by key.
+    fn bytewise(&self, column: &str) -> String {
+        if self.tx.is_postgres() {
+            format!("{column} COLLATE \"C\"")
+        } else {
+            column.to_string()
+        }
+    }
+
+    /// Serializes reanalyses of the repository (PostgreSQL; SQLite has one writer anyway) and
+    /// deletes what the last one derived.
+    async fn start(&mut self) -> Result<(), StoreError> {
+        if self.tx.is_postgres() {
+            self.tx
+                .execute(Statement::new(
+                    format!("SELECT pg_advisory_xact_lock({LOCK_CLASS}, hashtext($1))"),
+                    vec![self.slug()],
+                ))
+                .await?;
+        }
+        // One DELETE per access path (rather than `... OR ...`), so each can use an index.
+        for sql in [
+            format!("DELETE FROM deployment_change WHERE deployment IN ({REPO_DEPLOYMENTS})"),
+            format!("DELETE FROM deployment_change WHERE change IN ({REPO_CHANGES})"),
+            format!("DELETE FROM failure_link WHERE deployment IN ({REPO_DEPLOYMENTS})"),
+            format!("DELETE FROM rework WHERE deployment IN ({REPO_DEPLOYMENTS})"),
+            format!("DELETE FROM incident_link WHERE deployment IN ({REPO_DEPLOYMENTS})"),
+            format!("DELETE FROM incident_link WHERE incident IN ({REPO_INCIDENTS})"),
+        ] {
+            self.tx
+                .execute(Statement::new(sql, vec![self.slug()]))
+                .await?;
+        }
+        self.abbreviations = self
+            .tx
+            .fetch_optional(
+                Statement::new(
+                    format!(
+                        "SELECT sha FROM change_commit WHERE repo = $1 \
+                         AND length(sha) BETWEEN 7 AND {} LIMIT 1",
+                        FULL_SHA - 1
+                    ),
+                    vec![self.slug()],
+                ),
+                |_| Ok(()),
+            )
+            .await?
+            .is_some();
+        Ok(())
+    }
+
+    /// The deployment of this repository that shipped the change.
+    async fn shipped_by(&mut self, change: &str) -> Result<Option<String>, StoreError> {
+        let statement = Statement::new(
+            "SELECT dc.deployment AS key FROM deployment_change dc \
+             JOIN deployment d ON d.key = dc.deployment WHERE dc.change = $1 AND d.repo = $2",
+            vec![Value::text(change), self.slug()],
+        );
+        self.fetch_key(statement).await
+    }
+
+    async fn fetch_key(&mut self, statement: Statement) -> Result<Option<String>, StoreError> {
+        self.tx
+            .fetch_optional(statement, |row| Ok(row.text("key")?))
+            .await
+    }
+
+    // ---- writes -------------------------------------------------------------------------------
+
+    async fn insert_failure(&mut self, f: &FailureLink) -> Result<(), StoreError> {
+        let statement = Statement::new(
+            "INSERT INTO failure_link (deployment, kind, evidence, reason, restored_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            vec![
+                Value::text(&f.deployment),
+                Value::text(f.kind.as_str()),
+                Value::text(&f.evidence),
+                Value::text(&f.reason),
+                Value::opt_time(f.restored_at),
+            ],
+        );
+        self.report.failures += self.tx.execute(statement).await? as usize;
+        Ok(())
+    }
+
+    async fn insert_rework(&mut self, r: &ReworkMark) -> Result<(), StoreError> {
+        let statement = Statement::new(
+            "INSERT INTO rework (deployment, reason) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            vec![Value::text(&r.deployment), Value::text(&r.reason)],
+        );
+        self.report.rework += self.tx.execute(statement).await? as usize;
+        Ok(())
+    }
+
+    async fn insert_incident_link(&mut self, l: &IncidentLink) -> Result<(), StoreError> {
+        let statement = Statement::new(
+            "INSERT INTO incident_link (incident, deployment, reason) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+            vec![
+                Value::text(&l.incident),
+                Value::opt_text(l.deployment.as_deref()),
+                Value::text(&l.reason),
+            ],
+        );
+        self.report.incident_links += self.tx.execute(statement).await? as usize;
+        Ok(())
+    }
+}
