@@ -8,7 +8,7 @@ CREATE TABLE change_commit (
     sha    TEXT NOT NULL,
     change TEXT NOT NULL,
     PRIMARY KEY (repo, sha, change)
-);
+) WITHOUT ROWID;
 CREATE INDEX change_commit_by_change ON change_commit (change);
 INSERT INTO change_commit (repo, sha, change)
     SELECT change.repo, lower(json_each.value), change.key FROM change, json_each(change.commits)
