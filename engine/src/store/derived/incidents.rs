@@ -1,7 +1,7 @@
 //! Which deployment each incident is blamed on.
 
 use super::shas::sha_condition;
-use super::{PAGE, REPO_DEPLOYMENTS, RepoAnalysis, SUCCESSES};
+use super::{REPO_DEPLOYMENTS, RepoAnalysis, SUCCESSES};
 use crate::analysis::{self, ExplicitCause};
 use crate::model::{Incident, IncidentCause, Timestamp};
 use crate::store::StoreError;
@@ -12,24 +12,14 @@ impl RepoAnalysis<'_> {
         let mut after: Option<(i64, String)> = None;
         loop {
             let mut params = vec![self.slug()];
-            let resume = match &after {
-                Some((opened, key)) => {
-                    params.extend([Value::int(*opened), Value::text(key)]);
-                    format!(
-                        "WHERE opened_at > $2 OR (opened_at = $2 AND {} > $3)",
-                        self.bytewise("key")
-                    )
-                }
-                None => String::new(),
-            };
+            let (resume, order) = self.page_after("opened_at", after.as_ref(), &mut params);
             let columns = codec::INCIDENT_COLUMNS;
             let sql = format!(
                 "SELECT {columns} FROM (\
                  SELECT {columns} FROM incident WHERE repo = $1 \
                  UNION ALL SELECT {columns} FROM incident WHERE repo IS NULL \
                  AND cause_kind = 'deployment' AND cause_ref IN ({REPO_DEPLOYMENTS})\
-                 ) AS scoped {resume} ORDER BY opened_at, {} LIMIT {PAGE}",
-                self.bytewise("key")
+                 ) AS scoped WHERE {resume} {order}"
             );
             let page = self
                 .tx

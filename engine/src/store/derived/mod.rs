@@ -114,6 +114,30 @@ impl RepoAnalysis<'_> {
         }
     }
 
+    /// Where the next page of records in (time, key) order starts, after `after`: the condition
+    /// on `time` (appending its parameters) and the `ORDER BY ... LIMIT` of a page.
+    fn page_after(
+        &self,
+        time: &str,
+        after: Option<&(i64, String)>,
+        params: &mut Vec<Value>,
+    ) -> (String, String) {
+        let key = self.bytewise("key");
+        let condition = match after {
+            Some((at, last)) => {
+                params.extend([Value::int(*at), Value::text(last)]);
+                let n = params.len();
+                format!(
+                    "({time} > ${} OR ({time} = ${} AND {key} > ${n}))",
+                    n - 1,
+                    n - 1
+                )
+            }
+            None => "true".to_string(),
+        };
+        (condition, format!("ORDER BY {time}, {key} LIMIT {PAGE}"))
+    }
+
     /// Serializes reanalyses of the repository (PostgreSQL; SQLite has one writer anyway) and
     /// deletes what the last one derived.
     async fn start(&mut self) -> Result<(), StoreError> {

@@ -1,7 +1,7 @@
 //! Reverts and hotfixes: rework, and the failure of the deployment that shipped their target.
 
 use super::shas::sha_condition;
-use super::{MAYBE_REWORK, PAGE, REPO_INCIDENTS, RepoAnalysis};
+use super::{MAYBE_REWORK, REPO_INCIDENTS, RepoAnalysis};
 use crate::analysis::{self, FailureKind};
 use crate::model::{Change, reverted_title};
 use crate::store::StoreError;
@@ -12,21 +12,10 @@ impl RepoAnalysis<'_> {
         let mut after: Option<(i64, String)> = None;
         loop {
             let mut params = vec![self.slug()];
-            let resume = match &after {
-                Some((merged, key)) => {
-                    params.extend([Value::int(*merged), Value::text(key)]);
-                    format!(
-                        "AND (merged_at > $2 OR (merged_at = $2 AND {} > $3))",
-                        self.bytewise("key")
-                    )
-                }
-                None => String::new(),
-            };
+            let (resume, order) = self.page_after("merged_at", after.as_ref(), &mut params);
             let sql = format!(
-                "SELECT {} FROM change WHERE repo = $1 AND {MAYBE_REWORK} {resume} \
-                 ORDER BY merged_at, {} LIMIT {PAGE}",
-                codec::CHANGE_COLUMNS,
-                self.bytewise("key")
+                "SELECT {} FROM change WHERE repo = $1 AND {MAYBE_REWORK} AND {resume} {order}",
+                codec::CHANGE_COLUMNS
             );
             let page = self
                 .tx

@@ -1,7 +1,7 @@
 //! Which changes each deployment ships first, and which deployments rollbacks failed.
 
 use super::shas::sha_condition;
-use super::{FULL_SHA, LIST, PAGE, RepoAnalysis, SUCCESSES};
+use super::{FULL_SHA, LIST, RepoAnalysis, SUCCESSES};
 use crate::analysis;
 use crate::model::Deployment;
 use crate::store::StoreError;
@@ -49,21 +49,10 @@ impl RepoAnalysis<'_> {
         after: Option<&(i64, String)>,
     ) -> Result<Vec<Deployment>, StoreError> {
         let mut params = vec![self.slug(), Value::text(&self.options.environment)];
-        let resume = match after {
-            Some((finished, key)) => {
-                params.extend([Value::int(*finished), Value::text(key)]);
-                format!(
-                    "AND (finished_at > $3 OR (finished_at = $3 AND {} > $4))",
-                    self.bytewise("key")
-                )
-            }
-            None => String::new(),
-        };
+        let (resume, order) = self.page_after("finished_at", after, &mut params);
         let sql = format!(
-            "SELECT {} FROM deployment WHERE {SUCCESSES} {resume} \
-             ORDER BY finished_at, {} LIMIT {PAGE}",
-            codec::DEPLOYMENT_COLUMNS,
-            self.bytewise("key")
+            "SELECT {} FROM deployment WHERE {SUCCESSES} AND {resume} {order}",
+            codec::DEPLOYMENT_COLUMNS
         );
         self.tx
             .fetch_all(Statement::new(sql, params), codec::deployment)
