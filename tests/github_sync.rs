@@ -1,6 +1,6 @@
-//! The GitHub collector end to end against a fake GitHub on 127.0.0.1: sync, resync, faults,
-//! kills, failing repositories, and each deployment source, checked against figures worked out
-//! by hand (see `fake_github::scenario::org`).
+//! The GitHub collector end to end against a fake GitHub on 127.0.0.1: sync, resync, an issue
+//! that loses the incident label, faults, kills, failing repositories, and each deployment
+//! source, checked against figures worked out by hand (see `fake_github::scenario::org`).
 
 mod fake_github;
 
@@ -218,9 +218,10 @@ async fn new_activity_is_picked_up_incrementally_with_few_requests() {
     assert_eq!(shop.changes, 3);
     assert_eq!(shop.deployments, 0, "still in progress");
     // repository 304, pulls page + 3 x (commits, reviews), commits page, deployments page +
-    // statuses, issues 304; the two other repositories all 304.
+    // statuses, issues page (it lists the new pull requests too); the two other repositories
+    // all 304.
     let fresh: Vec<_> = fake.log().into_iter().filter(|r| r.status != 304).collect();
-    assert_eq!(fresh.len(), 10, "{fresh:#?}");
+    assert_eq!(fresh.len(), 11, "{fresh:#?}");
 
     // It finishes: only its statuses are asked again, and it ships day 40's changes.
     fake.world()
@@ -242,6 +243,70 @@ async fn new_activity_is_picked_up_incrementally_with_few_requests() {
         detail.deployment.declared_commits.as_ref().map(Vec::len),
         Some(3)
     );
+}
+
+#[tokio::test]
+async fn an_incident_issue_that_loses_its_label_is_deleted_and_no_longer_counted() {
+    let fake = org_fake().await;
+    let (config, store) = setup(&fake, "deployments").await;
+    let gh = client(&fake);
+    collect(&config, &store, &gh).await;
+    assert_org_figures(&metrics(&config, &store, None).await);
+
+    // api#1001 (day 14, two hours to restore) was no incident after all: the label comes off,
+    // which moves the issue's updated_at.
+    fake.world()
+        .repo("acme/api")
+        .unlabel(1001, "incident", day_at(40, "09:00"));
+    fake.clear_log();
+    let report = collect(&config, &store, &gh).await;
+    assert_eq!(report.failed(), 0, "{report:#?}");
+    // As many requests as a sync with nothing new: only api's issues page is fresh.
+    let log = fake.log();
+    assert_eq!(log.len(), 15, "{log:#?}");
+    let fresh: Vec<_> = log.iter().filter(|r| r.status != 304).collect();
+    assert_eq!(fresh.len(), 1, "{fresh:#?}");
+    assert!(
+        fresh[0]
+            .path
+            .starts_with("/repos/acme/api/issues?state=all"),
+        "{fresh:#?}"
+    );
+    let api = &report.repos[0];
+    assert_eq!(api.repo, "acme/api");
+    assert_eq!((api.incidents, api.incidents_deleted), (0, 1));
+    assert_eq!(store.incident("acme/api#1001").await.expect("read"), None);
+    assert_eq!(store.counts().await.expect("counts").incidents, 2);
+
+    // Worked out by hand without it. Failed: shop's rollback (day 19), web's revert (day 24)
+    // and web's incidents (days 29 and 35): 4 of 121. Time to restore: 30 min (web's day-29
+    // incident) and 1 h (the rollback): median 45 min, p90 = 30 min + 0.9 x 30 min.
+    let m = metrics(&config, &store, None).await;
+    assert_eq!(m.change_failure_rate.deployments, 121);
+    assert_eq!(m.change_failure_rate.failed, 4);
+    assert!((m.change_failure_rate.rate.expect("a rate") - 4.0 / 121.0).abs() < 1e-9);
+    assert_eq!(m.time_to_restore.incidents, 1);
+    assert_eq!(m.time_to_restore.rollbacks, 1);
+    assert_eq!(m.time_to_restore.open_incidents, 1);
+    assert_eq!(m.time_to_restore.median_seconds, Some(2_700));
+    assert_eq!(m.time_to_restore.p90_seconds, Some(3_420));
+    assert_eq!(m.rework_rate.rework, 2);
+    // Platform (api and web): web's day-29 incident alone, 30 min.
+    let platform = metrics(&config, &store, Some("platform")).await;
+    assert_eq!(platform.change_failure_rate.failed, 3);
+    assert_eq!(platform.time_to_restore.incidents, 1);
+    assert_eq!(platform.time_to_restore.median_seconds, Some(1_800));
+
+    // The label goes back on: the incident returns, and every figure with it.
+    fake.world()
+        .repo("acme/api")
+        .label(1001, "incident", day_at(40, "10:00"));
+    let report = collect(&config, &store, &gh).await;
+    assert_eq!((report.repos[0].incidents, report.failed()), (1, 0));
+    assert_org_figures(&metrics(&config, &store, None).await);
+    fake.clear_log();
+    let again = collect(&config, &store, &gh).await;
+    assert_eq!((again.requests(), again.not_modified()), (15, 15));
 }
 
 /// One sync with `since` set to `date`, as `doraboard collect --since DATE` runs it.

@@ -1,6 +1,7 @@
 //! `POST /api/v1/webhooks/github` end to end: signed deliveries in GitHub's payload shapes for
-//! every handled event, what lands in the store and the metrics, refusals, redeliveries, a
-//! deployment seen by webhook and then by the poller, and replay of the logged deliveries.
+//! every handled event, what lands in the store and the metrics, an incident issue that loses its
+//! label or is deleted, refusals, redeliveries, a deployment seen by webhook and then by the
+//! poller, and replay of the logged deliveries.
 
 mod fake_github;
 
@@ -527,6 +528,100 @@ async fn deployments_changes_and_incidents_land_in_the_store_and_the_metrics() {
         fresh.incident("acme/shop#17").await.expect("read"),
         server.store.incident("acme/shop#17").await.expect("read")
     );
+}
+
+#[tokio::test]
+async fn an_issue_that_loses_the_incident_label_or_is_deleted_deletes_its_incident() {
+    let server = Server::start("deployments").await;
+    let resolved = Some("2026-03-02T14:30:00Z");
+    for (n, delivery) in [(17, "i-17"), (18, "i-18"), (19, "i-19")] {
+        let closed = envelope(
+            Some("closed"),
+            REPO,
+            json!({"issue": issue(n, &["incident"], "closed", resolved)}),
+        );
+        let (status, answer) = server.deliver("issues", delivery, &closed).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    assert_eq!(server.metrics().await.time_to_restore.incidents, 3);
+
+    // #17 was mislabelled: the label comes off.
+    let label = json!({"id": 5, "node_id": "LA_kwDOABC5", "name": "incident", "color": "d73a4a",
+        "default": false, "description": "Production is hurt",
+        "url": format!("https://api.github.com/repos/{REPO}/labels/incident")});
+    let unlabeled = envelope(
+        Some("unlabeled"),
+        REPO,
+        json!({"issue": issue(17, &[], "closed", resolved), "label": label}),
+    );
+    let (status, answer) = server.deliver("issues", "i-17-unlabeled", &unlabeled).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["status"], "deleted", "{answer}");
+    assert_eq!(
+        (&answer["kind"], &answer["key"]),
+        (&json!("incident"), &json!("acme/shop#17"))
+    );
+    assert_eq!(
+        server.store.incident("acme/shop#17").await.expect("read"),
+        None
+    );
+    let m = server.metrics().await;
+    assert_eq!(m.time_to_restore.incidents, 2);
+
+    // A redelivery changes nothing, not even the data version.
+    let before = server.counts().await;
+    let version = server.store.data_version().await.expect("version");
+    let (status, answer) = server.deliver("issues", "i-17-unlabeled", &unlabeled).await;
+    assert_eq!((status, &answer["status"]), (200, &json!("duplicate")));
+    assert_eq!(server.counts().await, before);
+    assert_eq!(server.store.data_version().await.expect("version"), version);
+
+    // #18 is deleted; a plain issue that loses a label is nothing.
+    let deleted = envelope(
+        Some("deleted"),
+        REPO,
+        json!({"issue": issue(18, &["incident"], "closed", resolved)}),
+    );
+    let (status, answer) = server.deliver("issues", "i-18-deleted", &deleted).await;
+    assert_eq!((status, &answer["status"]), (200, &json!("deleted")));
+    let plain = envelope(
+        Some("unlabeled"),
+        REPO,
+        json!({"issue": issue(20, &[], "open", None), "label": {"name": "bug"}}),
+    );
+    let (status, answer) = server.deliver("issues", "i-20", &plain).await;
+    assert_eq!((status, &answer["status"]), (202, &json!("ignored")));
+    let (counts, raw) = server.counts().await;
+    assert_eq!((counts.incidents, raw), (1, 5));
+    assert_eq!(server.metrics().await.time_to_restore.incidents, 1);
+
+    // Replaying the log deletes again: the same records.
+    let fresh = Store::connect("sqlite::memory:").await.expect("store");
+    for event in server.store.raw_events_after(0, 100).await.expect("log") {
+        fresh
+            .ingest(vec![engine::store::events::LoggedEvent {
+                raw: Some(engine::store::events::NewRawEvent {
+                    source: event.source,
+                    delivery_id: event.delivery_id,
+                    body: event.body,
+                }),
+                record: None,
+            }])
+            .await
+            .expect("log copied");
+    }
+    let report = collector::replay::replay(&fresh, &server.config)
+        .await
+        .expect("replay");
+    assert!(report.skipped.is_empty(), "{report:?}");
+    for key in ["acme/shop#17", "acme/shop#18", "acme/shop#19"] {
+        assert_eq!(
+            fresh.incident(key).await.expect("read"),
+            server.store.incident(key).await.expect("read"),
+            "{key}"
+        );
+    }
+    assert_eq!(fresh.counts().await.expect("counts"), counts);
 }
 
 #[tokio::test]

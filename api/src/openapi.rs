@@ -190,7 +190,7 @@ fn pagerduty_webhook() {}
     tag = "ingestion",
     request_body(content = Object, description = "A GitHub webhook payload; the event type is in `X-GitHub-Event`", content_type = "application/json"),
     responses(
-        (status = 200, description = "Stored (a record), recognised as a redelivery, or a ping answered"),
+        (status = 200, description = "Stored (a record), deleted (the incident of an issue that lost the incident label, or was deleted or transferred), recognised as a redelivery, or a ping answered"),
         (status = 202, description = "Logged without a record, or ignored (event, action, repository or environment not used)"),
         (status = 400, description = "Malformed JSON or a payload missing what its event needs"),
         (status = 401, description = "Bad or missing signature"),

@@ -8,8 +8,9 @@
 //! transaction by the [`Ingestor`]; the metrics follow in the background. Answers:
 //!
 //! - 200 `{"status": "pong"}` for `ping`;
-//! - 200 `{"status": "stored" | "duplicate", "kind", "key"}` for a delivery that made a record
-//!   (`duplicate`: a redelivery, which changes nothing);
+//! - 200 `{"status": "stored" | "deleted" | "duplicate", "kind", "key"}` for a delivery that made
+//!   a record, or deleted the incident of that key (an issue that lost the incident label, or
+//!   was deleted or transferred); `duplicate`: a redelivery, which changes nothing;
 //! - 202 `{"status": "logged" | "duplicate", "reason"}` for a delivery kept in the raw log
 //!   without a record (the next poll derives what it needs);
 //! - 202 `{"status": "ignored", "reason"}` for everything else: nothing stored.
@@ -174,6 +175,11 @@ async fn post_github(
                 Handling::Ping | Handling::Ignored(_) => (StatusCode::ACCEPTED, json!({})),
             };
             let fresh = match &handling {
+                Handling::Record(record)
+                    if matches!(**record, EventRecord::IncidentDeletion(_)) =>
+                {
+                    "deleted"
+                }
                 Handling::Record(_) => "stored",
                 _ => "logged",
             };
@@ -210,5 +216,6 @@ fn record_key(record: &EventRecord) -> &str {
         EventRecord::Deployment(d) => &d.key,
         EventRecord::Incident(i) => &i.key,
         EventRecord::IncidentUpdate(u) => &u.incident.key,
+        EventRecord::IncidentDeletion(d) => &d.key,
     }
 }

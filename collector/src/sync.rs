@@ -55,6 +55,8 @@ pub struct RepoReport {
     pub changes: u64,
     pub deployments: u64,
     pub incidents: u64,
+    /// Stored incidents deleted: their issue lost the incident label.
+    pub incidents_deleted: u64,
     /// HTTP requests sent, conditional ones and retries included.
     pub requests: u64,
     /// Of which answered 304 (free of rate limit).
@@ -168,6 +170,7 @@ pub async fn sync_repo(
         changes: fetched.changes(),
         deployments: fetched.deployments(),
         incidents: fetched.incidents(),
+        incidents_deleted: fetched.incidents_deleted(),
         requests: tally.requests(),
         not_modified: tally.not_modified(),
         retries: tally.retries(),
@@ -180,6 +183,7 @@ pub async fn sync_repo(
             changes = report.changes,
             deployments = report.deployments,
             incidents = report.incidents,
+            incidents_deleted = report.incidents_deleted,
             requests = report.requests,
             not_modified = report.not_modified,
             retries = report.retries,
@@ -232,7 +236,11 @@ async fn sync_and_analyze(
         }
         Err(e) => Err(e),
     };
-    let wrote = fetched.changes() + fetched.deployments() + fetched.incidents() > 0;
+    let wrote = fetched.changes()
+        + fetched.deployments()
+        + fetched.incidents()
+        + fetched.incidents_deleted()
+        > 0;
     if wrote || pending_before {
         store
             .reanalyze(

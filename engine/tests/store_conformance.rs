@@ -57,6 +57,8 @@ conformance!(
     sync_state_round_trips_and_is_replaced,
     syncing_teams_replaces_the_previous_set,
     every_write_moves_the_data_version,
+    deleting_incidents_removes_what_was_derived_from_them,
+    an_ingested_deletion_undoes_the_incident_in_arrival_order,
     two_thousand_repositories_fit_in_one_metrics_query,
 );
 
@@ -760,6 +762,142 @@ async fn every_write_moves_the_data_version(store: Store) {
         .await
         .expect("an empty batch is fine");
     assert_eq!(store.data_version().await.expect("version"), after_analysis);
+}
+
+/// The rollback story, plus an incident without repository that names `d1`.
+async fn load_two_incidents(store: &Store) {
+    load_rollback_story(store).await;
+    let mut named = incident("ext-9", None, "2026-03-02T10:40:00Z");
+    named.team = Some("platform".into());
+    named.cause = Some(IncidentCause::Deployment("d1".into()));
+    store
+        .upsert_incidents(&[named])
+        .await
+        .expect("incident loads");
+    store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("reanalysis");
+}
+
+async fn deleting_incidents_removes_what_was_derived_from_them(store: Store) {
+    load_two_incidents(&store).await;
+    // d2: rolled back, and inc-1; d1: ext-9.
+    assert_eq!(store.counts().await.expect("counts").failure_links, 3);
+    let version = store.data_version().await.expect("version");
+
+    let keys = ["inc-1", "ext-9", "never-stored", "inc-1"].map(String::from);
+    let deleted = store.delete_incidents(&keys).await.expect("deletes");
+    assert_eq!(deleted.incidents, 2);
+    // inc-1's own repository, and the one of the deployment ext-9 names.
+    assert_eq!(deleted.repos, vec![repo(API)]);
+    let counts = store.counts().await.expect("counts");
+    assert_eq!((counts.incidents, counts.failure_links), (0, 1));
+    assert!(store.data_version().await.expect("version") > version);
+
+    // Before any reanalysis, the metrics already leave them out.
+    let inputs = march(&store).await;
+    assert!(inputs.incidents.is_empty());
+    let flags: Vec<(&str, bool)> = inputs
+        .deployments
+        .iter()
+        .map(|d| (d.key.as_str(), d.failed))
+        .collect();
+    assert_eq!(flags, vec![("d1", false), ("d2", true), ("d3", false)]);
+    let detail = store
+        .deployment_detail("d2")
+        .await
+        .expect("detail")
+        .expect("d2");
+    assert!(
+        detail
+            .failures
+            .iter()
+            .all(|f| f.kind == FailureKind::Rollback),
+        "{detail:?}"
+    );
+    let links = store
+        .incident_links(
+            &[repo(API)],
+            &["platform".to_string()],
+            at("2026-03-01T00:00:00Z"),
+            at("2026-04-01T00:00:00Z"),
+        )
+        .await
+        .expect("incident links");
+    assert!(links.is_empty(), "{links:?}");
+
+    // Deleting again deletes nothing and moves nothing.
+    let version = store.data_version().await.expect("version");
+    let again = store.delete_incidents(&keys).await.expect("deletes");
+    assert_eq!((again.incidents, again.repos.len()), (0, 0));
+    assert_eq!(store.data_version().await.expect("version"), version);
+    store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("reanalysis");
+    assert_eq!(store.counts().await.expect("counts"), counts);
+    assert_eq!(march(&store).await, inputs);
+}
+
+async fn an_ingested_deletion_undoes_the_incident_in_arrival_order(store: Store) {
+    use engine::store::events::{EventRecord, IncidentDeletion, LoggedEvent, NewRawEvent};
+    load_rollback_story(&store).await;
+    let event = |id: &str, record: EventRecord| LoggedEvent {
+        raw: Some(NewRawEvent {
+            source: "github".into(),
+            delivery_id: id.into(),
+            body: format!("{{\"delivery\": \"{id}\"}}"),
+        }),
+        record: Some(record),
+    };
+    let deletion = |key: &str| {
+        EventRecord::IncidentDeletion(IncidentDeletion {
+            key: key.into(),
+            repo: Some(repo(API)),
+        })
+    };
+    let (outcome, commit) = store
+        .ingest(vec![
+            event("e1", deletion("inc-1")),
+            event(
+                "e2",
+                EventRecord::Incident(incident("inc-2", Some(API), "2026-03-02T12:40:00Z")),
+            ),
+            event(
+                "e3",
+                EventRecord::Incident(incident("inc-3", Some(API), "2026-03-02T12:50:00Z")),
+            ),
+            event("e4", deletion("inc-3")),
+        ])
+        .await
+        .expect("ingests");
+    // inc-1 was stored; inc-3 never reached the store.
+    assert_eq!(outcome.deleted_incidents, 1);
+    assert_eq!(commit.repos, vec![repo(API)]);
+    assert_eq!(store.incident("inc-1").await.expect("read"), None);
+    assert!(store.incident("inc-2").await.expect("read").is_some());
+    assert_eq!(store.incident("inc-3").await.expect("read"), None);
+
+    store
+        .reanalyze(&commit.repos, &AnalysisOptions::default())
+        .await
+        .expect("reanalysis");
+    let version = store.data_version().await.expect("version");
+    let counts = store.counts().await.expect("counts");
+    // A redelivery changes nothing; a deletion of what is not stored moves nothing.
+    let (outcome, commit) = store
+        .ingest(vec![
+            event("e1", deletion("inc-2")),
+            event("e5", deletion("inc-9")),
+        ])
+        .await
+        .expect("ingests");
+    assert_eq!(outcome.new, vec![false, true]);
+    assert_eq!(outcome.deleted_incidents, 0);
+    assert!(commit.repos.is_empty());
+    assert_eq!(store.data_version().await.expect("version"), version);
+    assert_eq!(store.counts().await.expect("counts"), counts);
 }
 
 async fn two_thousand_repositories_fit_in_one_metrics_query(store: Store) {

@@ -163,6 +163,22 @@ pub struct FakeIssue {
     pub is_pull: bool,
 }
 
+impl FakePull {
+    /// The pull request as the issues list shows it.
+    fn as_issue(&self) -> FakeIssue {
+        FakeIssue {
+            number: self.number,
+            title: self.title.clone(),
+            body: self.body.clone(),
+            labels: self.labels.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            closed_at: self.closed_at,
+            is_pull: true,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct FakeRepo {
     pub default_branch: String,
@@ -1035,9 +1051,12 @@ fn route(s: &Served, path: &str, query: &HashMap<String, String>) -> Answer {
                 .unwrap_or_default();
             let state = query.get("state").map_or("open", String::as_str);
             let since = query.get("since").map(|s| at(s));
+            // Like GitHub, the issues list holds the pull requests too.
+            let pulls: Vec<FakeIssue> = repo.pulls.values().map(FakePull::as_issue).collect();
             let mut list: Vec<&FakeIssue> = repo
                 .issues
                 .iter()
+                .chain(&pulls)
                 .filter(|i| labels.iter().all(|l| i.labels.iter().any(|x| x == l)))
                 .filter(|i| match state {
                     "all" => true,
@@ -1050,7 +1069,11 @@ fn route(s: &Served, path: &str, query: &HashMap<String, String>) -> Answer {
             if query.get("direction").map(String::as_str) != Some("asc") {
                 list.reverse();
             }
-            Answer::List(list.iter().map(|i| issue_json(&slug, i, &api)).collect())
+            let page = window(&list, query);
+            Answer::Page(
+                page.iter().map(|i| issue_json(&slug, i, &api)).collect(),
+                list.len(),
+            )
         }
         _ => Answer::Status(StatusCode::NOT_FOUND, "Not Found"),
     }

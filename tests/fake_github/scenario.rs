@@ -155,6 +155,22 @@ impl FakeRepo {
         });
     }
 
+    /// Takes `label` off issue `number` at `at`: like GitHub, its `updated_at` moves.
+    pub fn unlabel(&mut self, number: i64, label: &str, at: Time) {
+        if let Some(issue) = self.issues.iter_mut().find(|i| i.number == number) {
+            issue.labels.retain(|l| l != label);
+            issue.updated_at = at;
+        }
+    }
+
+    /// Puts `label` on issue `number` at `at`.
+    pub fn label(&mut self, number: i64, label: &str, at: Time) {
+        if let Some(issue) = self.issues.iter_mut().find(|i| i.number == number) {
+            issue.labels.push(label.into());
+            issue.updated_at = at;
+        }
+    }
+
     pub fn run(
         &mut self,
         id: u64,

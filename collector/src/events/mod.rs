@@ -112,7 +112,9 @@ pub fn kind(record: &EventRecord) -> &'static str {
     match record {
         EventRecord::Change(_) => "change",
         EventRecord::Deployment(_) => "deployment",
-        EventRecord::Incident(_) | EventRecord::IncidentUpdate(_) => "incident",
+        EventRecord::Incident(_)
+        | EventRecord::IncidentUpdate(_)
+        | EventRecord::IncidentDeletion(_) => "incident",
     }
 }
 
@@ -124,6 +126,7 @@ pub fn delivery_id(record: &EventRecord) -> String {
         EventRecord::Deployment(d) => (&d.key, serde_json::to_vec(d)),
         EventRecord::Incident(i) => (&i.key, serde_json::to_vec(i)),
         EventRecord::IncidentUpdate(u) => (&u.incident.key, serde_json::to_vec(&u.incident)),
+        EventRecord::IncidentDeletion(d) => (&d.key, serde_json::to_vec(&("deleted", &d.key))),
     };
     // Serializing plain records cannot fail; an empty digest input would still be deterministic.
     let digest = Sha256::digest(json.unwrap_or_default());
@@ -147,6 +150,7 @@ pub fn logged(record: EventRecord, raw_body: &str, ctx: &EventContext) -> Logged
 pub struct KindCounts {
     pub changes: usize,
     pub deployments: usize,
+    /// Incident events, deletions included.
     pub incidents: usize,
 }
 
@@ -155,7 +159,9 @@ impl KindCounts {
         match record {
             EventRecord::Change(_) => self.changes += 1,
             EventRecord::Deployment(_) => self.deployments += 1,
-            EventRecord::Incident(_) | EventRecord::IncidentUpdate(_) => self.incidents += 1,
+            EventRecord::Incident(_)
+            | EventRecord::IncidentUpdate(_)
+            | EventRecord::IncidentDeletion(_) => self.incidents += 1,
         }
     }
 

@@ -10,7 +10,7 @@
 //! # How a repository is synced
 //!
 //! Each resource keeps a cursor and the ETag of its first page in `sync_state` (resource names
-//! carry what shapes the listing, e.g. `deployments:production`, `issues:incident`). A sync
+//! carry what shapes the listing, e.g. `deployments:production`, `issue_updates:incident`). A sync
 //! first asks for that first page with `If-None-Match`: a `304` means nothing changed and costs
 //! no rate limit. Otherwise it walks the listing, stores each page's records in one transaction,
 //! and records its progress only after the records it covers are stored, so a sync killed at
@@ -67,6 +67,8 @@ pub struct Fetched {
     pub changes: AtomicU64,
     pub deployments: AtomicU64,
     pub incidents: AtomicU64,
+    /// Stored incidents deleted because their issue lost the incident label.
+    pub incidents_deleted: AtomicU64,
 }
 
 impl Fetched {
@@ -78,6 +80,9 @@ impl Fetched {
     }
     pub fn incidents(&self) -> u64 {
         self.incidents.load(Ordering::Relaxed)
+    }
+    pub fn incidents_deleted(&self) -> u64 {
+        self.incidents_deleted.load(Ordering::Relaxed)
     }
 }
 

@@ -16,14 +16,14 @@
 
 use crate::github::normalize::{
     DeploymentOutcome, change_from_pull, deployment_from_github, deployment_from_release,
-    deployment_from_run, deployment_outcome, incident_from_issue,
+    deployment_from_run, deployment_outcome, incident_from_issue, issue_key,
 };
 use crate::github::types::{
     DeploymentStatusPayload, GhDeployment, Issue, PullRequest, Release, WorkflowRun,
 };
 use engine::config::{Config, DeploymentSourceKind};
 use engine::model::{Deployment, DeploymentStatus, RepoSlug};
-use engine::store::events::EventRecord;
+use engine::store::events::{EventRecord, IncidentDeletion};
 use hmac::{KeyInit, Mac};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -208,8 +208,9 @@ pub fn parse(body: &[u8]) -> Result<Value, PayloadError> {
 /// - `pull_request_review` and `push` to the default branch: logged, no record (the next poll
 ///   derives first reviews and direct pushes, which need the pull request's reviews and the
 ///   branch's history);
-/// - `issues` (opened, labeled, closed, reopened, edited) carrying the incident label: the
-///   incident;
+/// - `issues` (opened, labeled, unlabeled, closed, reopened, edited) carrying the incident
+///   label: the incident; `unlabeled` of the incident label, `deleted` and `transferred`: the
+///   deletion of the incident of that issue (if one is stored);
 /// - `release` (published / released, not a draft or pre-release, `source = "releases"`): the
 ///   deployment, when `target_commitish` is a commit sha; a branch name is resolved by the next
 ///   poll (logged);
@@ -381,29 +382,7 @@ pub fn normalize(
                     .to_string(),
             )
         }
-        "issues" => {
-            if !matches!(
-                action,
-                "opened" | "labeled" | "closed" | "reopened" | "edited"
-            ) {
-                return Ok(Handling::Ignored(format!("issues `{action}` is not used")));
-            }
-            let issue: Issue = field(value, event, "issue")?;
-            let labelled = issue
-                .labels
-                .iter()
-                .any(|l| l.name.eq_ignore_ascii_case(&settings.incident_label));
-            if !labelled {
-                return Ok(Handling::Ignored(format!(
-                    "issue #{} does not carry the `{}` label (incidents.label)",
-                    issue.number, settings.incident_label
-                )));
-            }
-            match incident_from_issue(&repo, &issue) {
-                Some(incident) => Handling::Record(Box::new(EventRecord::Incident(incident))),
-                None => Handling::Ignored(format!("#{} is a pull request", issue.number)),
-            }
-        }
+        "issues" => issue_handling(action, value, &repo, &settings.incident_label)?,
         "release" => {
             if !source_is(DeploymentSourceKind::Releases) {
                 return Ok(wrong_source());
@@ -437,6 +416,62 @@ pub fn normalize(
         _ => Handling::Ignored(format!("`{event}` events are not used by doraboard")),
     };
     Ok(handling)
+}
+
+/// What an `issues` delivery does to the incident of its issue. An issue that is gone from the
+/// repository (`deleted`, `transferred`) takes a stored incident with it, whatever its labels
+/// (an earlier `unlabeled` may have been missed); so does taking the incident label off (a
+/// mislabelled issue). Any other action of an issue carrying the label stores the incident.
+fn issue_handling(
+    action: &str,
+    value: &Value,
+    repo: &RepoSlug,
+    label: &str,
+) -> Result<Handling, PayloadError> {
+    const USED: [&str; 8] = [
+        "opened",
+        "labeled",
+        "unlabeled",
+        "closed",
+        "reopened",
+        "edited",
+        "deleted",
+        "transferred",
+    ];
+    if !USED.contains(&action) {
+        return Ok(Handling::Ignored(format!("issues `{action}` is not used")));
+    }
+    let issue: Issue = field(value, "issues", "issue")?;
+    if issue.pull_request.is_some() {
+        return Ok(Handling::Ignored(format!(
+            "#{} is a pull request",
+            issue.number
+        )));
+    }
+    let deletion = || {
+        Handling::Record(Box::new(EventRecord::IncidentDeletion(IncidentDeletion {
+            key: issue_key(repo, issue.number),
+            repo: Some(repo.clone()),
+        })))
+    };
+    let is_label = |name: &str| name.eq_ignore_ascii_case(label);
+    let labelled = issue.labels.iter().any(|l| is_label(&l.name));
+    let removed = value
+        .get("label")
+        .and_then(|l| l.get("name"))
+        .and_then(Value::as_str);
+    Ok(match action {
+        "deleted" | "transferred" => deletion(),
+        _ if labelled => match incident_from_issue(repo, &issue) {
+            Some(incident) => Handling::Record(Box::new(EventRecord::Incident(incident))),
+            None => Handling::Ignored(format!("#{} is a pull request", issue.number)),
+        },
+        "unlabeled" if removed.is_some_and(is_label) => deletion(),
+        _ => Handling::Ignored(format!(
+            "issue #{} does not carry the `{label}` label (incidents.label)",
+            issue.number
+        )),
+    })
 }
 
 /// The event types [`normalize`] reads (besides `ping`).
@@ -591,6 +626,42 @@ mod tests {
                 .0
                 .contains("not valid JSON")
         );
+    }
+
+    #[test]
+    fn an_issue_that_loses_the_label_or_leaves_deletes_its_incident() {
+        let s = settings(DeploymentSourceKind::Deployments);
+        let delivery = |action: &str, labels: &[&str], removed: Option<&str>| {
+            let labels: Vec<Value> = labels.iter().map(|l| json!({"name": l})).collect();
+            let mut body = json!({
+                "action": action,
+                "repository": {"full_name": "acme/shop"},
+                "issue": {"number": 17, "title": "Checkout down", "state": "open",
+                    "labels": labels, "created_at": "2026-03-02T12:00:00Z",
+                    "updated_at": "2026-03-02T12:30:00Z", "closed_at": null},
+            });
+            if let Some(name) = removed {
+                body["label"] = json!({"name": name});
+            }
+            normalize("issues", &body, &s).expect("readable")
+        };
+        let deletion =
+            Handling::Record(Box::new(EventRecord::IncidentDeletion(IncidentDeletion {
+                key: "acme/shop#17".into(),
+                repo: Some("acme/shop".parse().expect("a slug")),
+            })));
+        assert_eq!(delivery("unlabeled", &["bug"], Some("Incident")), deletion);
+        assert_eq!(delivery("deleted", &["incident"], None), deletion);
+        assert_eq!(delivery("transferred", &[], None), deletion);
+        // Another label taken off an incident: still an incident.
+        assert!(matches!(
+            delivery("unlabeled", &["incident"], Some("sev2")),
+            Handling::Record(record) if matches!(*record, EventRecord::Incident(_))
+        ));
+        assert!(matches!(
+            delivery("unlabeled", &[], Some("bug")),
+            Handling::Ignored(_)
+        ));
     }
 
     #[test]

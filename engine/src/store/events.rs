@@ -10,6 +10,8 @@
 //!   records.
 //! - [`IncidentUpdate`]: an incident tool's lifecycle event (triggered, resolved, reopened)
 //!   merged into the stored incident by one SQL statement, whatever order they arrive in.
+//! - [`IncidentDeletion`]: an incident its source no longer has (a GitHub issue that lost the
+//!   incident label, or was deleted or transferred), deleted in the same transaction.
 //! - [`Store::raw_events_after`] pages through the log in arrival order, for replay.
 
 use super::codec::{self, RowExt, Statement, Value};
@@ -59,6 +61,15 @@ pub struct IncidentUpdate {
     pub transition: IncidentTransition,
 }
 
+/// An incident its source says is gone: it is deleted, with what was derived from it. Logged
+/// like any event, so a replay of the log deletes it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentDeletion {
+    pub key: String,
+    /// The repository it belonged to, when the event names one (its analysis is stale).
+    pub repo: Option<RepoSlug>,
+}
+
 /// The normalized record an event carries.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventRecord {
@@ -66,6 +77,7 @@ pub enum EventRecord {
     Deployment(Deployment),
     Incident(Incident),
     IncidentUpdate(IncidentUpdate),
+    IncidentDeletion(IncidentDeletion),
 }
 
 impl EventRecord {
@@ -76,6 +88,7 @@ impl EventRecord {
             Self::Deployment(d) => Some(&d.repo),
             Self::Incident(i) => i.repo.as_ref(),
             Self::IncidentUpdate(u) => u.incident.repo.as_ref(),
+            Self::IncidentDeletion(d) => d.repo.as_ref(),
         }
     }
 }
@@ -97,6 +110,8 @@ pub struct BatchOutcome {
     pub changes: usize,
     pub deployments: usize,
     pub incidents: usize,
+    /// Incidents deleted (a deletion of a key not stored counts for nothing).
+    pub deleted_incidents: usize,
 }
 
 /// What a committed ingestion touched.
@@ -241,7 +256,10 @@ impl IngestTransaction {
             let Some(record) = event.record.filter(|_| is_new) else {
                 continue;
             };
-            if let Some(repo) = record.repo() {
+            // A deletion touches the repositories of what it deleted, if anything.
+            if let Some(repo) = record.repo()
+                && !matches!(record, EventRecord::IncidentDeletion(_))
+            {
                 self.repos.insert(repo.clone());
             }
             match record {
@@ -265,12 +283,27 @@ impl IngestTransaction {
                     }
                     updates.push(u);
                 }
+                EventRecord::IncidentDeletion(d) => {
+                    // Deleted at once, so earlier events of the key are undone and later ones
+                    // (pending above) are written after it, as if they had arrived one by one.
+                    incidents.remove(&d.key);
+                    updates.retain(|u| u.incident.key != d.key);
+                    let deleted = super::records::delete_incidents_in(
+                        &mut self.tx,
+                        std::slice::from_ref(&d.key),
+                    )
+                    .await?;
+                    outcome.deleted_incidents += deleted.incidents;
+                    self.repos.extend(deleted.repos);
+                }
             }
         }
         outcome.changes = changes.len();
         outcome.deployments = deployments.len();
         outcome.incidents = incidents.len() + updates.len();
-        self.wrote |= outcome.changes + outcome.deployments + outcome.incidents > 0;
+        self.wrote |=
+            outcome.changes + outcome.deployments + outcome.incidents + outcome.deleted_incidents
+                > 0;
         self.register_repos().await?;
         self.run(codec::insert_statements(
             &format!("INSERT INTO change ({})", codec::CHANGE_COLUMNS),

@@ -8,7 +8,8 @@
 //! Writes are batched into multi-row statements; every write call is one transaction and bumps
 //! [`Store::data_version`].
 //!
-//! - `records`: upserts of changes, deployments and incidents on their natural keys.
+//! - `records`: upserts of changes, deployments and incidents on their natural keys, and the
+//!   deletion of incidents their source no longer has.
 //! - `derived`: re-running the analysis of a repository and replacing its derived rows.
 //! - `facts`: the set-based reads the metrics and `explain` need.
 //! - `meta`: teams, sync state, raw events, counters.
@@ -30,6 +31,7 @@ pub use derived::ReanalyzeReport;
 pub use error::StoreError;
 pub use facts::{DeploymentDetail, IncidentLinkDetail};
 pub use meta::{StoreCounts, SyncState, TeamRow};
+pub use records::DeletedIncidents;
 
 use codec::{RowExt, Statement, Value};
 use sqlx::migrate::Migrator;

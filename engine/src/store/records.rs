@@ -1,4 +1,5 @@
-//! Ingestion: upserts of changes, deployments and incidents on their natural keys.
+//! Ingestion: upserts of changes, deployments and incidents on their natural keys, and the
+//! deletion of incidents their source no longer has.
 //!
 //! Each call is one transaction of multi-row `INSERT ... ON CONFLICT (key) DO UPDATE`, so loading
 //! the same data twice changes nothing and a newer version of a record replaces the older one.
@@ -6,6 +7,7 @@
 //! cannot deadlock.
 
 use super::codec::{self, Statement, Value};
+use super::tx::Transaction;
 use super::{Store, StoreError};
 use crate::model::{Change, Deployment, Incident, RepoSlug};
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,6 +83,21 @@ impl Store {
         Ok(latest.len())
     }
 
+    /// Deletes the incidents of these keys (keys not stored are skipped) with what was derived
+    /// from them — their incident links, and the failures they are the evidence of — in one
+    /// transaction, so no metric counts an incident that is gone. Returns the repositories whose
+    /// analysis covered them: reanalyse those (a fix for the incident may still count as
+    /// rework until then). The data version moves only when something was deleted.
+    pub async fn delete_incidents(&self, keys: &[String]) -> Result<DeletedIncidents, StoreError> {
+        let mut tx = self.begin().await?;
+        let deleted = delete_incidents_in(&mut tx, keys).await?;
+        if deleted.incidents > 0 {
+            tx.execute(codec::bump_data_version()).await?;
+        }
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
     /// One transaction: register the repositories, upsert the rows, run what goes with them,
     /// bump the data version.
     async fn upsert(
@@ -127,6 +144,99 @@ impl Store {
         )
         .await
     }
+}
+
+/// What [`Store::delete_incidents`] deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeletedIncidents {
+    /// Incidents deleted.
+    pub incidents: usize,
+    /// The repositories whose analysis covered them, in order.
+    pub repos: Vec<RepoSlug>,
+}
+
+/// Keys per statement: far below both backends' bind-parameter limits.
+const KEYS_PER_DELETE: usize = 500;
+
+/// [`Store::delete_incidents`] inside a transaction the caller commits (push ingestion deletes
+/// in the transaction that logs the delivery); does not bump the data version.
+pub(crate) async fn delete_incidents_in(
+    tx: &mut Transaction,
+    keys: &[String],
+) -> Result<DeletedIncidents, StoreError> {
+    // Key order, as the upserts: concurrent writers lock rows in the same order.
+    let keys: Vec<&String> = keys.iter().collect::<BTreeSet<_>>().into_iter().collect();
+    let mut repos = BTreeSet::new();
+    let mut cause_deployments = Vec::new();
+    let mut incidents = 0;
+    for chunk in keys.chunks(KEYS_PER_DELETE) {
+        let list = codec::placeholders(1, chunk.len());
+        let params = || {
+            chunk
+                .iter()
+                .map(|k| Value::text(k.as_str()))
+                .collect::<Vec<_>>()
+        };
+        // Writes first: on SQLite a transaction that reads before its first write cannot wait
+        // for the write lock (it fails as busy when another writer got there in between).
+        tx.execute(Statement::new(
+            format!("DELETE FROM failure_link WHERE kind = 'incident' AND evidence IN ({list})"),
+            params(),
+        ))
+        .await?;
+        tx.execute(Statement::new(
+            format!("DELETE FROM incident_link WHERE incident IN ({list})"),
+            params(),
+        ))
+        .await?;
+        let deleted = tx
+            .fetch_all(
+                Statement::new(
+                    format!(
+                        "DELETE FROM incident WHERE key IN ({list}) \
+                         RETURNING repo, cause_kind, cause_ref"
+                    ),
+                    params(),
+                ),
+                |row| {
+                    let cause = match row.opt_text("cause_kind")?.as_deref() {
+                        Some("deployment") => row.opt_text("cause_ref")?,
+                        _ => None,
+                    };
+                    Ok((row.opt_text("repo")?, cause))
+                },
+            )
+            .await?;
+        incidents += deleted.len();
+        for (repo, cause) in deleted {
+            match (repo, cause) {
+                (Some(slug), _) => {
+                    repos.insert(codec::repo(&slug, &slug)?);
+                }
+                // One without a repository that names a deployment is analysed with the
+                // deployment's repository (see `derived`).
+                (None, Some(deployment)) => cause_deployments.push(deployment),
+                (None, None) => {}
+            }
+        }
+    }
+    for chunk in cause_deployments.chunks(KEYS_PER_DELETE) {
+        let sql = format!(
+            "SELECT DISTINCT repo FROM deployment WHERE key IN ({})",
+            codec::placeholders(1, chunk.len())
+        );
+        let params = chunk.iter().map(Value::text).collect();
+        let slugs = tx
+            .fetch_all(Statement::new(sql, params), |row| Ok(row.text("repo")?))
+            .await?;
+        for slug in slugs {
+            repos.insert(codec::repo(&slug, &slug)?);
+        }
+    }
+    Ok(DeletedIncidents {
+        incidents,
+        repos: repos.into_iter().collect(),
+    })
 }
 
 /// The last record of each key, in key order (a multi-row PostgreSQL upsert may not touch a row
