@@ -11,41 +11,68 @@ impl RepoAnalysis<'_> {
     pub(super) async fn attribute_incidents(&mut self) -> Result<(), StoreError> {
         let mut after: Option<(i64, String)> = None;
         loop {
-            let mut params = vec![self.slug()];
+            let mut params = vec![self.slug(), Value::text(&self.options.environment)];
             let (resume, order) = self.page_after("opened_at", after.as_ref(), &mut params);
             let columns = codec::INCIDENT_COLUMNS;
+            // With each incident, the latest successful deployment that finished before it
+            // opened (the window rule's candidate), found by the index rather than a query each.
+            let latest = |column: &str| {
+                format!(
+                    "(SELECT d.{column} FROM deployment d WHERE d.repo = $1 \
+                     AND d.status = 'success' AND lower(d.environment) = lower($2) \
+                     AND d.finished_at <= scoped.opened_at \
+                     ORDER BY d.finished_at DESC, {} DESC LIMIT 1) AS latest_{column}",
+                    self.bytewise("d.key")
+                )
+            };
             let sql = format!(
-                "SELECT {columns} FROM (\
+                "SELECT {columns}, {}, {} FROM (\
                  SELECT {columns} FROM incident WHERE repo = $1 \
                  UNION ALL SELECT {columns} FROM incident WHERE repo IS NULL \
                  AND cause_kind = 'deployment' AND cause_ref IN ({REPO_DEPLOYMENTS})\
-                 ) AS scoped WHERE {resume} {order}"
+                 ) AS scoped WHERE {resume} {order}",
+                latest("key"),
+                latest("finished_at")
             );
             let page = self
                 .tx
-                .fetch_all(Statement::new(sql, params), codec::incident)
+                .fetch_all(Statement::new(sql, params), |row| {
+                    let incident = codec::incident(row)?;
+                    let latest = match (
+                        row.opt_text("latest_key")?,
+                        row.opt_int("latest_finished_at")?,
+                    ) {
+                        (Some(key), Some(at)) => {
+                            let at = codec::time(at, "finished_at", &key)?;
+                            Some((key, at))
+                        }
+                        _ => None,
+                    };
+                    Ok((incident, latest))
+                })
                 .await?;
-            let Some(last) = page.last() else { break };
+            let Some((last, _)) = page.last() else { break };
             after = Some((last.opened_at.timestamp(), last.key.clone()));
-            for incident in &page {
-                self.attribute(incident).await?;
+            for (incident, latest) in &page {
+                self.attribute(incident, latest.as_ref()).await?;
             }
         }
         Ok(())
     }
 
-    async fn attribute(&mut self, incident: &Incident) -> Result<(), StoreError> {
+    /// Links the incident; `latest` is the latest successful deployment before it opened.
+    async fn attribute(
+        &mut self,
+        incident: &Incident,
+        latest: Option<&(String, Timestamp)>,
+    ) -> Result<(), StoreError> {
         let explicit = match &incident.cause {
             Some(cause) => Some(self.explicit_cause(cause).await?),
             None => None,
         };
+        // Only an incident of this repository is blamed on its latest deployment.
         let own = incident.repo.as_ref().map(ToString::to_string) == Some(self.repo.clone());
-        let latest = if own {
-            self.latest_success_before(incident).await?
-        } else {
-            None
-        };
-        let latest = latest.as_ref().map(|(key, at)| (key.as_str(), *at));
+        let latest = latest.filter(|_| own).map(|(key, at)| (key.as_str(), *at));
         let (failure, link) = analysis::link_incident(incident, explicit, latest, self.options);
         if let Some(failure) = failure {
             self.insert_failure(&failure).await?;
@@ -115,29 +142,5 @@ impl RepoAnalysis<'_> {
             Value::text(sha),
         ];
         self.fetch_key(Statement::new(sql, params)).await
-    }
-
-    /// The latest successful deployment that finished before the incident opened.
-    async fn latest_success_before(
-        &mut self,
-        incident: &Incident,
-    ) -> Result<Option<(String, Timestamp)>, StoreError> {
-        let sql = format!(
-            "SELECT key, finished_at FROM deployment WHERE {SUCCESSES} AND finished_at <= $3 \
-             ORDER BY finished_at DESC, {} DESC LIMIT 1",
-            self.bytewise("key")
-        );
-        let params = vec![
-            self.slug(),
-            Value::text(&self.options.environment),
-            Value::time(incident.opened_at),
-        ];
-        self.tx
-            .fetch_optional(Statement::new(sql, params), |row| {
-                let key = row.text("key")?;
-                let finished = codec::time(row.int("finished_at")?, "finished_at", &key)?;
-                Ok((key, finished))
-            })
-            .await
     }
 }

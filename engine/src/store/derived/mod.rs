@@ -75,11 +75,13 @@ impl Store {
                 options,
                 report: &mut report,
                 abbreviations: false,
+                buffered: Buffered::default(),
             };
             run.start().await?;
             run.ship_changes_and_find_rollbacks().await?;
             run.find_reverts_and_hotfixes().await?;
             run.attribute_incidents().await?;
+            run.write_buffered().await?;
             tx.execute(codec::bump_data_version()).await?;
             tx.commit().await?;
             report.repositories += 1;
@@ -97,6 +99,7 @@ struct RepoAnalysis<'a> {
     /// Whether the repository's changes hold abbreviated shas (rare): only then are they looked
     /// for as prefixes of the shas asked about.
     abbreviations: bool,
+    buffered: Buffered,
 }
 
 impl RepoAnalysis<'_> {
@@ -197,43 +200,77 @@ impl RepoAnalysis<'_> {
     }
 
     // ---- writes -------------------------------------------------------------------------------
+    //
+    // Failure links, rework marks and incident links are only written during a reanalysis (no
+    // step reads them back), so they are buffered and written many rows per statement, in the
+    // order found: `ON CONFLICT DO NOTHING` keeps the first of each key.
 
     async fn insert_failure(&mut self, f: &FailureLink) -> Result<(), StoreError> {
-        let statement = Statement::new(
-            "INSERT INTO failure_link (deployment, kind, evidence, reason, restored_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            vec![
-                Value::text(&f.deployment),
-                Value::text(f.kind.as_str()),
-                Value::text(&f.evidence),
-                Value::text(&f.reason),
-                Value::opt_time(f.restored_at),
-            ],
-        );
-        self.report.failures += self.tx.execute(statement).await? as usize;
-        Ok(())
+        self.buffered.failures.push(vec![
+            Value::text(&f.deployment),
+            Value::text(f.kind.as_str()),
+            Value::text(&f.evidence),
+            Value::text(&f.reason),
+            Value::opt_time(f.restored_at),
+        ]);
+        self.write_if_full().await
     }
 
     async fn insert_rework(&mut self, r: &ReworkMark) -> Result<(), StoreError> {
-        let statement = Statement::new(
-            "INSERT INTO rework (deployment, reason) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            vec![Value::text(&r.deployment), Value::text(&r.reason)],
-        );
-        self.report.rework += self.tx.execute(statement).await? as usize;
-        Ok(())
+        self.buffered
+            .rework
+            .push(vec![Value::text(&r.deployment), Value::text(&r.reason)]);
+        self.write_if_full().await
     }
 
     async fn insert_incident_link(&mut self, l: &IncidentLink) -> Result<(), StoreError> {
-        let statement = Statement::new(
-            "INSERT INTO incident_link (incident, deployment, reason) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING",
-            vec![
-                Value::text(&l.incident),
-                Value::opt_text(l.deployment.as_deref()),
-                Value::text(&l.reason),
-            ],
-        );
-        self.report.incident_links += self.tx.execute(statement).await? as usize;
+        self.buffered.links.push(vec![
+            Value::text(&l.incident),
+            Value::opt_text(l.deployment.as_deref()),
+            Value::text(&l.reason),
+        ]);
+        self.write_if_full().await
+    }
+
+    async fn write_if_full(&mut self) -> Result<(), StoreError> {
+        let w = &self.buffered;
+        if w.failures.len() + w.rework.len() + w.links.len() >= LIST {
+            self.write_buffered().await?;
+        }
         Ok(())
     }
+
+    async fn write_buffered(&mut self) -> Result<(), StoreError> {
+        let buffered = std::mem::take(&mut self.buffered);
+        for (head, rows, count) in [
+            (
+                "INSERT INTO failure_link (deployment, kind, evidence, reason, restored_at)",
+                buffered.failures,
+                &mut self.report.failures,
+            ),
+            (
+                "INSERT INTO rework (deployment, reason)",
+                buffered.rework,
+                &mut self.report.rework,
+            ),
+            (
+                "INSERT INTO incident_link (incident, deployment, reason)",
+                buffered.links,
+                &mut self.report.incident_links,
+            ),
+        ] {
+            for statement in codec::insert_statements(head, "ON CONFLICT DO NOTHING", rows) {
+                *count += self.tx.execute(statement).await? as usize;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Rows waiting to be written (see the writes above).
+#[derive(Default)]
+struct Buffered {
+    failures: Vec<Vec<Value>>,
+    rework: Vec<Vec<Value>>,
+    links: Vec<Vec<Value>>,
 }

@@ -165,8 +165,8 @@ impl RepoAnalysis<'_> {
         } else if !(redeploy || deployment.rollback) {
             // Linear default branch: the change holding the deployed sha, and every change merged
             // before it. Unknown sha: everything merged before the deployment started.
-            let first_merge = match lookups.merged.get(&deployment.sha.to_ascii_lowercase()) {
-                Some(at) => Some(*at),
+            let first_merge = match lookups.first_merge(&deployment.sha) {
+                Some(known) => known,
                 None => self.first_merge_of_sha(&deployment.sha).await?,
             };
             let cutoff = first_merge.unwrap_or_else(|| {
@@ -332,6 +332,13 @@ struct PageLookups {
 }
 
 impl PageLookups {
+    /// When the earliest change holding the deployed sha was merged (None inside: no change
+    /// holds it), when the page's lookup answers for it (a full sha, no abbreviations).
+    fn first_merge(&self, sha: &str) -> Option<Option<i64>> {
+        (self.exact && sha.len() >= FULL_SHA)
+            .then(|| self.merged.get(&sha.to_ascii_lowercase()).copied())
+    }
+
     /// The changes holding any of the declared shas, when every one of them could be looked up
     /// here (full shas, no abbreviations in the repository); None otherwise.
     fn holders_of<'a>(&'a self, shas: &'a [String]) -> Option<Vec<&'a str>> {
