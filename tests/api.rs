@@ -166,3 +166,45 @@ async fn explain_lists_the_rows_behind_the_figures() {
     let (status, _) = get(&server, "/api/v1/explain/deployments/no-such-deployment").await;
     assert_eq!(status, 404);
 }
+
+/// With weekly series (as the tests above ask) and without (as the dashboard's grid asks).
+#[tokio::test]
+async fn metrics_scopes_answers_every_scope_exactly_as_the_single_route() {
+    let server = demo_server().await;
+    let (_, teams) = get(&server, "/api/v1/teams").await;
+    let teams = teams.as_array().expect("array");
+    for query in [
+        "from=2026-08-01&to=2026-11-01&bucket=week",
+        "from=2026-08-01&to=2026-11-01",
+    ] {
+        let (status, all) = get(&server, &format!("/api/v1/metrics/scopes?{query}")).await;
+        assert_eq!(status, 200, "{query}: {all}");
+        let (_, organisation) = get(&server, &format!("/api/v1/metrics?{query}")).await;
+        assert_eq!(all["organisation"], organisation, "{query}");
+        let scopes = all["scopes"].as_array().expect("scopes");
+        assert_eq!(scopes.len(), teams.len(), "one per tribe and team");
+        for (scope, team) in scopes.iter().zip(teams) {
+            let slug = team["slug"].as_str().expect("slug");
+            assert_eq!(scope["team"], slug, "in /api/v1/teams order");
+            let (_, single) = get(&server, &format!("/api/v1/metrics?team={slug}&{query}")).await;
+            assert_eq!(*scope, single, "{slug} {query}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn metrics_scopes_rejects_invalid_parameters_naming_them() {
+    let server = demo_server().await;
+    let cases = [
+        ("from=2026-02-01&to=2026-01-01", "from"),
+        ("from=2026-02-31&to=2026-03-01", "from"),
+        ("from=2026-01-01&to=2026-02-30", "to"),
+        ("from=2026-01-01&to=2026-02-01&bucket=fortnight", "bucket"),
+        ("team=checkout&from=2026-01-01&to=2026-02-01", "team"),
+    ];
+    for (query, parameter) in cases {
+        let (status, body) = get(&server, &format!("/api/v1/metrics/scopes?{query}")).await;
+        assert_eq!(status, 400, "{query}");
+        assert_eq!(body["error"]["parameter"], parameter, "{query}: {body}");
+    }
+}

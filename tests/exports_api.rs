@@ -498,6 +498,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("get", "/healthz", "/healthz"),
     ("get", "/api/v1/teams", "/api/v1/teams"),
     ("get", "/api/v1/metrics", "/api/v1/metrics"),
+    ("get", "/api/v1/metrics/scopes", "/api/v1/metrics/scopes"),
     ("get", "/api/v1/explain", "/api/v1/explain"),
     (
         "get",

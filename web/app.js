@@ -245,12 +245,15 @@ function legend() {
 
 async function renderOverview(route, period, list, caps) {
   const q = { from: period.from, to: period.to };
-  const [org, standings, ...reports] = await Promise.all([
+  // The grid's figures for every scope in one request, however many teams there are. Without a
+  // bucket: the grid shows no series, and series for every scope would multiply the payload
+  // (a year by day is ~150 kB per scope). Only the organisation's cards need the series.
+  const [org, all, standings] = await Promise.all([
     api(`/api/v1/metrics?${query({ ...q, bucket: route.bucket })}`),
+    api(`/api/v1/metrics/scopes?${query(q)}`),
     api(`/api/v1/targets?${query(q)}`),
-    ...list.map((entry) => api(`/api/v1/metrics?${query({ ...q, team: entry.slug })}`)),
   ]);
-  const bySlug = Object.fromEntries(list.map((entry, i) => [entry.slug, reports[i]]));
+  const bySlug = Object.fromEntries(all.scopes.map((report) => [report.team, report]));
   const standingOf = Object.fromEntries(standings.teams.map((s) => [s.team, s]));
   const rows = [];
   const tribes = list.filter((e) => e.kind === "tribe");

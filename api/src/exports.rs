@@ -248,10 +248,9 @@ pub async fn metrics_csv(
             table.row(row)?;
         }
     } else {
-        for s in scopes_under(&state, &scope) {
-            let report =
-                engine::query::metrics_for_scope(&state.store, &state.config, &s, period, None)
-                    .await?;
+        for report in
+            crate::routes::reports(&state, &scopes_under(&state, &scope), period, None).await?
+        {
             table.row(scope_row(&report))?;
         }
     }

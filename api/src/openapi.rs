@@ -16,13 +16,33 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/openapi.json", get(openapi_json))
 }
 
-/// The query parameters shared by the metrics-like routes.
+/// The query parameters shared by the metrics-like routes: `team`, then [`PeriodQuery`].
+pub struct MetricsQuery;
+
+impl IntoParams for MetricsQuery {
+    fn into_params(
+        parameter_in: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        let mut params = TeamQuery::into_params(&parameter_in);
+        params.extend(PeriodQuery::into_params(&parameter_in));
+        params
+    }
+}
+
+/// `team`, apart so that routes covering every scope can leave it out.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
-pub struct MetricsQuery {
+pub struct TeamQuery {
     /// A team or tribe slug; omitted: the whole organisation.
     team: Option<String>,
+}
+
+/// The period and bucket parameters of the metrics-like routes.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PeriodQuery {
     /// First day of the period (ISO 8601 date, inclusive), in the scope's time zone. Default: 90
     /// days before `to`.
     #[param(format = Date, example = "2026-08-01")]
@@ -60,6 +80,7 @@ pub struct ErrorDetail {
         sync_status,
         crate::routes::teams,
         crate::routes::metrics,
+        crate::routes::metrics_scopes,
         crate::routes::explain,
         crate::routes::explain_deployment,
         crate::targets::targets,
@@ -223,6 +244,17 @@ mod tests {
         let json = serde_json::to_value(document()).expect("serializes");
         assert!(json["paths"]["/api/v1/metrics"]["get"].is_object());
         assert!(json["components"]["schemas"]["MetricsReport"].is_object());
+        let names = |path: &str| -> Vec<String> {
+            json["paths"][path]["get"]["parameters"]
+                .as_array()
+                .expect("parameters")
+                .iter()
+                .map(|p| p["name"].as_str().expect("name").to_string())
+                .collect()
+        };
+        assert_eq!(names("/api/v1/metrics"), ["team", "from", "to", "bucket"]);
+        assert_eq!(names("/api/v1/metrics/scopes"), ["from", "to", "bucket"]);
+        assert!(json["components"]["schemas"]["ScopesReport"].is_object());
     }
 
     #[test]

@@ -7,8 +7,9 @@ use crate::server::AppState;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use engine::config::ConfigError;
+use engine::config::{ConfigError, Scope};
 use engine::metrics::MetricsReport;
+use engine::period::{Bucket, Period};
 use serde::Serialize;
 
 pub fn router(state: AppState) -> Router {
@@ -17,6 +18,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/v1/teams", get(teams))
         .route("/api/v1/metrics", get(metrics))
+        .route("/api/v1/metrics/scopes", get(metrics_scopes))
         .route("/api/v1/explain", get(explain))
         .route(
             "/api/v1/explain/deployments/{*key}",
@@ -179,6 +181,71 @@ async fn metrics(
         engine::query::metrics_for_scope(&state.store, &state.config, &scope, period, bucket)
             .await?;
     Ok(Json(report))
+}
+
+/// The reports of several scopes, each exactly as `GET /api/v1/metrics` answers it (same query,
+/// same cache). The one loop behind `/api/v1/metrics/scopes` and `/api/v1/metrics.csv`.
+pub(crate) async fn reports(
+    state: &AppState,
+    scopes: &[Scope],
+    period: Period,
+    bucket: Option<Bucket>,
+) -> Result<Vec<MetricsReport>, ApiError> {
+    let mut out = Vec::with_capacity(scopes.len());
+    for s in scopes {
+        out.push(
+            engine::query::metrics_for_scope(&state.store, &state.config, s, period, bucket)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// The answer of `GET /api/v1/metrics/scopes`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ScopesReport {
+    /// What `GET /api/v1/metrics` answers without `team`.
+    pub organisation: MetricsReport,
+    /// What `GET /api/v1/metrics?team=SLUG` answers, for every tribe and team in the order of
+    /// `GET /api/v1/teams`.
+    pub scopes: Vec<MetricsReport>,
+}
+
+/// The organisation and every tribe and team in one answer, so the overview makes one request
+/// rather than one per scope.
+#[utoipa::path(get, path = "/api/v1/metrics/scopes", tag = "metrics",
+    params(crate::openapi::PeriodQuery),
+    responses(
+        (status = 200, description = "The organisation's report and one per tribe and team (in `/api/v1/teams` order), each exactly what `/api/v1/metrics` answers for that scope and these parameters", body = ScopesReport),
+        (status = 400, description = "An invalid parameter, named (`team` is not taken)", body = crate::openapi::ErrorBody),
+    ))]
+async fn metrics_scopes(
+    State(state): State<AppState>,
+    Query(params): Query<MetricsParams>,
+) -> Result<Json<ScopesReport>, ApiError> {
+    // Refused rather than ignored: a caller sending it expects a narrower answer than it gets.
+    if params.team().is_some() {
+        return Err(ApiError::bad(
+            "team",
+            "not taken here: the answer covers every scope; ask /api/v1/metrics?team=SLUG for one",
+        ));
+    }
+    let period = params.period()?;
+    let bucket = params.bucket()?;
+    let organisation = state.config.scope(None).map_err(internal)?;
+    let organisation = engine::query::metrics_for_scope(
+        &state.store,
+        &state.config,
+        &organisation,
+        period,
+        bucket,
+    )
+    .await?;
+    let scopes = reports(&state, &state.config.scopes(), period, bucket).await?;
+    Ok(Json(ScopesReport {
+        organisation,
+        scopes,
+    }))
 }
 
 /// The rows behind the figures of a scope and period.
