@@ -145,6 +145,28 @@ impl Server {
 
 // ---- Payloads, in GitHub's shapes ------------------------------------------------------------
 
+/// A fresh store holding only a copy of the server's raw event log, replayed.
+async fn replay_into_fresh_store(server: &Server) -> (Store, collector::replay::ReplayReport) {
+    let fresh = Store::connect("sqlite::memory:").await.expect("store");
+    for event in server.store.raw_events_after(0, 100).await.expect("log") {
+        fresh
+            .ingest(vec![engine::store::events::LoggedEvent {
+                raw: Some(engine::store::events::NewRawEvent {
+                    source: event.source,
+                    delivery_id: event.delivery_id,
+                    body: event.body,
+                }),
+                record: None,
+            }])
+            .await
+            .expect("log copied");
+    }
+    let report = collector::replay::replay(&fresh, &server.config)
+        .await
+        .expect("replay");
+    (fresh, report)
+}
+
 fn user(login: &str) -> Value {
     json!({"login": login, "id": 1001, "node_id": "MDQ6VXNlcjE=", "type": "User",
         "site_admin": false, "html_url": format!("https://github.com/{login}")})
@@ -487,23 +509,7 @@ async fn deployments_changes_and_incidents_land_in_the_store_and_the_metrics() {
     assert_eq!(m.change_failure_rate.failed, 1, "the incident names #42");
 
     // Replay of the log into a fresh store gives the same records.
-    let fresh = Store::connect("sqlite::memory:").await.expect("store");
-    for event in server.store.raw_events_after(0, 100).await.expect("log") {
-        fresh
-            .ingest(vec![engine::store::events::LoggedEvent {
-                raw: Some(engine::store::events::NewRawEvent {
-                    source: event.source,
-                    delivery_id: event.delivery_id,
-                    body: event.body,
-                }),
-                record: None,
-            }])
-            .await
-            .expect("log copied");
-    }
-    let report = collector::replay::replay(&fresh, &server.config)
-        .await
-        .expect("replay");
+    let (fresh, report) = replay_into_fresh_store(&server).await;
     assert!(report.skipped.is_empty(), "{report:?}");
     assert_eq!(report.replayed.total(), 4, "{report:?}");
     assert_eq!(report.without_record, 2, "{report:?}");
@@ -596,23 +602,7 @@ async fn an_issue_that_loses_the_incident_label_or_is_deleted_deletes_its_incide
     assert_eq!(server.metrics().await.time_to_restore.incidents, 1);
 
     // Replaying the log deletes again: the same records.
-    let fresh = Store::connect("sqlite::memory:").await.expect("store");
-    for event in server.store.raw_events_after(0, 100).await.expect("log") {
-        fresh
-            .ingest(vec![engine::store::events::LoggedEvent {
-                raw: Some(engine::store::events::NewRawEvent {
-                    source: event.source,
-                    delivery_id: event.delivery_id,
-                    body: event.body,
-                }),
-                record: None,
-            }])
-            .await
-            .expect("log copied");
-    }
-    let report = collector::replay::replay(&fresh, &server.config)
-        .await
-        .expect("replay");
+    let (fresh, report) = replay_into_fresh_store(&server).await;
     assert!(report.skipped.is_empty(), "{report:?}");
     for key in ["acme/shop#17", "acme/shop#18", "acme/shop#19"] {
         assert_eq!(

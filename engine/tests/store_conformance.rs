@@ -554,18 +554,7 @@ async fn incidents_of_a_team_without_repository_count_for_that_team(store: Store
 }
 
 async fn an_incident_without_repository_naming_a_deployment_is_linked_to_it(store: Store) {
-    load_rollback_story(&store).await;
-    let mut named = incident("ext-9", None, "2026-03-02T10:40:00Z");
-    named.team = Some("platform".into());
-    named.cause = Some(IncidentCause::Deployment("d1".into()));
-    store
-        .upsert_incidents(&[named])
-        .await
-        .expect("incident loads");
-    store
-        .reanalyze(&[repo(API)], &AnalysisOptions::default())
-        .await
-        .expect("reanalysis");
+    load_two_incidents(&store).await;
     let inputs = store
         .metric_inputs(
             &[repo(API)],
