@@ -238,6 +238,7 @@ fn materialize(
             paths: Vec::new(),
             reverts,
             fixes,
+            cherry_picks: Vec::new(),
         });
     }
 

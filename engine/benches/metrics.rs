@@ -173,6 +173,7 @@ fn synthesize(repo: &RepoSlug, start: NaiveDate, end: NaiveDate) -> (Vec<Change>
                         paths: vec![],
                         reverts: None,
                         fixes: None,
+                        cherry_picks: Vec::new(),
                     });
                     commits.push(sha);
                 }

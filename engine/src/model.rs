@@ -101,6 +101,30 @@ pub struct Change {
     pub reverts: Option<String>,
     /// What this hotfix repairs: a sha, `#42`, or a change key.
     pub fixes: Option<String>,
+    /// Commits of this change that `git cherry-pick -x` copied from another commit: the copy is
+    /// the same change as the original, shipped by whichever reaches production first.
+    #[serde(default)]
+    pub cherry_picks: Vec<CherryPick>,
+}
+
+/// A commit copied from another by `git cherry-pick -x` ("(cherry picked from commit <sha>)").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CherryPick {
+    /// The copy (lower-cased).
+    pub commit: String,
+    /// The commit it was copied from (lower-cased).
+    pub from: String,
+}
+
+/// The commit a `git cherry-pick -x` message names as its original, lower-cased.
+pub fn cherry_picked_from(message: &str) -> Option<String> {
+    const MARK: &str = "(cherry picked from commit ";
+    message.lines().rev().find_map(|line| {
+        let rest = line.trim().strip_prefix(MARK)?.strip_suffix(')')?;
+        let sha = rest.trim();
+        (sha.len() >= 7 && sha.chars().all(|c| c.is_ascii_hexdigit()))
+            .then(|| sha.to_ascii_lowercase())
+    })
 }
 
 impl Change {

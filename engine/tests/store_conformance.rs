@@ -98,6 +98,7 @@ fn change(key: &str, repo_slug: &str, sha: &str, merged_at: &str) -> Change {
         paths: vec!["src/lib.rs".into()],
         reverts: None,
         fixes: None,
+        cherry_picks: Vec::new(),
     }
 }
 

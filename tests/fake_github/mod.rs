@@ -8,11 +8,14 @@
 //! 503, secondary rate limits (403 with `retry-after`, 429 without), slow answers and truncated
 //! bodies.
 //!
-//! The default branch's history is derived from the world: each merged pull request is a squash
-//! commit or, with [`Strategy::MergeCommit`], its own commits plus a merge commit; direct pushes
-//! are commits of their own; all in merge order. `compare` walks that history.
+//! The repository's history is a commit graph replayed from the world (see [`graph`]): each merged
+//! pull request is a squash commit or, with [`Strategy::MergeCommit`], its own commits plus a
+//! merge commit, on its base branch; a pull request whose head is a branch of the repository
+//! merges that branch; direct pushes are commits of their own. Listing commits, `compare` and the
+//! pull requests of a commit answer by reachability, as GitHub does.
 #![allow(dead_code)]
 
+pub mod graph;
 pub mod harness;
 pub mod scenario;
 
@@ -21,6 +24,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use graph::Graph;
+pub use graph::{FakeBranch, FakeMerge};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -188,6 +193,12 @@ pub struct FakeRepo {
     pub runs: Vec<FakeRun>,
     pub releases: Vec<FakeRelease>,
     pub issues: Vec<FakeIssue>,
+    /// Branches other than the default one, created from another branch's tip.
+    pub branches: Vec<FakeBranch>,
+    /// Commits pushed straight to other branches: (branch, commit).
+    pub branch_pushes: Vec<(String, FakeCommit)>,
+    /// Branches merged into others without a pull request.
+    pub merges: Vec<FakeMerge>,
 }
 
 impl Default for FakeRepo {
@@ -200,23 +211,18 @@ impl Default for FakeRepo {
             runs: Vec::new(),
             releases: Vec::new(),
             issues: Vec::new(),
+            branches: Vec::new(),
+            branch_pushes: Vec::new(),
+            merges: Vec::new(),
         }
     }
-}
-
-/// One commit of the default branch's history, with its parents.
-#[derive(Debug, Clone)]
-struct MainCommit {
-    commit: FakeCommit,
-    parents: Vec<String>,
 }
 
 #[derive(Debug, Default)]
 pub struct World {
     pub repos: BTreeMap<String, FakeRepo>,
-    /// Per repository: the default branch's commits, oldest first, grouped per first-parent
-    /// entry (a merge's branch commits, then the merge).
-    history: HashMap<String, Arc<Vec<Vec<MainCommit>>>>,
+    /// Per repository: its commit graph, rebuilt after every change to the repository.
+    history: HashMap<String, Arc<Graph>>,
 }
 
 impl World {
@@ -225,82 +231,13 @@ impl World {
         self.repos.entry(slug.to_string()).or_default()
     }
 
-    fn history(&mut self, slug: &str) -> Option<Arc<Vec<Vec<MainCommit>>>> {
+    fn history(&mut self, slug: &str) -> Option<Arc<Graph>> {
         if let Some(h) = self.history.get(slug) {
             return Some(h.clone());
         }
-        let repo = self.repos.get(slug)?;
-        let mut entries: Vec<(Time, Vec<MainCommit>)> = Vec::new();
-        for pr in repo.pulls.values() {
-            let (Some(merged), Some(merge_sha)) = (pr.merged_at, &pr.merge_sha) else {
-                continue;
-            };
-            if pr.base != repo.default_branch {
-                continue;
-            }
-            let merge = FakeCommit {
-                sha: merge_sha.clone(),
-                message: match pr.strategy {
-                    Strategy::Squash => format!("{} (#{})", pr.title, pr.number),
-                    Strategy::MergeCommit => {
-                        format!("Merge pull request #{} from acme/{}", pr.number, pr.head)
-                    }
-                },
-                author: pr.author.clone(),
-                authored_at: merged,
-                committed_at: merged,
-            };
-            let mut group = Vec::new();
-            if pr.strategy == Strategy::MergeCommit {
-                for c in &pr.commits {
-                    group.push(MainCommit {
-                        commit: c.clone(),
-                        parents: vec![],
-                    });
-                }
-            }
-            group.push(MainCommit {
-                commit: merge,
-                parents: vec![],
-            });
-            entries.push((merged, group));
-        }
-        for push in &repo.pushes {
-            entries.push((
-                push.committed_at,
-                vec![MainCommit {
-                    commit: push.clone(),
-                    parents: vec![],
-                }],
-            ));
-        }
-        entries.sort_by(|a, b| {
-            let last = |g: &Vec<MainCommit>| g.last().map(|c| c.commit.sha.clone());
-            (a.0, last(&a.1)).cmp(&(b.0, last(&b.1)))
-        });
-        // Parents: the first-parent chain, plus the branch tip for merge commits.
-        let mut previous: Option<String> = None;
-        let mut groups = Vec::new();
-        for (_, mut group) in entries {
-            let n = group.len();
-            let mut branch_parent = previous.clone();
-            for (i, c) in group.iter_mut().enumerate() {
-                if i + 1 < n {
-                    c.parents = branch_parent.iter().cloned().collect();
-                    branch_parent = Some(c.commit.sha.clone());
-                } else {
-                    c.parents = previous.iter().cloned().collect();
-                    if n > 1 {
-                        c.parents.extend(branch_parent.clone());
-                    }
-                }
-            }
-            previous = group.last().map(|c| c.commit.sha.clone());
-            groups.push(group);
-        }
-        let h = Arc::new(groups);
-        self.history.insert(slug.to_string(), h.clone());
-        Some(h)
+        let graph = Arc::new(Graph::build(self.repos.get(slug)?));
+        self.history.insert(slug.to_string(), graph.clone());
+        Some(graph)
     }
 }
 
@@ -866,24 +803,30 @@ fn route(s: &Served, path: &str, query: &HashMap<String, String>) -> Answer {
             )
         }
         ["pulls", number, "commits"] => {
-            match number.parse().ok().and_then(|n: i64| repo.pulls.get(&n)) {
-                Some(pr) => {
-                    let mut parent: Option<String> = None;
-                    let commits = pr
-                        .commits
+            let Some(pr) = number.parse().ok().and_then(|n: i64| repo.pulls.get(&n)) else {
+                return Answer::Status(StatusCode::NOT_FOUND, "Not Found");
+            };
+            if let Some(brought) = history.pull_commits(pr.number) {
+                return Answer::List(
+                    brought
                         .iter()
                         .take(250)
-                        .map(|c| {
-                            let v =
-                                commit_json(c, &parent.iter().cloned().collect::<Vec<_>>(), &api);
-                            parent = Some(c.sha.clone());
-                            v
-                        })
-                        .collect();
-                    Answer::List(commits)
-                }
-                None => Answer::Status(StatusCode::NOT_FOUND, "Not Found"),
+                        .map(|c| commit_json(&c.commit, &c.parents, &api))
+                        .collect(),
+                );
             }
+            let mut parent: Option<String> = None;
+            let commits = pr
+                .commits
+                .iter()
+                .take(250)
+                .map(|c| {
+                    let v = commit_json(c, &parent.iter().cloned().collect::<Vec<_>>(), &api);
+                    parent = Some(c.sha.clone());
+                    v
+                })
+                .collect();
+            Answer::List(commits)
         }
         ["pulls", number, "reviews"] => {
             match number.parse().ok().and_then(|n: i64| repo.pulls.get(&n)) {
@@ -897,17 +840,19 @@ fn route(s: &Served, path: &str, query: &HashMap<String, String>) -> Answer {
             }
         }
         ["commits"] => {
-            let branch = query
+            let reference = query
                 .get("sha")
                 .map_or(repo.default_branch.as_str(), String::as_str);
-            if branch != repo.default_branch {
-                return Answer::List(vec![]);
-            }
+            let Some(head) = history.resolve(reference) else {
+                if reference == repo.default_branch {
+                    return Answer::List(vec![]);
+                }
+                return Answer::Status(StatusCode::NOT_FOUND, "No commit found for SHA");
+            };
             let since = query.get("since").map(|s| at(s));
-            let listed: Vec<&MainCommit> = history
-                .iter()
-                .rev()
-                .flat_map(|group| group.iter().rev())
+            let listed: Vec<_> = history
+                .log(head)
+                .into_iter()
                 .filter(|c| since.is_none_or(|s| c.commit.committed_at >= s))
                 .collect();
             let page = window(&listed, query);
@@ -925,6 +870,9 @@ fn route(s: &Served, path: &str, query: &HashMap<String, String>) -> Answer {
                 .filter(|p| {
                     p.merge_sha.as_deref() == Some(reference)
                         || p.commits.iter().any(|c| c.sha == *reference)
+                        || history
+                            .pull_commits(p.number)
+                            .is_some_and(|list| list.iter().any(|c| c.commit.sha == *reference))
                 })
                 .map(|p| pull_json(&slug, repo, p, &api))
                 .collect();
@@ -937,42 +885,36 @@ fn route(s: &Served, path: &str, query: &HashMap<String, String>) -> Answer {
                 .find(|r| r.tag == *reference)
                 .map(|r| r.sha.clone())
                 .unwrap_or_else(|| reference.to_string());
-            for group in history.iter() {
-                for c in group {
-                    if c.commit.sha == sha {
-                        return Answer::Json(commit_json(&c.commit, &c.parents, &api));
-                    }
-                }
+            match history.commit(&sha) {
+                Some(c) => Answer::Json(commit_json(&c.commit, &c.parents, &api)),
+                None => Answer::Status(StatusCode::UNPROCESSABLE_ENTITY, "No commit found for SHA"),
             }
-            Answer::Status(StatusCode::UNPROCESSABLE_ENTITY, "No commit found for SHA")
         }
         ["compare", spec] => {
             let Some((base, head)) = spec.split_once("...") else {
                 return Answer::Status(StatusCode::NOT_FOUND, "Not Found");
             };
-            let position = |sha: &str| {
-                history
-                    .iter()
-                    .position(|g| g.last().is_some_and(|c| c.commit.sha == sha))
-            };
-            let (Some(b), Some(h)) = (position(base), position(head)) else {
+            let (Some(b), Some(h)) = (history.resolve(base), history.resolve(head)) else {
                 return Answer::Status(StatusCode::NOT_FOUND, "Not Found");
             };
-            let commits: Vec<Value> = if h > b {
-                history[b + 1..=h]
-                    .iter()
-                    .flatten()
-                    .map(|c| commit_json(&c.commit, &c.parents, &api))
-                    .collect()
-            } else {
-                Vec::new()
+            let ahead = history.only_in(h, Some(b));
+            let behind = history.only_in(b, Some(h)).len();
+            let commits: Vec<Value> = ahead
+                .iter()
+                .filter_map(|&i| history.commit_at(i))
+                .map(|c| commit_json(&c.commit, &c.parents, &api))
+                .collect();
+            let status = match (ahead.is_empty(), behind == 0) {
+                (true, true) => "identical",
+                (false, true) => "ahead",
+                (true, false) => "behind",
+                (false, false) => "diverged",
             };
-            let status = match h.cmp(&b) {
-                std::cmp::Ordering::Greater => "ahead",
-                std::cmp::Ordering::Less => "behind",
-                std::cmp::Ordering::Equal => "identical",
-            };
-            let base_commit = &history[b].last().expect("a commit");
+            let base_commit = history.commit_at(b).expect("a resolved commit");
+            let merge_base = history
+                .merge_base(b, h)
+                .and_then(|i| history.commit_at(i))
+                .unwrap_or(base_commit);
             let object = json!({
                 "url": format!("{api}/compare/{base}...{head}"),
                 "html_url": format!("https://github.com/{slug}/compare/{base}...{head}"),
@@ -980,11 +922,11 @@ fn route(s: &Served, path: &str, query: &HashMap<String, String>) -> Answer {
                 "diff_url": format!("https://github.com/{slug}/compare/{base}...{head}.diff"),
                 "patch_url": format!("https://github.com/{slug}/compare/{base}...{head}.patch"),
                 "base_commit": commit_json(&base_commit.commit, &base_commit.parents, &api),
-                "merge_base_commit": commit_json(&base_commit.commit, &base_commit.parents, &api),
+                "merge_base_commit": commit_json(&merge_base.commit, &merge_base.parents, &api),
                 "status": status,
-                "ahead_by": if h > b { commits.len() } else { 0 },
-                "behind_by": b.saturating_sub(h),
-                "total_commits": commits.len(),
+                "ahead_by": ahead.len(),
+                "behind_by": behind,
+                "total_commits": ahead.len(),
                 "files": [],
             });
             Answer::Wrapped(object, "commits", commits)

@@ -40,6 +40,7 @@ pub fn pr(repo_slug: &str, number: i64, sha: &str, first_commit: &str, merged: &
         paths: vec![],
         reverts: None,
         fixes: None,
+        cherry_picks: Vec::new(),
     }
 }
 

@@ -65,6 +65,7 @@ fn change(f: &Fields) -> Result<Change, EventError> {
         paths: f.list("paths")?.unwrap_or_default(),
         reverts: f.text("reverts")?,
         fixes: f.text("fixes")?,
+        cherry_picks: Vec::new(),
     })
 }
 

@@ -15,10 +15,15 @@
 //!   created within 30 days before the newest release of the previous sync.
 //!
 //! What a successful deployment shipped: the commits between the previous successful deployment's
-//! sha and its own (`compare`), stored as `declared_commits`; the engine maps them to changes. The
-//! first successful deployment of a repository has no predecessor and declares nothing: the
-//! engine's first-deployment rule applies (only changes merged after `collector.since`). A
-//! rollback to an older sha compares as `behind`: it ships nothing new.
+//! sha and its own (`compare`), stored as `declared_commits`; the engine maps them to changes,
+//! and a change ships once, at the first deployment that declares one of its commits. The first
+//! successful deployment of a repository has no predecessor: it declares the commits its sha
+//! reaches, committed since `collector.since` (`GET /commits?sha=<sha>&since=<since>`), so a pull
+//! request merged into a branch the sha does not reach is not shipped by it. Deployments from
+//! several branches (a release or hotfix branch deployed between deployments of the default
+//! branch) compare the same way with the deployment before them: each ships what its sha reaches
+//! and no earlier deployment shipped. A rollback to an older sha compares as `behind`: it ships
+//! nothing new.
 
 use super::normalize::{
     DeploymentOutcome, deployment_from_github, deployment_from_release, deployment_from_run,
@@ -45,6 +50,8 @@ const RUN_QUERY_CAP: u64 = 1000;
 /// How far before the last sync's newest release a newly published draft is still looked for.
 const RELEASE_LOOKBACK: Duration = Duration::days(30);
 const MAX_COMPARE_PAGES: usize = 50;
+/// Pages of commits read for a repository's first deployment (10,000 commits since `since`).
+const MAX_FIRST_DEPLOYMENT_PAGES: usize = 100;
 /// The `sync_state` resource of the releases.
 pub(crate) const RELEASES: &str = "releases";
 
@@ -459,7 +466,7 @@ async fn shipped(
         (s, b) => s.or(b),
     };
     let Some(previous) = previous else {
-        return Ok(None);
+        return reachable_since(ctx, sha).await;
     };
     let base = previous.sha.to_ascii_lowercase();
     let head = sha.to_ascii_lowercase();
@@ -490,6 +497,34 @@ async fn shipped(
         }
     }
     Ok(Some(commits))
+}
+
+/// The commits the first deployment's sha reaches, committed since `collector.since`: what it
+/// ships, by reachability (a pull request merged after `since` into a branch the sha does not
+/// reach is not shipped by it). None when GitHub does not know the sha: the engine's rule for a
+/// first deployment applies (changes merged since `since`, before the deployment).
+async fn reachable_since(ctx: &RepoSync<'_>, sha: &str) -> Result<Option<Vec<String>>, SyncError> {
+    let head = sha.to_ascii_lowercase();
+    let url = ctx.path(&format!(
+        "/commits?sha={head}&since={}&per_page=100",
+        rfc3339(ctx.settings.since)
+    ));
+    match ctx
+        .get_all::<Commit>(&url, MAX_FIRST_DEPLOYMENT_PAGES)
+        .await
+    {
+        Ok(commits) => Ok(Some(
+            commits
+                .into_iter()
+                .map(|c| c.sha.to_ascii_lowercase())
+                .collect(),
+        )),
+        Err(e) if matches!(e.status(), Some(404 | 409 | 422)) => {
+            tracing::warn!(repo = %ctx.repo, sha = head, "cannot list the commits of the first deployment: the engine's rule applies");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn store_deployments(ctx: &RepoSync<'_>, batch: &[Deployment]) -> Result<(), SyncError> {

@@ -16,7 +16,8 @@ use super::types::{
     Commit, DeploymentStatusPayload, GhDeployment, Issue, PullRequest, Release, Review, WorkflowRun,
 };
 use engine::model::{
-    Change, Deployment, DeploymentStatus, Incident, IncidentCause, RepoSlug, Source, Timestamp,
+    Change, CherryPick, Deployment, DeploymentStatus, Incident, IncidentCause, RepoSlug, Source,
+    Timestamp, cherry_picked_from,
 };
 
 pub fn pull_key(repo: &RepoSlug, number: i64) -> String {
@@ -114,6 +115,15 @@ pub fn change_from_pull(
         paths: Vec::new(),
         reverts,
         fixes,
+        cherry_picks: commits.iter().filter_map(cherry_pick).collect(),
+    })
+}
+
+/// The commit's `git cherry-pick -x` origin, if its message names one.
+fn cherry_pick(commit: &Commit) -> Option<CherryPick> {
+    Some(CherryPick {
+        commit: commit.sha.to_ascii_lowercase(),
+        from: cherry_picked_from(&commit.commit.message)?,
     })
 }
 
@@ -154,6 +164,7 @@ pub fn change_from_push(repo: &RepoSlug, commit: &Commit) -> Change {
         paths: Vec::new(),
         reverts: reverted_commit(&commit.commit.message),
         fixes: None,
+        cherry_picks: cherry_pick(commit).into_iter().collect(),
     }
 }
 

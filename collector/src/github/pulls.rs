@@ -1,10 +1,15 @@
-//! Changes from pull requests: merged into the default branch, each with its commits and reviews.
+//! Changes from pull requests: merged into any branch (the default branch, `develop` in GitFlow,
+//! a release or maintenance branch), each with its commits and reviews. A change counts once it
+//! reaches production: which deployment ships it is worked out from the deployed commits (see
+//! `deployments`), and a pull request that only merges one branch into another is absorbed by
+//! the engine, never counted as a change of its own.
 //!
-//! The pulls list has no `since` filter, so the sync lists closed pull requests of the default
+//! The pulls list has no `since` filter, so the sync lists closed pull requests of every base
 //! branch sorted by `updated` descending and stops at the cursor: the `updated_at` of the first
 //! item of the last complete walk (the *watermark*). Any update to a pull request (merge, review,
 //! push, label) moves it to the top, so an unchanged first page means nothing changed at all:
-//! that first page is asked for with `If-None-Match` and answered 304.
+//! that first page is asked for with `If-None-Match` and answered 304. Closed pull requests never
+//! merged are dropped without fetching their details.
 //!
 //! A walk over a long history (a first sync of 20,000 pull requests costs two requests per pull
 //! request) must survive being killed. After each page is stored, the span of `updated_at`
@@ -15,7 +20,7 @@
 
 use super::normalize::change_from_pull;
 use super::types::{Commit, PullRequest, Review};
-use super::{Fetch, Page, RepoSync, SyncError, client};
+use super::{Fetch, Page, RepoSync, SyncError};
 use engine::model::{Change, Timestamp};
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, TryStreamExt, stream};
@@ -26,9 +31,14 @@ pub(crate) const RESOURCE: &str = "pulls";
 const MAX_COMMIT_PAGES: usize = 3;
 const MAX_REVIEW_PAGES: usize = 10;
 
+/// What a cursor's walk lists: every base branch. Cursors of earlier versions listed only the
+/// default branch (and named it here): they start over, so the pull requests merged into other
+/// branches are fetched.
+const EVERY_BASE: &str = "*";
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Cursor {
-    /// The default branch the cursor was built for (a new default branch starts over).
+    /// Which base branches the walk lists ([`EVERY_BASE`]).
     branch: Option<String>,
     /// Every pull request updated before this was stored by a complete walk.
     watermark: Option<Timestamp>,
@@ -64,17 +74,14 @@ impl Cursor {
 
 pub(crate) async fn sync(ctx: &RepoSync<'_>) -> Result<(), SyncError> {
     let (mut cursor, mut etag): (Cursor, _) = ctx.load_state(RESOURCE).await?;
-    if cursor.branch.as_deref() != Some(ctx.default_branch.as_str()) {
+    if cursor.branch.as_deref() != Some(EVERY_BASE) {
         cursor = Cursor {
-            branch: Some(ctx.default_branch.clone()),
+            branch: Some(EVERY_BASE.to_string()),
             ..Cursor::default()
         };
         etag = None;
     }
-    let url = ctx.path(&format!(
-        "/pulls?state=closed&sort=updated&direction=desc&base={}&per_page=100",
-        client::encode(&ctx.default_branch)
-    ));
+    let url = ctx.path("/pulls?state=closed&sort=updated&direction=desc&per_page=100");
     // The ETag is kept only by a complete walk; an interrupted one lists afresh.
     let conditional = etag.as_deref().filter(|_| cursor.spans.is_empty());
     let mut page: Page<Vec<PullRequest>> = match ctx.get(&url, conditional).await? {
@@ -106,9 +113,7 @@ pub(crate) async fn sync(ctx: &RepoSync<'_>) -> Result<(), SyncError> {
             if seen_at_watermark || cursor.covers(pr.updated_at) {
                 continue;
             }
-            let merged = pr
-                .merged_at
-                .is_some_and(|m| m >= ctx.settings.since && pr.base.branch == ctx.default_branch);
+            let merged = pr.merged_at.is_some_and(|m| m >= ctx.settings.since);
             if merged {
                 wanted.push(pr.clone());
             }

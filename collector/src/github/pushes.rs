@@ -7,8 +7,11 @@
 //!
 //! A commit belongs to a pull request when it is a stored change's merge sha (squash and merge
 //! commits, and direct pushes stored before), or one of the commits of a pull request whose merge
-//! commit came earlier in the walk (merge-commit strategy). What is left — true direct pushes,
-//! and the rebased copies of rebase-merged commits — is checked with
+//! commit came earlier in the walk (merge-commit strategy). A merge commit no pull request made
+//! (`git merge develop` pushed to the default branch) merges one branch into another: never a
+//! change of its own, and the commits it brings in are checked one by one below, so the work of
+//! pull requests merged into other branches is never taken for direct pushes. What is left —
+//! true direct pushes, and the rebased copies of rebase-merged commits — is checked with
 //! `GET /repos/{owner}/{repo}/commits/{sha}/pulls`, one request each: a commit with no merged
 //! pull request is a direct push. Memory holds only the commits of pull requests whose merge the
 //! walk has passed and whose commits it has not reached yet.
@@ -91,7 +94,7 @@ pub(crate) async fn sync(ctx: &RepoSync<'_>) -> Result<(), SyncError> {
                 }
                 continue;
             }
-            if merged_branch_commits.remove(&sha) {
+            if merged_branch_commits.remove(&sha) || commit.parents.len() > 1 {
                 continue;
             }
             let pulls: Vec<PullRequest> = ctx

@@ -203,7 +203,7 @@ pub(crate) fn status(name: &str, key: &str) -> Result<DeploymentStatus, StoreErr
 
 /// Columns of `change` in the order [`change_values`] binds them.
 pub(crate) const CHANGE_COLUMNS: &str = "key, repo, number, title, author, bot, first_commit_at, \
-     opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, reverts, fixes";
+     opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, reverts, fixes, cherry_picks";
 
 pub(crate) fn change_values(c: &Change) -> Vec<Value> {
     vec![
@@ -224,6 +224,7 @@ pub(crate) fn change_values(c: &Change) -> Vec<Value> {
         json_list(&c.paths),
         Value::opt_text(c.reverts.as_deref()),
         Value::opt_text(c.fixes.as_deref()),
+        Value::text(serde_json::to_string(&c.cherry_picks).unwrap_or_else(|_| "[]".into())),
     ]
 }
 
@@ -248,6 +249,8 @@ pub(crate) fn change(row: &dyn RowExt) -> Result<Change, StoreError> {
         paths: list(&row.text("paths")?, "paths", k)?,
         reverts: row.opt_text("reverts")?,
         fixes: row.opt_text("fixes")?,
+        cherry_picks: serde_json::from_str(&row.text("cherry_picks")?)
+            .map_err(|e| StoreError::corrupt("cherry_picks", k, e))?,
         key,
     })
 }
@@ -279,16 +282,22 @@ pub(crate) fn change_commit_statements(changes: &[&Change]) -> Vec<Statement> {
             shas.sort();
             shas.dedup();
             shas.into_iter().map(|sha| {
+                let picked_from = c
+                    .cherry_picks
+                    .iter()
+                    .find(|p| p.commit.eq_ignore_ascii_case(&sha))
+                    .map(|p| p.from.to_ascii_lowercase());
                 vec![
                     Value::text(c.repo.to_string()),
                     Value::text(sha),
                     Value::text(&c.key),
+                    Value::Text(picked_from),
                 ]
             })
         })
         .collect();
     statements.extend(insert_statements(
-        "INSERT INTO change_commit (repo, sha, change)",
+        "INSERT INTO change_commit (repo, sha, change, picked_from)",
         "ON CONFLICT DO NOTHING",
         rows,
     ));

@@ -16,6 +16,7 @@ use crate::analysis::{AnalysisOptions, FailureLink, IncidentLink, ReworkMark};
 use crate::model::RepoSlug;
 use serde::Serialize;
 
+mod absorbed;
 mod incidents;
 mod reverts;
 mod shas;
@@ -31,6 +32,8 @@ pub struct ReanalyzeReport {
     pub failures: usize,
     pub rework: usize,
     pub incident_links: usize,
+    /// Changes that are not changes of their own (branch merges, cherry-picks).
+    pub absorbed: usize,
 }
 
 /// Records read per page: bounds memory (a deployment may declare hundreds of commits).
@@ -78,6 +81,7 @@ impl Store {
                 buffered: Buffered::default(),
             };
             run.start().await?;
+            run.find_absorbed_changes().await?;
             run.ship_changes_and_find_rollbacks().await?;
             run.find_reverts_and_hotfixes().await?;
             run.attribute_incidents().await?;
@@ -156,6 +160,7 @@ impl RepoAnalysis<'_> {
         for sql in [
             format!("DELETE FROM deployment_change WHERE deployment IN ({REPO_DEPLOYMENTS})"),
             format!("DELETE FROM deployment_change WHERE change IN ({REPO_CHANGES})"),
+            format!("DELETE FROM absorbed_change WHERE change IN ({REPO_CHANGES})"),
             format!("DELETE FROM failure_link WHERE deployment IN ({REPO_DEPLOYMENTS})"),
             format!("DELETE FROM rework WHERE deployment IN ({REPO_DEPLOYMENTS})"),
             format!("DELETE FROM incident_link WHERE deployment IN ({REPO_DEPLOYMENTS})"),

@@ -1,5 +1,6 @@
 //! Which changes each deployment ships first, and which deployments rollbacks failed.
 
+use super::absorbed::{self, not_absorbed};
 use super::shas::sha_condition;
 use super::{FULL_SHA, LIST, RepoAnalysis, SUCCESSES};
 use crate::analysis;
@@ -157,8 +158,8 @@ impl RepoAnalysis<'_> {
                 let mut params = vec![Value::text(&deployment.key), self.slug()];
                 let holding = sha_condition(chunk, self.abbreviations, &mut params);
                 let source = format!(
-                    "SELECT DISTINCT change AS key FROM change_commit \
-                     WHERE repo = $2 AND {holding}"
+                    "SELECT DISTINCT held.change AS key FROM ({}) held",
+                    absorbed::holders("$2", &holding)
                 );
                 self.ship_selected(source, params).await?;
             }
@@ -226,9 +227,10 @@ impl RepoAnalysis<'_> {
                 "INSERT INTO deployment_change (deployment, change) \
                  SELECT cut.column1, c.key FROM (VALUES {}) AS cut \
                  JOIN change c ON c.repo = ${} \
-                 AND c.merged_at > cut.column2 AND c.merged_at <= cut.column3 WHERE true",
+                 AND c.merged_at > cut.column2 AND c.merged_at <= cut.column3 WHERE {}",
                 rows.join(", "),
-                params.len()
+                params.len(),
+                not_absorbed("c.key")
             );
             if let Some(since) = self.options.since {
                 params.push(Value::int(codec::bound_secs(since)));
@@ -281,9 +283,9 @@ impl RepoAnalysis<'_> {
         for chunk in shas.chunks(LIST) {
             let mut params = vec![self.slug()];
             params.extend(chunk.iter().map(Value::text));
-            let sql = format!(
-                "SELECT sha, change FROM change_commit WHERE repo = $1 AND sha IN ({})",
-                codec::placeholders(2, chunk.len())
+            let sql = absorbed::holders(
+                "$1",
+                &format!("sha IN ({})", codec::placeholders(2, chunk.len())),
             );
             let rows = self
                 .tx

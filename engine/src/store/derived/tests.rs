@@ -31,6 +31,7 @@ fn change(number: i64, sha: &str, merged: DateTime<Utc>) -> Change {
         paths: vec![],
         reverts: None,
         fixes: None,
+        cherry_picks: Vec::new(),
     }
 }
 

@@ -1,0 +1,17 @@
+-- Changes merged into any branch: cherry-picks and merges of one branch into another.
+-- Keep in step with migrations/postgres/0003_branching_models.sql.
+
+-- The commits of a change that `git cherry-pick -x` copied from another commit, as a JSON array
+-- of {"commit": sha, "from": sha}: the copy is the same change as the original.
+ALTER TABLE change ADD COLUMN cherry_picks TEXT NOT NULL DEFAULT '[]';
+
+-- For a commit that is a cherry-pick, the commit it was copied from (lower-cased).
+ALTER TABLE change_commit ADD COLUMN picked_from TEXT;
+
+-- Derived: changes that are not changes of their own (a merge of one branch into another, a
+-- cherry-pick of another change), with the reason. They never ship; their commits ship the
+-- changes that hold them.
+CREATE TABLE absorbed_change (
+    change TEXT PRIMARY KEY,
+    reason TEXT NOT NULL
+);
