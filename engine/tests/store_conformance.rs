@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use engine::analysis::{AnalysisOptions, FailureKind};
 use engine::metrics::facts::MetricInputs;
 use engine::model::{
-    Change, Deployment, DeploymentStatus, Incident, IncidentCause, RepoSlug, Source,
+    Change, CherryPick, Deployment, DeploymentStatus, Incident, IncidentCause, RepoSlug, Source,
 };
 use engine::store::testing::TestStore;
 use engine::store::{Store, StoreCounts, StoreError, SyncState, TeamRow};
@@ -60,6 +60,9 @@ conformance!(
     deleting_incidents_removes_what_was_derived_from_them,
     an_ingested_deletion_undoes_the_incident_in_arrival_order,
     two_thousand_repositories_fit_in_one_metrics_query,
+    a_release_merge_ships_its_features_and_is_not_a_change_of_its_own,
+    a_cherry_pick_ships_the_original_at_whichever_copy_lands_first,
+    a_linear_cut_never_ships_an_absorbed_change,
 );
 
 async fn sqlite_store() -> Store {
@@ -971,4 +974,143 @@ fn store_futures_can_cross_threads() {
         assert_send(&store.upsert_changes(&[]));
         assert_send(&store.deployment_detail("d1"));
     });
+}
+
+// ---- branching models ------------------------------------------------------------------------
+
+/// Which change each deployment shipped, as (change, deployment), in March 2026.
+async fn shipped(store: &Store) -> Vec<(String, String)> {
+    march(store)
+        .await
+        .changes
+        .into_iter()
+        .map(|c| (c.key, c.deployment))
+        .collect()
+}
+
+/// A deployment of `sha` declaring the commits its compare listed.
+fn declaring(key: &str, sha: &str, finished_at: &str, commits: &[&str]) -> Deployment {
+    let mut d = deployment(key, API, sha, finished_at);
+    d.declared_commits = Some(commits.iter().map(|c| c.to_string()).collect());
+    d
+}
+
+const F1: &str = "f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1";
+const F2: &str = "f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2";
+const RELEASE: &str = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
+
+/// Two features squash-merged into `develop`, then a release pull request merging `develop`
+/// into `main` (its commits: the two squash commits, its merge sha of its own).
+async fn load_gitflow_release(store: &Store) {
+    let mut release = change("acme/api#3", API, RELEASE, "2026-03-03T10:00:00Z");
+    release.commits = vec![F1.into(), F2.into()];
+    release.first_commit_at = at("2026-03-02T00:00:00Z");
+    store
+        .upsert_changes(&[
+            change("acme/api#1", API, F1, "2026-03-02T10:00:00Z"),
+            change("acme/api#2", API, F2, "2026-03-02T11:00:00Z"),
+            release,
+        ])
+        .await
+        .expect("changes load");
+}
+
+async fn a_release_merge_ships_its_features_and_is_not_a_change_of_its_own(store: Store) {
+    load_gitflow_release(&store).await;
+    store
+        .upsert_deployments(&[declaring(
+            "d1",
+            RELEASE,
+            "2026-03-03T11:00:00Z",
+            &[F1, F2, RELEASE],
+        )])
+        .await
+        .expect("deployments load");
+    let report = store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("reanalysis");
+    assert_eq!((report.absorbed, report.shipments), (1, 2));
+    let d1 = |c: &str| (c.to_string(), "d1".to_string());
+    assert_eq!(
+        shipped(&store).await,
+        vec![d1("acme/api#1"), d1("acme/api#2")]
+    );
+}
+
+async fn a_cherry_pick_ships_the_original_at_whichever_copy_lands_first(store: Store) {
+    const FIX: &str = "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
+    const PICK: &str = "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2";
+    const PICK_SQUASH: &str = "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3";
+    // The fix lands on main; its cherry-pick is squash-merged into a release branch an hour
+    // later, and the release branch is deployed first: its squash commit ships the original.
+    let original = change("acme/api#1", API, FIX, "2026-03-02T10:00:00Z");
+    let mut copy = change("acme/api#2", API, PICK_SQUASH, "2026-03-02T11:00:00Z");
+    copy.commits = vec![PICK.into()];
+    copy.cherry_picks = vec![CherryPick {
+        commit: PICK.into(),
+        from: FIX.into(),
+    }];
+    store
+        .upsert_changes(&[original, copy])
+        .await
+        .expect("changes load");
+    store
+        .upsert_deployments(&[
+            declaring(
+                "release",
+                PICK_SQUASH,
+                "2026-03-02T12:00:00Z",
+                &[PICK_SQUASH],
+            ),
+            declaring("main", FIX, "2026-03-02T13:00:00Z", &[FIX]),
+        ])
+        .await
+        .expect("deployments load");
+    let report = store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("reanalysis");
+    assert_eq!(report.absorbed, 1, "the copy is not a change of its own");
+    assert_eq!(
+        shipped(&store).await,
+        vec![("acme/api#1".to_string(), "release".to_string())]
+    );
+    // Deployed the other way round, the original ships with main.
+    store
+        .upsert_deployments(&[declaring(
+            "release",
+            PICK_SQUASH,
+            "2026-03-02T14:00:00Z",
+            &[PICK_SQUASH],
+        )])
+        .await
+        .expect("deployments load");
+    store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("reanalysis");
+    assert_eq!(
+        shipped(&store).await,
+        vec![("acme/api#1".to_string(), "main".to_string())]
+    );
+}
+
+async fn a_linear_cut_never_ships_an_absorbed_change(store: Store) {
+    load_gitflow_release(&store).await;
+    // No declared commits (an event from another CI tool): everything merged before it ships,
+    // but the release pull request is not a change of its own.
+    store
+        .upsert_deployments(&[deployment("d1", API, RELEASE, "2026-03-03T11:00:00Z")])
+        .await
+        .expect("deployments load");
+    store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("reanalysis");
+    let d1 = |c: &str| (c.to_string(), "d1".to_string());
+    assert_eq!(
+        shipped(&store).await,
+        vec![d1("acme/api#1"), d1("acme/api#2")]
+    );
 }

@@ -15,6 +15,7 @@
 //! pull requests of a commit answer by reachability, as GitHub does.
 #![allow(dead_code)]
 
+pub mod branching;
 pub mod graph;
 pub mod harness;
 pub mod scenario;

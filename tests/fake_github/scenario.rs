@@ -2,8 +2,8 @@
 //! sync: regular enough that every metric can be worked out by hand (see `org`).
 
 use super::{
-    Account, FakeCommit, FakeDeployment, FakeIssue, FakePull, FakeRelease, FakeRepo, FakeReview,
-    FakeRun, Strategy, Time, World, at, sha,
+    Account, FakeBranch, FakeCommit, FakeDeployment, FakeIssue, FakePull, FakeRelease, FakeRepo,
+    FakeReview, FakeRun, Strategy, Time, World, at, sha,
 };
 use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 
@@ -112,6 +112,62 @@ impl FakeRepo {
             committed_at: pushed,
         });
         sha
+    }
+
+    /// A branch created at `at` from the tip of `from`.
+    pub fn branch(&mut self, name: &str, from: &str, at: Time) {
+        self.branches.push(FakeBranch {
+            name: name.into(),
+            from: from.into(),
+            at,
+        });
+    }
+
+    /// A commit pushed straight to `branch` (not the default branch).
+    pub fn push_to(&mut self, branch: &str, message: &str, authored: Time, pushed: Time) -> String {
+        let commit = FakeCommit {
+            sha: sha(&format!("{branch}/push/{message}/{pushed}")),
+            message: message.into(),
+            author: Account::user("alice"),
+            authored_at: authored,
+            committed_at: pushed,
+        };
+        let sha = commit.sha.clone();
+        self.branch_pushes.push((branch.into(), commit));
+        sha
+    }
+
+    /// A pull request merging the branch `head` into `base` (a release, a forward merge, a
+    /// back-merge): its commits are what `head` brings in, worked out by the fake.
+    pub fn branch_pull(
+        &mut self,
+        slug: &str,
+        number: i64,
+        head: &str,
+        base: &str,
+        merged: Time,
+    ) -> &mut FakePull {
+        let pull = self.merged_pull(
+            slug,
+            number,
+            &format!("Merge {head} into {base}"),
+            Account::user("carol"),
+            merged - Duration::hours(1),
+            merged - Duration::hours(1),
+            None,
+            merged,
+            Strategy::MergeCommit,
+        );
+        pull.head = head.into();
+        pull.base = base.into();
+        pull.commits.clear();
+        pull
+    }
+
+    /// A GitHub Deployment of `sha` created at `at` and successful ten minutes later.
+    pub fn deployed(&mut self, id: u64, sha: &str, at: Time) {
+        let done = at + Duration::minutes(10);
+        self.deployment(id, sha, at, &[("in_progress", at), ("success", done)]);
     }
 
     /// A GitHub Deployment of `sha` with statuses `(state, at)`, oldest first.

@@ -49,15 +49,21 @@ impl RepoAnalysis<'_> {
 }
 
 /// A query of `(sha, change)`: the changes of the repository `repo` (a placeholder) that hold a
-/// commit matching `condition` (on a `sha` column), or hold the commit it was cherry-picked from;
-/// absorbed changes left out.
+/// commit matching `condition` (on a `sha` column), that hold the commit it was cherry-picked
+/// from, or, when the commit belongs to a change carrying cherry-picks (a squash-merged copy),
+/// that hold the commits those were picked from; absorbed changes left out.
 pub(super) fn holders(repo: &str, condition: &str) -> String {
+    let matching = format!(
+        "SELECT sha, change, picked_from FROM change_commit WHERE repo = {repo} AND {condition}"
+    );
     format!(
         "SELECT h.sha, h.change FROM (\
-             SELECT sha, change FROM change_commit WHERE repo = {repo} AND {condition} \
-             UNION SELECT p.sha, o.change FROM (SELECT sha, picked_from FROM change_commit \
-                 WHERE repo = {repo} AND {condition} AND picked_from IS NOT NULL) p \
-             JOIN change_commit o ON o.repo = {repo} AND o.sha = p.picked_from) h \
+             SELECT m.sha, m.change FROM ({matching}) m \
+             UNION SELECT m.sha, o.change FROM ({matching}) m \
+                 JOIN change_commit o ON o.repo = {repo} AND o.sha = m.picked_from \
+             UNION SELECT m.sha, o.change FROM ({matching}) m \
+                 JOIN change_commit p ON p.change = m.change AND p.picked_from IS NOT NULL \
+                 JOIN change_commit o ON o.repo = {repo} AND o.sha = p.picked_from) h \
          WHERE {}",
         not_absorbed("h.change")
     )
