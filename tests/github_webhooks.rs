@@ -341,11 +341,26 @@ async fn deployments_changes_and_incidents_land_in_the_store_and_the_metrics() {
     assert_eq!(change.merge_sha.as_deref(), Some(sha("m42").as_str()));
     assert_eq!(change.author, "alice");
 
-    // Closed unmerged, or merged into another branch: nothing.
-    for (i, pr) in [pull(43, false, "main"), pull(44, true, "release-1")]
-        .into_iter()
-        .enumerate()
-    {
+    // Merged into another branch: a change too, shipped once a deployment reaches it.
+    let (status, answer) = server
+        .deliver(
+            "pull_request",
+            "d-pr-release",
+            &envelope(
+                Some("closed"),
+                REPO,
+                json!({"number": 44, "pull_request": pull(44, true, "release-1")}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        (status, &answer["key"]),
+        (200, &json!("acme/shop#44")),
+        "{answer}"
+    );
+
+    // Closed unmerged: nothing.
+    for (i, pr) in [pull(43, false, "main")].into_iter().enumerate() {
         let number = pr["number"].clone();
         let (status, answer) = server
             .deliver(
@@ -495,10 +510,10 @@ async fn deployments_changes_and_incidents_land_in_the_store_and_the_metrics() {
     let (counts, raw) = server.counts().await;
     assert_eq!(
         (counts.changes, counts.deployments, counts.incidents),
-        (1, 1, 1)
+        (2, 1, 1)
     );
-    // pr, review, success, two issue events, push.
-    assert_eq!(raw, 6);
+    // Two merged pull requests, review, success, two issue events, push.
+    assert_eq!(raw, 7);
     let m = server.metrics().await;
     assert_eq!(m.deployment_frequency.deployments, 1);
     assert_eq!(m.lead_time.changes, 1);
@@ -511,9 +526,9 @@ async fn deployments_changes_and_incidents_land_in_the_store_and_the_metrics() {
     // Replay of the log into a fresh store gives the same records.
     let (fresh, report) = replay_into_fresh_store(&server).await;
     assert!(report.skipped.is_empty(), "{report:?}");
-    assert_eq!(report.replayed.total(), 4, "{report:?}");
+    assert_eq!(report.replayed.total(), 5, "{report:?}");
     assert_eq!(report.without_record, 2, "{report:?}");
-    for key in ["acme/shop#42"] {
+    for key in ["acme/shop#42", "acme/shop#44"] {
         assert_eq!(
             fresh.change(key).await.expect("read"),
             server.store.change(key).await.expect("read")

@@ -239,6 +239,7 @@ fn materialize(
             reverts,
             fixes,
             cherry_picks: Vec::new(),
+            side_branch: None,
         });
     }
 

@@ -174,6 +174,7 @@ fn synthesize(repo: &RepoSlug, start: NaiveDate, end: NaiveDate) -> (Vec<Change>
                         reverts: None,
                         fixes: None,
                         cherry_picks: Vec::new(),
+                        side_branch: None,
                     });
                     commits.push(sha);
                 }

@@ -105,6 +105,11 @@ pub struct Change {
     /// the same change as the original, shipped by whichever reaches production first.
     #[serde(default)]
     pub cherry_picks: Vec<CherryPick>,
+    /// The branch a pull request was merged into when that is not the repository's default
+    /// branch (GitFlow's `develop`, a release or maintenance branch): such a change ships only
+    /// when a deployment's commits reach it, never by the linear-history rule.
+    #[serde(default)]
+    pub side_branch: Option<String>,
 }
 
 /// A commit copied from another by `git cherry-pick -x` ("(cherry picked from commit <sha>)").

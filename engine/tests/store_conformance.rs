@@ -62,7 +62,7 @@ conformance!(
     two_thousand_repositories_fit_in_one_metrics_query,
     a_release_merge_ships_its_features_and_is_not_a_change_of_its_own,
     a_cherry_pick_ships_the_original_at_whichever_copy_lands_first,
-    a_linear_cut_never_ships_an_absorbed_change,
+    a_linear_cut_ships_neither_absorbed_changes_nor_other_branches,
 );
 
 async fn sqlite_store() -> Store {
@@ -102,6 +102,7 @@ fn change(key: &str, repo_slug: &str, sha: &str, merged_at: &str) -> Change {
         reverts: None,
         fixes: None,
         cherry_picks: Vec::new(),
+        side_branch: None,
     }
 }
 
@@ -1096,10 +1097,17 @@ async fn a_cherry_pick_ships_the_original_at_whichever_copy_lands_first(store: S
     );
 }
 
-async fn a_linear_cut_never_ships_an_absorbed_change(store: Store) {
+async fn a_linear_cut_ships_neither_absorbed_changes_nor_other_branches(store: Store) {
     load_gitflow_release(&store).await;
-    // No declared commits (an event from another CI tool): everything merged before it ships,
-    // but the release pull request is not a change of its own.
+    let mut backport = change("acme/api#4", API, "dddddddd", "2026-03-03T09:00:00Z");
+    backport.side_branch = Some("release-1.x".into());
+    store
+        .upsert_changes(&[backport])
+        .await
+        .expect("changes load");
+    // No declared commits (an event from another CI tool): everything merged into the default
+    // branch before it ships, but the release pull request is not a change of its own, and the
+    // backport into a maintenance branch waits for a deployment that reaches it.
     store
         .upsert_deployments(&[deployment("d1", API, RELEASE, "2026-03-03T11:00:00Z")])
         .await

@@ -5,6 +5,10 @@
 -- of {"commit": sha, "from": sha}: the copy is the same change as the original.
 ALTER TABLE change ADD COLUMN cherry_picks TEXT NOT NULL DEFAULT '[]';
 
+-- The branch a pull request was merged into when that is not the default branch: such a change
+-- ships only when a deployment's commits reach it, never by the linear-history rule.
+ALTER TABLE change ADD COLUMN side_branch TEXT;
+
 -- For a commit that is a cherry-pick, the commit it was copied from (lower-cased).
 ALTER TABLE change_commit ADD COLUMN picked_from TEXT COLLATE "C";
 

@@ -41,6 +41,7 @@ pub fn pr(repo_slug: &str, number: i64, sha: &str, first_commit: &str, merged: &
         reverts: None,
         fixes: None,
         cherry_picks: Vec::new(),
+        side_branch: None,
     }
 }
 

@@ -66,6 +66,7 @@ fn change(f: &Fields) -> Result<Change, EventError> {
         reverts: f.text("reverts")?,
         fixes: f.text("fixes")?,
         cherry_picks: Vec::new(),
+        side_branch: None,
     })
 }
 

@@ -56,6 +56,7 @@ pub fn change_from_pull(
     pr: &PullRequest,
     commits: &[Commit],
     reviews: &[Review],
+    default_branch: &str,
 ) -> Option<Change> {
     let merged_at = pr.merged_at?;
     let author = pr
@@ -116,6 +117,7 @@ pub fn change_from_pull(
         reverts,
         fixes,
         cherry_picks: commits.iter().filter_map(cherry_pick).collect(),
+        side_branch: (pr.base.branch != default_branch).then(|| pr.base.branch.clone()),
     })
 }
 
@@ -165,6 +167,7 @@ pub fn change_from_push(repo: &RepoSlug, commit: &Commit) -> Change {
         reverts: reverted_commit(&commit.commit.message),
         fixes: None,
         cherry_picks: cherry_pick(commit).into_iter().collect(),
+        side_branch: None,
     }
 }
 
@@ -491,7 +494,7 @@ mod tests {
             review("bob", "PENDING", None),
             review("carol", "APPROVED", Some("2026-03-02T11:00:00Z")),
         ];
-        let change = change_from_pull(&repo(), &pr, &commits, &reviews).expect("merged");
+        let change = change_from_pull(&repo(), &pr, &commits, &reviews, "main").expect("merged");
         assert_eq!(change.key, "acme/shop#7");
         assert_eq!(change.first_commit_at, at("2026-03-01T09:00:00Z"));
         assert_eq!(change.first_review_at, Some(at("2026-03-02T11:00:00Z")));
@@ -504,13 +507,13 @@ mod tests {
     fn an_unmerged_pull_is_no_change() {
         let mut pr = pull(7, "Abandoned", "");
         pr.merged_at = None;
-        assert!(change_from_pull(&repo(), &pr, &[], &[]).is_none());
+        assert!(change_from_pull(&repo(), &pr, &[], &[], "main").is_none());
     }
 
     #[test]
     fn reverts_are_read_from_the_body_or_commit_messages() {
         let pr = pull(9, "Revert \"Faster checkout\"", "Reverts acme/shop#7");
-        let change = change_from_pull(&repo(), &pr, &[], &[]).expect("merged");
+        let change = change_from_pull(&repo(), &pr, &[], &[], "main").expect("merged");
         assert_eq!(change.reverts.as_deref(), Some("#7"));
         let pr = pull(10, "Undo", "");
         let commits = [commit(
@@ -518,7 +521,7 @@ mod tests {
             "2026-03-02T09:00:00Z",
             "Revert x\n\nThis reverts commit 0123456789abcdef0123456789abcdef01234567.",
         )];
-        let change = change_from_pull(&repo(), &pr, &commits, &[]).expect("merged");
+        let change = change_from_pull(&repo(), &pr, &commits, &[], "main").expect("merged");
         assert_eq!(
             change.reverts.as_deref(),
             Some("0123456789abcdef0123456789abcdef01234567")
@@ -532,10 +535,11 @@ mod tests {
             name: "hotfix".into(),
         }];
         pr.user = account("dependabot[bot]", "Bot");
-        let change = change_from_pull(&repo(), &pr, &[], &[]).expect("merged");
+        let change = change_from_pull(&repo(), &pr, &[], &[], "main").expect("merged");
         assert_eq!(change.fixes.as_deref(), Some("acme/shop#3"));
         assert!(change.bot);
-        let plain = change_from_pull(&repo(), &pull(12, "x", "Fixes #3"), &[], &[]).expect("m");
+        let plain =
+            change_from_pull(&repo(), &pull(12, "x", "Fixes #3"), &[], &[], "main").expect("m");
         assert!(plain.fixes.is_none(), "only hotfixes name a fix");
     }
 

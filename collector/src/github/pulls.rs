@@ -157,7 +157,13 @@ async fn with_details(ctx: &RepoSync<'_>, pr: PullRequest) -> Result<Option<Chan
         ctx.get_all::<Commit>(&commits_url, MAX_COMMIT_PAGES),
         ctx.get_all::<Review>(&reviews_url, MAX_REVIEW_PAGES),
     )?;
-    Ok(change_from_pull(ctx.repo, &pr, &commits, &reviews))
+    Ok(change_from_pull(
+        ctx.repo,
+        &pr,
+        &commits,
+        &reviews,
+        &ctx.default_branch,
+    ))
 }
 
 #[cfg(test)]

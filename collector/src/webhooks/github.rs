@@ -341,14 +341,11 @@ pub fn normalize(
                     "pull_request `{action}`: only merges (closed) make changes"
                 )));
             }
+            // Merged into any branch: it counts once a deployment reaches it, as when polled.
             let pr: PullRequest = field(value, event, "pull_request")?;
-            if !on_default(&pr.base.branch) {
-                return Ok(Handling::Ignored(format!(
-                    "pull request #{} was merged into `{}`, not the default branch",
-                    pr.number, pr.base.branch
-                )));
-            }
-            match change_from_pull(&repo, &pr, &[], &[]) {
+            let default_branch = repository.default_branch.as_deref();
+            let default_branch = default_branch.unwrap_or(&pr.base.branch);
+            match change_from_pull(&repo, &pr, &[], &[], default_branch) {
                 Some(change) => Handling::Record(Box::new(EventRecord::Change(change))),
                 None => Handling::Ignored(format!(
                     "pull request #{} was closed without merging",
@@ -358,7 +355,7 @@ pub fn normalize(
         }
         "pull_request_review" => {
             let pr: PullRequest = field(value, event, "pull_request")?;
-            if action != "submitted" || !on_default(&pr.base.branch) {
+            if action != "submitted" {
                 return Ok(Handling::Ignored(format!(
                     "pull_request_review `{action}` of a pull request into `{}`",
                     pr.base.branch

@@ -203,7 +203,7 @@ pub(crate) fn status(name: &str, key: &str) -> Result<DeploymentStatus, StoreErr
 
 /// Columns of `change` in the order [`change_values`] binds them.
 pub(crate) const CHANGE_COLUMNS: &str = "key, repo, number, title, author, bot, first_commit_at, \
-     opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, reverts, fixes, cherry_picks";
+     opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, reverts, fixes, cherry_picks, side_branch";
 
 pub(crate) fn change_values(c: &Change) -> Vec<Value> {
     vec![
@@ -225,6 +225,7 @@ pub(crate) fn change_values(c: &Change) -> Vec<Value> {
         Value::opt_text(c.reverts.as_deref()),
         Value::opt_text(c.fixes.as_deref()),
         Value::text(serde_json::to_string(&c.cherry_picks).unwrap_or_else(|_| "[]".into())),
+        Value::opt_text(c.side_branch.as_deref()),
     ]
 }
 
@@ -251,6 +252,7 @@ pub(crate) fn change(row: &dyn RowExt) -> Result<Change, StoreError> {
         fixes: row.opt_text("fixes")?,
         cherry_picks: serde_json::from_str(&row.text("cherry_picks")?)
             .map_err(|e| StoreError::corrupt("cherry_picks", k, e))?,
+        side_branch: row.opt_text("side_branch")?,
         key,
     })
 }

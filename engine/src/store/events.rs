@@ -72,6 +72,10 @@ pub struct IncidentDeletion {
 
 /// The normalized record an event carries.
 #[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one record per event, moved into a batch once: boxing a change would buy nothing"
+)]
 pub enum EventRecord {
     Change(Change),
     Deployment(Deployment),

@@ -24,7 +24,7 @@ impl Store {
             codec::change_commit_statements(&latest),
             "INSERT INTO change (key, repo, number, title, author, bot, first_commit_at, \
              opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, \
-             reverts, fixes, cherry_picks)",
+             reverts, fixes, cherry_picks, side_branch)",
             "ON CONFLICT (key) DO UPDATE SET repo = excluded.repo, number = excluded.number, \
              title = excluded.title, author = excluded.author, bot = excluded.bot, \
              first_commit_at = excluded.first_commit_at, opened_at = excluded.opened_at, \
@@ -32,7 +32,7 @@ impl Store {
              merge_sha = excluded.merge_sha, commits = excluded.commits, \
              labels = excluded.labels, branch = excluded.branch, paths = excluded.paths, \
              reverts = excluded.reverts, fixes = excluded.fixes, \
-             cherry_picks = excluded.cherry_picks",
+             cherry_picks = excluded.cherry_picks, side_branch = excluded.side_branch",
             rows,
         )
         .await?;

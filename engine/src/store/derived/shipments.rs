@@ -227,7 +227,8 @@ impl RepoAnalysis<'_> {
                 "INSERT INTO deployment_change (deployment, change) \
                  SELECT cut.column1, c.key FROM (VALUES {}) AS cut \
                  JOIN change c ON c.repo = ${} \
-                 AND c.merged_at > cut.column2 AND c.merged_at <= cut.column3 WHERE {}",
+                 AND c.merged_at > cut.column2 AND c.merged_at <= cut.column3 \
+                 WHERE c.side_branch IS NULL AND {}",
                 rows.join(", "),
                 params.len(),
                 not_absorbed("c.key")

@@ -32,6 +32,7 @@ fn change(number: i64, sha: &str, merged: DateTime<Utc>) -> Change {
         reverts: None,
         fixes: None,
         cherry_picks: Vec::new(),
+        side_branch: None,
     }
 }
 
