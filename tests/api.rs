@@ -89,6 +89,11 @@ async fn invalid_parameters_answer_400_naming_the_parameter() {
         ("from=2026-02-01&to=2026-01-01", "from"),
         ("from=2026-02-31&to=2026-03-01", "from"),
         ("from=2026-01-01&to=2026-02-01&bucket=fortnight", "bucket"),
+        ("from=2026-01-01xyz&to=2026-02-01", "from"),
+        // One anonymous request must not cost gigabytes: periods and series are bounded.
+        ("bucket=day&from=0001-01-01&to=9999-12-31", "to"),
+        ("from=2016-01-01&to=2026-01-02", "to"),
+        ("from=2016-01-01&to=2026-01-01&bucket=day", "bucket"),
     ];
     for (query, parameter) in cases {
         let (status, body) = get(&server, &format!("/api/v1/metrics?{query}")).await;

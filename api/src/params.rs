@@ -16,6 +16,11 @@ pub struct MetricsParams {
 
 /// Without dates, the last 90 days up to and including today (UTC).
 pub const DEFAULT_DAYS: i64 = 90;
+/// The longest period a request may ask for: ten years (with their leap days). Longer ones would
+/// cost work and memory out of proportion to any question a dashboard asks.
+pub const MAX_PERIOD_DAYS: i64 = 3653;
+/// The most buckets a series may have (a day series over five and a half years).
+pub const MAX_BUCKETS: usize = 2000;
 
 impl MetricsParams {
     pub fn period(&self) -> Result<Period, ApiError> {
@@ -30,17 +35,43 @@ impl MetricsParams {
             Some(v) => parse("from", v)?,
             None => to - Duration::days(DEFAULT_DAYS),
         };
-        Period::new(from, to).map_err(|e| ApiError::bad("from", e.to_string()))
+        let period = Period::new(from, to).map_err(|e| ApiError::bad("from", e.to_string()))?;
+        if period.days() > MAX_PERIOD_DAYS {
+            return Err(ApiError::bad(
+                "to",
+                format!(
+                    "a period may span at most 10 years ({MAX_PERIOD_DAYS} days); {} to {} is {} days",
+                    period.from,
+                    period.to,
+                    period.days()
+                ),
+            ));
+        }
+        Ok(period)
     }
 
+    /// The series' bucket, if any; refused when the period would cut into more than
+    /// [`MAX_BUCKETS`] of them.
     pub fn bucket(&self) -> Result<Option<Bucket>, ApiError> {
-        match self.bucket.as_deref() {
-            None | Some("") => Ok(None),
-            Some(b) => b
-                .parse()
-                .map(Some)
-                .map_err(|e: String| ApiError::bad("bucket", e)),
+        let bucket: Bucket = match self.bucket.as_deref() {
+            None | Some("") => return Ok(None),
+            Some(b) => b.parse().map_err(|e: String| ApiError::bad("bucket", e))?,
+        };
+        let period = self.period()?;
+        let count = bucket.count_in(&period, MAX_BUCKETS);
+        if count > MAX_BUCKETS {
+            return Err(ApiError::bad(
+                "bucket",
+                format!(
+                    "a series may have at most {MAX_BUCKETS} buckets: `{}` buckets over {} to {} \
+                     would be more; ask for a longer bucket or a shorter period",
+                    bucket.as_str(),
+                    period.from,
+                    period.to
+                ),
+            ));
         }
+        Ok(Some(bucket))
     }
 
     /// The team or tribe slug; empty means the organisation.

@@ -23,8 +23,14 @@ pub struct Period {
 pub enum PeriodError {
     #[error("`from` ({from}) must be before `to` ({to}); `to` is exclusive")]
     Empty { from: NaiveDate, to: NaiveDate },
-    #[error("`{value}` is not a date: expected YYYY-MM-DD")]
+    #[error("`{value}` is not a date: expected YYYY-MM-DD (or an RFC 3339 timestamp)")]
     BadDate { value: String },
+    #[error("`{value}` is not a calendar date: {month} has no day {day}")]
+    NoSuchDay {
+        value: String,
+        month: String,
+        day: u32,
+    },
 }
 
 impl Period {
@@ -36,11 +42,34 @@ impl Period {
         }
     }
 
-    /// Parses `YYYY-MM-DD` dates (an RFC 3339 timestamp's date part is accepted too).
+    /// Parses a `YYYY-MM-DD` date, or the date part of a whole RFC 3339 timestamp; anything
+    /// after the date but a valid timestamp's time (`2026-01-01xyz`) is refused, and so is a day
+    /// the month does not have (`2026-02-30`), saying so.
     pub fn parse_date(value: &str) -> Result<NaiveDate, PeriodError> {
-        let date_part = value.get(..10).unwrap_or(value);
-        NaiveDate::parse_from_str(date_part, "%Y-%m-%d").map_err(|_| PeriodError::BadDate {
+        let bad = || PeriodError::BadDate {
             value: value.to_string(),
+        };
+        if value.len() > 10 {
+            return DateTime::parse_from_rfc3339(value)
+                .map(|t| t.date_naive())
+                .map_err(|_| bad());
+        }
+        let fields: Vec<&str> = value.split('-').collect();
+        let [year, month, day] = fields.as_slice() else {
+            return Err(bad());
+        };
+        let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+        if !(digits(year, 4) && digits(month, 2) && digits(day, 2)) {
+            return Err(bad());
+        }
+        let (Ok(y), Ok(m), Ok(d)) = (year.parse(), month.parse::<u32>(), day.parse::<u32>()) else {
+            return Err(bad());
+        };
+        let first = NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(bad)?;
+        NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| PeriodError::NoSuchDay {
+            value: value.to_string(),
+            month: first.format("%B %Y").to_string(),
+            day: d,
         })
     }
 
@@ -116,6 +145,22 @@ impl Bucket {
                 NaiveDate::from_ymd_opt(day.year(), month, 1).unwrap_or(day)
             }
         }
+    }
+
+    /// How many buckets a series over `period` has, counting no further than `cap + 1`: what a
+    /// request's series would cost, known before it is computed.
+    pub fn count_in(self, period: &Period, cap: usize) -> usize {
+        let mut start = self.start_of(period.from);
+        let mut count = 0;
+        while start < period.to && count <= cap {
+            count += 1;
+            let next = self.next_start(start);
+            if next <= start {
+                break;
+            }
+            start = next;
+        }
+        count
     }
 
     /// The first day of the next bucket after the one starting at `start`.
@@ -310,5 +355,41 @@ mod tests {
                 .to_string()
                 .contains("2026-13-01")
         );
+    }
+
+    #[test]
+    fn dates_are_parsed_strictly_and_say_why_they_are_refused() {
+        assert_eq!(Period::parse_date("2026-02-28"), Ok(d("2026-02-28")));
+        assert_eq!(
+            Period::parse_date("2026-02-28T23:30:00-02:00"),
+            Ok(d("2026-02-28"))
+        );
+        for junk in [
+            "2026-01-01xyz",
+            "2026-1-01",
+            "26-01-01",
+            "2026/01/01",
+            "",
+            "2026-01-01T",
+        ] {
+            assert!(
+                matches!(Period::parse_date(junk), Err(PeriodError::BadDate { .. })),
+                "{junk}"
+            );
+        }
+        let no_day = Period::parse_date("2026-02-30").unwrap_err().to_string();
+        assert!(no_day.contains("February 2026 has no day 30"), "{no_day}");
+    }
+
+    #[test]
+    fn bucket_counts_cover_partial_buckets_at_both_ends_and_stop_at_the_cap() {
+        let p = Period::new(d("2026-03-04"), d("2026-04-02")).expect("period");
+        assert_eq!(Bucket::Day.count_in(&p, 100), 29);
+        // ISO weeks from Monday 2 March to the week of Wednesday 1 April: 5.
+        assert_eq!(Bucket::Week.count_in(&p, 100), 5);
+        assert_eq!(Bucket::Month.count_in(&p, 100), 2);
+        assert_eq!(Bucket::Quarter.count_in(&p, 100), 2);
+        let decade = Period::new(d("2016-01-01"), d("2026-01-01")).expect("period");
+        assert_eq!(Bucket::Day.count_in(&decade, 2000), 2001);
     }
 }
