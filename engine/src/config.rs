@@ -37,7 +37,7 @@ pub const TIER_TABLES: &[&str] = &["2024", "2023", "2021", "custom"];
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `sqlite://...` or `postgres://...`.
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     pub github: GithubConfig,
     pub collector: CollectorConfig,
     pub deployments: DeploymentsConfig,
@@ -393,7 +393,7 @@ fn known_list(known: &[String]) -> String {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            database_url: "sqlite://doraboard.db".to_string(),
+            database_url: DatabaseUrl("sqlite://doraboard.db".to_string()),
             github: GithubConfig::default(),
             collector: CollectorConfig::default(),
             deployments: DeploymentsConfig::default(),
@@ -1021,7 +1021,7 @@ impl Default for RawConfig {
     fn default() -> Self {
         let c = Config::default();
         RawConfig {
-            database_url: c.database_url,
+            database_url: c.database_url.0,
             github: c.github,
             collector: c.collector,
             deployments: c.deployments,
@@ -1214,7 +1214,7 @@ impl RawConfig {
         }
 
         Ok(Config {
-            database_url: self.database_url,
+            database_url: DatabaseUrl(self.database_url),
             github: self.github,
             collector: self.collector,
             deployments: self.deployments,
@@ -1286,6 +1286,51 @@ fn de_database_url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> 
     let s = String::deserialize(d)?;
     check_database_url(&s).map_err(D::Error::custom)?;
     Ok(s)
+}
+
+/// A database URL. It may carry a password, so its `Debug` output (and so the configuration's,
+/// in any log or error) shows `***` in its place.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with its password, if any, replaced by `***`.
+    pub fn redacted(&self) -> String {
+        let url = self.0.as_str();
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return url.to_string();
+        };
+        let Some((credentials, host)) = rest.rsplit_once('@') else {
+            return url.to_string();
+        };
+        match credentials.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        }
+    }
+}
+
+impl std::ops::Deref for DatabaseUrl {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<&str> for DatabaseUrl {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
 }
 
 /// Never echoes the URL: it may carry a password.
@@ -2129,6 +2174,23 @@ repos = ["acme/d"]
             "test.toml",
             "teams[0].targets.lead_time",
         );
+    }
+
+    #[test]
+    fn the_database_password_never_shows_in_debug_output() {
+        let c = parse("database_url = \"postgres://dora:hunter2@db:5432/dora\"").expect("valid");
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(
+            debug.contains("postgres://dora:***@db:5432/dora"),
+            "{debug}"
+        );
+        assert_eq!(
+            c.database_url.as_str(),
+            "postgres://dora:hunter2@db:5432/dora"
+        );
+        let plain = parse("database_url = \"postgres://dora@db/dora\"").expect("valid");
+        assert_eq!(plain.database_url.redacted(), "postgres://dora@db/dora");
     }
 
     #[test]
