@@ -312,3 +312,71 @@ async fn rework_marks_and_explicit_causes_reach_the_metrics() {
         "{detail:?}"
     );
 }
+
+/// Events of a repository no team owns (`acme/unknown`) are stored all the same, and the answer
+/// warns once per such repository; events of owned repositories bring no warning.
+async fn unowned_repositories_are_stored_and_named_in_warnings(store: engine::store::Store) {
+    let server = Server::start_on(store, CONFIG, Some(TOKEN)).await;
+    let body = [
+        json!({"type": "deployment", "id": "u-1", "repo": "acme/unknown", "environment": "production",
+               "sha": sha("u1"), "status": "success", "finished_at": "2026-03-02T11:00:00Z"}),
+        json!({"type": "deployment", "id": "u-2", "repo": "acme/unknown", "environment": "production",
+               "sha": sha("u2"), "status": "success", "finished_at": "2026-03-03T11:00:00Z"}),
+        json!({"type": "incident", "id": "u-inc", "repo": "acme/stray", "opened_at": "2026-03-03T12:00:00Z"}),
+        json!({"type": "deployment", "id": "s-1", "repo": "acme/shop", "environment": "production",
+               "sha": sha("s1"), "status": "success", "finished_at": "2026-03-02T11:00:00Z"}),
+    ]
+    .map(|e| e.to_string())
+    .join("\n");
+    let (status, answer) = server.post_events(Some(TOKEN), body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["received"], 4, "{answer}");
+    assert_eq!(
+        answer["stored"],
+        json!({"changes": 0, "deployments": 3, "incidents": 1})
+    );
+    assert_eq!(
+        answer["warnings"],
+        json!([
+            {"repo": "acme/stray", "message": "no team owns acme/stray: its events are stored but count in no team's figures until a team lists it"},
+            {"repo": "acme/unknown", "message": "no team owns acme/unknown: its events are stored but count in no team's figures until a team lists it"},
+        ])
+    );
+    server.settled().await;
+    let stored = server.store.deployment("u-2").await.expect("read");
+    assert_eq!(
+        stored.map(|d| d.repo.to_string()).as_deref(),
+        Some("acme/unknown")
+    );
+    assert!(
+        server
+            .store
+            .incident("u-inc")
+            .await
+            .expect("read")
+            .is_some()
+    );
+    // Stored, but no team's (nor the organisation's) figures count them.
+    let org = server.metrics(None, "2026-03-01", "2026-04-01").await;
+    assert_eq!(org.deployment_frequency.deployments, 1);
+
+    let (status, answer) = server
+        .post_events(Some(TOKEN), documented_events().join("\n"))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["warnings"], json!([]), "{answer}");
+}
+
+#[tokio::test]
+async fn unowned_repositories_are_stored_and_named_in_warnings_on_sqlite() {
+    let test = engine::store::testing::TestStore::sqlite().await;
+    unowned_repositories_are_stored_and_named_in_warnings(test.store.clone()).await;
+}
+
+#[tokio::test]
+async fn unowned_repositories_are_stored_and_named_in_warnings_on_postgres() {
+    if let Some(test) = engine::store::testing::TestStore::postgres("unowned_warnings").await {
+        unowned_repositories_are_stored_and_named_in_warnings(test.store.clone()).await;
+        test.finish().await;
+    }
+}

@@ -398,6 +398,8 @@ pub struct ImportReport {
     pub duplicates: usize,
     /// Repositories reanalyzed.
     pub repositories: usize,
+    /// Repositories of the file's events that no team owns: loaded, but in no team's figures.
+    pub unowned: Vec<RepoSlug>,
 }
 
 /// Why an import loaded nothing.
@@ -464,17 +466,17 @@ pub async fn import_file(
     };
     let mut errors = Vec::new();
     let mut more = 0;
+    let mut unowned = BTreeSet::new();
     for item in items(path, format).map_err(|e| invalid_or_read(e, &name))? {
         let item = item.map_err(read_error)?;
         report.events += 1;
-        if let Err(e) = validate(&item, &ctx) {
-            if errors.len() < MAX_ERRORS {
-                errors.push(e);
-            } else {
-                more += 1;
-            }
+        match validate(&item, &ctx) {
+            Ok(record) => unowned.extend(ctx.unowned([&record])),
+            Err(e) if errors.len() < MAX_ERRORS => errors.push(e),
+            Err(_) => more += 1,
         }
     }
+    report.unowned = unowned.into_iter().collect();
     if !errors.is_empty() {
         return Err(ImportError::Invalid {
             path: name,
