@@ -380,3 +380,68 @@ async fn unowned_repositories_are_stored_and_named_in_warnings_on_postgres() {
         test.finish().await;
     }
 }
+
+/// `Acme/Shop` in the configuration.
+const MIXED_CASE_CONFIG: &str = r#"
+[collector]
+since = "2026-01-01"
+
+[[teams]]
+slug = "shop"
+name = "Shop"
+repos = ["Acme/Shop"]
+"#;
+
+/// Repository names are case-insensitive: a change of `acme/shop`, its deployment as `ACME/shop`
+/// and an incident of `ACME/SHOP` are the configured `Acme/Shop`'s, with no warning. Lead time:
+/// first commit 09:00, deployed 11:00 the next day -> 26h; the incident an hour later fails it.
+async fn repository_names_match_whatever_their_case(store: engine::store::Store) {
+    let server = Server::start_on(store, MIXED_CASE_CONFIG, Some(TOKEN)).await;
+    let body = [
+        json!({"type": "change", "id": "acme/shop#7", "repo": "acme/shop", "number": 7,
+               "first_commit_at": "2026-03-01T09:00:00Z", "merged_at": "2026-03-02T10:00:00Z",
+               "merge_sha": sha("c7")}),
+        json!({"type": "deployment", "id": "ci-7", "repo": "ACME/shop", "environment": "production",
+               "sha": sha("c7"), "status": "success", "finished_at": "2026-03-02T11:00:00Z"}),
+        json!({"type": "incident", "id": "inc-7", "repo": "ACME/SHOP",
+               "opened_at": "2026-03-02T12:00:00Z", "resolved_at": "2026-03-02T12:30:00Z"}),
+    ]
+    .map(|e| e.to_string())
+    .join("\n");
+    let (status, answer) = server.post_events(Some(TOKEN), body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["warnings"], json!([]), "{answer}");
+    server.settled().await;
+    let deployment = server
+        .store
+        .deployment("ci-7")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(deployment.repo.to_string(), "acme/shop");
+    let m = server
+        .metrics(Some("shop"), "2026-03-01", "2026-04-01")
+        .await;
+    assert_eq!(m.deployment_frequency.deployments, 1);
+    assert_eq!(m.lead_time.changes, 1);
+    assert_eq!(m.lead_time.median_seconds, Some(26 * 3600));
+    assert_eq!(
+        (m.change_failure_rate.failed, m.time_to_restore.incidents),
+        (1, 1)
+    );
+    assert_eq!(m.time_to_restore.median_seconds, Some(1800));
+}
+
+#[tokio::test]
+async fn repository_names_match_whatever_their_case_on_sqlite() {
+    let test = engine::store::testing::TestStore::sqlite().await;
+    repository_names_match_whatever_their_case(test.store.clone()).await;
+}
+
+#[tokio::test]
+async fn repository_names_match_whatever_their_case_on_postgres() {
+    if let Some(test) = engine::store::testing::TestStore::postgres("mixed_case").await {
+        repository_names_match_whatever_their_case(test.store.clone()).await;
+        test.finish().await;
+    }
+}
