@@ -445,3 +445,40 @@ async fn repository_names_match_whatever_their_case_on_postgres() {
         test.finish().await;
     }
 }
+
+/// With `?wait=true`, an incident of acme/shop that names acme/search's deployment is in
+/// acme/search's figures when the answer comes: the analysis that links it (acme/search's) has
+/// run, not only acme/shop's.
+#[tokio::test]
+async fn waiting_covers_the_repository_an_incident_names() {
+    let server = Server::start(CONFIG).await;
+    let deployment = json!({"type": "deployment", "id": "se-1", "repo": "acme/search",
+        "environment": "production", "sha": sha("se1"), "status": "success",
+        "finished_at": "2026-03-02T11:00:00Z"});
+    let (status, answer) = server
+        .post_events(Some(TOKEN), deployment.to_string())
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    server.settled().await;
+    let incident = json!({"type": "incident", "id": "inc-se", "repo": "acme/shop",
+        "opened_at": "2026-03-02T12:00:00Z", "deployment": "se-1"});
+    let response = server
+        .client
+        .post(format!("{}/api/v1/events?wait=true", server.base))
+        .bearer_auth(TOKEN)
+        .body(incident.to_string())
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), 200);
+    let search = server
+        .metrics(Some("search"), "2026-03-01", "2026-04-01")
+        .await;
+    assert_eq!(
+        (
+            search.change_failure_rate.deployments,
+            search.change_failure_rate.failed
+        ),
+        (1, 1)
+    );
+}

@@ -136,9 +136,13 @@ impl Ingestor {
             }
         }
         if settle == Settle::Analysed {
-            // Incidents without a repository that name a deployment are analysed with its
-            // repository: wait for everything pending, which includes it.
-            let without_repo = kinds.iter().flatten().any(|record| record.repo().is_none());
+            // An incident that names a cause (or has no repository) is analysed with the
+            // repository of its cause: wait for everything pending, which includes it.
+            let elsewhere = kinds.iter().flatten().any(|record| {
+                record.repo().is_none()
+                    || matches!(record, EventRecord::Incident(i) if i.cause.is_some())
+                    || matches!(record, EventRecord::IncidentUpdate(_))
+            });
             for wait in self.reanalyzer.request(repos.into_iter().collect(), true) {
                 match wait.await {
                     Ok(Ok(())) => {}
@@ -146,7 +150,7 @@ impl Ingestor {
                     Err(_) => return Err(failed("the reanalysis task stopped".to_string())),
                 }
             }
-            if without_repo {
+            if elsewhere {
                 self.reanalyzer.settled().await;
             }
         }
