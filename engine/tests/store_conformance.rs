@@ -647,11 +647,16 @@ async fn a_cause_in_another_repository_is_linked_by_that_repository_alone(store:
         [("inc-x".to_string(), Some("a1".to_string()))]
     );
     assert_eq!(failed_of(&store).await, ["a1"]);
+    let elsewhere = store.incident_owners_elsewhere(&repo(API)).await;
+    assert_eq!(elsewhere.expect("owners"), []);
 
     store
         .upsert_changes(&[change("acme/web#5", WEB, SHA_B, "2026-03-01T09:00:00Z")])
         .await
         .expect("change loads");
+    // A sync of API's incidents now reanalyses WEB too.
+    let elsewhere = store.incident_owners_elsewhere(&repo(API)).await;
+    assert_eq!(elsewhere.expect("owners"), [repo(WEB)]);
     store
         .upsert_deployments(&[deployment("w1", WEB, SHA_B, "2026-03-01T10:00:00Z")])
         .await

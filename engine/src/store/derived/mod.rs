@@ -126,14 +126,11 @@ impl Store {
         &self,
         repo: &RepoSlug,
     ) -> Result<Vec<RepoSlug>, StoreError> {
-        let mut tx = self.begin().await?;
-        let owners = owners(
-            &mut tx,
+        let statement = owners_statement(
             "i.repo = $1 AND i.cause_kind IN ('deployment', 'change')",
             vec![Value::text(repo.to_string())],
-        )
-        .await?;
-        tx.commit().await?;
+        );
+        let owners = self.fetch_all(statement, owner).await?;
         Ok(owners.into_iter().filter(|owner| owner != repo).collect())
     }
 }
@@ -148,25 +145,29 @@ pub(crate) async fn incident_owners(
     for chunk in keys.chunks(LIST) {
         let condition = format!("i.key IN ({})", codec::placeholders(1, chunk.len()));
         let params = chunk.iter().map(Value::text).collect();
-        found.extend(owners(tx, &condition, params).await?);
+        found.extend(
+            tx.fetch_all(owners_statement(&condition, params), owner)
+                .await?,
+        );
     }
     Ok(found)
 }
 
-async fn owners(
-    tx: &mut Transaction,
-    condition: &str,
-    params: Vec<Value>,
-) -> Result<BTreeSet<RepoSlug>, StoreError> {
-    let sql = format!(
-        "SELECT DISTINCT owner FROM (SELECT {INCIDENT_OWNER} AS owner FROM incident i \
-         WHERE {condition} UNION ALL SELECT i.repo AS owner FROM incident i WHERE {condition}) \
-         AS owners WHERE owner IS NOT NULL"
-    );
-    let slugs = tx
-        .fetch_all(Statement::new(sql, params), |row| Ok(row.text("owner")?))
-        .await?;
-    slugs.iter().map(|slug| codec::repo(slug, slug)).collect()
+/// The distinct repositories, own or linking, of the incidents `i` that `condition` selects.
+fn owners_statement(condition: &str, params: Vec<Value>) -> Statement {
+    Statement::new(
+        format!(
+            "SELECT DISTINCT owner FROM (SELECT {INCIDENT_OWNER} AS owner FROM incident i \
+             WHERE {condition} UNION ALL SELECT i.repo AS owner FROM incident i WHERE {condition}) \
+             AS owners WHERE owner IS NOT NULL"
+        ),
+        params,
+    )
+}
+
+fn owner(row: &dyn codec::RowExt) -> Result<RepoSlug, StoreError> {
+    let slug = row.text("owner")?;
+    codec::repo(&slug, &slug)
 }
 
 /// The reanalysis of one repository, inside its transaction.
