@@ -126,8 +126,8 @@ pub struct IngestCommit {
 pub struct IngestTransaction {
     tx: Transaction,
     repos: BTreeSet<RepoSlug>,
-    /// Incidents that name (or may keep) a cause: the repositories whose analyses cover them (that of the
-    /// cause, see `derived`) are stale too.
+    /// Incidents that name (or may keep) a cause: the repositories whose analyses cover them
+    /// (that of the cause, see `derived`) are stale too.
     with_cause: BTreeSet<String>,
     /// Whether any record was written: only then does the data version move.
     wrote: bool,

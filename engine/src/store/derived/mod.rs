@@ -52,8 +52,10 @@ const REPO_CHANGES: &str = "SELECT key FROM change WHERE repo = $1";
 /// An incident is analysed exactly once, and every link derived from it points to a deployment of
 /// the repository that analyses it, so a reanalysis deletes and rewrites all of it.
 pub(crate) const INCIDENT_OWNER: &str = "CASE i.cause_kind \
-     WHEN 'deployment' THEN COALESCE((SELECT d.repo FROM deployment d WHERE d.key = i.cause_ref), i.repo) \
-     WHEN 'change' THEN COALESCE((SELECT c.repo FROM change c WHERE c.key = i.cause_ref), i.repo) \
+     WHEN 'deployment' THEN COALESCE(\
+     (SELECT d.repo FROM deployment d WHERE d.key = i.cause_ref), i.repo) \
+     WHEN 'change' THEN COALESCE(\
+     (SELECT c.repo FROM change c WHERE c.key = i.cause_ref), i.repo) \
      WHEN 'sha' THEN COALESCE(i.repo, (SELECT c.repo FROM change_commit cc \
      JOIN change c ON c.key = cc.change WHERE length(i.cause_ref) >= 7 \
      AND cc.sha >= lower(i.cause_ref) AND cc.sha < lower(i.cause_ref) || 'g' \
@@ -66,13 +68,15 @@ fn repo_incidents() -> &'static str {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
             "SELECT i.key FROM incident i WHERE i.repo = $1 AND (i.cause_kind IS NULL \
-     OR i.cause_kind = 'sha' OR ({INCIDENT_OWNER}) = $1) \
-     UNION ALL SELECT i.key FROM incident i WHERE i.cause_kind = 'deployment' \
-     AND i.cause_ref IN (SELECT key FROM deployment WHERE repo = $1) AND (i.repo IS NULL OR i.repo <> $1) \
-     UNION ALL SELECT i.key FROM incident i WHERE i.cause_kind = 'change' \
-     AND i.cause_ref IN (SELECT key FROM change WHERE repo = $1) AND (i.repo IS NULL OR i.repo <> $1) \
-     UNION ALL SELECT i.key FROM incident i WHERE i.repo IS NULL AND i.cause_kind = 'sha' \
-     AND ({INCIDENT_OWNER}) = $1"
+             OR i.cause_kind = 'sha' OR ({INCIDENT_OWNER}) = $1) \
+             UNION ALL SELECT i.key FROM incident i WHERE i.cause_kind = 'deployment' \
+             AND i.cause_ref IN (SELECT key FROM deployment WHERE repo = $1) \
+             AND (i.repo IS NULL OR i.repo <> $1) \
+             UNION ALL SELECT i.key FROM incident i WHERE i.cause_kind = 'change' \
+             AND i.cause_ref IN (SELECT key FROM change WHERE repo = $1) \
+             AND (i.repo IS NULL OR i.repo <> $1) \
+             UNION ALL SELECT i.key FROM incident i WHERE i.repo IS NULL \
+             AND i.cause_kind = 'sha' AND ({INCIDENT_OWNER}) = $1"
         )
     });
     &SQL
