@@ -37,6 +37,9 @@ on_both_backends!(
     loading_twice_changes_nothing,
     a_monorepo_team_is_measured_on_its_own_paths,
     a_new_deployment_shows_in_the_next_answer,
+    a_team_only_incident_naming_a_change_fails_the_deployment_that_shipped_it,
+    an_incident_naming_a_deployment_of_another_repository_fails_that_one,
+    an_incident_naming_an_unknown_deployment_falls_back_to_the_window,
 );
 
 const HOUR: i64 = 3600;
@@ -800,4 +803,192 @@ async fn a_new_deployment_shows_in_the_next_answer() {
         .await
         .expect("refresh");
     assert_eq!(org.march().await.deployment_frequency.deployments, 2);
+}
+
+/// The reason stored with the link of `incident`.
+async fn link_reason(org: &Org, incident: &str) -> Option<String> {
+    let links = org
+        .store
+        .incident_links(
+            &[repo("acme/shop"), repo("acme/pay")],
+            &["shop".to_string(), "pay".to_string()],
+            at("2026-03-01T00:00:00Z"),
+            at("2026-04-01T00:00:00Z"),
+        )
+        .await
+        .expect("incident links");
+    links
+        .into_iter()
+        .find(|l| l.incident.key == incident)
+        .and_then(|l| l.reason)
+}
+
+/// A team-only incident (no repository) naming PR #1 fails d1, which shipped it, not d2 (the
+/// latest before it): 1 of 2 deployments failed (rate 0.5); restored in 90 minutes.
+async fn a_team_only_incident_naming_a_change_fails_the_deployment_that_shipped_it() {
+    let changes = vec![
+        pr(
+            "acme/shop",
+            1,
+            &sha("t1"),
+            "2026-03-02T08:00:00Z",
+            "2026-03-02T09:00:00Z",
+        ),
+        pr(
+            "acme/shop",
+            2,
+            &sha("t2"),
+            "2026-03-03T08:00:00Z",
+            "2026-03-03T09:00:00Z",
+        ),
+    ];
+    let deployments = vec![
+        deploy("acme/shop", "d1", &sha("t1"), "2026-03-02T10:00:00Z"),
+        deploy("acme/shop", "d2", &sha("t2"), "2026-03-03T10:00:00Z"),
+    ];
+    let mut paged = incident(
+        "acme/shop",
+        "PD-1",
+        "2026-03-04T10:00:00Z",
+        Some("2026-03-04T11:30:00Z"),
+    );
+    paged.repo = None;
+    paged.team = Some("shop".into());
+    paged.cause = Some(engine::model::IncidentCause::Change("acme/shop#1".into()));
+    let org = Org::load(ONE_TEAM, changes, deployments, vec![paged]).await;
+    let m = org.march().await;
+    assert_eq!(
+        (
+            m.change_failure_rate.deployments,
+            m.change_failure_rate.failed,
+            m.change_failure_rate.unattributed_incidents
+        ),
+        (2, 1, 0)
+    );
+    assert_eq!(m.change_failure_rate.rate, Some(0.5));
+    assert_eq!(m.time_to_restore.incidents, 1);
+    assert_eq!(m.time_to_restore.median_seconds, Some(90 * 60));
+    let inputs = org
+        .store
+        .metric_inputs(
+            &[repo("acme/shop")],
+            &["shop".to_string()],
+            "production",
+            at("2026-03-01T00:00:00Z"),
+            at("2026-04-01T00:00:00Z"),
+        )
+        .await
+        .expect("metric inputs");
+    let failed: Vec<&str> = inputs
+        .deployments
+        .iter()
+        .filter(|d| d.failed)
+        .map(|d| d.key.as_str())
+        .collect();
+    assert_eq!(failed, ["d1"]);
+    assert_eq!(
+        link_reason(&org, "PD-1").await.as_deref(),
+        Some("the incident names change `acme/shop#1` of acme/shop, shipped by deployment d1")
+    );
+}
+
+/// Two teams: `shop` owns acme/shop, `pay` owns acme/pay.
+const TWO_TEAMS: &str = r#"
+[collector]
+since = "2026-01-01"
+
+[[teams]]
+slug = "shop"
+name = "Shop"
+repos = ["acme/shop"]
+
+[[teams]]
+slug = "pay"
+name = "Pay"
+repos = ["acme/pay"]
+"#;
+
+/// An incident of acme/shop that names acme/pay's deployment p1 fails p1, not shop's s1 (the
+/// latest of its own, an hour before it): pay 1 of 1 failed, shop 0 of 1. The incident stays
+/// shop's for time to restore (2h) and is not an unattributed outage.
+async fn an_incident_naming_a_deployment_of_another_repository_fails_that_one() {
+    let deployments = vec![
+        deploy("acme/shop", "s1", &sha("u1"), "2026-03-05T09:00:00Z"),
+        deploy("acme/pay", "p1", &sha("u2"), "2026-03-04T10:00:00Z"),
+    ];
+    let named = caused_by_deployment(
+        incident(
+            "acme/shop",
+            "INC-1",
+            "2026-03-05T10:00:00Z",
+            Some("2026-03-05T12:00:00Z"),
+        ),
+        "p1",
+    );
+    let org = Org::load(TWO_TEAMS, vec![], deployments, vec![named]).await;
+    let pay = org
+        .metrics(Some("pay"), "2026-03-01", "2026-04-01", None)
+        .await;
+    assert_eq!(
+        (
+            pay.change_failure_rate.deployments,
+            pay.change_failure_rate.failed
+        ),
+        (1, 1)
+    );
+    assert_eq!(pay.change_failure_rate.rate, Some(1.0));
+    let shop = org.march().await;
+    assert_eq!(
+        (
+            shop.change_failure_rate.deployments,
+            shop.change_failure_rate.failed,
+            shop.change_failure_rate.unattributed_incidents
+        ),
+        (1, 0, 0)
+    );
+    assert_eq!(shop.change_failure_rate.rate, Some(0.0));
+    assert_eq!(shop.time_to_restore.incidents, 1);
+    assert_eq!(shop.time_to_restore.median_seconds, Some(2 * HOUR));
+    assert_eq!(
+        link_reason(&org, "INC-1").await.as_deref(),
+        Some("the incident names deployment p1 of acme/pay")
+    );
+}
+
+/// An incident naming a deployment nobody knows falls back to the window: d1, 3 hours before
+/// it, fails (1 of 1), and the reason says the named one is unknown.
+async fn an_incident_naming_an_unknown_deployment_falls_back_to_the_window() {
+    let deployments = vec![deploy(
+        "acme/shop",
+        "d1",
+        &sha("v1"),
+        "2026-03-06T07:00:00Z",
+    )];
+    let named = caused_by_deployment(
+        incident(
+            "acme/shop",
+            "INC-1",
+            "2026-03-06T10:00:00Z",
+            Some("2026-03-06T10:30:00Z"),
+        ),
+        "jenkins-404",
+    );
+    let org = Org::load(ONE_TEAM, vec![], deployments, vec![named]).await;
+    let m = org.march().await;
+    assert_eq!(
+        (
+            m.change_failure_rate.deployments,
+            m.change_failure_rate.failed
+        ),
+        (1, 1)
+    );
+    assert_eq!(m.time_to_restore.median_seconds, Some(30 * 60));
+    assert_eq!(
+        link_reason(&org, "INC-1").await.as_deref(),
+        Some(
+            "the incident names deployment jenkins-404, which is not a known deployment; \
+             latest deployment of acme/shop before the incident opened (3h earlier, within the \
+             7d attribution window)"
+        )
+    );
 }

@@ -312,3 +312,173 @@ async fn rework_marks_and_explicit_causes_reach_the_metrics() {
         "{detail:?}"
     );
 }
+
+/// Events of a repository no team owns (`acme/unknown`) are stored all the same, and the answer
+/// warns once per such repository; events of owned repositories bring no warning.
+async fn unowned_repositories_are_stored_and_named_in_warnings(store: engine::store::Store) {
+    let server = Server::start_on(store, CONFIG, Some(TOKEN)).await;
+    let body = [
+        json!({"type": "deployment", "id": "u-1", "repo": "acme/unknown", "environment": "production",
+               "sha": sha("u1"), "status": "success", "finished_at": "2026-03-02T11:00:00Z"}),
+        json!({"type": "deployment", "id": "u-2", "repo": "acme/unknown", "environment": "production",
+               "sha": sha("u2"), "status": "success", "finished_at": "2026-03-03T11:00:00Z"}),
+        json!({"type": "incident", "id": "u-inc", "repo": "acme/stray", "opened_at": "2026-03-03T12:00:00Z"}),
+        json!({"type": "deployment", "id": "s-1", "repo": "acme/shop", "environment": "production",
+               "sha": sha("s1"), "status": "success", "finished_at": "2026-03-02T11:00:00Z"}),
+    ]
+    .map(|e| e.to_string())
+    .join("\n");
+    let (status, answer) = server.post_events(Some(TOKEN), body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["received"], 4, "{answer}");
+    assert_eq!(
+        answer["stored"],
+        json!({"changes": 0, "deployments": 3, "incidents": 1})
+    );
+    assert_eq!(
+        answer["warnings"],
+        json!([
+            {"repo": "acme/stray", "message": "no team owns acme/stray: its events are stored but count in no team's figures until a team lists it"},
+            {"repo": "acme/unknown", "message": "no team owns acme/unknown: its events are stored but count in no team's figures until a team lists it"},
+        ])
+    );
+    server.settled().await;
+    let stored = server.store.deployment("u-2").await.expect("read");
+    assert_eq!(
+        stored.map(|d| d.repo.to_string()).as_deref(),
+        Some("acme/unknown")
+    );
+    assert!(
+        server
+            .store
+            .incident("u-inc")
+            .await
+            .expect("read")
+            .is_some()
+    );
+    // Stored, but no team's (nor the organisation's) figures count them.
+    let org = server.metrics(None, "2026-03-01", "2026-04-01").await;
+    assert_eq!(org.deployment_frequency.deployments, 1);
+
+    let (status, answer) = server
+        .post_events(Some(TOKEN), documented_events().join("\n"))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["warnings"], json!([]), "{answer}");
+}
+
+#[tokio::test]
+async fn unowned_repositories_are_stored_and_named_in_warnings_on_sqlite() {
+    let test = engine::store::testing::TestStore::sqlite().await;
+    unowned_repositories_are_stored_and_named_in_warnings(test.store.clone()).await;
+}
+
+#[tokio::test]
+async fn unowned_repositories_are_stored_and_named_in_warnings_on_postgres() {
+    if let Some(test) = engine::store::testing::TestStore::postgres("unowned_warnings").await {
+        unowned_repositories_are_stored_and_named_in_warnings(test.store.clone()).await;
+        test.finish().await;
+    }
+}
+
+/// `Acme/Shop` in the configuration.
+const MIXED_CASE_CONFIG: &str = r#"
+[collector]
+since = "2026-01-01"
+
+[[teams]]
+slug = "shop"
+name = "Shop"
+repos = ["Acme/Shop"]
+"#;
+
+/// Repository names are case-insensitive: a change of `acme/shop`, its deployment as `ACME/shop`
+/// and an incident of `ACME/SHOP` are the configured `Acme/Shop`'s, with no warning. Lead time:
+/// first commit 09:00, deployed 11:00 the next day -> 26h; the incident an hour later fails it.
+async fn repository_names_match_whatever_their_case(store: engine::store::Store) {
+    let server = Server::start_on(store, MIXED_CASE_CONFIG, Some(TOKEN)).await;
+    let body = [
+        json!({"type": "change", "id": "acme/shop#7", "repo": "acme/shop", "number": 7,
+               "first_commit_at": "2026-03-01T09:00:00Z", "merged_at": "2026-03-02T10:00:00Z",
+               "merge_sha": sha("c7")}),
+        json!({"type": "deployment", "id": "ci-7", "repo": "ACME/shop", "environment": "production",
+               "sha": sha("c7"), "status": "success", "finished_at": "2026-03-02T11:00:00Z"}),
+        json!({"type": "incident", "id": "inc-7", "repo": "ACME/SHOP",
+               "opened_at": "2026-03-02T12:00:00Z", "resolved_at": "2026-03-02T12:30:00Z"}),
+    ]
+    .map(|e| e.to_string())
+    .join("\n");
+    let (status, answer) = server.post_events(Some(TOKEN), body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["warnings"], json!([]), "{answer}");
+    server.settled().await;
+    let deployment = server
+        .store
+        .deployment("ci-7")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(deployment.repo.to_string(), "acme/shop");
+    let m = server
+        .metrics(Some("shop"), "2026-03-01", "2026-04-01")
+        .await;
+    assert_eq!(m.deployment_frequency.deployments, 1);
+    assert_eq!(m.lead_time.changes, 1);
+    assert_eq!(m.lead_time.median_seconds, Some(26 * 3600));
+    assert_eq!(
+        (m.change_failure_rate.failed, m.time_to_restore.incidents),
+        (1, 1)
+    );
+    assert_eq!(m.time_to_restore.median_seconds, Some(1800));
+}
+
+#[tokio::test]
+async fn repository_names_match_whatever_their_case_on_sqlite() {
+    let test = engine::store::testing::TestStore::sqlite().await;
+    repository_names_match_whatever_their_case(test.store.clone()).await;
+}
+
+#[tokio::test]
+async fn repository_names_match_whatever_their_case_on_postgres() {
+    if let Some(test) = engine::store::testing::TestStore::postgres("mixed_case").await {
+        repository_names_match_whatever_their_case(test.store.clone()).await;
+        test.finish().await;
+    }
+}
+
+/// With `?wait=true`, an incident of acme/shop that names acme/search's deployment is in
+/// acme/search's figures when the answer comes: the analysis that links it (acme/search's) has
+/// run, not only acme/shop's.
+#[tokio::test]
+async fn waiting_covers_the_repository_an_incident_names() {
+    let server = Server::start(CONFIG).await;
+    let deployment = json!({"type": "deployment", "id": "se-1", "repo": "acme/search",
+        "environment": "production", "sha": sha("se1"), "status": "success",
+        "finished_at": "2026-03-02T11:00:00Z"});
+    let (status, answer) = server
+        .post_events(Some(TOKEN), deployment.to_string())
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    server.settled().await;
+    let incident = json!({"type": "incident", "id": "inc-se", "repo": "acme/shop",
+        "opened_at": "2026-03-02T12:00:00Z", "deployment": "se-1"});
+    let response = server
+        .client
+        .post(format!("{}/api/v1/events?wait=true", server.base))
+        .bearer_auth(TOKEN)
+        .body(incident.to_string())
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), 200);
+    let search = server
+        .metrics(Some("search"), "2026-03-01", "2026-04-01")
+        .await;
+    assert_eq!(
+        (
+            search.change_failure_rate.deployments,
+            search.change_failure_rate.failed
+        ),
+        (1, 1)
+    );
+}

@@ -227,3 +227,66 @@ fn the_import_command_prints_what_it_loaded_and_names_bad_lines() {
         "{stdout}"
     );
 }
+
+const UNOWNED: &str = r#"{"type": "deployment", "id": "u-1", "repo": "acme/unknown", "environment": "production", "sha": "0123456789abcdef0123456789abcdef01234567", "status": "success", "finished_at": "2026-03-02T11:00:00Z"}"#;
+
+/// A file with events of a repository no team owns loads them, and says so: in the report and in
+/// the command's summary.
+async fn an_import_names_the_repositories_no_team_owns(store: Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut lines = documented_events();
+    lines.push(UNOWNED.to_string());
+    let file = write(dir.path(), "events.ndjson", &lines.join("\n"));
+    let report = import_file(&store, &config(CONFIG), &file)
+        .await
+        .expect("imported");
+    assert_eq!(report.loaded.deployments, 2);
+    assert_eq!(
+        report.unowned,
+        vec![
+            "acme/unknown"
+                .parse::<engine::model::RepoSlug>()
+                .expect("slug")
+        ]
+    );
+    let stored = store
+        .deployment("u-1")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(stored.repo.to_string(), "acme/unknown");
+}
+
+#[tokio::test]
+async fn an_import_names_the_repositories_no_team_owns_on_sqlite() {
+    let test = engine::store::testing::TestStore::sqlite().await;
+    an_import_names_the_repositories_no_team_owns(test.store.clone()).await;
+}
+
+#[tokio::test]
+async fn an_import_names_the_repositories_no_team_owns_on_postgres() {
+    if let Some(test) = engine::store::testing::TestStore::postgres("unowned_import").await {
+        an_import_names_the_repositories_no_team_owns(test.store.clone()).await;
+        test.finish().await;
+    }
+}
+
+#[test]
+fn the_import_command_warns_about_repositories_no_team_owns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(dir.path(), "unowned.ndjson", UNOWNED);
+    let out = doraboard(dir.path(), &["import", file.to_str().expect("utf-8 path")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "Warning: no team owns acme/unknown: its events are stored but count in no team's \
+             figures until a team lists it"
+        ),
+        "{stdout}"
+    );
+}

@@ -970,3 +970,26 @@ async fn a_run_seen_first_by_webhook_is_completed_by_the_next_poll() {
         by_poll
     );
 }
+
+/// Repository names are case-insensitive: with `Acme/Shop` configured, a release webhook of
+/// `ACME/shop` is the team's deployment, keyed in lower case.
+#[tokio::test]
+async fn a_webhook_matches_the_configured_repository_whatever_the_case() {
+    let store = Store::connect("sqlite::memory:").await.expect("store");
+    let config =
+        config_text("releases").replace(r#"repos = ["acme/shop"]"#, r#"repos = ["Acme/Shop"]"#);
+    assert!(config.contains("Acme/Shop"));
+    let server = Server::start_on(store, &config, Some(SECRET)).await;
+    let mut payload = release(79, &sha("case"), false);
+    payload["repository"] = repository("ACME/shop");
+    let (status, answer) = server.deliver("release", "c1", &payload).await;
+    assert_eq!(status, 200, "{answer}");
+    let d = server
+        .store
+        .deployment("acme/shop/releases/79")
+        .await
+        .expect("read")
+        .expect("stored under the lower-case name");
+    assert_eq!(d.repo.to_string(), "acme/shop");
+    assert_eq!(server.metrics().await.deployment_frequency.deployments, 1);
+}

@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use collector::events::ndjson::parse_body;
-use collector::events::{EventContext, EventError, logged};
+use collector::events::{EventContext, EventError, Warning, logged};
 use collector::ingest::{IngestReport, Ingestor, Settle};
 use collector::pagerduty::{self, Handling};
 use collector::telemetry;
@@ -277,6 +277,8 @@ fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes
 pub struct EventsResponse {
     #[serde(flatten)]
     pub report: IngestReport,
+    /// One per repository of the events that no team owns: stored, but in no team's figures.
+    pub warnings: Vec<Warning>,
 }
 
 /// `POST /api/v1/events?wait=true`: answer once the metrics include the events, rather than
@@ -310,15 +312,20 @@ async fn post_events(
     let text = std::str::from_utf8(&body)
         .map_err(|e| IngestError::Malformed(format!("the body is not UTF-8: {e}")))?;
     let ctx = &state.events;
-    let events: Vec<LoggedEvent> = parse_body(text, ctx)
-        .map_err(IngestError::Invalid)?
+    let parsed = parse_body(text, ctx).map_err(IngestError::Invalid)?;
+    let warnings = ctx
+        .unowned(parsed.iter().map(|(record, _)| record))
+        .iter()
+        .map(Warning::unowned)
+        .collect();
+    let events: Vec<LoggedEvent> = parsed
         .into_iter()
         .map(|(record, raw)| logged(record, raw, ctx))
         .collect();
     let report = state.ingestor.ingest(events, settle).await?;
     telemetry::bump(&telemetry::WEBHOOK_DELIVERIES);
     telemetry::EVENTS_INGESTED.fetch_add(report.stored.total() as u64, Ordering::Relaxed);
-    Ok(Json(EventsResponse { report }))
+    Ok(Json(EventsResponse { report, warnings }))
 }
 
 async fn post_pagerduty(

@@ -180,7 +180,7 @@ fn report() {}
     request_body(content = String, description = "One event as JSON, or NDJSON (one event per line)", content_type = "application/x-ndjson"),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Every event is stored (re-sent ones change nothing)", body = Object),
+        (status = 200, description = "Every event is stored (re-sent ones change nothing): `received`, `duplicates`, `stored` (by kind), and `warnings`, one `{repo, message}` per repository of the events that no team owns (stored, but in no team's figures)", body = Object),
         (status = 400, description = "An event is invalid: the line and field are named, nothing is stored", body = ErrorBody),
         (status = 401, description = "Missing or wrong bearer token"),
         (status = 503, description = "Ingestion is disabled: no token is configured"),

@@ -136,9 +136,13 @@ impl Ingestor {
             }
         }
         if settle == Settle::Analysed {
-            // Incidents without a repository that name a deployment are analysed with its
-            // repository: wait for everything pending, which includes it.
-            let without_repo = kinds.iter().flatten().any(|record| record.repo().is_none());
+            // An incident that names a cause (or has no repository) is analysed with the
+            // repository of its cause: wait for everything pending, which includes it.
+            let elsewhere = kinds.iter().flatten().any(|record| {
+                record.repo().is_none()
+                    || matches!(record, EventRecord::Incident(i) if i.cause.is_some())
+                    || matches!(record, EventRecord::IncidentUpdate(_))
+            });
             for wait in self.reanalyzer.request(repos.into_iter().collect(), true) {
                 match wait.await {
                     Ok(Ok(())) => {}
@@ -146,7 +150,7 @@ impl Ingestor {
                     Err(_) => return Err(failed("the reanalysis task stopped".to_string())),
                 }
             }
-            if without_repo {
+            if elsewhere {
                 self.reanalyzer.settled().await;
             }
         }
@@ -398,6 +402,8 @@ pub struct ImportReport {
     pub duplicates: usize,
     /// Repositories reanalyzed.
     pub repositories: usize,
+    /// Repositories of the file's events that no team owns: loaded, but in no team's figures.
+    pub unowned: Vec<RepoSlug>,
 }
 
 /// Why an import loaded nothing.
@@ -464,17 +470,17 @@ pub async fn import_file(
     };
     let mut errors = Vec::new();
     let mut more = 0;
+    let mut unowned = BTreeSet::new();
     for item in items(path, format).map_err(|e| invalid_or_read(e, &name))? {
         let item = item.map_err(read_error)?;
         report.events += 1;
-        if let Err(e) = validate(&item, &ctx) {
-            if errors.len() < MAX_ERRORS {
-                errors.push(e);
-            } else {
-                more += 1;
-            }
+        match validate(&item, &ctx) {
+            Ok(record) => unowned.extend(ctx.unowned([&record])),
+            Err(e) if errors.len() < MAX_ERRORS => errors.push(e),
+            Err(_) => more += 1,
         }
     }
+    report.unowned = unowned.into_iter().collect();
     if !errors.is_empty() {
         return Err(ImportError::Invalid {
             path: name,

@@ -242,11 +242,14 @@ async fn sync_and_analyze(
         + fetched.incidents_deleted()
         > 0;
     if wrote || pending_before {
+        // Incidents of this repository that name a deployment or change of another one are
+        // analysed with that one.
+        let mut repos = vec![repo.clone()];
+        if fetched.incidents() + fetched.incidents_deleted() > 0 || pending_before {
+            repos.extend(store.incident_owners_elsewhere(repo).await?);
+        }
         store
-            .reanalyze(
-                std::slice::from_ref(repo),
-                &engine::query::analysis_options(config),
-            )
+            .reanalyze(&repos, &engine::query::analysis_options(config))
             .await?;
     }
     mark_analysis(store, repo, "done").await?;

@@ -18,8 +18,10 @@
 //!   deployment that shipped its target (named by key, `#number`, sha, or a `Revert "title"`).
 //!   A fix for an incident is rework and fails nothing (the incident does).
 //! - **Incidents.** An incident is blamed on the deployment its cause names (a deployment, a
-//!   change, a commit), else on the latest deployment of its repository that finished before it
-//!   opened, within the attribution window; else it is an outage not caused by a change.
+//!   change, a commit), of whatever repository, even when the incident names only a team; else
+//!   on the latest deployment of its own repository that finished before it opened, within the
+//!   attribution window; else it is an outage not caused by a change. An incident whose cause
+//!   lies in another repository is analysed with that repository, and the window does not apply.
 //!
 //! Every link carries a human-readable reason, so `doraboard explain` can show why a deployment
 //! counts as failed. Shas match case-insensitively, a 7+ digit abbreviation either way.
@@ -198,10 +200,12 @@ fn rework_word(change: &Change) -> &'static str {
     }
 }
 
-/// What an incident's explicit cause resolved to.
+/// What an incident's explicit cause resolved to, in the repository whose analysis covers the
+/// incident (see [`crate::store::Store::reanalyze`]).
 pub(crate) enum ExplicitCause {
-    /// The successful deployment of this repository it names, if any.
-    Deployment { key: String, found: bool },
+    /// The deployment it names: a successful one of this repository, or a stored one that is
+    /// not (failed, or to another environment), or none stored.
+    Deployment { key: String, found: Found },
     /// The deployment that shipped the change it names, if any.
     Change {
         key: String,
@@ -215,33 +219,59 @@ pub(crate) enum ExplicitCause {
     },
 }
 
+/// Whether a deployment an incident names was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// A successful deployment to the environment.
+    Success,
+    /// Stored, but failed or to another environment.
+    NotSuccessful,
+    /// Not stored at all.
+    Unknown,
+}
+
 impl ExplicitCause {
-    /// The deployment it blames, and the reason (or why it blames none).
-    pub(crate) fn link(self) -> (Option<String>, String) {
+    /// The deployment it blames, and the reason (or why it blames none). `of` names the
+    /// repository the cause was found in, when it is not the incident's own.
+    pub(crate) fn link(self, of: Option<&str>) -> (Option<String>, String) {
+        let of = of.map(|repo| format!(" of {repo}")).unwrap_or_default();
         match self {
-            Self::Deployment { key, found: true } => {
-                let reason = format!("the incident names deployment {key}");
+            Self::Deployment {
+                key,
+                found: Found::Success,
+            } => {
+                let reason = format!("the incident names deployment {key}{of}");
                 (Some(key), reason)
             }
-            Self::Deployment { key, found: false } => (
+            Self::Deployment {
+                key,
+                found: Found::NotSuccessful,
+            } => (
                 None,
                 format!(
-                    "the incident names deployment {key}, which is not a known successful deployment"
+                    "the incident names deployment {key}{of}, which is not a known successful deployment"
                 ),
+            ),
+            Self::Deployment {
+                key,
+                found: Found::Unknown,
+            } => (
+                None,
+                format!("the incident names deployment {key}, which is not a known deployment"),
             ),
             Self::Change {
                 key,
                 shipped_by: Some(d),
             } => (
                 Some(d.clone()),
-                format!("the incident names change `{key}`, shipped by deployment {d}"),
+                format!("the incident names change `{key}`{of}, shipped by deployment {d}"),
             ),
             Self::Change {
                 key,
                 shipped_by: None,
             } => (
                 None,
-                format!("the incident names change `{key}`, which no deployment has shipped"),
+                format!("the incident names change `{key}`{of}, which no deployment has shipped"),
             ),
             Self::Sha {
                 sha,
@@ -249,7 +279,7 @@ impl ExplicitCause {
             } => (
                 Some(d.clone()),
                 format!(
-                    "the incident names commit {}, shipped by deployment {d}",
+                    "the incident names commit {}{of}, shipped by deployment {d}",
                     short_sha(&sha)
                 ),
             ),
@@ -259,7 +289,7 @@ impl ExplicitCause {
             } => (
                 None,
                 format!(
-                    "the incident names commit {}, which no deployment has shipped",
+                    "the incident names commit {}{of}, which no deployment has shipped",
                     short_sha(&sha)
                 ),
             ),
@@ -267,16 +297,32 @@ impl ExplicitCause {
     }
 }
 
-/// Links an incident to a deployment: the one its explicit cause names, else `latest` (the
-/// latest successful deployment of its repository that finished before it opened) when within
-/// the window. `explicit` is what its cause resolved to, if it names one.
+/// Where an incident's cause was looked for.
+pub(crate) enum Scope<'a> {
+    /// In the incident's own repository: the attribution window may apply, with `latest` (the
+    /// latest successful deployment of that repository that finished before it opened).
+    Own {
+        latest: Option<(&'a str, Timestamp)>,
+    },
+    /// In another repository, `repo` (the incident names a deployment, change or commit of it,
+    /// or names no repository itself): only the explicit cause links it.
+    Elsewhere { repo: &'a str },
+}
+
+/// Links an incident to a deployment: the one its explicit cause names, else, in its own
+/// repository, the latest deployment when within the window. `explicit` is what its cause
+/// resolved to, if it names one.
 pub(crate) fn link_incident(
     incident: &Incident,
     explicit: Option<ExplicitCause>,
-    latest: Option<(&str, Timestamp)>,
+    scope: Scope<'_>,
     options: &AnalysisOptions,
 ) -> (Option<FailureLink>, IncidentLink) {
-    let (deployment, reason) = match explicit.map(ExplicitCause::link) {
+    let of = match scope {
+        Scope::Elsewhere { repo } => Some(repo),
+        Scope::Own { .. } => None,
+    };
+    let (deployment, reason) = match explicit.map(|e| e.link(of)) {
         Some((Some(d), reason)) => (Some(d), reason),
         explicit => {
             let prefix = match explicit {
@@ -284,25 +330,40 @@ pub(crate) fn link_incident(
                 _ => String::new(),
             };
             let window = human_duration(options.attribution_window);
-            match latest.filter(|(_, at)| incident.opened_at - *at <= options.attribution_window) {
-                Some((d, at)) => (
-                    Some(d.to_string()),
-                    format!(
-                        "{prefix}latest deployment of {} before the incident opened ({} earlier, within the {window} attribution window)",
-                        incident
-                            .repo
-                            .as_ref()
-                            .map(ToString::to_string)
-                            .unwrap_or_default(),
-                        human_duration(incident.opened_at - at),
-                    ),
-                ),
-                None => (
+            match scope {
+                Scope::Elsewhere { .. } => (
                     None,
-                    format!(
-                        "{prefix}no deployment in the {window} before it opened: an outage not caused by a change"
-                    ),
+                    match &incident.repo {
+                        Some(own) => format!(
+                            "{prefix}its cause is not in {own}, so the attribution window does not apply"
+                        ),
+                        None => format!(
+                            "{prefix}the incident names no repository, so the attribution window does not apply"
+                        ),
+                    },
                 ),
+                Scope::Own { latest } => match latest
+                    .filter(|(_, at)| incident.opened_at - *at <= options.attribution_window)
+                {
+                    Some((d, at)) => (
+                        Some(d.to_string()),
+                        format!(
+                            "{prefix}latest deployment of {} before the incident opened ({} earlier, within the {window} attribution window)",
+                            incident
+                                .repo
+                                .as_ref()
+                                .map(ToString::to_string)
+                                .unwrap_or_default(),
+                            human_duration(incident.opened_at - at),
+                        ),
+                    ),
+                    None => (
+                        None,
+                        format!(
+                            "{prefix}no deployment in the {window} before it opened: an outage not caused by a change"
+                        ),
+                    ),
+                },
             }
         }
     };

@@ -13,6 +13,11 @@ use std::str::FromStr;
 pub type Timestamp = DateTime<Utc>;
 
 /// A repository named `owner/name`, validated at the edge so the engine never sees a malformed one.
+///
+/// Repository names are case-insensitive, as on GitHub: `Acme/Shop` in the configuration,
+/// `acme/shop` in an event and `ACME/shop` in a webhook are one repository. A slug is held,
+/// compared, stored and shown in lower case (parsing lower-cases it), so every record of one
+/// repository carries the same name and keys built from it (`acme/shop#42`) agree.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct RepoSlug {
@@ -44,8 +49,8 @@ impl FromStr for RepoSlug {
         };
         match s.split_once('/') {
             Some((owner, name)) if valid_part(owner) && valid_part(name) => Ok(RepoSlug {
-                owner: owner.to_string(),
-                name: name.to_string(),
+                owner: owner.to_ascii_lowercase(),
+                name: name.to_ascii_lowercase(),
             }),
             _ => Err(BadRepoSlug(s.to_string())),
         }
@@ -289,4 +294,21 @@ pub enum IncidentCause {
     Deployment(String),
     Sha(String),
     Change(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_names_are_case_insensitive_and_shown_in_lower_case() {
+        let configured: RepoSlug = "Acme/Shop".parse().expect("slug");
+        let event: RepoSlug = "acme/shop".parse().expect("slug");
+        let webhook: RepoSlug = "ACME/shop".parse().expect("slug");
+        assert_eq!(configured, event);
+        assert_eq!(configured, webhook);
+        assert_eq!(configured.to_string(), "acme/shop");
+        assert_eq!((configured.owner(), configured.name()), ("acme", "shop"));
+        assert!("Acme".parse::<RepoSlug>().is_err());
+    }
 }

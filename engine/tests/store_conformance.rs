@@ -51,6 +51,8 @@ conformance!(
     deployments_match_the_environment_case_insensitively,
     incidents_of_a_team_without_repository_count_for_that_team,
     an_incident_without_repository_naming_a_deployment_is_linked_to_it,
+    a_cause_in_another_repository_is_linked_by_that_repository_alone,
+    ingesting_an_incident_reanalyses_the_repository_of_its_cause,
     a_rollback_reports_the_failed_deployment_and_when_service_was_restored,
     deployment_detail_explains_why_a_deployment_failed,
     a_webhook_delivered_twice_is_stored_once,
@@ -356,8 +358,12 @@ async fn records_read_back_exactly_as_written(store: Store) {
         .expect("incident links load");
     assert_eq!(links.len(), 1);
     assert_eq!(links[0].incident, caused);
-    assert_eq!(links[0].deployment, None);
-    assert_eq!(links[0].reason, None);
+    // Named by a team only, it is linked through the commit it names (the explicit cause).
+    assert_eq!(links[0].deployment.as_deref(), Some("d-declared"));
+    assert_eq!(
+        links[0].reason.as_deref(),
+        Some("the incident names commit aaaaaaa of acme/api, shipped by deployment d-declared")
+    );
     assert_eq!(store.deployment_detail("nope").await.expect("query"), None);
 }
 
@@ -577,6 +583,157 @@ async fn an_incident_without_repository_naming_a_deployment_is_linked_to_it(stor
         .expect("the team's incident is in scope");
     assert_eq!(ext.deployment.as_deref(), Some("d1"));
     assert!(inputs.deployments.iter().any(|d| d.key == "d1" && d.failed));
+}
+
+const WEB: &str = "acme/web";
+
+/// The incident links of API's and WEB's incidents in March, as (incident, deployment).
+async fn links_of(store: &Store) -> Vec<(String, Option<String>)> {
+    let mut links: Vec<(String, Option<String>)> = store
+        .incident_links(
+            &[repo(API), repo(WEB)],
+            &[],
+            at("2026-03-01T00:00:00Z"),
+            at("2026-04-01T00:00:00Z"),
+        )
+        .await
+        .expect("incident links")
+        .into_iter()
+        .map(|l| (l.incident.key, l.deployment))
+        .collect();
+    links.sort();
+    links
+}
+
+/// The failed deployments of API and WEB in March.
+async fn failed_of(store: &Store) -> Vec<String> {
+    let inputs = store
+        .metric_inputs(
+            &[repo(API), repo(WEB)],
+            &[],
+            "production",
+            at("2026-03-01T00:00:00Z"),
+            at("2026-04-01T00:00:00Z"),
+        )
+        .await
+        .expect("metric inputs");
+    let mut failed: Vec<String> = inputs
+        .deployments
+        .into_iter()
+        .filter(|d| d.failed)
+        .map(|d| d.key)
+        .collect();
+    failed.sort();
+    failed
+}
+
+/// An incident of API names WEB's change #5 before WEB's records arrive: API's window blames
+/// a1. Once WEB's change and its deployment w1 are in, WEB's analysis alone moves the blame to
+/// w1 (a1 is no longer failed); reanalysing either repository again, in any order, changes
+/// nothing.
+async fn a_cause_in_another_repository_is_linked_by_that_repository_alone(store: Store) {
+    let options = AnalysisOptions::default();
+    store
+        .upsert_deployments(&[deployment("a1", API, SHA_A, "2026-03-02T10:00:00Z")])
+        .await
+        .expect("deployment loads");
+    let mut named = incident("inc-x", Some(API), "2026-03-02T12:00:00Z");
+    named.cause = Some(IncidentCause::Change("acme/web#5".into()));
+    store
+        .upsert_incidents(&[named])
+        .await
+        .expect("incident loads");
+    store
+        .reanalyze(&[repo(API)], &options)
+        .await
+        .expect("reanalysis");
+    assert_eq!(
+        links_of(&store).await,
+        [("inc-x".to_string(), Some("a1".to_string()))]
+    );
+    assert_eq!(failed_of(&store).await, ["a1"]);
+    let elsewhere = store.incident_owners_elsewhere(&repo(API)).await;
+    assert_eq!(elsewhere.expect("owners"), []);
+
+    store
+        .upsert_changes(&[change("acme/web#5", WEB, SHA_B, "2026-03-01T09:00:00Z")])
+        .await
+        .expect("change loads");
+    // A sync of API's incidents now reanalyses WEB too.
+    let elsewhere = store.incident_owners_elsewhere(&repo(API)).await;
+    assert_eq!(elsewhere.expect("owners"), [repo(WEB)]);
+    store
+        .upsert_deployments(&[deployment("w1", WEB, SHA_B, "2026-03-01T10:00:00Z")])
+        .await
+        .expect("deployment loads");
+    store
+        .reanalyze(&[repo(WEB)], &options)
+        .await
+        .expect("reanalysis");
+    let expected = [("inc-x".to_string(), Some("w1".to_string()))];
+    assert_eq!(links_of(&store).await, expected);
+    assert_eq!(failed_of(&store).await, ["w1"]);
+    let counts = store.counts().await.expect("counts");
+    assert_eq!(counts.failure_links, 1);
+
+    for order in [[API, WEB], [WEB, API]] {
+        for slug in order {
+            store
+                .reanalyze(&[repo(slug)], &options)
+                .await
+                .expect("reanalysis");
+            assert_eq!(links_of(&store).await, expected, "after {slug}");
+            assert_eq!(failed_of(&store).await, ["w1"], "after {slug}");
+            assert_eq!(store.counts().await.expect("counts"), counts);
+        }
+    }
+    let links = store
+        .incident_links(
+            &[repo(API)],
+            &[],
+            at("2026-03-01T00:00:00Z"),
+            at("2026-04-01T00:00:00Z"),
+        )
+        .await
+        .expect("incident links");
+    assert_eq!(
+        links[0].reason.as_deref(),
+        Some("the incident names change `acme/web#5` of acme/web, shipped by deployment w1")
+    );
+}
+
+/// Ingesting an incident of API that names WEB's deployment asks for WEB's reanalysis (its
+/// analysis links it) besides API's; deleting it asks for both again.
+async fn ingesting_an_incident_reanalyses_the_repository_of_its_cause(store: Store) {
+    use engine::store::events::{EventRecord, LoggedEvent};
+    store
+        .upsert_deployments(&[deployment("w1", WEB, SHA_B, "2026-03-01T10:00:00Z")])
+        .await
+        .expect("deployment loads");
+    let mut named = incident("inc-y", Some(API), "2026-03-02T12:00:00Z");
+    named.cause = Some(IncidentCause::Deployment("w1".into()));
+    let (_, commit) = store
+        .ingest(vec![LoggedEvent {
+            raw: None,
+            record: Some(EventRecord::Incident(named)),
+        }])
+        .await
+        .expect("ingests");
+    assert_eq!(commit.repos, [repo(API), repo(WEB)]);
+    store
+        .reanalyze(&commit.repos, &AnalysisOptions::default())
+        .await
+        .expect("reanalysis");
+    assert_eq!(
+        links_of(&store).await,
+        [("inc-y".to_string(), Some("w1".to_string()))]
+    );
+    let deleted = store
+        .delete_incidents(&["inc-y".to_string()])
+        .await
+        .expect("deletes");
+    assert_eq!(deleted.repos, [repo(API), repo(WEB)]);
+    assert!(failed_of(&store).await.is_empty());
 }
 
 async fn a_rollback_reports_the_failed_deployment_and_when_service_was_restored(store: Store) {

@@ -18,5 +18,11 @@ pub async fn run(config_path: &Path, file: &Path) -> anyhow::Result<()> {
         report.format,
         report.repositories
     );
+    for repo in &report.unowned {
+        println!(
+            "Warning: {}",
+            collector::events::Warning::unowned(repo).message
+        );
+    }
     Ok(())
 }

@@ -20,7 +20,7 @@ pub mod ndjson;
 pub mod schema;
 
 use engine::config::Config;
-use engine::model::Source;
+use engine::model::{RepoSlug, Source};
 use engine::store::events::{EventRecord, LoggedEvent, NewRawEvent};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
@@ -86,6 +86,8 @@ pub struct EventContext {
     pub teams: BTreeSet<String>,
     /// Tribe slugs, only to say why they are refused as an incident's team.
     pub tribes: BTreeSet<String>,
+    /// Repositories some team owns: events of others are stored, with a [`Warning`].
+    pub owned: BTreeSet<RepoSlug>,
 }
 
 impl EventContext {
@@ -94,7 +96,21 @@ impl EventContext {
             source,
             teams: config.teams.iter().map(|t| t.slug.clone()).collect(),
             tribes: config.tribes.iter().map(|t| t.slug.clone()).collect(),
+            owned: config.repos().into_iter().collect(),
         }
+    }
+
+    /// The repositories of `records` that no team owns, each once, in order.
+    pub fn unowned<'a>(
+        &self,
+        records: impl IntoIterator<Item = &'a EventRecord>,
+    ) -> BTreeSet<RepoSlug> {
+        records
+            .into_iter()
+            .filter_map(EventRecord::repo)
+            .filter(|repo| !self.owned.contains(*repo))
+            .cloned()
+            .collect()
     }
 
     /// The raw-log source of this context's events.
@@ -142,6 +158,28 @@ pub fn logged(record: EventRecord, raw_body: &str, ctx: &EventContext) -> Logged
             body: raw_body.to_string(),
         }),
         record: Some(record),
+    }
+}
+
+/// Something the sender should know about events that were stored all the same.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Warning {
+    /// The repository it is about.
+    pub repo: String,
+    pub message: String,
+}
+
+impl Warning {
+    /// Events of a repository no team lists are stored, but no team's figures (nor the
+    /// organisation's, the union of the teams') include them until a team lists it.
+    pub fn unowned(repo: &RepoSlug) -> Self {
+        Warning {
+            repo: repo.to_string(),
+            message: format!(
+                "no team owns {repo}: its events are stored but count in no team's figures \
+                 until a team lists it"
+            ),
+        }
     }
 }
 

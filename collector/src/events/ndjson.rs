@@ -152,6 +152,7 @@ mod tests {
             source: Source::Webhook,
             teams: Default::default(),
             tribes: Default::default(),
+            owned: Default::default(),
         }
     }
 

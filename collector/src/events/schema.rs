@@ -332,6 +332,7 @@ mod tests {
             source: Source::Import,
             teams: ["shop".to_string()].into(),
             tribes: ["commerce".to_string()].into(),
+            owned: Default::default(),
         }
     }
 

@@ -130,9 +130,9 @@ pub struct IngestCommit {
 pub struct IngestTransaction {
     tx: Transaction,
     repos: BTreeSet<RepoSlug>,
-    /// Deployments named as the cause of incidents that have no repository: their repositories'
-    /// analyses cover those incidents.
-    cause_deployments: BTreeSet<String>,
+    /// Incidents that name (or may keep) a cause: the repositories whose analyses cover them
+    /// (that of the cause, see `derived`) are stale too.
+    with_cause: BTreeSet<String>,
     /// Whether any record was written: only then does the data version move.
     wrote: bool,
 }
@@ -146,7 +146,7 @@ impl Store {
         Ok(IngestTransaction {
             tx: self.begin().await?,
             repos: BTreeSet::new(),
-            cause_deployments: BTreeSet::new(),
+            with_cause: BTreeSet::new(),
             wrote: false,
         })
     }
@@ -280,7 +280,8 @@ impl IngestTransaction {
                     incidents.insert(i.key.clone(), i);
                 }
                 EventRecord::IncidentUpdate(u) => {
-                    self.note_cause(&u.incident);
+                    // An update keeps the stored cause, which may name one.
+                    self.with_cause.insert(u.incident.key.clone());
                     // An update merges into what is stored: write pending records first.
                     if let Some(i) = incidents.remove(&u.incident.key) {
                         self.upsert_incidents(vec![i]).await?;
@@ -333,26 +334,10 @@ impl IngestTransaction {
     /// Makes every batch visible at once (and bumps the data version if a record was written);
     /// returns the repositories to reanalyze.
     pub async fn commit(mut self) -> Result<IngestCommit, StoreError> {
-        if !self.cause_deployments.is_empty() {
-            let keys: Vec<String> = std::mem::take(&mut self.cause_deployments)
-                .into_iter()
-                .collect();
-            for chunk in keys.chunks(1000) {
-                let statement = Statement::new(
-                    format!(
-                        "SELECT DISTINCT repo FROM deployment WHERE key IN ({})",
-                        codec::placeholders(1, chunk.len())
-                    ),
-                    chunk.iter().map(Value::text).collect(),
-                );
-                let slugs = self
-                    .tx
-                    .fetch_all(statement, |row| Ok(row.text("repo")?))
-                    .await?;
-                for slug in slugs {
-                    self.repos.insert(codec::repo(&slug, &slug)?);
-                }
-            }
+        if !self.with_cause.is_empty() {
+            let keys: Vec<String> = std::mem::take(&mut self.with_cause).into_iter().collect();
+            let owners = super::derived::incident_owners(&mut self.tx, &keys).await?;
+            self.repos.extend(owners);
         }
         if self.wrote {
             self.run(vec![codec::bump_data_version()]).await?;
@@ -376,10 +361,8 @@ impl IngestTransaction {
     }
 
     fn note_cause(&mut self, incident: &Incident) {
-        if incident.repo.is_none()
-            && let Some(crate::model::IncidentCause::Deployment(key)) = &incident.cause
-        {
-            self.cause_deployments.insert(key.clone());
+        if incident.cause.is_some() {
+            self.with_cause.insert(incident.key.clone());
         }
     }
 

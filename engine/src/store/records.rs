@@ -168,7 +168,6 @@ pub(crate) async fn delete_incidents_in(
     // Key order, as the upserts: concurrent writers lock rows in the same order.
     let keys: Vec<&String> = keys.iter().collect::<BTreeSet<_>>().into_iter().collect();
     let mut repos = BTreeSet::new();
-    let mut cause_deployments = Vec::new();
     let mut incidents = 0;
     for chunk in keys.chunks(KEYS_PER_DELETE) {
         let list = codec::placeholders(1, chunk.len());
@@ -190,49 +189,15 @@ pub(crate) async fn delete_incidents_in(
             params(),
         ))
         .await?;
-        let deleted = tx
-            .fetch_all(
-                Statement::new(
-                    format!(
-                        "DELETE FROM incident WHERE key IN ({list}) \
-                         RETURNING repo, cause_kind, cause_ref"
-                    ),
-                    params(),
-                ),
-                |row| {
-                    let cause = match row.opt_text("cause_kind")?.as_deref() {
-                        Some("deployment") => row.opt_text("cause_ref")?,
-                        _ => None,
-                    };
-                    Ok((row.opt_text("repo")?, cause))
-                },
-            )
-            .await?;
-        incidents += deleted.len();
-        for (repo, cause) in deleted {
-            match (repo, cause) {
-                (Some(slug), _) => {
-                    repos.insert(codec::repo(&slug, &slug)?);
-                }
-                // One without a repository that names a deployment is analysed with the
-                // deployment's repository (see `derived`).
-                (None, Some(deployment)) => cause_deployments.push(deployment),
-                (None, None) => {}
-            }
-        }
-    }
-    for chunk in cause_deployments.chunks(KEYS_PER_DELETE) {
-        let sql = format!(
-            "SELECT DISTINCT repo FROM deployment WHERE key IN ({})",
-            codec::placeholders(1, chunk.len())
-        );
-        let params = chunk.iter().map(Value::text).collect();
-        let slugs = tx
-            .fetch_all(Statement::new(sql, params), |row| Ok(row.text("repo")?))
-            .await?;
-        for slug in slugs {
-            repos.insert(codec::repo(&slug, &slug)?);
-        }
+        // The repositories whose analyses covered them (that of their cause, see `derived`).
+        let owned: Vec<String> = chunk.iter().map(|k| k.to_string()).collect();
+        repos.extend(super::derived::incident_owners(tx, &owned).await?);
+        incidents += tx
+            .execute(Statement::new(
+                format!("DELETE FROM incident WHERE key IN ({list})"),
+                params(),
+            ))
+            .await? as usize;
     }
     Ok(DeletedIncidents {
         incidents,

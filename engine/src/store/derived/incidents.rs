@@ -1,8 +1,8 @@
 //! Which deployment each incident is blamed on.
 
 use super::shas::sha_condition;
-use super::{REPO_DEPLOYMENTS, RepoAnalysis, SUCCESSES};
-use crate::analysis::{self, ExplicitCause};
+use super::{RepoAnalysis, SUCCESSES, repo_incidents};
+use crate::analysis::{self, ExplicitCause, Found, Scope};
 use crate::model::{Incident, IncidentCause, Timestamp};
 use crate::store::StoreError;
 use crate::store::codec::{self, Statement, Value};
@@ -27,12 +27,11 @@ impl RepoAnalysis<'_> {
             };
             let sql = format!(
                 "SELECT {columns}, {}, {} FROM (\
-                 SELECT {columns} FROM incident WHERE repo = $1 \
-                 UNION ALL SELECT {columns} FROM incident WHERE repo IS NULL \
-                 AND cause_kind = 'deployment' AND cause_ref IN ({REPO_DEPLOYMENTS})\
+                 SELECT {columns} FROM incident WHERE key IN ({})\
                  ) AS scoped WHERE {resume} {order}",
                 latest("key"),
-                latest("finished_at")
+                latest("finished_at"),
+                repo_incidents()
             );
             let page = self
                 .tx
@@ -60,7 +59,8 @@ impl RepoAnalysis<'_> {
         Ok(())
     }
 
-    /// Links the incident; `latest` is the latest successful deployment before it opened.
+    /// Links the incident; `latest` is the latest successful deployment of this repository
+    /// before it opened.
     async fn attribute(
         &mut self,
         incident: &Incident,
@@ -70,10 +70,17 @@ impl RepoAnalysis<'_> {
             Some(cause) => Some(self.explicit_cause(cause).await?),
             None => None,
         };
-        // Only an incident of this repository is blamed on its latest deployment.
-        let own = incident.repo.as_ref().map(ToString::to_string) == Some(self.repo.clone());
-        let latest = latest.filter(|_| own).map(|(key, at)| (key.as_str(), *at));
-        let (failure, link) = analysis::link_incident(incident, explicit, latest, self.options);
+        // Only an incident of this repository is blamed on its latest deployment; one analysed
+        // here for its cause (of another repository, or of none) is linked by that cause alone.
+        let repo = self.repo.clone();
+        let scope = if incident.repo.as_ref().map(ToString::to_string) == Some(repo.clone()) {
+            Scope::Own {
+                latest: latest.map(|(key, at)| (key.as_str(), *at)),
+            }
+        } else {
+            Scope::Elsewhere { repo: &repo }
+        };
+        let (failure, link) = analysis::link_incident(incident, explicit, scope, self.options);
         if let Some(failure) = failure {
             self.insert_failure(&failure).await?;
         }
@@ -89,7 +96,17 @@ impl RepoAnalysis<'_> {
                     Value::text(&self.options.environment),
                     Value::text(key),
                 ];
-                let found = self.fetch_key(Statement::new(sql, params)).await?.is_some();
+                let found = if self.fetch_key(Statement::new(sql, params)).await?.is_some() {
+                    Found::Success
+                } else {
+                    let sql = "SELECT key FROM deployment WHERE key = $1";
+                    let stored = Statement::new(sql, vec![Value::text(key)]);
+                    if self.fetch_key(stored).await?.is_some() {
+                        Found::NotSuccessful
+                    } else {
+                        Found::Unknown
+                    }
+                };
                 ExplicitCause::Deployment {
                     key: key.clone(),
                     found,

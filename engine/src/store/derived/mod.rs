@@ -15,6 +15,7 @@ use super::{Store, StoreError};
 use crate::analysis::{AnalysisOptions, FailureLink, IncidentLink, ReworkMark};
 use crate::model::RepoSlug;
 use serde::Serialize;
+use std::collections::BTreeSet;
 
 mod absorbed;
 mod incidents;
@@ -47,11 +48,42 @@ const FULL_SHA: usize = 40;
 const REPO_DEPLOYMENTS: &str = "SELECT key FROM deployment WHERE repo = $1";
 /// The changes of the repository `$1`.
 const REPO_CHANGES: &str = "SELECT key FROM change WHERE repo = $1";
-/// The incidents the analysis of the repository `$1` covers: its own, and those without a
-/// repository that name one of its deployments as their cause.
-const REPO_INCIDENTS: &str = "SELECT key FROM incident WHERE repo = $1 \
-     UNION ALL SELECT key FROM incident WHERE repo IS NULL AND cause_kind = 'deployment' \
-     AND cause_ref IN (SELECT key FROM deployment WHERE repo = $1)";
+/// The repository whose analysis covers the incident `i`: the repository of the deployment or
+/// change its cause names, when one is stored (whatever repository the incident names, if any);
+/// for an incident without a repository that names a commit, the repository of the earliest
+/// merged change holding it; else the incident's own repository (NULL: no analysis covers it).
+/// An incident is analysed exactly once, and every link derived from it points to a deployment of
+/// the repository that analyses it, so a reanalysis deletes and rewrites all of it.
+pub(crate) const INCIDENT_OWNER: &str = "CASE i.cause_kind \
+     WHEN 'deployment' THEN COALESCE(\
+     (SELECT d.repo FROM deployment d WHERE d.key = i.cause_ref), i.repo) \
+     WHEN 'change' THEN COALESCE(\
+     (SELECT c.repo FROM change c WHERE c.key = i.cause_ref), i.repo) \
+     WHEN 'sha' THEN COALESCE(i.repo, (SELECT c.repo FROM change_commit cc \
+     JOIN change c ON c.key = cc.change WHERE length(i.cause_ref) >= 7 \
+     AND cc.sha >= lower(i.cause_ref) AND cc.sha < lower(i.cause_ref) || 'g' \
+     ORDER BY c.merged_at, c.key LIMIT 1)) \
+     ELSE i.repo END";
+/// The incidents the analysis of the repository `$1` covers (those [`INCIDENT_OWNER`] gives it),
+/// one access path each: its own incidents, those of other repositories or of none that name one
+/// of its deployments or changes, and those of no repository that name a commit.
+fn repo_incidents() -> &'static str {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT i.key FROM incident i WHERE i.repo = $1 AND (i.cause_kind IS NULL \
+             OR i.cause_kind = 'sha' OR ({INCIDENT_OWNER}) = $1) \
+             UNION ALL SELECT i.key FROM incident i WHERE i.cause_kind = 'deployment' \
+             AND i.cause_ref IN (SELECT key FROM deployment WHERE repo = $1) \
+             AND (i.repo IS NULL OR i.repo <> $1) \
+             UNION ALL SELECT i.key FROM incident i WHERE i.cause_kind = 'change' \
+             AND i.cause_ref IN (SELECT key FROM change WHERE repo = $1) \
+             AND (i.repo IS NULL OR i.repo <> $1) \
+             UNION ALL SELECT i.key FROM incident i WHERE i.repo IS NULL \
+             AND i.cause_kind = 'sha' AND ({INCIDENT_OWNER}) = $1"
+        )
+    });
+    &SQL
+}
 /// Successful deployments of the repository `$1` to the environment `$2`.
 const SUCCESSES: &str = "repo = $1 AND status = 'success' AND lower(environment) = lower($2)";
 /// Changes that may be reverts or hotfixes (a superset: [`Change::is_rework`] decides).
@@ -92,6 +124,58 @@ impl Store {
         }
         Ok(report)
     }
+}
+
+impl Store {
+    /// The repositories, other than `repo`, whose analyses cover incidents of `repo` (those that
+    /// name a deployment or change of another repository): reanalyse them too when the incidents
+    /// of `repo` changed.
+    pub async fn incident_owners_elsewhere(
+        &self,
+        repo: &RepoSlug,
+    ) -> Result<Vec<RepoSlug>, StoreError> {
+        let statement = owners_statement(
+            "i.repo = $1 AND i.cause_kind IN ('deployment', 'change')",
+            vec![Value::text(repo.to_string())],
+        );
+        let owners = self.fetch_all(statement, owner).await?;
+        Ok(owners.into_iter().filter(|owner| owner != repo).collect())
+    }
+}
+
+/// The repositories whose analyses read the incidents of these keys: their own, and the one
+/// that links them ([`INCIDENT_OWNER`]).
+pub(crate) async fn incident_owners(
+    tx: &mut Transaction,
+    keys: &[String],
+) -> Result<BTreeSet<RepoSlug>, StoreError> {
+    let mut found = BTreeSet::new();
+    for chunk in keys.chunks(LIST) {
+        let condition = format!("i.key IN ({})", codec::placeholders(1, chunk.len()));
+        let params = chunk.iter().map(Value::text).collect();
+        found.extend(
+            tx.fetch_all(owners_statement(&condition, params), owner)
+                .await?,
+        );
+    }
+    Ok(found)
+}
+
+/// The distinct repositories, own or linking, of the incidents `i` that `condition` selects.
+fn owners_statement(condition: &str, params: Vec<Value>) -> Statement {
+    Statement::new(
+        format!(
+            "SELECT DISTINCT owner FROM (SELECT {INCIDENT_OWNER} AS owner FROM incident i \
+             WHERE {condition} UNION ALL SELECT i.repo AS owner FROM incident i WHERE {condition}) \
+             AS owners WHERE owner IS NOT NULL"
+        ),
+        params,
+    )
+}
+
+fn owner(row: &dyn codec::RowExt) -> Result<RepoSlug, StoreError> {
+    let slug = row.text("owner")?;
+    codec::repo(&slug, &slug)
 }
 
 /// The reanalysis of one repository, inside its transaction.
@@ -164,7 +248,15 @@ impl RepoAnalysis<'_> {
             format!("DELETE FROM failure_link WHERE deployment IN ({REPO_DEPLOYMENTS})"),
             format!("DELETE FROM rework WHERE deployment IN ({REPO_DEPLOYMENTS})"),
             format!("DELETE FROM incident_link WHERE deployment IN ({REPO_DEPLOYMENTS})"),
-            format!("DELETE FROM incident_link WHERE incident IN ({REPO_INCIDENTS})"),
+            format!(
+                "DELETE FROM incident_link WHERE incident IN ({})",
+                repo_incidents()
+            ),
+            // An incident this repository now analyses may have been linked by another one's.
+            format!(
+                "DELETE FROM failure_link WHERE kind = 'incident' AND evidence IN ({})",
+                repo_incidents()
+            ),
         ] {
             self.tx
                 .execute(Statement::new(sql, vec![self.slug()]))

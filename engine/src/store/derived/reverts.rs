@@ -1,7 +1,7 @@
 //! Reverts and hotfixes: rework, and the failure of the deployment that shipped their target.
 
 use super::shas::sha_condition;
-use super::{MAYBE_REWORK, REPO_INCIDENTS, RepoAnalysis};
+use super::{INCIDENT_OWNER, MAYBE_REWORK, RepoAnalysis};
 use crate::analysis::{self, FailureKind};
 use crate::model::{Change, reverted_title};
 use crate::store::StoreError;
@@ -68,9 +68,12 @@ impl RepoAnalysis<'_> {
         Ok(())
     }
 
-    /// The key of the incident `key` if this repository's analysis covers it.
+    /// The key of the incident `key` if it is of this repository or its analysis links it.
     async fn incident_in_scope(&mut self, key: &str) -> Result<Option<String>, StoreError> {
-        let sql = format!("SELECT key FROM ({REPO_INCIDENTS}) AS scoped WHERE key = $2");
+        let sql = format!(
+            "SELECT i.key FROM incident i WHERE i.key = $2 \
+             AND (i.repo = $1 OR ({INCIDENT_OWNER}) = $1)"
+        );
         self.tx
             .fetch_optional(
                 Statement::new(sql, vec![self.slug(), Value::text(key)]),
