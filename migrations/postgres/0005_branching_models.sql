@@ -1,5 +1,5 @@
 -- Changes merged into any branch: cherry-picks and merges of one branch into another.
--- Keep in step with migrations/postgres/0003_branching_models.sql.
+-- Keep in step with migrations/sqlite/0005_branching_models.sql.
 
 -- The commits of a change that `git cherry-pick -x` copied from another commit, as a JSON array
 -- of {"commit": sha, "from": sha}: the copy is the same change as the original.
@@ -10,7 +10,7 @@ ALTER TABLE change ADD COLUMN cherry_picks TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE change ADD COLUMN side_branch TEXT;
 
 -- For a commit that is a cherry-pick, the commit it was copied from (lower-cased).
-ALTER TABLE change_commit ADD COLUMN picked_from TEXT;
+ALTER TABLE change_commit ADD COLUMN picked_from TEXT COLLATE "C";
 
 -- Derived: changes that are not changes of their own (a merge of one branch into another, a
 -- cherry-pick of another change), with the reason. They never ship; their commits ship the
