@@ -4,6 +4,7 @@
 //! - [`error`]: the one error type handlers return, and the status each variant answers;
 //! - [`params`]: query parameters parsed into validated types before they reach the engine;
 //! - [`server`]: binding, request tracing and graceful shutdown;
+//! - [`limits`]: how many answers are computed at once, and for how long, before a 503;
 //! - [`dashboard`]: the web page at `/` and its embedded assets from `web/`;
 //! - [`targets`]: each team's standing against its KPI targets;
 //! - [`exports`]: CSV downloads of every table;
@@ -19,6 +20,7 @@ pub mod dashboard;
 pub mod error;
 pub mod exports;
 pub mod ingest;
+pub mod limits;
 pub mod openapi;
 pub mod params;
 pub mod prometheus;

@@ -3,12 +3,14 @@
 //! The listener and the shutdown signal are injected, so tests bind `127.0.0.1:0` and stop the
 //! server when they are done.
 
+use crate::limits::{self, AnswerLimits};
 use axum::Router;
 use axum::http::{HeaderName, Request};
 use engine::config::Config;
 use engine::store::Store;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -24,7 +26,15 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: routes plus tracing by route template and request ids.
 pub fn app(state: AppState) -> Router {
+    let api = &state.config.api;
+    let limits = AnswerLimits::new(
+        api.max_concurrent_answers,
+        api.answer_timeout
+            .to_std()
+            .unwrap_or(Duration::from_secs(30)),
+    );
     crate::routes::router(state)
+        .layer(axum::middleware::from_fn_with_state(limits, limits::limit))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

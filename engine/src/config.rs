@@ -161,6 +161,13 @@ pub struct ApiConfig {
     /// Name of the environment variable holding the bearer token of `POST /api/v1/events`.
     #[serde(deserialize_with = "de_env_name")]
     pub ingest_token_env: String,
+    /// Answers computed at once; a request beyond them is refused at once (503 with
+    /// `Retry-After`) rather than queued, so a burst never piles up work and memory.
+    #[serde(deserialize_with = "de_concurrency")]
+    pub max_concurrent_answers: usize,
+    /// How long an answer may take to compute before it is abandoned with a 503.
+    #[serde(deserialize_with = "de_duration")]
+    pub answer_timeout: Duration,
 }
 
 /// `[pagerduty]`: where the incidents of each PagerDuty service belong.
@@ -462,6 +469,8 @@ impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
             ingest_token_env: "DORABOARD_INGEST_TOKEN".to_string(),
+            max_concurrent_answers: 16,
+            answer_timeout: Duration::seconds(30),
         }
     }
 }
@@ -834,7 +843,14 @@ const ENV_SECTIONS: &[(&str, &[(&str, EnvKind)])] = &[
             ("pagerduty_secret_env", EnvKind::Text),
         ],
     ),
-    ("api", &[("ingest_token_env", EnvKind::Text)]),
+    (
+        "api",
+        &[
+            ("ingest_token_env", EnvKind::Text),
+            ("max_concurrent_answers", EnvKind::Value),
+            ("answer_timeout", EnvKind::Text),
+        ],
+    ),
     (
         "metrics",
         &[
@@ -2173,6 +2189,24 @@ repos = ["acme/d"]
             parse(&format!("{TEAM}targets = {{ lead_time = \"soon\" }}")),
             "test.toml",
             "teams[0].targets.lead_time",
+        );
+    }
+
+    #[test]
+    fn answer_limits_are_read_and_checked_naming_the_key() {
+        let c = parse("[api]\nmax_concurrent_answers = 2\nanswer_timeout = \"5s\"").expect("valid");
+        assert_eq!(c.api.max_concurrent_answers, 2);
+        assert_eq!(c.api.answer_timeout, Duration::seconds(5));
+        let m = invalid(
+            parse("[api]\nmax_concurrent_answers = 0"),
+            "test.toml",
+            "api.max_concurrent_answers",
+        );
+        assert!(m.contains("from 1 to 64"), "{m}");
+        invalid(
+            parse("[api]\nanswer_timeout = \"soon\""),
+            "test.toml",
+            "api.answer_timeout",
         );
     }
 

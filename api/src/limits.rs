@@ -1,0 +1,154 @@
+//! Bounded work under load: at most `[api] max_concurrent_answers` answers are computed at once,
+//! each within `[api] answer_timeout`. A request beyond the limit is refused at once with `503`,
+//! `Retry-After` and a JSON error, instead of queueing: under a burst the server keeps answering
+//! what it can, and its memory stays bounded by the answers in flight.
+//!
+//! `/healthz` and the ingestion routes (events and webhooks, which have a write queue of their
+//! own) are not limited here: a monitor must always get through, and deliveries must never be
+//! refused for the readers' sake.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// How long a refused client is asked to wait, in seconds.
+const RETRY_AFTER_SECONDS: u64 = 1;
+
+/// The limits every read request passes through.
+#[derive(Clone)]
+pub struct AnswerLimits {
+    permits: Arc<Semaphore>,
+    max: usize,
+    timeout: Duration,
+}
+
+impl AnswerLimits {
+    pub fn new(max_concurrent: usize, timeout: Duration) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(max_concurrent)),
+            max: max_concurrent,
+            timeout,
+        }
+    }
+}
+
+/// Whether a path bypasses the limits.
+fn unlimited(path: &str) -> bool {
+    path == "/healthz" || path == "/api/v1/events" || path.starts_with("/api/v1/webhooks/")
+}
+
+/// The middleware: a permit, then the handler within the time limit.
+pub async fn limit(State(limits): State<AnswerLimits>, request: Request, next: Next) -> Response {
+    if unlimited(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let Ok(_permit) = limits.permits.clone().try_acquire_owned() else {
+        tracing::warn!(
+            max = limits.max,
+            "refused a request: every answer slot is busy"
+        );
+        return busy(format!(
+            "the server is computing {} answers already, its limit ([api] max_concurrent_answers); retry shortly",
+            limits.max
+        ));
+    };
+    match tokio::time::timeout(limits.timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(timeout = ?limits.timeout, "abandoned an answer that took too long");
+            busy(format!(
+                "the answer took longer than {} s ([api] answer_timeout) and was abandoned; ask for a shorter period or retry later",
+                limits.timeout.as_secs()
+            ))
+        }
+    }
+}
+
+fn busy(message: String) -> Response {
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({"error": {"message": message}})),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tokio::sync::Notify;
+    use tower::ServiceExt;
+
+    /// `/held` answers once `release` is notified, after notifying `started`; `/never` never
+    /// answers.
+    fn app(limits: AnswerLimits, started: Arc<Notify>, release: Arc<Notify>) -> Router {
+        Router::new()
+            .route(
+                "/held",
+                get(move || async move {
+                    started.notify_one();
+                    release.notified().await;
+                    "done"
+                }),
+            )
+            .route("/never", get(std::future::pending::<&str>))
+            .route("/healthz", get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn_with_state(limits, limit))
+    }
+
+    fn get_request(path: &str) -> Request {
+        Request::builder()
+            .uri(path)
+            .body(Body::empty())
+            .expect("a request")
+    }
+
+    #[tokio::test]
+    async fn a_request_beyond_the_limit_is_refused_with_retry_after_and_health_gets_through() {
+        let (started, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let limits = AnswerLimits::new(1, Duration::from_secs(3600));
+        let app = app(limits, started.clone(), release.clone());
+        let first = tokio::spawn(app.clone().oneshot(get_request("/held")));
+        started.notified().await;
+        let refused = app
+            .clone()
+            .oneshot(get_request("/held"))
+            .await
+            .expect("an answer");
+        assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(refused.headers()[header::RETRY_AFTER], "1");
+        let health = app
+            .clone()
+            .oneshot(get_request("/healthz"))
+            .await
+            .expect("an answer");
+        assert_eq!(health.status(), StatusCode::OK);
+        release.notify_one();
+        let served = first.await.expect("joined").expect("an answer");
+        assert_eq!(served.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn an_answer_past_the_time_limit_is_abandoned_with_a_503() {
+        let notify = Arc::new(Notify::new());
+        let limits = AnswerLimits::new(4, Duration::from_millis(20));
+        let response = app(limits, notify.clone(), notify)
+            .oneshot(get_request("/never"))
+            .await
+            .expect("an answer");
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    }
+}
