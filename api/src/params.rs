@@ -79,3 +79,51 @@ impl MetricsParams {
         self.team.as_deref().filter(|t| !t.is_empty())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn params(from: &str, to: &str, bucket: &str) -> MetricsParams {
+        MetricsParams {
+            team: None,
+            from: Some(from.to_string()),
+            to: Some(to.to_string()),
+            bucket: Some(bucket.to_string()),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        /// Whatever a client sends, the answer is a period within the limits or a 400 naming
+        /// the parameter, never a panic.
+        #[test]
+        fn query_parameters_never_panic_and_stay_within_the_limits(
+            from in "([0-9]{4}-[0-9]{2}-[0-9]{2}|.{0,12})",
+            to in "([0-9]{4}-[0-9]{2}-[0-9]{2}|.{0,12})",
+            bucket in "(day|week|month|quarter|.{0,6})",
+        ) {
+            let p = params(&from, &to, &bucket);
+            match p.period() {
+                Ok(period) => prop_assert!(period.days() >= 1 && period.days() <= MAX_PERIOD_DAYS),
+                Err(ApiError::BadParameter { parameter, .. }) => {
+                    prop_assert!(["from", "to"].contains(&parameter));
+                }
+                Err(other) => prop_assert!(false, "unexpected {other}"),
+            }
+            match p.bucket() {
+                Ok(Some(bucket)) => {
+                    let period = p.period().expect("a bucket is only checked on a valid period");
+                    prop_assert!(bucket.count_in(&period, MAX_BUCKETS) <= MAX_BUCKETS);
+                }
+                Ok(None) => prop_assert!(bucket.is_empty()),
+                Err(ApiError::BadParameter { parameter, .. }) => {
+                    prop_assert!(["from", "to", "bucket"].contains(&parameter));
+                }
+                Err(other) => prop_assert!(false, "unexpected {other}"),
+            }
+        }
+    }
+}

@@ -23,3 +23,6 @@ pub mod schedule;
 pub mod sync;
 pub mod telemetry;
 pub mod webhooks;
+
+#[cfg(test)]
+mod fuzz;

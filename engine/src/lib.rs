@@ -16,3 +16,6 @@ pub mod period;
 pub mod query;
 pub mod store;
 pub mod tiers;
+
+#[cfg(test)]
+mod fuzz;
