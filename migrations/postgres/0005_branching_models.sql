@@ -9,13 +9,19 @@ ALTER TABLE change ADD COLUMN cherry_picks TEXT NOT NULL DEFAULT '[]';
 -- ships only when a deployment's commits reach it, never by the linear-history rule.
 ALTER TABLE change ADD COLUMN side_branch TEXT;
 
--- For a commit that is a cherry-pick, the commit it was copied from (lower-cased).
-ALTER TABLE change_commit ADD COLUMN picked_from TEXT COLLATE "C";
-
 -- Derived: changes that are not changes of their own (a merge of one branch into another, a
 -- cherry-pick of another change), with the reason. They never ship; their commits ship the
 -- changes that hold them.
 CREATE TABLE absorbed_change (
     change TEXT PRIMARY KEY,
     reason TEXT NOT NULL
+);
+
+-- Derived: a commit that ships another change than the ones holding it. A cherry-pick's copy
+-- (and the merge sha of the change carrying it) ships the original change.
+CREATE TABLE shipped_through (
+    repo   TEXT NOT NULL,
+    sha    TEXT COLLATE "C" NOT NULL,
+    change TEXT NOT NULL,
+    PRIMARY KEY (repo, sha, change)
 );

@@ -9,9 +9,6 @@ ALTER TABLE change ADD COLUMN cherry_picks TEXT NOT NULL DEFAULT '[]';
 -- ships only when a deployment's commits reach it, never by the linear-history rule.
 ALTER TABLE change ADD COLUMN side_branch TEXT;
 
--- For a commit that is a cherry-pick, the commit it was copied from (lower-cased).
-ALTER TABLE change_commit ADD COLUMN picked_from TEXT;
-
 -- Derived: changes that are not changes of their own (a merge of one branch into another, a
 -- cherry-pick of another change), with the reason. They never ship; their commits ship the
 -- changes that hold them.
@@ -19,3 +16,12 @@ CREATE TABLE absorbed_change (
     change TEXT PRIMARY KEY,
     reason TEXT NOT NULL
 );
+
+-- Derived: a commit that ships another change than the ones holding it. A cherry-pick's copy
+-- (and the merge sha of the change carrying it) ships the original change.
+CREATE TABLE shipped_through (
+    repo   TEXT NOT NULL,
+    sha    TEXT NOT NULL,
+    change TEXT NOT NULL,
+    PRIMARY KEY (repo, sha, change)
+) WITHOUT ROWID;

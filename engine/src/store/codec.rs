@@ -203,7 +203,8 @@ pub(crate) fn status(name: &str, key: &str) -> Result<DeploymentStatus, StoreErr
 
 /// Columns of `change` in the order [`change_values`] binds them.
 pub(crate) const CHANGE_COLUMNS: &str = "key, repo, number, title, author, bot, first_commit_at, \
-     opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, reverts, fixes, cherry_picks, side_branch";
+     opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, reverts, \
+     fixes, cherry_picks, side_branch";
 
 pub(crate) fn change_values(c: &Change) -> Vec<Value> {
     vec![
@@ -284,22 +285,16 @@ pub(crate) fn change_commit_statements(changes: &[&Change]) -> Vec<Statement> {
             shas.sort();
             shas.dedup();
             shas.into_iter().map(|sha| {
-                let picked_from = c
-                    .cherry_picks
-                    .iter()
-                    .find(|p| p.commit.eq_ignore_ascii_case(&sha))
-                    .map(|p| p.from.to_ascii_lowercase());
                 vec![
                     Value::text(c.repo.to_string()),
                     Value::text(sha),
                     Value::text(&c.key),
-                    Value::Text(picked_from),
                 ]
             })
         })
         .collect();
     statements.extend(insert_statements(
-        "INSERT INTO change_commit (repo, sha, change, picked_from)",
+        "INSERT INTO change_commit (repo, sha, change)",
         "ON CONFLICT DO NOTHING",
         rows,
     ));

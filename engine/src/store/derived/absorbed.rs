@@ -1,11 +1,18 @@
 //! Changes that are not changes of their own: a merge of one branch into another (a GitFlow
 //! release pull request from `develop` into `main`, a maintenance branch merged forward, a
 //! back-merge), and a cherry-pick (`git cherry-pick -x`) of another change. They never ship;
-//! their commits ship the changes that hold them (see [`holders`] and [`not_absorbed`]).
+//! their commits ship the changes that hold them, and a cherry-pick's commits (and its merge sha)
+//! ship the original (`shipped_through`). See [`holders`] and [`not_absorbed`].
+//!
+//! Every lookup goes through the primary keys of `change_commit` (repository, sha) and `change`
+//! (key): only changes that share a commit with another change, or carry cherry-picks, are
+//! looked at, so the cost follows the repository's commits, not their pairs.
 
-use super::RepoAnalysis;
+use super::{LIST, RepoAnalysis};
+use crate::model::Change;
 use crate::store::StoreError;
-use crate::store::codec::{Statement, Value};
+use crate::store::codec::{self, Statement, Value};
+use std::collections::{HashMap, HashSet};
 
 /// Why a change was absorbed, for `explain`.
 const MERGE_REASON: &str =
@@ -13,57 +20,197 @@ const MERGE_REASON: &str =
 const PICK_REASON: &str = "a cherry-pick (git cherry-pick -x) of another change's commits: it is \
      that change, shipped by whichever copy reaches production first";
 
-/// The commits `o` of the change `c` that are its own work: all but its merge sha (a direct
-/// push's only commit is its merge sha).
-const OWN_COMMIT: &str =
-    "o.change = c.key AND (c.number IS NULL OR o.sha <> COALESCE(c.merge_sha, ''))";
+/// Changes of the repository `$1` that share a commit with another change, or carry
+/// cherry-picks: the only ones that can be absorbed.
+const CANDIDATES: &str = "SELECT DISTINCT a.change AS key FROM change_commit a WHERE a.repo = $1 \
+     AND EXISTS (SELECT 1 FROM change_commit b \
+         WHERE b.repo = $1 AND b.sha = a.sha AND b.change <> a.change) \
+     UNION SELECT key FROM change WHERE repo = $1 AND cherry_picks <> '[]'";
+
+/// Who holds a commit: (change, merged at), for comparing with the change that also holds it.
+type Holders = HashMap<String, Vec<(String, i64)>>;
 
 impl RepoAnalysis<'_> {
     /// Records every change of the repository whose own commits all belong to changes merged
-    /// before it, or are cherry-picks of commits other changes hold.
+    /// before it, or are cherry-picks of commits other changes hold; and which commits ship an
+    /// original through its copies.
     pub(super) async fn find_absorbed_changes(&mut self) -> Result<(), StoreError> {
-        let (earlier_key, key) = (self.bytewise("d.key"), self.bytewise("c.key"));
-        let sql = format!(
-            "INSERT INTO absorbed_change (change, reason) \
-             SELECT c.key, CASE WHEN EXISTS (SELECT 1 FROM change_commit o \
-                 WHERE {OWN_COMMIT} AND o.picked_from IS NOT NULL) THEN $2 ELSE $3 END \
-             FROM change c WHERE c.repo = $1 \
-             AND EXISTS (SELECT 1 FROM change_commit o WHERE {OWN_COMMIT}) \
-             AND NOT EXISTS (SELECT 1 FROM change_commit o WHERE {OWN_COMMIT} \
-                 AND NOT EXISTS (SELECT 1 FROM change_commit h JOIN change d ON d.key = h.change \
-                     WHERE h.repo = $1 AND h.sha = o.sha AND h.change <> c.key \
-                     AND (d.merged_at < c.merged_at \
-                          OR (d.merged_at = c.merged_at AND {earlier_key} < {key}))) \
-                 AND NOT (o.picked_from IS NOT NULL AND EXISTS (SELECT 1 FROM change_commit h \
-                     WHERE h.repo = $1 AND h.sha = o.picked_from AND h.change <> c.key))) \
-             ON CONFLICT DO NOTHING"
+        let keys = self
+            .tx
+            .fetch_all(Statement::new(CANDIDATES, vec![self.slug()]), |row| {
+                Ok(row.text("key")?)
+            })
+            .await?;
+        let mut absorbed = Vec::new();
+        let mut through = Vec::new();
+        for chunk in keys.chunks(LIST) {
+            let changes = self.changes(chunk).await?;
+            let mut shas: Vec<String> = changes
+                .iter()
+                .flat_map(|c| own_commits(c).into_iter().chain(pick_sources(c)))
+                .collect();
+            shas.sort_unstable();
+            shas.dedup();
+            let holders = self.holders_of(&shas).await?;
+            for change in &changes {
+                let originals: HashSet<&str> = pick_sources(change)
+                    .iter()
+                    .flat_map(|sha| held_by_others(&holders, sha, &change.key))
+                    .map(|(key, _)| key.as_str())
+                    .collect();
+                for pick in &change.cherry_picks {
+                    for (original, _) in held_by_others(&holders, &pick.from, &change.key) {
+                        through.push((pick.commit.to_ascii_lowercase(), original.clone()));
+                    }
+                }
+                let Some(reason) = absorption(change, &holders) else {
+                    continue;
+                };
+                absorbed.push((change.key.clone(), reason));
+                if reason == PICK_REASON
+                    && let Some(merge) = &change.merge_sha
+                {
+                    for original in &originals {
+                        through.push((merge.to_ascii_lowercase(), original.to_string()));
+                    }
+                }
+            }
+        }
+        self.report.absorbed += absorbed.len();
+        let absorbed_rows = absorbed
+            .into_iter()
+            .map(|(key, reason)| vec![Value::text(key), Value::text(reason)])
+            .collect();
+        let through_rows = through
+            .into_iter()
+            .map(|(sha, change)| vec![self.slug(), Value::text(sha), Value::text(change)])
+            .collect();
+        let mut statements = codec::insert_statements(
+            "INSERT INTO absorbed_change (change, reason)",
+            "ON CONFLICT DO NOTHING",
+            absorbed_rows,
         );
-        let params = vec![
-            self.slug(),
-            Value::text(PICK_REASON),
-            Value::text(MERGE_REASON),
-        ];
-        self.report.absorbed += self.tx.execute(Statement::new(sql, params)).await? as usize;
+        statements.extend(codec::insert_statements(
+            "INSERT INTO shipped_through (repo, sha, change)",
+            "ON CONFLICT DO NOTHING",
+            through_rows,
+        ));
+        for statement in statements {
+            self.tx.execute(statement).await?;
+        }
         Ok(())
+    }
+
+    async fn changes(&mut self, keys: &[String]) -> Result<Vec<Change>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM change WHERE key IN ({})",
+            codec::CHANGE_COLUMNS,
+            codec::placeholders(1, keys.len())
+        );
+        let params = keys.iter().map(Value::text).collect();
+        self.tx
+            .fetch_all(Statement::new(sql, params), codec::change)
+            .await
+    }
+
+    /// For each sha: the changes of the repository holding it, with their merge times.
+    async fn holders_of(&mut self, shas: &[String]) -> Result<Holders, StoreError> {
+        let mut holders = Holders::new();
+        for chunk in shas.chunks(LIST) {
+            let mut params = vec![self.slug()];
+            params.extend(chunk.iter().map(Value::text));
+            let sql = format!(
+                "SELECT cc.sha, cc.change, c.merged_at FROM change_commit cc \
+                 JOIN change c ON c.key = cc.change WHERE cc.repo = $1 AND cc.sha IN ({})",
+                codec::placeholders(2, chunk.len())
+            );
+            let rows = self
+                .tx
+                .fetch_all(Statement::new(sql, params), |row| {
+                    Ok((row.text("sha")?, row.text("change")?, row.int("merged_at")?))
+                })
+                .await?;
+            for (sha, change, merged) in rows {
+                holders.entry(sha).or_default().push((change, merged));
+            }
+        }
+        Ok(holders)
     }
 }
 
+/// The commits of a change that are its own work, lower-cased: all but its merge sha (a direct
+/// push's only commit is its merge sha).
+fn own_commits(change: &Change) -> Vec<String> {
+    let merge = change.merge_sha.as_deref().map(str::to_ascii_lowercase);
+    change
+        .commits
+        .iter()
+        .map(|sha| sha.to_ascii_lowercase())
+        .filter(|sha| change.number.is_none() || Some(sha) != merge.as_ref())
+        .collect()
+}
+
+fn pick_sources(change: &Change) -> Vec<String> {
+    change
+        .cherry_picks
+        .iter()
+        .map(|p| p.from.to_ascii_lowercase())
+        .collect()
+}
+
+/// The changes other than `key` holding `sha`.
+fn held_by_others<'a>(
+    holders: &'a Holders,
+    sha: &str,
+    key: &'a str,
+) -> impl Iterator<Item = &'a (String, i64)> {
+    holders
+        .get(sha)
+        .into_iter()
+        .flatten()
+        .filter(move |(other, _)| other != key)
+}
+
+/// Why `change` is not a change of its own, if it is not: every own commit is held by a change
+/// merged before it, or is a cherry-pick of a commit another change holds.
+fn absorption(change: &Change, holders: &Holders) -> Option<&'static str> {
+    let own = own_commits(change);
+    if own.is_empty() {
+        return None;
+    }
+    let merged = change.merged_at.timestamp();
+    let mut picked = false;
+    for sha in &own {
+        let earlier = held_by_others(holders, sha, &change.key)
+            .any(|(other, at)| (*at, other.as_str()) < (merged, change.key.as_str()));
+        if earlier {
+            continue;
+        }
+        let copy_of_held = change
+            .cherry_picks
+            .iter()
+            .filter(|p| p.commit.eq_ignore_ascii_case(sha))
+            .any(|p| {
+                held_by_others(holders, &p.from.to_ascii_lowercase(), &change.key)
+                    .next()
+                    .is_some()
+            });
+        if !copy_of_held {
+            return None;
+        }
+        picked = true;
+    }
+    Some(if picked { PICK_REASON } else { MERGE_REASON })
+}
+
 /// A query of `(sha, change)`: the changes of the repository `repo` (a placeholder) that hold a
-/// commit matching `condition` (on a `sha` column), that hold the commit it was cherry-picked
-/// from, or, when the commit belongs to a change carrying cherry-picks (a squash-merged copy),
-/// that hold the commits those were picked from; absorbed changes left out.
+/// commit matching `condition` (on a `sha` column), or that such a commit ships through a
+/// cherry-pick; absorbed changes left out.
 pub(super) fn holders(repo: &str, condition: &str) -> String {
-    let matching = format!(
-        "SELECT sha, change, picked_from FROM change_commit WHERE repo = {repo} AND {condition}"
-    );
     format!(
         "SELECT h.sha, h.change FROM (\
-             SELECT m.sha, m.change FROM ({matching}) m \
-             UNION SELECT m.sha, o.change FROM ({matching}) m \
-                 JOIN change_commit o ON o.repo = {repo} AND o.sha = m.picked_from \
-             UNION SELECT m.sha, o.change FROM ({matching}) m \
-                 JOIN change_commit p ON p.change = m.change AND p.picked_from IS NOT NULL \
-                 JOIN change_commit o ON o.repo = {repo} AND o.sha = p.picked_from) h \
+             SELECT sha, change FROM change_commit WHERE repo = {repo} AND {condition} \
+             UNION SELECT sha, change FROM shipped_through WHERE repo = {repo} AND {condition}) h \
          WHERE {}",
         not_absorbed("h.change")
     )

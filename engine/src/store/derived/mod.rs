@@ -245,6 +245,7 @@ impl RepoAnalysis<'_> {
             format!("DELETE FROM deployment_change WHERE deployment IN ({REPO_DEPLOYMENTS})"),
             format!("DELETE FROM deployment_change WHERE change IN ({REPO_CHANGES})"),
             format!("DELETE FROM absorbed_change WHERE change IN ({REPO_CHANGES})"),
+            "DELETE FROM shipped_through WHERE repo = $1".to_string(),
             format!("DELETE FROM failure_link WHERE deployment IN ({REPO_DEPLOYMENTS})"),
             format!("DELETE FROM rework WHERE deployment IN ({REPO_DEPLOYMENTS})"),
             format!("DELETE FROM incident_link WHERE deployment IN ({REPO_DEPLOYMENTS})"),
