@@ -8,7 +8,9 @@
 //! - [`Store::changes_by_merge_sha`]: which commits of the default branch already belong to a
 //!   stored change (direct-push detection);
 //! - [`Store::repo_records`]: every record of a repository, for tests and checks;
-//! - [`Store::try_sync_lease`]: a PostgreSQL advisory lock (SQLite: a process-local no-op).
+//! - [`Store::try_sync_lease`]: a PostgreSQL advisory lock; on SQLite a lease row with a
+//!   heartbeat, so `collect` and `serve` on one file never sync together, and a killed holder
+//!   blocks the job for at most [`LEASE_TTL_SECONDS`].
 
 use super::codec::{self, Statement, Value};
 use super::{Backend, Store, StoreError};
@@ -27,17 +29,43 @@ pub struct RepoRecords {
     pub incidents: Vec<Incident>,
 }
 
+/// How long a SQLite lease lives without a heartbeat: how long a killed holder blocks the job.
+pub const LEASE_TTL_SECONDS: i64 = 60;
+
 /// Held while a sync runs: on PostgreSQL a session-level advisory lock on a dedicated connection,
-/// released by [`SyncLease::release`] (or, if dropped, by closing that connection).
+/// released by [`SyncLease::release`] (or, if dropped, by closing that connection); on SQLite a
+/// `job_lease` row its heartbeat renews until it is released (or, if dropped, deleted).
 pub struct SyncLease {
     connection: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+    row: Option<LeaseRow>,
     key: i64,
+}
+
+/// A held `job_lease` row and the task renewing it.
+struct LeaseRow {
+    pool: sqlx::SqlitePool,
+    holder: String,
+    heartbeat: tokio::task::JoinHandle<()>,
+}
+
+impl LeaseRow {
+    async fn delete(pool: &sqlx::SqlitePool, key: i64, holder: &str) {
+        let deleted = sqlx::query("DELETE FROM job_lease WHERE key = $1 AND holder = $2")
+            .bind(key)
+            .bind(holder)
+            .execute(pool)
+            .await;
+        if let Err(e) = deleted {
+            tracing::warn!(error = %e, "could not give the job lease back: it expires by itself");
+        }
+    }
 }
 
 impl std::fmt::Debug for SyncLease {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SyncLease")
             .field("advisory_lock", &self.connection.is_some())
+            .field("lease_row", &self.row.is_some())
             .field("key", &self.key)
             .finish()
     }
@@ -46,6 +74,10 @@ impl std::fmt::Debug for SyncLease {
 impl SyncLease {
     /// Gives the lock back and returns the connection to the pool.
     pub async fn release(mut self) {
+        if let Some(row) = self.row.take() {
+            row.heartbeat.abort();
+            LeaseRow::delete(&row.pool, self.key, &row.holder).await;
+        }
         if let Some(mut connection) = self.connection.take() {
             let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
                 .bind(self.key)
@@ -61,6 +93,13 @@ impl SyncLease {
 
 impl Drop for SyncLease {
     fn drop(&mut self) {
+        if let Some(row) = self.row.take() {
+            row.heartbeat.abort();
+            let key = self.key;
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move { LeaseRow::delete(&row.pool, key, &row.holder).await });
+            }
+        }
         if let Some(connection) = self.connection.take() {
             // Never hand a connection that still holds the lock back to the pool.
             drop(connection.detach());
@@ -191,14 +230,42 @@ impl Store {
     /// Tries to become the one process running the job `key` (e.g. the scheduled sync).
     ///
     /// PostgreSQL: `pg_try_advisory_lock` on a connection the lease keeps; None when another
-    /// session holds it. SQLite (one machine): always granted; the caller's own in-process guard
-    /// is what prevents overlap.
+    /// session holds it. SQLite: a `job_lease` row, taken when there is none or it expired (its
+    /// holder stopped renewing it), then renewed every third of [`LEASE_TTL_SECONDS`].
     pub async fn try_sync_lease(&self, key: i64) -> Result<Option<SyncLease>, StoreError> {
         match &self.backend {
-            Backend::Sqlite(_) => Ok(Some(SyncLease {
-                connection: None,
-                key,
-            })),
+            Backend::Sqlite(pool) => {
+                let holder = format!(
+                    "{}-{}",
+                    std::process::id(),
+                    chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+                );
+                let now = chrono::Utc::now().timestamp();
+                let taken = sqlx::query(
+                    "INSERT INTO job_lease (key, holder, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, \
+                     expires_at = excluded.expires_at WHERE job_lease.expires_at < $4",
+                )
+                .bind(key)
+                .bind(&holder)
+                .bind(now + LEASE_TTL_SECONDS)
+                .bind(now)
+                .execute(pool)
+                .await?;
+                if taken.rows_affected() == 0 && !take_from_dead_holder(pool, key, &holder).await? {
+                    return Ok(None);
+                }
+                let heartbeat = tokio::spawn(heartbeat(pool.clone(), key, holder.clone()));
+                Ok(Some(SyncLease {
+                    connection: None,
+                    row: Some(LeaseRow {
+                        pool: pool.clone(),
+                        holder,
+                        heartbeat,
+                    }),
+                    key,
+                }))
+            }
             Backend::Postgres(pool) => {
                 let mut connection = pool.acquire().await?;
                 let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
@@ -207,9 +274,140 @@ impl Store {
                     .await?;
                 Ok(locked.then_some(SyncLease {
                     connection: Some(connection),
+                    row: None,
                     key,
                 }))
             }
         }
+    }
+}
+
+/// Takes the lease `key` over when its holder is a process of this machine that no longer runs
+/// (killed before its lease expired); whether it did.
+async fn take_from_dead_holder(
+    pool: &sqlx::SqlitePool,
+    key: i64,
+    holder: &str,
+) -> Result<bool, StoreError> {
+    let current: Option<String> = sqlx::query_scalar("SELECT holder FROM job_lease WHERE key = $1")
+        .bind(key)
+        .fetch_optional(pool)
+        .await?;
+    let Some(current) = current.filter(|h| holder_is_gone(h)) else {
+        return Ok(false);
+    };
+    tracing::info!(key, "taking over a job lease whose holder process is gone");
+    let taken = sqlx::query(
+        "UPDATE job_lease SET holder = $1, expires_at = $2 WHERE key = $3 AND holder = $4",
+    )
+    .bind(holder)
+    .bind(chrono::Utc::now().timestamp() + LEASE_TTL_SECONDS)
+    .bind(key)
+    .bind(&current)
+    .execute(pool)
+    .await?;
+    Ok(taken.rows_affected() == 1)
+}
+
+/// Whether the process named in a holder (`pid-nanos`) is known to be gone: on a system with
+/// `/proc`, its entry is missing. Elsewhere nothing is known, and the lease's expiry decides.
+fn holder_is_gone(holder: &str) -> bool {
+    let Some(pid) = holder.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+        return false;
+    };
+    let proc = std::path::Path::new("/proc");
+    pid != std::process::id() && proc.join("self").exists() && !proc.join(pid.to_string()).exists()
+}
+
+/// Renews a SQLite lease until aborted.
+async fn heartbeat(pool: sqlx::SqlitePool, key: i64, holder: String) {
+    let period = std::time::Duration::from_secs((LEASE_TTL_SECONDS / 3).unsigned_abs());
+    loop {
+        tokio::time::sleep(period).await;
+        let renewed =
+            sqlx::query("UPDATE job_lease SET expires_at = $1 WHERE key = $2 AND holder = $3")
+                .bind(chrono::Utc::now().timestamp() + LEASE_TTL_SECONDS)
+                .bind(key)
+                .bind(&holder)
+                .execute(&pool)
+                .await;
+        if let Err(e) = renewed {
+            tracing::warn!(error = %e, "could not renew the job lease");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn one_sqlite_lease_at_a_time_across_stores_and_an_expired_one_is_taken_over() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("lease.db").display());
+        let (first, second) = (
+            Store::connect(&url).await.expect("store"),
+            Store::connect(&url).await.expect("store"),
+        );
+        let held = first
+            .try_sync_lease(7)
+            .await
+            .expect("query")
+            .expect("granted");
+        assert!(second.try_sync_lease(7).await.expect("query").is_none());
+        assert!(
+            second.try_sync_lease(8).await.expect("query").is_some(),
+            "another job"
+        );
+        held.release().await;
+        let again = second
+            .try_sync_lease(7)
+            .await
+            .expect("query")
+            .expect("released");
+
+        // Its holder killed: the row stays until it expires, then another process takes it.
+        let Backend::Sqlite(pool) = &first.backend else {
+            unreachable!("a SQLite store")
+        };
+        std::mem::forget(again);
+        assert!(
+            !holder_is_gone(&format!("{}-1", std::process::id())),
+            "this process"
+        );
+        assert!(first.try_sync_lease(7).await.expect("query").is_none());
+        sqlx::query("UPDATE job_lease SET expires_at = expires_at - $1")
+            .bind(LEASE_TTL_SECONDS + 1)
+            .execute(pool)
+            .await
+            .expect("expire");
+        assert!(first.try_sync_lease(7).await.expect("query").is_some());
+    }
+
+    #[tokio::test]
+    async fn a_lease_whose_holder_process_is_gone_is_taken_over_at_once() {
+        if !std::path::Path::new("/proc/self").exists() {
+            println!("SKIPPED: no /proc here, a dead holder is found by the lease's expiry");
+            return;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("lease.db").display());
+        let store = Store::connect(&url).await.expect("store");
+        let Backend::Sqlite(pool) = &store.backend else {
+            unreachable!("a SQLite store")
+        };
+        // A process that has exited: a child that ran and was reaped.
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("true runs");
+        let gone = child.id();
+        child.wait().expect("reaped");
+        sqlx::query("INSERT INTO job_lease (key, holder, expires_at) VALUES (7, $1, $2)")
+            .bind(format!("{gone}-1"))
+            .bind(chrono::Utc::now().timestamp() + LEASE_TTL_SECONDS)
+            .execute(pool)
+            .await
+            .expect("a lease of a killed process");
+        assert!(store.try_sync_lease(7).await.expect("query").is_some());
     }
 }
