@@ -5,6 +5,7 @@
 
 use axum::Router;
 use axum::http::{HeaderName, Request};
+use collector::ingest::Ingestor;
 use engine::config::Config;
 use engine::store::Store;
 use std::future::Future;
@@ -22,9 +23,10 @@ pub struct AppState {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole application: routes plus tracing by route template and request ids.
-pub fn app(state: AppState) -> Router {
-    crate::routes::router(state)
+/// The whole application: routes plus tracing by route template and request ids. `ingestor`
+/// writes what the ingestion routes receive.
+pub fn app(state: AppState, ingestor: Ingestor) -> Router {
+    crate::routes::router(state, ingestor)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -51,7 +53,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    let ingestor = Ingestor::new(state.store.clone(), &state.config);
+    // What a killed process left queued, or another process queued, is derived in the
+    // background: the server listens at once, whatever the size of the history.
+    let resume = ingestor.resume_queued();
+    let served = axum::serve(listener, app(state, ingestor))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    resume.abort();
+    served
 }

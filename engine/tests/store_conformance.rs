@@ -10,7 +10,7 @@ use engine::metrics::facts::MetricInputs;
 use engine::model::{
     Change, Deployment, DeploymentStatus, Incident, IncidentCause, RepoSlug, Source,
 };
-use engine::store::testing::TestStore;
+use engine::store::testing::{TestStore, derived_rows};
 use engine::store::{Store, StoreCounts, StoreError, SyncState, TeamRow};
 
 // ---- the two backends ----------------------------------------------------------------------
@@ -60,6 +60,8 @@ conformance!(
     deleting_incidents_removes_what_was_derived_from_them,
     an_ingested_deletion_undoes_the_incident_in_arrival_order,
     two_thousand_repositories_fit_in_one_metrics_query,
+    a_derivation_left_queued_resumes_to_the_figures_of_a_full_one,
+    other_analysis_options_queue_every_repository,
 );
 
 async fn sqlite_store() -> Store {
@@ -143,6 +145,16 @@ const SHA_B: &str = "bbbbbbb2222222";
 /// Two changes shipped by two deployments; the second deployment hurt production (an incident
 /// half an hour later) and was rolled back to the first sha an hour later.
 async fn load_rollback_story(store: &Store) {
+    write_rollback_story(store).await;
+    store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("the repository reanalyses");
+}
+
+/// The records of [`load_rollback_story`], written but not derived: what a process killed
+/// before (or during) the derivation leaves behind.
+async fn write_rollback_story(store: &Store) {
     store
         .upsert_changes(&[
             change("acme/api#1", API, SHA_A, "2026-03-02T10:00:00Z"),
@@ -164,10 +176,6 @@ async fn load_rollback_story(store: &Store) {
         .upsert_incidents(&[incident("inc-1", Some(API), "2026-03-02T12:30:00Z")])
         .await
         .expect("incidents load");
-    store
-        .reanalyze(&[repo(API)], &AnalysisOptions::default())
-        .await
-        .expect("the repository reanalyses");
 }
 
 /// The metric inputs of the API repository for March 2026.
@@ -185,6 +193,82 @@ async fn march(store: &Store) -> MetricInputs {
 }
 
 // ---- the story -------------------------------------------------------------------------------
+
+/// Records written in a transaction queue their repository in that same transaction; whoever
+/// drains the queue next derives exactly what a full reanalysis derives.
+async fn a_derivation_left_queued_resumes_to_the_figures_of_a_full_one(store: Store) {
+    write_rollback_story(&store).await;
+    assert_eq!(
+        store.queued_derivations().await.expect("queue"),
+        [repo(API)]
+    );
+    assert!(derived_rows(&store).await.is_empty(), "nothing derived yet");
+    let options = AnalysisOptions::default();
+    let report = store.derive_all_queued(&options).await.expect("derives");
+    assert_eq!(report.repositories, 1);
+    assert!(store.queued_derivations().await.expect("queue").is_empty());
+    let resumed = derived_rows(&store).await;
+    assert!(
+        resumed.iter().any(|r| r.starts_with("failure d2 rollback")),
+        "{resumed:#?}"
+    );
+    assert_eq!(
+        store.derive_queued(&repo(API), &options).await.expect("ok"),
+        None,
+        "nothing left to do"
+    );
+    store
+        .reanalyze(&[repo(API)], &options)
+        .await
+        .expect("full reanalysis");
+    assert_eq!(derived_rows(&store).await, resumed);
+}
+
+/// Derived rows follow the analysis options: other options queue every repository, once.
+async fn other_analysis_options_queue_every_repository(store: Store) {
+    load_rollback_story(&store).await;
+    assert!(store.queued_derivations().await.expect("queue").is_empty());
+    let options = AnalysisOptions::default();
+    // No options recorded yet (a store older than the queue): everything is queued.
+    assert!(
+        store
+            .queue_all_if_options_changed(&options)
+            .await
+            .expect("ok")
+    );
+    assert_eq!(
+        store.queued_derivations().await.expect("queue"),
+        [repo(API)]
+    );
+    store.derive_all_queued(&options).await.expect("derives");
+    assert!(
+        !store
+            .queue_all_if_options_changed(&options)
+            .await
+            .expect("ok")
+    );
+    assert!(store.queued_derivations().await.expect("queue").is_empty());
+    let staging = AnalysisOptions {
+        environment: "staging".into(),
+        ..AnalysisOptions::default()
+    };
+    assert!(
+        store
+            .queue_all_if_options_changed(&staging)
+            .await
+            .expect("ok")
+    );
+    assert_eq!(
+        store.queued_derivations().await.expect("queue"),
+        [repo(API)]
+    );
+    store.derive_all_queued(&staging).await.expect("derives");
+    let derived = derived_rows(&store).await;
+    assert!(
+        !derived.iter().any(|r| r.starts_with("shipment")),
+        "nothing deployed to staging: {derived:#?}"
+    );
+}
 
 async fn loading_the_same_records_twice_changes_nothing(store: Store) {
     load_rollback_story(&store).await;

@@ -326,8 +326,8 @@ impl IngestTransaction {
         Ok(outcome)
     }
 
-    /// Makes every batch visible at once (and bumps the data version if a record was written);
-    /// returns the repositories to reanalyze.
+    /// Makes every batch visible at once (and bumps the data version if a record was written),
+    /// with the repositories they made stale queued for derivation; returns those repositories.
     pub async fn commit(mut self) -> Result<IngestCommit, StoreError> {
         if !self.cause_deployments.is_empty() {
             let keys: Vec<String> = std::mem::take(&mut self.cause_deployments)
@@ -350,6 +350,11 @@ impl IngestTransaction {
                 }
             }
         }
+        let mut stale = super::derived::queue::Stale::new();
+        for repo in &self.repos {
+            super::derived::queue::mark(&mut stale, repo, None);
+        }
+        self.run(super::derived::queue::enqueue(&stale)).await?;
         if self.wrote {
             self.run(vec![codec::bump_data_version()]).await?;
         }

@@ -91,6 +91,13 @@ impl Store {
     pub async fn delete_incidents(&self, keys: &[String]) -> Result<DeletedIncidents, StoreError> {
         let mut tx = self.begin().await?;
         let deleted = delete_incidents_in(&mut tx, keys).await?;
+        let stale = deleted
+            .repos
+            .iter()
+            .map(|repo| (repo.clone(), None))
+            .collect();
+        tx.execute_all(super::derived::queue::enqueue(&stale))
+            .await?;
         if deleted.incidents > 0 {
             tx.execute(codec::bump_data_version()).await?;
         }
@@ -99,7 +106,7 @@ impl Store {
     }
 
     /// One transaction: register the repositories, upsert the rows, run what goes with them,
-    /// bump the data version.
+    /// queue the repositories for derivation, bump the data version.
     async fn upsert(
         &self,
         repos: BTreeSet<&RepoSlug>,
@@ -111,6 +118,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
+        let stale = repos.iter().map(|repo| ((*repo).clone(), None)).collect();
         let repo_rows = repos
             .into_iter()
             .map(|r| {
@@ -128,6 +136,7 @@ impl Store {
         );
         statements.extend(codec::insert_statements(head, tail, rows));
         statements.extend(alongside);
+        statements.extend(super::derived::queue::enqueue(&stale));
         statements.push(codec::bump_data_version());
         self.transaction(statements).await?;
         Ok(())

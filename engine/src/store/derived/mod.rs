@@ -17,6 +17,7 @@ use crate::model::RepoSlug;
 use serde::Serialize;
 
 mod incidents;
+pub(crate) mod queue;
 mod reverts;
 mod shas;
 mod shipments;
@@ -60,7 +61,8 @@ const LOCK_CLASS: i32 = 0x646f_7261; // "dora"
 
 impl Store {
     /// Re-derives shipments, failures, rework and incident links of each repository from all its
-    /// records; run it after ingesting into those repositories.
+    /// records (taking it off the derivation queue); run it after ingesting into those
+    /// repositories, or when the options changed.
     pub async fn reanalyze(
         &self,
         repos: &[RepoSlug],
@@ -69,25 +71,66 @@ impl Store {
         let mut report = ReanalyzeReport::default();
         for repo in repos {
             let mut tx = self.begin().await?;
-            let mut run = RepoAnalysis {
-                tx: &mut tx,
-                repo: repo.to_string(),
-                options,
-                report: &mut report,
-                abbreviations: false,
-                buffered: Buffered::default(),
-            };
-            run.start().await?;
-            run.ship_changes_and_find_rollbacks().await?;
-            run.find_reverts_and_hotfixes().await?;
-            run.attribute_incidents().await?;
-            run.write_buffered().await?;
+            lock_repository(&mut tx, repo).await?;
+            tx.execute(Statement::new(
+                "DELETE FROM derivation_queue WHERE repo = $1",
+                vec![Value::text(repo.to_string())],
+            ))
+            .await?;
+            analyse_in(&mut tx, repo, options, &mut report).await?;
             tx.execute(codec::bump_data_version()).await?;
             tx.commit().await?;
-            report.repositories += 1;
         }
         Ok(report)
     }
+}
+
+impl ReanalyzeReport {
+    fn add(&mut self, other: &ReanalyzeReport) {
+        self.repositories += other.repositories;
+        self.shipments += other.shipments;
+        self.failures += other.failures;
+        self.rework += other.rework;
+        self.incident_links += other.incident_links;
+    }
+}
+
+/// Serializes derivations of the repository until the transaction ends (PostgreSQL, where
+/// several processes may derive; SQLite has one writer anyway).
+async fn lock_repository(tx: &mut Transaction, repo: &RepoSlug) -> Result<(), StoreError> {
+    if tx.is_postgres() {
+        tx.execute(Statement::new(
+            format!("SELECT pg_advisory_xact_lock({LOCK_CLASS}, hashtext($1))"),
+            vec![Value::text(repo.to_string())],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces what was derived for `repo` by a derivation of its whole history, inside `tx` (which
+/// holds the repository's lock).
+async fn analyse_in(
+    tx: &mut Transaction,
+    repo: &RepoSlug,
+    options: &AnalysisOptions,
+    report: &mut ReanalyzeReport,
+) -> Result<(), StoreError> {
+    let mut run = RepoAnalysis {
+        tx,
+        repo: repo.to_string(),
+        options,
+        report,
+        abbreviations: false,
+        buffered: Buffered::default(),
+    };
+    run.start().await?;
+    run.ship_changes_and_find_rollbacks().await?;
+    run.find_reverts_and_hotfixes().await?;
+    run.attribute_incidents().await?;
+    run.write_buffered().await?;
+    report.repositories += 1;
+    Ok(())
 }
 
 /// The reanalysis of one repository, inside its transaction.
@@ -141,17 +184,8 @@ impl RepoAnalysis<'_> {
         (condition, format!("ORDER BY {time}, {key} LIMIT {PAGE}"))
     }
 
-    /// Serializes reanalyses of the repository (PostgreSQL; SQLite has one writer anyway) and
-    /// deletes what the last one derived.
+    /// Deletes what the last derivation of the repository derived.
     async fn start(&mut self) -> Result<(), StoreError> {
-        if self.tx.is_postgres() {
-            self.tx
-                .execute(Statement::new(
-                    format!("SELECT pg_advisory_xact_lock({LOCK_CLASS}, hashtext($1))"),
-                    vec![self.slug()],
-                ))
-                .await?;
-        }
         // One DELETE per access path (rather than `... OR ...`), so each can use an index.
         for sql in [
             format!("DELETE FROM deployment_change WHERE deployment IN ({REPO_DEPLOYMENTS})"),
