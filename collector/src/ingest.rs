@@ -477,6 +477,7 @@ pub async fn import_file(
         path: name.clone(),
         source,
     };
+    let started = std::time::Instant::now();
     let format = Format::detect(path).map_err(read_error)?;
     let ctx = EventContext::new(config, Source::Import);
 
@@ -556,6 +557,11 @@ pub async fn import_file(
         }
     }
     tx.commit().await.map_err(store_error)?;
+    tracing::info!(
+        events = report.events,
+        seconds = started.elapsed().as_secs_f64(),
+        "import: validated and written"
+    );
     telemetry::EVENTS_INGESTED.fetch_add(
         report.loaded.total() as u64,
         std::sync::atomic::Ordering::Relaxed,
@@ -572,6 +578,12 @@ pub async fn import_file(
         .await
         .map_err(store_error)?
         .repositories;
+    store.checkpoint().await.map_err(store_error)?;
+    tracing::info!(
+        repositories = report.repositories,
+        seconds = started.elapsed().as_secs_f64(),
+        "import: derived"
+    );
     Ok(report)
 }
 

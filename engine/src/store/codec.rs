@@ -13,12 +13,13 @@ use std::borrow::Cow;
 /// 32,766, PostgreSQL 65,535) for our widest table.
 const ROWS_PER_INSERT: usize = 500;
 
-/// A bind parameter; every column is one of these three, on both backends.
+/// A bind parameter; every column is one of these, on both backends.
 #[derive(Debug, Clone)]
 pub(crate) enum Value {
     Text(Option<String>),
     Int(Option<i64>),
     Bool(bool),
+    Bytes(Vec<u8>),
 }
 
 impl Value {
@@ -95,6 +96,7 @@ pub(crate) trait RowExt {
     fn int(&self, column: &str) -> Result<i64, sqlx::Error>;
     fn opt_int(&self, column: &str) -> Result<Option<i64>, sqlx::Error>;
     fn flag(&self, column: &str) -> Result<bool, sqlx::Error>;
+    fn bytes(&self, column: &str) -> Result<Vec<u8>, sqlx::Error>;
 }
 
 /// `$first, $first+1, ...`: `n` placeholders for an `IN (...)` list.

@@ -399,7 +399,7 @@ impl IngestTransaction {
                     Value::text(&raw.source),
                     Value::text(&raw.delivery_id),
                     Value::time(now),
-                    Value::text(&raw.body),
+                    Value::Bytes(super::packed::pack(&raw.body)),
                 ]);
             }
         }
@@ -462,7 +462,7 @@ fn raw_event(row: &dyn RowExt) -> Result<RawEvent, StoreError> {
         id: row.int("id")?,
         source: row.text("source")?,
         received_at: codec::time(row.int("received_at")?, "received_at", &delivery_id)?,
-        body: row.text("body")?,
+        body: super::packed::unpack(&row.bytes("body")?, &delivery_id)?,
         delivery_id,
     })
 }

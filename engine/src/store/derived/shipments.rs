@@ -144,8 +144,10 @@ impl RepoAnalysis<'_> {
             for chunk in keys.chunks(LIST) {
                 let mut params = vec![Value::text(&deployment.key), self.slug()];
                 params.extend(chunk.iter().map(Value::text));
+                // By key (the primary key): `repo || ''` keeps SQLite, which has no statistics,
+                // from scanning the repository's every change instead.
                 let source = format!(
-                    "SELECT key FROM change WHERE repo = $2 AND key IN ({})",
+                    "SELECT key FROM change WHERE repo || '' = $2 AND key IN ({})",
                     codec::placeholders(3, chunk.len())
                 );
                 self.ship_selected(source, params).await?;
