@@ -15,6 +15,7 @@
 //! - [`Store::raw_events_after`] pages through the log in arrival order, for replay.
 
 use super::codec::{self, RowExt, Statement, Value};
+use super::derived::queue::{self, Stale};
 use super::tx::Transaction;
 use super::{Store, StoreError};
 use crate::model::{Change, Deployment, Incident, RepoSlug, Timestamp};
@@ -126,6 +127,9 @@ pub struct IngestCommit {
 pub struct IngestTransaction {
     tx: Transaction,
     repos: BTreeSet<RepoSlug>,
+    /// What the batches made stale: deployments from the earliest time they touched, anything
+    /// else (changes, incidents) the whole history.
+    stale: Stale,
     /// Deployments named as the cause of incidents that have no repository: their repositories'
     /// analyses cover those incidents.
     cause_deployments: BTreeSet<String>,
@@ -142,6 +146,7 @@ impl Store {
         Ok(IngestTransaction {
             tx: self.begin().await?,
             repos: BTreeSet::new(),
+            stale: Stale::new(),
             cause_deployments: BTreeSet::new(),
             wrote: false,
         })
@@ -261,6 +266,9 @@ impl IngestTransaction {
                 && !matches!(record, EventRecord::IncidentDeletion(_))
             {
                 self.repos.insert(repo.clone());
+                if !matches!(record, EventRecord::Deployment(_)) {
+                    queue::mark(&mut self.stale, repo, None);
+                }
             }
             match record {
                 EventRecord::Change(c) => {
@@ -294,6 +302,9 @@ impl IngestTransaction {
                     )
                     .await?;
                     outcome.deleted_incidents += deleted.incidents;
+                    for repo in &deleted.repos {
+                        queue::mark(&mut self.stale, repo, None);
+                    }
                     self.repos.extend(deleted.repos);
                 }
             }
@@ -313,6 +324,7 @@ impl IngestTransaction {
         .await?;
         let changes: Vec<&Change> = changes.values().collect();
         self.run(codec::change_commit_statements(&changes)).await?;
+        self.mark_deployments(&deployments).await?;
         self.run(codec::insert_statements(
             &format!("INSERT INTO deployment ({})", codec::DEPLOYMENT_COLUMNS),
             &upsert_tail(codec::DEPLOYMENT_COLUMNS),
@@ -350,11 +362,13 @@ impl IngestTransaction {
                 }
             }
         }
-        let mut stale = super::derived::queue::Stale::new();
         for repo in &self.repos {
-            super::derived::queue::mark(&mut stale, repo, None);
+            // Deployments marked their repositories from a time already.
+            if !self.stale.contains_key(repo) {
+                queue::mark(&mut self.stale, repo, None);
+            }
         }
-        self.run(super::derived::queue::enqueue(&stale)).await?;
+        self.run(queue::enqueue(&self.stale)).await?;
         if self.wrote {
             self.run(vec![codec::bump_data_version()]).await?;
         }
@@ -374,6 +388,46 @@ impl IngestTransaction {
         self.tx
             .fetch_all(raw_events_statement(after, limit), raw_event)
             .await
+    }
+
+    /// Marks the repositories of the deployments about to be written stale from the earliest
+    /// time they touch: each deployment's new finish, and its old one if it was stored (a
+    /// deployment that moved to another repository makes the old one stale throughout).
+    async fn mark_deployments(
+        &mut self,
+        deployments: &BTreeMap<String, Deployment>,
+    ) -> Result<(), StoreError> {
+        let keys: Vec<&String> = deployments.keys().collect();
+        for chunk in keys.chunks(500) {
+            let statement = Statement::new(
+                format!(
+                    "SELECT key, repo, finished_at FROM deployment WHERE key IN ({})",
+                    codec::placeholders(1, chunk.len())
+                ),
+                chunk.iter().map(|k| Value::text(k.as_str())).collect(),
+            );
+            let stored = self
+                .tx
+                .fetch_all(statement, |row| {
+                    Ok((row.text("key")?, row.text("repo")?, row.int("finished_at")?))
+                })
+                .await?;
+            for (key, repo, finished) in stored {
+                let Some(new) = deployments.get(&key) else {
+                    continue;
+                };
+                if new.repo.to_string() == repo {
+                    queue::mark(&mut self.stale, &new.repo, Some(finished));
+                } else {
+                    queue::mark(&mut self.stale, &codec::repo(&repo, &key)?, None);
+                }
+            }
+        }
+        for deployment in deployments.values() {
+            let finished = deployment.finished_at.timestamp();
+            queue::mark(&mut self.stale, &deployment.repo, Some(finished));
+        }
+        Ok(())
     }
 
     fn note_cause(&mut self, incident: &Incident) {

@@ -18,6 +18,7 @@ use serde::Serialize;
 
 mod incidents;
 pub(crate) mod queue;
+mod resume;
 mod reverts;
 mod shas;
 mod shipments;
@@ -77,7 +78,7 @@ impl Store {
                 vec![Value::text(repo.to_string())],
             ))
             .await?;
-            analyse_in(&mut tx, repo, options, &mut report).await?;
+            analyse_in(&mut tx, repo, options, None, &mut report).await?;
             tx.execute(codec::bump_data_version()).await?;
             tx.commit().await?;
         }
@@ -108,12 +109,14 @@ async fn lock_repository(tx: &mut Transaction, repo: &RepoSlug) -> Result<(), St
     Ok(())
 }
 
-/// Replaces what was derived for `repo` by a derivation of its whole history, inside `tx` (which
-/// holds the repository's lock).
+/// Replaces what was derived for `repo`, inside `tx` (which holds the repository's lock): from
+/// the successful deployments finished at or after `from` when an incremental derivation can
+/// start there (see `resume`), else from its whole history.
 async fn analyse_in(
     tx: &mut Transaction,
     repo: &RepoSlug,
     options: &AnalysisOptions,
+    from: Option<i64>,
     report: &mut ReanalyzeReport,
 ) -> Result<(), StoreError> {
     let mut run = RepoAnalysis {
@@ -123,8 +126,16 @@ async fn analyse_in(
         report,
         abbreviations: false,
         buffered: Buffered::default(),
+        resume: None,
     };
-    run.start().await?;
+    run.find_abbreviations().await?;
+    match from {
+        Some(from) if !run.abbreviations => run.resume_from(from).await?,
+        _ => {}
+    }
+    if run.resume.is_none() {
+        run.start().await?;
+    }
     run.ship_changes_and_find_rollbacks().await?;
     run.find_reverts_and_hotfixes().await?;
     run.attribute_incidents().await?;
@@ -143,6 +154,8 @@ struct RepoAnalysis<'a> {
     /// for as prefixes of the shas asked about.
     abbreviations: bool,
     buffered: Buffered,
+    /// Set when the derivation is incremental: where its walk of deployments resumes.
+    resume: Option<resume::Resume>,
 }
 
 impl RepoAnalysis<'_> {
@@ -184,7 +197,7 @@ impl RepoAnalysis<'_> {
         (condition, format!("ORDER BY {time}, {key} LIMIT {PAGE}"))
     }
 
-    /// Deletes what the last derivation of the repository derived.
+    /// Deletes everything the last derivation of the repository derived.
     async fn start(&mut self) -> Result<(), StoreError> {
         // One DELETE per access path (rather than `... OR ...`), so each can use an index.
         for sql in [
@@ -199,6 +212,11 @@ impl RepoAnalysis<'_> {
                 .execute(Statement::new(sql, vec![self.slug()]))
                 .await?;
         }
+        Ok(())
+    }
+
+    /// Whether the repository's changes hold abbreviated shas.
+    async fn find_abbreviations(&mut self) -> Result<(), StoreError> {
         self.abbreviations = self
             .tx
             .fetch_optional(

@@ -108,11 +108,11 @@ impl Store {
                 |row| Ok(row.opt_int("from_at")?),
             )
             .await?;
-        if claimed.is_none() {
+        let Some(from) = claimed else {
             return Ok(None);
-        }
+        };
         let mut report = ReanalyzeReport::default();
-        super::analyse_in(&mut tx, repo, options, &mut report).await?;
+        super::analyse_in(&mut tx, repo, options, from, &mut report).await?;
         tx.execute(codec::bump_data_version()).await?;
         tx.commit().await?;
         Ok(Some(report))

@@ -10,9 +10,12 @@ use std::collections::{HashMap, HashSet};
 
 impl RepoAnalysis<'_> {
     pub(super) async fn ship_changes_and_find_rollbacks(&mut self) -> Result<(), StoreError> {
-        let mut after: Option<(i64, String)> = None;
-        let mut previous: Option<Deployment> = None;
-        let mut pending = PendingShipments::default();
+        // Where the walk starts: after the last deployment an incremental derivation keeps.
+        let (mut after, mut previous, considered) = self.resume_point();
+        let mut pending = PendingShipments {
+            considered,
+            ..PendingShipments::default()
+        };
         loop {
             let page = self.successes_after(after.as_ref()).await?;
             let Some(last) = page.last() else { break };
