@@ -63,6 +63,7 @@ conformance!(
     a_derivation_left_queued_resumes_to_the_figures_of_a_full_one,
     other_analysis_options_queue_every_repository,
     incremental_derivation_equals_a_full_one_on_a_random_history,
+    a_change_rewritten_with_other_commits_is_found_by_its_new_shas_only,
 );
 
 async fn sqlite_store() -> Store {
@@ -355,6 +356,52 @@ async fn incremental_derivation_equals_a_full_one_on_a_random_history(store: Sto
             "the history derives some {kind}: {derived:#?}"
         );
     }
+}
+
+/// The commit shas of a change are looked up in a table of their own: rewriting the change
+/// replaces its rows there (by the shas of the stored version), through both write paths.
+async fn a_change_rewritten_with_other_commits_is_found_by_its_new_shas_only(store: Store) {
+    let (old, new) = ("1".repeat(40), "2".repeat(40));
+    let mut first = change("acme/api#9", API, &old, "2026-03-02T10:00:00Z");
+    store.upsert_changes(&[first.clone()]).await.expect("loads");
+    first.merge_sha = Some(new.clone());
+    first.commits = vec![new.clone()];
+    store
+        .upsert_changes(&[first.clone()])
+        .await
+        .expect("loads again");
+    let declaring = |key: &str, sha: &str, finished: &str| {
+        let mut d = deployment(key, API, sha, finished);
+        d.declared_commits = Some(vec![sha.to_string()]);
+        d
+    };
+    store
+        .upsert_deployments(&[
+            declaring("d-old", &old, "2026-03-03T10:00:00Z"),
+            declaring("d-new", &new, "2026-03-04T10:00:00Z"),
+        ])
+        .await
+        .expect("deployments");
+    let options = AnalysisOptions::default();
+    store.derive_all_queued(&options).await.expect("derives");
+    let shipped = ["shipment d-new acme/api#9".to_string()];
+    assert_eq!(derived_rows(&store).await, shipped);
+    // The same through push ingestion, back to the old sha.
+    first.merge_sha = Some(old.clone());
+    first.commits = vec![old.clone()];
+    let mut tx = store.begin_ingest().await.expect("begin");
+    tx.write(vec![engine::store::events::LoggedEvent {
+        raw: None,
+        record: Some(engine::store::events::EventRecord::Change(first)),
+    }])
+    .await
+    .expect("write");
+    tx.commit().await.expect("commit");
+    store.derive_all_queued(&options).await.expect("derives");
+    assert_eq!(
+        derived_rows(&store).await,
+        ["shipment d-old acme/api#9".to_string()]
+    );
 }
 
 /// Derived rows follow the analysis options: other options queue every repository, once.

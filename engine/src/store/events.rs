@@ -316,6 +316,8 @@ impl IngestTransaction {
             outcome.changes + outcome.deployments + outcome.incidents + outcome.deleted_incidents
                 > 0;
         self.register_repos().await?;
+        let keys: Vec<&str> = changes.keys().map(String::as_str).collect();
+        super::records::delete_change_commits(&mut self.tx, &keys).await?;
         self.run(codec::insert_statements(
             &format!("INSERT INTO change ({})", codec::CHANGE_COLUMNS),
             &upsert_tail(codec::CHANGE_COLUMNS),
