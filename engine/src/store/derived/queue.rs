@@ -61,10 +61,14 @@ pub(crate) fn enqueue(stale: &Stale) -> Vec<Statement> {
     )
 }
 
+/// The version of the derivation rules (`crate::analysis`): bump it with any change to what they
+/// derive, so stores derived by an older version derive everything again when upgraded.
+const RULES: u32 = 1;
+
 /// What the options that shape the derived rows look like in `derivation_options`.
 fn fingerprint(options: &AnalysisOptions) -> String {
     format!(
-        "environment={};since={};attribution_window={}",
+        "rules={RULES};environment={};since={};attribution_window={}",
         options.environment.to_lowercase(),
         options
             .since
