@@ -290,3 +290,68 @@ fn the_import_command_warns_about_repositories_no_team_owns() {
         "{stdout}"
     );
 }
+
+/// A `doraboard import` killed in the middle of its write pass (SIGKILL: no cleanup runs) leaves
+/// the store exactly as it was: records, raw log and derivation queue.
+#[tokio::test]
+async fn a_killed_import_leaves_the_store_as_it_was() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = write(dir.path(), "first.ndjson", &documented_events().join("\n"));
+    assert!(
+        doraboard(dir.path(), &["import", first.to_str().expect("utf-8")])
+            .status
+            .success()
+    );
+    let db = dir.path().join("doraboard.db");
+    let url = format!("sqlite://{}", db.display());
+    let snapshot = || async {
+        let store = Store::connect(&url).await.expect("store");
+        let state = (
+            store.counts().await.expect("counts"),
+            store.raw_event_count(None).await.expect("raw events"),
+            store.queued_derivations().await.expect("queue"),
+            engine::store::testing::derived_rows(&store).await,
+        );
+        store.close().await;
+        state
+    };
+    let before = snapshot().await;
+
+    // Large enough that its transaction spills into the write-ahead log long before it commits.
+    let lines: Vec<String> = (0..30_000)
+        .map(|i| {
+            serde_json::json!({"type": "deployment", "id": format!("big-{i}"),
+                "repo": "acme/search", "environment": "production",
+                "sha": sha(&format!("big{i}")), "status": "success",
+                "finished_at": format!("2026-04-{:02}T10:{:02}:00Z", 1 + i % 28, i % 60)})
+            .to_string()
+        })
+        .collect();
+    let big = write(dir.path(), "big.ndjson", &lines.join("\n"));
+    let wal = dir.path().join("doraboard.db-wal");
+    let wal_size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    let at_start = wal_size();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doraboard"))
+        .arg("--config")
+        .arg(dir.path().join("doraboard.toml"))
+        .args(["import", big.to_str().expect("utf-8")])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the import");
+    // Killed once its uncommitted writes reach the log (polled: nothing about time is asserted).
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!("the import ended ({status}) before it could be killed: make the file larger");
+        }
+        if wal_size() > at_start + 512 * 1024 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    child.kill().expect("kill the import");
+    child.wait().expect("reap the import");
+
+    assert_eq!(snapshot().await, before);
+}

@@ -12,8 +12,7 @@ use engine::metrics::MetricsReport;
 use engine::period::{Bucket, Period};
 use serde::Serialize;
 
-pub fn router(state: AppState) -> Router {
-    let ingestor = collector::ingest::Ingestor::new(state.store.clone(), &state.config);
+pub fn router(state: AppState, ingestor: collector::ingest::Ingestor) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/teams", get(teams))

@@ -6,6 +6,7 @@
 use crate::limits::{self, AnswerLimits};
 use axum::Router;
 use axum::http::{HeaderName, Request};
+use collector::ingest::Ingestor;
 use engine::config::Config;
 use engine::store::Store;
 use std::future::Future;
@@ -24,8 +25,9 @@ pub struct AppState {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole application: routes plus tracing by route template and request ids.
-pub fn app(state: AppState) -> Router {
+/// The whole application: routes plus tracing by route template and request ids. `ingestor`
+/// writes what the ingestion routes receive.
+pub fn app(state: AppState, ingestor: Ingestor) -> Router {
     let api = &state.config.api;
     let limits = AnswerLimits::new(
         api.max_concurrent_answers,
@@ -33,7 +35,7 @@ pub fn app(state: AppState) -> Router {
             .to_std()
             .unwrap_or(Duration::from_secs(30)),
     );
-    crate::routes::router(state)
+    crate::routes::router(state, ingestor)
         .layer(axum::middleware::from_fn_with_state(limits, limits::limit))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -61,7 +63,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    let ingestor = Ingestor::new(state.store.clone(), &state.config);
+    // What a killed process left queued, or another process queued, is derived in the
+    // background: the server listens at once, whatever the size of the history.
+    let resume = ingestor.resume_queued();
+    let served = axum::serve(listener, app(state, ingestor))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    resume.abort();
+    served
 }

@@ -1,13 +1,14 @@
 //! Storing pushed events: log them raw, upsert their records, reanalyze what they touched.
 //!
-//! - [`Ingestor`]: what the HTTP endpoints use. Each request is one transaction (raw log plus
-//!   records), answered once stored (or, on request, once the metrics include it); the
-//!   repositories it touched are reanalyzed in the background. Reanalyses are coalesced per
-//!   repository: a burst of deliveries to one repository runs a handful of analyses, not one
-//!   each.
+//! - [`Ingestor`]: what the HTTP endpoints use. Each request is one transaction (raw log,
+//!   records, and the repositories it touched queued for derivation in the store), answered once
+//!   stored (or, on request, once the metrics include it); the queued repositories are derived in
+//!   the background. Derivations are coalesced per repository: a burst of deliveries to one
+//!   repository runs a handful of them, not one each. [`Ingestor::resume_queued`] also picks up
+//!   what other processes queued or left unfinished.
 //! - [`import_file`]: `doraboard import`. A first streaming pass validates the whole file and
 //!   reports every bad line; a second writes it in batches inside one transaction; nothing is
-//!   visible until all of it is.
+//!   visible until all of it is. Derivation follows, one pass per repository.
 
 use crate::events::csv::CsvReader;
 use crate::events::ndjson::{LineReader, MAX_ERRORS, RawItem};
@@ -56,6 +57,8 @@ pub enum Settle {
 const GROUP_REQUESTS: usize = 256;
 /// Events written together in one transaction at most.
 const GROUP_EVENTS: usize = 5_000;
+/// How often [`Ingestor::resume_queued`] looks at the store's derivation queue.
+const QUEUE_POLL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Writes pushed events and keeps the analysis of the repositories they touch current.
 ///
@@ -161,6 +164,30 @@ impl Ingestor {
     /// metrics.
     pub async fn settled(&self) {
         self.reanalyzer.settled().await;
+    }
+
+    /// Resumes, in the background, the derivation the store holds queued: left by a process
+    /// killed mid-derivation, or queued by another process (a `collect`, another replica). It
+    /// looks now, then every [`QUEUE_POLL`]; the task runs until aborted.
+    pub fn resume_queued(&self) -> tokio::task::JoinHandle<()> {
+        let reanalyzer = Arc::clone(&self.reanalyzer);
+        tokio::spawn(async move {
+            loop {
+                match reanalyzer.store.queued_derivations().await {
+                    Ok(repos) => {
+                        if !repos.is_empty() {
+                            tracing::info!(
+                                repositories = repos.len(),
+                                "resuming queued derivation"
+                            );
+                        }
+                        reanalyzer.request(repos, false);
+                    }
+                    Err(error) => tracing::warn!(%error, "cannot read the derivation queue"),
+                }
+                tokio::time::sleep(QUEUE_POLL).await;
+            }
+        })
     }
 
     /// The group writer's queue, started on first use (it needs the runtime).
@@ -341,9 +368,7 @@ impl Reanalyzer {
                     Some(lock) => Some(lock.lock().await),
                     None => None,
                 };
-                self.store
-                    .reanalyze(std::slice::from_ref(&repo), &self.options)
-                    .await
+                self.store.derive_queued(&repo, &self.options).await
             };
             let result = result.map(|_| ()).map_err(|e| {
                 tracing::error!(%repo, error = %e, "reanalysis after ingestion failed");
@@ -400,7 +425,7 @@ pub struct ImportReport {
     pub loaded: KindCounts,
     /// Events already imported or received before: nothing changed for them.
     pub duplicates: usize,
-    /// Repositories reanalyzed.
+    /// Repositories derived.
     pub repositories: usize,
     /// Repositories of the file's events that no team owns: loaded, but in no team's figures.
     pub unowned: Vec<RepoSlug>,
@@ -446,7 +471,8 @@ fn describe(errors: &[EventError], more: usize) -> String {
     text
 }
 
-/// Loads a file of generic events, all or nothing, then reanalyzes the repositories it touched.
+/// Loads a file of generic events, all or nothing, then derives the repositories it touched
+/// (with any other derivation the store holds queued).
 pub async fn import_file(
     store: &Store,
     config: &Config,
@@ -457,6 +483,7 @@ pub async fn import_file(
         path: name.clone(),
         source,
     };
+    let started = std::time::Instant::now();
     let format = Format::detect(path).map_err(read_error)?;
     let ctx = EventContext::new(config, Source::Import);
 
@@ -535,16 +562,34 @@ pub async fn import_file(
             break;
         }
     }
-    let commit = tx.commit().await.map_err(store_error)?;
+    tx.commit().await.map_err(store_error)?;
+    tracing::info!(
+        events = report.events,
+        seconds = started.elapsed().as_secs_f64(),
+        "import: validated and written"
+    );
     telemetry::EVENTS_INGESTED.fetch_add(
         report.loaded.total() as u64,
         std::sync::atomic::Ordering::Relaxed,
     );
-    report.repositories = commit.repos.len();
+    // One derivation pass per repository, from the queue the import's transaction filled (and
+    // whatever else was queued); a process killed now leaves the queue for the next one.
+    let options = engine::query::analysis_options(config);
     store
-        .reanalyze(&commit.repos, &engine::query::analysis_options(config))
+        .queue_all_if_options_changed(&options)
         .await
         .map_err(store_error)?;
+    report.repositories = store
+        .derive_all_queued(&options)
+        .await
+        .map_err(store_error)?
+        .repositories;
+    store.checkpoint().await.map_err(store_error)?;
+    tracing::info!(
+        repositories = report.repositories,
+        seconds = started.elapsed().as_secs_f64(),
+        "import: derived"
+    );
     Ok(report)
 }
 

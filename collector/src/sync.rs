@@ -6,18 +6,18 @@
 //!   [`SyncRunner::status`] and the Prometheus counters;
 //! - [`sync_all`]: every repository, a few at a time; one that fails is reported and the others
 //!   still sync;
-//! - [`sync_repo`]: one repository's resources (see [`crate::github`]), then a reanalysis of it.
+//! - [`sync_repo`]: one repository's resources (see [`crate::github`]), then its derivation.
 //!
-//! A repository is marked "analysis pending" before anything of it is written and cleared after
-//! its reanalysis, so a sync killed between storing records and deriving facts reanalyses the
-//! repository next time even if GitHub then has nothing new.
+//! Every write of records queues the repository for derivation in the same transaction (see
+//! `engine::store`), so a sync killed between storing records and deriving facts leaves the
+//! repository queued: the next process to start derives it, even if GitHub then has nothing new.
 
 use crate::github::{self, ClientOptions, Fetched, GitHub, Settings, Tally};
 use crate::telemetry;
 use chrono::{NaiveDate, NaiveTime, Utc};
 use engine::config::{Config, ConfigError};
 use engine::model::{RepoSlug, Timestamp};
-use engine::store::{Store, StoreError, SyncState};
+use engine::store::{Store, StoreError};
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, stream};
 use serde::Serialize;
@@ -27,7 +27,6 @@ use std::time::Instant;
 
 /// The advisory-lock key of the scheduled sync (any constant shared by every instance).
 pub const SYNC_LOCK_KEY: i64 = 0x646f_7261_7379_6e63; // "dorasync"
-const ANALYSIS: &str = "analysis";
 
 /// How a sync runs, beside the configuration (whose `[collector]` sets the concurrency).
 #[derive(Debug, Clone, Default)]
@@ -212,13 +211,6 @@ async fn sync_and_analyze(
     tally: &Tally,
     fetched: &Fetched,
 ) -> Result<(), github::SyncError> {
-    let pending_before = store
-        .get_sync_state(repo, ANALYSIS)
-        .await?
-        .is_some_and(|s| s.cursor.as_deref() == Some("pending"));
-    if !pending_before {
-        mark_analysis(store, repo, "pending").await?;
-    }
     let branch = github::default_branch(gh, store, repo, tally).await;
     let synced = match branch {
         Ok(default_branch) => {
@@ -236,36 +228,17 @@ async fn sync_and_analyze(
         }
         Err(e) => Err(e),
     };
-    let wrote = fetched.changes()
-        + fetched.deployments()
-        + fetched.incidents()
-        + fetched.incidents_deleted()
-        > 0;
-    if wrote || pending_before {
-        // Incidents of this repository that name a deployment or change of another one are
-        // analysed with that one.
-        let mut repos = vec![repo.clone()];
-        if fetched.incidents() + fetched.incidents_deleted() > 0 || pending_before {
-            repos.extend(store.incident_owners_elsewhere(repo).await?);
+    let options = engine::query::analysis_options(config);
+    store.derive_queued(repo, &options).await?;
+    // Incidents of this repository that name a deployment or change of another one are
+    // analysed with that one.
+    if fetched.incidents() + fetched.incidents_deleted() > 0 {
+        let elsewhere = store.incident_owners_elsewhere(repo).await?;
+        if !elsewhere.is_empty() {
+            store.reanalyze(&elsewhere, &options).await?;
         }
-        store
-            .reanalyze(&repos, &engine::query::analysis_options(config))
-            .await?;
     }
-    mark_analysis(store, repo, "done").await?;
     synced
-}
-
-async fn mark_analysis(store: &Store, repo: &RepoSlug, state: &str) -> Result<(), StoreError> {
-    store
-        .put_sync_state(&SyncState {
-            repo: repo.clone(),
-            resource: ANALYSIS.to_string(),
-            cursor: Some(state.to_string()),
-            etag: None,
-            last_success_at: Some(Utc::now()),
-        })
-        .await
 }
 
 // ---- The guarded run and its status --------------------------------------------------------

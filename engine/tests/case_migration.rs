@@ -101,12 +101,11 @@ async fn check_migrated(store: &Store) {
         incident.cause,
         Some(IncidentCause::Change("acme/shop#2".into()))
     );
-    let analysis = store
-        .get_sync_state(&shop, "analysis")
-        .await
-        .expect("read")
-        .expect("marked");
-    assert_eq!(analysis.cursor.as_deref(), Some("pending"));
+    assert_eq!(
+        store.queued_derivations().await.expect("queue"),
+        std::slice::from_ref(&shop),
+        "its analysis is queued"
+    );
     let pulls = store
         .get_sync_state(&shop, "pulls")
         .await

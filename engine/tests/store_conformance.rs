@@ -10,7 +10,7 @@ use engine::metrics::facts::MetricInputs;
 use engine::model::{
     Change, CherryPick, Deployment, DeploymentStatus, Incident, IncidentCause, RepoSlug, Source,
 };
-use engine::store::testing::TestStore;
+use engine::store::testing::{TestStore, derived_rows};
 use engine::store::{Store, StoreCounts, StoreError, SyncState, TeamRow};
 
 // ---- the two backends ----------------------------------------------------------------------
@@ -65,6 +65,10 @@ conformance!(
     a_release_merge_ships_its_features_and_is_not_a_change_of_its_own,
     a_cherry_pick_ships_the_original_at_whichever_copy_lands_first,
     a_linear_cut_ships_neither_absorbed_changes_nor_other_branches,
+    a_derivation_left_queued_resumes_to_the_figures_of_a_full_one,
+    other_analysis_options_queue_every_repository,
+    incremental_derivation_equals_a_full_one_on_a_random_history,
+    a_change_rewritten_with_other_commits_is_found_by_its_new_shas_only,
 );
 
 async fn sqlite_store() -> Store {
@@ -150,6 +154,16 @@ const SHA_B: &str = "bbbbbbb2222222";
 /// Two changes shipped by two deployments; the second deployment hurt production (an incident
 /// half an hour later) and was rolled back to the first sha an hour later.
 async fn load_rollback_story(store: &Store) {
+    write_rollback_story(store).await;
+    store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("the repository reanalyses");
+}
+
+/// The records of [`load_rollback_story`], written but not derived: what a process killed
+/// before (or during) the derivation leaves behind.
+async fn write_rollback_story(store: &Store) {
     store
         .upsert_changes(&[
             change("acme/api#1", API, SHA_A, "2026-03-02T10:00:00Z"),
@@ -171,10 +185,6 @@ async fn load_rollback_story(store: &Store) {
         .upsert_incidents(&[incident("inc-1", Some(API), "2026-03-02T12:30:00Z")])
         .await
         .expect("incidents load");
-    store
-        .reanalyze(&[repo(API)], &AnalysisOptions::default())
-        .await
-        .expect("the repository reanalyses");
 }
 
 /// The metric inputs of the API repository for March 2026.
@@ -192,6 +202,260 @@ async fn march(store: &Store) -> MetricInputs {
 }
 
 // ---- the story -------------------------------------------------------------------------------
+
+/// Records written in a transaction queue their repository in that same transaction; whoever
+/// drains the queue next derives exactly what a full reanalysis derives.
+async fn a_derivation_left_queued_resumes_to_the_figures_of_a_full_one(store: Store) {
+    write_rollback_story(&store).await;
+    assert_eq!(
+        store.queued_derivations().await.expect("queue"),
+        [repo(API)]
+    );
+    assert!(derived_rows(&store).await.is_empty(), "nothing derived yet");
+    let options = AnalysisOptions::default();
+    let report = store.derive_all_queued(&options).await.expect("derives");
+    assert_eq!(report.repositories, 1);
+    assert!(store.queued_derivations().await.expect("queue").is_empty());
+    let resumed = derived_rows(&store).await;
+    assert!(
+        resumed.iter().any(|r| r.starts_with("failure d2 rollback")),
+        "{resumed:#?}"
+    );
+    assert_eq!(
+        store.derive_queued(&repo(API), &options).await.expect("ok"),
+        None,
+        "nothing left to do"
+    );
+    store
+        .reanalyze(&[repo(API)], &options)
+        .await
+        .expect("full reanalysis");
+    assert_eq!(derived_rows(&store).await, resumed);
+}
+
+/// A small deterministic generator (xorshift), so the random history is the same on every run.
+struct Random(u64);
+
+impl Random {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Deployments written a few at a time, out of time order, some rewritten (moved in time, failed,
+/// to another environment): after each write the incremental derivation of the queued repository
+/// (from the earliest time the write touched) derives exactly what a full derivation derives.
+async fn incremental_derivation_equals_a_full_one_on_a_random_history(store: Store) {
+    use engine::store::events::{EventRecord, LoggedEvent};
+    let mut random = Random(0x9e37_79b9_7f4a_7c15);
+    let t0 = at("2026-03-01T00:00:00Z");
+    let full_sha = |i: u64| format!("{i:040x}");
+    let mut changes = Vec::new();
+    for i in 0..40 {
+        let mut c = change(
+            &format!("acme/api#{i}"),
+            API,
+            &full_sha(i),
+            "2026-03-01T00:00:00Z",
+        );
+        c.merged_at = t0 + Duration::hours(3 * i as i64);
+        c.first_commit_at = c.merged_at - Duration::hours(2);
+        c.opened_at = None;
+        c.first_review_at = None;
+        if i % 9 == 8 {
+            c.title = format!("Revert \"Change acme/api#{}\"", i - 3);
+        }
+        if i % 11 == 10 {
+            c.fixes = Some(format!("#{}", i - 2));
+        }
+        changes.push(c);
+    }
+    let mut deployments = Vec::new();
+    for i in 0..36_u64 {
+        let sha = match random.below(6) {
+            0 => full_sha(1000 + i),            // unknown sha: cut by its start
+            1 => full_sha(random.below(i + 1)), // maybe a redeployment or a rollback
+            _ => full_sha(i + random.below(3)),
+        };
+        let minutes = 180 * i as i64 + 60 + 30 * random.below(4) as i64;
+        let mut d = deployment(&format!("d{i:02}"), API, &sha, "2026-03-01T00:00:00Z");
+        d.finished_at = t0 + Duration::minutes(minutes);
+        d.started_at = Some(d.finished_at - Duration::minutes(20));
+        match random.below(8) {
+            0 => {
+                d.declared_changes = Some(vec![
+                    format!("acme/api#{}", random.below(40)),
+                    format!("acme/api#{}", random.below(40)),
+                ])
+            }
+            1 => d.declared_commits = Some(vec![full_sha(random.below(40))]),
+            2 => d.rollback = true,
+            3 => d.status = DeploymentStatus::Failure,
+            _ => {}
+        }
+        deployments.push(d);
+    }
+    let incidents: Vec<Incident> = (0..6)
+        .map(|i| {
+            let mut inc = incident(&format!("inc-{i}"), Some(API), "2026-03-01T00:00:00Z");
+            inc.opened_at = t0 + Duration::hours(17 * i + 5);
+            inc.resolved_at = Some(inc.opened_at + Duration::hours(1));
+            inc
+        })
+        .collect();
+    store.upsert_changes(&changes).await.expect("changes");
+    store.upsert_incidents(&incidents).await.expect("incidents");
+    let options = AnalysisOptions::default();
+    // The first dozen deployments, then the rest in shuffled batches.
+    let (first, rest) = deployments.split_at(12);
+    store.upsert_deployments(first).await.expect("deployments");
+    store.derive_all_queued(&options).await.expect("derives");
+    let mut rest = rest.to_vec();
+    for i in (1..rest.len()).rev() {
+        rest.swap(i, random.below(i as u64 + 1) as usize);
+    }
+    let mut written: Vec<Deployment> = first.to_vec();
+    let mut batches = 0;
+    while !rest.is_empty() {
+        let take = (1 + random.below(4) as usize).min(rest.len());
+        let mut batch: Vec<Deployment> = rest.drain(..take).collect();
+        // Now and then a deployment already written comes again, changed.
+        if random.below(3) == 0 {
+            let mut again = written[random.below(written.len() as u64) as usize].clone();
+            match random.below(3) {
+                0 => again.finished_at += Duration::minutes(200),
+                1 => again.status = DeploymentStatus::Failure,
+                _ => again.environment = "staging".into(),
+            }
+            batch.push(again);
+        }
+        written.extend(batch.iter().cloned());
+        let mut tx = store.begin_ingest().await.expect("begin");
+        tx.write(
+            batch
+                .into_iter()
+                .map(|d| LoggedEvent {
+                    raw: None,
+                    record: Some(EventRecord::Deployment(d)),
+                })
+                .collect(),
+        )
+        .await
+        .expect("write");
+        tx.commit().await.expect("commit");
+        store.derive_all_queued(&options).await.expect("derives");
+        let incremental = derived_rows(&store).await;
+        store.reanalyze(&[repo(API)], &options).await.expect("full");
+        assert_eq!(
+            incremental,
+            derived_rows(&store).await,
+            "after batch {batches}"
+        );
+        batches += 1;
+    }
+    let derived = derived_rows(&store).await;
+    for kind in ["shipment", "failure", "rework", "incident"] {
+        assert!(
+            derived.iter().any(|r| r.starts_with(kind)),
+            "the history derives some {kind}: {derived:#?}"
+        );
+    }
+}
+
+/// The commit shas of a change are looked up in a table of their own: rewriting the change
+/// replaces its rows there (by the shas of the stored version), through both write paths.
+async fn a_change_rewritten_with_other_commits_is_found_by_its_new_shas_only(store: Store) {
+    let (old, new) = ("1".repeat(40), "2".repeat(40));
+    let mut first = change("acme/api#9", API, &old, "2026-03-02T10:00:00Z");
+    store.upsert_changes(&[first.clone()]).await.expect("loads");
+    first.merge_sha = Some(new.clone());
+    first.commits = vec![new.clone()];
+    store
+        .upsert_changes(&[first.clone()])
+        .await
+        .expect("loads again");
+    let declaring = |key: &str, sha: &str, finished: &str| {
+        let mut d = deployment(key, API, sha, finished);
+        d.declared_commits = Some(vec![sha.to_string()]);
+        d
+    };
+    store
+        .upsert_deployments(&[
+            declaring("d-old", &old, "2026-03-03T10:00:00Z"),
+            declaring("d-new", &new, "2026-03-04T10:00:00Z"),
+        ])
+        .await
+        .expect("deployments");
+    let options = AnalysisOptions::default();
+    store.derive_all_queued(&options).await.expect("derives");
+    let shipped = ["shipment d-new acme/api#9".to_string()];
+    assert_eq!(derived_rows(&store).await, shipped);
+    // The same through push ingestion, back to the old sha.
+    first.merge_sha = Some(old.clone());
+    first.commits = vec![old.clone()];
+    let mut tx = store.begin_ingest().await.expect("begin");
+    tx.write(vec![engine::store::events::LoggedEvent {
+        raw: None,
+        record: Some(engine::store::events::EventRecord::Change(first)),
+    }])
+    .await
+    .expect("write");
+    tx.commit().await.expect("commit");
+    store.derive_all_queued(&options).await.expect("derives");
+    assert_eq!(
+        derived_rows(&store).await,
+        ["shipment d-old acme/api#9".to_string()]
+    );
+}
+
+/// Derived rows follow the analysis options: other options queue every repository, once.
+async fn other_analysis_options_queue_every_repository(store: Store) {
+    load_rollback_story(&store).await;
+    assert!(store.queued_derivations().await.expect("queue").is_empty());
+    let options = AnalysisOptions::default();
+    // No options recorded yet (a store older than the queue): everything is queued.
+    assert!(
+        store
+            .queue_all_if_options_changed(&options)
+            .await
+            .expect("ok")
+    );
+    assert_eq!(
+        store.queued_derivations().await.expect("queue"),
+        [repo(API)]
+    );
+    store.derive_all_queued(&options).await.expect("derives");
+    assert!(
+        !store
+            .queue_all_if_options_changed(&options)
+            .await
+            .expect("ok")
+    );
+    assert!(store.queued_derivations().await.expect("queue").is_empty());
+    let staging = AnalysisOptions {
+        environment: "staging".into(),
+        ..AnalysisOptions::default()
+    };
+    assert!(
+        store
+            .queue_all_if_options_changed(&staging)
+            .await
+            .expect("ok")
+    );
+    assert_eq!(
+        store.queued_derivations().await.expect("queue"),
+        [repo(API)]
+    );
+    store.derive_all_queued(&staging).await.expect("derives");
+    let derived = derived_rows(&store).await;
+    assert!(
+        !derived.iter().any(|r| r.starts_with("shipment")),
+        "nothing deployed to staging: {derived:#?}"
+    );
+}
 
 async fn loading_the_same_records_twice_changes_nothing(store: Store) {
     load_rollback_story(&store).await;

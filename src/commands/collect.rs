@@ -47,6 +47,11 @@ pub async fn run(config_path: &Path, args: Args) -> anyhow::Result<()> {
         sync(&config, &store, &gh, &options, &Quiet).await?
     };
     print_summary(&report);
+    // Each repository was derived as it synced; this resumes what is still queued (left by a
+    // process killed mid-derivation, or all of it when the analysis options changed).
+    let options = engine::query::analysis_options(&config);
+    store.queue_all_if_options_changed(&options).await?;
+    store.derive_all_queued(&options).await?;
     store.close().await;
     if report.failed() > 0 {
         bail!(

@@ -8,7 +8,10 @@ use std::sync::Arc;
 pub async fn run(config_path: &Path, demo: bool, addr: SocketAddr) -> anyhow::Result<()> {
     let (config, store) = super::open(config_path, demo).await?;
     if !demo {
-        engine::query::refresh(&store, &config).await?;
+        // Other analysis options than the derived rows follow queue every repository; the
+        // derivation itself runs in the background (see `api::serve`).
+        let options = engine::query::analysis_options(&config);
+        store.queue_all_if_options_changed(&options).await?;
     }
     let listener = tokio::net::TcpListener::bind(addr)
         .await

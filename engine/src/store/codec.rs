@@ -13,12 +13,13 @@ use std::borrow::Cow;
 /// 32,766, PostgreSQL 65,535) for our widest table.
 const ROWS_PER_INSERT: usize = 500;
 
-/// A bind parameter; every column is one of these three, on both backends.
+/// A bind parameter; every column is one of these, on both backends.
 #[derive(Debug, Clone)]
 pub(crate) enum Value {
     Text(Option<String>),
     Int(Option<i64>),
     Bool(bool),
+    Bytes(Vec<u8>),
 }
 
 impl Value {
@@ -95,6 +96,7 @@ pub(crate) trait RowExt {
     fn int(&self, column: &str) -> Result<i64, sqlx::Error>;
     fn opt_int(&self, column: &str) -> Result<Option<i64>, sqlx::Error>;
     fn flag(&self, column: &str) -> Result<bool, sqlx::Error>;
+    fn bytes(&self, column: &str) -> Result<Vec<u8>, sqlx::Error>;
 }
 
 /// `$first, $first+1, ...`: `n` placeholders for an `IN (...)` list.
@@ -258,47 +260,40 @@ pub(crate) fn change(row: &dyn RowExt) -> Result<Change, StoreError> {
     })
 }
 
-/// Rewrites the `change_commit` rows of the changes (which the streamed analysis looks shas up
-/// in): every sha of each, lower-cased, once.
+/// Inserts the `change_commit` rows of the changes (which the streamed analysis looks shas up
+/// in), once [`super::records::delete_change_commits`] deleted those of their stored versions.
 pub(crate) fn change_commit_statements(changes: &[&Change]) -> Vec<Statement> {
-    let mut statements: Vec<Statement> = changes
-        .chunks(ROWS_PER_INSERT)
-        .map(|chunk| {
-            Statement::new(
-                format!(
-                    "DELETE FROM change_commit WHERE change IN ({})",
-                    placeholders(1, chunk.len())
-                ),
-                chunk.iter().map(|c| Value::text(&c.key)).collect(),
-            )
-        })
-        .collect();
     let rows = changes
         .iter()
         .flat_map(|c| {
-            let mut shas: Vec<String> = c
-                .merge_sha
-                .iter()
-                .chain(&c.commits)
-                .map(|sha| sha.to_ascii_lowercase())
-                .collect();
-            shas.sort();
-            shas.dedup();
-            shas.into_iter().map(|sha| {
-                vec![
-                    Value::text(c.repo.to_string()),
-                    Value::text(sha),
-                    Value::text(&c.key),
-                ]
-            })
+            commit_shas(c.merge_sha.as_ref(), &c.commits)
+                .into_iter()
+                .map(|sha| {
+                    vec![
+                        Value::text(c.repo.to_string()),
+                        Value::text(sha),
+                        Value::text(&c.key),
+                    ]
+                })
         })
         .collect();
-    statements.extend(insert_statements(
+    insert_statements(
         "INSERT INTO change_commit (repo, sha, change)",
         "ON CONFLICT DO NOTHING",
         rows,
-    ));
-    statements
+    )
+}
+
+/// The `change_commit` rows of a change: its merge sha and commits, lower-cased, each once.
+pub(crate) fn commit_shas(merge_sha: Option<&String>, commits: &[String]) -> Vec<String> {
+    let mut shas: Vec<String> = merge_sha
+        .into_iter()
+        .chain(commits)
+        .map(|sha| sha.to_ascii_lowercase())
+        .collect();
+    shas.sort();
+    shas.dedup();
+    shas
 }
 
 /// Columns of `deployment` in the order [`deployment_values`] binds them.

@@ -15,6 +15,7 @@
 //! - [`Store::raw_events_after`] pages through the log in arrival order, for replay.
 
 use super::codec::{self, RowExt, Statement, Value};
+use super::derived::queue::{self, Stale};
 use super::tx::Transaction;
 use super::{Store, StoreError};
 use crate::model::{Change, Deployment, Incident, RepoSlug, Timestamp};
@@ -133,6 +134,9 @@ pub struct IngestTransaction {
     /// Incidents that name (or may keep) a cause: the repositories whose analyses cover them
     /// (that of the cause, see `derived`) are stale too.
     with_cause: BTreeSet<String>,
+    /// What the batches made stale: deployments from the earliest time they touched, anything
+    /// else (changes, incidents) the whole history.
+    stale: Stale,
     /// Whether any record was written: only then does the data version move.
     wrote: bool,
 }
@@ -147,6 +151,7 @@ impl Store {
             tx: self.begin().await?,
             repos: BTreeSet::new(),
             with_cause: BTreeSet::new(),
+            stale: Stale::new(),
             wrote: false,
         })
     }
@@ -265,6 +270,9 @@ impl IngestTransaction {
                 && !matches!(record, EventRecord::IncidentDeletion(_))
             {
                 self.repos.insert(repo.clone());
+                if !matches!(record, EventRecord::Deployment(_)) {
+                    queue::mark(&mut self.stale, repo, None);
+                }
             }
             match record {
                 EventRecord::Change(c) => {
@@ -299,6 +307,9 @@ impl IngestTransaction {
                     )
                     .await?;
                     outcome.deleted_incidents += deleted.incidents;
+                    for repo in &deleted.repos {
+                        queue::mark(&mut self.stale, repo, None);
+                    }
                     self.repos.extend(deleted.repos);
                 }
             }
@@ -310,6 +321,8 @@ impl IngestTransaction {
             outcome.changes + outcome.deployments + outcome.incidents + outcome.deleted_incidents
                 > 0;
         self.register_repos().await?;
+        let keys: Vec<&str> = changes.keys().map(String::as_str).collect();
+        super::records::delete_change_commits(&mut self.tx, &keys).await?;
         self.run(codec::insert_statements(
             &format!("INSERT INTO change ({})", codec::CHANGE_COLUMNS),
             &upsert_tail(codec::CHANGE_COLUMNS),
@@ -318,6 +331,7 @@ impl IngestTransaction {
         .await?;
         let changes: Vec<&Change> = changes.values().collect();
         self.run(codec::change_commit_statements(&changes)).await?;
+        self.mark_deployments(&deployments).await?;
         self.run(codec::insert_statements(
             &format!("INSERT INTO deployment ({})", codec::DEPLOYMENT_COLUMNS),
             &upsert_tail(codec::DEPLOYMENT_COLUMNS),
@@ -331,14 +345,21 @@ impl IngestTransaction {
         Ok(outcome)
     }
 
-    /// Makes every batch visible at once (and bumps the data version if a record was written);
-    /// returns the repositories to reanalyze.
+    /// Makes every batch visible at once (and bumps the data version if a record was written),
+    /// with the repositories they made stale queued for derivation; returns those repositories.
     pub async fn commit(mut self) -> Result<IngestCommit, StoreError> {
         if !self.with_cause.is_empty() {
             let keys: Vec<String> = std::mem::take(&mut self.with_cause).into_iter().collect();
             let owners = super::derived::incident_owners(&mut self.tx, &keys).await?;
             self.repos.extend(owners);
         }
+        for repo in &self.repos {
+            // Deployments marked their repositories from a time already.
+            if !self.stale.contains_key(repo) {
+                queue::mark(&mut self.stale, repo, None);
+            }
+        }
+        self.run(queue::enqueue(&self.stale)).await?;
         if self.wrote {
             self.run(vec![codec::bump_data_version()]).await?;
         }
@@ -358,6 +379,46 @@ impl IngestTransaction {
         self.tx
             .fetch_all(raw_events_statement(after, limit), raw_event)
             .await
+    }
+
+    /// Marks the repositories of the deployments about to be written stale from the earliest
+    /// time they touch: each deployment's new finish, and its old one if it was stored (a
+    /// deployment that moved to another repository makes the old one stale throughout).
+    async fn mark_deployments(
+        &mut self,
+        deployments: &BTreeMap<String, Deployment>,
+    ) -> Result<(), StoreError> {
+        let keys: Vec<&String> = deployments.keys().collect();
+        for chunk in keys.chunks(500) {
+            let statement = Statement::new(
+                format!(
+                    "SELECT key, repo, finished_at FROM deployment WHERE key IN ({})",
+                    codec::placeholders(1, chunk.len())
+                ),
+                chunk.iter().map(|k| Value::text(k.as_str())).collect(),
+            );
+            let stored = self
+                .tx
+                .fetch_all(statement, |row| {
+                    Ok((row.text("key")?, row.text("repo")?, row.int("finished_at")?))
+                })
+                .await?;
+            for (key, repo, finished) in stored {
+                let Some(new) = deployments.get(&key) else {
+                    continue;
+                };
+                if new.repo.to_string() == repo {
+                    queue::mark(&mut self.stale, &new.repo, Some(finished));
+                } else {
+                    queue::mark(&mut self.stale, &codec::repo(&repo, &key)?, None);
+                }
+            }
+        }
+        for deployment in deployments.values() {
+            let finished = deployment.finished_at.timestamp();
+            queue::mark(&mut self.stale, &deployment.repo, Some(finished));
+        }
+        Ok(())
     }
 
     fn note_cause(&mut self, incident: &Incident) {
@@ -381,7 +442,7 @@ impl IngestTransaction {
                     Value::text(&raw.source),
                     Value::text(&raw.delivery_id),
                     Value::time(now),
-                    Value::text(&raw.body),
+                    Value::Bytes(super::packed::pack(&raw.body)),
                 ]);
             }
         }
@@ -444,7 +505,7 @@ fn raw_event(row: &dyn RowExt) -> Result<RawEvent, StoreError> {
         id: row.int("id")?,
         source: row.text("source")?,
         received_at: codec::time(row.int("received_at")?, "received_at", &delivery_id)?,
-        body: row.text("body")?,
+        body: super::packed::unpack(&row.bytes("body")?, &delivery_id)?,
         delivery_id,
     })
 }

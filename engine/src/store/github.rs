@@ -41,6 +41,24 @@ pub struct SyncLease {
     key: i64,
 }
 
+/// The `job_lease` holders of this process that are still held: a holder of this process not in
+/// it was dropped (its task cancelled), and its row may be taken over at once.
+fn live_holders() -> &'static std::sync::Mutex<HashSet<String>> {
+    static LIVE: std::sync::OnceLock<std::sync::Mutex<HashSet<String>>> =
+        std::sync::OnceLock::new();
+    LIVE.get_or_init(Default::default)
+}
+
+fn set_live(holder: &str, live: bool) {
+    if let Ok(mut holders) = live_holders().lock() {
+        if live {
+            holders.insert(holder.to_string());
+        } else {
+            holders.remove(holder);
+        }
+    }
+}
+
 /// A held `job_lease` row and the task renewing it.
 struct LeaseRow {
     pool: sqlx::SqlitePool,
@@ -76,6 +94,7 @@ impl SyncLease {
     pub async fn release(mut self) {
         if let Some(row) = self.row.take() {
             row.heartbeat.abort();
+            set_live(&row.holder, false);
             LeaseRow::delete(&row.pool, self.key, &row.holder).await;
         }
         if let Some(mut connection) = self.connection.take() {
@@ -95,6 +114,7 @@ impl Drop for SyncLease {
     fn drop(&mut self) {
         if let Some(row) = self.row.take() {
             row.heartbeat.abort();
+            set_live(&row.holder, false);
             let key = self.key;
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
                 runtime.spawn(async move { LeaseRow::delete(&row.pool, key, &row.holder).await });
@@ -240,21 +260,10 @@ impl Store {
                     std::process::id(),
                     chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
                 );
-                let now = chrono::Utc::now().timestamp();
-                let taken = sqlx::query(
-                    "INSERT INTO job_lease (key, holder, expires_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, \
-                     expires_at = excluded.expires_at WHERE job_lease.expires_at < $4",
-                )
-                .bind(key)
-                .bind(&holder)
-                .bind(now + LEASE_TTL_SECONDS)
-                .bind(now)
-                .execute(pool)
-                .await?;
-                if taken.rows_affected() == 0 && !take_from_dead_holder(pool, key, &holder).await? {
+                if !claim(pool, key, &holder).await? {
                     return Ok(None);
                 }
+                set_live(&holder, true);
                 let heartbeat = tokio::spawn(heartbeat(pool.clone(), key, holder.clone()));
                 Ok(Some(SyncLease {
                     connection: None,
@@ -282,41 +291,65 @@ impl Store {
     }
 }
 
-/// Takes the lease `key` over when its holder is a process of this machine that no longer runs
-/// (killed before its lease expired); whether it did.
-async fn take_from_dead_holder(
-    pool: &sqlx::SqlitePool,
-    key: i64,
-    holder: &str,
-) -> Result<bool, StoreError> {
-    let current: Option<String> = sqlx::query_scalar("SELECT holder FROM job_lease WHERE key = $1")
+/// Takes the lease row `key` for `holder` when there is none, it expired, or its holder is gone
+/// (see [`holder_is_gone`]); whether it did. A row released meanwhile is claimed afresh.
+async fn claim(pool: &sqlx::SqlitePool, key: i64, holder: &str) -> Result<bool, StoreError> {
+    for _ in 0..3 {
+        let now = chrono::Utc::now().timestamp();
+        let inserted = sqlx::query(
+            "INSERT INTO job_lease (key, holder, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, \
+             expires_at = excluded.expires_at WHERE job_lease.expires_at < $4",
+        )
         .bind(key)
-        .fetch_optional(pool)
+        .bind(holder)
+        .bind(now + LEASE_TTL_SECONDS)
+        .bind(now)
+        .execute(pool)
         .await?;
-    let Some(current) = current.filter(|h| holder_is_gone(h)) else {
-        return Ok(false);
-    };
-    tracing::info!(key, "taking over a job lease whose holder process is gone");
-    let taken = sqlx::query(
-        "UPDATE job_lease SET holder = $1, expires_at = $2 WHERE key = $3 AND holder = $4",
-    )
-    .bind(holder)
-    .bind(chrono::Utc::now().timestamp() + LEASE_TTL_SECONDS)
-    .bind(key)
-    .bind(&current)
-    .execute(pool)
-    .await?;
-    Ok(taken.rows_affected() == 1)
+        if inserted.rows_affected() == 1 {
+            return Ok(true);
+        }
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT holder FROM job_lease WHERE key = $1")
+                .bind(key)
+                .fetch_optional(pool)
+                .await?;
+        let Some(current) = current else { continue };
+        if !holder_is_gone(&current) {
+            return Ok(false);
+        }
+        tracing::info!(key, "taking over a job lease whose holder is gone");
+        let taken = sqlx::query(
+            "UPDATE job_lease SET holder = $1, expires_at = $2 WHERE key = $3 AND holder = $4",
+        )
+        .bind(holder)
+        .bind(now + LEASE_TTL_SECONDS)
+        .bind(key)
+        .bind(&current)
+        .execute(pool)
+        .await?;
+        if taken.rows_affected() == 1 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
-/// Whether the process named in a holder (`pid-nanos`) is known to be gone: on a system with
-/// `/proc`, its entry is missing. Elsewhere nothing is known, and the lease's expiry decides.
+/// Whether the holder (`pid-nanos`) is known to be gone: a lease of this process that was
+/// dropped, or, on a system with `/proc`, one of a process that no longer runs. Elsewhere nothing
+/// is known, and the lease's expiry decides.
 fn holder_is_gone(holder: &str) -> bool {
     let Some(pid) = holder.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
         return false;
     };
+    if pid == std::process::id() {
+        return live_holders()
+            .lock()
+            .is_ok_and(|holders| !holders.contains(holder));
+    }
     let proc = std::path::Path::new("/proc");
-    pid != std::process::id() && proc.join("self").exists() && !proc.join(pid.to_string()).exists()
+    proc.join("self").exists() && !proc.join(pid.to_string()).exists()
 }
 
 /// Renews a SQLite lease until aborted.
@@ -370,11 +403,10 @@ mod tests {
         let Backend::Sqlite(pool) = &first.backend else {
             unreachable!("a SQLite store")
         };
+        // Leaked, as if its holder still ran: the row stays until it expires.
+        let holder = again.row.as_ref().map(|r| r.holder.clone()).expect("a row");
         std::mem::forget(again);
-        assert!(
-            !holder_is_gone(&format!("{}-1", std::process::id())),
-            "this process"
-        );
+        assert!(!holder_is_gone(&holder), "held by this process");
         assert!(first.try_sync_lease(7).await.expect("query").is_none());
         sqlx::query("UPDATE job_lease SET expires_at = expires_at - $1")
             .bind(LEASE_TTL_SECONDS + 1)

@@ -2,7 +2,7 @@
 //! the raw event log, and the counters caches and tests read.
 
 use super::codec::{self, Statement, Value};
-use super::{Store, StoreError};
+use super::{Backend, Store, StoreError};
 use crate::model::{RepoSlug, Timestamp};
 use chrono::Utc;
 use serde::Serialize;
@@ -205,11 +205,23 @@ impl Store {
                     Value::text(source),
                     Value::text(delivery_id),
                     Value::time(Utc::now()),
-                    Value::text(body),
+                    Value::Bytes(super::packed::pack(body)),
                 ],
             )])
             .await?;
         Ok(affected.first().copied().unwrap_or(0) > 0)
+    }
+
+    /// Gives the disk back after a large write. On SQLite the write-ahead log of a bulk import
+    /// grows as large as everything it wrote and keeps that size: this copies it into the
+    /// database and truncates it. Nothing to do on PostgreSQL.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        if let Backend::Sqlite(pool) = &self.backend {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// A counter bumped by every write that can change a metric: a cache entry made at version

@@ -23,6 +23,7 @@ mod error;
 mod facts;
 pub mod github;
 mod meta;
+mod packed;
 mod records;
 #[doc(hidden)]
 pub mod testing;
@@ -93,6 +94,7 @@ macro_rules! bound_query {
                 Value::Text(v) => query.bind(v),
                 Value::Int(v) => query.bind(v),
                 Value::Bool(v) => query.bind(v),
+                Value::Bytes(v) => query.bind(v),
             };
         }
         query
@@ -249,6 +251,9 @@ macro_rules! impl_row_ext {
                 self.try_get(column)
             }
             fn flag(&self, column: &str) -> Result<bool, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn bytes(&self, column: &str) -> Result<Vec<u8>, sqlx::Error> {
                 self.try_get(column)
             }
         }

@@ -19,8 +19,10 @@ impl Store {
         let latest = last_per_key(changes, |c| &c.key);
         let repos = latest.iter().map(|c| &c.repo).collect();
         let rows = latest.iter().map(|c| codec::change_values(c)).collect();
+        let keys: Vec<&str> = latest.iter().map(|c| c.key.as_str()).collect();
         self.upsert(
             repos,
+            &keys,
             codec::change_commit_statements(&latest),
             "INSERT INTO change (key, repo, number, title, author, bot, first_commit_at, \
              opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, \
@@ -49,6 +51,7 @@ impl Store {
         let rows = latest.iter().map(|d| codec::deployment_values(d)).collect();
         self.upsert(
             repos,
+            &[],
             Vec::new(),
             "INSERT INTO deployment (key, repo, environment, sha, status, started_at, \
              finished_at, source, rollback, declared_changes, declared_commits)",
@@ -71,6 +74,7 @@ impl Store {
         let rows = latest.iter().map(|i| codec::incident_values(i)).collect();
         self.upsert(
             repos,
+            &[],
             Vec::new(),
             "INSERT INTO incident (key, repo, team, title, opened_at, resolved_at, source, \
              cause_kind, cause_ref)",
@@ -92,6 +96,13 @@ impl Store {
     pub async fn delete_incidents(&self, keys: &[String]) -> Result<DeletedIncidents, StoreError> {
         let mut tx = self.begin().await?;
         let deleted = delete_incidents_in(&mut tx, keys).await?;
+        let stale = deleted
+            .repos
+            .iter()
+            .map(|repo| (repo.clone(), None))
+            .collect();
+        tx.execute_all(super::derived::queue::enqueue(&stale))
+            .await?;
         if deleted.incidents > 0 {
             tx.execute(codec::bump_data_version()).await?;
         }
@@ -99,11 +110,13 @@ impl Store {
         Ok(deleted)
     }
 
-    /// One transaction: register the repositories, upsert the rows, run what goes with them,
-    /// bump the data version.
+    /// One transaction: register the repositories, delete the `change_commit` rows of the
+    /// stored versions of `changes` (keys), upsert the rows, run what goes with them, queue the
+    /// repositories for derivation, bump the data version.
     async fn upsert(
         &self,
         repos: BTreeSet<&RepoSlug>,
+        changes: &[&str],
         alongside: Vec<Statement>,
         head: &str,
         tail: &str,
@@ -112,6 +125,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
+        let stale = repos.iter().map(|repo| ((*repo).clone(), None)).collect();
         let repo_rows = repos
             .into_iter()
             .map(|r| {
@@ -122,15 +136,21 @@ impl Store {
                 ]
             })
             .collect();
-        let mut statements = codec::insert_statements(
+        let mut tx = self.begin().await?;
+        // A write first: on SQLite it takes the write lock before anything is read.
+        tx.execute_all(codec::insert_statements(
             "INSERT INTO repository (slug, owner, name)",
             "ON CONFLICT (slug) DO NOTHING",
             repo_rows,
-        );
-        statements.extend(codec::insert_statements(head, tail, rows));
+        ))
+        .await?;
+        delete_change_commits(&mut tx, changes).await?;
+        let mut statements = codec::insert_statements(head, tail, rows);
         statements.extend(alongside);
+        statements.extend(super::derived::queue::enqueue(&stale));
         statements.push(codec::bump_data_version());
-        self.transaction(statements).await?;
+        tx.execute_all(statements).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -158,6 +178,61 @@ pub struct DeletedIncidents {
 
 /// Keys per statement: far below both backends' bind-parameter limits.
 const KEYS_PER_DELETE: usize = 500;
+
+/// Deletes the `change_commit` rows of the stored versions of the changes `keys` (before they
+/// are rewritten), found by primary key from the stored shas: the table needs no second index
+/// by change. Changes not stored yet (an import) cost one read per 500 keys.
+pub(crate) async fn delete_change_commits(
+    tx: &mut Transaction,
+    keys: &[&str],
+) -> Result<(), StoreError> {
+    for chunk in keys.chunks(KEYS_PER_DELETE) {
+        let stored = tx
+            .fetch_all(
+                Statement::new(
+                    format!(
+                        "SELECT key, repo, merge_sha, commits FROM change WHERE key IN ({})",
+                        codec::placeholders(1, chunk.len())
+                    ),
+                    chunk.iter().map(|k| Value::text(*k)).collect(),
+                ),
+                |row| {
+                    let key = row.text("key")?;
+                    let commits = codec::list(&row.text("commits")?, "commits", &key)?;
+                    let shas = codec::commit_shas(row.opt_text("merge_sha")?.as_ref(), &commits);
+                    Ok((key, row.text("repo")?, shas))
+                },
+            )
+            .await?;
+        let rows: Vec<[Value; 3]> = stored
+            .into_iter()
+            .flat_map(|(key, repo, shas)| {
+                shas.into_iter()
+                    .map(move |sha| [Value::text(&repo), Value::text(sha), Value::text(&key)])
+            })
+            .collect();
+        for rows in rows.chunks(KEYS_PER_DELETE / 3) {
+            let mut params = Vec::with_capacity(rows.len() * 3);
+            let mut terms = Vec::with_capacity(rows.len());
+            for row in rows {
+                let n = params.len();
+                terms.push(format!(
+                    "(repo = ${} AND sha = ${} AND change = ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3
+                ));
+                params.extend(row.iter().cloned());
+            }
+            tx.execute(Statement::new(
+                format!("DELETE FROM change_commit WHERE {}", terms.join(" OR ")),
+                params,
+            ))
+            .await?;
+        }
+    }
+    Ok(())
+}
 
 /// [`Store::delete_incidents`] inside a transaction the caller commits (push ingestion deletes
 /// in the transaction that logs the delivery); does not bump the data version.

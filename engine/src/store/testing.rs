@@ -76,3 +76,26 @@ impl TestStore {
         }
     }
 }
+
+/// Every derived row of the store (shipments, failure links, rework, incident links) as text,
+/// sorted: two stores derived the same facts when these are equal.
+pub async fn derived_rows(store: &Store) -> Vec<String> {
+    use super::codec::Statement;
+    let mut rows = Vec::new();
+    for sql in [
+        "SELECT 'shipment ' || deployment || ' ' || change AS line FROM deployment_change",
+        "SELECT 'failure ' || deployment || ' ' || kind || ' ' || evidence || ' ' || reason \
+         || ' ' || COALESCE(CAST(restored_at AS TEXT), '-') AS line FROM failure_link",
+        "SELECT 'rework ' || deployment || ' ' || reason AS line FROM rework",
+        "SELECT 'incident ' || incident || ' ' || COALESCE(deployment, '-') || ' ' || reason \
+         AS line FROM incident_link",
+    ] {
+        let lines = store
+            .fetch_all(Statement::new(sql, vec![]), |row| Ok(row.text("line")?))
+            .await
+            .unwrap_or_else(|e| panic!("derived rows read back: {e}"));
+        rows.extend(lines);
+    }
+    rows.sort();
+    rows
+}

@@ -19,6 +19,8 @@ use std::collections::BTreeSet;
 
 mod absorbed;
 mod incidents;
+pub(crate) mod queue;
+mod resume;
 mod reverts;
 mod shas;
 mod shipments;
@@ -67,7 +69,7 @@ pub(crate) const INCIDENT_OWNER: &str = "CASE i.cause_kind \
 /// The incidents the analysis of the repository `$1` covers (those [`INCIDENT_OWNER`] gives it),
 /// one access path each: its own incidents, those of other repositories or of none that name one
 /// of its deployments or changes, and those of no repository that name a commit.
-fn repo_incidents() -> &'static str {
+pub(super) fn repo_incidents() -> &'static str {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
             "SELECT i.key FROM incident i WHERE i.repo = $1 AND (i.cause_kind IS NULL \
@@ -95,7 +97,8 @@ const LOCK_CLASS: i32 = 0x646f_7261; // "dora"
 
 impl Store {
     /// Re-derives shipments, failures, rework and incident links of each repository from all its
-    /// records; run it after ingesting into those repositories.
+    /// records (taking it off the derivation queue); run it after ingesting into those
+    /// repositories, or when the options changed.
     pub async fn reanalyze(
         &self,
         repos: &[RepoSlug],
@@ -104,23 +107,15 @@ impl Store {
         let mut report = ReanalyzeReport::default();
         for repo in repos {
             let mut tx = self.begin().await?;
-            let mut run = RepoAnalysis {
-                tx: &mut tx,
-                repo: repo.to_string(),
-                options,
-                report: &mut report,
-                abbreviations: false,
-                buffered: Buffered::default(),
-            };
-            run.start().await?;
-            run.find_absorbed_changes().await?;
-            run.ship_changes_and_find_rollbacks().await?;
-            run.find_reverts_and_hotfixes().await?;
-            run.attribute_incidents().await?;
-            run.write_buffered().await?;
+            lock_repository(&mut tx, repo).await?;
+            tx.execute(Statement::new(
+                "DELETE FROM derivation_queue WHERE repo = $1",
+                vec![Value::text(repo.to_string())],
+            ))
+            .await?;
+            analyse_in(&mut tx, repo, options, None, &mut report).await?;
             tx.execute(codec::bump_data_version()).await?;
             tx.commit().await?;
-            report.repositories += 1;
         }
         Ok(report)
     }
@@ -178,6 +173,66 @@ fn owner(row: &dyn codec::RowExt) -> Result<RepoSlug, StoreError> {
     codec::repo(&slug, &slug)
 }
 
+impl ReanalyzeReport {
+    fn add(&mut self, other: &ReanalyzeReport) {
+        self.repositories += other.repositories;
+        self.shipments += other.shipments;
+        self.failures += other.failures;
+        self.rework += other.rework;
+        self.incident_links += other.incident_links;
+        self.absorbed += other.absorbed;
+    }
+}
+
+/// Serializes derivations of the repository until the transaction ends (PostgreSQL, where
+/// several processes may derive; SQLite has one writer anyway).
+async fn lock_repository(tx: &mut Transaction, repo: &RepoSlug) -> Result<(), StoreError> {
+    if tx.is_postgres() {
+        tx.execute(Statement::new(
+            format!("SELECT pg_advisory_xact_lock({LOCK_CLASS}, hashtext($1))"),
+            vec![Value::text(repo.to_string())],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces what was derived for `repo`, inside `tx` (which holds the repository's lock): from
+/// the successful deployments finished at or after `from` when an incremental derivation can
+/// start there (see `resume`), else from its whole history.
+async fn analyse_in(
+    tx: &mut Transaction,
+    repo: &RepoSlug,
+    options: &AnalysisOptions,
+    from: Option<i64>,
+    report: &mut ReanalyzeReport,
+) -> Result<(), StoreError> {
+    let mut run = RepoAnalysis {
+        tx,
+        repo: repo.to_string(),
+        options,
+        report,
+        abbreviations: false,
+        buffered: Buffered::default(),
+        resume: None,
+    };
+    run.find_abbreviations().await?;
+    match from {
+        Some(from) if !run.abbreviations => run.resume_from(from).await?,
+        _ => {}
+    }
+    if run.resume.is_none() {
+        run.start().await?;
+    }
+    run.find_absorbed_changes().await?;
+    run.ship_changes_and_find_rollbacks().await?;
+    run.find_reverts_and_hotfixes().await?;
+    run.attribute_incidents().await?;
+    run.write_buffered().await?;
+    report.repositories += 1;
+    Ok(())
+}
+
 /// The reanalysis of one repository, inside its transaction.
 struct RepoAnalysis<'a> {
     tx: &'a mut Transaction,
@@ -188,6 +243,8 @@ struct RepoAnalysis<'a> {
     /// for as prefixes of the shas asked about.
     abbreviations: bool,
     buffered: Buffered,
+    /// Set when the derivation is incremental: where its walk of deployments resumes.
+    resume: Option<resume::Resume>,
 }
 
 impl RepoAnalysis<'_> {
@@ -229,23 +286,12 @@ impl RepoAnalysis<'_> {
         (condition, format!("ORDER BY {time}, {key} LIMIT {PAGE}"))
     }
 
-    /// Serializes reanalyses of the repository (PostgreSQL; SQLite has one writer anyway) and
-    /// deletes what the last one derived.
+    /// Deletes everything the last derivation of the repository derived.
     async fn start(&mut self) -> Result<(), StoreError> {
-        if self.tx.is_postgres() {
-            self.tx
-                .execute(Statement::new(
-                    format!("SELECT pg_advisory_xact_lock({LOCK_CLASS}, hashtext($1))"),
-                    vec![self.slug()],
-                ))
-                .await?;
-        }
         // One DELETE per access path (rather than `... OR ...`), so each can use an index.
         for sql in [
             format!("DELETE FROM deployment_change WHERE deployment IN ({REPO_DEPLOYMENTS})"),
             format!("DELETE FROM deployment_change WHERE change IN ({REPO_CHANGES})"),
-            format!("DELETE FROM absorbed_change WHERE change IN ({REPO_CHANGES})"),
-            "DELETE FROM shipped_through WHERE repo = $1".to_string(),
             format!("DELETE FROM failure_link WHERE deployment IN ({REPO_DEPLOYMENTS})"),
             format!("DELETE FROM rework WHERE deployment IN ({REPO_DEPLOYMENTS})"),
             format!("DELETE FROM incident_link WHERE deployment IN ({REPO_DEPLOYMENTS})"),
@@ -263,6 +309,11 @@ impl RepoAnalysis<'_> {
                 .execute(Statement::new(sql, vec![self.slug()]))
                 .await?;
         }
+        Ok(())
+    }
+
+    /// Whether the repository's changes hold abbreviated shas.
+    async fn find_abbreviations(&mut self) -> Result<(), StoreError> {
         self.abbreviations = self
             .tx
             .fetch_optional(

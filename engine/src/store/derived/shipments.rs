@@ -11,9 +11,12 @@ use std::collections::{HashMap, HashSet};
 
 impl RepoAnalysis<'_> {
     pub(super) async fn ship_changes_and_find_rollbacks(&mut self) -> Result<(), StoreError> {
-        let mut after: Option<(i64, String)> = None;
-        let mut previous: Option<Deployment> = None;
-        let mut pending = PendingShipments::default();
+        // Where the walk starts: after the last deployment an incremental derivation keeps.
+        let (mut after, mut previous, considered) = self.resume_point();
+        let mut pending = PendingShipments {
+            considered,
+            ..PendingShipments::default()
+        };
         loop {
             let page = self.successes_after(after.as_ref()).await?;
             let Some(last) = page.last() else { break };
@@ -145,8 +148,10 @@ impl RepoAnalysis<'_> {
             for chunk in keys.chunks(LIST) {
                 let mut params = vec![Value::text(&deployment.key), self.slug()];
                 params.extend(chunk.iter().map(Value::text));
+                // By key (the primary key): `repo || ''` keeps SQLite, which has no statistics,
+                // from scanning the repository's every change instead.
                 let source = format!(
-                    "SELECT key FROM change WHERE repo = $2 AND key IN ({})",
+                    "SELECT key FROM change WHERE repo || '' = $2 AND key IN ({})",
                     codec::placeholders(3, chunk.len())
                 );
                 self.ship_selected(source, params).await?;

@@ -1,0 +1,175 @@
+//! Derivation still to do, recorded in the store (`derivation_queue`) rather than in a process.
+//!
+//! Every write of records queues the repositories it made stale, in its own transaction
+//! ([`enqueue`]); a derivation deletes its repository's row in the transaction that writes the
+//! derived rows. So the queue and the derived rows never disagree: a process killed mid-derivation
+//! rolls both back, and whichever process starts next ([`Store::derive_all_queued`], the
+//! background worker of `serve`) derives the repository again, to the same figures.
+//!
+//! On PostgreSQL several processes may drain the queue at once: each derivation holds its
+//! repository's advisory lock, so a second process waits for the first, then finds the row gone
+//! and does nothing; the same repository is never derived twice at once.
+
+use super::{ReanalyzeReport, Store, StoreError};
+use crate::analysis::AnalysisOptions;
+use crate::model::RepoSlug;
+use crate::store::codec::{self, Statement, Value};
+use std::collections::BTreeMap;
+
+/// Repositories made stale by a write, each with the earliest time it can affect: the queue
+/// re-derives from the successful deployments finished at or after it (None: the whole history).
+pub(crate) type Stale = BTreeMap<RepoSlug, Option<i64>>;
+
+/// Marks `repo` stale from `from` (None: its whole history), keeping the earliest of two marks.
+pub(crate) fn mark(stale: &mut Stale, repo: &RepoSlug, from: Option<i64>) {
+    stale
+        .entry(repo.clone())
+        .and_modify(|known| *known = earliest(*known, from))
+        .or_insert(from);
+}
+
+fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        _ => None,
+    }
+}
+
+/// The statements queuing the stale repositories; written in the transaction of the write that
+/// made them stale, just before its data version bump. A repository already queued keeps the
+/// earlier of the two times. Rows go in repository order, so concurrent writers on PostgreSQL
+/// lock them in the same order.
+pub(crate) fn enqueue(stale: &Stale) -> Vec<Statement> {
+    let now = chrono::Utc::now().timestamp();
+    let rows = stale
+        .iter()
+        .map(|(repo, from)| {
+            vec![
+                Value::text(repo.to_string()),
+                Value::Int(*from),
+                Value::int(now),
+            ]
+        })
+        .collect();
+    codec::insert_statements(
+        "INSERT INTO derivation_queue (repo, from_at, queued_at)",
+        "ON CONFLICT (repo) DO UPDATE SET from_at = CASE \
+         WHEN derivation_queue.from_at IS NULL OR excluded.from_at IS NULL THEN NULL \
+         WHEN excluded.from_at < derivation_queue.from_at THEN excluded.from_at \
+         ELSE derivation_queue.from_at END",
+        rows,
+    )
+}
+
+/// The version of the derivation rules (`crate::analysis`): bump it with any change to what they
+/// derive, so stores derived by an older version derive everything again when upgraded.
+const RULES: u32 = 2;
+
+/// What the options that shape the derived rows look like in `derivation_options`.
+fn fingerprint(options: &AnalysisOptions) -> String {
+    format!(
+        "rules={RULES};environment={};since={};attribution_window={}",
+        options.environment.to_lowercase(),
+        options
+            .since
+            .map_or_else(|| "none".to_string(), |t| t.timestamp().to_string()),
+        options.attribution_window.num_seconds()
+    )
+}
+
+impl Store {
+    /// The repositories waiting for derivation, oldest first.
+    pub async fn queued_derivations(&self) -> Result<Vec<RepoSlug>, StoreError> {
+        self.fetch_all(
+            Statement::new(
+                "SELECT repo FROM derivation_queue ORDER BY queued_at, repo",
+                vec![],
+            ),
+            |row| {
+                let slug = row.text("repo")?;
+                codec::repo(&slug, &slug)
+            },
+        )
+        .await
+    }
+
+    /// Derives `repo` if it is queued, in one transaction that also takes it off the queue.
+    /// None when it was not queued (nothing to do, or another process just did it).
+    pub async fn derive_queued(
+        &self,
+        repo: &RepoSlug,
+        options: &AnalysisOptions,
+    ) -> Result<Option<ReanalyzeReport>, StoreError> {
+        let mut tx = self.begin().await?;
+        super::lock_repository(&mut tx, repo).await?;
+        // A write first: on SQLite it takes the write lock before anything is read.
+        let claimed = tx
+            .fetch_optional(
+                Statement::new(
+                    "DELETE FROM derivation_queue WHERE repo = $1 RETURNING from_at",
+                    vec![Value::text(repo.to_string())],
+                ),
+                |row| Ok(row.opt_int("from_at")?),
+            )
+            .await?;
+        let Some(from) = claimed else {
+            return Ok(None);
+        };
+        let mut report = ReanalyzeReport::default();
+        super::analyse_in(&mut tx, repo, options, from, &mut report).await?;
+        tx.execute(codec::bump_data_version()).await?;
+        tx.commit().await?;
+        Ok(Some(report))
+    }
+
+    /// Derives every queued repository, those queued meanwhile included, until none is left.
+    pub async fn derive_all_queued(
+        &self,
+        options: &AnalysisOptions,
+    ) -> Result<ReanalyzeReport, StoreError> {
+        let mut total = ReanalyzeReport::default();
+        loop {
+            let queued = self.queued_derivations().await?;
+            let mut derived = false;
+            for repo in &queued {
+                if let Some(report) = self.derive_queued(repo, options).await? {
+                    total.add(&report);
+                    derived = true;
+                }
+            }
+            if !derived {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Queues every repository's whole history when the derived rows follow other options than
+    /// `options` (or none recorded yet: a store older than the queue), and records `options`.
+    /// Returns whether it queued them.
+    pub async fn queue_all_if_options_changed(
+        &self,
+        options: &AnalysisOptions,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let changed = tx
+            .execute(Statement::new(
+                "INSERT INTO derivation_options (id, fingerprint) VALUES (1, $1) \
+                 ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint \
+                 WHERE derivation_options.fingerprint <> excluded.fingerprint",
+                vec![Value::text(fingerprint(options))],
+            ))
+            .await?
+            > 0;
+        if changed {
+            tx.execute(Statement::new(
+                "INSERT INTO derivation_queue (repo, queued_at) \
+                 SELECT slug, $1 FROM repository WHERE true \
+                 ON CONFLICT (repo) DO UPDATE SET from_at = NULL",
+                vec![Value::int(chrono::Utc::now().timestamp())],
+            ))
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+}
