@@ -12,6 +12,8 @@
 //!   deletion of incidents their source no longer has.
 //! - `derived`: re-running the analysis of a repository and replacing its derived rows.
 //! - `facts`: the set-based reads the metrics and `explain` need.
+//! - `rows`: the narrow reads of whole repositories behind [`crate::facts_cache`]; `held`: their
+//!   stored copy, so a process that starts need not read them again.
 //! - `meta`: teams, sync state, raw events, counters.
 //! - `codec`: how values map to columns (Unix seconds, JSON lists) and back.
 //!
@@ -22,8 +24,10 @@ mod derived;
 mod error;
 mod facts;
 pub mod github;
+mod held;
 mod meta;
 mod records;
+mod rows;
 #[doc(hidden)]
 pub mod testing;
 
@@ -32,6 +36,7 @@ pub use error::StoreError;
 pub use facts::{DeploymentDetail, IncidentLinkDetail};
 pub use meta::{StoreCounts, SyncState, TeamRow};
 pub use records::DeletedIncidents;
+pub use rows::RepoRows;
 
 use codec::{RowExt, Statement, Value};
 use sqlx::migrate::Migrator;
@@ -93,6 +98,7 @@ macro_rules! bound_query {
                 Value::Text(v) => query.bind(v),
                 Value::Int(v) => query.bind(v),
                 Value::Bool(v) => query.bind(v),
+                Value::Bytes(v) => query.bind(v),
             };
         }
         query
@@ -249,6 +255,9 @@ macro_rules! impl_row_ext {
                 self.try_get(column)
             }
             fn flag(&self, column: &str) -> Result<bool, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn bytes(&self, column: &str) -> Result<Vec<u8>, sqlx::Error> {
                 self.try_get(column)
             }
         }

@@ -6,7 +6,7 @@
 //! Rows are written in key order, so two writers on PostgreSQL lock them in the same order and
 //! cannot deadlock.
 
-use super::codec::{self, Statement, Value};
+use super::codec::{self, Statement, Touched, Value};
 use super::tx::Transaction;
 use super::{Store, StoreError};
 use crate::model::{Change, Deployment, Incident, RepoSlug};
@@ -21,6 +21,7 @@ impl Store {
         let rows = latest.iter().map(|c| codec::change_values(c)).collect();
         self.upsert(
             repos,
+            false,
             codec::change_commit_statements(&latest),
             "INSERT INTO change (key, repo, number, title, author, bot, first_commit_at, \
              opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, \
@@ -48,6 +49,7 @@ impl Store {
         let rows = latest.iter().map(|d| codec::deployment_values(d)).collect();
         self.upsert(
             repos,
+            false,
             Vec::new(),
             "INSERT INTO deployment (key, repo, environment, sha, status, started_at, \
              finished_at, source, rollback, declared_changes, declared_commits)",
@@ -68,8 +70,10 @@ impl Store {
         let latest = last_per_key(incidents, |i| &i.key);
         let repos = latest.iter().filter_map(|i| i.repo.as_ref()).collect();
         let rows = latest.iter().map(|i| codec::incident_values(i)).collect();
+        // An incident may move between repositories or belong to a team: any scope may change.
         self.upsert(
             repos,
+            true,
             Vec::new(),
             "INSERT INTO incident (key, repo, team, title, opened_at, resolved_at, source, \
              cause_kind, cause_ref)",
@@ -92,17 +96,19 @@ impl Store {
         let mut tx = self.begin().await?;
         let deleted = delete_incidents_in(&mut tx, keys).await?;
         if deleted.incidents > 0 {
-            tx.execute(codec::bump_data_version()).await?;
+            tx.execute_all(codec::bump_data_version(&Touched::Everything))
+                .await?;
         }
         tx.commit().await?;
         Ok(deleted)
     }
 
     /// One transaction: register the repositories, upsert the rows, run what goes with them,
-    /// bump the data version.
+    /// bump the data version of those repositories (of every scope if `every_scope`).
     async fn upsert(
         &self,
         repos: BTreeSet<&RepoSlug>,
+        every_scope: bool,
         alongside: Vec<Statement>,
         head: &str,
         tail: &str,
@@ -111,6 +117,11 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
+        let touched = if every_scope {
+            Touched::Everything
+        } else {
+            Touched::repos(repos.iter().copied())
+        };
         let repo_rows = repos
             .into_iter()
             .map(|r| {
@@ -128,7 +139,7 @@ impl Store {
         );
         statements.extend(codec::insert_statements(head, tail, rows));
         statements.extend(alongside);
-        statements.push(codec::bump_data_version());
+        statements.extend(codec::bump_data_version(&touched));
         self.transaction(statements).await?;
         Ok(())
     }

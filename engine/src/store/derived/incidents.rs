@@ -72,6 +72,7 @@ impl RepoAnalysis<'_> {
         };
         // Only an incident of this repository is blamed on its latest deployment.
         let own = incident.repo.as_ref().map(ToString::to_string) == Some(self.repo.clone());
+        self.links_foreign_incidents |= !own;
         let latest = latest.filter(|_| own).map(|(key, at)| (key.as_str(), *at));
         let (failure, link) = analysis::link_incident(incident, explicit, latest, self.options);
         if let Some(failure) = failure {

@@ -9,7 +9,7 @@
 //! inserts every change it could ship and keeps those no earlier deployment claimed. Readers see
 //! the old facts or the new ones, never a mix.
 
-use super::codec::{self, Statement, Value};
+use super::codec::{self, Statement, Touched, Value};
 use super::tx::Transaction;
 use super::{Store, StoreError};
 use crate::analysis::{AnalysisOptions, FailureLink, IncidentLink, ReworkMark};
@@ -76,13 +76,19 @@ impl Store {
                 report: &mut report,
                 abbreviations: false,
                 buffered: Buffered::default(),
+                links_foreign_incidents: false,
             };
             run.start().await?;
             run.ship_changes_and_find_rollbacks().await?;
             run.find_reverts_and_hotfixes().await?;
             run.attribute_incidents().await?;
             run.write_buffered().await?;
-            tx.execute(codec::bump_data_version()).await?;
+            let touched = if run.links_foreign_incidents {
+                Touched::Everything
+            } else {
+                Touched::repos([repo])
+            };
+            tx.execute_all(codec::bump_data_version(&touched)).await?;
             tx.commit().await?;
             report.repositories += 1;
         }
@@ -100,6 +106,9 @@ struct RepoAnalysis<'a> {
     /// for as prefixes of the shas asked about.
     abbreviations: bool,
     buffered: Buffered,
+    /// Whether it linked an incident of no repository (a team's): scopes without this
+    /// repository may count it, so the write moves every scope's version.
+    links_foreign_incidents: bool,
 }
 
 impl RepoAnalysis<'_> {
