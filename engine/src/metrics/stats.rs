@@ -81,9 +81,19 @@ impl Ranked {
     }
 }
 
+/// From this many values on, ranks are narrowed down by buckets first ([`by_buckets`]).
+const BUCKETED_FROM: usize = 4096;
+/// Buckets of [`by_buckets`]: 2^BUCKET_BITS at most.
+const BUCKET_BITS: u32 = 11;
+
 /// The values at `ranks` (as if `values` were sorted), selecting from the highest rank down so
 /// each selection only partitions what lies below the previous one.
 fn order_statistics(values: &mut [f64], ranks: &mut [usize]) -> Ranked {
+    if values.len() >= BUCKETED_FROM
+        && let Some(ranked) = by_buckets(values, ranks)
+    {
+        return ranked;
+    }
     ranks.sort_unstable_by(|a, b| b.cmp(a));
     let mut found = Vec::with_capacity(ranks.len());
     let mut below = values.len();
@@ -102,6 +112,63 @@ fn order_statistics(values: &mut [f64], ranks: &mut [usize]) -> Ranked {
         len: values.len(),
         values: found,
     }
+}
+
+/// [`order_statistics`] of many non-negative values in three linear passes: non-negative floats
+/// order as their bit patterns do, so one pass counts the values per range of bit patterns, the
+/// ranks are located among the counts, and only the values of the ranges holding them are
+/// gathered and selected from. None (select from all instead) for a negative or non-finite value.
+fn by_buckets(values: &[f64], ranks: &[usize]) -> Option<Ranked> {
+    let mut lowest = u64::MAX;
+    let mut highest = 0;
+    for v in values {
+        if !v.is_finite() || v.is_sign_negative() {
+            return None;
+        }
+        let bits = v.to_bits();
+        lowest = lowest.min(bits);
+        highest = highest.max(bits);
+    }
+    let shift = (64 - (highest - lowest).leading_zeros()).saturating_sub(BUCKET_BITS);
+    let bucket = |v: &f64| ((v.to_bits() - lowest) >> shift) as usize;
+    let mut counts = vec![0usize; ((highest - lowest) >> shift) as usize + 1];
+    for v in values {
+        counts[bucket(v)] += 1;
+    }
+    // Each rank's bucket, and the rank within it.
+    let mut wanted: Vec<(usize, usize, usize)> = Vec::with_capacity(ranks.len());
+    for &rank in ranks {
+        let mut before = 0;
+        for (b, &count) in counts.iter().enumerate() {
+            if rank < before + count {
+                wanted.push((rank, b, rank - before));
+                break;
+            }
+            before += count;
+        }
+    }
+    let mut gathered: Vec<(usize, Vec<f64>)> = Vec::new();
+    for &(_, b, _) in &wanted {
+        if !gathered.iter().any(|(g, _)| *g == b) {
+            gathered.push((b, Vec::with_capacity(counts[b])));
+        }
+    }
+    for v in values {
+        let b = bucket(v);
+        if let Some((_, into)) = gathered.iter_mut().find(|(g, _)| *g == b) {
+            into.push(*v);
+        }
+    }
+    let mut found = Vec::with_capacity(wanted.len());
+    for (rank, b, within) in wanted {
+        let (_, bucket_values) = gathered.iter_mut().find(|(g, _)| *g == b)?;
+        let (_, nth, _) = bucket_values.select_nth_unstable_by(within, f64::total_cmp);
+        found.push((rank, *nth));
+    }
+    Some(Ranked {
+        len: values.len(),
+        values: found,
+    })
 }
 
 #[cfg(test)]
@@ -153,6 +220,20 @@ mod tests {
             (s.count, s.median, s.p75, s.p90),
             (101, expect(0.5), expect(0.75), expect(0.9))
         );
+        // Enough values to go by buckets, spread over many magnitudes, with ties and zeros.
+        let many: Vec<f64> = (0..20_011u64)
+            .map(|i| ((i * 7_919) % 20_011) as f64 * ((i % 7) as f64 * 1_000.0) + (i % 5) as f64)
+            .collect();
+        let mut sorted = many.clone();
+        sorted.sort_by(f64::total_cmp);
+        let s = summarize(many);
+        let expect = |q| Some(quantile_sorted(&sorted, q).round() as i64);
+        assert_eq!(
+            (s.median, s.p75, s.p90),
+            (expect(0.5), expect(0.75), expect(0.9))
+        );
+        let same = summarize(vec![42.0; 5_000]);
+        assert_eq!((same.median, same.p90), (Some(42), Some(42)));
         let two = summarize(vec![10.0, 0.0]);
         assert_eq!((two.median, two.p75, two.p90), (Some(5), Some(8), Some(9)));
     }
