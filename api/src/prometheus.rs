@@ -340,13 +340,9 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
             .map_err(engine::query::QueryError::from)?,
     ];
     scopes.extend(state.config.scopes());
-    let mut reports = Vec::with_capacity(scopes.len());
-    for scope in scopes {
-        let report =
-            engine::query::metrics_for_scope(&state.store, &state.config, &scope, period, None)
-                .await?;
-        reports.push((scope, report));
-    }
+    // One read for every scope, and cached answers while their repositories are unchanged.
+    let reports = crate::routes::reports(&state, &scopes, period, None).await?;
+    let reports: Vec<(Scope, MetricsReport)> = scopes.into_iter().zip(reports).collect();
     let data_version = state
         .store
         .data_version()

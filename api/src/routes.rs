@@ -183,21 +183,18 @@ async fn metrics(
 }
 
 /// The reports of several scopes, each exactly as `GET /api/v1/metrics` answers it (same query,
-/// same cache). The one loop behind `/api/v1/metrics/scopes` and `/api/v1/metrics.csv`.
+/// same cache), all from one read of the store. Behind `/api/v1/metrics/scopes`,
+/// `/api/v1/metrics.csv` and `/metrics`.
 pub(crate) async fn reports(
     state: &AppState,
     scopes: &[Scope],
     period: Period,
     bucket: Option<Bucket>,
 ) -> Result<Vec<MetricsReport>, ApiError> {
-    let mut out = Vec::with_capacity(scopes.len());
-    for s in scopes {
-        out.push(
-            engine::query::metrics_for_scope(&state.store, &state.config, s, period, bucket)
-                .await?,
-        );
-    }
-    Ok(out)
+    Ok(
+        engine::query::metrics_for_scopes(&state.store, &state.config, scopes, period, bucket)
+            .await?,
+    )
 }
 
 /// The answer of `GET /api/v1/metrics/scopes`.
@@ -231,16 +228,11 @@ async fn metrics_scopes(
     }
     let period = params.period()?;
     let bucket = params.bucket()?;
-    let organisation = state.config.scope(None).map_err(internal)?;
-    let organisation = engine::query::metrics_for_scope(
-        &state.store,
-        &state.config,
-        &organisation,
-        period,
-        bucket,
-    )
-    .await?;
-    let scopes = reports(&state, &state.config.scopes(), period, bucket).await?;
+    let mut scopes = vec![state.config.scope(None).map_err(internal)?];
+    scopes.extend(state.config.scopes());
+    let mut scopes = reports(&state, &scopes, period, bucket).await?;
+    // One report per scope, in order: the organisation's comes first.
+    let organisation = scopes.remove(0);
     Ok(Json(ScopesReport {
         organisation,
         scopes,

@@ -120,16 +120,37 @@ impl NoiseFilters {
 
     /// Why `change` is left out, or None when it counts.
     pub fn excludes(&self, change: &ChangeFact) -> Option<Excluded> {
-        let bot = change.bot || self.bots.iter().any(|r| r.is_match(&change.author));
+        let bot = change.bot || self.is_bot_author(&change.author);
+        self.excludes_parts(bot, &change.title, &change.paths)
+    }
+
+    /// Whether an author's name says it is a bot.
+    pub fn is_bot_author(&self, author: &str) -> bool {
+        self.bots.iter().any(|r| r.is_match(author))
+    }
+
+    /// [`NoiseFilters::excludes`] from the parts of a change it reads: whether it is a bot's
+    /// (flagged, or by [`NoiseFilters::is_bot_author`]), its title and its paths.
+    pub fn excludes_parts(&self, bot: bool, title: &str, paths: &[String]) -> Option<Excluded> {
         if bot && !self.include_bots {
             return Some(Excluded::Bot);
         }
-        if self.titles.iter().any(|r| r.is_match(&change.title)) {
+        if self.titles.iter().any(|r| r.is_match(title)) {
             return Some(Excluded::Title);
         }
         let only_excluded_paths = !self.paths.is_empty()
-            && !change.paths.is_empty()
-            && change.paths.iter().all(|p| self.paths.is_match(p));
+            && !paths.is_empty()
+            && paths.iter().all(|p| self.paths.is_match(p));
         only_excluded_paths.then_some(Excluded::Paths)
+    }
+
+    /// Whether any title pattern is set (else titles need not be read).
+    pub fn reads_titles(&self) -> bool {
+        !self.titles.is_empty()
+    }
+
+    /// Whether any path pattern is set (else paths need not be read).
+    pub fn reads_paths(&self) -> bool {
+        !self.paths.is_empty()
     }
 }

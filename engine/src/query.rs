@@ -4,14 +4,20 @@
 //! One place does it, so `doraboard metrics --json` and `GET /api/v1/metrics` can never disagree.
 
 use crate::analysis::AnalysisOptions;
+use crate::cache::ReportKey;
 use crate::config::{Config, ConfigError, Scope};
+use crate::facts_cache::Held;
 use crate::filters::{FilterError, NoiseFilters};
 use crate::metrics::ownership::restrict_to_paths;
-use crate::metrics::{MetricsReport, MetricsRequest, ScopeLabel, compute};
+use crate::metrics::rows::{FactView, IncidentRow};
+use crate::metrics::{MetricsReport, MetricsRequest, ScopeLabel, compute, compute_view};
+use crate::model::RepoSlug;
 use crate::period::{Bucket, Period};
 use crate::store::{Store, StoreError};
 use crate::tiers::{Bands, BandsError};
 use chrono::{NaiveTime, TimeZone, Utc};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Why a question could not be answered.
 #[derive(Debug, thiserror::Error)]
@@ -86,8 +92,8 @@ pub async fn metrics(
     metrics_for_scope(store, config, &scope, period, bucket).await
 }
 
-/// [`metrics`] for a scope already resolved. Answers from the cache while the store's data is
-/// unchanged since the same question was last answered.
+/// [`metrics`] for a scope already resolved. Answers from the cache while no write has touched
+/// the scope's repositories (or every scope) since the same question was last answered.
 pub async fn metrics_for_scope(
     store: &Store,
     config: &Config,
@@ -95,27 +101,187 @@ pub async fn metrics_for_scope(
     period: Period,
     bucket: Option<Bucket>,
 ) -> Result<MetricsReport, QueryError> {
-    let key = crate::cache::ReportKey {
-        store: store.id(),
-        question: format!(
-            "{scope:?}|{period:?}|{bucket:?}|{}|{:?}|{:?}|{:?}|{}",
-            config.deployments.environment,
-            config.metrics.tiers,
-            config.metrics.custom_tiers,
-            config.filters,
-            config.metrics.small_sample
-        ),
-    };
-    let version = store.data_version().await?;
-    if let Some(report) = crate::cache::get(&key, version) {
-        return Ok((*report).clone());
+    let mut reports =
+        metrics_for_scopes(store, config, std::slice::from_ref(scope), period, bucket).await?;
+    match reports.pop() {
+        Some(report) => Ok(report),
+        // metrics_for_scopes answers every scope it is given; computing again is the fallback.
+        None => compute_for_scope(store, config, scope, period, bucket).await,
     }
-    let report = compute_for_scope(store, config, scope, period, bucket).await?;
-    crate::cache::put(key, version, std::sync::Arc::new(report.clone()));
-    Ok(report)
 }
 
-/// Computes the report from the store's facts, without the cache.
+/// [`metrics_for_scope`] of several scopes: one report per scope, in order, from one read of the versions, one load of
+/// the repositories not held in memory and one read of the incidents, however many scopes.
+pub async fn metrics_for_scopes(
+    store: &Store,
+    config: &Config,
+    scopes: &[Scope],
+    period: Period,
+    bucket: Option<Bucket>,
+) -> Result<Vec<MetricsReport>, QueryError> {
+    let all_repos: Vec<RepoSlug> = scopes
+        .iter()
+        .flat_map(|s| s.repos.iter().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let versions = crate::freshness::current(store, &all_repos).await?;
+    let keyed: Vec<(ReportKey, i64)> = scopes
+        .iter()
+        .map(|s| {
+            (
+                report_key(store, config, s, period, bucket),
+                versions.of_scope(&s.repos),
+            )
+        })
+        .collect();
+    let mut reports: Vec<Option<MetricsReport>> = keyed
+        .iter()
+        .map(|(key, version)| crate::cache::get(key, *version).map(|r| (*r).clone()))
+        .collect();
+    // A partly owned repository keeps only some of its changes: such scopes read them whole.
+    let (whole, partial): (Vec<usize>, Vec<usize>) = (0..scopes.len())
+        .filter(|&i| reports[i].is_none())
+        .partition(|&i| scopes[i].paths.is_empty());
+    if !whole.is_empty() {
+        let whole_scopes: Vec<&Scope> = whole.iter().map(|&i| &scopes[i]).collect();
+        let computed =
+            compute_from_held_rows(store, config, &whole_scopes, period, bucket, &versions).await?;
+        for (i, report) in whole.into_iter().zip(computed) {
+            reports[i] = Some(report);
+        }
+    }
+    for i in partial {
+        reports[i] = Some(compute_for_scope(store, config, &scopes[i], period, bucket).await?);
+    }
+    let mut out = Vec::with_capacity(scopes.len());
+    for ((key, version), (scope, report)) in keyed.into_iter().zip(scopes.iter().zip(reports)) {
+        let report = match report {
+            Some(report) => report,
+            None => compute_for_scope(store, config, scope, period, bucket).await?,
+        };
+        if crate::cache::get(&key, version).is_none() {
+            crate::cache::put(key, version, Arc::new(report.clone()));
+        }
+        out.push(report);
+    }
+    Ok(out)
+}
+
+/// What a report is cached under: the store, the question and every setting shaping it.
+fn report_key(
+    store: &Store,
+    config: &Config,
+    scope: &Scope,
+    period: Period,
+    bucket: Option<Bucket>,
+) -> ReportKey {
+    ReportKey {
+        store: store.id(),
+        question: format!(
+            "{scope:?}|{period:?}|{bucket:?}|{}|{}|{:?}|{:?}|{}",
+            config.deployments.environment,
+            filters_key(config),
+            config.metrics.tiers,
+            config.metrics.custom_tiers,
+            config.metrics.small_sample
+        ),
+    }
+}
+
+/// The noise filters' settings as text: what rows made with them are kept under.
+fn filters_key(config: &Config) -> String {
+    format!("{:?}", config.filters)
+}
+
+/// The reports of scopes owning their repositories whole, from their rows held in memory
+/// ([`crate::facts_cache`]) and the incidents of all of them, read once.
+async fn compute_from_held_rows(
+    store: &Store,
+    config: &Config,
+    scopes: &[&Scope],
+    period: Period,
+    bucket: Option<Bucket>,
+    versions: &crate::freshness::Versions,
+) -> Result<Vec<MetricsReport>, QueryError> {
+    let filters = filters(config)?;
+    let bands = bands(config)?;
+    let repos: Vec<RepoSlug> = scopes
+        .iter()
+        .flat_map(|s| s.repos.iter().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let teams: Vec<String> = scopes
+        .iter()
+        .flat_map(|s| s.teams.iter().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let held = crate::facts_cache::repo_rows(
+        store,
+        &repos,
+        versions,
+        &config.deployments.environment,
+        &filters,
+        &filters_key(config),
+    )
+    .await?;
+    let held: HashMap<&RepoSlug, &Held> = repos.iter().zip(held.iter().map(|h| &**h)).collect();
+    // Every scope's window, from the earliest start to the latest end over their zones.
+    let from = scopes
+        .iter()
+        .map(|s| period.previous().start(s.time_zone))
+        .min();
+    let to = scopes.iter().map(|s| period.end(s.time_zone)).max();
+    let incidents = match (from, to) {
+        (Some(from), Some(to)) => store.incident_facts(&repos, &teams, from, to).await?,
+        _ => Vec::new(),
+    };
+    Ok(scopes
+        .iter()
+        .map(|scope| {
+            let rows: Vec<&Held> = scope
+                .repos
+                .iter()
+                .filter_map(|r| held.get(r).copied())
+                .collect();
+            let incidents: Vec<IncidentRow> = incidents
+                .iter()
+                .filter(|i| {
+                    i.repo.as_ref().is_some_and(|r| scope.repos.contains(r))
+                        || i.team.as_ref().is_some_and(|t| scope.teams.contains(t))
+                })
+                .map(IncidentRow::of)
+                .collect();
+            let view = FactView {
+                deployments: rows.iter().map(|h| h.rows.deployments.as_slice()).collect(),
+                changes: rows.iter().map(|h| h.rows.changes.as_slice()).collect(),
+                incidents: vec![incidents.as_slice()],
+                rollbacks: rows.iter().map(|h| h.rows.rollbacks.as_slice()).collect(),
+            };
+            let request = MetricsRequest {
+                period,
+                bucket,
+                time_zone: scope.time_zone,
+                bands: &bands,
+                filters: &filters,
+                small_sample: config.metrics.small_sample,
+            };
+            compute_view(&view, label(scope), &request)
+        })
+        .collect())
+}
+
+fn label(scope: &Scope) -> ScopeLabel {
+    ScopeLabel {
+        team: scope.slug.clone(),
+        name: scope.name.clone(),
+        kind: scope.kind.as_str().to_string(),
+    }
+}
+
+/// Computes the report from the store's facts read whole for the question, without the caches.
 pub async fn compute_for_scope(
     store: &Store,
     config: &Config,
@@ -144,10 +310,5 @@ pub async fn compute_for_scope(
         filters: &filters,
         small_sample: config.metrics.small_sample,
     };
-    let label = ScopeLabel {
-        team: scope.slug.clone(),
-        name: scope.name.clone(),
-        kind: scope.kind.as_str().to_string(),
-    };
-    Ok(compute(&inputs, label, &request))
+    Ok(compute(&inputs, label(scope), &request))
 }

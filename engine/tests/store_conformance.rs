@@ -69,6 +69,9 @@ conformance!(
     other_analysis_options_queue_every_repository,
     incremental_derivation_equals_a_full_one_on_a_random_history,
     a_change_rewritten_with_other_commits_is_found_by_its_new_shas_only,
+    a_write_stamps_only_the_repositories_it_touched,
+    a_replica_answers_fresh_after_another_handle_writes,
+    held_rows_give_the_figures_of_the_whole_read,
 );
 
 async fn sqlite_store() -> Store {
@@ -1542,4 +1545,177 @@ async fn a_linear_cut_ships_neither_absorbed_changes_nor_other_branches(store: S
         shipped(&store).await,
         vec![d1("acme/api#1"), d1("acme/api#2")]
     );
+}
+
+// ---- versions per repository and the answers built on them ------------------------------------
+
+async fn a_write_stamps_only_the_repositories_it_touched(store: Store) {
+    let start = store.data_version().await.expect("version");
+    store
+        .upsert_deployments(&[deployment("d1", API, SHA_A, "2026-03-02T12:00:00Z")])
+        .await
+        .expect("deployment loads");
+    let stamped = store.versions_after(start).await.expect("versions");
+    assert_eq!(stamped, vec![(API.to_string(), start + 1)]);
+    store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("reanalysis");
+    assert_eq!(
+        store.versions_after(start + 1).await.expect("versions"),
+        vec![(API.to_string(), start + 2)]
+    );
+    // An incident may move between repositories or be a team's: every scope's version moves.
+    store
+        .upsert_incidents(&[incident("inc-1", Some(API), "2026-03-02T12:30:00Z")])
+        .await
+        .expect("incident loads");
+    assert_eq!(
+        store.versions_after(start + 2).await.expect("versions"),
+        vec![("*".to_string(), start + 3)]
+    );
+    assert!(
+        store
+            .versions_after(start + 3)
+            .await
+            .expect("versions")
+            .is_empty()
+    );
+}
+
+fn two_teams() -> engine::config::Config {
+    engine::config::Config::from_toml_str(
+        r#"
+[[teams]]
+slug = "api"
+name = "API"
+repos = ["acme/api"]
+
+[[teams]]
+slug = "web"
+name = "Web"
+repos = ["acme/web"]
+"#,
+        "two teams",
+    )
+    .expect("the configuration parses")
+}
+
+fn march_period() -> engine::period::Period {
+    let day = |s| engine::period::Period::parse_date(s).expect("date");
+    engine::period::Period::new(day("2026-03-01"), day("2026-04-01")).expect("period")
+}
+
+async fn deploy_and_analyse(store: &Store, d: Deployment, config: &engine::config::Config) {
+    let slug = d.repo.clone();
+    store
+        .upsert_deployments(&[d])
+        .await
+        .expect("deployment loads");
+    store
+        .reanalyze(&[slug], &engine::query::analysis_options(config))
+        .await
+        .expect("reanalysis");
+}
+
+async fn deployments_of(
+    store: &Store,
+    config: &engine::config::Config,
+    slug: Option<&str>,
+) -> usize {
+    engine::query::metrics(store, config, slug, march_period(), None)
+        .await
+        .expect("metrics")
+        .deployment_frequency
+        .deployments
+}
+
+async fn a_replica_answers_fresh_after_another_handle_writes(store: Store) {
+    let config = two_teams();
+    let replica = engine::store::testing::replica(&store);
+    deploy_and_analyse(
+        &store,
+        deployment("a1", API, SHA_A, "2026-03-02T12:00:00Z"),
+        &config,
+    )
+    .await;
+    deploy_and_analyse(
+        &store,
+        deployment("w1", WEB, SHA_B, "2026-03-03T12:00:00Z"),
+        &config,
+    )
+    .await;
+    assert_eq!(deployments_of(&replica, &config, None).await, 2);
+    assert_eq!(deployments_of(&replica, &config, Some("web")).await, 1);
+    let web = config.scope(Some("web")).expect("web");
+    let web_version = |handle: Store| {
+        let repos = web.repos.clone();
+        async move {
+            engine::freshness::current(&handle, &repos)
+                .await
+                .expect("versions")
+                .of_scope(&repos)
+        }
+    };
+    let before = web_version(replica.clone()).await;
+
+    // The first handle writes to the API repository only.
+    deploy_and_analyse(
+        &store,
+        deployment("a2", API, "ccccccc3333333", "2026-03-04T12:00:00Z"),
+        &config,
+    )
+    .await;
+    assert_eq!(
+        web_version(replica.clone()).await,
+        before,
+        "the web team's answers stay valid"
+    );
+    assert_eq!(
+        deployments_of(&replica, &config, None).await,
+        3,
+        "fresh after a write"
+    );
+    assert_eq!(deployments_of(&replica, &config, Some("api")).await, 2);
+    assert_eq!(deployments_of(&replica, &config, Some("web")).await, 1);
+}
+
+async fn held_rows_give_the_figures_of_the_whole_read(store: Store) {
+    load_rollback_story(&store).await;
+    let config = two_teams();
+    let api = config.scope(Some("api")).expect("api");
+    let period = march_period();
+    let read_whole = engine::query::compute_for_scope(
+        &store,
+        &config,
+        &api,
+        period,
+        Some(engine::period::Bucket::Week),
+    )
+    .await
+    .expect("whole read");
+    let held = engine::query::metrics_for_scope(
+        &store,
+        &config,
+        &api,
+        period,
+        Some(engine::period::Bucket::Week),
+    )
+    .await
+    .expect("held rows");
+    assert_eq!(held, read_whole);
+    // A process that starts afterwards (no rows in memory) takes the stored copy.
+    let replica = engine::store::testing::replica(&store);
+    let from_copy = engine::query::metrics_for_scope(
+        &replica,
+        &config,
+        &api,
+        period,
+        Some(engine::period::Bucket::Week),
+    )
+    .await
+    .expect("stored copy");
+    assert_eq!(from_copy, read_whole);
+    assert_eq!(held.time_to_restore.rollbacks, 1);
+    assert_eq!(held.change_failure_rate.failed, 1);
 }

@@ -7,15 +7,16 @@
 
 pub mod facts;
 pub mod ownership;
+pub mod rows;
 pub mod stats;
 
 use crate::filters::{FilterCounts, NoiseFilters};
-use crate::model::DeploymentStatus;
-use crate::period::{Bucket, Period, Span, span_index, spans};
+use crate::period::{Bucket, Period, Span, local_midnight, spans};
 use crate::tiers::{Bands, Tier};
-use chrono::{DateTime, Utc};
+use chrono::Duration;
 use chrono_tz::Tz;
-use facts::{ChangeFact, DeploymentFact, IncidentFact, MetricInputs, RollbackFact};
+use facts::MetricInputs;
+use rows::{ChangeRow, DeploymentRow, FactView, OwnedRows, Timed, in_window};
 use serde::Serialize;
 use stats::{Summary, summarize};
 use std::collections::BTreeSet;
@@ -225,12 +226,22 @@ pub fn compute(
     scope: ScopeLabel,
     request: &MetricsRequest,
 ) -> MetricsReport {
+    let rows = OwnedRows::of(inputs, request.filters);
+    compute_view(&rows.view(), scope, request)
+}
+
+/// [`compute`] on rows already made (the noise filters of `request` applied when they were).
+pub fn compute_view(
+    facts: &FactView,
+    scope: ScopeLabel,
+    request: &MetricsRequest,
+) -> MetricsReport {
     let current = Window::new(request.period, request.time_zone, request.bucket);
     let previous = Window::new(request.period.previous(), request.time_zone, None);
     macro_rules! with_previous {
         ($metric:ident) => {{
-            let mut now = $metric(&current, inputs, request);
-            now.previous = Some(Box::new($metric(&previous, inputs, request)));
+            let mut now = $metric(&current, facts, request);
+            now.previous = Some(Box::new($metric(&previous, facts, request)));
             now
         }};
     }
@@ -251,40 +262,72 @@ pub fn compute(
     }
 }
 
-/// A period with its zone and buckets: decides which facts fall in it, and where.
+/// A period with its zone and buckets: decides which facts fall in it, and where. Local days and
+/// buckets are turned into their first instants (Unix seconds) once, so placing a fact is a
+/// binary search, not a time-zone conversion.
 struct Window {
     period: Period,
-    tz: Tz,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
+    start: i64,
+    end: i64,
     spans: Vec<Span>,
+    /// The first instant of each span, then the end of the last one.
+    span_starts: Vec<i64>,
+    /// The first instant of each local day of the period, then the period's end.
+    day_starts: Vec<i64>,
 }
 
 impl Window {
     fn new(period: Period, tz: Tz, bucket: Option<Bucket>) -> Self {
+        let spans = bucket.map(|b| spans(&period, b)).unwrap_or_default();
+        let instant = |d| local_midnight(d, tz).timestamp();
+        let mut span_starts: Vec<i64> = spans.iter().map(|s| instant(s.start)).collect();
+        span_starts.extend(spans.last().map(|s| instant(s.end)));
+        let day_starts = (0..=period.days())
+            .map(|i| instant(period.from + Duration::days(i)))
+            .collect();
         Self {
             period,
-            tz,
-            start: period.start(tz),
-            end: period.end(tz),
-            spans: bucket.map(|b| spans(&period, b)).unwrap_or_default(),
+            start: period.start(tz).timestamp(),
+            end: period.end(tz).timestamp(),
+            spans,
+            span_starts,
+            day_starts,
         }
     }
 
-    fn holds(&self, at: DateTime<Utc>) -> bool {
-        self.start <= at && at < self.end
+    /// The rows of every chunk that fall in the window.
+    fn rows<'a: 'c, 'c, T: Timed>(
+        &'c self,
+        chunks: &'c [&'a [T]],
+    ) -> impl Iterator<Item = &'a T> + 'c {
+        let (start, end) = (self.start, self.end);
+        chunks
+            .iter()
+            .flat_map(move |chunk| in_window(chunk, start, end))
     }
 
-    /// Groups `items` (already in the window) by bucket, in bucket order.
-    fn per_span<'a, T>(
-        &self,
-        items: &[&'a T],
-        at: impl Fn(&T) -> DateTime<Utc>,
-    ) -> Vec<Vec<&'a T>> {
-        let mut groups: Vec<Vec<&T>> = vec![Vec::new(); self.spans.len()];
-        for item in items {
-            if let Some(i) = span_index(&self.spans, at(item), self.tz) {
-                groups[i].push(item);
+    /// The bucket holding instant `at` (in the window), if the window has buckets.
+    fn span_of(&self, at: i64) -> Option<usize> {
+        let i = self.span_starts.partition_point(|&s| s <= at);
+        (i >= 1 && i < self.span_starts.len()).then(|| i - 1)
+    }
+
+    /// The local day (index from the period's first) holding instant `at`, in the window.
+    fn day_of(&self, at: i64) -> usize {
+        self.day_starts
+            .partition_point(|&s| s <= at)
+            .saturating_sub(1)
+    }
+
+    /// Groups values by bucket, in bucket order: `items` yield (instant, value).
+    fn per_span<V>(&self, items: impl Iterator<Item = (i64, V)>) -> Vec<Vec<V>> {
+        let mut groups: Vec<Vec<V>> = (0..self.spans.len()).map(|_| Vec::new()).collect();
+        if groups.is_empty() {
+            return groups;
+        }
+        for (at, value) in items {
+            if let Some(i) = self.span_of(at) {
+                groups[i].push(value);
             }
         }
         groups
@@ -299,27 +342,26 @@ fn ratio(part: usize, whole: usize) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
-fn successes<'a>(w: &Window, inputs: &'a MetricInputs) -> Vec<&'a DeploymentFact> {
-    inputs
-        .deployments
-        .iter()
-        .filter(|d| d.status == DeploymentStatus::Success && w.holds(d.finished_at))
-        .collect()
+/// Successful deployments in the window.
+fn successes<'a>(w: &Window, facts: &FactView<'a>) -> Vec<&'a DeploymentRow> {
+    w.rows(&facts.deployments).filter(|d| d.success).collect()
 }
 
-fn deployment_frequency(
-    w: &Window,
-    inputs: &MetricInputs,
-    req: &MetricsRequest,
-) -> DeploymentFrequency {
-    let deployed = successes(w, inputs);
-    let failed_attempts = inputs
-        .deployments
+fn deployment_frequency(w: &Window, facts: &FactView, req: &MetricsRequest) -> DeploymentFrequency {
+    let deployed = successes(w, facts);
+    let failed_attempts = w.rows(&facts.deployments).filter(|d| !d.success).count();
+    let mut active = vec![false; w.period.days().max(0) as usize];
+    for d in &deployed {
+        if let Some(day) = active.get_mut(w.day_of(d.at)) {
+            *day = true;
+        }
+    }
+    let active_days: Vec<_> = active
         .iter()
-        .filter(|d| d.status == DeploymentStatus::Failure && w.holds(d.finished_at))
-        .count();
-    let local_day = |d: &&DeploymentFact| d.finished_at.with_timezone(&w.tz).date_naive();
-    let active_days: BTreeSet<_> = deployed.iter().map(local_day).collect();
+        .enumerate()
+        .filter(|(_, on)| **on)
+        .map(|(i, _)| w.period.from + Duration::days(i as i64))
+        .collect();
     let active_weeks: BTreeSet<_> = active_days
         .iter()
         .map(|d| Bucket::Week.start_of(*d))
@@ -327,7 +369,7 @@ fn deployment_frequency(
     let period_weeks = spans(&w.period, Bucket::Week).len();
     let per_week = deployed.len() as f64 / weeks(w.period.days());
     let series = w
-        .per_span(&deployed, |d| d.finished_at)
+        .per_span(deployed.iter().map(|d| (d.at, ())))
         .into_iter()
         .zip(&w.spans)
         .map(|(group, span)| FrequencyPoint {
@@ -354,21 +396,19 @@ fn deployment_frequency(
 }
 
 /// Seconds between two instants, never negative (clock skew between tools must not subtract).
-fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
-    (to - from).num_seconds().max(0) as f64
+fn seconds(from: i64, to: i64) -> f64 {
+    (to - from).max(0) as f64
 }
 
-fn lead_seconds(c: &ChangeFact) -> f64 {
+fn lead_seconds(c: &ChangeRow) -> f64 {
     seconds(c.first_commit_at, c.deployed_at)
 }
 
-fn lead_time(w: &Window, inputs: &MetricInputs, req: &MetricsRequest) -> LeadTime {
+fn lead_time(w: &Window, facts: &FactView, req: &MetricsRequest) -> LeadTime {
     let mut excluded = FilterCounts::default();
-    let shipped: Vec<&ChangeFact> = inputs
-        .changes
-        .iter()
-        .filter(|c| w.holds(c.deployed_at))
-        .filter(|c| match req.filters.excludes(c) {
+    let shipped: Vec<&ChangeRow> = w
+        .rows(&facts.changes)
+        .filter(|c| match c.excluded {
             Some(reason) => {
                 excluded.add(reason);
                 false
@@ -377,7 +417,7 @@ fn lead_time(w: &Window, inputs: &MetricInputs, req: &MetricsRequest) -> LeadTim
         })
         .collect();
     let summary = summarize(shipped.iter().map(|c| lead_seconds(c)).collect());
-    let phase = |f: fn(&ChangeFact) -> Option<f64>| -> PhaseSummary {
+    let phase = |f: fn(&ChangeRow) -> Option<f64>| -> PhaseSummary {
         summarize(shipped.iter().filter_map(|c| f(c)).collect()).into()
     };
     let breakdown = Breakdown {
@@ -387,11 +427,11 @@ fn lead_time(w: &Window, inputs: &MetricInputs, req: &MetricsRequest) -> LeadTim
         deploy: phase(|c| Some(seconds(c.merged_at, c.deployed_at))),
     };
     let series = w
-        .per_span(&shipped, |c| c.deployed_at)
+        .per_span(shipped.iter().map(|c| (c.deployed_at, lead_seconds(c))))
         .into_iter()
         .zip(&w.spans)
         .map(|(group, span)| {
-            let s = summarize(group.iter().map(|c| lead_seconds(c)).collect());
+            let s = summarize(group);
             LeadTimePoint {
                 start: span.start,
                 end: span.end,
@@ -418,14 +458,14 @@ fn lead_time(w: &Window, inputs: &MetricInputs, req: &MetricsRequest) -> LeadTim
 /// Rate points over buckets: `flag` picks the deployments counted in the numerator.
 fn rate_series(
     w: &Window,
-    deployed: &[&DeploymentFact],
-    flag: fn(&DeploymentFact) -> bool,
+    deployed: &[&DeploymentRow],
+    flag: fn(&DeploymentRow) -> bool,
 ) -> Vec<RatePoint> {
-    w.per_span(deployed, |d| d.finished_at)
+    w.per_span(deployed.iter().map(|d| (d.at, flag(d))))
         .into_iter()
         .zip(&w.spans)
         .map(|(group, span)| {
-            let count = group.iter().filter(|d| flag(d)).count();
+            let count = group.iter().filter(|flagged| **flagged).count();
             RatePoint {
                 start: span.start,
                 end: span.end,
@@ -437,19 +477,11 @@ fn rate_series(
         .collect()
 }
 
-fn change_failure_rate(
-    w: &Window,
-    inputs: &MetricInputs,
-    req: &MetricsRequest,
-) -> ChangeFailureRate {
-    let deployed = successes(w, inputs);
+fn change_failure_rate(w: &Window, facts: &FactView, req: &MetricsRequest) -> ChangeFailureRate {
+    let deployed = successes(w, facts);
     let failed = deployed.iter().filter(|d| d.failed).count();
     let rate = ratio(failed, deployed.len());
-    let unattributed_incidents = inputs
-        .incidents
-        .iter()
-        .filter(|i| w.holds(i.opened_at) && i.deployment.is_none())
-        .count();
+    let unattributed_incidents = w.rows(&facts.incidents).filter(|i| !i.attributed).count();
     ChangeFailureRate {
         deployments: deployed.len(),
         failed,
@@ -464,18 +496,15 @@ fn change_failure_rate(
 
 /// A restore sample: when the failure started (for bucketing) and how long it lasted.
 struct Restore {
-    at: DateTime<Utc>,
+    at: i64,
     seconds: f64,
 }
 
-fn time_to_restore(w: &Window, inputs: &MetricInputs, req: &MetricsRequest) -> TimeToRestore {
-    let opened: Vec<&IncidentFact> = inputs
-        .incidents
-        .iter()
-        .filter(|i| w.holds(i.opened_at))
-        .collect();
-    let resolved: Vec<Restore> = opened
-        .iter()
+fn time_to_restore(w: &Window, facts: &FactView, req: &MetricsRequest) -> TimeToRestore {
+    let mut opened = 0;
+    let mut samples: Vec<Restore> = w
+        .rows(&facts.incidents)
+        .inspect(|_| opened += 1)
         .filter_map(|i| {
             i.resolved_at.map(|r| Restore {
                 at: i.opened_at,
@@ -483,23 +512,19 @@ fn time_to_restore(w: &Window, inputs: &MetricInputs, req: &MetricsRequest) -> T
             })
         })
         .collect();
-    let rollbacks: Vec<Restore> = inputs
-        .rollbacks
-        .iter()
-        .filter(|r: &&RollbackFact| w.holds(r.failed_at))
-        .map(|r| Restore {
-            at: r.failed_at,
-            seconds: seconds(r.failed_at, r.restored_at),
-        })
-        .collect();
-    let samples: Vec<&Restore> = resolved.iter().chain(&rollbacks).collect();
+    let resolved = samples.len();
+    samples.extend(w.rows(&facts.rollbacks).map(|r| Restore {
+        at: r.failed_at,
+        seconds: seconds(r.failed_at, r.restored_at),
+    }));
+    let rollbacks = samples.len() - resolved;
     let summary = summarize(samples.iter().map(|s| s.seconds).collect());
     let series = w
-        .per_span(&samples, |s| s.at)
+        .per_span(samples.iter().map(|s| (s.at, s.seconds)))
         .into_iter()
         .zip(&w.spans)
         .map(|(group, span)| {
-            let s = summarize(group.iter().map(|r| r.seconds).collect());
+            let s = summarize(group);
             RestorePoint {
                 start: span.start,
                 end: span.end,
@@ -509,9 +534,9 @@ fn time_to_restore(w: &Window, inputs: &MetricInputs, req: &MetricsRequest) -> T
         })
         .collect();
     TimeToRestore {
-        incidents: resolved.len(),
-        rollbacks: rollbacks.len(),
-        open_incidents: opened.len() - resolved.len(),
+        incidents: resolved,
+        rollbacks,
+        open_incidents: opened - resolved,
         median_seconds: summary.median,
         p90_seconds: summary.p90,
         small_sample: summary.count < req.small_sample,
@@ -521,8 +546,8 @@ fn time_to_restore(w: &Window, inputs: &MetricInputs, req: &MetricsRequest) -> T
     }
 }
 
-fn rework_rate(w: &Window, inputs: &MetricInputs, req: &MetricsRequest) -> ReworkRate {
-    let deployed = successes(w, inputs);
+fn rework_rate(w: &Window, facts: &FactView, req: &MetricsRequest) -> ReworkRate {
+    let deployed = successes(w, facts);
     let rework = deployed.iter().filter(|d| d.rework).count();
     ReworkRate {
         deployments: deployed.len(),

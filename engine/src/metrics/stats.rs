@@ -30,18 +30,145 @@ pub struct Summary {
     pub p90: Option<i64>,
 }
 
+/// Median, p75 and p90 of `values`. Selects the ranks it needs instead of sorting, so it costs
+/// a few linear passes: the figures are the same as [`quantile_sorted`] of the sorted values.
 pub fn summarize(mut values: Vec<f64>) -> Summary {
     if values.is_empty() {
         return Summary::default();
     }
-    values.sort_by(f64::total_cmp);
-    let at = |q| Some(quantile_sorted(&values, q).round() as i64);
+    let quantiles = [0.5, 0.75, 0.9];
+    let mut ranks: Vec<usize> = quantiles
+        .iter()
+        .flat_map(|&q| {
+            let (lower, upper, _) = position(values.len(), q);
+            [lower, upper]
+        })
+        .collect();
+    let ranked = order_statistics(&mut values, &mut ranks);
+    let at = |q: f64| {
+        let (lower, upper, fraction) = position(ranked.len, q);
+        let (low, high) = (ranked.get(lower), ranked.get(upper));
+        Some((low + (high - low) * fraction).round() as i64)
+    };
     Summary {
         count: values.len(),
         median: at(0.5),
         p75: at(0.75),
         p90: at(0.9),
     }
+}
+
+/// The closest ranks around quantile `q` of `len` sorted values, and how far between them it
+/// lies (linear interpolation, as [`quantile_sorted`]).
+fn position(len: usize, q: f64) -> (usize, usize, f64) {
+    let position = q.clamp(0.0, 1.0) * (len - 1) as f64;
+    let lower = position.floor() as usize;
+    (lower, position.ceil() as usize, position - lower as f64)
+}
+
+/// Values at given ranks of a multiset.
+struct Ranked {
+    len: usize,
+    values: Vec<(usize, f64)>,
+}
+
+impl Ranked {
+    fn get(&self, rank: usize) -> f64 {
+        self.values
+            .iter()
+            .find(|(r, _)| *r == rank)
+            .map_or(f64::NAN, |(_, v)| *v)
+    }
+}
+
+/// From this many values on, ranks are narrowed down by buckets first ([`by_buckets`]).
+const BUCKETED_FROM: usize = 4096;
+/// Buckets of [`by_buckets`]: 2^BUCKET_BITS at most.
+const BUCKET_BITS: u32 = 11;
+
+/// The values at `ranks` (as if `values` were sorted), selecting from the highest rank down so
+/// each selection only partitions what lies below the previous one.
+fn order_statistics(values: &mut [f64], ranks: &mut [usize]) -> Ranked {
+    if values.len() >= BUCKETED_FROM
+        && let Some(ranked) = by_buckets(values, ranks)
+    {
+        return ranked;
+    }
+    ranks.sort_unstable_by(|a, b| b.cmp(a));
+    let mut found = Vec::with_capacity(ranks.len());
+    let mut below = values.len();
+    for &rank in ranks.iter() {
+        if let Some(&(r, v)) = found.last()
+            && r == rank
+        {
+            found.push((r, v));
+            continue;
+        }
+        let (_, nth, _) = values[..below].select_nth_unstable_by(rank, f64::total_cmp);
+        found.push((rank, *nth));
+        below = rank;
+    }
+    Ranked {
+        len: values.len(),
+        values: found,
+    }
+}
+
+/// [`order_statistics`] of many non-negative values in three linear passes: non-negative floats
+/// order as their bit patterns do, so one pass counts the values per range of bit patterns, the
+/// ranks are located among the counts, and only the values of the ranges holding them are
+/// gathered and selected from. None (select from all instead) for a negative or non-finite value.
+fn by_buckets(values: &[f64], ranks: &[usize]) -> Option<Ranked> {
+    let mut lowest = u64::MAX;
+    let mut highest = 0;
+    for v in values {
+        if !v.is_finite() || v.is_sign_negative() {
+            return None;
+        }
+        let bits = v.to_bits();
+        lowest = lowest.min(bits);
+        highest = highest.max(bits);
+    }
+    let shift = (64 - (highest - lowest).leading_zeros()).saturating_sub(BUCKET_BITS);
+    let bucket = |v: &f64| ((v.to_bits() - lowest) >> shift) as usize;
+    let mut counts = vec![0usize; ((highest - lowest) >> shift) as usize + 1];
+    for v in values {
+        counts[bucket(v)] += 1;
+    }
+    // Each rank's bucket, and the rank within it.
+    let mut wanted: Vec<(usize, usize, usize)> = Vec::with_capacity(ranks.len());
+    for &rank in ranks {
+        let mut before = 0;
+        for (b, &count) in counts.iter().enumerate() {
+            if rank < before + count {
+                wanted.push((rank, b, rank - before));
+                break;
+            }
+            before += count;
+        }
+    }
+    let mut gathered: Vec<(usize, Vec<f64>)> = Vec::new();
+    for &(_, b, _) in &wanted {
+        if !gathered.iter().any(|(g, _)| *g == b) {
+            gathered.push((b, Vec::with_capacity(counts[b])));
+        }
+    }
+    for v in values {
+        let b = bucket(v);
+        if let Some((_, into)) = gathered.iter_mut().find(|(g, _)| *g == b) {
+            into.push(*v);
+        }
+    }
+    let mut found = Vec::with_capacity(wanted.len());
+    for (rank, b, within) in wanted {
+        let (_, bucket_values) = gathered.iter_mut().find(|(g, _)| *g == b)?;
+        let (_, nth, _) = bucket_values.select_nth_unstable_by(within, f64::total_cmp);
+        found.push((rank, *nth));
+    }
+    Some(Ranked {
+        len: values.len(),
+        values: found,
+    })
 }
 
 #[cfg(test)]
@@ -77,5 +204,37 @@ mod tests {
     fn one_outlier_does_not_move_the_median() {
         let s = summarize(vec![60.0, 60.0, 60.0, 1_000_000.0, 60.0]);
         assert_eq!(s.median, Some(60));
+    }
+
+    #[test]
+    fn selected_ranks_give_the_figures_of_the_sorted_values() {
+        // A scrambled sample with ties and odd spacing, against quantile_sorted of the sorted copy.
+        let values: Vec<f64> = (0..101)
+            .map(|i| ((i * 37) % 101) as f64 * 3.5 + (i % 3) as f64)
+            .collect();
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let s = summarize(values);
+        let expect = |q| Some(quantile_sorted(&sorted, q).round() as i64);
+        assert_eq!(
+            (s.count, s.median, s.p75, s.p90),
+            (101, expect(0.5), expect(0.75), expect(0.9))
+        );
+        // Enough values to go by buckets, spread over many magnitudes, with ties and zeros.
+        let many: Vec<f64> = (0..20_011u64)
+            .map(|i| ((i * 7_919) % 20_011) as f64 * ((i % 7) as f64 * 1_000.0) + (i % 5) as f64)
+            .collect();
+        let mut sorted = many.clone();
+        sorted.sort_by(f64::total_cmp);
+        let s = summarize(many);
+        let expect = |q| Some(quantile_sorted(&sorted, q).round() as i64);
+        assert_eq!(
+            (s.median, s.p75, s.p90),
+            (expect(0.5), expect(0.75), expect(0.9))
+        );
+        let same = summarize(vec![42.0; 5_000]);
+        assert_eq!((same.median, same.p90), (Some(42), Some(42)));
+        let two = summarize(vec![10.0, 0.0]);
+        assert_eq!((two.median, two.p75, two.p90), (Some(5), Some(8), Some(9)));
     }
 }

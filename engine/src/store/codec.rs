@@ -8,6 +8,7 @@ use crate::model::{
 };
 use chrono::DateTime;
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 
 /// Rows per multi-row `INSERT`: far below the bind-parameter limits of both backends (SQLite
 /// 32,766, PostgreSQL 65,535) for our widest table.
@@ -133,14 +134,58 @@ pub(crate) fn insert_statements(head: &str, tail: &str, rows: Vec<Vec<Value>>) -
     statements
 }
 
-/// The statement every write ends with, so caches keyed on [`super::Store::data_version`] see it.
-/// Last, because on PostgreSQL it holds the row's lock until commit: concurrent writers queue
-/// only for that final step.
-pub(crate) fn bump_data_version() -> Statement {
-    Statement::new(
+/// What a write may have changed: whose cached answers and facts it makes stale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Touched {
+    /// Only scopes holding one of these repositories (slugs).
+    Repos(BTreeSet<String>),
+    /// Any scope (teams, incidents filed against a team, deletions of unknown reach).
+    Everything,
+}
+
+impl Touched {
+    pub(crate) fn repos<'a>(repos: impl IntoIterator<Item = &'a RepoSlug>) -> Self {
+        Self::Repos(repos.into_iter().map(RepoSlug::to_string).collect())
+    }
+
+    /// The subjects of `subject_version` it stamps: slugs, or `*`.
+    fn subjects(&self) -> Vec<String> {
+        match self {
+            Self::Repos(repos) => repos.iter().cloned().collect(),
+            Self::Everything => vec![EVERY_SUBJECT.to_string()],
+        }
+    }
+}
+
+/// The `subject_version` row every scope depends on.
+pub(crate) const EVERY_SUBJECT: &str = "*";
+
+/// The statements every write ends with: bump the data version, then stamp what the write
+/// touched with it, so caches (see [`crate::freshness`]) see it. Last, because on PostgreSQL the
+/// bump holds the row's lock until commit: concurrent writers queue only for that final step,
+/// and versions become visible in the order they were handed out.
+pub(crate) fn bump_data_version(touched: &Touched) -> Vec<Statement> {
+    let mut statements = vec![Statement::new(
         "UPDATE data_version SET version = version + 1 WHERE id = 1",
         vec![],
-    )
+    )];
+    for chunk in touched.subjects().chunks(ROWS_PER_INSERT) {
+        let rows = (1..=chunk.len())
+            .map(|i| format!("(${i})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // `WHERE true` tells SQLite's parser the SELECT ends before ON CONFLICT.
+        statements.push(Statement::new(
+            format!(
+                "INSERT INTO subject_version (subject, version) \
+                 SELECT column1, (SELECT version FROM data_version WHERE id = 1) \
+                 FROM (VALUES {rows}) AS touched WHERE true \
+                 ON CONFLICT (subject) DO UPDATE SET version = excluded.version"
+            ),
+            chunk.iter().map(Value::text).collect(),
+        ));
+    }
+    statements
 }
 
 /// Whole seconds at or after `t`: the exact bound on stored whole-second times for `>= t` and

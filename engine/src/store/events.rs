@@ -14,7 +14,7 @@
 //!   incident label, or was deleted or transferred), deleted in the same transaction.
 //! - [`Store::raw_events_after`] pages through the log in arrival order, for replay.
 
-use super::codec::{self, RowExt, Statement, Value};
+use super::codec::{self, RowExt, Statement, Touched, Value};
 use super::derived::queue::{self, Stale};
 use super::tx::Transaction;
 use super::{Store, StoreError};
@@ -139,6 +139,9 @@ pub struct IngestTransaction {
     stale: Stale,
     /// Whether any record was written: only then does the data version move.
     wrote: bool,
+    /// An incident was written or deleted: it may move between repositories or belong to a team,
+    /// so every scope's version moves, not only those of `repos`.
+    every_scope: bool,
 }
 
 impl Store {
@@ -153,6 +156,7 @@ impl Store {
             with_cause: BTreeSet::new(),
             stale: Stale::new(),
             wrote: false,
+            every_scope: false,
         })
     }
 
@@ -274,6 +278,12 @@ impl IngestTransaction {
                     queue::mark(&mut self.stale, repo, None);
                 }
             }
+            self.every_scope |= matches!(
+                record,
+                EventRecord::Incident(_)
+                    | EventRecord::IncidentUpdate(_)
+                    | EventRecord::IncidentDeletion(_)
+            );
             match record {
                 EventRecord::Change(c) => {
                     changes.insert(c.key.clone(), c);
@@ -361,7 +371,12 @@ impl IngestTransaction {
         }
         self.run(queue::enqueue(&self.stale)).await?;
         if self.wrote {
-            self.run(vec![codec::bump_data_version()]).await?;
+            let touched = if self.every_scope {
+                Touched::Everything
+            } else {
+                Touched::repos(&self.repos)
+            };
+            self.run(codec::bump_data_version(&touched)).await?;
         }
         self.tx.commit().await?;
         Ok(IngestCommit {

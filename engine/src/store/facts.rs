@@ -204,7 +204,7 @@ impl Store {
 
 /// Incidents opened in `[from, to)` whose repository is in `repos` or whose team is in `teams`,
 /// with their link (`$1` = from, `$2` = to, then the repositories, then the teams).
-fn incidents_statement(
+pub(super) fn incidents_statement(
     repos: &[RepoSlug],
     teams: &[String],
     from: Timestamp,
@@ -287,7 +287,7 @@ fn change_fact(row: &dyn codec::RowExt) -> Result<ChangeFact, StoreError> {
     })
 }
 
-fn incident_fact(row: &dyn codec::RowExt) -> Result<IncidentFact, StoreError> {
+pub(super) fn incident_fact(row: &dyn codec::RowExt) -> Result<IncidentFact, StoreError> {
     let key = row.text("key")?;
     let k = key.as_str();
     Ok(IncidentFact {

@@ -1,7 +1,7 @@
 //! Everything beside the records: the teams from the configuration, where each sync stopped,
 //! the raw event log, and the counters caches and tests read.
 
-use super::codec::{self, Statement, Value};
+use super::codec::{self, Statement, Touched, Value};
 use super::{Backend, Store, StoreError};
 use crate::model::{RepoSlug, Timestamp};
 use chrono::Utc;
@@ -89,7 +89,7 @@ impl Store {
             "ON CONFLICT (team, repo) DO UPDATE SET paths = excluded.paths",
             ownership,
         ));
-        statements.push(codec::bump_data_version());
+        statements.extend(codec::bump_data_version(&Touched::Everything));
         self.transaction(statements).await?;
         Ok(())
     }
@@ -234,6 +234,20 @@ impl Store {
             )
             .await?;
         Ok(version.unwrap_or(0))
+    }
+
+    /// The subjects (repository slugs, or `*` for every scope) stamped by writes after data
+    /// version `since`, with the version of their latest write: what a reader that has seen
+    /// everything up to `since` must catch up on. Usually no rows.
+    pub async fn versions_after(&self, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        self.fetch_all(
+            Statement::new(
+                "SELECT subject, version FROM subject_version WHERE version > $1",
+                vec![Value::int(since)],
+            ),
+            |row| Ok((row.text("subject")?, row.int("version")?)),
+        )
+        .await
     }
 
     /// How many records and derived facts the store holds.

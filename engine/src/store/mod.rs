@@ -12,6 +12,8 @@
 //!   deletion of incidents their source no longer has.
 //! - `derived`: re-running the analysis of a repository and replacing its derived rows.
 //! - `facts`: the set-based reads the metrics and `explain` need.
+//! - `rows`: the narrow reads of whole repositories behind [`crate::facts_cache`]; `held`: their
+//!   stored copy, so a process that starts need not read them again.
 //! - `meta`: teams, sync state, raw events, counters.
 //! - `codec`: how values map to columns (Unix seconds, JSON lists) and back.
 //!
@@ -22,9 +24,11 @@ mod derived;
 mod error;
 mod facts;
 pub mod github;
+mod held;
 mod meta;
 mod packed;
 mod records;
+mod rows;
 #[doc(hidden)]
 pub mod testing;
 
@@ -33,6 +37,7 @@ pub use error::StoreError;
 pub use facts::{DeploymentDetail, IncidentLinkDetail};
 pub use meta::{StoreCounts, SyncState, TeamRow};
 pub use records::DeletedIncidents;
+pub use rows::RepoRows;
 
 use codec::{RowExt, Statement, Value};
 use sqlx::migrate::Migrator;

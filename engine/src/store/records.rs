@@ -6,7 +6,7 @@
 //! Rows are written in key order, so two writers on PostgreSQL lock them in the same order and
 //! cannot deadlock.
 
-use super::codec::{self, Statement, Value};
+use super::codec::{self, Statement, Touched, Value};
 use super::tx::Transaction;
 use super::{Store, StoreError};
 use crate::model::{Change, Deployment, Incident, RepoSlug};
@@ -23,6 +23,7 @@ impl Store {
         self.upsert(
             repos,
             &keys,
+            false,
             codec::change_commit_statements(&latest),
             "INSERT INTO change (key, repo, number, title, author, bot, first_commit_at, \
              opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, \
@@ -52,6 +53,7 @@ impl Store {
         self.upsert(
             repos,
             &[],
+            false,
             Vec::new(),
             "INSERT INTO deployment (key, repo, environment, sha, status, started_at, \
              finished_at, source, rollback, declared_changes, declared_commits)",
@@ -72,9 +74,11 @@ impl Store {
         let latest = last_per_key(incidents, |i| &i.key);
         let repos = latest.iter().filter_map(|i| i.repo.as_ref()).collect();
         let rows = latest.iter().map(|i| codec::incident_values(i)).collect();
+        // An incident may move between repositories or belong to a team: any scope may change.
         self.upsert(
             repos,
             &[],
+            true,
             Vec::new(),
             "INSERT INTO incident (key, repo, team, title, opened_at, resolved_at, source, \
              cause_kind, cause_ref)",
@@ -104,7 +108,8 @@ impl Store {
         tx.execute_all(super::derived::queue::enqueue(&stale))
             .await?;
         if deleted.incidents > 0 {
-            tx.execute(codec::bump_data_version()).await?;
+            tx.execute_all(codec::bump_data_version(&Touched::Everything))
+                .await?;
         }
         tx.commit().await?;
         Ok(deleted)
@@ -112,11 +117,17 @@ impl Store {
 
     /// One transaction: register the repositories, delete the `change_commit` rows of the
     /// stored versions of `changes` (keys), upsert the rows, run what goes with them, queue the
-    /// repositories for derivation, bump the data version.
+    /// repositories for derivation, bump the data version of those repositories (of every scope
+    /// if `every_scope`).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one private helper of the three upserts"
+    )]
     async fn upsert(
         &self,
         repos: BTreeSet<&RepoSlug>,
         changes: &[&str],
+        every_scope: bool,
         alongside: Vec<Statement>,
         head: &str,
         tail: &str,
@@ -126,6 +137,11 @@ impl Store {
             return Ok(());
         }
         let stale = repos.iter().map(|repo| ((*repo).clone(), None)).collect();
+        let touched = if every_scope {
+            Touched::Everything
+        } else {
+            Touched::repos(repos.iter().copied())
+        };
         let repo_rows = repos
             .into_iter()
             .map(|r| {
@@ -148,7 +164,7 @@ impl Store {
         let mut statements = codec::insert_statements(head, tail, rows);
         statements.extend(alongside);
         statements.extend(super::derived::queue::enqueue(&stale));
-        statements.push(codec::bump_data_version());
+        statements.extend(codec::bump_data_version(&touched));
         tx.execute_all(statements).await?;
         tx.commit().await?;
         Ok(())

@@ -8,6 +8,15 @@ use super::Store;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Another handle on the same database, with in-process caches of its own: what a second API
+/// replica (or a collector process) is to the first.
+pub fn replica(store: &Store) -> Store {
+    Store {
+        backend: store.backend.clone(),
+        id: super::next_store_id(),
+    }
+}
+
 /// A store made for one test; [`TestStore::finish`] drops its PostgreSQL schema.
 pub struct TestStore {
     pub store: Store,

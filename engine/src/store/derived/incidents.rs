@@ -73,7 +73,9 @@ impl RepoAnalysis<'_> {
         // Only an incident of this repository is blamed on its latest deployment; one analysed
         // here for its cause (of another repository, or of none) is linked by that cause alone.
         let repo = self.repo.clone();
-        let scope = if incident.repo.as_ref().map(ToString::to_string) == Some(repo.clone()) {
+        let own = incident.repo.as_ref().map(ToString::to_string) == Some(repo.clone());
+        self.links_foreign_incidents |= !own;
+        let scope = if own {
             Scope::Own {
                 latest: latest.map(|(key, at)| (key.as_str(), *at)),
             }

@@ -9,7 +9,7 @@
 //! inserts every change it could ship and keeps those no earlier deployment claimed. Readers see
 //! the old facts or the new ones, never a mix.
 
-use super::codec::{self, Statement, Value};
+use super::codec::{self, Statement, Touched, Value};
 use super::tx::Transaction;
 use super::{Store, StoreError};
 use crate::analysis::{AnalysisOptions, FailureLink, IncidentLink, ReworkMark};
@@ -113,8 +113,14 @@ impl Store {
                 vec![Value::text(repo.to_string())],
             ))
             .await?;
-            analyse_in(&mut tx, repo, options, None, &mut report).await?;
-            tx.execute(codec::bump_data_version()).await?;
+            let links_foreign_incidents =
+                analyse_in(&mut tx, repo, options, None, &mut report).await?;
+            let touched = if links_foreign_incidents {
+                Touched::Everything
+            } else {
+                Touched::repos([repo])
+            };
+            tx.execute_all(codec::bump_data_version(&touched)).await?;
             tx.commit().await?;
         }
         Ok(report)
@@ -199,14 +205,15 @@ async fn lock_repository(tx: &mut Transaction, repo: &RepoSlug) -> Result<(), St
 
 /// Replaces what was derived for `repo`, inside `tx` (which holds the repository's lock): from
 /// the successful deployments finished at or after `from` when an incremental derivation can
-/// start there (see `resume`), else from its whole history.
+/// start there (see `resume`), else from its whole history. Whether it linked an incident of no
+/// repository (a team's), which scopes without this repository may count.
 async fn analyse_in(
     tx: &mut Transaction,
     repo: &RepoSlug,
     options: &AnalysisOptions,
     from: Option<i64>,
     report: &mut ReanalyzeReport,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let mut run = RepoAnalysis {
         tx,
         repo: repo.to_string(),
@@ -215,6 +222,7 @@ async fn analyse_in(
         abbreviations: false,
         buffered: Buffered::default(),
         resume: None,
+        links_foreign_incidents: false,
     };
     run.find_abbreviations().await?;
     match from {
@@ -229,8 +237,9 @@ async fn analyse_in(
     run.find_reverts_and_hotfixes().await?;
     run.attribute_incidents().await?;
     run.write_buffered().await?;
+    let links_foreign_incidents = run.links_foreign_incidents;
     report.repositories += 1;
-    Ok(())
+    Ok(links_foreign_incidents)
 }
 
 /// The reanalysis of one repository, inside its transaction.
@@ -245,6 +254,9 @@ struct RepoAnalysis<'a> {
     buffered: Buffered,
     /// Set when the derivation is incremental: where its walk of deployments resumes.
     resume: Option<resume::Resume>,
+    /// Whether it linked an incident of no repository (a team's): scopes without this
+    /// repository may count it, so the write moves every scope's version.
+    links_foreign_incidents: bool,
 }
 
 impl RepoAnalysis<'_> {

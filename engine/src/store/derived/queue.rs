@@ -13,7 +13,7 @@
 use super::{ReanalyzeReport, Store, StoreError};
 use crate::analysis::AnalysisOptions;
 use crate::model::RepoSlug;
-use crate::store::codec::{self, Statement, Value};
+use crate::store::codec::{self, Statement, Touched, Value};
 use std::collections::BTreeMap;
 
 /// Repositories made stale by a write, each with the earliest time it can affect: the queue
@@ -116,8 +116,14 @@ impl Store {
             return Ok(None);
         };
         let mut report = ReanalyzeReport::default();
-        super::analyse_in(&mut tx, repo, options, from, &mut report).await?;
-        tx.execute(codec::bump_data_version()).await?;
+        let links_foreign_incidents =
+            super::analyse_in(&mut tx, repo, options, from, &mut report).await?;
+        let touched = if links_foreign_incidents {
+            Touched::Everything
+        } else {
+            Touched::repos([repo])
+        };
+        tx.execute_all(codec::bump_data_version(&touched)).await?;
         tx.commit().await?;
         Ok(Some(report))
     }

@@ -1,0 +1,169 @@
+//! Each repository's facts in memory, as narrow rows sorted by time ([`crate::metrics::rows`]),
+//! loaded on first use and reloaded only when that repository's version moves
+//! ([`crate::freshness`]).
+//!
+//! An organisation-wide question then reads nothing from the database but the versions and the
+//! period's incidents: its repositories' rows are already here, and a write to one repository
+//! reloads that repository alone. Rows are kept per store, environment and noise filters (a
+//! change's row says whether the filters leave it out). Memory grows with the history held: about
+//! 64 bytes per shipped change and 16 per deployment.
+
+use crate::filters::NoiseFilters;
+use crate::freshness::Versions;
+use crate::model::RepoSlug;
+use crate::store::{RepoRows, Store, StoreError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+/// How many repositories' records one read takes (about 12,000 changes each in the 100k-deployment
+/// benchmark organisation): what the driver materialises at once stays bounded.
+const REPOS_PER_READ: usize = 8;
+
+/// Rows of one repository and the version they were read at (or after).
+#[derive(Debug)]
+pub struct Held {
+    pub version: i64,
+    pub rows: RepoRows,
+}
+
+/// Which rows: a store, an environment and the filters' settings rendered to text.
+type ShelfKey = (u64, String, String);
+
+/// The rows held for one shelf key, by repository.
+type Shelf = HashMap<RepoSlug, Arc<Held>>;
+
+fn shelves() -> MutexGuard<'static, HashMap<ShelfKey, Shelf>> {
+    static SHELVES: OnceLock<Mutex<HashMap<ShelfKey, Shelf>>> = OnceLock::new();
+    // Each update replaces whole entries: a panic elsewhere cannot leave one half-written.
+    SHELVES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The rows of `repos` at `versions`, reading (in one batch) only the repositories not held
+/// or held at an older version. `filters_key` names the settings `filters` were built from.
+pub async fn repo_rows(
+    store: &Store,
+    repos: &[RepoSlug],
+    versions: &Versions,
+    environment: &str,
+    filters: &NoiseFilters,
+    filters_key: &str,
+) -> Result<Vec<Arc<Held>>, StoreError> {
+    let key: ShelfKey = (
+        store.id(),
+        environment.to_lowercase(),
+        filters_key.to_string(),
+    );
+    // Repositories not held (`false`), or held at an older version (`true`).
+    let stale: Vec<(RepoSlug, bool)> = {
+        let shelves = shelves();
+        let shelf = shelves.get(&key);
+        repos
+            .iter()
+            .filter_map(|r| match shelf.and_then(|s| s.get(r)) {
+                None => Some((r.clone(), false)),
+                Some(held) if held.version < versions.of_repo(r) => Some((r.clone(), true)),
+                Some(_) => None,
+            })
+            .collect()
+    };
+    if !stale.is_empty() {
+        let loaded = load(store, &stale, versions, environment, filters, filters_key).await?;
+        let mut shelves = shelves();
+        let shelf = shelves.entry(key.clone()).or_default();
+        for (repo, version, rows) in loaded {
+            shelf.insert(repo, Arc::new(Held { version, rows }));
+        }
+    }
+    let shelves = shelves();
+    let shelf = shelves.get(&key);
+    Ok(repos
+        .iter()
+        .filter_map(|r| shelf.and_then(|s| s.get(r)).cloned())
+        .collect())
+}
+
+/// The rows of `stale` repositories: their stored copies where those are current, the rest read
+/// from the records, and their copies stored for the next process: before answering when the
+/// process held nothing of the repository (a process that starts may end right after its
+/// answer), in the background when it reloads a repository written to meanwhile (a server, whose
+/// answer should not wait for it).
+async fn load(
+    store: &Store,
+    stale: &[(RepoSlug, bool)],
+    versions: &Versions,
+    environment: &str,
+    filters: &NoiseFilters,
+    filters_key: &str,
+) -> Result<Vec<(RepoSlug, i64, RepoRows)>, StoreError> {
+    let repos: Vec<RepoSlug> = stale.iter().map(|(r, _)| r.clone()).collect();
+    let reloaded = |repo: &RepoSlug| stale.iter().any(|(r, again)| *again && r == repo);
+    let mut stored = store.held_rows(&repos, environment, filters_key).await?;
+    let mut loaded = Vec::with_capacity(repos.len());
+    let mut missing = Vec::new();
+    for repo in &repos {
+        match stored.remove(repo) {
+            Some((version, rows)) if version >= versions.of_repo(repo) => {
+                loaded.push((repo.clone(), version, rows));
+            }
+            _ => missing.push(repo.clone()),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(loaded);
+    }
+    // A few repositories per read: the rows a driver materialises stay bounded.
+    for batch in missing.chunks(REPOS_PER_READ) {
+        // Versions were read before the rows: rows are at least that fresh, never older.
+        let read: Vec<(RepoSlug, i64, RepoRows)> = store
+            .repo_rows(batch, environment, filters)
+            .await?
+            .into_iter()
+            .map(|(repo, rows)| {
+                let version = versions.of_repo(&repo);
+                (repo, version, rows)
+            })
+            .collect();
+        let (later, now): (Vec<_>, Vec<_>) = read.iter().partition(|(repo, _, _)| reloaded(repo));
+        keep_copies(store, environment, filters_key, &now).await;
+        if !later.is_empty() {
+            let owned: Vec<(RepoSlug, i64, RepoRows)> = later.into_iter().cloned().collect();
+            let (store, environment, filters_key) = (
+                store.clone(),
+                environment.to_string(),
+                filters_key.to_string(),
+            );
+            tokio::spawn(async move {
+                let copies: Vec<&(RepoSlug, i64, RepoRows)> = owned.iter().collect();
+                keep_copies(&store, &environment, &filters_key, &copies).await;
+            });
+        }
+        loaded.extend(read);
+    }
+    Ok(loaded)
+}
+
+/// Stores copies of rows read; only a cache: a store that cannot take them (read-only, busy) still
+/// answers.
+async fn keep_copies(
+    store: &Store,
+    environment: &str,
+    filters_key: &str,
+    read: &[&(RepoSlug, i64, RepoRows)],
+) {
+    if read.is_empty() {
+        return;
+    }
+    let copies: Vec<(&RepoSlug, i64, &RepoRows)> = read
+        .iter()
+        .map(|(repo, version, rows)| (repo, *version, rows))
+        .collect();
+    if let Err(e) = store
+        .keep_held_rows(environment, filters_key, &copies)
+        .await
+    {
+        tracing::warn!(error = %e, "could not store the rows read for the next process");
+    }
+}

@@ -1,0 +1,214 @@
+//! The narrow reads behind [`crate::facts_cache`]: the whole history of some repositories as
+//! [`crate::metrics::rows`], a few numbers per fact, each kind in one set-based query whatever
+//! the number of repositories. Titles and paths are read only when a noise filter needs them,
+//! and each author is matched against the bot patterns once.
+
+use super::codec::{self, Statement, Value};
+use super::{Store, StoreError};
+use crate::filters::NoiseFilters;
+use crate::metrics::facts::IncidentFact;
+use crate::metrics::rows::{ChangeRow, DeploymentRow, RollbackRow, sort_by_time};
+use crate::model::{RepoSlug, Timestamp};
+use std::collections::HashMap;
+
+/// One repository's facts for one environment, each kind sorted by time.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct RepoRows {
+    pub deployments: Vec<DeploymentRow>,
+    pub changes: Vec<ChangeRow>,
+    pub rollbacks: Vec<RollbackRow>,
+}
+
+impl RepoRows {
+    /// Roughly how much memory the rows take.
+    pub fn bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.deployments.capacity() * size_of::<DeploymentRow>()
+            + self.changes.capacity() * size_of::<ChangeRow>()
+            + self.rollbacks.capacity() * size_of::<RollbackRow>()
+    }
+}
+
+/// A change as read, before the filters turn it into a row.
+struct ChangeRead {
+    repo: String,
+    row: ChangeRow,
+    author: String,
+    bot: bool,
+    title: String,
+    paths: String,
+}
+
+impl Store {
+    /// Every fact of `repos` for deployments to `environment` (case-insensitive), by repository
+    /// (a repository with no facts maps to empty rows); `filters` decide which changes are left
+    /// out of lead time.
+    pub async fn repo_rows(
+        &self,
+        repos: &[RepoSlug],
+        environment: &str,
+        filters: &NoiseFilters,
+    ) -> Result<HashMap<RepoSlug, RepoRows>, StoreError> {
+        // Keyed by slug as the rows name it, so no row parses a slug.
+        let mut out: HashMap<String, RepoRows> = repos
+            .iter()
+            .map(|r| (r.to_string(), RepoRows::default()))
+            .collect();
+        if repos.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let n = repos.len();
+        let scoped = |sql: String| {
+            let mut params: Vec<Value> = repos.iter().map(|r| Value::text(r.to_string())).collect();
+            params.push(Value::text(environment));
+            Statement::new(sql, params)
+        };
+        let in_scope = format!(
+            "d.repo IN ({}) AND LOWER(d.environment) = LOWER(${})",
+            codec::placeholders(1, n),
+            n + 1
+        );
+        let deployments = self
+            .fetch_all(
+                scoped(format!(
+                    "SELECT d.repo, d.finished_at, d.status, \
+                     EXISTS (SELECT 1 FROM failure_link f WHERE f.deployment = d.key) AS failed, \
+                     EXISTS (SELECT 1 FROM rework r WHERE r.deployment = d.key) AS rework \
+                     FROM deployment d WHERE {in_scope}"
+                )),
+                |row| {
+                    Ok((
+                        row.text("repo")?,
+                        DeploymentRow {
+                            at: row.int("finished_at")?,
+                            success: row.text("status")? == "success",
+                            failed: row.flag("failed")?,
+                            rework: row.flag("rework")?,
+                        },
+                    ))
+                },
+            )
+            .await?;
+        for (repo, row) in deployments {
+            if let Some(rows) = out.get_mut(&repo) {
+                rows.deployments.push(row);
+            }
+        }
+        let title = if filters.reads_titles() {
+            "c.title"
+        } else {
+            "'' AS title"
+        };
+        let paths = if filters.reads_paths() {
+            "c.paths"
+        } else {
+            "'[]' AS paths"
+        };
+        let changes = self
+            .fetch_all(
+                scoped(format!(
+                    "SELECT d.repo, d.finished_at AS deployed_at, c.first_commit_at, \
+                     c.opened_at, c.first_review_at, c.merged_at, c.author, c.bot, \
+                     {title}, {paths} \
+                     FROM deployment d \
+                     JOIN deployment_change dc ON dc.deployment = d.key \
+                     JOIN change c ON c.key = dc.change \
+                     WHERE {in_scope} AND d.status = 'success'"
+                )),
+                change_read,
+            )
+            .await?;
+        let mut bot_authors: HashMap<String, bool> = HashMap::new();
+        for mut read in changes {
+            let bot = read.bot
+                || *bot_authors
+                    .entry(std::mem::take(&mut read.author))
+                    .or_insert_with_key(|author| filters.is_bot_author(author));
+            let paths = if read.paths == "[]" {
+                Vec::new()
+            } else {
+                codec::list(&read.paths, "paths", &read.repo)?
+            };
+            read.row.excluded = filters.excludes_parts(bot, &read.title, &paths);
+            if let Some(rows) = out.get_mut(&read.repo) {
+                rows.changes.push(read.row);
+            }
+        }
+        let rollbacks = self
+            .fetch_all(
+                scoped(format!(
+                    "SELECT d.repo, d.finished_at AS failed_at, \
+                     COALESCE(f.restored_at, r.finished_at) AS restored_at \
+                     FROM deployment d \
+                     JOIN failure_link f ON f.deployment = d.key AND f.kind = 'rollback' \
+                     LEFT JOIN deployment r ON r.key = f.evidence \
+                     WHERE {in_scope}"
+                )),
+                |row| {
+                    let repo = row.text("repo")?;
+                    let restored_at = row.opt_int("restored_at")?.ok_or_else(|| {
+                        StoreError::corrupt("restored_at", &repo, "a rollback without a time")
+                    })?;
+                    Ok((
+                        repo,
+                        RollbackRow {
+                            failed_at: row.int("failed_at")?,
+                            restored_at,
+                        },
+                    ))
+                },
+            )
+            .await?;
+        for (repo, row) in rollbacks {
+            if let Some(rows) = out.get_mut(&repo) {
+                rows.rollbacks.push(row);
+            }
+        }
+        for rows in out.values_mut() {
+            sort_by_time(&mut rows.deployments);
+            sort_by_time(&mut rows.changes);
+            sort_by_time(&mut rows.rollbacks);
+            rows.deployments.shrink_to_fit();
+            rows.changes.shrink_to_fit();
+            rows.rollbacks.shrink_to_fit();
+        }
+        Ok(repos
+            .iter()
+            .map(|r| (r.clone(), out.remove(&r.to_string()).unwrap_or_default()))
+            .collect())
+    }
+
+    /// The incidents of `repos` or `teams` opened in `[from, to)`, oldest first, each with the
+    /// deployment it is blamed on.
+    pub async fn incident_facts(
+        &self,
+        repos: &[RepoSlug],
+        teams: &[String],
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<IncidentFact>, StoreError> {
+        self.fetch_all(
+            super::facts::incidents_statement(repos, teams, from, to, false),
+            super::facts::incident_fact,
+        )
+        .await
+    }
+}
+
+fn change_read(row: &dyn codec::RowExt) -> Result<ChangeRead, StoreError> {
+    Ok(ChangeRead {
+        repo: row.text("repo")?,
+        row: ChangeRow {
+            deployed_at: row.int("deployed_at")?,
+            first_commit_at: row.int("first_commit_at")?,
+            opened_at: row.opt_int("opened_at")?,
+            first_review_at: row.opt_int("first_review_at")?,
+            merged_at: row.int("merged_at")?,
+            excluded: None,
+        },
+        author: row.text("author")?,
+        bot: row.flag("bot")?,
+        title: row.text("title")?,
+        paths: row.text("paths")?,
+    })
+}
