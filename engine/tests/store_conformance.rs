@@ -72,6 +72,7 @@ conformance!(
     a_write_stamps_only_the_repositories_it_touched,
     a_replica_answers_fresh_after_another_handle_writes,
     held_rows_give_the_figures_of_the_whole_read,
+    a_record_without_commits_never_overwrites_what_a_poll_filled_in,
 );
 
 async fn sqlite_store() -> Store {
@@ -1718,4 +1719,77 @@ async fn held_rows_give_the_figures_of_the_whole_read(store: Store) {
     assert_eq!(from_copy, read_whole);
     assert_eq!(held.time_to_restore.rollbacks, 1);
     assert_eq!(held.change_failure_rate.failed, 1);
+}
+
+// ---- polled records win ----------------------------------------------------------------------
+
+async fn a_record_without_commits_never_overwrites_what_a_poll_filled_in(store: Store) {
+    const BRANCH: &str = "b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1";
+    const MERGE: &str = "d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4";
+    // The poll: the pull request with its branch commit, first commit and first review.
+    let mut polled = change("acme/api#1", API, MERGE, "2026-03-02T10:00:00Z");
+    polled.commits = vec![BRANCH.into()];
+    polled.reverts = Some(SHA_A.into());
+    // A webhook's (or a replayed delivery's) version: no commits, no review, its first commit
+    // bounded by the pull request's creation; a new label.
+    let mut delivered = polled.clone();
+    delivered.commits = Vec::new();
+    delivered.first_review_at = None;
+    delivered.first_commit_at = at("2026-03-02T09:30:00Z");
+    delivered.reverts = None;
+    delivered.labels = vec!["hotfix".into()];
+    for (i, write_path) in ["upsert", "ingest"].into_iter().enumerate() {
+        let key = format!("acme/api#{}", i + 1);
+        let polled = Change {
+            key: key.clone(),
+            ..polled.clone()
+        };
+        let delivered = Change {
+            key: key.clone(),
+            ..delivered.clone()
+        };
+        store
+            .upsert_changes(std::slice::from_ref(&polled))
+            .await
+            .expect("the poll");
+        match write_path {
+            "upsert" => {
+                store
+                    .upsert_changes(&[delivered])
+                    .await
+                    .expect("the delivery");
+            }
+            _ => {
+                let event = engine::store::events::LoggedEvent {
+                    raw: None,
+                    record: Some(engine::store::events::EventRecord::Change(delivered)),
+                };
+                store.ingest(vec![event]).await.expect("the delivery");
+            }
+        }
+        let stored = store.change(&key).await.expect("read").expect("stored");
+        let expected = Change {
+            labels: vec!["hotfix".into()],
+            ..polled
+        };
+        assert_eq!(
+            stored, expected,
+            "{write_path}: the poll's commits, first commit and review stay"
+        );
+    }
+    // The branch commit still finds its change: a deployment declaring it ships it.
+    let mut d = deployment("d1", API, MERGE, "2026-03-02T12:00:00Z");
+    d.declared_commits = Some(vec![BRANCH.into()]);
+    store.upsert_deployments(&[d]).await.expect("deployment");
+    store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("reanalysis");
+    let shipped: Vec<String> = march(&store)
+        .await
+        .changes
+        .into_iter()
+        .map(|c| c.key)
+        .collect();
+    assert!(shipped.contains(&"acme/api#1".to_string()), "{shipped:?}");
 }

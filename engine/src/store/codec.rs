@@ -253,6 +253,27 @@ pub(crate) const CHANGE_COLUMNS: &str = "key, repo, number, title, author, bot, 
      opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, reverts, \
      fixes, cherry_picks, side_branch";
 
+/// The upsert of a change on its key, by every path (poll, webhook, events, import, replay).
+/// What a poll filled in is never lost to a record that lacks it (a webhook's or a replayed
+/// delivery's pull request carries no commits and no reviews): when the incoming change has no
+/// commits and the stored one has, the stored commits, first commit, cherry-picks, reverted
+/// commit and first review stay. One conditional write, so no path can race it.
+pub(crate) const CHANGE_UPSERT: &str = "ON CONFLICT (key) DO UPDATE SET repo = excluded.repo, \
+     number = excluded.number, title = excluded.title, author = excluded.author, \
+     bot = excluded.bot, opened_at = excluded.opened_at, merged_at = excluded.merged_at, \
+     merge_sha = excluded.merge_sha, labels = excluded.labels, branch = excluded.branch, \
+     paths = excluded.paths, fixes = excluded.fixes, side_branch = excluded.side_branch, \
+     first_review_at = CASE WHEN excluded.commits = '[]' AND change.commits <> '[]' \
+         THEN COALESCE(excluded.first_review_at, change.first_review_at) \
+         ELSE excluded.first_review_at END, \
+     commits = CASE WHEN excluded.commits = '[]' THEN change.commits ELSE excluded.commits END, \
+     first_commit_at = CASE WHEN excluded.commits = '[]' AND change.commits <> '[]' \
+         THEN change.first_commit_at ELSE excluded.first_commit_at END, \
+     cherry_picks = CASE WHEN excluded.commits = '[]' AND change.commits <> '[]' \
+         THEN change.cherry_picks ELSE excluded.cherry_picks END, \
+     reverts = CASE WHEN excluded.commits = '[]' AND change.commits <> '[]' \
+         THEN COALESCE(excluded.reverts, change.reverts) ELSE excluded.reverts END";
+
 pub(crate) fn change_values(c: &Change) -> Vec<Value> {
     vec![
         Value::text(&c.key),

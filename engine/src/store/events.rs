@@ -331,11 +331,17 @@ impl IngestTransaction {
             outcome.changes + outcome.deployments + outcome.incidents + outcome.deleted_incidents
                 > 0;
         self.register_repos().await?;
-        let keys: Vec<&str> = changes.keys().map(String::as_str).collect();
+        // A change without commits keeps the stored ones (see `codec::CHANGE_UPSERT`): their
+        // `change_commit` rows stay too.
+        let keys: Vec<&str> = changes
+            .values()
+            .filter(|c| !c.commits.is_empty())
+            .map(|c| c.key.as_str())
+            .collect();
         super::records::delete_change_commits(&mut self.tx, &keys).await?;
         self.run(codec::insert_statements(
             &format!("INSERT INTO change ({})", codec::CHANGE_COLUMNS),
-            &upsert_tail(codec::CHANGE_COLUMNS),
+            codec::CHANGE_UPSERT,
             changes.values().map(codec::change_values).collect(),
         ))
         .await?;

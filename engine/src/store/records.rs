@@ -19,7 +19,13 @@ impl Store {
         let latest = last_per_key(changes, |c| &c.key);
         let repos = latest.iter().map(|c| &c.repo).collect();
         let rows = latest.iter().map(|c| codec::change_values(c)).collect();
-        let keys: Vec<&str> = latest.iter().map(|c| c.key.as_str()).collect();
+        // A change without commits keeps the stored ones (see `codec::CHANGE_UPSERT`): their
+        // `change_commit` rows stay too.
+        let keys: Vec<&str> = latest
+            .iter()
+            .filter(|c| !c.commits.is_empty())
+            .map(|c| c.key.as_str())
+            .collect();
         self.upsert(
             repos,
             &keys,
@@ -28,14 +34,7 @@ impl Store {
             "INSERT INTO change (key, repo, number, title, author, bot, first_commit_at, \
              opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, \
              reverts, fixes, cherry_picks, side_branch)",
-            "ON CONFLICT (key) DO UPDATE SET repo = excluded.repo, number = excluded.number, \
-             title = excluded.title, author = excluded.author, bot = excluded.bot, \
-             first_commit_at = excluded.first_commit_at, opened_at = excluded.opened_at, \
-             first_review_at = excluded.first_review_at, merged_at = excluded.merged_at, \
-             merge_sha = excluded.merge_sha, commits = excluded.commits, \
-             labels = excluded.labels, branch = excluded.branch, paths = excluded.paths, \
-             reverts = excluded.reverts, fixes = excluded.fixes, \
-             cherry_picks = excluded.cherry_picks, side_branch = excluded.side_branch",
+            codec::CHANGE_UPSERT,
             rows,
         )
         .await?;
