@@ -5,16 +5,14 @@
 
 mod fake_github;
 
-use collector::sync::{Quiet, SyncOptions, SyncRunner};
 use engine::metrics::MetricsReport;
 use engine::period::Period;
 use engine::store::Store;
 use fake_github::branching::{ABSORBED, SHIPPED, branching, hm};
-use fake_github::harness::{client, collect, records, setup, setup_file};
+use fake_github::harness::{client, collect, collect_killed_after, records, setup, setup_file};
 use fake_github::scenario::{END, START};
 use fake_github::{FakeGithub, Faults};
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 async fn branching_fake() -> FakeGithub {
     let fake = FakeGithub::start().await;
@@ -170,19 +168,7 @@ async fn a_sync_killed_midway_or_under_faults_ends_with_the_same_figures() {
         let dir = tempfile::tempdir().expect("temp dir");
         let (config, store) = setup_file(&fake, "deployments", dir.path()).await;
         let gh = client(&fake);
-        let task = {
-            let (config, store, gh) = (config.clone(), store.clone(), gh.clone());
-            tokio::spawn(async move {
-                SyncRunner::new()
-                    .run(&config, &store, &gh, &SyncOptions::default(), &Quiet)
-                    .await
-            })
-        };
-        while fake.requests() < kill_after && !task.is_finished() {
-            tokio::time::sleep(Duration::from_micros(200)).await;
-        }
-        task.abort();
-        let _ = task.await;
+        collect_killed_after(&fake, &config, &store, &gh, kill_after).await;
         let report = collect(&config, &store, &gh).await;
         assert_eq!(report.failed(), 0, "{report:#?}");
         assert_eq!(

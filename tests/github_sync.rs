@@ -9,7 +9,7 @@ use engine::metrics::MetricsReport;
 use engine::period::Period;
 use engine::store::StoreCounts;
 use engine::store::github::RepoRecords;
-use fake_github::harness::{client, collect, records, setup, setup_file};
+use fake_github::harness::{client, collect, collect_killed_after, records, setup, setup_file};
 use fake_github::scenario::{self, END, START, day_at};
 use fake_github::{FakeGithub, Faults, Strategy};
 use std::time::Duration;
@@ -431,20 +431,7 @@ async fn a_sync_killed_midway_then_rerun_ends_with_the_same_data() {
         let dir = tempfile::tempdir().expect("temp dir");
         let (config, store) = setup_file(&fake, "deployments", dir.path()).await;
         let gh = client(&fake);
-        let task = {
-            let (config, store, gh) = (config.clone(), store.clone(), gh.clone());
-            tokio::spawn(async move {
-                SyncRunner::new()
-                    .run(&config, &store, &gh, &SyncOptions::default(), &Quiet)
-                    .await
-            })
-        };
-        while fake.requests() < kill_after && !task.is_finished() {
-            tokio::time::sleep(Duration::from_micros(200)).await;
-        }
-        task.abort();
-        let _ = task.await;
-        let killed_at = fake.requests();
+        let killed_at = collect_killed_after(&fake, &config, &store, &gh, kill_after).await;
         let report = collect(&config, &store, &gh).await;
         assert_eq!(report.failed(), 0, "{report:#?}");
         assert_eq!(

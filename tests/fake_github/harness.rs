@@ -70,3 +70,28 @@ pub async fn records(config: &Config, store: &Store) -> Vec<RepoRecords> {
 pub async fn derived(store: &Store) -> engine::store::StoreCounts {
     store.counts().await.expect("counts")
 }
+
+/// A sync into `store` cancelled once the fake has answered `requests` requests (or when it
+/// ends first), as a process killed at that moment would leave it; returns where it stopped.
+pub async fn collect_killed_after(
+    fake: &FakeGithub,
+    config: &Config,
+    store: &Store,
+    gh: &GitHub,
+    requests: u64,
+) -> u64 {
+    let task = {
+        let (config, store, gh) = (config.clone(), store.clone(), gh.clone());
+        tokio::spawn(async move {
+            SyncRunner::new()
+                .run(&config, &store, &gh, &SyncOptions::default(), &Quiet)
+                .await
+        })
+    };
+    while fake.requests() < requests && !task.is_finished() {
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
+    task.abort();
+    let _ = task.await;
+    fake.requests()
+}
