@@ -130,13 +130,9 @@ async fn post_github(
     let mut handling = github::normalize(event, &value, &state.settings)
         .map_err(|e| IngestError::Malformed(e.to_string()))?;
     if let Handling::Record(record) = &handling {
+        // A change is written as it comes: the store keeps what a poll filled in
+        // (`Store::upsert_changes`, one conditional write). A deployment is checked here.
         let stored = match &**record {
-            EventRecord::Change(c) => state
-                .ingestor
-                .store()
-                .change(&c.key)
-                .await?
-                .map(EventRecord::Change),
             EventRecord::Deployment(d) => state
                 .ingestor
                 .store()

@@ -518,10 +518,6 @@ pub fn replay(body: &str, settings: &Settings) -> Result<Option<EventRecord>, Pa
     Ok(normalize(event, &value, settings)?.into_record())
 }
 
-/// Whether a record from a delivery should replace `stored`, the record of the same key already
-/// in the store. The poller's records carry what payloads lack (a pull request's commits and
-/// reviews, what a deployment shipped), so a change or deployment already stored is kept — except
-/// a deployment stored as failed that has since succeeded (GitHub's rule: the first success wins).
 /// Marks a workflow-run or release deployment as known only from a webhook: it lacks the commit
 /// list a `compare` gives, so the next poll fetches it once more and completes it (GitHub
 /// Deployments need no mark: the poll re-reads their statuses anyway).
@@ -530,13 +526,17 @@ fn from_webhook(mut deployment: Deployment) -> Deployment {
     deployment
 }
 
+/// Whether a deployment from a delivery should replace `stored`, the deployment of the same key
+/// already in the store. The poller's deployments carry what payloads lack (what a deployment
+/// shipped), so one already stored is kept — except a deployment stored as failed that has since
+/// succeeded (GitHub's rule: the first success wins). Changes need no check: the store keeps what
+/// a poll filled in whatever writes them.
 pub fn replaces(new: &EventRecord, stored: Option<&EventRecord>) -> bool {
     match (new, stored) {
         (_, None) => true,
         (EventRecord::Deployment(new), Some(EventRecord::Deployment(old))) => {
             old.status == DeploymentStatus::Failure && new.status == DeploymentStatus::Success
         }
-        (EventRecord::Change(_), Some(EventRecord::Change(_))) => false,
         _ => true,
     }
 }
