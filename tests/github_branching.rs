@@ -6,11 +6,11 @@
 mod fake_github;
 
 use engine::metrics::MetricsReport;
-use engine::period::Period;
 use engine::store::Store;
 use fake_github::branching::{ABSORBED, SHIPPED, branching, hm};
-use fake_github::harness::{client, collect, collect_killed_after, records, setup, setup_file};
-use fake_github::scenario::{END, START};
+use fake_github::harness::{
+    client, collect, collect_killed_after, metrics, records, setup, setup_file,
+};
 use fake_github::{FakeGithub, Faults};
 use std::collections::BTreeSet;
 
@@ -18,21 +18,6 @@ async fn branching_fake() -> FakeGithub {
     let fake = FakeGithub::start().await;
     branching(&mut fake.world());
     fake
-}
-
-async fn metrics(
-    config: &engine::config::Config,
-    store: &Store,
-    team: Option<&str>,
-) -> MetricsReport {
-    let period = Period::new(
-        Period::parse_date(START).expect("start"),
-        Period::parse_date(END).expect("end"),
-    )
-    .expect("period");
-    engine::query::metrics(store, config, team, period, None)
-        .await
-        .expect("metrics")
 }
 
 /// (repository, pull request number, deployment id) of every change each deployment shipped.

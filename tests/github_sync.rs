@@ -9,25 +9,12 @@ use engine::metrics::MetricsReport;
 use engine::period::Period;
 use engine::store::StoreCounts;
 use engine::store::github::RepoRecords;
-use fake_github::harness::{client, collect, collect_killed_after, records, setup, setup_file};
-use fake_github::scenario::{self, END, START, day_at};
+use fake_github::harness::{
+    client, collect, collect_killed_after, metrics, records, setup, setup_file,
+};
+use fake_github::scenario::{self, START, day_at};
 use fake_github::{FakeGithub, Faults, Strategy};
 use std::time::Duration;
-
-async fn metrics(
-    config: &engine::config::Config,
-    store: &engine::store::Store,
-    team: Option<&str>,
-) -> MetricsReport {
-    let period = Period::new(
-        Period::parse_date(START).expect("start"),
-        Period::parse_date(END).expect("end"),
-    )
-    .expect("period");
-    engine::query::metrics(store, config, team, period, None)
-        .await
-        .expect("metrics")
-}
 
 async fn org_fake() -> FakeGithub {
     let fake = FakeGithub::start().await;

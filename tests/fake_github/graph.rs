@@ -233,11 +233,6 @@ impl Graph {
         found.into_iter().collect()
     }
 
-    /// Whether `ancestor` is reachable from `descendant`.
-    pub fn reaches(&self, descendant: usize, ancestor: usize) -> bool {
-        ancestor == descendant || self.only_in(ancestor, Some(descendant)).is_empty()
-    }
-
     /// The newest commit both reach.
     pub fn merge_base(&self, a: usize, b: usize) -> Option<usize> {
         let from_a: HashSet<usize> = self.only_in(a, None).into_iter().collect();

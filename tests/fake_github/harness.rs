@@ -95,3 +95,21 @@ pub async fn collect_killed_after(
     let _ = task.await;
     fake.requests()
 }
+
+/// The figures of `team` (a tribe, or the organisation with None) over the scenarios' period.
+pub async fn metrics(
+    config: &Config,
+    store: &Store,
+    team: Option<&str>,
+) -> engine::metrics::MetricsReport {
+    use super::scenario::{END, START};
+    use engine::period::Period;
+    let period = Period::new(
+        Period::parse_date(START).expect("start"),
+        Period::parse_date(END).expect("end"),
+    )
+    .expect("period");
+    engine::query::metrics(store, config, team, period, None)
+        .await
+        .expect("metrics")
+}

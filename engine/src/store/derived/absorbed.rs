@@ -33,8 +33,7 @@ type Holders = HashMap<String, Vec<(String, i64)>>;
 impl RepoAnalysis<'_> {
     /// Records every change of the repository whose own commits all belong to changes merged
     /// before it, or are cherry-picks of commits other changes hold; and which commits ship an
-    /// original through its copies. Replaces what the last derivation found: cheap (the candidates are few), so it runs in
-    /// full on every derivation, incremental or not.
+    /// original through its copies. Replaces what the last full derivation found.
     pub(super) async fn find_absorbed_changes(&mut self) -> Result<(), StoreError> {
         for sql in [
             "DELETE FROM absorbed_change WHERE change IN (SELECT key FROM change WHERE repo = $1)",

@@ -229,10 +229,12 @@ async fn analyse_in(
         Some(from) if !run.abbreviations => run.resume_from(from).await?,
         _ => {}
     }
+    // Which changes are absorbed depends on changes alone, and writes of changes derive in
+    // full: an incremental derivation (deployments written) keeps what the last one found.
     if run.resume.is_none() {
         run.start().await?;
+        run.find_absorbed_changes().await?;
     }
-    run.find_absorbed_changes().await?;
     run.ship_changes_and_find_rollbacks().await?;
     run.find_reverts_and_hotfixes().await?;
     run.attribute_incidents().await?;
