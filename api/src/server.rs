@@ -67,9 +67,20 @@ pub async fn serve(
     // What a killed process left queued, or another process queued, is derived in the
     // background: the server listens at once, whatever the size of the history.
     let resume = ingestor.resume_queued();
+    // Likewise the rows questions read are loaded and indexed in the background: the first
+    // dashboard views then neither read every record nor scan every change.
+    let warm = tokio::spawn({
+        let (store, config) = (state.store.clone(), Arc::clone(&state.config));
+        async move {
+            if let Err(e) = engine::query::warm_up(&store, &config).await {
+                tracing::warn!(error = %e, "warming up the rows questions read failed");
+            }
+        }
+    });
     let served = axum::serve(listener, app(state, ingestor))
         .with_graceful_shutdown(shutdown)
         .await;
     resume.abort();
+    warm.abort();
     served
 }

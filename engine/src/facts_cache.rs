@@ -10,9 +10,13 @@
 
 use crate::filters::NoiseFilters;
 use crate::freshness::Versions;
+use crate::metrics::change_index::ChangeIndex;
+use crate::metrics::facts::IncidentFact;
 use crate::model::RepoSlug;
 use crate::store::{RepoRows, Store, StoreError};
-use std::collections::HashMap;
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// How many repositories' records one read takes (about 12,000 changes each in the 100k-deployment
@@ -24,6 +28,40 @@ const REPOS_PER_READ: usize = 8;
 pub struct Held {
     pub version: i64,
     pub rows: RepoRows,
+    /// The changes indexed for lead-time figures, once the repository is asked about again.
+    index: OnceLock<ChangeIndex>,
+    /// A question has read these rows (or the older rows they replaced had an index).
+    asked: AtomicBool,
+}
+
+impl Held {
+    fn new(version: i64, rows: RepoRows, asked: bool) -> Self {
+        Self {
+            version,
+            rows,
+            index: OnceLock::new(),
+            asked: AtomicBool::new(asked),
+        }
+    }
+
+    /// The index of the changes if this repository was asked about before, built now if needed;
+    /// None the first time (marking it asked).
+    ///
+    /// An index costs more to build than one question scanning the changes saves: a one-shot
+    /// process (`doraboard metrics`) never builds one, a server builds each from the second
+    /// question on, and again at once for a repository reloaded after a write.
+    pub fn index_if_asked_before(&self) -> Option<&ChangeIndex> {
+        if let Some(index) = self.index.get() {
+            return Some(index);
+        }
+        if !self.asked.swap(true, Ordering::Relaxed) {
+            return None;
+        }
+        Some(
+            self.index
+                .get_or_init(|| ChangeIndex::new(&self.rows.changes)),
+        )
+    }
 }
 
 /// Which rows: a store, an environment and the filters' settings rendered to text.
@@ -74,7 +112,11 @@ pub async fn repo_rows(
         let mut shelves = shelves();
         let shelf = shelves.entry(key.clone()).or_default();
         for (repo, version, rows) in loaded {
-            shelf.insert(repo, Arc::new(Held { version, rows }));
+            // Rows replacing indexed ones are indexed at once: the repository is asked about.
+            let asked = shelf
+                .get(&repo)
+                .is_some_and(|old| old.index.get().is_some());
+            shelf.insert(repo, Arc::new(Held::new(version, rows, asked)));
         }
     }
     let shelves = shelves();
@@ -83,6 +125,52 @@ pub async fn repo_rows(
         .iter()
         .filter_map(|r| shelf.and_then(|s| s.get(r)).cloned())
         .collect())
+}
+
+/// Builds the change index of every repository held for these rows (a server warming up: its
+/// questions then read indexes from the first).
+pub fn index_held(held: &[Arc<Held>]) {
+    for h in held {
+        h.asked.store(true, Ordering::Relaxed);
+        h.index.get_or_init(|| ChangeIndex::new(&h.rows.changes));
+    }
+}
+
+/// Stores current copies of the rows of `repos` without holding them: read from the records a
+/// few repositories at a time, so memory stays bounded whatever the history (after an import, so
+/// that the next process's first question reads copies, not every record).
+pub async fn store_copies(
+    store: &Store,
+    repos: &[RepoSlug],
+    versions: &Versions,
+    environment: &str,
+    filters: &NoiseFilters,
+    filters_key: &str,
+) -> Result<(), StoreError> {
+    let stored = store.held_rows(repos, environment, filters_key).await?;
+    let missing: Vec<RepoSlug> = repos
+        .iter()
+        .filter(|r| !matches!(stored.get(r), Some((v, _)) if *v >= versions.of_repo(r)))
+        .cloned()
+        .collect();
+    drop(stored);
+    for batch in missing.chunks(REPOS_PER_READ) {
+        let read: Vec<(RepoSlug, i64, RepoRows)> = store
+            .repo_rows(batch, environment, filters)
+            .await?
+            .into_iter()
+            .map(|(repo, rows)| {
+                let version = versions.of_repo(&repo);
+                (repo, version, rows)
+            })
+            .collect();
+        let copies: Vec<(&RepoSlug, i64, &RepoRows)> =
+            read.iter().map(|(r, v, rows)| (r, *v, rows)).collect();
+        store
+            .keep_held_rows(environment, filters_key, &copies)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The rows of `stale` repositories: their stored copies where those are current, the rest read
@@ -166,4 +254,66 @@ async fn keep_copies(
     {
         tracing::warn!(error = %e, "could not store the rows read for the next process");
     }
+}
+
+/// Every incident of some repositories and teams, and the latest version when they were read.
+struct HeldIncidents {
+    version: i64,
+    repos: BTreeSet<RepoSlug>,
+    teams: BTreeSet<String>,
+    facts: Arc<Vec<IncidentFact>>,
+}
+
+/// The incidents of `repos` and `teams` (those of others too, possibly), of all time, by opening
+/// time. Held while nothing at all is written: incidents are few (thousands), but which of them
+/// a question reads, and what they are blamed on, moves with any write.
+pub async fn incidents(
+    store: &Store,
+    versions: &Versions,
+    repos: &[RepoSlug],
+    teams: &[String],
+) -> Result<Arc<Vec<IncidentFact>>, StoreError> {
+    static HELD: OnceLock<Mutex<HashMap<u64, HeldIncidents>>> = OnceLock::new();
+    let held = || {
+        HELD.get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
+    let (mut all_repos, mut all_teams) = (BTreeSet::new(), BTreeSet::new());
+    if let Some(h) = held().get(&store.id()) {
+        let covers =
+            repos.iter().all(|r| h.repos.contains(r)) && teams.iter().all(|t| h.teams.contains(t));
+        if h.version == versions.latest() && covers {
+            return Ok(Arc::clone(&h.facts));
+        }
+        if h.version == versions.latest() {
+            (all_repos, all_teams) = (h.repos.clone(), h.teams.clone());
+        }
+    }
+    all_repos.extend(repos.iter().cloned());
+    all_teams.extend(teams.iter().cloned());
+    let (repo_list, team_list): (Vec<RepoSlug>, Vec<String>) = (
+        all_repos.iter().cloned().collect(),
+        all_teams.iter().cloned().collect(),
+    );
+    let facts = Arc::new(
+        store
+            .incident_facts(
+                &repo_list,
+                &team_list,
+                DateTime::<Utc>::MIN_UTC,
+                DateTime::<Utc>::MAX_UTC,
+            )
+            .await?,
+    );
+    held().insert(
+        store.id(),
+        HeldIncidents {
+            version: versions.latest(),
+            repos: all_repos,
+            teams: all_teams,
+            facts: Arc::clone(&facts),
+        },
+    );
+    Ok(facts)
 }

@@ -31,19 +31,21 @@ fn known() -> &'static Mutex<HashMap<u64, Known>> {
 /// The versions of a store as of one catch-up read.
 #[derive(Debug, Clone, Default)]
 pub struct Versions {
+    latest: i64,
     every_scope: i64,
     repos: HashMap<String, i64>,
 }
 
 impl Versions {
-    /// The version of a repository's facts: its latest write, or a later write that may change
-    /// any scope.
+    /// The version of a repository's facts (its held rows): its latest write. A write stamping
+    /// every scope also stamps each repository whose facts it changed, so it does not move this.
     pub fn of_repo(&self, repo: &RepoSlug) -> i64 {
-        self.repos
-            .get(&repo.to_string())
-            .copied()
-            .unwrap_or(0)
-            .max(self.every_scope)
+        self.repos.get(&repo.to_string()).copied().unwrap_or(0)
+    }
+
+    /// The highest version seen: anything written since moves it.
+    pub fn latest(&self) -> i64 {
+        self.latest
     }
 
     /// The version of a scope's answers: the latest write to any of its repositories or to every
@@ -72,6 +74,7 @@ pub async fn current(store: &Store, repos: &[RepoSlug]) -> Result<Versions, Stor
     }
     let version = |subject: &str| known.versions.get(subject).copied().unwrap_or(0);
     Ok(Versions {
+        latest: known.seen,
         every_scope: version(EVERY_SCOPE),
         repos: repos
             .iter()

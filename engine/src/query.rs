@@ -53,6 +53,48 @@ pub async fn refresh(store: &Store, config: &Config) -> Result<(), QueryError> {
     Ok(())
 }
 
+/// Stores copies of every repository's rows for the configured environment and filters, a few
+/// repositories at a time: after an import, so that the next question (of any process) reads
+/// about 40 bytes per change instead of every record.
+pub async fn store_row_copies(store: &Store, config: &Config) -> Result<(), QueryError> {
+    let repos = config.scope(None)?.repos;
+    let versions = crate::freshness::current(store, &repos).await?;
+    crate::facts_cache::store_copies(
+        store,
+        &repos,
+        &versions,
+        &config.deployments.environment,
+        &filters(config)?,
+        &filters_key(config),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Loads every repository's rows into memory and indexes them: a server's warm-up, so its first
+/// questions neither read the records nor scan the changes.
+pub async fn warm_up(store: &Store, config: &Config) -> Result<(), QueryError> {
+    let repos = config.scope(None)?.repos;
+    let versions = crate::freshness::current(store, &repos).await?;
+    let held = crate::facts_cache::repo_rows(
+        store,
+        &repos,
+        &versions,
+        &config.deployments.environment,
+        &filters(config)?,
+        &filters_key(config),
+    )
+    .await?;
+    let held = tokio::task::spawn_blocking(move || {
+        crate::facts_cache::index_held(&held);
+    });
+    // Indexing is CPU work: off the async workers. A panic there leaves rows unindexed, no more.
+    if let Err(e) = held.await {
+        tracing::warn!(error = %e, "indexing the held rows failed");
+    }
+    Ok(())
+}
+
 /// The tier table the configuration picks.
 pub fn bands(config: &Config) -> Result<Bands, QueryError> {
     let name = config.metrics.tiers.as_str();
@@ -228,16 +270,7 @@ async fn compute_from_held_rows(
     )
     .await?;
     let held: HashMap<&RepoSlug, &Held> = repos.iter().zip(held.iter().map(|h| &**h)).collect();
-    // Every scope's window, from the earliest start to the latest end over their zones.
-    let from = scopes
-        .iter()
-        .map(|s| period.previous().start(s.time_zone))
-        .min();
-    let to = scopes.iter().map(|s| period.end(s.time_zone)).max();
-    let incidents = match (from, to) {
-        (Some(from), Some(to)) => store.incident_facts(&repos, &teams, from, to).await?,
-        _ => Vec::new(),
-    };
+    let incidents = crate::facts_cache::incidents(store, versions, &repos, &teams).await?;
     Ok(scopes
         .iter()
         .map(|scope| {
@@ -254,11 +287,14 @@ async fn compute_from_held_rows(
                 })
                 .map(IncidentRow::of)
                 .collect();
+            // Every repository's index, or none: a figure comes from one way or the other.
+            let indexes: Vec<_> = rows.iter().map(|h| h.index_if_asked_before()).collect();
             let view = FactView {
                 deployments: rows.iter().map(|h| h.rows.deployments.as_slice()).collect(),
                 changes: rows.iter().map(|h| h.rows.changes.as_slice()).collect(),
                 incidents: vec![incidents.as_slice()],
                 rollbacks: rows.iter().map(|h| h.rows.rollbacks.as_slice()).collect(),
+                change_indexes: indexes.into_iter().collect(),
             };
             let request = MetricsRequest {
                 period,

@@ -1566,14 +1566,17 @@ async fn a_write_stamps_only_the_repositories_it_touched(store: Store) {
         store.versions_after(start + 1).await.expect("versions"),
         vec![(API.to_string(), start + 2)]
     );
-    // An incident may move between repositories or be a team's: every scope's version moves.
+    // An incident may move between repositories or be a team's: every scope's version moves,
+    // and its repository's, whose facts (a deployment blamed) it may change.
     store
         .upsert_incidents(&[incident("inc-1", Some(API), "2026-03-02T12:30:00Z")])
         .await
         .expect("incident loads");
+    let mut stamped = store.versions_after(start + 2).await.expect("versions");
+    stamped.sort();
     assert_eq!(
-        store.versions_after(start + 2).await.expect("versions"),
-        vec![("*".to_string(), start + 3)]
+        stamped,
+        vec![("*".to_string(), start + 3), (API.to_string(), start + 3)]
     );
     assert!(
         store

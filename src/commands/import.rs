@@ -5,6 +5,8 @@ use std::path::Path;
 pub async fn run(config_path: &Path, file: &Path) -> anyhow::Result<()> {
     let (config, store) = super::open(config_path, false).await?;
     let report = collector::ingest::import_file(&store, &config, file).await?;
+    // The first question after an import would otherwise read every record it loaded.
+    engine::query::store_row_copies(&store, &config).await?;
     let known = if report.duplicates > 0 {
         format!("; {} already loaded before, unchanged", report.duplicates)
     } else {

@@ -5,17 +5,21 @@
 //! over buckets cut in the scope's own time zone. `docs/metrics.md` defines each figure with a
 //! worked example; `tests/conformance.rs` runs those examples.
 
+pub mod change_index;
 pub mod facts;
 pub mod ownership;
+pub mod ranks;
 pub mod rows;
 pub mod stats;
 
 use crate::filters::{FilterCounts, NoiseFilters};
 use crate::period::{Bucket, Period, Span, local_midnight, spans};
 use crate::tiers::{Bands, Tier};
+use change_index::{ChangeIndex, Elapsed};
 use chrono::Duration;
 use chrono_tz::Tz;
 use facts::MetricInputs;
+use ranks::kth_smallest;
 use rows::{ChangeRow, DeploymentRow, FactView, OwnedRows, Timed, in_window};
 use serde::Serialize;
 use stats::{Summary, summarize};
@@ -400,58 +404,130 @@ fn seconds(from: i64, to: i64) -> f64 {
     (to - from).max(0) as f64
 }
 
-fn lead_seconds(c: &ChangeRow) -> f64 {
-    seconds(c.first_commit_at, c.deployed_at)
-}
-
 fn lead_time(w: &Window, facts: &FactView, req: &MetricsRequest) -> LeadTime {
-    let mut excluded = FilterCounts::default();
-    let shipped: Vec<&ChangeRow> = w
-        .rows(&facts.changes)
-        .filter(|c| match c.excluded {
-            Some(reason) => {
-                excluded.add(reason);
-                false
-            }
-            None => true,
-        })
-        .collect();
-    let summary = summarize(shipped.iter().map(|c| lead_seconds(c)).collect());
-    let phase = |f: fn(&ChangeRow) -> Option<f64>| -> PhaseSummary {
-        summarize(shipped.iter().filter_map(|c| f(c)).collect()).into()
+    let figures = match &facts.change_indexes {
+        Some(indexes) => LeadFigures::indexed(w, indexes),
+        None => LeadFigures::scanned(w, &facts.changes),
     };
-    let breakdown = Breakdown {
-        coding: phase(|c| c.opened_at.map(|o| seconds(c.first_commit_at, o))),
-        pickup: phase(|c| Some(seconds(c.opened_at?, c.first_review_at?))),
-        review: phase(|c| c.first_review_at.map(|r| seconds(r, c.merged_at))),
-        deploy: phase(|c| Some(seconds(c.merged_at, c.deployed_at))),
-    };
-    let series = w
-        .per_span(shipped.iter().map(|c| (c.deployed_at, lead_seconds(c))))
-        .into_iter()
-        .zip(&w.spans)
-        .map(|(group, span)| {
-            let s = summarize(group);
-            LeadTimePoint {
-                start: span.start,
-                end: span.end,
-                changes: s.count,
-                median_seconds: s.median,
-                p90_seconds: s.p90,
-            }
-        })
-        .collect();
+    let summary = figures.lead;
     LeadTime {
         changes: summary.count,
         median_seconds: summary.median,
         p75_seconds: summary.p75,
         p90_seconds: summary.p90,
         small_sample: summary.count < req.small_sample,
-        breakdown,
-        excluded,
+        breakdown: figures.breakdown,
+        excluded: figures.excluded,
         tier: summary.median.map(|m| req.bands.lead_time(m as f64)),
         previous: None,
-        series,
+        series: figures.series,
+    }
+}
+
+/// The lead-time figures of a window, however they were found.
+struct LeadFigures {
+    lead: Summary,
+    breakdown: Breakdown,
+    excluded: FilterCounts,
+    series: Vec<LeadTimePoint>,
+}
+
+impl LeadFigures {
+    /// `whole` summarises one stretch over the window, `series` the lead time of each bucket.
+    fn new(whole: impl Fn(Elapsed) -> Summary, series: Vec<Summary>, w: &Window) -> Self {
+        let phase = |e| PhaseSummary::from(whole(e));
+        Self {
+            lead: whole(Elapsed::Lead),
+            breakdown: Breakdown {
+                coding: phase(Elapsed::Coding),
+                pickup: phase(Elapsed::Pickup),
+                review: phase(Elapsed::Review),
+                deploy: phase(Elapsed::Deploy),
+            },
+            excluded: FilterCounts::default(),
+            series: series
+                .into_iter()
+                .zip(&w.spans)
+                .map(|(s, span)| LeadTimePoint {
+                    start: span.start,
+                    end: span.end,
+                    changes: s.count,
+                    median_seconds: s.median,
+                    p90_seconds: s.p90,
+                })
+                .collect(),
+        }
+    }
+
+    /// From the changes themselves: gathers each figure's values and selects its ranks.
+    fn scanned(w: &Window, chunks: &[&[ChangeRow]]) -> Self {
+        let mut excluded = FilterCounts::default();
+        let shipped: Vec<&ChangeRow> = w
+            .rows(chunks)
+            .filter(|c| match c.excluded {
+                Some(reason) => {
+                    excluded.add(reason);
+                    false
+                }
+                None => true,
+            })
+            .collect();
+        let values = |e: Elapsed| {
+            shipped
+                .iter()
+                .filter_map(move |c| Some((c.deployed_at, e.of(c)? as f64)))
+        };
+        let series = w
+            .per_span(values(Elapsed::Lead))
+            .into_iter()
+            .map(summarize)
+            .collect();
+        let whole = |e| summarize(values(e).map(|(_, v)| v).collect());
+        Self {
+            excluded,
+            ..Self::new(whole, series, w)
+        }
+    }
+
+    /// From each repository's [`ChangeIndex`]: looks the ranks up, across repositories at once.
+    fn indexed(w: &Window, indexes: &[&ChangeIndex]) -> Self {
+        let mut excluded = FilterCounts::default();
+        for index in indexes {
+            index.excluded(w.start, w.end).for_each(|r| excluded.add(r));
+        }
+        let windows = |e: Elapsed, start: i64, end: i64| {
+            let windows: Vec<_> = indexes
+                .iter()
+                .map(|index| {
+                    let ranks = index.durations(e);
+                    (ranks, ranks.window(start, end))
+                })
+                .collect();
+            let len = windows.iter().map(|(_, positions)| positions.len()).sum();
+            (len, windows)
+        };
+        let at = |windows: &[_], k| kth_smallest(windows, k).map_or(f64::NAN, |v| v as f64);
+        // A bucket's instants, within the window (as `Window::per_span` places the scanned rows).
+        let series = w
+            .span_starts
+            .windows(2)
+            .map(|b| {
+                let (len, ws) = windows(Elapsed::Lead, b[0].max(w.start), b[1].min(w.end));
+                Summary::median_and_p90_of_ranks(len, |k| at(&ws, k))
+            })
+            .collect();
+        let whole = |e| {
+            let (len, ws) = windows(e, w.start, w.end);
+            match e {
+                Elapsed::Lead => Summary::of_ranks(len, |k| at(&ws, k)),
+                // Phases show no p75.
+                _ => Summary::median_and_p90_of_ranks(len, |k| at(&ws, k)),
+            }
+        };
+        Self {
+            excluded,
+            ..Self::new(whole, series, w)
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! rows in a window, so a window is found by binary search, and nothing is copied to join the
 //! repositories of an organisation.
 
+use super::change_index::ChangeIndex;
 use super::facts::{ChangeFact, DeploymentFact, IncidentFact, MetricInputs, RollbackFact};
 use crate::filters::{Excluded, NoiseFilters};
 use crate::model::DeploymentStatus;
@@ -137,6 +138,9 @@ pub struct FactView<'a> {
     pub changes: Vec<&'a [ChangeRow]>,
     pub incidents: Vec<&'a [IncidentRow]>,
     pub rollbacks: Vec<&'a [RollbackRow]>,
+    /// The same changes indexed, one per chunk of `changes`, when the process holds indexes:
+    /// lead-time figures then come from them instead of from `changes`.
+    pub change_indexes: Option<Vec<&'a ChangeIndex>>,
 }
 
 /// Rows made from [`MetricInputs`] (the facts of a path-restricted scope, tests, `explain`):
@@ -174,6 +178,7 @@ impl OwnedRows {
             changes: vec![&self.changes],
             incidents: vec![&self.incidents],
             rollbacks: vec![&self.rollbacks],
+            change_indexes: None,
         }
     }
 }

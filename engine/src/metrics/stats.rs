@@ -45,17 +45,46 @@ pub fn summarize(mut values: Vec<f64>) -> Summary {
         })
         .collect();
     let ranked = order_statistics(&mut values, &mut ranks);
-    let at = |q: f64| {
-        let (lower, upper, fraction) = position(ranked.len, q);
-        let (low, high) = (ranked.get(lower), ranked.get(upper));
-        Some((low + (high - low) * fraction).round() as i64)
-    };
-    Summary {
-        count: values.len(),
-        median: at(0.5),
-        p75: at(0.75),
-        p90: at(0.9),
+    Summary::of_ranks(values.len(), |rank| ranked.get(rank))
+}
+
+impl Summary {
+    /// The summary of `len` values from `value_at(rank)`, the value at that rank of the sorted
+    /// values.
+    pub fn of_ranks(len: usize, mut value_at: impl FnMut(usize) -> f64) -> Self {
+        Self {
+            p75: quantile_of_ranks(len, 0.75, &mut value_at),
+            ..Self::median_and_p90_of_ranks(len, value_at)
+        }
     }
+
+    /// [`Summary::of_ranks`] without the p75 (None), which series points do not show.
+    pub fn median_and_p90_of_ranks(len: usize, mut value_at: impl FnMut(usize) -> f64) -> Self {
+        Self {
+            count: len,
+            median: quantile_of_ranks(len, 0.5, &mut value_at),
+            p75: None,
+            p90: quantile_of_ranks(len, 0.9, &mut value_at),
+        }
+    }
+}
+
+/// The `q`-quantile of `len` values, rounded to whole seconds, from `value_at(rank)` (the value
+/// at that rank of the sorted values): the one interpolation every summary uses, whether its
+/// ranks were selected from the values or looked up in an index
+/// ([`crate::metrics::ranks`]). None for no values.
+pub fn quantile_of_ranks(
+    len: usize,
+    q: f64,
+    value_at: &mut impl FnMut(usize) -> f64,
+) -> Option<i64> {
+    if len == 0 {
+        return None;
+    }
+    let (lower, upper, fraction) = position(len, q);
+    let low = value_at(lower);
+    let high = if upper == lower { low } else { value_at(upper) };
+    Some((low + (high - low) * fraction).round() as i64)
 }
 
 /// The closest ranks around quantile `q` of `len` sorted values, and how far between them it
@@ -68,7 +97,6 @@ fn position(len: usize, q: f64) -> (usize, usize, f64) {
 
 /// Values at given ranks of a multiset.
 struct Ranked {
-    len: usize,
     values: Vec<(usize, f64)>,
 }
 
@@ -108,10 +136,7 @@ fn order_statistics(values: &mut [f64], ranks: &mut [usize]) -> Ranked {
         found.push((rank, *nth));
         below = rank;
     }
-    Ranked {
-        len: values.len(),
-        values: found,
-    }
+    Ranked { values: found }
 }
 
 /// [`order_statistics`] of many non-negative values in three linear passes: non-negative floats
@@ -165,10 +190,7 @@ fn by_buckets(values: &[f64], ranks: &[usize]) -> Option<Ranked> {
         let (_, nth, _) = bucket_values.select_nth_unstable_by(within, f64::total_cmp);
         found.push((rank, *nth));
     }
-    Some(Ranked {
-        len: values.len(),
-        values: found,
-    })
+    Some(Ranked { values: found })
 }
 
 #[cfg(test)]

@@ -136,24 +136,42 @@ pub(crate) fn insert_statements(head: &str, tail: &str, rows: Vec<Vec<Value>>) -
 
 /// What a write may have changed: whose cached answers and facts it makes stale.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Touched {
-    /// Only scopes holding one of these repositories (slugs).
-    Repos(BTreeSet<String>),
-    /// Any scope (teams, incidents filed against a team, deletions of unknown reach).
-    Everything,
+pub(crate) struct Touched {
+    /// Repositories (slugs) whose facts it may have changed: their held rows are read again.
+    repos: BTreeSet<String>,
+    /// It may change any scope's answers (teams, incidents filed against a team, deletions of
+    /// unknown reach), though no repository's facts beyond `repos`.
+    every_scope: bool,
 }
 
 impl Touched {
     pub(crate) fn repos<'a>(repos: impl IntoIterator<Item = &'a RepoSlug>) -> Self {
-        Self::Repos(repos.into_iter().map(RepoSlug::to_string).collect())
+        Self {
+            repos: repos.into_iter().map(RepoSlug::to_string).collect(),
+            every_scope: false,
+        }
     }
 
-    /// The subjects of `subject_version` it stamps: slugs, or `*`.
-    fn subjects(&self) -> Vec<String> {
-        match self {
-            Self::Repos(repos) => repos.iter().cloned().collect(),
-            Self::Everything => vec![EVERY_SUBJECT.to_string()],
+    /// Every scope's answers, and no repository's facts.
+    pub(crate) fn every_scope() -> Self {
+        Self {
+            repos: BTreeSet::new(),
+            every_scope: true,
         }
+    }
+
+    /// The same, and every scope's answers too if `also`.
+    pub(crate) fn with_every_scope(self, also: bool) -> Self {
+        Self {
+            every_scope: self.every_scope || also,
+            ..self
+        }
+    }
+
+    /// The subjects of `subject_version` it stamps: slugs, and `*` for every scope.
+    fn subjects(&self) -> Vec<String> {
+        let every = self.every_scope.then(|| EVERY_SUBJECT.to_string());
+        self.repos.iter().cloned().chain(every).collect()
     }
 }
 

@@ -377,11 +377,7 @@ impl IngestTransaction {
         }
         self.run(queue::enqueue(&self.stale)).await?;
         if self.wrote {
-            let touched = if self.every_scope {
-                Touched::Everything
-            } else {
-                Touched::repos(&self.repos)
-            };
+            let touched = Touched::repos(&self.repos).with_every_scope(self.every_scope);
             self.run(codec::bump_data_version(&touched)).await?;
         }
         self.tx.commit().await?;

@@ -12,8 +12,10 @@ use crate::metrics::rows::{ChangeRow, DeploymentRow, RollbackRow};
 use crate::model::RepoSlug;
 use std::collections::HashMap;
 
-/// Bumped whenever the encoding changes: older copies then fail to decode and are read again.
-const MAGIC: &[u8; 4] = b"DRH1";
+/// Bumped whenever the encoding or what a copy's version means changes: older copies then fail
+/// to decode and are read again. 2: versions stop counting writes that stamp only every scope
+/// (such writes now also stamp each repository whose facts they change).
+const MAGIC: &[u8; 4] = b"DRH2";
 /// An absent time.
 const NONE: i64 = i64::MIN;
 

@@ -89,7 +89,7 @@ impl Store {
             "ON CONFLICT (team, repo) DO UPDATE SET paths = excluded.paths",
             ownership,
         ));
-        statements.extend(codec::bump_data_version(&Touched::Everything));
+        statements.extend(codec::bump_data_version(&Touched::every_scope()));
         self.transaction(statements).await?;
         Ok(())
     }

@@ -107,7 +107,7 @@ impl Store {
         tx.execute_all(super::derived::queue::enqueue(&stale))
             .await?;
         if deleted.incidents > 0 {
-            tx.execute_all(codec::bump_data_version(&Touched::Everything))
+            tx.execute_all(codec::bump_data_version(&Touched::every_scope()))
                 .await?;
         }
         tx.commit().await?;
@@ -136,11 +136,7 @@ impl Store {
             return Ok(());
         }
         let stale = repos.iter().map(|repo| ((*repo).clone(), None)).collect();
-        let touched = if every_scope {
-            Touched::Everything
-        } else {
-            Touched::repos(repos.iter().copied())
-        };
+        let touched = Touched::repos(repos.iter().copied()).with_every_scope(every_scope);
         let repo_rows = repos
             .into_iter()
             .map(|r| {

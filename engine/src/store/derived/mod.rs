@@ -115,11 +115,7 @@ impl Store {
             .await?;
             let links_foreign_incidents =
                 analyse_in(&mut tx, repo, options, None, &mut report).await?;
-            let touched = if links_foreign_incidents {
-                Touched::Everything
-            } else {
-                Touched::repos([repo])
-            };
+            let touched = Touched::repos([repo]).with_every_scope(links_foreign_incidents);
             tx.execute_all(codec::bump_data_version(&touched)).await?;
             tx.commit().await?;
         }
