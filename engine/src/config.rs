@@ -45,6 +45,7 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     pub api: ApiConfig,
     pub pagerduty: PagerDutyConfig,
+    pub cdevents: CdEventsConfig,
     pub metrics: MetricsConfig,
     pub filters: FiltersConfig,
     pub tribes: Vec<TribeConfig>,
@@ -176,6 +177,15 @@ pub struct ApiConfig {
 pub struct PagerDutyConfig {
     /// PagerDuty service id (`PXXXXXX`) -> a team slug, or the `owner/name` of a configured
     /// repository (its incidents are then attributed to that repository's deployments).
+    pub services: BTreeMap<String, String>,
+}
+
+/// `[cdevents]`: where the CDEvents of each service, incident source or pipeline belong.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CdEventsConfig {
+    /// A CDEvent's subject id or source (a service, an incident's service, a repository) -> the
+    /// `owner/name` of a configured repository, or a team slug (incidents only).
     pub services: BTreeMap<String, String>,
 }
 
@@ -408,6 +418,7 @@ impl Default for Config {
             webhooks: WebhooksConfig::default(),
             api: ApiConfig::default(),
             pagerduty: PagerDutyConfig::default(),
+            cdevents: CdEventsConfig::default(),
             metrics: MetricsConfig::default(),
             filters: FiltersConfig::default(),
             tribes: Vec::new(),
@@ -1027,6 +1038,7 @@ struct RawConfig {
     webhooks: WebhooksConfig,
     api: ApiConfig,
     pagerduty: PagerDutyConfig,
+    cdevents: CdEventsConfig,
     metrics: MetricsConfig,
     filters: FiltersConfig,
     tribes: Vec<TribeConfig>,
@@ -1045,6 +1057,7 @@ impl Default for RawConfig {
             webhooks: c.webhooks,
             api: c.api,
             pagerduty: c.pagerduty,
+            cdevents: c.cdevents,
             metrics: c.metrics,
             filters: c.filters,
             tribes: Vec::new(),
@@ -1208,24 +1221,30 @@ impl RawConfig {
             });
         }
 
-        for (service, owner) in &self.pagerduty.services {
-            let key = format!("pagerduty.services.{service}");
-            let known = if owner.contains('/') {
-                owner
-                    .parse::<RepoSlug>()
-                    .is_ok_and(|repo| teams.iter().any(|t| t.repos.contains(&repo)))
-            } else {
-                teams.iter().any(|t| &t.slug == owner)
-            };
-            if !known {
-                return Err(origins.invalid(
-                    &[&key],
-                    &key,
-                    format!(
-                        "`{owner}` is neither a configured team nor a repository a team owns: \
-                         expected a team slug (e.g. `loyalty`) or `owner/name`"
-                    ),
-                ));
+        let mappings = [
+            ("pagerduty", &self.pagerduty.services),
+            ("cdevents", &self.cdevents.services),
+        ];
+        for (section, services) in mappings {
+            for (service, owner) in services {
+                let key = format!("{section}.services.{service}");
+                let known = if owner.contains('/') {
+                    owner
+                        .parse::<RepoSlug>()
+                        .is_ok_and(|repo| teams.iter().any(|t| t.repos.contains(&repo)))
+                } else {
+                    teams.iter().any(|t| &t.slug == owner)
+                };
+                if !known {
+                    return Err(origins.invalid(
+                        &[&key],
+                        &key,
+                        format!(
+                            "`{owner}` is neither a configured team nor a repository a team \
+                             owns: expected a team slug (e.g. `loyalty`) or `owner/name`"
+                        ),
+                    ));
+                }
             }
         }
 
@@ -1238,6 +1257,7 @@ impl RawConfig {
             webhooks: self.webhooks,
             api: self.api,
             pagerduty: self.pagerduty,
+            cdevents: self.cdevents,
             metrics: self.metrics,
             filters: self.filters,
             tribes,
@@ -2036,6 +2056,22 @@ repos = ["acme/d"]
             "pagerduty.services.PSHOP02",
         );
         assert!(parse("").expect("defaults").pagerduty.services.is_empty());
+    }
+
+    #[test]
+    fn cdevents_services_map_to_a_team_or_an_owned_repository() {
+        let text = "[[teams]]\nslug = \"shop\"\nrepos = [\"acme/shop\"]\n\
+                    [cdevents]\nservices = { \"service/shop\" = \"acme/shop\", pd = \"shop\" }";
+        let c = parse(text).expect("valid mapping");
+        assert_eq!(c.cdevents.services["service/shop"], "acme/shop");
+        let foreign_repo = text.replace("= \"acme/shop\",", "= \"acme/other\",");
+        let m = invalid(
+            parse(&foreign_repo),
+            "test.toml",
+            "cdevents.services.service/shop",
+        );
+        assert!(m.contains("`acme/other`"), "{m}");
+        assert!(parse("").expect("defaults").cdevents.services.is_empty());
     }
 
     #[test]
