@@ -179,6 +179,35 @@ async fn incident_updates_merge_in_any_order(store: Store) {
         .expect("ingested");
     let stored = store.incident("pd:x").await.expect("read").expect("stored");
     assert_eq!(stored.resolved_at, None);
+
+    // A resolution that knows only its own time, before or after the opening event: the incident
+    // opened at the earliest time reported.
+    let resolution = |opened: &str| {
+        let mut incident = incident("cd:y");
+        incident.opened_at = at(opened);
+        EventRecord::IncidentUpdate(IncidentUpdate {
+            incident,
+            transition: Resolved(at("2026-03-05T11:00:00Z")),
+        })
+    };
+    for (delivery, record) in [
+        ("y/r", resolution("2026-03-05T11:00:00Z")),
+        ("y/t", update("cd:y", Open)),
+        ("y/r2", resolution("2026-03-05T11:00:00Z")),
+    ] {
+        store
+            .ingest(vec![event(delivery, record)])
+            .await
+            .expect("ingested");
+        let stored = store.incident("cd:y").await.expect("read").expect("stored");
+        assert_eq!(stored.resolved_at, Some(at("2026-03-05T11:00:00Z")));
+        let opened = if delivery == "y/r" {
+            "2026-03-05T11:00:00Z"
+        } else {
+            "2026-03-05T10:00:00Z"
+        };
+        assert_eq!(stored.opened_at, at(opened), "{delivery}");
+    }
 }
 
 async fn a_transaction_of_many_batches_is_all_or_nothing(store: Store) {

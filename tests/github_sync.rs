@@ -10,7 +10,8 @@ use engine::period::Period;
 use engine::store::StoreCounts;
 use engine::store::github::RepoRecords;
 use fake_github::harness::{
-    client, collect, collect_killed_after, metrics, records, setup, setup_file,
+    client, collect, collect_killed_after, configured_client, metrics, records, setup, setup_app,
+    setup_file,
 };
 use fake_github::scenario::{self, START, day_at};
 use fake_github::{FakeGithub, Faults, Strategy};
@@ -148,6 +149,59 @@ async fn collect_then_metrics_match_the_figures_worked_out_by_hand() {
         42,
         "41 deployments and one failed attempt"
     );
+}
+
+#[tokio::test]
+async fn a_sync_as_a_github_app_equals_a_sync_with_a_token() {
+    let (clean, clean_counts, clean_requests) = clean_org().await;
+    let fake = org_fake().await;
+    // Installation tokens live 8 s and serve 40 requests: the sync renews them before they
+    // expire and when the fake refuses a spent one (401).
+    let (config, store) = setup_app(&fake, 8, Some(40)).await;
+    let gh = configured_client(&config);
+    let report = collect(&config, &store, &gh).await;
+    assert_eq!(report.failed(), 0, "{report:#?}");
+    assert_eq!(&records(&config, &store).await, clean);
+    assert_eq!(&store.counts().await.expect("counts"), clean_counts);
+    assert_org_figures(&metrics(&config, &store, None).await);
+
+    let log = fake.log();
+    let exchanges = log
+        .iter()
+        .filter(|seen| seen.path.ends_with("/access_tokens") && seen.status == 201)
+        .count() as u64;
+    let refused = log.iter().filter(|seen| seen.status == 401).count() as u64;
+    assert_eq!(exchanges, gh.token_exchanges());
+    assert!(
+        exchanges >= clean_requests.div_ceil(40) && refused >= 1,
+        "{exchanges} tokens, {refused} refusals for {clean_requests} requests"
+    );
+    assert_eq!(fake.requests() - exchanges - refused, *clean_requests);
+    println!(
+        "first sync as an app: {clean_requests} requests, as with a token, plus {exchanges} \
+         installation tokens and {refused} requests repeated after a 401"
+    );
+}
+
+#[tokio::test]
+async fn an_app_the_installation_does_not_know_fails_without_retrying() {
+    let fake = org_fake().await;
+    let (config, _store) = setup_app(&fake, 60, None).await;
+    let mut config = config;
+    config.github.installation_id = Some(78);
+    let gh = configured_client(&config);
+    let tally = collector::github::Tally::default();
+    let e = gh
+        .get::<serde_json::Value>("/rate_limit", None, &tally)
+        .await
+        .expect_err("refused");
+    assert_eq!(e.status(), Some(404), "{e}");
+    assert!(
+        e.to_string()
+            .contains("/app/installations/78/access_tokens"),
+        "{e}"
+    );
+    assert_eq!(fake.requests(), 1);
 }
 
 #[tokio::test]

@@ -2,7 +2,8 @@
 //!
 //! - `POST /api/v1/events`: one JSON event, or NDJSON (one per line), behind a bearer token. The
 //!   body is validated whole before anything is stored: one bad event refuses the request (400
-//!   naming the line and the field) and stores nothing.
+//!   naming the line and the field) and stores nothing. One CDEvent (CloudEvents JSON) is taken
+//!   too ([`collector::cdevents`]); a CDEvents type doraboard does not use is answered 202.
 //! - `POST /api/v1/webhooks/pagerduty`: PagerDuty V3 webhooks, signed (`X-PagerDuty-Signature`).
 //!
 //! Both are idempotent: a re-sent event or redelivered webhook is recognised in the raw event log
@@ -25,6 +26,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use collector::cdevents;
 use collector::events::ndjson::parse_body;
 use collector::events::{EventContext, EventError, Warning, logged};
 use collector::ingest::{IngestReport, Ingestor, Settle};
@@ -120,6 +122,7 @@ struct IngestState {
     auth: Arc<IngestAuth>,
     events: Arc<EventContext>,
     services: Arc<BTreeMap<String, String>>,
+    cdevent_services: Arc<BTreeMap<String, String>>,
 }
 
 /// The ingestion routes, with tokens and secrets read from the environment, writing through
@@ -140,6 +143,7 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(
         auth: Arc::new(auth),
         events: Arc::new(EventContext::new(&state.config, Source::Webhook)),
         services: Arc::new(state.config.pagerduty.services.clone()),
+        cdevent_services: Arc::new(state.config.cdevents.services.clone()),
     };
     let events = Router::new()
         .route("/api/v1/events", post(post_events))
@@ -293,7 +297,7 @@ async fn post_events(
     State(state): State<IngestState>,
     Query(params): Query<EventsParams>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<EventsResponse>, IngestError> {
+) -> Result<Response, IngestError> {
     let settle = match params
         .wait
         .as_deref()
@@ -312,6 +316,11 @@ async fn post_events(
     let text = std::str::from_utf8(&body)
         .map_err(|e| IngestError::Malformed(format!("the body is not UTF-8: {e}")))?;
     let ctx = &state.events;
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
+        && cdevents::is_cdevent(&value)
+    {
+        return post_cdevent(&state, &value, text, settle).await;
+    }
     let parsed = parse_body(text, ctx).map_err(IngestError::Invalid)?;
     let warnings = ctx
         .unowned(parsed.iter().map(|(record, _)| record))
@@ -325,7 +334,44 @@ async fn post_events(
     let report = state.ingestor.ingest(events, settle).await?;
     telemetry::bump(&telemetry::WEBHOOK_DELIVERIES);
     telemetry::EVENTS_INGESTED.fetch_add(report.stored.total() as u64, Ordering::Relaxed);
-    Ok(Json(EventsResponse { report, warnings }))
+    Ok(Json(EventsResponse { report, warnings }).into_response())
+}
+
+/// One CDEvent: stored under its `context.id` like a generic event, or answered 202 when its
+/// type is not one doraboard uses.
+async fn post_cdevent(
+    state: &IngestState,
+    value: &serde_json::Value,
+    text: &str,
+    settle: Settle,
+) -> Result<Response, IngestError> {
+    let ctx = &state.events;
+    let handling = cdevents::parse(value, ctx, &state.cdevent_services)
+        .map_err(|e| IngestError::Invalid(vec![e]))?;
+    telemetry::bump(&telemetry::WEBHOOK_DELIVERIES);
+    let (id, record) = match handling {
+        cdevents::Handling::Ignored(kind) => {
+            let body = json!({"status": "ignored", "type": kind});
+            return Ok((StatusCode::ACCEPTED, Json(body)).into_response());
+        }
+        cdevents::Handling::Record { id, record } => (id, record),
+    };
+    let warnings = ctx
+        .unowned([&record])
+        .iter()
+        .map(Warning::unowned)
+        .collect();
+    let event = LoggedEvent {
+        raw: Some(NewRawEvent {
+            source: cdevents::SOURCE.to_string(),
+            delivery_id: id,
+            body: text.trim().to_string(),
+        }),
+        record: Some(record),
+    };
+    let report = state.ingestor.ingest(vec![event], settle).await?;
+    telemetry::EVENTS_INGESTED.fetch_add(report.stored.total() as u64, Ordering::Relaxed);
+    Ok(Json(EventsResponse { report, warnings }).into_response())
 }
 
 async fn post_pagerduty(

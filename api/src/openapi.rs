@@ -172,7 +172,8 @@ fn charts() {}
 fn report() {}
 
 /// Generic events (change, deployment, incident) from CI or incident tools: one JSON object, or
-/// NDJSON with one per line. Idempotent on each event's `id`.
+/// NDJSON with one per line. Idempotent on each event's `id`. Also one CDEvent (CloudEvents JSON,
+/// structured mode), idempotent on its `context.id`.
 #[utoipa::path(
     post,
     path = "/api/v1/events",
@@ -181,6 +182,7 @@ fn report() {}
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every event is stored (re-sent ones change nothing): `received`, `duplicates`, `stored` (by kind), and `warnings`, one `{repo, message}` per repository of the events that no team owns (stored, but in no team's figures)", body = Object),
+        (status = 202, description = "A CDEvent of a type doraboard does not use: `{\"status\": \"ignored\", \"type\": ...}`, stored nowhere", body = Object),
         (status = 400, description = "An event is invalid: the line and field are named, nothing is stored", body = ErrorBody),
         (status = 401, description = "Missing or wrong bearer token"),
         (status = 503, description = "Ingestion is disabled: no token is configured"),

@@ -9,10 +9,13 @@
 //!   polling;
 //! - generic events: NDJSON change / deployment / incident events from CI and incident tools that
 //!   GitHub does not cover (`POST /api/v1/events`, `doraboard import`);
+//! - [`cdevents`]: CDEvents (service deployed, incident detected, change merged...) on the same
+//!   endpoint, mapped onto the generic events;
 //! - [`demo`]: a deterministic, realistic online-shop organisation for `doraboard serve --demo`.
 //!
 //! The collector only normalizes and stores; every metric formula lives in the engine.
 
+pub mod cdevents;
 pub mod demo;
 pub mod events;
 pub mod github;

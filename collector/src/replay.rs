@@ -1,5 +1,6 @@
 //! `doraboard replay`: rebuild the normalized records from the raw event log, after a change of
-//! mapping (`[pagerduty] services`, teams) or of how events are normalized.
+//! mapping (`[pagerduty] services`, `[cdevents] services`, teams) or of how events are
+//! normalized.
 //!
 //! The log is read in arrival order and every event normalized again with today's code and
 //! configuration, then written over the stored records in one transaction, exactly as the
@@ -105,6 +106,13 @@ fn normalize(
     match event.source.as_str() {
         API_SOURCE => generic(api),
         IMPORT_SOURCE => generic(import),
+        crate::cdevents::SOURCE => {
+            let value: serde_json::Value =
+                serde_json::from_str(&event.body).map_err(|e| format!("not JSON: {e}"))?;
+            crate::cdevents::parse(&value, api, &config.cdevents.services)
+                .map(crate::cdevents::Handling::into_record)
+                .map_err(|e| e.to_string())
+        }
         pagerduty::SOURCE => {
             let delivery = pagerduty::parse(event.body.as_bytes()).map_err(|e| e.to_string())?;
             pagerduty::normalize(&delivery, &config.pagerduty.services)

@@ -12,10 +12,11 @@
 //! `engine::store`), so a sync killed between storing records and deriving facts leaves the
 //! repository queued: the next process to start derives it, even if GitHub then has nothing new.
 
-use crate::github::{self, ClientOptions, Fetched, GitHub, Settings, Tally};
+use crate::github::app::Credentials;
+use crate::github::{self, ClientOptions, Fetched, GitHub, GithubError, Settings, Tally};
 use crate::telemetry;
 use chrono::{NaiveDate, NaiveTime, Utc};
-use engine::config::{Config, ConfigError};
+use engine::config::Config;
 use engine::model::{RepoSlug, Timestamp};
 use engine::store::{Store, StoreError};
 use futures_util::future::BoxFuture;
@@ -96,10 +97,10 @@ impl SyncReport {
 }
 
 /// The client options the configuration implies (`github.api_url`, the token from
-/// `github.token_env`, `collector.max_in_flight`).
-pub fn client_options(config: &Config) -> Result<ClientOptions, ConfigError> {
-    let mut options =
-        ClientOptions::new(config.github.api_url.clone(), Some(config.github_token()?));
+/// `github.token_env` or the GitHub App, `collector.max_in_flight`).
+pub fn client_options(config: &Config) -> Result<ClientOptions, GithubError> {
+    let mut options = ClientOptions::new(config.github.api_url.clone(), None);
+    options.credentials = Some(Credentials::from_config(config.github_auth()?)?);
     options.max_in_flight = config.collector.max_in_flight;
     Ok(options)
 }

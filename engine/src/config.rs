@@ -45,6 +45,7 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     pub api: ApiConfig,
     pub pagerduty: PagerDutyConfig,
+    pub cdevents: CdEventsConfig,
     pub metrics: MetricsConfig,
     pub filters: FiltersConfig,
     pub tribes: Vec<TribeConfig>,
@@ -61,6 +62,31 @@ pub struct GithubConfig {
     /// Name of the environment variable holding the token.
     #[serde(deserialize_with = "de_env_name")]
     pub token_env: String,
+    /// A GitHub App instead of a token: the app's id (its settings page shows it)...
+    pub app_id: Option<u64>,
+    /// ...the installation on the organisation (the number ending the installation's URL)...
+    pub installation_id: Option<u64>,
+    /// ...and its private key (PEM), from the environment variable this names...
+    #[serde(deserialize_with = "de_opt_env_name")]
+    pub private_key_env: Option<String>,
+    /// ...or from this file.
+    pub private_key_file: Option<std::path::PathBuf>,
+}
+
+/// How the collector authenticates to GitHub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GithubAuth {
+    /// A personal or fine-grained token, sent as is.
+    Token(Secret),
+    /// A GitHub App installation: a JWT signed with the app's key buys installation tokens.
+    App {
+        app_id: u64,
+        installation_id: u64,
+        /// The PEM text of the app's private key.
+        private_key: Secret,
+        /// Where the key came from, to name it in errors (`github.private_key_env (VAR)`).
+        key_origin: String,
+    },
 }
 
 /// `[collector]`
@@ -176,6 +202,15 @@ pub struct ApiConfig {
 pub struct PagerDutyConfig {
     /// PagerDuty service id (`PXXXXXX`) -> a team slug, or the `owner/name` of a configured
     /// repository (its incidents are then attributed to that repository's deployments).
+    pub services: BTreeMap<String, String>,
+}
+
+/// `[cdevents]`: where the CDEvents of each service, incident source or pipeline belong.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CdEventsConfig {
+    /// A CDEvent's subject id or source (a service, an incident's service, a repository) -> the
+    /// `owner/name` of a configured repository, or a team slug (incidents only).
     pub services: BTreeMap<String, String>,
 }
 
@@ -408,6 +443,7 @@ impl Default for Config {
             webhooks: WebhooksConfig::default(),
             api: ApiConfig::default(),
             pagerduty: PagerDutyConfig::default(),
+            cdevents: CdEventsConfig::default(),
             metrics: MetricsConfig::default(),
             filters: FiltersConfig::default(),
             tribes: Vec::new(),
@@ -421,6 +457,10 @@ impl Default for GithubConfig {
         GithubConfig {
             api_url: "https://api.github.com".to_string(),
             token_env: "GITHUB_TOKEN".to_string(),
+            app_id: None,
+            installation_id: None,
+            private_key_env: None,
+            private_key_file: None,
         }
     }
 }
@@ -582,6 +622,62 @@ impl Config {
             origins.invalid(&[&key], &key, message)
         })?;
         raw.validate(&origins)
+    }
+
+    /// How to authenticate to GitHub: the app when `github.app_id` is set (its key read from
+    /// the environment or its file), else the token from `github.token_env`.
+    pub fn github_auth(&self) -> Result<GithubAuth, ConfigError> {
+        self.github_auth_from(|var| std::env::var(var).ok())
+    }
+
+    /// [`Config::github_auth`] with an explicit environment lookup.
+    pub fn github_auth_from(
+        &self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<GithubAuth, ConfigError> {
+        let github = &self.github;
+        let (Some(app_id), Some(installation_id)) = (github.app_id, github.installation_id) else {
+            return self.github_token_from(lookup).map(GithubAuth::Token);
+        };
+        let (private_key, key_origin) = match (&github.private_key_env, &github.private_key_file) {
+            (Some(var), _) => match lookup(var) {
+                Some(pem) if !pem.trim().is_empty() => {
+                    (Secret(pem), format!("github.private_key_env ({var})"))
+                }
+                _ => {
+                    return Err(ConfigError::MissingSecret {
+                        var: var.clone(),
+                        purpose: "the GitHub App needs its private key (github.private_key_env)"
+                            .to_string(),
+                    });
+                }
+            },
+            (None, Some(path)) => {
+                let pem = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
+                    origin: "github.private_key_file".to_string(),
+                    key: "github.private_key_file".to_string(),
+                    message: format!("cannot read {}: {e}", path.display()),
+                })?;
+                (
+                    Secret(pem),
+                    format!("github.private_key_file ({})", path.display()),
+                )
+            }
+            // Refused when the configuration was loaded.
+            (None, None) => {
+                return Err(ConfigError::Invalid {
+                    origin: "configuration".to_string(),
+                    key: "github.private_key_env".to_string(),
+                    message: "a GitHub App needs its private key".to_string(),
+                });
+            }
+        };
+        Ok(GithubAuth::App {
+            app_id,
+            installation_id,
+            private_key,
+            key_origin,
+        })
     }
 
     /// Reads the GitHub token from the environment variable named by `github.token_env`.
@@ -809,7 +905,14 @@ enum EnvKind {
 const ENV_SECTIONS: &[(&str, &[(&str, EnvKind)])] = &[
     (
         "github",
-        &[("api_url", EnvKind::Text), ("token_env", EnvKind::Text)],
+        &[
+            ("api_url", EnvKind::Text),
+            ("token_env", EnvKind::Text),
+            ("app_id", EnvKind::Value),
+            ("installation_id", EnvKind::Value),
+            ("private_key_env", EnvKind::Text),
+            ("private_key_file", EnvKind::Text),
+        ],
     ),
     (
         "collector",
@@ -875,6 +978,7 @@ const ENV_SECTIONS: &[(&str, &[(&str, EnvKind)])] = &[
 /// never overrides, even when their names start with `DORABOARD_`.
 const SECRET_NAME_KEYS: &[(&str, &str, &str)] = &[
     ("github", "token_env", "GITHUB_TOKEN"),
+    ("github", "private_key_env", "GITHUB_APP_PRIVATE_KEY"),
     ("webhooks", "github_secret_env", "GITHUB_WEBHOOK_SECRET"),
     (
         "webhooks",
@@ -1027,6 +1131,7 @@ struct RawConfig {
     webhooks: WebhooksConfig,
     api: ApiConfig,
     pagerduty: PagerDutyConfig,
+    cdevents: CdEventsConfig,
     metrics: MetricsConfig,
     filters: FiltersConfig,
     tribes: Vec<TribeConfig>,
@@ -1045,6 +1150,7 @@ impl Default for RawConfig {
             webhooks: c.webhooks,
             api: c.api,
             pagerduty: c.pagerduty,
+            cdevents: c.cdevents,
             metrics: c.metrics,
             filters: c.filters,
             tribes: Vec::new(),
@@ -1075,6 +1181,7 @@ struct RawTeam {
 impl RawConfig {
     /// Cross-field checks, then the team time zones are resolved.
     fn validate(self, origins: &Origins) -> Result<Config, ConfigError> {
+        check_github_app(&self.github, origins)?;
         if self.deployments.source == DeploymentSourceKind::WorkflowRuns
             && self.deployments.workflow.is_none()
         {
@@ -1208,24 +1315,30 @@ impl RawConfig {
             });
         }
 
-        for (service, owner) in &self.pagerduty.services {
-            let key = format!("pagerduty.services.{service}");
-            let known = if owner.contains('/') {
-                owner
-                    .parse::<RepoSlug>()
-                    .is_ok_and(|repo| teams.iter().any(|t| t.repos.contains(&repo)))
-            } else {
-                teams.iter().any(|t| &t.slug == owner)
-            };
-            if !known {
-                return Err(origins.invalid(
-                    &[&key],
-                    &key,
-                    format!(
-                        "`{owner}` is neither a configured team nor a repository a team owns: \
-                         expected a team slug (e.g. `loyalty`) or `owner/name`"
-                    ),
-                ));
+        let mappings = [
+            ("pagerduty", &self.pagerduty.services),
+            ("cdevents", &self.cdevents.services),
+        ];
+        for (section, services) in mappings {
+            for (service, owner) in services {
+                let key = format!("{section}.services.{service}");
+                let known = if owner.contains('/') {
+                    owner
+                        .parse::<RepoSlug>()
+                        .is_ok_and(|repo| teams.iter().any(|t| t.repos.contains(&repo)))
+                } else {
+                    teams.iter().any(|t| &t.slug == owner)
+                };
+                if !known {
+                    return Err(origins.invalid(
+                        &[&key],
+                        &key,
+                        format!(
+                            "`{owner}` is neither a configured team nor a repository a team \
+                             owns: expected a team slug (e.g. `loyalty`) or `owner/name`"
+                        ),
+                    ));
+                }
             }
         }
 
@@ -1238,6 +1351,7 @@ impl RawConfig {
             webhooks: self.webhooks,
             api: self.api,
             pagerduty: self.pagerduty,
+            cdevents: self.cdevents,
             metrics: self.metrics,
             filters: self.filters,
             tribes,
@@ -1387,6 +1501,52 @@ fn de_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 
 /// The name of an environment variable. The value is never echoed: a token pasted here by
 /// mistake must not end up in a log.
+/// A GitHub App needs its id, its installation and exactly one source of its key, and excludes
+/// a token named in the configuration.
+fn check_github_app(github: &GithubConfig, origins: &Origins) -> Result<(), ConfigError> {
+    let app_keys = [
+        ("github.app_id", github.app_id.is_some()),
+        ("github.installation_id", github.installation_id.is_some()),
+        ("github.private_key_env", github.private_key_env.is_some()),
+        ("github.private_key_file", github.private_key_file.is_some()),
+    ];
+    let Some((given, _)) = app_keys.iter().find(|(_, set)| *set) else {
+        return Ok(());
+    };
+    let all: Vec<&str> = app_keys.iter().map(|(k, _)| *k).collect();
+    if let Some((missing, _)) = app_keys[..2].iter().find(|(_, set)| !*set) {
+        return Err(origins.invalid(
+            &all,
+            missing,
+            format!("a GitHub App needs github.app_id and github.installation_id ({given} is set)"),
+        ));
+    }
+    match (app_keys[2].1, app_keys[3].1) {
+        (false, false) => Err(origins.invalid(
+            &all,
+            "github.private_key_env",
+            "a GitHub App needs its private key: the name of the variable holding the PEM \
+             (github.private_key_env), or github.private_key_file",
+        )),
+        (true, true) => Err(origins.invalid(
+            &all,
+            "github.private_key_file",
+            "give the app's key once: github.private_key_env or github.private_key_file",
+        )),
+        _ if github.token_env != GithubConfig::default().token_env => Err(origins.invalid(
+            &["github.token_env", "github.app_id"],
+            "github.token_env",
+            "both a token (github.token_env) and a GitHub App (github.app_id) are configured: \
+             choose one",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn de_opt_env_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    de_env_name(d).map(Some)
+}
+
 fn de_env_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let s = String::deserialize(d)?;
     let valid = s
@@ -2039,6 +2199,22 @@ repos = ["acme/d"]
     }
 
     #[test]
+    fn cdevents_services_map_to_a_team_or_an_owned_repository() {
+        let text = "[[teams]]\nslug = \"shop\"\nrepos = [\"acme/shop\"]\n\
+                    [cdevents]\nservices = { \"service/shop\" = \"acme/shop\", pd = \"shop\" }";
+        let c = parse(text).expect("valid mapping");
+        assert_eq!(c.cdevents.services["service/shop"], "acme/shop");
+        let foreign_repo = text.replace("= \"acme/shop\",", "= \"acme/other\",");
+        let m = invalid(
+            parse(&foreign_repo),
+            "test.toml",
+            "cdevents.services.service/shop",
+        );
+        assert!(m.contains("`acme/other`"), "{m}");
+        assert!(parse("").expect("defaults").cdevents.services.is_empty());
+    }
+
+    #[test]
     fn workflow_runs_needs_a_workflow() {
         let m = invalid(
             parse("[deployments]\nsource = \"workflow_runs\""),
@@ -2381,6 +2557,66 @@ repos = ["acme/d"]
         .expect("secret variables are skipped");
         assert_eq!(c.github.token_env, "DORABOARD_GITHUB_TOKEN");
         assert_eq!(c.api.ingest_token_env, "DORABOARD_API_TOKEN");
+    }
+
+    #[test]
+    fn a_github_app_replaces_the_token() {
+        let app = "[github]\napp_id = 123\ninstallation_id = 456\n\
+                   private_key_env = \"GITHUB_APP_KEY\"\n";
+        let c = parse(app).expect("valid");
+        let auth = c
+            .github_auth_from(|v| (v == "GITHUB_APP_KEY").then(|| "PEM".to_string()))
+            .expect("the app");
+        let GithubAuth::App {
+            app_id,
+            installation_id,
+            private_key,
+            key_origin,
+        } = &auth
+        else {
+            panic!("an app: {auth:?}")
+        };
+        assert_eq!((*app_id, *installation_id), (123, 456));
+        assert_eq!(private_key.expose(), "PEM");
+        assert_eq!(key_origin, "github.private_key_env (GITHUB_APP_KEY)");
+        assert!(!format!("{auth:?}").contains("PEM"));
+        let e = c.github_auth_from(|_| None).expect_err("no key");
+        assert!(e.to_string().contains("GITHUB_APP_KEY"), "{e}");
+        // Without an app, the token.
+        let token = parse("")
+            .expect("defaults")
+            .github_auth_from(|_| Some("t".into()));
+        assert_eq!(token.expect("a token"), GithubAuth::Token(Secret::new("t")));
+
+        let without_installation = app.replace("installation_id = 456\n", "");
+        invalid(
+            parse(&without_installation),
+            "test.toml",
+            "github.installation_id",
+        );
+        let without_key = app.replace("private_key_env = \"GITHUB_APP_KEY\"\n", "");
+        invalid(parse(&without_key), "test.toml", "github.private_key_env");
+        let two_keys = format!("{app}private_key_file = \"app.pem\"\n");
+        invalid(parse(&two_keys), "test.toml", "github.private_key_file");
+        let with_token = format!("{app}token_env = \"MY_TOKEN\"\n");
+        let m = invalid(parse(&with_token), "test.toml", "github.token_env");
+        assert!(m.contains("choose one"), "{m}");
+
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("app.pem");
+        std::fs::write(&file, "PEM FROM FILE").expect("write");
+        let from_file = app.replace(
+            "private_key_env = \"GITHUB_APP_KEY\"",
+            &format!("private_key_file = {:?}", file.display().to_string()),
+        );
+        let auth = parse(&from_file)
+            .expect("valid")
+            .github_auth_from(|_| None)
+            .expect("read");
+        let GithubAuth::App { private_key, .. } = auth else {
+            panic!("an app")
+        };
+        assert_eq!(private_key.expose(), "PEM FROM FILE");
     }
 
     #[test]

@@ -20,7 +20,42 @@ pub fn client(fake: &FakeGithub) -> GitHub {
 
 pub fn client_with(fake: &FakeGithub, timeout: Duration, wait_scale: f64) -> GitHub {
     *super::lock(&fake.shared.token) = Some(TOKEN.to_string());
-    let mut options = ClientOptions::new(fake.url.clone(), Some(Secret::new(TOKEN)));
+    let options = ClientOptions::new(fake.url.clone(), Some(Secret::new(TOKEN)));
+    tuned(options, timeout, wait_scale)
+}
+
+/// The app the fake knows in [`setup_app`].
+pub const APP_ID: u64 = 4242;
+pub const INSTALLATION_ID: u64 = 77;
+
+/// Like [`setup`], authenticating as a GitHub App whose key is read from its file: the fake
+/// issues installation tokens that live `lifetime` seconds and serve `max_uses` requests.
+pub async fn setup_app(fake: &FakeGithub, lifetime: u64, max_uses: Option<u64>) -> (Config, Store) {
+    *super::lock(&fake.shared.app) = Some(super::app::FakeApp::new(
+        APP_ID,
+        INSTALLATION_ID,
+        lifetime,
+        max_uses,
+    ));
+    let key_file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fake_github/app_key.pem");
+    let text = super::scenario::org_config(&fake.url, "sqlite::memory:", "deployments").replace(
+        "token_env = \"DORABOARD_TEST_GITHUB_TOKEN\"",
+        &format!(
+            "app_id = {APP_ID}\ninstallation_id = {INSTALLATION_ID}\nprivate_key_file = {key_file:?}"
+        ),
+    );
+    let config = Config::from_toml_str(&text, "test config").expect("config");
+    let store = Store::connect("sqlite::memory:").await.expect("store");
+    (config, store)
+}
+
+/// The client `doraboard collect` builds from `config`, with [`client`]'s test-speed waits.
+pub fn configured_client(config: &Config) -> GitHub {
+    let options = collector::sync::client_options(config).expect("client options");
+    tuned(options, Duration::from_secs(10), 0.001)
+}
+
+fn tuned(mut options: ClientOptions, timeout: Duration, wait_scale: f64) -> GitHub {
     options.timeout = timeout;
     options.retry = RetryPolicy {
         max_attempts: 8,

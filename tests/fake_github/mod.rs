@@ -15,6 +15,7 @@
 //! pull requests of a commit answer by reachability, as GitHub does.
 #![allow(dead_code)]
 
+pub mod app;
 pub mod branching;
 pub mod graph;
 pub mod harness;
@@ -298,6 +299,8 @@ pub struct Shared {
     pub latency: Mutex<Duration>,
     /// The token the fake expects (`Authorization: Bearer ...`); requests without one pass.
     pub token: Mutex<Option<String>>,
+    /// A GitHub App: its installation tokens are then the only ones accepted.
+    pub app: Mutex<Option<app::FakeApp>>,
     /// `(remaining, reset)`; remaining is spent by every answer but a 304.
     pub budget: Mutex<(u64, u64)>,
     pub requests: AtomicU64,
@@ -331,6 +334,7 @@ impl FakeGithub {
             faults: Mutex::new(Faults::default()),
             latency: Mutex::new(Duration::ZERO),
             token: Mutex::new(None),
+            app: Mutex::new(None),
             budget: Mutex::new((1_000_000, now_secs() + 3600)),
             requests: AtomicU64::new(0),
             moved: Mutex::new(HashMap::new()),
@@ -507,17 +511,35 @@ async fn serve_one(
     {
         tokio::time::sleep(delay).await;
     }
+    let sent = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let issued = (method == Method::POST)
+        .then(|| {
+            lock(&s.shared.app)
+                .as_mut()
+                .map(|app| app.issue(path, sent, now_secs()))
+        })
+        .flatten();
+    match issued {
+        Some(Ok(body)) => return json_answer(StatusCode::CREATED, &body, s),
+        Some(Err((status, message))) => return error(status, message, s),
+        None => {}
+    }
     if method != Method::GET {
         return error(StatusCode::NOT_FOUND, "Not Found", s);
     }
-    if let Some(expected) = lock(&s.shared.token).clone() {
-        let sent = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if sent != format!("Bearer {expected}") {
-            return error(StatusCode::UNAUTHORIZED, "Bad credentials", s);
-        }
+    let app_accepts = lock(&s.shared.app)
+        .as_mut()
+        .map(|app| app.accepts(sent, now_secs()));
+    let accepted = match (app_accepts, lock(&s.shared.token).clone()) {
+        (Some(accepted), _) => accepted,
+        (None, Some(expected)) => sent == format!("Bearer {expected}"),
+        (None, None) => true,
+    };
+    if !accepted {
+        return error(StatusCode::UNAUTHORIZED, "Bad credentials", s);
     }
     let renamed = lock(&s.shared.moved).iter().find_map(|(old, new)| {
         let prefix = format!("/repos/{old}");
@@ -617,6 +639,11 @@ fn error(status: StatusCode, message: &str, s: &Served) -> (u16, Response) {
         "documentation_url": "https://docs.github.com/rest",
         "status": status.as_u16().to_string(),
     });
+    json_answer(status, &body, s)
+}
+
+/// A JSON answer with the rate-limit headers.
+fn json_answer(status: StatusCode, body: &Value, s: &Served) -> (u16, Response) {
     let mut response = Response::new(Body::from(body.to_string()));
     *response.status_mut() = status;
     response.headers_mut().insert(

@@ -18,8 +18,11 @@
 //!
 //! Every wait goes through [`RetryPolicy::wait_scale`], so tests run the real policy in
 //! milliseconds. The token is an [`engine::config::Secret`], sent as a header marked sensitive;
-//! neither the header nor the token appears in logs or in `Debug` output.
+//! neither the header nor the token appears in logs or in `Debug` output. A GitHub App's
+//! installation token ([`super::app`]) is obtained before the first request, renewed before it
+//! expires, and renewed once more when GitHub answers 401 to it.
 
+use super::app::{AppCredentials, Credentials, InstallationToken};
 use crate::telemetry;
 use bytes::Bytes;
 use engine::config::Secret;
@@ -80,7 +83,8 @@ impl Default for RetryPolicy {
 pub struct ClientOptions {
     /// `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise Server.
     pub api_url: String,
-    pub token: Option<Secret>,
+    /// A token, or a GitHub App installation; None: anonymous (tests, public data).
+    pub credentials: Option<Credentials>,
     /// Limit of one attempt, answer body included.
     pub timeout: Duration,
     /// Requests in flight at once, over every repository being synced.
@@ -92,7 +96,7 @@ impl ClientOptions {
     pub fn new(api_url: impl Into<String>, token: Option<Secret>) -> Self {
         ClientOptions {
             api_url: api_url.into(),
-            token,
+            credentials: token.map(Credentials::Token),
             timeout: Duration::from_secs(30),
             max_in_flight: 4,
             retry: RetryPolicy::default(),
@@ -117,9 +121,12 @@ pub enum GithubError {
         attempts: u32,
         last: String,
     },
-    /// The configuration or a link is unusable (bad URL, a link to another host).
+    /// The configuration or a link is unusable (bad URL, a link to another host, a bad key).
     #[error("{0}")]
     Invalid(String),
+    /// A credential the configuration names is missing or unreadable.
+    #[error(transparent)]
+    Config(#[from] engine::config::ConfigError),
 }
 
 impl GithubError {
@@ -176,6 +183,26 @@ struct RateState {
     reset: Option<u64>,
 }
 
+/// How requests are authenticated.
+enum Auth {
+    None,
+    /// `Bearer <token>`, marked sensitive.
+    Token(HeaderValue),
+    /// The installation token in use, renewed under the lock (one exchange at a time).
+    App {
+        app: AppCredentials,
+        token: tokio::sync::Mutex<Option<InstallationToken>>,
+    },
+}
+
+/// What the attempts of one request have met so far.
+#[derive(Default)]
+struct AttemptState {
+    secondary_hits: u32,
+    /// The installation token was refused (401) and renewed once already.
+    renewed_after_401: bool,
+}
+
 /// A GitHub REST client; cloning it is cheap and shares connections and rate-limit knowledge.
 #[derive(Clone)]
 pub struct GitHub {
@@ -190,7 +217,9 @@ struct Inner {
     origin: String,
     /// The base's path (`/api/v3` on GitHub Enterprise Server, empty on github.com).
     base_path: String,
-    authorization: Option<HeaderValue>,
+    auth: Auth,
+    /// Installation tokens obtained (a GitHub App).
+    token_exchanges: AtomicU64,
     timeout: Duration,
     retry: RetryPolicy,
     in_flight: Semaphore,
@@ -202,7 +231,14 @@ impl std::fmt::Debug for GitHub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GitHub")
             .field("base", &self.inner.base)
-            .field("token", &self.inner.authorization.as_ref().map(|_| "***"))
+            .field(
+                "auth",
+                &match &self.inner.auth {
+                    Auth::None => "none".to_string(),
+                    Auth::Token(_) => "token ***".to_string(),
+                    Auth::App { app, .. } => format!("{app:?}"),
+                },
+            )
             .finish()
     }
 }
@@ -244,16 +280,20 @@ impl GitHub {
         let http = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
-        let authorization = match &options.token {
-            Some(token) => {
+        let auth = match options.credentials {
+            Some(Credentials::Token(token)) => {
                 let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
                     .map_err(|_| {
                         GithubError::Invalid("the GitHub token holds invalid characters".into())
                     })?;
                 value.set_sensitive(true);
-                Some(value)
+                Auth::Token(value)
             }
-            None => None,
+            Some(Credentials::App(app)) => Auth::App {
+                app,
+                token: tokio::sync::Mutex::new(None),
+            },
+            None => Auth::None,
         };
         let seed = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -265,7 +305,8 @@ impl GitHub {
                 base,
                 origin,
                 base_path,
-                authorization,
+                auth,
+                token_exchanges: AtomicU64::new(0),
                 timeout: options.timeout,
                 retry: options.retry,
                 in_flight: Semaphore::new(options.max_in_flight.max(1)),
@@ -278,6 +319,11 @@ impl GitHub {
     /// The absolute URL of an API path (`/repos/acme/shop/pulls?...`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.inner.base)
+    }
+
+    /// Installation tokens obtained so far (a GitHub App; 0 with a token).
+    pub fn token_exchanges(&self) -> u64 {
+        self.inner.token_exchanges.load(Ordering::Relaxed)
     }
 
     /// The last `x-ratelimit-remaining` seen, if any.
@@ -345,7 +391,7 @@ impl GitHub {
             .path_and_query()
             .map_or_else(|| "/".to_string(), |p| p.to_string());
         let policy = &self.inner.retry;
-        let mut secondary_hits = 0u32;
+        let mut state = AttemptState::default();
         let mut last = String::new();
         for attempt in 1..=policy.max_attempts.max(1) {
             self.pace(&path).await;
@@ -353,7 +399,7 @@ impl GitHub {
                 let _permit = self.inner.in_flight.acquire().await;
                 tally.requests.fetch_add(1, Ordering::Relaxed);
                 telemetry::bump(&telemetry::GITHUB_REQUESTS);
-                self.attempt::<T>(&uri, &path, etag, tally, &mut secondary_hits)
+                self.attempt::<T>(&uri, &path, etag, tally, &mut state)
                     .await
             };
             match outcome {
@@ -390,13 +436,17 @@ impl GitHub {
         path: &str,
         etag: Option<&str>,
         tally: &Tally,
-        secondary_hits: &mut u32,
+        state: &mut AttemptState,
     ) -> Attempt<T> {
+        let authorization = match self.authorization().await {
+            Ok(value) => value,
+            Err(attempt) => return attempt,
+        };
         let mut request = Request::get(uri.clone())
             .header("accept", "application/vnd.github+json")
             .header("x-github-api-version", API_VERSION)
             .header("user-agent", USER_AGENT);
-        if let Some(auth) = &self.inner.authorization {
+        if let Some(auth) = &authorization {
             request = request.header("authorization", auth.clone());
         }
         if let Some(etag) = etag
@@ -408,26 +458,9 @@ impl GitHub {
             Ok(r) => r,
             Err(e) => return Attempt::Done(Err(GithubError::Invalid(e.to_string()))),
         };
-        let exchange = async {
-            let response = self.inner.http.request(request).await?;
-            let (parts, body) = response.into_parts();
-            let body = Limited::new(body, MAX_BODY_BYTES).collect().await?;
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((parts, body.to_bytes()))
-        };
-        let (parts, body) = match tokio::time::timeout(self.inner.timeout, exchange).await {
-            Err(_) => {
-                return Attempt::Retry {
-                    reason: format!("no complete answer within {:?}", self.inner.timeout),
-                    wait: None,
-                };
-            }
-            Ok(Err(e)) => {
-                return Attempt::Retry {
-                    reason: format!("connection or body error: {}", error_chain(&*e)),
-                    wait: None,
-                };
-            }
-            Ok(Ok(answer)) => answer,
+        let (parts, body) = match self.exchange_answer(request).await {
+            Ok(answer) => answer,
+            Err(attempt) => return attempt,
         };
         let status = parts.status;
         self.observe_rate(&parts.headers);
@@ -455,8 +488,26 @@ impl GitHub {
             return Attempt::Moved(location.to_string());
         }
         let message = error_message(&body);
+        if status == StatusCode::UNAUTHORIZED
+            && let (Auth::App { token, .. }, Some(sent)) = (&self.inner.auth, &authorization)
+            && !state.renewed_after_401
+        {
+            // Revoked or expired early: forget it (unless another request renewed it already)
+            // and try once more with a new one.
+            let mut current = token.lock().await;
+            if current.as_ref().is_some_and(|t| t.header == sent) {
+                *current = None;
+            }
+            state.renewed_after_401 = true;
+            return Attempt::Retry {
+                reason: format!("{status}: the installation token was refused"),
+                wait: Some(Duration::ZERO),
+            };
+        }
         if status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS {
-            if let Some(wait) = self.rate_limit_wait(&parts.headers, &message, secondary_hits) {
+            if let Some(wait) =
+                self.rate_limit_wait(&parts.headers, &message, &mut state.secondary_hits)
+            {
                 tracing::warn!(
                     path,
                     status = status.as_u16(),
@@ -479,6 +530,88 @@ impl GitHub {
             path: path.to_string(),
             message,
         }))
+    }
+
+    /// The `Authorization` header to send: the token, or a usable installation token (obtained
+    /// first if there is none, or it nears its expiry). A failed exchange is an attempt's
+    /// outcome: retried on a fault, final when GitHub refuses the app.
+    async fn authorization<T>(&self) -> Result<Option<HeaderValue>, Attempt<T>> {
+        let (app, token) = match &self.inner.auth {
+            Auth::None => return Ok(None),
+            Auth::Token(value) => return Ok(Some(value.clone())),
+            Auth::App { app, token } => (app, token),
+        };
+        let mut current = token.lock().await;
+        if let Some(token) = current.as_ref()
+            && token.usable_at(now_secs())
+        {
+            return Ok(Some(token.header.clone()));
+        }
+        let fresh = self.exchange(app).await?;
+        let header = fresh.header.clone();
+        *current = Some(fresh);
+        Ok(Some(header))
+    }
+
+    /// `POST /app/installations/{id}/access_tokens`, authenticated by the app's JWT.
+    async fn exchange<T>(&self, app: &AppCredentials) -> Result<InstallationToken, Attempt<T>> {
+        let path = app.access_tokens_path();
+        let jwt = app.jwt(now_secs()).map_err(|e| Attempt::Done(Err(e)))?;
+        let mut bearer = HeaderValue::from_str(&format!("Bearer {jwt}"))
+            .map_err(|e| Attempt::Done(Err(GithubError::Invalid(e.to_string()))))?;
+        bearer.set_sensitive(true);
+        let request = Request::post(self.url(&path))
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", API_VERSION)
+            .header("user-agent", USER_AGENT)
+            .header("authorization", bearer)
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| Attempt::Done(Err(GithubError::Invalid(e.to_string()))))?;
+        self.inner.token_exchanges.fetch_add(1, Ordering::Relaxed);
+        telemetry::bump(&telemetry::GITHUB_REQUESTS);
+        let (parts, body) = self.exchange_answer(request).await?;
+        self.observe_rate(&parts.headers);
+        if parts.status.is_success() {
+            tracing::debug!(path, "GitHub App installation token obtained");
+            return InstallationToken::from_answer(&body, now_secs())
+                .map_err(|reason| Attempt::Retry { reason, wait: None });
+        }
+        let message = error_message(&body);
+        if parts.status.is_server_error() {
+            return Err(Attempt::Retry {
+                reason: format!("{}: {message}", parts.status),
+                wait: None,
+            });
+        }
+        Err(Attempt::Done(Err(GithubError::Status {
+            status: parts.status.as_u16(),
+            path: format!("{path} (the GitHub App's installation token)"),
+            message,
+        })))
+    }
+
+    /// One exchange of a request for its answer, within the timeout.
+    async fn exchange_answer<T>(
+        &self,
+        request: Request<Empty<Bytes>>,
+    ) -> Result<(hyper::http::response::Parts, Bytes), Attempt<T>> {
+        let exchange = async {
+            let response = self.inner.http.request(request).await?;
+            let (parts, body) = response.into_parts();
+            let body = Limited::new(body, MAX_BODY_BYTES).collect().await?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((parts, body.to_bytes()))
+        };
+        match tokio::time::timeout(self.inner.timeout, exchange).await {
+            Err(_) => Err(Attempt::Retry {
+                reason: format!("no complete answer within {:?}", self.inner.timeout),
+                wait: None,
+            }),
+            Ok(Err(e)) => Err(Attempt::Retry {
+                reason: format!("connection or body error: {}", error_chain(&*e)),
+                wait: None,
+            }),
+            Ok(Ok(answer)) => Ok(answer),
+        }
     }
 
     /// How long to wait after a 403/429, or None when it is not a rate limit.

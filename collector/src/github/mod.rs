@@ -2,6 +2,7 @@
 //! REST API.
 //!
 //! - [`client`]: the HTTP client and its policy (conditional requests, rate limits, retries);
+//! - [`app`]: GitHub App installation authentication (JWT, installation tokens);
 //! - [`types`]: GitHub's payloads as doraboard reads them;
 //! - [`normalize`]: payloads -> the engine's records, and their natural keys (shared with webhooks);
 //! - `pulls`, `pushes`, `deployments`, `incidents`: one resource each, each with its own cursor;
@@ -19,6 +20,7 @@
 //! the next walks reach back (see `reach_back`). The orchestration over repositories, the summary
 //! and the status live in [`crate::sync`].
 
+pub mod app;
 pub mod client;
 mod deployments;
 mod incidents;

@@ -548,8 +548,10 @@ fn upsert_tail(columns: &str) -> String {
 }
 
 /// The statement merging one lifecycle event into the stored incident (or inserting it). The
-/// incident's description (repository, team, title, opened time) is the event's; its explicit
-/// cause is kept; whether and when it was resolved follows the transition:
+/// incident's description (repository, team, title) is the event's; it opened at the earliest
+/// time any of its events reports (a resolution that arrives first, or alone, knows no better
+/// than its own time); its explicit cause is kept; whether and when it was resolved follows the
+/// transition:
 /// - open: unchanged (a new incident is open);
 /// - resolved at t: the later of t and any stored resolution;
 /// - reopened at t: open, unless the stored resolution is later than t (events out of order).
@@ -579,7 +581,9 @@ fn update_statement(update: &IncidentUpdate) -> Statement {
         format!(
             "INSERT INTO incident ({}) VALUES ({}) ON CONFLICT (key) DO UPDATE SET \
              repo = excluded.repo, team = excluded.team, title = excluded.title, \
-             opened_at = excluded.opened_at, source = excluded.source, resolved_at = {merge}",
+             opened_at = CASE WHEN incident.opened_at < excluded.opened_at \
+             THEN incident.opened_at ELSE excluded.opened_at END, \
+             source = excluded.source, resolved_at = {merge}",
             codec::INCIDENT_COLUMNS,
             codec::placeholders(1, values.len()),
         ),
