@@ -38,14 +38,9 @@ impl AnswerLimits {
     }
 }
 
-/// Whether a path bypasses the limits.
-fn unlimited(path: &str) -> bool {
-    path == "/healthz" || path == "/api/v1/events" || path.starts_with("/api/v1/webhooks/")
-}
-
 /// The middleware: a permit, then the handler within the time limit.
 pub async fn limit(State(limits): State<AnswerLimits>, request: Request, next: Next) -> Response {
-    if unlimited(request.uri().path()) {
+    if crate::routes::keeps_own_rules(request.uri().path()) {
         return next.run(request).await;
     }
     let Ok(_permit) = limits.permits.clone().try_acquire_owned() else {

@@ -39,6 +39,12 @@ pub fn router(state: AppState, ingestor: collector::ingest::Ingestor) -> Router 
         .with_state(state)
 }
 
+/// The routes that keep their own rules, outside read protection and the answer limits: health
+/// (a monitor must always get through) and ingestion (its own authentication and write queue).
+pub(crate) fn keeps_own_rules(path: &str) -> bool {
+    path == "/healthz" || path == "/api/v1/events" || path.starts_with("/api/v1/webhooks/")
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 struct Health {
     status: &'static str,
