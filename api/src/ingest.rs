@@ -115,13 +115,17 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(
         events: Arc::new(EventContext::new(&state.config, Source::Webhook)),
         services: Arc::new(state.config.pagerduty.services.clone()),
     };
+    let admission = middleware::from_fn_with_state(state.ingestor.clone(), admit);
+    // The token is checked first: a stranger never takes a place in flight.
     let events = Router::new()
         .route("/api/v1/events", post(post_events))
         .layer(DefaultBodyLimit::max(EVENTS_BODY_LIMIT))
+        .route_layer(admission.clone())
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     let webhooks = Router::new()
         .route("/api/v1/webhooks/pagerduty", post(post_pagerduty))
-        .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT))
+        .route_layer(admission);
     events.merge(webhooks).with_state(state)
 }
 
@@ -159,6 +163,10 @@ pub enum IngestError {
     /// 503: this ingestion is not configured (no token, no secret).
     #[error("{0}")]
     NotConfigured(String),
+    /// 503, with `Retry-After`: `[api] max_pending_deliveries` deliveries are in flight; nothing
+    /// of this one was read or stored.
+    #[error("{0}")]
+    Busy(String),
     /// 500: the store failed; logged in full, not shown.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -171,7 +179,7 @@ impl IntoResponse for IngestError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Invalid(_) | Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::NotConfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NotConfigured(_) | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(e) => {
                 tracing::error!(error = %e, "ingestion failed");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -200,8 +208,37 @@ impl IntoResponse for IngestError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if matches!(self, Self::Busy(_)) {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::limits::RETRY_AFTER_SECONDS),
+            );
+        }
         response
     }
+}
+
+/// Takes a place among the deliveries in flight for the whole request, before its body is read
+/// (every ingestion route): beyond `[api] max_pending_deliveries`, a 503 that stored nothing.
+pub(crate) async fn admit(
+    State(ingestor): State<Ingestor>,
+    request: Request,
+    next: Next,
+) -> Result<Response, IngestError> {
+    let Some(admission) = ingestor.admit() else {
+        tracing::warn!(
+            max = ingestor.capacity(),
+            "refused a delivery: every ingestion place is taken"
+        );
+        return Err(IngestError::Busy(format!(
+            "ingestion is saturated: {} deliveries are in flight, its limit \
+             ([api] max_pending_deliveries); nothing of this one was stored, retry shortly",
+            ingestor.capacity()
+        )));
+    };
+    let response = next.run(request).await;
+    drop(admission);
+    Ok(response)
 }
 
 /// Refuses requests without a configured bearer token, before their body is read.

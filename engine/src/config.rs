@@ -173,6 +173,11 @@ pub struct ApiConfig {
     /// How long an answer may take to compute before it is abandoned with a 503.
     #[serde(deserialize_with = "de_duration")]
     pub answer_timeout: Duration,
+    /// Ingestion deliveries (events requests, webhooks) in flight at once: being received,
+    /// queued or written. Beyond, a delivery is refused at once (503 with `Retry-After`), so a
+    /// flood holds at most this many bodies in memory.
+    #[serde(deserialize_with = "de_pending_deliveries")]
+    pub max_pending_deliveries: usize,
 }
 
 /// `[pagerduty]`: where the incidents of each PagerDuty service belong.
@@ -477,6 +482,7 @@ impl Default for ApiConfig {
             read_token_env: None,
             max_concurrent_answers: 16,
             answer_timeout: Duration::seconds(30),
+            max_pending_deliveries: 32,
         }
     }
 }
@@ -883,6 +889,7 @@ const ENV_SECTIONS: &[(&str, &[(&str, EnvKind)])] = &[
             ("read_token_env", EnvKind::Text),
             ("max_concurrent_answers", EnvKind::Value),
             ("answer_timeout", EnvKind::Text),
+            ("max_pending_deliveries", EnvKind::Value),
         ],
     ),
     (
@@ -1520,6 +1527,21 @@ fn de_concurrency<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
         .ok_or_else(|| {
             D::Error::custom(format!(
                 "expected a whole number from 1 to {MAX_CONCURRENCY}, found {n}"
+            ))
+        })
+}
+
+/// The most deliveries `[api] max_pending_deliveries` may allow in flight.
+pub const MAX_PENDING_DELIVERIES: usize = 1024;
+
+fn de_pending_deliveries<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let n = i64::deserialize(d)?;
+    usize::try_from(n)
+        .ok()
+        .filter(|n| (1..=MAX_PENDING_DELIVERIES).contains(n))
+        .ok_or_else(|| {
+            D::Error::custom(format!(
+                "expected a whole number from 1 to {MAX_PENDING_DELIVERIES}, found {n}"
             ))
         })
 }
@@ -2251,6 +2273,15 @@ repos = ["acme/d"]
             "test.toml",
             "api.answer_timeout",
         );
+        assert_eq!(Config::default().api.max_pending_deliveries, 32);
+        let c = parse("[api]\nmax_pending_deliveries = 1").expect("valid");
+        assert_eq!(c.api.max_pending_deliveries, 1);
+        let m = invalid(
+            parse("[api]\nmax_pending_deliveries = 0"),
+            "test.toml",
+            "api.max_pending_deliveries",
+        );
+        assert!(m.contains("from 1 to 1024"), "{m}");
     }
 
     #[test]
