@@ -108,6 +108,7 @@ async fn run(
     let state = api::AppState {
         store: store.clone(),
         config: Arc::clone(&config),
+        read_access: Default::default(),
     };
     let auth = IngestAuth::new(Some(&Secret::new(TOKEN)), Some(Secret::new(SECRET)));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use support::server::{Server, demo_server_ending};
+use support::server::{Server, demo_server_ending, protected_demo_server};
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -34,12 +34,17 @@ type Sink = futures_util::stream::SplitSink<
     Message,
 >;
 
-/// One WebSocket to the browser; commands are matched to answers by id, events are kept.
+type Listener = Arc<Mutex<Option<tokio::sync::mpsc::UnboundedSender<Value>>>>;
+
+/// One WebSocket to the browser (clones share it); commands are matched to answers by id, events
+/// are kept (and passed to a listener, if one is set: for events that need an answer).
+#[derive(Clone)]
 struct Cdp {
-    sink: tokio::sync::Mutex<Sink>,
+    sink: Arc<tokio::sync::Mutex<Sink>>,
     pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>,
     events: Arc<Mutex<Vec<Value>>>,
-    next_id: AtomicU64,
+    listener: Listener,
+    next_id: Arc<AtomicU64>,
 }
 
 impl Cdp {
@@ -50,7 +55,8 @@ impl Cdp {
         let (sink, mut stream) = socket.split();
         let pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>> = Arc::default();
         let events: Arc<Mutex<Vec<Value>>> = Arc::default();
-        let (p, e) = (pending.clone(), events.clone());
+        let listener: Listener = Arc::default();
+        let (p, e, l) = (pending.clone(), events.clone(), listener.clone());
         tokio::spawn(async move {
             while let Some(Ok(message)) = stream.next().await {
                 let Message::Text(text) = message else {
@@ -64,16 +70,49 @@ impl Cdp {
                         let _ = tx.send(value);
                     }
                 } else {
+                    if let Some(listener) = l.lock().expect("lock").as_ref() {
+                        let _ = listener.send(value.clone());
+                    }
                     e.lock().expect("lock").push(value);
                 }
             }
         });
         Cdp {
-            sink: tokio::sync::Mutex::new(sink),
+            sink: Arc::new(tokio::sync::Mutex::new(sink)),
             pending,
             events,
-            next_id: AtomicU64::new(1),
+            listener,
+            next_id: Arc::new(AtomicU64::new(1)),
         }
+    }
+
+    /// The events from now on, as they come.
+    fn listen(&self) -> tokio::sync::mpsc::UnboundedReceiver<Value> {
+        let (send, receive) = tokio::sync::mpsc::unbounded_channel();
+        *self.listener.lock().expect("lock") = Some(send);
+        receive
+    }
+
+    /// A new tab, attached, with the runtime, log and page domains enabled.
+    async fn open_page(&self) -> Page<'_> {
+        let target = self
+            .call(None, "Target.createTarget", json!({"url": "about:blank"}))
+            .await;
+        let attached = self
+            .call(
+                None,
+                "Target.attachToTarget",
+                json!({"targetId": target["targetId"], "flatten": true}),
+            )
+            .await;
+        let page = Page {
+            cdp: self,
+            session: attached["sessionId"].as_str().expect("session").to_string(),
+        };
+        for domain in ["Runtime.enable", "Log.enable", "Page.enable"] {
+            page.call(domain, json!({})).await;
+        }
+        page
     }
 
     async fn call(&self, session: Option<&str>, method: &str, params: Value) -> Value {
@@ -132,6 +171,20 @@ impl Page<'_> {
             json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
         )
         .await;
+    }
+
+    /// Opens `url` and waits until its document has loaded.
+    async fn load(&self, url: &str) {
+        self.call("Page.navigate", json!({"url": url})).await;
+        let loaded = format!(
+            "document.readyState === 'complete' && location.href === {:?}",
+            url
+        );
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        while self.eval(&loaded).await != json!(true) {
+            assert!(tokio::time::Instant::now() < deadline, "{url} did not load");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// Waits until the page says it is ready and `condition` (a JS expression) holds.
@@ -298,9 +351,16 @@ async fn demo_server() -> Server {
 }
 
 async fn get_json(server: &Server, path: &str) -> Value {
-    let response = reqwest::get(format!("{}{path}", server.base))
-        .await
-        .expect("request");
+    get_json_as(server, path, None).await
+}
+
+/// `get_json` with a bearer token.
+async fn get_json_as(server: &Server, path: &str, token: Option<&str>) -> Value {
+    let mut request = reqwest::Client::new().get(format!("{}{path}", server.base));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request");
     assert!(
         response.status().is_success(),
         "{path}: {}",
@@ -387,39 +447,31 @@ fn artifacts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts/browser")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
-    let Some(binary) = find_chromium() else {
+/// The browser, or `None` when there is none and the test may be skipped (it says so).
+fn chromium_or_skip(test: &str) -> Option<PathBuf> {
+    let binary = find_chromium();
+    if binary.is_none() {
         if std::env::var("DORABOARD_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
             panic!(
                 "DORABOARD_REQUIRE_EXTERNAL=1 but no chromium on the PATH (set DORABOARD_CHROMIUM)"
             );
         }
-        println!(
-            "SKIPPED: dashboard_shows_the_api_figures_for_overview_team_and_period needs chromium (apt-get install chromium)"
-        );
+        println!("SKIPPED: {test} needs chromium (apt-get install chromium)");
+    }
+    binary
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
+    let Some(binary) =
+        chromium_or_skip("dashboard_shows_the_api_figures_for_overview_team_and_period")
+    else {
         return;
     };
     let server = demo_server().await;
     let browser = launch(&binary).await;
     let cdp = Cdp::connect(&browser.ws_url).await;
-    let target = cdp
-        .call(None, "Target.createTarget", json!({"url": "about:blank"}))
-        .await;
-    let attached = cdp
-        .call(
-            None,
-            "Target.attachToTarget",
-            json!({"targetId": target["targetId"], "flatten": true}),
-        )
-        .await;
-    let page = Page {
-        cdp: &cdp,
-        session: attached["sessionId"].as_str().expect("session").to_string(),
-    };
-    for domain in ["Runtime.enable", "Log.enable", "Page.enable"] {
-        page.call(domain, json!({})).await;
-    }
+    let page = cdp.open_page().await;
     page.set_viewport(1366, 900).await;
     let out = artifacts();
 
@@ -658,6 +710,131 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
             .await;
     }
 
+    let errors = console_errors(&cdp.events.lock().expect("lock"));
+    assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
+    drop(browser);
+}
+
+/// Answers every request the page pauses, and every authentication challenge with `cto` and
+/// `password` (`None`: cancels the prompt), recording the challenges: what a person at the
+/// browser's sign-in prompt does.
+async fn answer_prompts(page: &Page<'_>, password: Option<&'static str>) -> Arc<Mutex<Vec<Value>>> {
+    let (cdp, session) = (page.cdp.clone(), page.session.clone());
+    let challenges: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let seen = challenges.clone();
+    let mut events = cdp.listen();
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            if event["sessionId"].as_str() != Some(session.as_str()) {
+                continue;
+            }
+            let request = json!(event["params"]["requestId"]);
+            match event["method"].as_str() {
+                Some("Fetch.requestPaused") => {
+                    cdp.call(
+                        Some(&session),
+                        "Fetch.continueRequest",
+                        json!({"requestId": request}),
+                    )
+                    .await;
+                }
+                Some("Fetch.authRequired") => {
+                    seen.lock()
+                        .expect("lock")
+                        .push(event["params"]["authChallenge"].clone());
+                    let response = match password {
+                        Some(password) => json!({
+                            "response": "ProvideCredentials", "username": "cto", "password": password,
+                        }),
+                        None => json!({"response": "CancelAuth"}),
+                    };
+                    cdp.call(
+                        Some(&session),
+                        "Fetch.continueWithAuth",
+                        json!({"requestId": request, "authChallengeResponse": response}),
+                    )
+                    .await;
+                }
+                _ => {}
+            }
+        }
+    });
+    page.call("Fetch.enable", json!({"handleAuthRequests": true}))
+        .await;
+    challenges
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_protected_dashboard_refuses_strangers_and_works_once_signed_in() {
+    const TOKEN: &str = "dashboard-token";
+    let Some(binary) =
+        chromium_or_skip("a_protected_dashboard_refuses_strangers_and_works_once_signed_in")
+    else {
+        return;
+    };
+    let server = protected_demo_server(Utc::now().date_naive() + Duration::days(1), TOKEN).await;
+    let browser = launch(&binary).await;
+    let cdp = Cdp::connect(&browser.ws_url).await;
+
+    // 1. No credentials (the prompt is cancelled): the page and the API answer 401 with the
+    //    JSON error.
+    let stranger = cdp.open_page().await;
+    let refused = answer_prompts(&stranger, None).await;
+    let home = format!("{}/", server.base);
+    stranger.load(&home).await;
+    let status = stranger
+        .eval("performance.getEntriesByType('navigation')[0].responseStatus")
+        .await;
+    assert_eq!(status, json!(401), "the dashboard without credentials");
+    let text = stranger.eval("document.body.innerText").await;
+    assert!(
+        text.as_str()
+            .is_some_and(|t| t.contains("this server is protected")),
+        "the page shows the JSON error: {text}"
+    );
+    let api = stranger
+        .eval("fetch('/api/v1/teams').then(r => r.status)")
+        .await;
+    assert_eq!(api, json!(401), "the API without credentials");
+    assert!(
+        !refused.lock().expect("lock").is_empty(),
+        "the browser prompted"
+    );
+
+    // 2. Signing in at the prompt (any user name, the token as the password): the page, its API
+    //    calls and its charts all load.
+    let page = cdp.open_page().await;
+    let challenges = answer_prompts(&page, Some(TOKEN)).await;
+    cdp.events.lock().expect("lock").clear();
+    let team = "checkout";
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("{}/#/team/{team}?period=90d&bucket=week", server.base)}),
+    )
+    .await;
+    page.wait_for(&format!(
+        "document.getElementById('view').dataset.scope === '{team}'"
+    ))
+    .await;
+    page.settle().await;
+    let challenge = challenges.lock().expect("lock").first().cloned();
+    let challenge = challenge.expect("the browser was asked for credentials");
+    assert_eq!(challenge["scheme"], json!("basic"), "{challenge}");
+    assert_eq!(challenge["realm"], json!("doraboard"), "{challenge}");
+    let (from, to, bucket) = view_period(&page).await;
+    let report = get_json_as(
+        &server,
+        &format!("/api/v1/metrics?team={team}&from={from}&to={to}&bucket={bucket}"),
+        Some(TOKEN),
+    )
+    .await;
+    assert_same_figures("signed in", &shown(&page, ".cards .value").await, &report);
+    let charts = page
+        .eval("[document.querySelectorAll('figure.chart img').length, document.querySelectorAll('.chart-missing').length]")
+        .await;
+    let drawn = charts[0].as_u64().expect("count");
+    assert!(drawn > 0, "charts drawn: {charts}");
+    assert_eq!(charts[1], json!(0), "no chart missing");
     let errors = console_errors(&cdp.events.lock().expect("lock"));
     assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
     drop(browser);

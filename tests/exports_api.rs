@@ -19,6 +19,7 @@ struct Answer {
     status: u16,
     content_type: String,
     disposition: String,
+    total: String,
     body: String,
 }
 
@@ -38,6 +39,7 @@ async fn get(server: &Server, path: &str) -> Answer {
         status: response.status().as_u16(),
         content_type: header("content-type"),
         disposition: header("content-disposition"),
+        total: header("x-total-count"),
         body: response.text().await.expect("body"),
     }
 }
@@ -240,6 +242,67 @@ async fn explain_csvs_list_the_same_rows_as_the_json_with_proper_quoting() {
             row["state"] == "open" || !row["duration_hours"].is_empty(),
             "{row:?}"
         );
+    }
+}
+
+#[tokio::test]
+async fn explanations_and_their_exports_page_with_limit_and_offset_and_say_the_totals() {
+    let server = server().await;
+    let query = format!("team=checkout&{PERIOD}");
+    let full = json(&server, &format!("/api/v1/explain?{query}")).await;
+    let changes = full["changes"].as_array().expect("changes");
+    let deployments = full["deployments"].as_array().expect("deployments");
+    assert!(changes.len() > 4 && deployments.len() > 4);
+    assert_eq!(full["totals"]["changes"], changes.len());
+    assert_eq!(full["totals"]["deployments"], deployments.len());
+    assert_eq!(
+        full["totals"]["incidents"],
+        full["incidents"].as_array().expect("incidents").len()
+    );
+
+    let page = json(
+        &server,
+        &format!("/api/v1/explain?{query}&limit=3&offset=2"),
+    )
+    .await;
+    assert_eq!(
+        page["totals"], full["totals"],
+        "totals count the whole lists"
+    );
+    assert_eq!(page["changes"].as_array().expect("page"), &changes[2..5]);
+    assert_eq!(
+        page["deployments"].as_array().expect("page"),
+        &deployments[2..5]
+    );
+
+    let answer = get(
+        &server,
+        &format!("/api/v1/explain/changes.csv?{query}&limit=3&offset=2"),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.total, changes.len().to_string());
+    let (_, rows) = parse_csv(&answer.body);
+    let keys: Vec<&str> = rows.iter().map(|r| r["key"].as_str()).collect();
+    let expected: Vec<&str> = changes[2..5]
+        .iter()
+        .map(|c| c["key"].as_str().expect("key"))
+        .collect();
+    assert_eq!(keys, expected);
+
+    for (path, parameter) in [
+        (format!("/api/v1/explain?{query}&limit=10001"), "limit"),
+        (format!("/api/v1/explain?{query}&limit=0"), "limit"),
+        (format!("/api/v1/explain?{query}&offset=-3"), "offset"),
+        (
+            format!("/api/v1/explain/deployments.csv?{query}&limit=100001"),
+            "limit",
+        ),
+    ] {
+        let answer = get(&server, &path).await;
+        assert_eq!(answer.status, 400, "{path}");
+        let body: Value = serde_json::from_str(&answer.body).expect("json error");
+        assert_eq!(body["error"]["parameter"], parameter, "{path}: {body}");
     }
 }
 

@@ -22,6 +22,7 @@ async fn serve(
     let state = api::AppState {
         store,
         config: Arc::new(config),
+        read_access: Default::default(),
     };
     tokio::spawn(api::serve(listener, state, async {
         let _ = stopped.await;

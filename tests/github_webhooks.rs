@@ -62,6 +62,7 @@ impl Server {
         let state = api::AppState {
             store: store.clone(),
             config: Arc::clone(&config),
+            read_access: Default::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -9,11 +9,16 @@
 //! | `/api/v1/explain/deployments.csv` | deployment attempt, oldest first, with failure evidence |
 //! | `/api/v1/explain/incidents.csv` | incident opened in the period |
 //!
+//! The three `explain` exports carry the whole list, up to 100,000 rows: a longer one is refused
+//! (400 naming `limit`) unless paged with `limit` and `offset`; `X-Total-Count` gives the list's
+//! length.
+//!
 //! Durations are decimal hours (two decimals), rates are ratios 0..1 (four decimals), times are
 //! RFC 3339 in UTC; an empty cell means "nothing measured". The first row is always the header,
 //! so an empty period still answers a well-formed file.
 
 use crate::error::ApiError;
+use crate::params::MAX_CSV_ROWS;
 use crate::params::MetricsParams;
 use crate::server::AppState;
 use axum::Router;
@@ -22,7 +27,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use engine::config::{Scope, ScopeKind};
-use engine::explain::Explanation;
+use engine::explain::{ExplainTotals, Explanation};
 use engine::metrics::MetricsReport;
 use engine::model::Timestamp;
 use engine::period::Period;
@@ -61,10 +66,12 @@ pub const METRICS_HEADER: &[&str] = &[
     "time_to_restore_tier",
 ];
 
-/// A CSV body as a download named after what it holds.
+/// A CSV body as a download named after what it holds; a page of a longer list says how long
+/// the list is (`X-Total-Count`).
 pub struct CsvFile {
     name: String,
     body: Vec<u8>,
+    total: Option<usize>,
 }
 
 impl IntoResponse for CsvFile {
@@ -77,6 +84,9 @@ impl IntoResponse for CsvFile {
         );
         if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", self.name)) {
             headers.insert(header::CONTENT_DISPOSITION, v);
+        }
+        if let Some(total) = self.total {
+            headers.insert("x-total-count", HeaderValue::from(total));
         }
         response
     }
@@ -257,6 +267,7 @@ pub async fn metrics_csv(
     Ok(CsvFile {
         name: file_name("metrics", &scope, period),
         body: table.finish()?,
+        total: None,
     })
 }
 
@@ -334,16 +345,34 @@ pub async fn targets_csv(
     Ok(CsvFile {
         name: file_name("targets", &scope, period),
         body: table.finish()?,
+        total: None,
     })
 }
 
+/// The explanation behind an export: the page `limit` and `offset` ask for, or, without
+/// `limit`, the whole list `rows` picks, refused (400) when longer than [`MAX_CSV_ROWS`] rather
+/// than cut silently.
 async fn explanation(
     state: &AppState,
     params: &MetricsParams,
+    what: &str,
+    rows: fn(&ExplainTotals) -> usize,
 ) -> Result<(Scope, Period, Explanation), ApiError> {
     let period = params.period()?;
+    let (page, paged) = params.page(MAX_CSV_ROWS)?;
     let scope = crate::routes::scope(state, params)?;
-    let explained = engine::explain::explain(&state.store, &state.config, &scope, period).await?;
+    let explained =
+        engine::explain::explain(&state.store, &state.config, &scope, period, page).await?;
+    let total = rows(&explained.totals);
+    if !paged && total > MAX_CSV_ROWS {
+        return Err(ApiError::bad(
+            "limit",
+            format!(
+                "the period holds {total} {what}, more than the {MAX_CSV_ROWS} rows one export \
+                 carries: ask for a shorter period or one team, or page with `limit` and `offset`"
+            ),
+        ));
+    }
     Ok((scope, period, explained))
 }
 
@@ -352,7 +381,7 @@ async fn explanation(
     get,
     path = "/api/v1/explain/changes.csv",
     tag = "exports",
-    params(crate::openapi::MetricsQuery),
+    params(crate::openapi::MetricsQuery, crate::openapi::PageQuery),
     responses(
         (status = 200, description = "One row per change first shipped in the period, slowest first; `excluded` names the noise filter that left it out of lead time", content_type = "text/csv", body = String),
         (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
@@ -362,7 +391,7 @@ pub async fn changes_csv(
     State(state): State<AppState>,
     Query(params): Query<MetricsParams>,
 ) -> Result<CsvFile, ApiError> {
-    let (scope, period, explained) = explanation(&state, &params).await?;
+    let (scope, period, explained) = explanation(&state, &params, "changes", |t| t.changes).await?;
     let host = crate::dashboard::code_host_url(&state.config.github.api_url);
     let mut table = Table::new(&[
         "key",
@@ -413,6 +442,7 @@ pub async fn changes_csv(
     Ok(CsvFile {
         name: file_name("changes", &scope, period),
         body: table.finish()?,
+        total: Some(explained.totals.changes),
     })
 }
 
@@ -421,7 +451,7 @@ pub async fn changes_csv(
     get,
     path = "/api/v1/explain/deployments.csv",
     tag = "exports",
-    params(crate::openapi::MetricsQuery),
+    params(crate::openapi::MetricsQuery, crate::openapi::PageQuery),
     responses(
         (status = 200, description = "One row per deployment attempt, oldest first; `failure_kinds` and `failure_reasons` give the evidence of a failed deployment, joined by ` | `", content_type = "text/csv", body = String),
         (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
@@ -431,7 +461,8 @@ pub async fn deployments_csv(
     State(state): State<AppState>,
     Query(params): Query<MetricsParams>,
 ) -> Result<CsvFile, ApiError> {
-    let (scope, period, explained) = explanation(&state, &params).await?;
+    let (scope, period, explained) =
+        explanation(&state, &params, "deployments", |t| t.deployments).await?;
     let mut table = Table::new(&[
         "key",
         "repo",
@@ -466,6 +497,7 @@ pub async fn deployments_csv(
     Ok(CsvFile {
         name: file_name("deployments", &scope, period),
         body: table.finish()?,
+        total: Some(explained.totals.deployments),
     })
 }
 
@@ -474,7 +506,7 @@ pub async fn deployments_csv(
     get,
     path = "/api/v1/explain/incidents.csv",
     tag = "exports",
-    params(crate::openapi::MetricsQuery),
+    params(crate::openapi::MetricsQuery, crate::openapi::PageQuery),
     responses(
         (status = 200, description = "One row per incident opened in the period; `duration_hours` is empty while it is open", content_type = "text/csv", body = String),
         (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
@@ -484,7 +516,8 @@ pub async fn incidents_csv(
     State(state): State<AppState>,
     Query(params): Query<MetricsParams>,
 ) -> Result<CsvFile, ApiError> {
-    let (scope, period, explained) = explanation(&state, &params).await?;
+    let (scope, period, explained) =
+        explanation(&state, &params, "incidents", |t| t.incidents).await?;
     let mut table = Table::new(&[
         "key",
         "repo",
@@ -523,5 +556,6 @@ pub async fn incidents_csv(
     Ok(CsvFile {
         name: file_name("incidents", &scope, period),
         body: table.finish()?,
+        total: Some(explained.totals.incidents),
     })
 }

@@ -12,12 +12,12 @@
 //! `POST /api/v1/events?wait=true`.
 //!
 //! Tokens (`api.ingest_token_env` names the variable): one or more, comma-separated, each the
-//! token itself or `sha256:<hex digest of the token>`, so a deployment's configuration need not
-//! hold the token in clear. The server keeps only digests and compares them in constant time. A
-//! token grants nothing but ingestion. With no token configured, ingestion is refused (503), as
+//! token itself or `sha256:<hex digest of the token>` ([`Tokens`]). A token grants nothing but
+//! ingestion. With no token configured, ingestion is refused (503), as
 //! is PagerDuty without its secret.
 
 use crate::server::AppState;
+use crate::tokens::{self, Schemes, Tokens};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Query, Request, State};
@@ -38,28 +38,26 @@ use engine::store::StoreError;
 use engine::store::events::{LoggedEvent, NewRawEvent};
 use serde::Serialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use subtle::ConstantTimeEq;
 
 /// Largest body `POST /api/v1/events` reads (a batch of NDJSON events).
 pub const EVENTS_BODY_LIMIT: usize = 10 * 1024 * 1024;
 /// Largest webhook body read.
 pub const WEBHOOK_BODY_LIMIT: usize = 5 * 1024 * 1024;
 
-/// Who may ingest: digests of the bearer tokens, and the PagerDuty signing secret.
+/// Who may ingest: the bearer tokens, and the PagerDuty signing secret.
 #[derive(Clone, Default)]
 pub struct IngestAuth {
-    token_digests: Vec<[u8; 32]>,
+    tokens: Tokens,
     pagerduty_secret: Option<Secret>,
 }
 
 impl std::fmt::Debug for IngestAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IngestAuth")
-            .field("tokens", &self.token_digests.len())
+            .field("tokens", &self.tokens)
             .field("pagerduty_secret", &self.pagerduty_secret.is_some())
             .finish()
     }
@@ -74,45 +72,21 @@ impl IngestAuth {
         )
     }
 
-    /// `tokens`: comma-separated tokens or `sha256:<hex>` digests of tokens.
+    /// `tokens`: comma-separated tokens or `sha256:<hex>` digests of tokens ([`Tokens`]). A
+    /// malformed list disables event ingestion (503), with the reason logged.
     pub fn new(tokens: Option<&Secret>, pagerduty_secret: Option<Secret>) -> Self {
-        let token_digests = tokens
-            .map(|t| t.expose())
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .filter_map(|entry| match entry.strip_prefix("sha256:") {
-                Some(digest) => {
-                    let bytes = hex::decode(digest.trim())
-                        .ok()
-                        .and_then(|b| b.try_into().ok());
-                    if bytes.is_none() {
-                        tracing::warn!(
-                            "ignoring an ingest token `sha256:...` that is not 64 hex digits"
-                        );
-                    }
-                    bytes
-                }
-                None => Some(Sha256::digest(entry.as_bytes()).into()),
+        let tokens = tokens
+            .map(Tokens::parse)
+            .transpose()
+            .unwrap_or_else(|error| {
+                tracing::error!(%error, "api.ingest_token_env: event ingestion is disabled");
+                None
             })
-            .collect();
+            .unwrap_or_default();
         IngestAuth {
-            token_digests,
+            tokens,
             pagerduty_secret: pagerduty_secret.filter(|s| !s.expose().is_empty()),
         }
-    }
-
-    /// Whether `token` is one of the configured ones: its digest is compared with every
-    /// configured digest in constant time.
-    fn accepts(&self, token: &str) -> bool {
-        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        self.token_digests
-            .iter()
-            .fold(subtle::Choice::from(0), |found, known| {
-                found | known.ct_eq(&digest)
-            })
-            .into()
     }
 }
 
@@ -145,13 +119,17 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(
         services: Arc::new(state.config.pagerduty.services.clone()),
         cdevent_services: Arc::new(state.config.cdevents.services.clone()),
     };
+    let admission = middleware::from_fn_with_state(state.ingestor.clone(), admit);
+    // The token is checked first: a stranger never takes a place in flight.
     let events = Router::new()
         .route("/api/v1/events", post(post_events))
         .layer(DefaultBodyLimit::max(EVENTS_BODY_LIMIT))
+        .route_layer(admission.clone())
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     let webhooks = Router::new()
         .route("/api/v1/webhooks/pagerduty", post(post_pagerduty))
-        .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT))
+        .route_layer(admission);
     events.merge(webhooks).with_state(state)
 }
 
@@ -189,6 +167,10 @@ pub enum IngestError {
     /// 503: this ingestion is not configured (no token, no secret).
     #[error("{0}")]
     NotConfigured(String),
+    /// 503, with `Retry-After`: `[api] max_pending_deliveries` deliveries are in flight; nothing
+    /// of this one was read or stored.
+    #[error("{0}")]
+    Busy(String),
     /// 500: the store failed; logged in full, not shown.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -201,7 +183,7 @@ impl IntoResponse for IngestError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Invalid(_) | Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::NotConfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NotConfigured(_) | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(e) => {
                 tracing::error!(error = %e, "ingestion failed");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -230,8 +212,37 @@ impl IntoResponse for IngestError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if matches!(self, Self::Busy(_)) {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::limits::RETRY_AFTER_SECONDS),
+            );
+        }
         response
     }
+}
+
+/// Takes a place among the deliveries in flight for the whole request, before its body is read
+/// (every ingestion route): beyond `[api] max_pending_deliveries`, a 503 that stored nothing.
+pub(crate) async fn admit(
+    State(ingestor): State<Ingestor>,
+    request: Request,
+    next: Next,
+) -> Result<Response, IngestError> {
+    let Some(admission) = ingestor.admit() else {
+        tracing::warn!(
+            max = ingestor.capacity(),
+            "refused a delivery: every ingestion place is taken"
+        );
+        return Err(IngestError::Busy(format!(
+            "ingestion is saturated: {} deliveries are in flight, its limit \
+             ([api] max_pending_deliveries); nothing of this one was stored, retry shortly",
+            ingestor.capacity()
+        )));
+    };
+    let response = next.run(request).await;
+    drop(admission);
+    Ok(response)
 }
 
 /// Refuses requests without a configured bearer token, before their body is read.
@@ -240,25 +251,17 @@ async fn require_token(
     request: Request,
     next: Next,
 ) -> Result<Response, IngestError> {
-    if state.auth.token_digests.is_empty() {
+    if state.auth.tokens.is_empty() {
         return Err(IngestError::NotConfigured(
             "event ingestion is disabled: no ingest token is configured (api.ingest_token_env)"
                 .to_string(),
         ));
     }
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, token) = v.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        });
-    match token {
+    match tokens::presented(request.headers(), Schemes::Bearer) {
         None => Err(IngestError::Unauthorized(
             "missing bearer token: send `Authorization: Bearer <token>`".to_string(),
         )),
-        Some(token) if !state.auth.accepts(token) => {
+        Some(token) if !state.auth.tokens.accepts(&token) => {
             Err(IngestError::Unauthorized("invalid token".to_string()))
         }
         Some(_) => Ok(next.run(request).await),
@@ -444,17 +447,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_may_be_given_in_clear_or_as_digests() {
-        let digest = hex::encode(Sha256::digest(b"ci-token"));
-        let auth = IngestAuth::new(
-            Some(&Secret::new(format!("first-token, sha256:{digest}"))),
-            None,
+    fn a_malformed_token_list_disables_ingestion() {
+        let auth = IngestAuth::new(Some(&Secret::new("good, sha256:nothex")), None);
+        assert!(auth.tokens.is_empty());
+        assert!(
+            IngestAuth::new(Some(&Secret::new("good")), None)
+                .tokens
+                .accepts("good")
         );
-        assert!(auth.accepts("first-token"));
-        assert!(auth.accepts("ci-token"));
-        assert!(!auth.accepts("sha256:{digest}"));
-        assert!(!auth.accepts(""));
-        assert!(!IngestAuth::new(None, None).accepts(""));
     }
 
     #[test]

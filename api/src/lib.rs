@@ -4,6 +4,8 @@
 //! - [`error`]: the one error type handlers return, and the status each variant answers;
 //! - [`params`]: query parameters parsed into validated types before they reach the engine;
 //! - [`server`]: binding, request tracing and graceful shutdown;
+//! - [`access`]: optional read protection by token (`[api] read_token_env`);
+//! - [`tokens`]: access tokens as configured (clear or digests), compared in constant time;
 //! - [`limits`]: how many answers are computed at once, and for how long, before a 503;
 //! - [`dashboard`]: the web page at `/` and its embedded assets from `web/`;
 //! - [`targets`]: each team's standing against its KPI targets;
@@ -15,6 +17,7 @@
 //! - [`charts`]: the metrics as SVG and PNG charts (one renderer for web, report and slides);
 //! - [`report`]: the executive report, as a printable HTML page and a PNG slide.
 
+pub mod access;
 pub mod charts;
 pub mod dashboard;
 pub mod error;
@@ -28,6 +31,7 @@ pub mod report;
 pub mod routes;
 pub mod server;
 pub mod targets;
+pub mod tokens;
 pub mod webhooks;
 
 pub use server::{AppState, serve};

@@ -3,8 +3,8 @@
 //! `Retry-After` and a JSON error, instead of queueing: under a burst the server keeps answering
 //! what it can, and its memory stays bounded by the answers in flight.
 //!
-//! `/healthz` and the ingestion routes (events and webhooks, which have a write queue of their
-//! own) are not limited here: a monitor must always get through, and deliveries must never be
+//! `/healthz` and the ingestion routes (events and webhooks, bounded by `[api]
+//! max_pending_deliveries` instead) are not limited here: a monitor must always get through, and deliveries must never be
 //! refused for the readers' sake.
 
 use axum::Json;
@@ -18,7 +18,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// How long a refused client is asked to wait, in seconds.
-const RETRY_AFTER_SECONDS: u64 = 1;
+pub(crate) const RETRY_AFTER_SECONDS: u64 = 1;
 
 /// The limits every read request passes through.
 #[derive(Clone)]
@@ -38,14 +38,9 @@ impl AnswerLimits {
     }
 }
 
-/// Whether a path bypasses the limits.
-fn unlimited(path: &str) -> bool {
-    path == "/healthz" || path == "/api/v1/events" || path.starts_with("/api/v1/webhooks/")
-}
-
 /// The middleware: a permit, then the handler within the time limit.
 pub async fn limit(State(limits): State<AnswerLimits>, request: Request, next: Next) -> Response {
-    if unlimited(request.uri().path()) {
+    if crate::routes::keeps_own_rules(request.uri().path()) {
         return next.run(request).await;
     }
     let Ok(_permit) = limits.permits.clone().try_acquire_owned() else {

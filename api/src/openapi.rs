@@ -55,6 +55,18 @@ pub struct PeriodQuery {
     bucket: Option<String>,
 }
 
+/// Paging of the lists behind the figures (`/api/v1/explain` and its CSV exports).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PageQuery {
+    /// Rows of each list: 1 to 10,000 for `/api/v1/explain` (default 10,000), 1 to 100,000 for
+    /// a CSV export (default: the whole list, refused with a 400 when it is longer than that).
+    limit: Option<u32>,
+    /// Rows skipped first, for the next page. Default 0.
+    offset: Option<u32>,
+}
+
 /// Every error answers this shape.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {

@@ -2,6 +2,7 @@
 
 use crate::error::ApiError;
 use chrono::{Duration, Utc};
+use engine::explain::Page;
 use engine::period::{Bucket, Period};
 use serde::Deserialize;
 
@@ -12,6 +13,10 @@ pub struct MetricsParams {
     pub from: Option<String>,
     pub to: Option<String>,
     pub bucket: Option<String>,
+    /// Rows per list of an explanation or export (the lists behind the figures).
+    pub limit: Option<String>,
+    /// Rows skipped first, for the next page.
+    pub offset: Option<String>,
 }
 
 /// Without dates, the last 90 days up to and including today (UTC).
@@ -21,6 +26,11 @@ pub const DEFAULT_DAYS: i64 = 90;
 pub const MAX_PERIOD_DAYS: i64 = 3653;
 /// The most buckets a series may have (a day series over five and a half years).
 pub const MAX_BUCKETS: usize = 2000;
+/// The most rows of each list `GET /api/v1/explain` answers (and its default `limit`): about
+/// 5 MB of JSON per list at most.
+pub const MAX_EXPLAIN_ROWS: usize = 10_000;
+/// The most rows one CSV export carries: about 30 MB.
+pub const MAX_CSV_ROWS: usize = 100_000;
 
 impl MetricsParams {
     pub fn period(&self) -> Result<Period, ApiError> {
@@ -74,6 +84,37 @@ impl MetricsParams {
         Ok(Some(bucket))
     }
 
+    /// Which rows of each list to answer: `limit` (1 to `max`, default `max`) rows from `offset`
+    /// (default 0); also whether `limit` was given.
+    pub fn page(&self, max: usize) -> Result<(Page, bool), ApiError> {
+        let number = |name: &'static str, value: &str| {
+            value.trim().parse::<usize>().map_err(|_| {
+                ApiError::bad(name, format!("expected a whole number, found `{value}`"))
+            })
+        };
+        let offset = match self.offset.as_deref() {
+            None | Some("") => 0,
+            Some(v) => number("offset", v)?,
+        };
+        let limit = match self.limit.as_deref() {
+            None | Some("") => None,
+            Some(v) => Some(number("limit", v)?),
+        };
+        if let Some(limit) = limit
+            && !(1..=max).contains(&limit)
+        {
+            return Err(ApiError::bad(
+                "limit",
+                format!("expected 1 to {max} rows, found {limit}; page with `offset` for more"),
+            ));
+        }
+        let page = Page {
+            offset,
+            limit: limit.unwrap_or(max),
+        };
+        Ok((page, limit.is_some()))
+    }
+
     /// The team or tribe slug; empty means the organisation.
     pub fn team(&self) -> Option<&str> {
         self.team.as_deref().filter(|t| !t.is_empty())
@@ -91,6 +132,51 @@ mod tests {
             from: Some(from.to_string()),
             to: Some(to.to_string()),
             bucket: Some(bucket.to_string()),
+            ..MetricsParams::default()
+        }
+    }
+
+    fn paging(limit: Option<&str>, offset: Option<&str>) -> Result<(Page, bool), ApiError> {
+        MetricsParams {
+            limit: limit.map(str::to_string),
+            offset: offset.map(str::to_string),
+            ..MetricsParams::default()
+        }
+        .page(100)
+    }
+
+    #[test]
+    fn pages_default_to_the_most_rows_and_refuse_more_naming_the_parameter() {
+        assert_eq!(
+            paging(None, None).expect("default"),
+            (
+                Page {
+                    offset: 0,
+                    limit: 100
+                },
+                false
+            )
+        );
+        assert_eq!(
+            paging(Some("20"), Some("40")).expect("a page"),
+            (
+                Page {
+                    offset: 40,
+                    limit: 20
+                },
+                true
+            )
+        );
+        for (limit, offset, parameter) in [
+            (Some("0"), None, "limit"),
+            (Some("101"), None, "limit"),
+            (Some("ten"), None, "limit"),
+            (None, Some("-1"), "offset"),
+        ] {
+            match paging(limit, offset) {
+                Err(ApiError::BadParameter { parameter: p, .. }) => assert_eq!(p, parameter),
+                other => panic!("{limit:?} {offset:?}: {other:?}"),
+            }
         }
     }
 

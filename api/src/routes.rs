@@ -39,6 +39,12 @@ pub fn router(state: AppState, ingestor: collector::ingest::Ingestor) -> Router 
         .with_state(state)
 }
 
+/// The routes that keep their own rules, outside read protection and the answer limits: health
+/// (a monitor must always get through) and ingestion (its own authentication and write queue).
+pub(crate) fn keeps_own_rules(path: &str) -> bool {
+    path == "/healthz" || path == "/api/v1/events" || path.starts_with("/api/v1/webhooks/")
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 struct Health {
     status: &'static str,
@@ -239,11 +245,11 @@ async fn metrics_scopes(
     }))
 }
 
-/// The rows behind the figures of a scope and period.
+/// The rows behind the figures of a scope and period, a page of each list at a time.
 #[utoipa::path(get, path = "/api/v1/explain", tag = "metrics",
-    params(crate::openapi::MetricsQuery),
+    params(crate::openapi::MetricsQuery, crate::openapi::PageQuery),
     responses(
-        (status = 200, description = "The deployments, changes (slowest first), incidents and rollbacks behind the figures", body = engine::explain::Explanation),
+        (status = 200, description = "The deployments, changes (slowest first), incidents and rollbacks behind the figures: at most `limit` rows of each list from `offset`; `totals` gives each list's full length", body = engine::explain::Explanation),
         (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
     ))]
 async fn explain(
@@ -251,8 +257,10 @@ async fn explain(
     Query(params): Query<MetricsParams>,
 ) -> Result<Json<engine::explain::Explanation>, ApiError> {
     let period = params.period()?;
+    let (page, _) = params.page(crate::params::MAX_EXPLAIN_ROWS)?;
     let scope = scope(&state, &params)?;
-    let explained = engine::explain::explain(&state.store, &state.config, &scope, period).await?;
+    let explained =
+        engine::explain::explain(&state.store, &state.config, &scope, period, page).await?;
     Ok(Json(explained))
 }
 

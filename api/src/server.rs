@@ -3,11 +3,12 @@
 //! The listener and the shutdown signal are injected, so tests bind `127.0.0.1:0` and stop the
 //! server when they are done.
 
+use crate::access::{self, ReadAccess};
 use crate::limits::{self, AnswerLimits};
 use axum::Router;
 use axum::http::{HeaderName, Request};
 use collector::ingest::Ingestor;
-use engine::config::Config;
+use engine::config::{Config, ConfigError};
 use engine::store::Store;
 use std::future::Future;
 use std::sync::Arc;
@@ -21,6 +22,21 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    /// Who may read, resolved from the environment once ([`AppState::new`]).
+    pub read_access: ReadAccess,
+}
+
+impl AppState {
+    /// The state, with read access from the variable the configuration names: an error when
+    /// it is unset, empty or malformed.
+    pub fn new(store: Store, config: Config) -> Result<Self, ConfigError> {
+        let read_access = ReadAccess::from_config(&config)?;
+        Ok(AppState {
+            store,
+            config: Arc::new(config),
+            read_access,
+        })
+    }
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -35,8 +51,15 @@ pub fn app(state: AppState, ingestor: Ingestor) -> Router {
             .to_std()
             .unwrap_or(Duration::from_secs(30)),
     );
+    let read_access = state.read_access.clone();
+    // Outermost first: who may read, then how many answers at once, so a refused reader never
+    // holds an answer slot.
     crate::routes::router(state, ingestor)
         .layer(axum::middleware::from_fn_with_state(limits, limits::limit))
+        .layer(axum::middleware::from_fn_with_state(
+            read_access,
+            access::require,
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

@@ -53,6 +53,7 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(
     secret: Option<Secret>,
     ingestor: Ingestor,
 ) -> Router<S> {
+    let admission = axum::middleware::from_fn_with_state(ingestor.clone(), crate::ingest::admit);
     let state = GithubState {
         ingestor,
         secret: secret.filter(|s| !s.expose().is_empty()).map(Arc::new),
@@ -61,6 +62,7 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(
     Router::new()
         .route("/api/v1/webhooks/github", post(post_github))
         .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT))
+        .route_layer(admission)
         .with_state(state)
 }
 

@@ -2,10 +2,12 @@
 //!
 //! - [`Ingestor`]: what the HTTP endpoints use. Each request is one transaction (raw log,
 //!   records, and the repositories it touched queued for derivation in the store), answered once
-//!   stored (or, on request, once the metrics include it); the queued repositories are derived in
-//!   the background. Derivations are coalesced per repository: a burst of deliveries to one
+//!   committed (or, on request, once the metrics include it); the queued repositories are derived
+//!   in the background. Derivations are coalesced per repository: a burst of deliveries to one
 //!   repository runs a handful of them, not one each. [`Ingestor::resume_queued`] also picks up
-//!   what other processes queued or left unfinished.
+//!   what other processes queued or left unfinished. At most `[api] max_pending_deliveries`
+//!   deliveries are in flight (being received, queued or written): [`Ingestor::admit`] refuses
+//!   more, so a flood costs bounded memory and its senders retry later.
 //! - [`import_file`]: `doraboard import`. A first streaming pass validates the whole file and
 //!   reports every bad line; a second writes it in batches inside one transaction; nothing is
 //!   visible until all of it is. Derivation follows, one pass per repository.
@@ -26,7 +28,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 /// Events per batch written by an import or a replay: bounds the memory held, not the
 /// transaction (there is one).
@@ -70,10 +72,19 @@ const QUEUE_POLL: std::time::Duration = std::time::Duration::from_secs(30);
 pub struct Ingestor {
     store: Store,
     reanalyzer: Arc<Reanalyzer>,
-    writer: Arc<std::sync::OnceLock<mpsc::UnboundedSender<Job>>>,
+    writer: Arc<std::sync::OnceLock<mpsc::Sender<Job>>>,
+    /// One permit per delivery in flight: the bound on what ingestion holds in memory.
+    admissions: Arc<Semaphore>,
+    capacity: usize,
     /// SQLite has one writer: the group writer and the reanalyses take turns here (first come,
     /// first served) rather than in SQLite's busy handler, which sleeps and retries.
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// A delivery's place among those in flight, held until it is answered.
+#[derive(Debug)]
+pub struct Admission {
+    _permit: OwnedSemaphorePermit,
 }
 
 /// One request for the group writer.
@@ -96,12 +107,31 @@ impl Ingestor {
             }),
             store,
             writer: Arc::new(std::sync::OnceLock::new()),
+            admissions: Arc::new(Semaphore::new(config.api.max_pending_deliveries)),
+            capacity: config.api.max_pending_deliveries,
             write_lock,
         }
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// A place for one more delivery, or `None` when `[api] max_pending_deliveries` are in
+    /// flight already: the caller refuses it (503) before reading its body.
+    pub fn admit(&self) -> Option<Admission> {
+        let permit = self.admissions.clone().try_acquire_owned().ok()?;
+        Some(Admission { _permit: permit })
+    }
+
+    /// How many deliveries may be in flight at once.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many deliveries are in flight now.
+    pub fn in_flight(&self) -> usize {
+        self.capacity - self.admissions.available_permits()
     }
 
     /// Logs and stores `events` in one transaction (shared with concurrent requests), then has
@@ -124,6 +154,7 @@ impl Ingestor {
         let (done, outcome) = oneshot::channel();
         self.writer()
             .send(Job { events, done })
+            .await
             .map_err(|_| failed("the ingestion writer stopped".to_string()))?;
         let outcome = outcome
             .await
@@ -190,10 +221,11 @@ impl Ingestor {
         })
     }
 
-    /// The group writer's queue, started on first use (it needs the runtime).
-    fn writer(&self) -> &mpsc::UnboundedSender<Job> {
+    /// The group writer's queue, started on first use (it needs the runtime). Bounded like the
+    /// admissions: a caller without one waits for room rather than growing it.
+    fn writer(&self) -> &mpsc::Sender<Job> {
         self.writer.get_or_init(|| {
-            let (send, receive) = mpsc::unbounded_channel();
+            let (send, receive) = mpsc::channel(self.capacity);
             tokio::spawn(write_groups(
                 self.store.clone(),
                 self.write_lock.clone(),
@@ -210,7 +242,7 @@ async fn write_groups(
     store: Store,
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
     reanalyzer: Arc<Reanalyzer>,
-    mut jobs: mpsc::UnboundedReceiver<Job>,
+    mut jobs: mpsc::Receiver<Job>,
 ) {
     while let Some(first) = jobs.recv().await {
         let mut events = first.events.len();

@@ -187,6 +187,11 @@ pub struct ApiConfig {
     /// Name of the environment variable holding the bearer token of `POST /api/v1/events`.
     #[serde(deserialize_with = "de_env_name")]
     pub ingest_token_env: String,
+    /// Name of the environment variable holding the tokens that may read (dashboard, API,
+    /// charts, report, exports, `/metrics`). Unset: the read side is open to anyone who reaches
+    /// it (behind an SSO proxy, say).
+    #[serde(deserialize_with = "de_opt_env_name")]
+    pub read_token_env: Option<String>,
     /// Answers computed at once; a request beyond them is refused at once (503 with
     /// `Retry-After`) rather than queued, so a burst never piles up work and memory.
     #[serde(deserialize_with = "de_concurrency")]
@@ -194,6 +199,11 @@ pub struct ApiConfig {
     /// How long an answer may take to compute before it is abandoned with a 503.
     #[serde(deserialize_with = "de_duration")]
     pub answer_timeout: Duration,
+    /// Ingestion deliveries (events requests, webhooks) in flight at once: being received,
+    /// queued or written. Beyond, a delivery is refused at once (503 with `Retry-After`), so a
+    /// flood holds at most this many bodies in memory.
+    #[serde(deserialize_with = "de_pending_deliveries")]
+    pub max_pending_deliveries: usize,
 }
 
 /// `[pagerduty]`: where the incidents of each PagerDuty service belong.
@@ -509,8 +519,10 @@ impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
             ingest_token_env: "DORABOARD_INGEST_TOKEN".to_string(),
+            read_token_env: None,
             max_concurrent_answers: 16,
             answer_timeout: Duration::seconds(30),
+            max_pending_deliveries: 32,
         }
     }
 }
@@ -713,6 +725,33 @@ impl Config {
     /// The bearer token of `POST /api/v1/events` (`api.ingest_token_env`), if set.
     pub fn ingest_token(&self) -> Option<Secret> {
         secret_from_env(&self.api.ingest_token_env)
+    }
+
+    /// The tokens that may read (`api.read_token_env`): `None` when the key is not set (the read
+    /// side is open); an error when it names a variable that is unset or empty, since serving
+    /// open what the operator meant to protect would be worse than not starting.
+    pub fn read_token(&self) -> Result<Option<Secret>, ConfigError> {
+        self.read_token_from(|var| std::env::var(var).ok())
+    }
+
+    /// [`Config::read_token`] with an explicit environment lookup.
+    pub fn read_token_from(
+        &self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Secret>, ConfigError> {
+        let Some(var) = &self.api.read_token_env else {
+            return Ok(None);
+        };
+        match lookup(var) {
+            Some(v) if !v.trim().is_empty() => Ok(Some(Secret(v))),
+            found => Err(ConfigError::MissingSecret {
+                var: var.clone(),
+                purpose: format!(
+                    "api.read_token_env names {var}, which is {} (the read side would be open)",
+                    if found.is_some() { "empty" } else { "unset" }
+                ),
+            }),
+        }
     }
 
     /// The collector's schedule, parsed.
@@ -950,8 +989,10 @@ const ENV_SECTIONS: &[(&str, &[(&str, EnvKind)])] = &[
         "api",
         &[
             ("ingest_token_env", EnvKind::Text),
+            ("read_token_env", EnvKind::Text),
             ("max_concurrent_answers", EnvKind::Value),
             ("answer_timeout", EnvKind::Text),
+            ("max_pending_deliveries", EnvKind::Value),
         ],
     ),
     (
@@ -974,18 +1015,27 @@ const ENV_SECTIONS: &[(&str, &[(&str, EnvKind)])] = &[
     ),
 ];
 
-/// The keys naming secret-holding variables, with their defaults: those variables are secrets,
-/// never overrides, even when their names start with `DORABOARD_`.
-const SECRET_NAME_KEYS: &[(&str, &str, &str)] = &[
-    ("github", "token_env", "GITHUB_TOKEN"),
-    ("github", "private_key_env", "GITHUB_APP_PRIVATE_KEY"),
-    ("webhooks", "github_secret_env", "GITHUB_WEBHOOK_SECRET"),
+/// The keys naming secret-holding variables, with their defaults (if any): those variables are
+/// secrets, never overrides, even when their names start with `DORABOARD_`.
+const SECRET_NAME_KEYS: &[(&str, &str, Option<&str>)] = &[
+    ("github", "token_env", Some("GITHUB_TOKEN")),
+    (
+        "github",
+        "private_key_env",
+        Some("GITHUB_APP_PRIVATE_KEY"),
+    ),
+    (
+        "webhooks",
+        "github_secret_env",
+        Some("GITHUB_WEBHOOK_SECRET"),
+    ),
     (
         "webhooks",
         "pagerduty_secret_env",
-        "PAGERDUTY_WEBHOOK_SECRET",
+        Some("PAGERDUTY_WEBHOOK_SECRET"),
     ),
-    ("api", "ingest_token_env", "DORABOARD_INGEST_TOKEN"),
+    ("api", "ingest_token_env", Some("DORABOARD_INGEST_TOKEN")),
+    ("api", "read_token_env", None),
 ];
 
 /// Splits `DORABOARD_<SECTION>_<KEY>` into (section, key, kind); `None` if it names no section,
@@ -1039,7 +1089,7 @@ where
     // The variables that hold secrets, as named after the overrides of their names.
     let secrets: BTreeSet<String> = SECRET_NAME_KEYS
         .iter()
-        .map(|(section, key, default)| {
+        .filter_map(|(section, key, default)| {
             let var = format!("{ENV_PREFIX}{}_{}", section, key).to_ascii_uppercase();
             vars.get(&var)
                 .cloned()
@@ -1050,7 +1100,7 @@ where
                         .and_then(|v| v.as_str())
                         .map(str::to_string)
                 })
-                .unwrap_or_else(|| (*default).to_string())
+                .or_else(|| default.map(str::to_string))
         })
         .collect();
 
@@ -1564,6 +1614,10 @@ fn de_env_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(s)
 }
 
+fn de_opt_env_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    de_env_name(d).map(Some)
+}
+
 fn de_slug<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let s = String::deserialize(d)?;
     let valid = !s.is_empty()
@@ -1637,6 +1691,21 @@ fn de_concurrency<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
         .ok_or_else(|| {
             D::Error::custom(format!(
                 "expected a whole number from 1 to {MAX_CONCURRENCY}, found {n}"
+            ))
+        })
+}
+
+/// The most deliveries `[api] max_pending_deliveries` may allow in flight.
+pub const MAX_PENDING_DELIVERIES: usize = 1024;
+
+fn de_pending_deliveries<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let n = i64::deserialize(d)?;
+    usize::try_from(n)
+        .ok()
+        .filter(|n| (1..=MAX_PENDING_DELIVERIES).contains(n))
+        .ok_or_else(|| {
+            D::Error::custom(format!(
+                "expected a whole number from 1 to {MAX_PENDING_DELIVERIES}, found {n}"
             ))
         })
 }
@@ -2384,6 +2453,15 @@ repos = ["acme/d"]
             "test.toml",
             "api.answer_timeout",
         );
+        assert_eq!(Config::default().api.max_pending_deliveries, 32);
+        let c = parse("[api]\nmax_pending_deliveries = 1").expect("valid");
+        assert_eq!(c.api.max_pending_deliveries, 1);
+        let m = invalid(
+            parse("[api]\nmax_pending_deliveries = 0"),
+            "test.toml",
+            "api.max_pending_deliveries",
+        );
+        assert!(m.contains("from 1 to 1024"), "{m}");
     }
 
     #[test]
@@ -2617,6 +2695,49 @@ repos = ["acme/d"]
             panic!("an app")
         };
         assert_eq!(private_key.expose(), "PEM FROM FILE");
+    }
+
+    #[test]
+    fn read_token_is_optional_and_an_unset_or_empty_variable_is_an_error_naming_the_key() {
+        let open = Config::default();
+        assert!(
+            open.read_token_from(|_| Some("t".into()))
+                .expect("open")
+                .is_none()
+        );
+        let c = parse("[api]\nread_token_env = \"DASH_TOKEN\"").expect("valid");
+        assert_eq!(c.api.read_token_env.as_deref(), Some("DASH_TOKEN"));
+        let unset = c.read_token_from(|_| None).expect_err("unset").to_string();
+        assert!(
+            unset.contains("api.read_token_env") && unset.contains("DASH_TOKEN, which is unset"),
+            "{unset}"
+        );
+        let empty = c
+            .read_token_from(|_| Some(" ".into()))
+            .expect_err("empty")
+            .to_string();
+        assert!(empty.contains("DASH_TOKEN, which is empty"), "{empty}");
+        let t = c
+            .read_token_from(|v| (v == "DASH_TOKEN").then(|| "r34d".to_string()))
+            .expect("set")
+            .expect("some");
+        assert_eq!(t.expose(), "r34d");
+        let m = invalid(
+            parse("[api]\nread_token_env = \"r34d-the-token\""),
+            "test.toml",
+            "api.read_token_env",
+        );
+        assert!(!m.contains("r34d"), "the value is not shown: {m}");
+        // The variable it names holds a secret, never an override.
+        let c = parse_env(
+            "",
+            &[
+                ("DORABOARD_API_READ_TOKEN_ENV", "DORABOARD_API_READ"),
+                ("DORABOARD_API_READ", "r34d"),
+            ],
+        )
+        .expect("the secret is skipped");
+        assert_eq!(c.api.read_token_env.as_deref(), Some("DORABOARD_API_READ"));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! period (failed ones with every piece of evidence and its reason), the changes they shipped
 //! with their phases (slowest first), the incidents and whom they blame, the rollbacks.
 //!
-//! Built from the same facts as the metrics, so the lists always add up to the figures.
+//! Built from the same facts as the metrics, so the lists always add up to the figures. An answer
+//! may carry one page of each list ([`Page`]): `totals` then says how long each list is.
 
 use crate::analysis::FailureLink;
 use crate::config::{Config, Scope};
@@ -28,6 +29,40 @@ pub struct Explanation {
     #[schema(value_type = Vec<Object>)]
     pub incidents: Vec<IncidentLinkDetail>,
     pub rollbacks: Vec<RollbackFact>,
+    /// How many rows each list has in full; a list is cut to the page asked for.
+    pub totals: ExplainTotals,
+}
+
+/// The full length of each list of an [`Explanation`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ExplainTotals {
+    pub deployments: usize,
+    pub changes: usize,
+    pub incidents: usize,
+    pub rollbacks: usize,
+}
+
+/// Which rows of each list an answer carries: `limit` rows from `offset`, in the list's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl Page {
+    /// Every row.
+    pub const ALL: Page = Page {
+        offset: 0,
+        limit: usize::MAX,
+    };
+
+    /// This page of `rows`.
+    fn cut<T>(&self, rows: Vec<T>) -> Vec<T> {
+        rows.into_iter()
+            .skip(self.offset)
+            .take(self.limit)
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -80,12 +115,14 @@ impl ExplainedChange {
     }
 }
 
-/// The rows behind the figures of `scope` for `period`.
+/// The rows behind the figures of `scope` for `period`, `page` of each list. The evidence of a
+/// failed deployment is read for the deployments of the page only.
 pub async fn explain(
     store: &Store,
     config: &Config,
     scope: &Scope,
     period: Period,
+    page: Page,
 ) -> Result<Explanation, QueryError> {
     let tz = scope.time_zone;
     let (from, to) = (period.start(tz), period.end(tz));
@@ -100,8 +137,16 @@ pub async fn explain(
         .await?;
     crate::metrics::ownership::restrict_to_paths(&mut inputs, &scope.paths, &scope.teams);
     let noise = filters(config)?;
-    let mut deployments = Vec::with_capacity(inputs.deployments.len());
-    for fact in inputs.deployments {
+    let mut facts = inputs.deployments;
+    facts.sort_by(|a, b| (a.finished_at, &a.key).cmp(&(b.finished_at, &b.key)));
+    let mut totals = ExplainTotals {
+        deployments: facts.len(),
+        changes: inputs.changes.len(),
+        incidents: 0,
+        rollbacks: inputs.rollbacks.len(),
+    };
+    let mut deployments = Vec::new();
+    for fact in page.cut(facts) {
         let (failures, rework_reasons) = if fact.failed || fact.rework {
             match store.deployment_detail(&fact.key).await? {
                 Some(detail) => (
@@ -119,8 +164,6 @@ pub async fn explain(
             rework_reasons,
         });
     }
-    deployments
-        .sort_by(|a, b| (a.fact.finished_at, &a.fact.key).cmp(&(b.fact.finished_at, &b.fact.key)));
     let mut changes: Vec<ExplainedChange> = inputs
         .changes
         .into_iter()
@@ -137,6 +180,7 @@ pub async fn explain(
     let incidents = store
         .incident_links(&scope.repos, &scope.teams, from, to)
         .await?;
+    totals.incidents = incidents.len();
     Ok(Explanation {
         team: scope.slug.clone(),
         name: scope.name.clone(),
@@ -144,8 +188,9 @@ pub async fn explain(
         to: period.to,
         time_zone: tz.name().to_string(),
         deployments,
-        changes,
-        incidents,
-        rollbacks: inputs.rollbacks,
+        changes: page.cut(changes),
+        incidents: page.cut(incidents),
+        rollbacks: page.cut(inputs.rollbacks),
+        totals,
     })
 }

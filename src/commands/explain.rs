@@ -59,7 +59,9 @@ pub async fn run(config_path: &Path, demo: bool, what: What) -> anyhow::Result<(
     let to = Period::parse_date(&window.to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
     let period = Period::new(from, to).map_err(|e| anyhow::anyhow!("--from/--to: {e}"))?;
     let scope = config.scope(window.team.as_deref())?;
-    let explained = engine::explain::explain(&store, &config, &scope, period).await?;
+    let explained =
+        engine::explain::explain(&store, &config, &scope, period, engine::explain::Page::ALL)
+            .await?;
     let json = window.json || matches!(what, What::All(_));
     match what {
         What::Deployments(_) if json => {

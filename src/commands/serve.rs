@@ -3,7 +3,6 @@
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 
 pub async fn run(config_path: &Path, demo: bool, addr: SocketAddr) -> anyhow::Result<()> {
     let (config, store) = super::open(config_path, demo).await?;
@@ -13,6 +12,8 @@ pub async fn run(config_path: &Path, demo: bool, addr: SocketAddr) -> anyhow::Re
         let options = engine::query::analysis_options(&config);
         store.queue_all_if_options_changed(&options).await?;
     }
+    // Read protection is resolved before listening: a misconfigured one never serves open.
+    let state = api::AppState::new(store, config)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
@@ -23,10 +24,6 @@ pub async fn run(config_path: &Path, demo: bool, addr: SocketAddr) -> anyhow::Re
         "doraboard"
     };
     println!("Serving {what} at http://{local}/ (Ctrl-C to stop)");
-    let state = api::AppState {
-        store,
-        config: Arc::new(config),
-    };
     // The scheduled GitHub sync (docs/collector.md); one cut short by shutdown resumes next time.
     let scheduler = (!demo)
         .then(|| collector::schedule::spawn(state.config.clone(), state.store.clone()))

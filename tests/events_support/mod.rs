@@ -67,6 +67,7 @@ impl Server {
         let state = api::AppState {
             store: store.clone(),
             config: Arc::clone(&config),
+            read_access: Default::default(),
         };
         let auth = IngestAuth::new(
             token.map(Secret::new).as_ref(),

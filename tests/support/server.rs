@@ -20,6 +20,17 @@ pub async fn demo_server() -> Server {
 
 /// The demo organisation whose year ends on `end`.
 pub async fn demo_server_ending(end: NaiveDate) -> Server {
+    demo_server_with(end, api::access::ReadAccess::Open).await
+}
+
+/// The demo organisation whose year ends on `end`, readable by holders of `tokens` only (as
+/// `api.read_token_env` would name them).
+pub async fn protected_demo_server(end: NaiveDate, tokens: &str) -> Server {
+    let tokens = api::tokens::Tokens::parse(&engine::config::Secret::new(tokens)).expect("tokens");
+    demo_server_with(end, api::access::ReadAccess::Tokens(Arc::new(tokens))).await
+}
+
+async fn demo_server_with(end: NaiveDate, read_access: api::access::ReadAccess) -> Server {
     let store = engine::store::Store::connect("sqlite::memory:")
         .await
         .expect("store");
@@ -32,6 +43,7 @@ pub async fn demo_server_ending(end: NaiveDate) -> Server {
     let state = api::AppState {
         store,
         config: Arc::new(config),
+        read_access,
     };
     tokio::spawn(api::serve(listener, state, async {
         let _ = stopped.await;

@@ -29,6 +29,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use engine::config::{Config, Scope};
+use engine::explain::Page;
 use engine::period::{Bucket, Period};
 use engine::query::QueryError;
 use engine::store::Store;
@@ -200,6 +201,7 @@ impl ChartParams {
             from: self.from.clone(),
             to: self.to.clone(),
             bucket: self.bucket.clone(),
+            ..MetricsParams::default()
         }
     }
 
@@ -317,11 +319,13 @@ pub async fn chart_for(
             }))
         }
         ChartKind::LeadTimeBreakdown => {
-            let explained = engine::explain::explain(store, config, first, *period).await?;
+            let explained =
+                engine::explain::explain(store, config, first, *period, Page::ALL).await?;
             Ok(build::breakdown_chart(&explained, *bucket, first.time_zone))
         }
         ChartKind::LeadTimeDistribution => {
-            let explained = engine::explain::explain(store, config, first, *period).await?;
+            let explained =
+                engine::explain::explain(store, config, first, *period, Page::ALL).await?;
             Ok(build::distribution_chart(&explained, first.time_zone))
         }
     }

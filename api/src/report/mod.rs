@@ -269,7 +269,7 @@ async fn report(
         team: params.team.clone(),
         from: params.from.clone(),
         to: params.to.clone(),
-        bucket: None,
+        ..MetricsParams::default()
     };
     let period = metrics.period()?;
     let scope = charts::resolve_scope(&state.config, metrics.team(), "team")?;

@@ -134,7 +134,9 @@ impl Store {
             .map_err(connect_error)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            // Every commit reaches the disk before it returns: an acknowledged delivery survives
+            // a power loss too, not only a crash of the process (WAL's NORMAL does not).
+            .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
