@@ -504,7 +504,7 @@ pub async fn import_file(
     let mut errors = Vec::new();
     let mut more = 0;
     let mut unowned = BTreeSet::new();
-    let mut tx = store.begin_ingest().await.map_err(store_error)?;
+    let mut tx = store.begin_bulk_ingest().await.map_err(store_error)?;
     let mut batch = Vec::with_capacity(BATCH);
     let mut kinds = Vec::with_capacity(BATCH);
     for item in items(path, format).map_err(|e| invalid_or_read(e, &name))? {
