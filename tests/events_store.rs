@@ -41,6 +41,7 @@ both_backends!(
     incident_updates_merge_in_any_order,
     a_transaction_of_many_batches_is_all_or_nothing,
     the_log_reads_back_in_arrival_order,
+    batches_logged_as_blocks_read_back_as_they_arrived,
     incidents_naming_a_deployment_touch_its_repository,
 );
 
@@ -268,6 +269,59 @@ async fn the_log_reads_back_in_arrival_order(store: Store) {
         store.raw_event_count(Some("pagerduty")).await.expect("raw"),
         2
     );
+}
+
+/// A batch's bodies are kept as one block: they read back in order, page after page, with
+/// redeliveries left out and single events kept on their own.
+async fn batches_logged_as_blocks_read_back_as_they_arrived(store: Store) {
+    let raw = |id: &str, body: &str| LoggedEvent {
+        raw: Some(NewRawEvent {
+            source: "events".into(),
+            delivery_id: id.into(),
+            body: body.into(),
+        }),
+        record: None,
+    };
+    let first: Vec<LoggedEvent> = (0..4)
+        .map(|i| raw(&format!("a{i}"), &format!("{{\"a\": {i}}}")))
+        .collect();
+    store.ingest(first).await.expect("first batch");
+    let (second, _) = store
+        .ingest(vec![
+            raw("a1", "{\"again\": 1}"),
+            raw("b0", "{\"b\": 0}"),
+            raw("a2", "{\"again\": 2}"),
+            raw("b1", "{\"b\": 1}"),
+        ])
+        .await
+        .expect("second batch");
+    assert_eq!(second.new, vec![false, true, false, true]);
+    store
+        .ingest(vec![raw("c0", "{\"c\": 0}")])
+        .await
+        .expect("single event");
+
+    let mut bodies = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.raw_events_after(after, 3).await.expect("page");
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        bodies.extend(page.into_iter().map(|e| (e.delivery_id, e.body)));
+    }
+    let expected: Vec<(String, String)> = [
+        ("a0", "{\"a\": 0}"),
+        ("a1", "{\"a\": 1}"),
+        ("a2", "{\"a\": 2}"),
+        ("a3", "{\"a\": 3}"),
+        ("b0", "{\"b\": 0}"),
+        ("b1", "{\"b\": 1}"),
+        ("c0", "{\"c\": 0}"),
+    ]
+    .iter()
+    .map(|(id, body)| (id.to_string(), body.to_string()))
+    .collect();
+    assert_eq!(bodies, expected);
 }
 
 async fn incidents_naming_a_deployment_touch_its_repository(store: Store) {

@@ -20,7 +20,7 @@ use crate::telemetry;
 use engine::analysis::AnalysisOptions;
 use engine::config::Config;
 use engine::model::{RepoSlug, Source};
-use engine::store::events::{BatchOutcome, EventRecord, LoggedEvent};
+use engine::store::events::{BatchOutcome, EventRecord, IngestTransaction, LoggedEvent};
 use engine::store::{Store, StoreError};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
@@ -519,7 +519,9 @@ pub async fn import_file(
     let format = Format::detect(path).map_err(read_error)?;
     let ctx = EventContext::new(config, Source::Import);
 
-    // Pass 1: validate everything, streaming.
+    // One pass: each line is parsed and validated once, and written in batches inside one
+    // transaction. After a bad line nothing more is written, the rest is only validated (to list
+    // its errors too), and the transaction is rolled back: nothing was loaded.
     let mut report = ImportReport {
         format: match format {
             Format::Ndjson => "NDJSON",
@@ -527,20 +529,40 @@ pub async fn import_file(
         },
         ..ImportReport::default()
     };
+    let store_error = |source| ImportError::Store {
+        path: name.clone(),
+        source,
+    };
     let mut errors = Vec::new();
     let mut more = 0;
     let mut unowned = BTreeSet::new();
+    let mut tx = store.begin_bulk_ingest().await.map_err(store_error)?;
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut kinds = Vec::with_capacity(BATCH);
     for item in items(path, format).map_err(|e| invalid_or_read(e, &name))? {
         let item = item.map_err(read_error)?;
         report.events += 1;
         match validate(&item, &ctx) {
-            Ok(record) => unowned.extend(ctx.unowned([&record])),
+            Ok(record) => {
+                unowned.extend(ctx.unowned([&record]));
+                if errors.is_empty() {
+                    kinds.push(record.clone());
+                    batch.push(logged(record, &item.raw, &ctx));
+                }
+            }
             Err(e) if errors.len() < MAX_ERRORS => errors.push(e),
             Err(_) => more += 1,
+        }
+        if batch.len() >= BATCH {
+            write_batch(&mut tx, &mut batch, &mut kinds, &mut report)
+                .await
+                .map_err(store_error)?;
         }
     }
     report.unowned = unowned.into_iter().collect();
     if !errors.is_empty() {
+        // Dropped without a commit: rolled back.
+        drop(tx);
         return Err(ImportError::Invalid {
             path: name,
             errors,
@@ -554,46 +576,9 @@ pub async fn import_file(
             more: 0,
         });
     }
-
-    // Pass 2: write in batches inside one transaction.
-    let store_error = |source| ImportError::Store {
-        path: name.clone(),
-        source,
-    };
-    let mut tx = store.begin_ingest().await.map_err(store_error)?;
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut kinds = Vec::with_capacity(BATCH);
-    let mut iter = items(path, format).map_err(|e| invalid_or_read(e, &name))?;
-    loop {
-        let next = iter.next().transpose().map_err(read_error)?;
-        let done = next.is_none();
-        if let Some(item) = next {
-            // Validated in pass 1; a file changed in between is refused like a bad one.
-            let record = validate(&item, &ctx).map_err(|e| ImportError::Invalid {
-                path: name.clone(),
-                errors: vec![e],
-                more: 0,
-            })?;
-            kinds.push(record.clone());
-            batch.push(logged(record, &item.raw, &ctx));
-        }
-        if batch.len() >= BATCH || (done && !batch.is_empty()) {
-            let outcome = tx
-                .write(std::mem::take(&mut batch))
-                .await
-                .map_err(store_error)?;
-            for (record, new) in kinds.drain(..).zip(outcome.new) {
-                if new {
-                    report.loaded.add(&record);
-                } else {
-                    report.duplicates += 1;
-                }
-            }
-        }
-        if done {
-            break;
-        }
-    }
+    write_batch(&mut tx, &mut batch, &mut kinds, &mut report)
+        .await
+        .map_err(store_error)?;
     tx.commit().await.map_err(store_error)?;
     tracing::info!(
         events = report.events,
@@ -623,6 +608,28 @@ pub async fn import_file(
         "import: derived"
     );
     Ok(report)
+}
+
+/// Writes the batch (if any) into the import's transaction and counts what was new; `kinds` are
+/// the batch's records, in order.
+async fn write_batch(
+    tx: &mut IngestTransaction,
+    batch: &mut Vec<LoggedEvent>,
+    kinds: &mut Vec<EventRecord>,
+    report: &mut ImportReport,
+) -> Result<(), StoreError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let outcome = tx.write(std::mem::take(batch)).await?;
+    for (record, new) in kinds.drain(..).zip(outcome.new) {
+        if new {
+            report.loaded.add(&record);
+        } else {
+            report.duplicates += 1;
+        }
+    }
+    Ok(())
 }
 
 fn validate(item: &RawItem, ctx: &EventContext) -> Result<EventRecord, EventError> {

@@ -49,7 +49,7 @@ pub async fn replay(store: &Store, config: &Config) -> Result<ReplayReport, Stor
     let api = EventContext::new(config, Source::Webhook);
     let import = EventContext::new(config, Source::Import);
     let mut report = ReplayReport::default();
-    let mut tx = store.begin_ingest().await?;
+    let mut tx = store.begin_bulk_ingest().await?;
     let mut after = 0;
     loop {
         let page = tx.raw_events_after(after, BATCH as i64).await?;

@@ -14,12 +14,13 @@
 //!   incident label, or was deleted or transferred), deleted in the same transaction.
 //! - [`Store::raw_events_after`] pages through the log in arrival order, for replay.
 
-use super::codec::{self, RowExt, Statement, Touched, Value};
+use super::codec::{self, Statement, Touched, Value};
 use super::derived::queue::{self, Stale};
+use super::packed::{self, BlockRef};
 use super::tx::Transaction;
 use super::{Store, StoreError};
 use crate::model::{Change, Deployment, Incident, RepoSlug, Timestamp};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// A received event to log, exactly as it arrived.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,7 +145,29 @@ pub struct IngestTransaction {
     every_scope: bool,
 }
 
+/// The page cache of a bulk write's connection on SQLite, in KiB (SQLite's default is 2,000):
+/// large enough that the indexes a bulk write fills in random key order (delivery ids, shas)
+/// stay in memory, rather than being spilled to the write-ahead log page by page again and again.
+const BULK_CACHE_KIB: u32 = 98_304;
+
 impl Store {
+    /// [`Store::begin_ingest`] for a bulk write (an import, a replay of the log): on SQLite its
+    /// connection keeps a larger page cache (96 MiB) until it closes, which for these commands
+    /// is when the process ends.
+    pub async fn begin_bulk_ingest(&self) -> Result<IngestTransaction, StoreError> {
+        let mut ingest = self.begin_ingest().await?;
+        if !ingest.tx.is_postgres() {
+            ingest
+                .tx
+                .execute(Statement::new(
+                    format!("PRAGMA cache_size = -{BULK_CACHE_KIB}"),
+                    vec![],
+                ))
+                .await?;
+        }
+        Ok(ingest)
+    }
+
     /// Opens a write transaction for push ingestion.
     ///
     /// On SQLite it holds the database's write lock from its first write until it ends: other
@@ -179,8 +202,9 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<RawEvent>, StoreError> {
-        self.fetch_all(raw_events_statement(after, limit), raw_event)
-            .await
+        // A transaction of its own, only to read the page and its blocks from one connection.
+        let mut tx = self.begin().await?;
+        read_raw_events(&mut tx, after, limit).await
     }
 
     /// How many events the raw log holds, of one source or of all.
@@ -393,9 +417,7 @@ impl IngestTransaction {
         after: i64,
         limit: i64,
     ) -> Result<Vec<RawEvent>, StoreError> {
-        self.tx
-            .fetch_all(raw_events_statement(after, limit), raw_event)
-            .await
+        read_raw_events(&mut self.tx, after, limit).await
     }
 
     /// Marks the repositories of the deployments about to be written stale from the earliest
@@ -451,19 +473,33 @@ impl IngestTransaction {
     ) -> Result<HashSet<(String, String)>, StoreError> {
         let now = chrono::Utc::now();
         let mut seen = HashSet::new();
-        let mut rows = Vec::new();
-        for raw in events.iter().filter_map(|e| e.raw.as_ref()) {
-            // The first of a repeated delivery id in the batch is the one logged.
-            if seen.insert((raw.source.as_str(), raw.delivery_id.as_str())) {
-                rows.push(vec![
+        // The first of a repeated delivery id in the batch is the one logged.
+        let mut raws: Vec<&NewRawEvent> = events
+            .iter()
+            .filter_map(|e| e.raw.as_ref())
+            .filter(|raw| seen.insert((raw.source.as_str(), raw.delivery_id.as_str())))
+            .collect();
+        if raws.len() > 1 {
+            // Redeliveries are left out of the block, which would keep their bodies for nothing.
+            let logged = self.logged(&raws).await?;
+            raws.retain(|raw| !logged.contains(&(raw.source.clone(), raw.delivery_id.clone())));
+        }
+        let bodies = self.stored_bodies(&raws).await?;
+        let rows = raws
+            .iter()
+            .zip(bodies)
+            .map(|(raw, body)| {
+                vec![
                     Value::text(&raw.source),
                     Value::text(&raw.delivery_id),
                     Value::time(now),
-                    Value::Bytes(super::packed::pack(&raw.body)),
-                ]);
-            }
-        }
+                    Value::Bytes(body),
+                ]
+            })
+            .collect();
         let mut fresh = HashSet::new();
+        // A concurrent writer may log one of them first: it is then a redelivery here, whose
+        // place in the block stays unread.
         for statement in codec::insert_statements(
             "INSERT INTO raw_event (source, delivery_id, received_at, body)",
             "ON CONFLICT (source, delivery_id) DO NOTHING RETURNING source, delivery_id",
@@ -478,6 +514,72 @@ impl IngestTransaction {
             fresh.extend(added);
         }
         Ok(fresh)
+    }
+
+    /// The `(source, delivery_id)` of those of `raws` already in the log.
+    async fn logged(
+        &mut self,
+        raws: &[&NewRawEvent],
+    ) -> Result<HashSet<(String, String)>, StoreError> {
+        let mut by_source: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for raw in raws {
+            by_source
+                .entry(raw.source.as_str())
+                .or_default()
+                .push(raw.delivery_id.as_str());
+        }
+        let mut logged = HashSet::new();
+        for (source, ids) in by_source {
+            for chunk in ids.chunks(500) {
+                let mut params = vec![Value::text(source)];
+                params.extend(chunk.iter().map(|id| Value::text(*id)));
+                let statement = Statement::new(
+                    format!(
+                        "SELECT source, delivery_id FROM raw_event \
+                         WHERE source = $1 AND delivery_id IN ({})",
+                        codec::placeholders(2, chunk.len())
+                    ),
+                    params,
+                );
+                let found = self
+                    .tx
+                    .fetch_all(statement, |row| {
+                        Ok((row.text("source")?, row.text("delivery_id")?))
+                    })
+                    .await?;
+                logged.extend(found);
+            }
+        }
+        Ok(logged)
+    }
+
+    /// The stored bodies of `raws`, in order: one event alone packed by itself; several packed
+    /// as one block in `raw_block`, each referring to its place in it.
+    async fn stored_bodies(&mut self, raws: &[&NewRawEvent]) -> Result<Vec<Vec<u8>>, StoreError> {
+        if raws.len() < 2 {
+            return Ok(raws.iter().map(|raw| packed::pack(&raw.body)).collect());
+        }
+        let texts: Vec<&str> = raws.iter().map(|raw| raw.body.as_str()).collect();
+        let block = self
+            .tx
+            .fetch_optional(
+                Statement::new(
+                    "INSERT INTO raw_block (body) VALUES ($1) RETURNING id",
+                    vec![Value::Bytes(packed::pack_block(&texts)?)],
+                ),
+                |row| Ok(row.int("id")?),
+            )
+            .await?
+            .ok_or_else(|| StoreError::corrupt("raw event block", "new", "no id returned"))?;
+        Ok((0..raws.len())
+            .map(|rank| {
+                BlockRef {
+                    block,
+                    rank: u32::try_from(rank).unwrap_or(u32::MAX),
+                }
+                .encode()
+            })
+            .collect())
     }
 
     /// Registers the repositories seen so far (a repository row per slug, as the upserts do).
@@ -516,23 +618,89 @@ impl IngestTransaction {
     }
 }
 
-fn raw_event(row: &dyn RowExt) -> Result<RawEvent, StoreError> {
-    let delivery_id = row.text("delivery_id")?;
-    Ok(RawEvent {
-        id: row.int("id")?,
-        source: row.text("source")?,
-        received_at: codec::time(row.int("received_at")?, "received_at", &delivery_id)?,
-        body: super::packed::unpack(&row.bytes("body")?, &delivery_id)?,
-        delivery_id,
-    })
+/// A row of the raw log as stored: its body may be a reference into a block.
+struct StoredRaw {
+    id: i64,
+    source: String,
+    delivery_id: String,
+    received_at: i64,
+    body: Vec<u8>,
 }
 
-fn raw_events_statement(after: i64, limit: i64) -> Statement {
-    Statement::new(
-        "SELECT id, source, delivery_id, received_at, body FROM raw_event \
-         WHERE id > $1 ORDER BY id LIMIT $2",
-        vec![Value::int(after), Value::int(limit)],
-    )
+/// Up to `limit` logged events after the one with id `after`, in arrival order; each block their
+/// bodies are kept in is read and unpacked once.
+async fn read_raw_events(
+    tx: &mut Transaction,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<RawEvent>, StoreError> {
+    let rows = tx
+        .fetch_all(
+            Statement::new(
+                "SELECT id, source, delivery_id, received_at, body FROM raw_event \
+                 WHERE id > $1 ORDER BY id LIMIT $2",
+                vec![Value::int(after), Value::int(limit)],
+            ),
+            |row| {
+                Ok(StoredRaw {
+                    id: row.int("id")?,
+                    source: row.text("source")?,
+                    delivery_id: row.text("delivery_id")?,
+                    received_at: row.int("received_at")?,
+                    body: row.bytes("body")?,
+                })
+            },
+        )
+        .await?;
+    let ids: Vec<i64> = rows
+        .iter()
+        .filter_map(|row| BlockRef::decode(&row.body))
+        .map(|at| at.block)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut blocks: HashMap<i64, Vec<String>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let statement = Statement::new(
+            format!(
+                "SELECT id, body FROM raw_block WHERE id IN ({})",
+                codec::placeholders(1, chunk.len())
+            ),
+            chunk.iter().map(|id| Value::int(*id)).collect(),
+        );
+        let stored = tx
+            .fetch_all(statement, |row| Ok((row.int("id")?, row.bytes("body")?)))
+            .await?;
+        for (id, body) in stored {
+            blocks.insert(id, packed::unpack_block(&body, id)?);
+        }
+    }
+    rows.into_iter()
+        .map(|row| {
+            let body = match BlockRef::decode(&row.body) {
+                // Each place in a block belongs to one event: moved out, not copied.
+                Some(at) => blocks
+                    .get_mut(&at.block)
+                    .and_then(|bodies| bodies.get_mut(at.rank as usize))
+                    .map(std::mem::take)
+                    .ok_or_else(|| {
+                        StoreError::corrupt(
+                            "raw event body",
+                            &row.delivery_id,
+                            format!("no body {} in block {}", at.rank, at.block),
+                        )
+                    })?,
+                None => packed::unpack(&row.body, &row.delivery_id)?,
+            };
+            Ok(RawEvent {
+                id: row.id,
+                source: row.source,
+                received_at: codec::time(row.received_at, "received_at", &row.delivery_id)?,
+                body,
+                delivery_id: row.delivery_id,
+            })
+        })
+        .collect()
 }
 
 /// `ON CONFLICT (key) DO UPDATE SET c = excluded.c, ...` for every column but the key, so these

@@ -53,7 +53,9 @@ const REPO_CHANGES: &str = "SELECT key FROM change WHERE repo = $1";
 /// The repository whose analysis covers the incident `i`: the repository of the deployment or
 /// change its cause names, when one is stored (whatever repository the incident names, if any);
 /// for an incident without a repository that names a commit, the repository of the earliest
-/// merged change holding it; else the incident's own repository (NULL: no analysis covers it).
+/// merged change holding it (looked up repository by repository, through `change_commit`'s
+/// primary key: an index by sha alone would copy the whole table for these rare incidents); else
+/// the incident's own repository (NULL: no analysis covers it).
 /// An incident is analysed exactly once, and every link derived from it points to a deployment of
 /// the repository that analyses it, so a reanalysis deletes and rewrites all of it.
 pub(crate) const INCIDENT_OWNER: &str = "CASE i.cause_kind \
@@ -61,7 +63,8 @@ pub(crate) const INCIDENT_OWNER: &str = "CASE i.cause_kind \
      (SELECT d.repo FROM deployment d WHERE d.key = i.cause_ref), i.repo) \
      WHEN 'change' THEN COALESCE(\
      (SELECT c.repo FROM change c WHERE c.key = i.cause_ref), i.repo) \
-     WHEN 'sha' THEN COALESCE(i.repo, (SELECT c.repo FROM change_commit cc \
+     WHEN 'sha' THEN COALESCE(i.repo, (SELECT c.repo FROM repository r \
+     JOIN change_commit cc ON cc.repo = r.slug \
      JOIN change c ON c.key = cc.change WHERE length(i.cause_ref) >= 7 \
      AND cc.sha >= lower(i.cause_ref) AND cc.sha < lower(i.cause_ref) || 'g' \
      ORDER BY c.merged_at, c.key LIMIT 1)) \

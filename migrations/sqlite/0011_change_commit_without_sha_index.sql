@@ -1,0 +1,10 @@
+-- A commit named by an incident of no repository is looked up repository by repository, through
+-- `change_commit`'s primary key (engine/src/store/derived/mod.rs, INCIDENT_OWNER): the index by
+-- sha alone, a copy of the whole table, is not needed. Every repository holding changes gets its
+-- `repository` row, as every write registers it. Keep in step with
+-- migrations/postgres/0011_change_commit_without_sha_index.sql.
+INSERT INTO repository (slug, owner, name)
+SELECT DISTINCT repo, substr(repo, 1, instr(repo, '/') - 1), substr(repo, instr(repo, '/') + 1)
+FROM change_commit WHERE true
+ON CONFLICT (slug) DO NOTHING;
+DROP INDEX change_commit_by_sha;
