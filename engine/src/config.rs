@@ -1019,11 +1019,7 @@ const ENV_SECTIONS: &[(&str, &[(&str, EnvKind)])] = &[
 /// secrets, never overrides, even when their names start with `DORABOARD_`.
 const SECRET_NAME_KEYS: &[(&str, &str, Option<&str>)] = &[
     ("github", "token_env", Some("GITHUB_TOKEN")),
-    (
-        "github",
-        "private_key_env",
-        Some("GITHUB_APP_PRIVATE_KEY"),
-    ),
+    ("github", "private_key_env", None),
     (
         "webhooks",
         "github_secret_env",
