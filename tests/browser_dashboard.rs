@@ -387,22 +387,22 @@ fn artifacts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts/browser")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
-    let Some(binary) = find_chromium() else {
+/// Chromium, or `None` (the test prints SKIPPED and passes) when it is missing and not required.
+fn chromium(test: &str) -> Option<PathBuf> {
+    let found = find_chromium();
+    if found.is_none() {
         if std::env::var("DORABOARD_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
             panic!(
                 "DORABOARD_REQUIRE_EXTERNAL=1 but no chromium on the PATH (set DORABOARD_CHROMIUM)"
             );
         }
-        println!(
-            "SKIPPED: dashboard_shows_the_api_figures_for_overview_team_and_period needs chromium (apt-get install chromium)"
-        );
-        return;
-    };
-    let server = demo_server().await;
-    let browser = launch(&binary).await;
-    let cdp = Cdp::connect(&browser.ws_url).await;
+        println!("SKIPPED: {test} needs chromium (apt-get install chromium)");
+    }
+    found
+}
+
+/// A fresh tab reporting its console, at 1366x900.
+async fn open_page(cdp: &Cdp) -> Page<'_> {
     let target = cdp
         .call(None, "Target.createTarget", json!({"url": "about:blank"}))
         .await;
@@ -414,13 +414,26 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
         )
         .await;
     let page = Page {
-        cdp: &cdp,
+        cdp,
         session: attached["sessionId"].as_str().expect("session").to_string(),
     };
     for domain in ["Runtime.enable", "Log.enable", "Page.enable"] {
         page.call(domain, json!({})).await;
     }
     page.set_viewport(1366, 900).await;
+    page
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
+    let Some(binary) = chromium("dashboard_shows_the_api_figures_for_overview_team_and_period")
+    else {
+        return;
+    };
+    let server = demo_server().await;
+    let browser = launch(&binary).await;
+    let cdp = Cdp::connect(&browser.ws_url).await;
+    let page = open_page(&cdp).await;
     let out = artifacts();
 
     // The error capture works: a probe error is seen, then forgotten.
@@ -657,6 +670,164 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
         page.screenshot(&dir.join("dashboard-team.png"), Some(1190.0))
             .await;
     }
+
+    let errors = console_errors(&cdp.events.lock().expect("lock"));
+    assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
+    drop(browser);
+}
+
+/// The series points of a metric in the metrics JSON: (value shown on the sparkline, partial).
+fn series_points(report: &Value, metric: &str) -> Vec<(Option<f64>, bool)> {
+    let field = match metric {
+        "deployment_frequency" => "per_week",
+        "lead_time" | "time_to_restore" => "median_seconds",
+        _ => "rate",
+    };
+    report[metric]["series"]
+        .as_array()
+        .expect("series")
+        .iter()
+        .map(|p| (p[field].as_f64(), p["partial"] == json!(true)))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_buckets_and_periods_reaching_past_today_read_honestly() {
+    let test = "partial_buckets_and_periods_reaching_past_today_read_honestly";
+    let Some(binary) = chromium(test) else {
+        return;
+    };
+    let server = demo_server().await;
+    let browser = launch(&binary).await;
+    let cdp = Cdp::connect(&browser.ws_url).await;
+    let page = open_page(&cdp).await;
+    let today = Utc::now().date_naive();
+    let team = "checkout";
+
+    // 1. A period from a Saturday to a Thursday, by week: a two-day week first, a four-day last.
+    let mut from = today - Duration::days(70);
+    while from.format("%a").to_string() != "Sat" {
+        from -= Duration::days(1);
+    }
+    let to = from + Duration::days(61);
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("{}/#/team/{team}?period=custom&from={from}&to={to}&bucket=week", server.base)}),
+    )
+    .await;
+    page.wait_for(&format!(
+        "document.getElementById('view').dataset.scope === '{team}' && document.getElementById('view').dataset.from === '{from}'"
+    ))
+    .await;
+    let report = get_json(
+        &server,
+        &format!("/api/v1/metrics?team={team}&from={from}&to={to}&bucket=week"),
+    )
+    .await;
+    assert_same_figures(
+        "saturday start",
+        &shown(&page, ".cards .value").await,
+        &report,
+    );
+    for metric in ["deployment_frequency", "lead_time"] {
+        let points = series_points(&report, metric);
+        let flags: Vec<bool> = points.iter().map(|(_, partial)| *partial).collect();
+        assert_eq!(
+            flags.first(),
+            Some(&true),
+            "{metric}: the two-day week is partial"
+        );
+        assert_eq!(
+            flags.last(),
+            Some(&true),
+            "{metric}: the four-day week is partial"
+        );
+        assert!(
+            flags[1..flags.len() - 1].iter().all(|p| !p),
+            "{metric}: the rest are whole"
+        );
+        let card = format!(".card.metric[data-metric=\"{metric}\"] svg.spark");
+        // The line joins whole weeks only; partial weeks are hollow dots off it.
+        let on_line = page
+            .eval(&format!("document.querySelector('{card} polyline').getAttribute('points').trim().split(/\\s+/).length"))
+            .await;
+        let whole = points.iter().filter(|(v, p)| v.is_some() && !p).count();
+        assert_eq!(on_line, json!(whole), "{metric}: points on the line");
+        let hollow = page
+            .eval(&format!(
+                "document.querySelectorAll('{card} circle.partial').length"
+            ))
+            .await;
+        let partial = points.iter().filter(|(v, p)| v.is_some() && *p).count();
+        assert_eq!(hollow, json!(partial), "{metric}: hollow partial weeks");
+    }
+    // "Met in N of M whole weeks" counts whole weeks only.
+    let targets = get_json(
+        &server,
+        &format!("/api/v1/targets?team={team}&from={from}&to={to}&bucket=week"),
+    )
+    .await;
+    let whole_weeks = series_points(&report, "deployment_frequency")
+        .iter()
+        .filter(|(_, partial)| !partial)
+        .count();
+    let texts: Vec<String> = serde_json::from_value(
+        page.eval("[...document.querySelectorAll('.target')].map(e => e.innerText)")
+            .await,
+    )
+    .expect("texts");
+    let standing = targets["teams"][0]["targets"].as_array().expect("targets");
+    assert!(!standing.is_empty(), "checkout sets targets");
+    assert_eq!(texts.len(), standing.len());
+    for (text, t) in texts.iter().zip(standing) {
+        let measured = t["buckets_measured"].as_u64().expect("measured") as usize;
+        assert!(
+            measured <= whole_weeks,
+            "{}: {measured} of {whole_weeks}",
+            t["metric"]
+        );
+        let words = format!("met in {} of {measured} whole week", t["buckets_met"]);
+        assert!(text.contains(&words), "{text:?} should say {words:?}");
+    }
+    page.settle().await;
+    page.screenshot(&artifacts().join("team-saturday.png"), None)
+        .await;
+
+    // 2. A period reaching 30 days past today is measured up to today, and says so.
+    let (from, to) = (today - Duration::days(20), today + Duration::days(30));
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("{}/#/team/{team}?period=custom&from={from}&to={to}&bucket=week", server.base)}),
+    )
+    .await;
+    page.wait_for(&format!(
+        "document.getElementById('view').dataset.from === '{from}'"
+    ))
+    .await;
+    let report = get_json(
+        &server,
+        &format!("/api/v1/metrics?team={team}&from={from}&to={to}&bucket=week"),
+    )
+    .await;
+    let tomorrow = (today + Duration::days(1)).to_string();
+    assert_eq!(report["measured_to"], json!(tomorrow));
+    // 21 days measured: per week = deployments / 3.
+    let deployments = report["deployment_frequency"]["deployments"]
+        .as_f64()
+        .expect("count");
+    let per_week = report["deployment_frequency"]["per_week"]
+        .as_f64()
+        .expect("per week");
+    assert!(
+        (per_week - deployments / 3.0).abs() < 1e-9,
+        "{per_week} vs {deployments} / 3"
+    );
+    assert_same_figures("future", &shown(&page, ".cards .value").await, &report);
+    assert_eq!(
+        page.eval("document.querySelector('.subtitle .measured').dataset.measuredTo")
+            .await,
+        json!(tomorrow)
+    );
 
     let errors = console_errors(&cdp.events.lock().expect("lock"));
     assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));

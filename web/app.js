@@ -7,7 +7,7 @@
 // The page reads only the JSON API; charts and the report are shown when the server offers them
 // (it says so in its OpenAPI document), so the page never asks for a route that is not there.
 
-import { BUCKETS, PERIODS, addDays, iso, parseIso, periodLabel, previousLabel, resolvePeriod, todayUtc } from "./format.js";
+import { BUCKETS, PERIODS, addDays, day, iso, parseIso, periodLabel, previousLabel, resolvePeriod, todayUtc } from "./format.js";
 import {
   breakdown,
   failedDeployments,
@@ -207,7 +207,12 @@ function downloads(links) {
   );
 }
 
-function pageHeader(title, subtitle, period, route, extra) {
+/**
+ * The page's title and period. `measuredTo` is where the API stopped measuring: a period reaching
+ * past today is measured up to today, and says so; the previous period has the measured length.
+ */
+function pageHeader(title, subtitle, period, route, extra, measuredTo) {
+  const measured = measuredTo && measuredTo < period.to ? measuredTo : period.to;
   return h(
     "div",
     { class: "page-head" },
@@ -220,7 +225,10 @@ function pageHeader(title, subtitle, period, route, extra) {
         { class: "subtitle" },
         subtitle ? [subtitle, " · "] : null,
         h("strong", {}, periodLabel(period.from, period.to)),
-        ` · compared with the ${previousLabel(period.from, period.to)} · series by ${route.bucket}`,
+        measured < period.to
+          ? h("span", { class: "measured", dataset: { measuredTo: measured } }, ` · measured up to today, ${day(iso(addDays(parseIso(measured), -1)))}`)
+          : null,
+        ` · compared with the ${previousLabel(period.from, measured)} · series by ${route.bucket}`,
       ),
     ),
     extra || null,
@@ -272,8 +280,8 @@ async function renderOverview(route, period, list, caps) {
   const teamCount = list.filter((e) => e.kind === "team").length;
   const tribeCount = tribes.length;
   return [
-    pageHeader("Delivery performance", `Whole organisation: ${tribeCount} tribes, ${teamCount} teams`, period, route, reportLink),
-    section("The five key metrics", "headline", null, metricCards(org, period)),
+    pageHeader("Delivery performance", `Whole organisation: ${tribeCount} tribes, ${teamCount} teams`, period, route, reportLink, org.measured_to),
+    section("The five key metrics", "headline", null, metricCards(org, { from: period.from, to: org.measured_to })),
     section(
       "Tribes and teams",
       "grid",
@@ -360,8 +368,8 @@ async function renderScope(route, period, list, caps) {
   const reportLink = caps.report
     ? h("a", { class: "button", href: `/api/v1/report?${query(q)}`, target: "_blank", rel: "noopener" }, "Executive report")
     : null;
-  const out = [crumbs, pageHeader(entry.name, subtitle, period, route, reportLink)];
-  out.push(section("The five key metrics", "headline", null, metricCards(report, period)));
+  const out = [crumbs, pageHeader(entry.name, subtitle, period, route, reportLink, report.measured_to)];
+  out.push(section("The five key metrics", "headline", null, metricCards(report, { from: period.from, to: report.measured_to })));
   if (entry.kind === "team") {
     const standing = standings.teams.find((t) => t.team === entry.slug);
     out.push(section("KPI targets", "targets", "The goals this team set itself, and where it stands over the period.", targetsPanel(standing, route.bucket)));

@@ -70,20 +70,25 @@ export function smallSampleMark(metric) {
   );
 }
 
-/** A tiny line of a series, for the headline cards; buckets with nothing measured are skipped. */
+/**
+ * A tiny line of a series, for the headline cards; buckets with nothing measured are skipped.
+ * Buckets the period cuts (`partial`) are hollow dots off the line: a two-day week must not read
+ * as a dip, nor a five-day one as a spike.
+ */
 export function sparkline(def, series) {
-  const values = (series || []).map((p) => def.series(p));
-  const known = values.filter((v) => v != null);
-  if (known.length < 3) return null;
+  const points = (series || []).map((p) => ({ v: def.series(p), partial: !!p.partial }));
+  const known = points.filter((p) => p.v != null);
+  if (known.filter((p) => !p.partial).length < 3) return null;
   const w = 200;
   const hgt = 36;
-  const max = Math.max(...known);
-  const min = Math.min(0, ...known);
+  const max = Math.max(...known.map((p) => p.v));
+  const min = Math.min(0, ...known.map((p) => p.v));
   const span = max - min || 1;
-  const step = w / Math.max(1, values.length - 1);
+  const step = w / Math.max(1, points.length - 1);
+  const x = (i) => (i * step).toFixed(1);
   const y = (v) => (hgt - 3 - ((v - min) / span) * (hgt - 6)).toFixed(1);
-  const points = values.flatMap((v, i) => (v == null ? [] : [`${(i * step).toFixed(1)},${y(v)}`]));
-  const last = points[points.length - 1].split(",");
+  const line = points.flatMap((p, i) => (p.v == null || p.partial ? [] : [`${x(i)},${y(p.v)}`]));
+  const lastWhole = points.findLastIndex((p) => p.v != null && !p.partial);
   return h(
     "svg",
     {
@@ -94,8 +99,11 @@ export function sparkline(def, series) {
       "aria-hidden": "true",
       focusable: "false",
     },
-    h("polyline", { points: points.join(" ") }),
-    h("circle", { cx: last[0], cy: last[1], r: 2.6 }),
+    h("polyline", { points: line.join(" ") }),
+    h("circle", { cx: x(lastWhole), cy: y(points[lastWhole].v), r: 2.6 }),
+    points.map((p, i) =>
+      p.v != null && p.partial ? h("circle", { class: "partial", cx: x(i), cy: y(p.v), r: 2.2 }) : null,
+    ),
   );
 }
 
@@ -255,7 +263,7 @@ export function targetsPanel(standing, bucket) {
       const def = METRIC_BY_KEY[s.metric];
       const buckets =
         s.buckets_measured != null
-          ? `met in ${s.buckets_met} of ${s.buckets_measured} ${bucket || "bucket"}${s.buckets_measured === 1 ? "" : "s"}`
+          ? `met in ${s.buckets_met} of ${s.buckets_measured} whole ${bucket || "bucket"}${s.buckets_measured === 1 ? "" : "s"}`
           : null;
       return h(
         "li",

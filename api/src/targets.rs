@@ -91,7 +91,8 @@ pub struct Standing {
     /// The previous period's figure and standing: is the team getting closer?
     pub previous_value: Option<f64>,
     pub previous_status: Status,
-    /// With a bucket: buckets with data, and those of them in which the target was met.
+    /// With a bucket: whole buckets (the period cuts none of their days) with data, and those of
+    /// them in which the target was met.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub buckets_measured: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -178,34 +179,45 @@ impl Goal {
         headline(self.metric, report, true)
     }
 
-    /// The per-bucket figures of the series, `None` for buckets with nothing measured.
+    /// The per-bucket figures of the series' whole buckets, `None` for buckets with nothing
+    /// measured. A bucket the period cuts is left out: a one-day "week" is not a missed week.
     fn bucket_values(&self, report: &MetricsReport) -> Vec<Option<f64>> {
         match self.metric {
             "deployment_frequency" => report
                 .deployment_frequency
                 .series
                 .iter()
+                .filter(|p| !p.partial)
                 .map(|p| Some(p.per_week))
                 .collect(),
             "lead_time" => report
                 .lead_time
                 .series
                 .iter()
+                .filter(|p| !p.partial)
                 .map(|p| p.median_seconds.map(|s| s as f64))
                 .collect(),
             "change_failure_rate" => report
                 .change_failure_rate
                 .series
                 .iter()
+                .filter(|p| !p.partial)
                 .map(|p| p.rate)
                 .collect(),
             "time_to_restore" => report
                 .time_to_restore
                 .series
                 .iter()
+                .filter(|p| !p.partial)
                 .map(|p| p.median_seconds.map(|s| s as f64))
                 .collect(),
-            "rework_rate" => report.rework_rate.series.iter().map(|p| p.rate).collect(),
+            "rework_rate" => report
+                .rework_rate
+                .series
+                .iter()
+                .filter(|p| !p.partial)
+                .map(|p| p.rate)
+                .collect(),
             _ => Vec::new(),
         }
     }

@@ -49,6 +49,16 @@ pub struct Config {
     pub filters: FiltersConfig,
     pub tribes: Vec<TribeConfig>,
     pub teams: Vec<TeamConfig>,
+    /// The instant a period reaching into the future is measured up to. `None` reads the system
+    /// clock; the demo pins it to the end of its data, so every command shows the same figures.
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Config {
+    /// Now, by [`Config::clock`].
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.unwrap_or_else(chrono::Utc::now)
+    }
 }
 
 /// `[github]`
@@ -412,6 +422,7 @@ impl Default for Config {
             filters: FiltersConfig::default(),
             tribes: Vec::new(),
             teams: Vec::new(),
+            clock: None,
         }
     }
 }
@@ -1242,6 +1253,7 @@ impl RawConfig {
             filters: self.filters,
             tribes,
             teams,
+            clock: None,
         })
     }
 }

@@ -176,10 +176,12 @@ fn report_key(
     period: Period,
     bucket: Option<Bucket>,
 ) -> ReportKey {
+    // A period reaching past today is answered for the days measured so far.
+    let measured = period.measured(config.now(), scope.time_zone);
     ReportKey {
         store: store.id(),
         question: format!(
-            "{scope:?}|{period:?}|{bucket:?}|{}|{}|{:?}|{:?}|{}",
+            "{scope:?}|{period:?}|{measured:?}|{bucket:?}|{}|{}|{:?}|{:?}|{}",
             config.deployments.environment,
             filters_key(config),
             config.metrics.tiers,
@@ -206,6 +208,7 @@ async fn compute_from_held_rows(
 ) -> Result<Vec<MetricsReport>, QueryError> {
     let filters = filters(config)?;
     let bands = bands(config)?;
+    let now = config.now();
     let repos: Vec<RepoSlug> = scopes
         .iter()
         .flat_map(|s| s.repos.iter().cloned())
@@ -261,14 +264,14 @@ async fn compute_from_held_rows(
                 rollbacks: rows.iter().map(|h| h.rows.rollbacks.as_slice()).collect(),
             };
             let request = MetricsRequest {
-                period,
+                period: period.measured(now, scope.time_zone),
                 bucket,
                 time_zone: scope.time_zone,
                 bands: &bands,
                 filters: &filters,
                 small_sample: config.metrics.small_sample,
             };
-            compute_view(&view, label(scope), &request)
+            asked(compute_view(&view, label(scope), &request), period)
         })
         .collect())
 }
@@ -290,25 +293,33 @@ pub async fn compute_for_scope(
     bucket: Option<Bucket>,
 ) -> Result<MetricsReport, QueryError> {
     let tz = scope.time_zone;
+    let measured = period.measured(config.now(), tz);
     let mut inputs = store
         .metric_inputs(
             &scope.repos,
             &scope.teams,
             &config.deployments.environment,
-            period.previous().start(tz),
-            period.end(tz),
+            measured.previous().start(tz),
+            measured.end(tz),
         )
         .await?;
     restrict_to_paths(&mut inputs, &scope.paths, &scope.teams);
     let bands = bands(config)?;
     let filters = filters(config)?;
     let request = MetricsRequest {
-        period,
+        period: measured,
         bucket,
         time_zone: tz,
         bands: &bands,
         filters: &filters,
         small_sample: config.metrics.small_sample,
     };
-    Ok(compute(&inputs, label(scope), &request))
+    Ok(asked(compute(&inputs, label(scope), &request), period))
+}
+
+/// A report computed over the measured part of `period`, labelled with the period asked.
+fn asked(mut report: MetricsReport, period: Period) -> MetricsReport {
+    report.from = period.from;
+    report.to = period.to;
+    report
 }

@@ -292,19 +292,10 @@ pub async fn chart_for(
                         .await?,
                 );
             }
-            let previous = if scopes.len() == 1 {
-                Some(
-                    engine::query::metrics_for_scope(
-                        store,
-                        config,
-                        first,
-                        period.previous(),
-                        Some(*bucket),
-                    )
-                    .await?,
-                )
-            } else {
-                None
+            // One scope: its previous period, in this period's buckets by position.
+            let previous = match reports.as_slice() {
+                [only] => only.previous_report(),
+                _ => None,
             };
             let bands = engine::query::bands(config)?;
             Ok(build::metric_chart(&build::MetricChartInput {

@@ -51,6 +51,9 @@ pub struct MetricsReport {
     pub kind: String,
     pub from: chrono::NaiveDate,
     pub to: chrono::NaiveDate,
+    /// Where measuring stopped (exclusive): `to`, or the day after today when the period reaches
+    /// into the future; every figure, rate and series covers `[from, measured_to)` only.
+    pub measured_to: chrono::NaiveDate,
     pub bucket: Option<Bucket>,
     pub time_zone: String,
     /// Which tier table rated the figures.
@@ -60,6 +63,33 @@ pub struct MetricsReport {
     pub change_failure_rate: ChangeFailureRate,
     pub time_to_restore: TimeToRestore,
     pub rework_rate: ReworkRate,
+}
+
+impl MetricsReport {
+    /// The period measured: `[from, measured_to)`.
+    pub fn measured(&self) -> Period {
+        Period {
+            from: self.from,
+            to: self.measured_to,
+        }
+    }
+
+    /// The previous period's figures as a report of their own, their series in this report's
+    /// buckets (by position in the period); `None` when there is no earlier data.
+    pub fn previous_report(&self) -> Option<MetricsReport> {
+        let before = self.measured().previous();
+        Some(MetricsReport {
+            from: before.from,
+            to: before.to,
+            measured_to: before.to,
+            deployment_frequency: (**self.deployment_frequency.previous.as_ref()?).clone(),
+            lead_time: (**self.lead_time.previous.as_ref()?).clone(),
+            change_failure_rate: (**self.change_failure_rate.previous.as_ref()?).clone(),
+            time_to_restore: (**self.time_to_restore.previous.as_ref()?).clone(),
+            rework_rate: (**self.rework_rate.previous.as_ref()?).clone(),
+            ..self.clone()
+        })
+    }
 }
 
 /// How often the scope reached production.
@@ -90,6 +120,9 @@ pub struct DeploymentFrequency {
 pub struct FrequencyPoint {
     pub start: chrono::NaiveDate,
     pub end: chrono::NaiveDate,
+    /// The period cuts this bucket (see [`Span::partial`]): drawn apart, never counted towards a
+    /// target.
+    pub partial: bool,
     pub deployments: usize,
     pub per_week: f64,
 }
@@ -147,6 +180,9 @@ impl From<Summary> for PhaseSummary {
 pub struct LeadTimePoint {
     pub start: chrono::NaiveDate,
     pub end: chrono::NaiveDate,
+    /// The period cuts this bucket (see [`Span::partial`]): drawn apart, never counted towards a
+    /// target.
+    pub partial: bool,
     pub changes: usize,
     pub median_seconds: Option<i64>,
     pub p90_seconds: Option<i64>,
@@ -173,6 +209,9 @@ pub struct ChangeFailureRate {
 pub struct RatePoint {
     pub start: chrono::NaiveDate,
     pub end: chrono::NaiveDate,
+    /// The period cuts this bucket (see [`Span::partial`]): drawn apart, never counted towards a
+    /// target.
+    pub partial: bool,
     pub deployments: usize,
     pub count: usize,
     pub rate: Option<f64>,
@@ -202,6 +241,9 @@ pub struct TimeToRestore {
 pub struct RestorePoint {
     pub start: chrono::NaiveDate,
     pub end: chrono::NaiveDate,
+    /// The period cuts this bucket (see [`Span::partial`]): drawn apart, never counted towards a
+    /// target.
+    pub partial: bool,
     pub samples: usize,
     pub median_seconds: Option<i64>,
 }
@@ -236,12 +278,24 @@ pub fn compute_view(
     scope: ScopeLabel,
     request: &MetricsRequest,
 ) -> MetricsReport {
-    let current = Window::new(request.period, request.time_zone, request.bucket);
-    let previous = Window::new(request.period.previous(), request.time_zone, None);
+    let period = request.period;
+    let spans = request
+        .bucket
+        .map(|b| spans(&period, b))
+        .unwrap_or_default();
+    // The previous period's buckets sit at the same positions in their period as this one's.
+    let earlier = spans
+        .iter()
+        .map(|s| s.shifted_back(period.days()))
+        .collect();
+    let previous = Window::new(period.previous(), request.time_zone, earlier);
+    let current = Window::new(period, request.time_zone, spans);
+    // A previous period holding no record at all is missing data, not a period of zeros.
+    let compared = previous.holds_any(facts);
     macro_rules! with_previous {
         ($metric:ident) => {{
             let mut now = $metric(&current, facts, request);
-            now.previous = Some(Box::new($metric(&previous, facts, request)));
+            now.previous = compared.then(|| Box::new($metric(&previous, facts, request)));
             now
         }};
     }
@@ -251,6 +305,7 @@ pub fn compute_view(
         kind: scope.kind,
         from: request.period.from,
         to: request.period.to,
+        measured_to: request.period.to,
         bucket: request.bucket,
         time_zone: request.time_zone.name().to_string(),
         tiers: request.bands.name.clone(),
@@ -277,8 +332,7 @@ struct Window {
 }
 
 impl Window {
-    fn new(period: Period, tz: Tz, bucket: Option<Bucket>) -> Self {
-        let spans = bucket.map(|b| spans(&period, b)).unwrap_or_default();
+    fn new(period: Period, tz: Tz, spans: Vec<Span>) -> Self {
         let instant = |d| local_midnight(d, tz).timestamp();
         let mut span_starts: Vec<i64> = spans.iter().map(|s| instant(s.start)).collect();
         span_starts.extend(spans.last().map(|s| instant(s.end)));
@@ -304,6 +358,14 @@ impl Window {
         chunks
             .iter()
             .flat_map(move |chunk| in_window(chunk, start, end))
+    }
+
+    /// Whether any deployment (or attempt), change, incident or rollback falls in the window.
+    fn holds_any(&self, facts: &FactView) -> bool {
+        self.rows(&facts.deployments).next().is_some()
+            || self.rows(&facts.changes).next().is_some()
+            || self.rows(&facts.incidents).next().is_some()
+            || self.rows(&facts.rollbacks).next().is_some()
     }
 
     /// The bucket holding instant `at` (in the window), if the window has buckets.
@@ -375,6 +437,7 @@ fn deployment_frequency(w: &Window, facts: &FactView, req: &MetricsRequest) -> D
         .map(|(group, span)| FrequencyPoint {
             start: span.start,
             end: span.end,
+            partial: span.partial,
             deployments: group.len(),
             per_week: group.len() as f64 / weeks(span.days()),
         })
@@ -435,6 +498,7 @@ fn lead_time(w: &Window, facts: &FactView, req: &MetricsRequest) -> LeadTime {
             LeadTimePoint {
                 start: span.start,
                 end: span.end,
+                partial: span.partial,
                 changes: s.count,
                 median_seconds: s.median,
                 p90_seconds: s.p90,
@@ -469,6 +533,7 @@ fn rate_series(
             RatePoint {
                 start: span.start,
                 end: span.end,
+                partial: span.partial,
                 deployments: group.len(),
                 count,
                 rate: ratio(count, group.len()),
@@ -528,6 +593,7 @@ fn time_to_restore(w: &Window, facts: &FactView, req: &MetricsRequest) -> TimeTo
             RestorePoint {
                 start: span.start,
                 end: span.end,
+                partial: span.partial,
                 samples: s.count,
                 median_seconds: s.median,
             }
