@@ -367,6 +367,10 @@ fn assert_same_figures(context: &str, shown: &[(String, Option<f64>, String)], r
             _ => panic!("{context}: {metric} shows {value:?} ({text}), the API says {expected:?}"),
         }
         assert!(!text.trim().is_empty(), "{context}: {metric} shows no text");
+        // Rounded as the API rounds it for every view.
+        if let Some(api_text) = report[metric]["shown"].as_str() {
+            assert_eq!(text, api_text, "{context}: {metric}");
+        }
     }
 }
 
@@ -788,6 +792,37 @@ async fn partial_buckets_and_periods_reaching_past_today_read_honestly() {
         );
         let words = format!("met in {} of {measured} whole week", t["buckets_met"]);
         assert!(text.contains(&words), "{text:?} should say {words:?}");
+    }
+    // The cards' trend words are the API's verdicts, and the executive report's.
+    let verdicts: Vec<(String, String)> = serde_json::from_value(
+        page.eval("[...document.querySelectorAll('.card.metric')].map(c => [c.dataset.metric, c.querySelector('.metric-trend .trend').className.replace('trend trend-', '')])")
+            .await,
+    )
+    .expect("verdicts");
+    let html = reqwest::get(format!(
+        "{}/api/v1/report?team={team}&from={from}&to={to}",
+        server.base
+    ))
+    .await
+    .expect("report")
+    .text()
+    .await
+    .expect("report text");
+    assert_eq!(verdicts.len(), 5);
+    for (metric, verdict) in verdicts {
+        let api = report[&metric]["trend"].as_str().unwrap_or("none");
+        assert_eq!(verdict, api, "{metric}: dashboard vs API");
+        let tile = format!("data-metric=\"{metric}\"");
+        let at = html
+            .find(&tile)
+            .unwrap_or_else(|| panic!("report tile {metric}"));
+        let word = html[at..]
+            .split("data-trend=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("data-trend");
+        let word = if word == "unknown" { "none" } else { word };
+        assert_eq!(word, api, "{metric}: report vs API");
     }
     page.settle().await;
     page.screenshot(&artifacts().join("team-saturday.png"), None)

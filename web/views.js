@@ -8,10 +8,10 @@ import {
   duration,
   durationShort,
   formatTarget,
-  formatValue,
   percent,
   perWeek,
   previousLabel,
+  shownValue,
   trend,
   when,
 } from "./format.js";
@@ -46,9 +46,14 @@ export function tierBadge(tier, compact = false) {
   );
 }
 
-export function trendMark(def, current, previous, context) {
-  const t = trend(def, current, previous);
-  if (!t) return h("span", { class: "trend trend-none" }, context ? "no earlier data" : "");
+export function trendMark(def, m, context) {
+  const current = def.value(m);
+  const previous = m.previous ? def.value(m.previous) : null;
+  const t = trend(def, current, previous, m.trend);
+  if (!t) {
+    const why = m.previous ? "nothing to compare" : "no earlier data";
+    return h("span", { class: "trend trend-none", title: why }, context ? why : "");
+  }
   const arrow = t.dir === "up" ? "▲" : t.dir === "down" ? "▼" : "≈";
   const words = t.quality === "same" ? "about the same" : `${t.dir} ${t.text}, ${t.quality}`;
   return h(
@@ -110,8 +115,7 @@ export function sparkline(def, series) {
 /** The headline card of one metric. `m` is the metric object of the metrics JSON. */
 export function metricCard(def, m, period) {
   const v = def.value(m);
-  const prev = m.previous ? def.value(m.previous) : null;
-  const f = formatValue(def, v);
+  const f = shownValue(def, m);
   return h(
     "article",
     { class: "card metric", dataset: { metric: def.key } },
@@ -127,7 +131,7 @@ export function metricCard(def, m, period) {
       ),
       def.key === "rework_rate" ? null : tierBadge(m.tier),
     ),
-    h("p", { class: "metric-trend" }, trendMark(def, v, prev, previousLabel(period.from, period.to))),
+    h("p", { class: "metric-trend" }, trendMark(def, m, previousLabel(period.from, period.to))),
     h("p", { class: "metric-plain" }, def.plain),
     sparkline(def, m.series),
     h("footer", { class: "metric-foot" }, h("span", { class: "sample" }, def.sample(m)), smallSampleMark(m)),
@@ -147,10 +151,9 @@ export function metricCards(report, period) {
 }
 
 /** One figure in the grid: value, tier dot, trend. */
-function gridCell(def, m, period) {
+function gridCell(def, m) {
   const v = def.value(m);
-  const prev = m.previous ? def.value(m.previous) : null;
-  const f = formatValue(def, v);
+  const f = shownValue(def, m);
   return h(
     "td",
     { class: "num" },
@@ -161,7 +164,7 @@ function gridCell(def, m, period) {
       h("span", { class: "value", dataset: { metric: def.key, value: v == null ? "" : String(v) } }, f.text),
       m.small_sample ? h("span", { class: "small-dot", title: "small sample: read with care" }, "*") : null,
     ),
-    h("div", { class: "cell-trend" }, trendMark(def, v, prev, null)),
+    h("div", { class: "cell-trend" }, trendMark(def, m, null)),
   );
 }
 
@@ -206,7 +209,7 @@ export function scopeGrid(rows, period, href) {
           h("a", { href: href(entry), class: "scope-link" }, entry.name),
           entry.kind === "tribe" ? h("span", { class: "kind" }, "tribe") : null,
         ),
-        METRICS.map((def) => gridCell(def, report[def.key], period)),
+        METRICS.map((def) => gridCell(def, report[def.key])),
         entry.kind === "team" ? targetsCell(standing) : h("td", { class: "targets-cell" }, ""),
       ),
     ),
@@ -228,7 +231,7 @@ export function scopeGrid(rows, period, href) {
 
 function targetValue(s) {
   const def = METRIC_BY_KEY[s.metric];
-  return formatValue(def, s.value).text + (def.unit === "per_week" && s.value != null ? " per week" : "");
+  return s.shown == null ? "–" : s.shown + (def.unit === "per_week" ? " per week" : "");
 }
 
 /** A bar of value against target, the target marked. */

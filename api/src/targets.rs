@@ -88,6 +88,8 @@ pub struct Standing {
     /// The period's figure in `unit`; null when nothing was measured.
     pub value: Option<f64>,
     pub status: Status,
+    /// `value` as every view shows it (the metrics JSON's `shown`).
+    pub shown: Option<String>,
     /// The previous period's figure and standing: is the team getting closer?
     pub previous_value: Option<f64>,
     pub previous_status: Status,
@@ -246,6 +248,18 @@ pub fn headline(metric: &str, report: &MetricsReport, previous: bool) -> Option<
     }
 }
 
+/// The headline figure of one metric as the metrics JSON shows it.
+fn shown(metric: &str, report: &MetricsReport) -> Option<String> {
+    match metric {
+        "deployment_frequency" => report.deployment_frequency.shown.clone(),
+        "lead_time" => report.lead_time.shown.clone(),
+        "change_failure_rate" => report.change_failure_rate.shown.clone(),
+        "time_to_restore" => report.time_to_restore.shown.clone(),
+        "rework_rate" => report.rework_rate.shown.clone(),
+        _ => None,
+    }
+}
+
 /// Where `report` (a team's metrics) stands against `targets`.
 pub fn standing(targets: &Targets, report: &MetricsReport) -> Vec<Standing> {
     goals(targets)
@@ -271,6 +285,7 @@ pub fn standing(targets: &Targets, report: &MetricsReport) -> Vec<Standing> {
                 target: goal.target,
                 value,
                 status: goal.status(value),
+                shown: shown(goal.metric, report),
                 previous_value,
                 previous_status: goal.status(previous_value),
                 buckets_measured,

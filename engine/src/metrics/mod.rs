@@ -12,6 +12,7 @@ pub mod stats;
 
 use crate::filters::{FilterCounts, NoiseFilters};
 use crate::period::{Bucket, Period, Span, local_midnight, spans};
+use crate::present::{Kind, Trend, shown, trend};
 use crate::tiers::{Bands, Tier};
 use chrono::Duration;
 use chrono_tz::Tz;
@@ -109,7 +110,14 @@ pub struct DeploymentFrequency {
     /// Fewer deployments than `metrics.small_sample`: read the figure with care.
     pub small_sample: bool,
     pub tier: Option<Tier>,
-    /// The same figures for the period of equal length just before (no series).
+    /// The headline figure as every view shows it (see [`crate::present`]); `None` when there is
+    /// no figure.
+    pub shown: Option<String>,
+    /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
+    /// without a figure in both.
+    pub trend: Option<Trend>,
+    /// The same figures for the period before, its series in this period's buckets; left out
+    /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(no_recursion)]
     pub previous: Option<Box<DeploymentFrequency>>,
@@ -139,7 +147,14 @@ pub struct LeadTime {
     /// Changes shipped in the period that the noise filters left out, by filter.
     pub excluded: FilterCounts,
     pub tier: Option<Tier>,
-    /// The same figures for the period of equal length just before (no series).
+    /// The headline figure as every view shows it (see [`crate::present`]); `None` when there is
+    /// no figure.
+    pub shown: Option<String>,
+    /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
+    /// without a figure in both.
+    pub trend: Option<Trend>,
+    /// The same figures for the period before, its series in this period's buckets; left out
+    /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(no_recursion)]
     pub previous: Option<Box<LeadTime>>,
@@ -198,7 +213,14 @@ pub struct ChangeFailureRate {
     /// Incidents opened in the period with no deployment to blame: outages counted apart.
     pub unattributed_incidents: usize,
     pub tier: Option<Tier>,
-    /// The same figures for the period of equal length just before (no series).
+    /// The headline figure as every view shows it (see [`crate::present`]); `None` when there is
+    /// no figure.
+    pub shown: Option<String>,
+    /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
+    /// without a figure in both.
+    pub trend: Option<Trend>,
+    /// The same figures for the period before, its series in this period's buckets; left out
+    /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(no_recursion)]
     pub previous: Option<Box<ChangeFailureRate>>,
@@ -230,7 +252,14 @@ pub struct TimeToRestore {
     pub p90_seconds: Option<i64>,
     pub small_sample: bool,
     pub tier: Option<Tier>,
-    /// The same figures for the period of equal length just before (no series).
+    /// The headline figure as every view shows it (see [`crate::present`]); `None` when there is
+    /// no figure.
+    pub shown: Option<String>,
+    /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
+    /// without a figure in both.
+    pub trend: Option<Trend>,
+    /// The same figures for the period before, its series in this period's buckets; left out
+    /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(no_recursion)]
     pub previous: Option<Box<TimeToRestore>>,
@@ -255,7 +284,14 @@ pub struct ReworkRate {
     pub rework: usize,
     pub rate: Option<f64>,
     pub small_sample: bool,
-    /// The same figures for the period of equal length just before (no series).
+    /// The headline figure as every view shows it (see [`crate::present`]); `None` when there is
+    /// no figure.
+    pub shown: Option<String>,
+    /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
+    /// without a figure in both.
+    pub trend: Option<Trend>,
+    /// The same figures for the period before, its series in this period's buckets; left out
+    /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(no_recursion)]
     pub previous: Option<Box<ReworkRate>>,
@@ -293,12 +329,17 @@ pub fn compute_view(
     // A previous period holding no record at all is missing data, not a period of zeros.
     let compared = previous.holds_any(facts);
     macro_rules! with_previous {
-        ($metric:ident) => {{
+        ($metric:ident, $kind:expr, $value:expr) => {{
             let mut now = $metric(&current, facts, request);
-            now.previous = compared.then(|| Box::new($metric(&previous, facts, request)));
+            if compared {
+                let before = $metric(&previous, facts, request);
+                now.trend = trend($kind, $value(&now), $value(&before));
+                now.previous = Some(Box::new(before));
+            }
             now
         }};
     }
+    let seconds = |s: Option<i64>| s.map(|s| s as f64);
     MetricsReport {
         team: scope.team,
         name: scope.name,
@@ -309,11 +350,23 @@ pub fn compute_view(
         bucket: request.bucket,
         time_zone: request.time_zone.name().to_string(),
         tiers: request.bands.name.clone(),
-        deployment_frequency: with_previous!(deployment_frequency),
-        lead_time: with_previous!(lead_time),
-        change_failure_rate: with_previous!(change_failure_rate),
-        time_to_restore: with_previous!(time_to_restore),
-        rework_rate: with_previous!(rework_rate),
+        deployment_frequency: with_previous!(
+            deployment_frequency,
+            Kind::PerWeek,
+            |m: &DeploymentFrequency| Some(m.per_week)
+        ),
+        lead_time: with_previous!(lead_time, Kind::Duration, |m: &LeadTime| seconds(
+            m.median_seconds
+        )),
+        change_failure_rate: with_previous!(
+            change_failure_rate,
+            Kind::Rate,
+            |m: &ChangeFailureRate| m.rate
+        ),
+        time_to_restore: with_previous!(time_to_restore, Kind::Duration, |m: &TimeToRestore| {
+            seconds(m.median_seconds)
+        }),
+        rework_rate: with_previous!(rework_rate, Kind::Rate, |m: &ReworkRate| m.rate),
     }
 }
 
@@ -453,6 +506,10 @@ fn deployment_frequency(w: &Window, facts: &FactView, req: &MetricsRequest) -> D
         failed_attempts,
         small_sample: deployed.len() < req.small_sample,
         tier: Some(req.bands.deployment_frequency(per_week)),
+        shown: Some(shown(Kind::PerWeek, per_week, |v| {
+            Some(req.bands.deployment_frequency(v))
+        })),
+        trend: None,
         previous: None,
         series,
     }
@@ -514,6 +571,10 @@ fn lead_time(w: &Window, facts: &FactView, req: &MetricsRequest) -> LeadTime {
         breakdown,
         excluded,
         tier: summary.median.map(|m| req.bands.lead_time(m as f64)),
+        shown: summary
+            .median
+            .map(|m| shown(Kind::Duration, m as f64, |v| Some(req.bands.lead_time(v)))),
+        trend: None,
         previous: None,
         series,
     }
@@ -554,6 +615,8 @@ fn change_failure_rate(w: &Window, facts: &FactView, req: &MetricsRequest) -> Ch
         small_sample: deployed.len() < req.small_sample,
         unattributed_incidents,
         tier: rate.map(|r| req.bands.change_failure_rate(r)),
+        shown: rate.map(|r| shown(Kind::Rate, r, |v| Some(req.bands.change_failure_rate(v)))),
+        trend: None,
         previous: None,
         series: rate_series(w, &deployed, |d| d.failed),
     }
@@ -607,6 +670,12 @@ fn time_to_restore(w: &Window, facts: &FactView, req: &MetricsRequest) -> TimeTo
         p90_seconds: summary.p90,
         small_sample: summary.count < req.small_sample,
         tier: summary.median.map(|m| req.bands.time_to_restore(m as f64)),
+        shown: summary.median.map(|m| {
+            shown(Kind::Duration, m as f64, |v| {
+                Some(req.bands.time_to_restore(v))
+            })
+        }),
+        trend: None,
         previous: None,
         series,
     }
@@ -615,11 +684,15 @@ fn time_to_restore(w: &Window, facts: &FactView, req: &MetricsRequest) -> TimeTo
 fn rework_rate(w: &Window, facts: &FactView, req: &MetricsRequest) -> ReworkRate {
     let deployed = successes(w, facts);
     let rework = deployed.iter().filter(|d| d.rework).count();
+    let rate = ratio(rework, deployed.len());
     ReworkRate {
         deployments: deployed.len(),
         rework,
-        rate: ratio(rework, deployed.len()),
+        rate,
         small_sample: deployed.len() < req.small_sample,
+        // No published tiers: the usual rounding.
+        shown: rate.map(|r| shown(Kind::Rate, r, |_| None)),
+        trend: None,
         previous: None,
         series: rate_series(w, &deployed, |d| d.rework),
     }
