@@ -824,6 +824,23 @@ async fn partial_buckets_and_periods_reaching_past_today_read_honestly() {
         let word = if word == "unknown" { "none" } else { word };
         assert_eq!(word, api, "{metric}: report vs API");
     }
+    // The 2024 change failure rate column is out of tier order: the card and the report say so.
+    let note = &report["change_failure_rate"]["tier_note"];
+    assert!(
+        note.as_str()
+            .is_some_and(|n| n.starts_with("As published, high (20%)")),
+        "{note}"
+    );
+    assert_eq!(
+        &page
+            .eval("document.querySelector('.card.metric[data-metric=\"change_failure_rate\"] .tier-note').textContent")
+            .await,
+        note
+    );
+    assert!(
+        html.contains(note.as_str().unwrap_or_default()),
+        "the report cites it too"
+    );
     page.settle().await;
     page.screenshot(&artifacts().join("team-saturday.png"), None)
         .await;

@@ -36,11 +36,12 @@ export function h(tag, attrs, ...children) {
 
 const SVG_NS_ATTRS = { xmlns: "http://www.w3.org/2000/svg" };
 
-export function tierBadge(tier, compact = false) {
+export function tierBadge(tier, compact = false, note = null) {
   if (!tier) return h("span", { class: "tier tier-none", title: "DORA publishes no tier for this metric" }, compact ? "" : "No tier");
+  const title = `DORA ${TIER_LABEL[tier]} performer for this metric${note ? `. ${note}` : ""}`;
   return h(
     "span",
-    { class: `tier tier-${tier}`, title: `DORA ${TIER_LABEL[tier]} performer for this metric` },
+    { class: `tier tier-${tier}`, title },
     h("span", { class: "tier-dot", "aria-hidden": "true" }),
     compact ? h("span", { class: "sr-only" }, TIER_LABEL[tier]) : TIER_LABEL[tier],
   );
@@ -129,8 +130,9 @@ export function metricCard(def, m, period) {
         h("span", { class: "value", dataset: { metric: def.key, value: v == null ? "" : String(v) } }, f.text),
         f.unit ? h("span", { class: "unit" }, ` ${f.unit}`) : null,
       ),
-      def.key === "rework_rate" ? null : tierBadge(m.tier),
+      def.key === "rework_rate" ? null : tierBadge(m.tier, false, m.tier_note),
     ),
+    m.tier_note ? h("p", { class: "tier-note" }, m.tier_note) : null,
     h("p", { class: "metric-trend" }, trendMark(def, m, previousLabel(period.from, period.to))),
     h("p", { class: "metric-plain" }, def.plain),
     sparkline(def, m.series),
@@ -160,7 +162,7 @@ function gridCell(def, m) {
     h(
       "div",
       { class: "cell" },
-      def.key === "rework_rate" ? h("span", { class: "tier-spacer" }) : tierBadge(m.tier, true),
+      def.key === "rework_rate" ? h("span", { class: "tier-spacer" }) : tierBadge(m.tier, true, m.tier_note),
       h("span", { class: "value", dataset: { metric: def.key, value: v == null ? "" : String(v) } }, f.text),
       m.small_sample ? h("span", { class: "small-dot", title: "small sample: read with care" }, "*") : null,
     ),

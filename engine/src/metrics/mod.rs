@@ -213,6 +213,10 @@ pub struct ChangeFailureRate {
     /// Incidents opened in the period with no deployment to blame: outages counted apart.
     pub unattributed_incidents: usize,
     pub tier: Option<Tier>,
+    /// Set when the tier table's column is not in tier order (a higher rate can rate a better
+    /// tier), citing the report: every view shows it beside the tier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier_note: Option<String>,
     /// The headline figure as every view shows it (see [`crate::present`]); `None` when there is
     /// no figure.
     pub shown: Option<String>,
@@ -615,6 +619,10 @@ fn change_failure_rate(w: &Window, facts: &FactView, req: &MetricsRequest) -> Ch
         small_sample: deployed.len() < req.small_sample,
         unattributed_incidents,
         tier: rate.map(|r| req.bands.change_failure_rate(r)),
+        tier_note: rate.and_then(|_| {
+            req.bands
+                .non_monotonic_note(crate::tiers::Metric::ChangeFailureRate)
+        }),
         shown: rate.map(|r| shown(Kind::Rate, r, |v| Some(req.bands.change_failure_rate(v)))),
         trend: None,
         previous: None,
