@@ -119,7 +119,7 @@ enum Command {
         /// The file to write: `.html` (the report) or `.png` (the slide).
         #[arg(long)]
         out: PathBuf,
-        /// Use the demo organisation (its year ending on --to) instead of the configured database.
+        /// Use the demo organisation (its year ending today) instead of the configured database.
         #[arg(long)]
         demo: bool,
     },

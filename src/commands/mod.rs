@@ -14,7 +14,8 @@ use engine::store::Store;
 use std::path::Path;
 
 /// The configuration from `path` (missing default file: built-in defaults), or the demo
-/// organisation seeded into an in-memory store.
+/// organisation seeded into an in-memory store. Every `--demo` command uses this one demo clock:
+/// the demo's year ends with today.
 pub async fn open(config_path: &Path, demo: bool) -> anyhow::Result<(Config, Store)> {
     if demo {
         let store = Store::connect("sqlite::memory:").await?;
