@@ -15,9 +15,10 @@
 
 use crate::error::ApiError;
 use crate::params::MetricsParams;
+use crate::params::Query;
 use crate::server::AppState;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

@@ -3,8 +3,9 @@
 
 use crate::error::ApiError;
 use crate::params::MetricsParams;
+use crate::params::Query;
 use crate::server::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use engine::config::{ConfigError, Scope};
@@ -36,7 +37,25 @@ pub fn router(state: AppState, ingestor: collector::ingest::Ingestor) -> Router 
         .merge(crate::report::router())
         .merge(crate::ingest::router(&state, ingestor.clone()))
         .merge(crate::webhooks::router(&state, ingestor))
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
         .with_state(state)
+}
+
+/// Every unknown address answers the API's JSON 404, pointing at the documentation.
+async fn no_route(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!(
+        "no route {method} {}: the API is documented at /api/v1/openapi.json",
+        uri.path()
+    ))
+}
+
+/// A known address asked with the wrong method: JSON 405 (axum adds the `Allow` header).
+async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!(
+        "{} does not answer {method}: see /api/v1/openapi.json",
+        uri.path()
+    ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -13,8 +13,9 @@
 
 use crate::error::ApiError;
 use crate::params::MetricsParams;
+use crate::params::Query;
 use crate::server::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use engine::config::{Scope, ScopeKind, Targets};

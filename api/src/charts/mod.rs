@@ -22,9 +22,10 @@ pub use model::{Chart, ChartKind, MetricKey};
 
 use crate::error::ApiError;
 use crate::params::MetricsParams;
+use crate::params::Query;
 use crate::server::AppState;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
