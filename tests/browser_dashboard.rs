@@ -842,6 +842,19 @@ async fn partial_buckets_and_periods_reaching_past_today_read_honestly() {
         "the report cites it too"
     );
     page.settle().await;
+    // Charts are drawn at the width they are shown, so their 12 px text is not shrunk.
+    let sizes: Vec<(f64, f64)> = serde_json::from_value(
+        page.eval("[...document.querySelectorAll('figure.chart img')].map(i => [i.naturalWidth, i.clientWidth])")
+            .await,
+    )
+    .expect("sizes");
+    assert!(sizes.len() >= 5, "{sizes:?}");
+    for (drawn, shown) in sizes {
+        assert!(
+            (drawn - shown).abs() <= 0.05 * shown,
+            "drawn {drawn} px wide, shown {shown}"
+        );
+    }
     page.screenshot(&artifacts().join("team-saturday.png"), None)
         .await;
 

@@ -297,26 +297,34 @@ async function renderOverview(route, period, list, caps) {
   ];
 }
 
-/** Chart images, inserted only when they load. */
+/**
+ * Chart images, inserted only when they load. Each is drawn at the width its card shows it (the
+ * server keeps text at its design size), so a half-width card's text stays readable; the PNG is
+ * slide-sized.
+ */
 function chartFigure(name, title, params) {
-  // Drawn at about the size it is shown, so its text stays readable; the PNG is slide-sized.
-  const url = `/api/v1/charts/${name}.svg?${query({ ...params, width: 720, height: 420 })}`;
   const png = `/api/v1/charts/${name}.png?${query({ ...params, width: 1920, height: 1080 })}`;
   const figure = h("figure", { class: "chart loading", dataset: { chart: name } }, h("div", { class: "chart-slot" }));
-  fetch(url)
-    .then((r) => (r.ok ? r.blob() : null))
-    .catch(() => null)
-    .then((blob) => {
-      figure.classList.remove("loading");
-      const slot = figure.querySelector(".chart-slot");
-      if (blob && blob.size) {
-        const src = URL.createObjectURL(blob);
-        slot.replaceWith(h("img", { src, alt: title, width: 720, height: 420, onload: () => URL.revokeObjectURL(src) }));
-        figure.append(h("figcaption", {}, h("a", { href: png, download: "" }, "PNG for slides")));
-      } else {
-        slot.replaceWith(h("p", { class: "muted chart-missing" }, `${title}: chart not available.`));
-      }
-    });
+  // The card's width is known once the view is laid out: the next frame.
+  requestAnimationFrame(() => {
+    const slot = figure.querySelector(".chart-slot");
+    const width = Math.max(320, Math.min(1600, Math.round((slot && slot.clientWidth) || 720)));
+    const height = Math.round((width * 420) / 720);
+    const url = `/api/v1/charts/${name}.svg?${query({ ...params, width, height })}`;
+    fetch(url)
+      .then((r) => (r.ok ? r.blob() : null))
+      .catch(() => null)
+      .then((blob) => {
+        figure.classList.remove("loading");
+        if (blob && blob.size) {
+          const src = URL.createObjectURL(blob);
+          slot.replaceWith(h("img", { src, alt: title, width, height, onload: () => URL.revokeObjectURL(src) }));
+          figure.append(h("figcaption", {}, h("a", { href: png, download: "" }, "PNG for slides")));
+        } else {
+          slot.replaceWith(h("p", { class: "muted chart-missing" }, `${title}: chart not available.`));
+        }
+      });
+  });
   return figure;
 }
 

@@ -47,12 +47,13 @@ pub fn svg(chart: &Chart, width: u32, height: u32) -> Result<String, RenderError
     svg_scaled(chart, width, height, scale_for(width, height), false)
 }
 
-/// The design sizes scale with the smaller of the two dimensions (relative to 960x540), never so
-/// small that text stops being readable.
+/// The design sizes scale with the smaller of the two dimensions (relative to 960x540), never
+/// below the design size: a chart shown at the size it was drawn (the dashboard asks for its
+/// cards' width) keeps 12 px text, not 7.
 pub fn scale_for(width: u32, height: u32) -> f64 {
     let by_width = f64::from(width) / DESIGN_WIDTH;
     let by_height = f64::from(height) / DESIGN_HEIGHT;
-    by_width.min(by_height).clamp(0.75, 4.0)
+    by_width.min(by_height).clamp(1.0, 4.0)
 }
 
 /// [`svg`] with text and strokes scaled by `scale` rather than by the width, optionally
