@@ -898,3 +898,38 @@ async fn partial_buckets_and_periods_reaching_past_today_read_honestly() {
     assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
     drop(browser);
 }
+
+/// A first run (no team configured, nothing collected) shows what to do, in the API's words,
+/// instead of an organisation rated "low" on nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_store_shows_the_first_steps() {
+    let Some(binary) = chromium("an_empty_store_shows_the_first_steps") else {
+        return;
+    };
+    let store = engine::store::Store::connect("sqlite::memory:")
+        .await
+        .expect("store");
+    let server = support::server::serve(store, engine::config::Config::default()).await;
+    let browser = launch(&binary).await;
+    let cdp = Cdp::connect(&browser.ws_url).await;
+    let page = open_page(&cdp).await;
+    page.call("Page.navigate", json!({"url": format!("{}/", server.base)}))
+        .await;
+    page.wait_for("document.getElementById('view').dataset.view === 'setup'")
+        .await;
+    let steps = get_json(&server, "/api/v1/setup").await;
+    assert_eq!(steps["steps"].as_array().map(Vec::len), Some(4));
+    let shown = page
+        .eval("[...document.querySelectorAll('.first-run ol.steps li')].map(li => li.textContent)")
+        .await;
+    assert_eq!(shown, steps["steps"]);
+    let rated = page
+        .eval("document.querySelectorAll('.tier, .small-sample, .cards').length")
+        .await;
+    assert_eq!(rated, json!(0), "no tier, badge or card on nothing");
+    page.screenshot(&artifacts().join("first-run.png"), None)
+        .await;
+    let errors = console_errors(&cdp.events.lock().expect("lock"));
+    assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
+    drop(browser);
+}

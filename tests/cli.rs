@@ -197,3 +197,25 @@ fn migrate_creates_the_sqlite_database_named_in_the_config() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(dir.path().join("board.db").exists());
 }
+
+#[test]
+fn an_empty_store_says_what_to_do_instead_of_rating_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = doraboard(
+        &["metrics", "--from", "2026-01-01", "--to", "2026-02-01"],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("nothing to measure yet"), "{err}");
+    for step in [
+        "[[teams]]",
+        "GITHUB_TOKEN",
+        "doraboard collect",
+        "doraboard import",
+        "--demo",
+    ] {
+        assert!(err.contains(step), "{step}: {err}");
+    }
+    assert!(!text(&out.stdout).contains("low"), "no tier for nothing");
+}

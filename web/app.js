@@ -451,6 +451,20 @@ async function renderScope(route, period, list, caps) {
   return out;
 }
 
+/** The first-run page: the steps the API lists, before there is anything to measure. */
+function firstRun(steps) {
+  return [
+    h(
+      "div",
+      { class: "panel first-run" },
+      h("h1", { tabindex: "-1", id: "page-title" }, "Nothing to measure yet"),
+      h("p", {}, "doraboard shows delivery figures once it knows your teams and has their history. To get there:"),
+      h("ol", { class: "steps" }, steps.map((step) => h("li", {}, step))),
+      h("p", { class: "muted" }, "This page turns into the dashboard as soon as that is done: reload it."),
+    ),
+  ];
+}
+
 // ---- the loop --------------------------------------------------------------------------------------------
 
 let renderToken = 0;
@@ -465,12 +479,19 @@ async function render() {
   const pathChanged = lastPath !== `${route.kind}/${route.slug}`;
   lastPath = `${route.kind}/${route.slug}`;
   try {
-    const [list, caps] = await Promise.all([teams(), capabilities()]);
+    const [list, caps, setup] = await Promise.all([teams(), capabilities(), api("/api/v1/setup")]);
     syncControls(route, period, list);
-    const content = route.kind === "overview" ? await renderOverview(route, period, list, caps) : await renderScope(route, period, list, caps);
+    // Nothing to measure yet: say what to do rather than rate an empty organisation.
+    const first = setup.steps.length > 0;
+    const content = first
+      ? firstRun(setup.steps)
+      : route.kind === "overview"
+        ? await renderOverview(route, period, list, caps)
+        : await renderScope(route, period, list, caps);
     if (token !== renderToken) return;
     view.replaceChildren(...content);
-    Object.assign(view.dataset, { view: route.kind, scope: route.slug || "", from: period.from, to: period.to, bucket: route.bucket });
+    const shownAs = first ? "setup" : route.kind;
+    Object.assign(view.dataset, { view: shownAs, scope: route.slug || "", from: period.from, to: period.to, bucket: route.bucket });
     const title = view.querySelector("h1");
     document.title = `${title ? title.textContent : "Overview"} · doraboard`;
     status.textContent = `${title ? title.textContent : "Overview"}, ${periodLabel(period.from, period.to)}: loaded`;

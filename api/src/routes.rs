@@ -17,6 +17,7 @@ pub fn router(state: AppState, ingestor: collector::ingest::Ingestor) -> Router 
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/teams", get(teams))
+        .route("/api/v1/setup", get(setup))
         .route("/api/v1/metrics", get(metrics))
         .route("/api/v1/metrics/scopes", get(metrics_scopes))
         .route("/api/v1/explain", get(explain))
@@ -109,6 +110,22 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError
         data_version,
         sync: collector::sync::status().into(),
     }))
+}
+
+/// What is left to set up before there is anything to measure.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Setup {
+    /// The steps, in order; empty once teams are configured and data has come in.
+    pub steps: Vec<String>,
+}
+
+/// First run: what to do before the figures mean anything (the dashboard shows these steps
+/// instead of rating an empty organisation).
+#[utoipa::path(get, path = "/api/v1/setup", tag = "operations",
+    responses((status = 200, description = "The steps left before there is anything to measure; empty when none", body = Setup)))]
+async fn setup(State(state): State<AppState>) -> Result<Json<Setup>, ApiError> {
+    let steps = engine::query::first_steps(&state.store, &state.config).await?;
+    Ok(Json(Setup { steps }))
 }
 
 /// One entry of `GET /api/v1/teams`.

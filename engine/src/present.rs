@@ -85,6 +85,33 @@ pub fn shown(kind: Kind, value: f64, tier: impl Fn(f64) -> Option<Tier>) -> Stri
     text
 }
 
+/// What to do before there is anything to measure: no team configured, or nothing ever
+/// ingested. Empty when both are done. The dashboard's first-run page and the CLI say these same
+/// words instead of rating an empty organisation "low".
+pub fn first_steps(teams: usize, has_data: bool) -> Vec<String> {
+    let mut steps = Vec::new();
+    if teams == 0 {
+        steps.push(
+            "Name your teams and their repositories in doraboard.toml: a [[teams]] entry with \
+             slug, name and repos (doraboard.example.toml shows every key)."
+                .to_string(),
+        );
+    }
+    if !has_data {
+        steps.extend([
+            "Set GITHUB_TOKEN and run `doraboard collect` to read pull requests, deployments \
+             and incidents from GitHub."
+                .to_string(),
+            "Or load events from your CI or incident tool with `doraboard import FILE` (NDJSON \
+             or CSV, see docs/events.md)."
+                .to_string(),
+            "Or look around first with the demo organisation: `doraboard serve --demo`."
+                .to_string(),
+        ]);
+    }
+    steps
+}
+
 const MINUTE: f64 = 60.0;
 const HOUR: f64 = 3_600.0;
 const DAY: f64 = 86_400.0;
@@ -199,6 +226,19 @@ mod tests {
         // Far from an edge, the usual rounding.
         assert_eq!(shown(Kind::Duration, 14.4 * HOUR, lead), "14 hours");
         assert_eq!(shown(Kind::Duration, 70.0 * MINUTE, lead), "70 min");
+    }
+
+    #[test]
+    fn first_steps_say_what_is_missing() {
+        assert_eq!(first_steps(3, true), Vec::<String>::new());
+        let none = first_steps(0, false);
+        assert_eq!(none.len(), 4);
+        assert!(none[0].contains("[[teams]]"));
+        assert!(none[1].contains("GITHUB_TOKEN") && none[1].contains("doraboard collect"));
+        assert!(none[2].contains("doraboard import"));
+        assert!(none[3].contains("--demo"));
+        assert_eq!(first_steps(2, false).len(), 3);
+        assert_eq!(first_steps(0, true).len(), 1);
     }
 
     #[test]

@@ -53,6 +53,14 @@ pub async fn refresh(store: &Store, config: &Config) -> Result<(), QueryError> {
     Ok(())
 }
 
+/// What is left to set up before there is anything to measure ([`crate::present::first_steps`]):
+/// teams to configure, data to collect or import. Empty once both are there. Cheap: one read of
+/// the data version (0 until anything was ever written).
+pub async fn first_steps(store: &Store, config: &Config) -> Result<Vec<String>, QueryError> {
+    let has_data = store.data_version().await? > 0;
+    Ok(crate::present::first_steps(config.teams.len(), has_data))
+}
+
 /// The tier table the configuration picks.
 pub fn bands(config: &Config) -> Result<Bands, QueryError> {
     let name = config.metrics.tiers.as_str();

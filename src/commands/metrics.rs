@@ -25,6 +25,7 @@ pub async fn run(config_path: &Path, demo: bool, args: Args) -> anyhow::Result<(
         None => None,
     };
     let (config, store) = super::open(config_path, demo).await?;
+    super::something_to_measure(&store, &config).await?;
     let report =
         engine::query::metrics(&store, &config, args.team.as_deref(), period, bucket).await?;
     if args.json {

@@ -32,6 +32,22 @@ pub async fn open(config_path: &Path, demo: bool) -> anyhow::Result<(Config, Sto
     Ok((config, store))
 }
 
+/// Fails with the first-run steps (the dashboard's words) when there is nothing to measure yet:
+/// no team configured, or no data ever collected or imported. Rating an empty organisation
+/// "low" would be a wrong answer, not an empty one.
+pub async fn something_to_measure(store: &Store, config: &Config) -> anyhow::Result<()> {
+    let steps = engine::query::first_steps(store, config).await?;
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("  {}. {s}", i + 1))
+        .collect();
+    anyhow::bail!("nothing to measure yet. To get there:\n{}", list.join("\n"))
+}
+
 /// `./doraboard.toml` may be absent (defaults apply); any other path must exist.
 pub fn load_config(path: &Path) -> anyhow::Result<Config> {
     let explicit = path != Path::new("doraboard.toml") || path.exists();

@@ -41,6 +41,7 @@ pub async fn run(config_path: &Path, demo: bool, args: Args) -> anyhow::Result<(
     // The demo ends today, as it does for `serve`, `metrics` and `explain`: one demo clock, so
     // the slide and the dashboard agree on every period.
     let (config, store) = super::open(config_path, demo).await?;
+    super::something_to_measure(&store, &config).await?;
     let scope = config
         .scope(args.team.as_deref())
         .map_err(|e| anyhow::anyhow!("--team: {e}"))?;

@@ -24,6 +24,11 @@ pub async fn demo_server_ending(end: NaiveDate) -> Server {
         .await
         .expect("store");
     let config = collector::demo::seed(&store, end).await.expect("demo");
+    serve(store, config).await
+}
+
+/// The API over `store` and `config`, on a free port of 127.0.0.1.
+pub async fn serve(store: engine::store::Store, config: engine::config::Config) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
