@@ -280,7 +280,7 @@ async function renderOverview(route, period, list, caps) {
   const teamCount = list.filter((e) => e.kind === "team").length;
   const tribeCount = tribes.length;
   return [
-    pageHeader("Delivery performance", `Whole organisation: ${tribeCount} tribes, ${teamCount} teams`, period, route, reportLink, org.measured_to),
+    pageHeader("Delivery performance", `Whole organisation: ${count(tribeCount, "tribe")}, ${count(teamCount, "team")}`, period, route, reportLink, org.measured_to),
     section("The five key metrics", "headline", null, metricCards(org, { from: period.from, to: org.measured_to })),
     section(
       "Tribes and teams",
@@ -371,7 +371,7 @@ async function renderScope(route, period, list, caps) {
   const repos = entry.repos.length;
   const subtitle =
     entry.kind === "tribe"
-      ? `Tribe of ${list.filter((e) => e.parent === entry.slug).length} teams, ${repos} repositories`
+      ? `Tribe of ${count(list.filter((e) => e.parent === entry.slug).length, "team")}, ${count(repos, "repository", "repositories")}`
       : `Team${parent ? ` in ${parent.name}` : ""}, ${repos} ${repos === 1 ? "repository" : "repositories"}, days cut in ${report.time_zone}`;
   const reportLink = caps.report
     ? h("a", { class: "button", href: `/api/v1/report?${query(q)}`, target: "_blank", rel: "noopener" }, "Executive report")
@@ -449,6 +449,11 @@ async function renderScope(route, period, list, caps) {
     ),
   );
   return out;
+}
+
+/** "1 team", "2 teams". */
+function count(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** The first-run page: the steps the API lists, before there is anything to measure. */
