@@ -35,7 +35,7 @@ enum Command {
         #[arg(long)]
         demo: bool,
         /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:3000", env = "DORABOARD_ADDR")]
+        #[arg(long, default_value = "127.0.0.1:3000", env = "DORABOARD_ADDR", value_parser = listen_addr)]
         addr: SocketAddr,
     },
     /// Sync every configured repository from GitHub once, then exit (for cron jobs); non-zero
@@ -119,10 +119,21 @@ enum Command {
         /// The file to write: `.html` (the report) or `.png` (the slide).
         #[arg(long)]
         out: PathBuf,
-        /// Use the demo organisation (its year ending on --to) instead of the configured database.
+        /// Use the demo organisation (its year ending today) instead of the configured database.
         #[arg(long)]
         demo: bool,
     },
+}
+
+/// `--addr`: an IP and port, or a host name and port (`localhost:3000`) resolved to its first
+/// address.
+fn listen_addr(value: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    value
+        .to_socket_addrs()
+        .map_err(|e| format!("expected HOST:PORT, e.g. 127.0.0.1:3000 or localhost:3000 ({e})"))?
+        .next()
+        .ok_or_else(|| format!("{value} resolves to no address"))
 }
 
 #[tokio::main]

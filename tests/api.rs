@@ -213,3 +213,75 @@ async fn metrics_scopes_rejects_invalid_parameters_naming_them() {
         assert_eq!(body["error"]["parameter"], parameter, "{query}: {body}");
     }
 }
+
+/// The OpenAPI document passes a real OpenAPI validator (openapi-spec-validator, from PyPI; CI
+/// installs it). Without it the test says SKIPPED, unless `DORABOARD_REQUIRE_EXTERNAL=1`.
+#[tokio::test]
+async fn the_openapi_document_is_valid() {
+    let have = std::process::Command::new("python3")
+        .args(["-c", "import openapi_spec_validator"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have {
+        assert_ne!(
+            std::env::var("DORABOARD_REQUIRE_EXTERNAL").as_deref(),
+            Ok("1"),
+            "DORABOARD_REQUIRE_EXTERNAL=1 but python3 -m openapi_spec_validator is missing \
+             (pip install openapi-spec-validator)"
+        );
+        println!("SKIPPED: the_openapi_document_is_valid needs openapi-spec-validator");
+        return;
+    }
+    let server = demo_server().await;
+    let (status, doc) = get(&server, "/api/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, doc.to_string()).expect("write");
+    let out = std::process::Command::new("python3")
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+        .expect("the validator runs");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every 4xx is the API's JSON error: an unknown route, a wrong method, a duplicated parameter.
+#[tokio::test]
+async fn every_client_error_answers_json() {
+    let server = demo_server().await;
+    let client = reqwest::Client::new();
+    for (method, path, status) in [
+        ("GET", "/api/v1/no-such-route", 404),
+        ("POST", "/api/v1/metrics", 405),
+        (
+            "GET",
+            "/api/v1/metrics?from=2026-01-01&from=2026-02-01&to=2026-03-01",
+            400,
+        ),
+        ("GET", "/api/v1/metrics?from=2026-02-30", 400),
+    ] {
+        let response = client
+            .request(
+                method.parse().expect("method"),
+                format!("{}{path}", server.base),
+            )
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status().as_u16(), status, "{method} {path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json",
+            "{method} {path}"
+        );
+        let body: Value = response.json().await.expect("a JSON body");
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(!message.is_empty(), "{method} {path}: {body}");
+    }
+}

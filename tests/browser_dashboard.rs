@@ -427,6 +427,10 @@ fn assert_same_figures(context: &str, shown: &[(String, Option<f64>, String)], r
             _ => panic!("{context}: {metric} shows {value:?} ({text}), the API says {expected:?}"),
         }
         assert!(!text.trim().is_empty(), "{context}: {metric} shows no text");
+        // Rounded as the API rounds it for every view.
+        if let Some(api_text) = report[metric]["shown"].as_str() {
+            assert_eq!(text, api_text, "{context}: {metric}");
+        }
     }
 }
 
@@ -835,6 +839,262 @@ async fn a_protected_dashboard_refuses_strangers_and_works_once_signed_in() {
     let drawn = charts[0].as_u64().expect("count");
     assert!(drawn > 0, "charts drawn: {charts}");
     assert_eq!(charts[1], json!(0), "no chart missing");
+    let errors = console_errors(&cdp.events.lock().expect("lock"));
+    assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
+    drop(browser);
+}
+
+/// The series points of a metric in the metrics JSON: (value shown on the sparkline, partial).
+fn series_points(report: &Value, metric: &str) -> Vec<(Option<f64>, bool)> {
+    let field = match metric {
+        "deployment_frequency" => "per_week",
+        "lead_time" | "time_to_restore" => "median_seconds",
+        _ => "rate",
+    };
+    report[metric]["series"]
+        .as_array()
+        .expect("series")
+        .iter()
+        .map(|p| (p[field].as_f64(), p["partial"] == json!(true)))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_buckets_and_periods_reaching_past_today_read_honestly() {
+    let test = "partial_buckets_and_periods_reaching_past_today_read_honestly";
+    let Some(binary) = chromium_or_skip(test) else {
+        return;
+    };
+    let server = demo_server().await;
+    let browser = launch(&binary).await;
+    let cdp = Cdp::connect(&browser.ws_url).await;
+    let page = cdp.open_page().await;
+    page.set_viewport(1366, 900).await;
+    let today = Utc::now().date_naive();
+    let team = "checkout";
+
+    // 1. A period from a Saturday to a Thursday, by week: a two-day week first, a four-day last.
+    let mut from = today - Duration::days(70);
+    while from.format("%a").to_string() != "Sat" {
+        from -= Duration::days(1);
+    }
+    let to = from + Duration::days(61);
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("{}/#/team/{team}?period=custom&from={from}&to={to}&bucket=week", server.base)}),
+    )
+    .await;
+    page.wait_for(&format!(
+        "document.getElementById('view').dataset.scope === '{team}' && document.getElementById('view').dataset.from === '{from}'"
+    ))
+    .await;
+    let report = get_json(
+        &server,
+        &format!("/api/v1/metrics?team={team}&from={from}&to={to}&bucket=week"),
+    )
+    .await;
+    assert_same_figures(
+        "saturday start",
+        &shown(&page, ".cards .value").await,
+        &report,
+    );
+    for metric in ["deployment_frequency", "lead_time"] {
+        let points = series_points(&report, metric);
+        let flags: Vec<bool> = points.iter().map(|(_, partial)| *partial).collect();
+        assert_eq!(
+            flags.first(),
+            Some(&true),
+            "{metric}: the two-day week is partial"
+        );
+        assert_eq!(
+            flags.last(),
+            Some(&true),
+            "{metric}: the four-day week is partial"
+        );
+        assert!(
+            flags[1..flags.len() - 1].iter().all(|p| !p),
+            "{metric}: the rest are whole"
+        );
+        let card = format!(".card.metric[data-metric=\"{metric}\"] svg.spark");
+        // The line joins whole weeks only; partial weeks are hollow dots off it.
+        let on_line = page
+            .eval(&format!("document.querySelector('{card} polyline').getAttribute('points').trim().split(/\\s+/).length"))
+            .await;
+        let whole = points.iter().filter(|(v, p)| v.is_some() && !p).count();
+        assert_eq!(on_line, json!(whole), "{metric}: points on the line");
+        let hollow = page
+            .eval(&format!(
+                "document.querySelectorAll('{card} circle.partial').length"
+            ))
+            .await;
+        let partial = points.iter().filter(|(v, p)| v.is_some() && *p).count();
+        assert_eq!(hollow, json!(partial), "{metric}: hollow partial weeks");
+    }
+    // "Met in N of M whole weeks" counts whole weeks only.
+    let targets = get_json(
+        &server,
+        &format!("/api/v1/targets?team={team}&from={from}&to={to}&bucket=week"),
+    )
+    .await;
+    let whole_weeks = series_points(&report, "deployment_frequency")
+        .iter()
+        .filter(|(_, partial)| !partial)
+        .count();
+    let texts: Vec<String> = serde_json::from_value(
+        page.eval("[...document.querySelectorAll('.target')].map(e => e.innerText)")
+            .await,
+    )
+    .expect("texts");
+    let standing = targets["teams"][0]["targets"].as_array().expect("targets");
+    assert!(!standing.is_empty(), "checkout sets targets");
+    assert_eq!(texts.len(), standing.len());
+    for (text, t) in texts.iter().zip(standing) {
+        let measured = t["buckets_measured"].as_u64().expect("measured") as usize;
+        assert!(
+            measured <= whole_weeks,
+            "{}: {measured} of {whole_weeks}",
+            t["metric"]
+        );
+        let words = format!("met in {} of {measured} whole week", t["buckets_met"]);
+        assert!(text.contains(&words), "{text:?} should say {words:?}");
+    }
+    // The cards' trend words are the API's verdicts, and the executive report's.
+    let verdicts: Vec<(String, String)> = serde_json::from_value(
+        page.eval("[...document.querySelectorAll('.card.metric')].map(c => [c.dataset.metric, c.querySelector('.metric-trend .trend').className.replace('trend trend-', '')])")
+            .await,
+    )
+    .expect("verdicts");
+    let html = reqwest::get(format!(
+        "{}/api/v1/report?team={team}&from={from}&to={to}",
+        server.base
+    ))
+    .await
+    .expect("report")
+    .text()
+    .await
+    .expect("report text");
+    assert_eq!(verdicts.len(), 5);
+    for (metric, verdict) in verdicts {
+        let api = report[&metric]["trend"].as_str().unwrap_or("none");
+        assert_eq!(verdict, api, "{metric}: dashboard vs API");
+        let tile = format!("data-metric=\"{metric}\"");
+        let at = html
+            .find(&tile)
+            .unwrap_or_else(|| panic!("report tile {metric}"));
+        let word = html[at..]
+            .split("data-trend=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("data-trend");
+        let word = if word == "unknown" { "none" } else { word };
+        assert_eq!(word, api, "{metric}: report vs API");
+    }
+    // The 2024 change failure rate column is out of tier order: the card and the report say so.
+    let note = &report["change_failure_rate"]["tier_note"];
+    assert!(
+        note.as_str()
+            .is_some_and(|n| n.starts_with("As published, high (20%)")),
+        "{note}"
+    );
+    assert_eq!(
+        &page
+            .eval("document.querySelector('.card.metric[data-metric=\"change_failure_rate\"] .tier-note').textContent")
+            .await,
+        note
+    );
+    assert!(
+        html.contains(note.as_str().unwrap_or_default()),
+        "the report cites it too"
+    );
+    page.settle().await;
+    // Charts are drawn at the width they are shown, so their 12 px text is not shrunk.
+    let sizes: Vec<(f64, f64)> = serde_json::from_value(
+        page.eval("[...document.querySelectorAll('figure.chart img')].map(i => [i.naturalWidth, i.clientWidth])")
+            .await,
+    )
+    .expect("sizes");
+    assert!(sizes.len() >= 5, "{sizes:?}");
+    for (drawn, shown) in sizes {
+        assert!(
+            (drawn - shown).abs() <= 0.05 * shown,
+            "drawn {drawn} px wide, shown {shown}"
+        );
+    }
+    page.screenshot(&artifacts().join("team-saturday.png"), None)
+        .await;
+
+    // 2. A period reaching 30 days past today is measured up to today, and says so.
+    let (from, to) = (today - Duration::days(20), today + Duration::days(30));
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("{}/#/team/{team}?period=custom&from={from}&to={to}&bucket=week", server.base)}),
+    )
+    .await;
+    page.wait_for(&format!(
+        "document.getElementById('view').dataset.from === '{from}'"
+    ))
+    .await;
+    let report = get_json(
+        &server,
+        &format!("/api/v1/metrics?team={team}&from={from}&to={to}&bucket=week"),
+    )
+    .await;
+    let tomorrow = (today + Duration::days(1)).to_string();
+    assert_eq!(report["measured_to"], json!(tomorrow));
+    // 21 days measured: per week = deployments / 3.
+    let deployments = report["deployment_frequency"]["deployments"]
+        .as_f64()
+        .expect("count");
+    let per_week = report["deployment_frequency"]["per_week"]
+        .as_f64()
+        .expect("per week");
+    assert!(
+        (per_week - deployments / 3.0).abs() < 1e-9,
+        "{per_week} vs {deployments} / 3"
+    );
+    assert_same_figures("future", &shown(&page, ".cards .value").await, &report);
+    assert_eq!(
+        page.eval("document.querySelector('.subtitle .measured').dataset.measuredTo")
+            .await,
+        json!(tomorrow)
+    );
+
+    let errors = console_errors(&cdp.events.lock().expect("lock"));
+    assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
+    drop(browser);
+}
+
+/// A first run (no team configured, nothing collected) shows what to do, in the API's words,
+/// instead of an organisation rated "low" on nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_store_shows_the_first_steps() {
+    let Some(binary) = chromium_or_skip("an_empty_store_shows_the_first_steps") else {
+        return;
+    };
+    let store = engine::store::Store::connect("sqlite::memory:")
+        .await
+        .expect("store");
+    let server = support::server::serve(store, engine::config::Config::default()).await;
+    let browser = launch(&binary).await;
+    let cdp = Cdp::connect(&browser.ws_url).await;
+    let page = cdp.open_page().await;
+    page.set_viewport(1366, 900).await;
+    page.call("Page.navigate", json!({"url": format!("{}/", server.base)}))
+        .await;
+    page.wait_for("document.getElementById('view').dataset.view === 'setup'")
+        .await;
+    let steps = get_json(&server, "/api/v1/setup").await;
+    assert_eq!(steps["steps"].as_array().map(Vec::len), Some(4));
+    let shown = page
+        .eval("[...document.querySelectorAll('.first-run ol.steps li')].map(li => li.textContent)")
+        .await;
+    assert_eq!(shown, steps["steps"]);
+    let rated = page
+        .eval("document.querySelectorAll('.tier, .small-sample, .cards').length")
+        .await;
+    assert_eq!(rated, json!(0), "no tier, badge or card on nothing");
+    page.screenshot(&artifacts().join("first-run.png"), None)
+        .await;
     let errors = console_errors(&cdp.events.lock().expect("lock"));
     assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
     drop(browser);

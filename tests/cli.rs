@@ -197,3 +197,39 @@ fn migrate_creates_the_sqlite_database_named_in_the_config() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(dir.path().join("board.db").exists());
 }
+
+#[test]
+fn an_empty_store_says_what_to_do_instead_of_rating_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = doraboard(
+        &["metrics", "--from", "2026-01-01", "--to", "2026-02-01"],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("nothing to measure yet"), "{err}");
+    for step in [
+        "[[teams]]",
+        "GITHUB_TOKEN",
+        "doraboard collect",
+        "doraboard import",
+        "--demo",
+    ] {
+        assert!(err.contains(step), "{step}: {err}");
+    }
+    assert!(!text(&out.stdout).contains("low"), "no tier for nothing");
+}
+
+#[test]
+fn a_missing_file_names_its_os_error_once_and_addr_takes_a_host_name() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = doraboard(&["import", "nope.ndjson"], dir.path());
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("cannot read nope.ndjson"), "{err}");
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
+    // `--addr localhost:PORT` is accepted (refused before it was parsed, as not an IP).
+    let out = doraboard(&["serve", "--addr", "localhost:notaport"], dir.path());
+    let err = text(&out.stderr);
+    assert!(err.contains("expected HOST:PORT"), "{err}");
+}

@@ -40,6 +40,9 @@ on_both_backends!(
     a_team_only_incident_naming_a_change_fails_the_deployment_that_shipped_it,
     an_incident_naming_a_deployment_of_another_repository_fails_that_one,
     an_incident_naming_an_unknown_deployment_falls_back_to_the_window,
+    partial_weeks_are_flagged_and_rated_over_their_own_days,
+    the_previous_series_sits_in_this_periods_buckets,
+    a_period_reaching_past_today_is_measured_up_to_today,
 );
 
 const HOUR: i64 = 3600;
@@ -201,8 +204,9 @@ async fn a_pr_counts_in_the_period_it_was_deployed_not_merged() {
     let m = org.march().await;
     assert_eq!(m.lead_time.changes, 1);
     assert_eq!(m.lead_time.median_seconds, Some(48 * HOUR));
-    let previous = m.lead_time.previous.expect("previous period");
-    assert_eq!(previous.changes, 0);
+    // Nothing at all happened in the 28 days before March: no earlier data, not a zero.
+    assert!(m.lead_time.previous.is_none());
+    assert!(m.deployment_frequency.previous.is_none());
 }
 
 /// An incident before the repository's first deployment blames nobody: an outage counted apart,
@@ -990,5 +994,134 @@ async fn an_incident_naming_an_unknown_deployment_falls_back_to_the_window() {
              latest deployment of acme/shop before the incident opened (3h earlier, within the \
              7d attribution window)"
         )
+    );
+}
+
+/// `deploy` `n` times on one day, an hour apart from 09:00 UTC, with shas `{prefix}{i}`.
+fn deploys_on(day: &str, n: usize, prefix: &str) -> Vec<engine::model::Deployment> {
+    (0..n)
+        .map(|i| {
+            let id = format!("{prefix}-{day}-{i}");
+            deploy(
+                "acme/shop",
+                &id,
+                &sha(&format!("{prefix}{day}{i}")),
+                &format!("{day}T{:02}:00:00Z", 9 + i),
+            )
+        })
+        .collect()
+}
+
+/// docs/metrics.md, "Partial buckets": Saturday 7 to Saturday 21 March by week is a two-day
+/// week, a whole one and a five-day one; each rate is over its own days, the short ones flagged.
+async fn partial_weeks_are_flagged_and_rated_over_their_own_days() {
+    let deployments = [
+        deploys_on("2026-03-08", 1, "a"),
+        deploys_on("2026-03-10", 7, "b"),
+        deploys_on("2026-03-17", 5, "c"),
+    ]
+    .concat();
+    let org = Org::load(ONE_TEAM, vec![], deployments, vec![]).await;
+    let m = org
+        .metrics(Some("shop"), "2026-03-07", "2026-03-21", Some("week"))
+        .await;
+    let series: Vec<(String, usize, f64, bool)> = m
+        .deployment_frequency
+        .series
+        .iter()
+        .map(|p| (p.start.to_string(), p.deployments, p.per_week, p.partial))
+        .collect();
+    assert_eq!(
+        series,
+        vec![
+            // 1 deployment in 2 days: 1 / (2/7) = 3.5 per week.
+            ("2026-03-07".to_string(), 1, 3.5, true),
+            ("2026-03-09".to_string(), 7, 7.0, false),
+            // 5 in 5 days: 5 / (5/7) = 7 per week.
+            ("2026-03-16".to_string(), 5, 7.0, true),
+        ]
+    );
+    // 13 deployments in 14 days: 6.5 per week.
+    assert_eq!(m.deployment_frequency.per_week, 6.5);
+    let flags: Vec<bool> = m.lead_time.series.iter().map(|p| p.partial).collect();
+    assert_eq!(flags, vec![true, false, true]);
+}
+
+/// docs/metrics.md, "The previous period": its series is cut at the same positions in its period
+/// as this period's buckets (14 days earlier), not at its own calendar weeks.
+async fn the_previous_series_sits_in_this_periods_buckets() {
+    let deployments = [
+        // Previous period: Saturday 21 February to Saturday 7 March.
+        deploys_on("2026-02-22", 1, "p"),
+        deploys_on("2026-02-24", 3, "q"),
+        deploys_on("2026-03-03", 2, "r"),
+        // This period.
+        deploys_on("2026-03-10", 7, "b"),
+    ]
+    .concat();
+    let org = Org::load(ONE_TEAM, vec![], deployments, vec![]).await;
+    let m = org
+        .metrics(Some("shop"), "2026-03-07", "2026-03-21", Some("week"))
+        .await;
+    let previous = m
+        .deployment_frequency
+        .previous
+        .as_ref()
+        .expect("earlier data");
+    let spans: Vec<(String, String, usize, bool)> = previous
+        .series
+        .iter()
+        .map(|p| {
+            (
+                p.start.to_string(),
+                p.end.to_string(),
+                p.deployments,
+                p.partial,
+            )
+        })
+        .collect();
+    assert_eq!(
+        spans,
+        vec![
+            ("2026-02-21".to_string(), "2026-02-23".to_string(), 1, true),
+            ("2026-02-23".to_string(), "2026-03-02".to_string(), 3, false),
+            ("2026-03-02".to_string(), "2026-03-07".to_string(), 2, true),
+        ]
+    );
+    assert_eq!(previous.deployments, 6);
+    let report = m.previous_report().expect("earlier data");
+    assert_eq!(
+        (report.from.to_string(), report.to.to_string()),
+        ("2026-02-21".to_string(), "2026-03-07".to_string())
+    );
+}
+
+/// docs/metrics.md, "Periods reaching into the future": March asked on 11 March at noon is
+/// measured over 1-11 March, so 11 deployments are 7 per week, not 11 / (31/7) = 2.5.
+async fn a_period_reaching_past_today_is_measured_up_to_today() {
+    let deployments = (1..=11)
+        .flat_map(|d| deploys_on(&format!("2026-03-{d:02}"), 1, "m"))
+        .collect();
+    let mut org = Org::load(ONE_TEAM, vec![], deployments, vec![]).await;
+    org.config.clock = Some(
+        chrono::DateTime::parse_from_rfc3339("2026-03-11T12:00:00Z")
+            .expect("clock")
+            .to_utc(),
+    );
+    let m = org
+        .metrics(Some("shop"), "2026-03-01", "2026-04-01", Some("week"))
+        .await;
+    assert_eq!(
+        (m.from.to_string(), m.to.to_string()),
+        ("2026-03-01".to_string(), "2026-04-01".to_string())
+    );
+    assert_eq!(m.measured_to.to_string(), "2026-03-12");
+    assert_eq!(m.deployment_frequency.deployments, 11);
+    assert_eq!(m.deployment_frequency.per_week, 7.0);
+    // Weeks up to the one holding today, which the period's measured part cuts.
+    let last = m.deployment_frequency.series.last().expect("series");
+    assert_eq!(
+        (last.start.to_string(), last.end.to_string(), last.partial),
+        ("2026-03-09".to_string(), "2026-03-12".to_string(), true)
     );
 }

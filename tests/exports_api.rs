@@ -602,6 +602,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("get", "/metrics", "/metrics"),
     ("get", "/api/v1/openapi.json", "/api/v1/openapi.json"),
     ("get", "/api/v1/sync/status", "/api/v1/sync/status"),
+    ("get", "/api/v1/setup", "/api/v1/setup"),
 ];
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::Value;
-use support::server::{Server, demo_server};
+use support::server::{Server, demo_server, demo_server_ending};
 
 const PERIOD: &str = "from=2026-08-01&to=2026-11-01";
 
@@ -93,9 +93,13 @@ async fn the_reports_figures_are_the_metrics_apis() {
             data_value(*tile),
             api_value(&org, metric)
         );
-        // The big number shown is that value, formatted.
-        let key: api::charts::MetricKey = metric.parse().expect("key");
-        let (big, _) = api::report::narrative::tile_parts(key, api_value(&org, metric));
+        // The big number shown is the API's `shown`, the one rounding every view uses.
+        let api_shown = org[metric]["shown"].as_str().expect("shown");
+        let big = api_shown
+            .split(' ')
+            .next()
+            .expect("a number")
+            .trim_end_matches('%');
         let shown = tile
             .descendants()
             .find(|n| n.attribute("class") == Some("big"))
@@ -277,4 +281,75 @@ async fn the_report_carries_an_etag_and_answers_304() {
         .await
         .expect("request");
     assert_eq!(again.status(), 304);
+}
+
+/// The tiles' `data-value`s of a report page, by metric.
+fn tile_values(html: &str) -> Vec<(String, Option<f64>)> {
+    let doc = parse(html);
+    doc.descendants()
+        .filter(|n| n.attribute("class") == Some("tile"))
+        .map(|n| {
+            (
+                n.attribute("data-metric").expect("metric").to_string(),
+                data_value(n),
+            )
+        })
+        .collect()
+}
+
+/// `report --demo`, `metrics --demo` and the served demo (`serve --demo`) share one demo clock:
+/// the same period gives the same figures from all three.
+#[tokio::test]
+async fn the_demo_commands_and_the_served_demo_agree() {
+    let today = chrono::Utc::now().date_naive();
+    let (from, to) = (
+        today - chrono::Duration::days(90),
+        today - chrono::Duration::days(20),
+    );
+    let (from, to) = (from.to_string(), to.to_string());
+    let dir = tempfile::tempdir().expect("dir");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_doraboard"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("DORABOARD_DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("the binary runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let json = run(&["metrics", "--demo", "--from", &from, "--to", &to, "--json"]);
+    let cli: Value = serde_json::from_slice(&json).expect("metrics JSON");
+    run(&[
+        "report",
+        "--demo",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--out",
+        "report.html",
+    ]);
+    let file = std::fs::read_to_string(dir.path().join("report.html")).expect("report file");
+    let server = demo_server_ending(today + chrono::Duration::days(1)).await;
+    let served = page(&server, &format!("from={from}&to={to}")).await;
+
+    let from_file = tile_values(&file);
+    assert_eq!(from_file.len(), 5);
+    assert_eq!(
+        from_file,
+        tile_values(&served),
+        "report --demo vs the served report"
+    );
+    for (metric, value) in from_file {
+        assert!(
+            same(value, api_value(&cli, &metric)),
+            "{metric}: {value:?} vs metrics --demo"
+        );
+    }
 }

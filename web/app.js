@@ -7,7 +7,7 @@
 // The page reads only the JSON API; charts and the report are shown when the server offers them
 // (it says so in its OpenAPI document), so the page never asks for a route that is not there.
 
-import { BUCKETS, PERIODS, addDays, iso, parseIso, periodLabel, previousLabel, resolvePeriod, todayUtc } from "./format.js";
+import { BUCKETS, PERIODS, addDays, day, iso, parseIso, periodLabel, previousLabel, resolvePeriod, todayUtc } from "./format.js";
 import {
   breakdown,
   failedDeployments,
@@ -207,7 +207,12 @@ function downloads(links) {
   );
 }
 
-function pageHeader(title, subtitle, period, route, extra) {
+/**
+ * The page's title and period. `measuredTo` is where the API stopped measuring: a period reaching
+ * past today is measured up to today, and says so; the previous period has the measured length.
+ */
+function pageHeader(title, subtitle, period, route, extra, measuredTo) {
+  const measured = measuredTo && measuredTo < period.to ? measuredTo : period.to;
   return h(
     "div",
     { class: "page-head" },
@@ -220,7 +225,10 @@ function pageHeader(title, subtitle, period, route, extra) {
         { class: "subtitle" },
         subtitle ? [subtitle, " · "] : null,
         h("strong", {}, periodLabel(period.from, period.to)),
-        ` · compared with the ${previousLabel(period.from, period.to)} · series by ${route.bucket}`,
+        measured < period.to
+          ? h("span", { class: "measured", dataset: { measuredTo: measured } }, ` · measured up to today, ${day(iso(addDays(parseIso(measured), -1)))}`)
+          : null,
+        ` · compared with the ${previousLabel(period.from, measured)} · series by ${route.bucket}`,
       ),
     ),
     extra || null,
@@ -272,8 +280,8 @@ async function renderOverview(route, period, list, caps) {
   const teamCount = list.filter((e) => e.kind === "team").length;
   const tribeCount = tribes.length;
   return [
-    pageHeader("Delivery performance", `Whole organisation: ${tribeCount} tribes, ${teamCount} teams`, period, route, reportLink),
-    section("The five key metrics", "headline", null, metricCards(org, period)),
+    pageHeader("Delivery performance", `Whole organisation: ${count(tribeCount, "tribe")}, ${count(teamCount, "team")}`, period, route, reportLink, org.measured_to),
+    section("The five key metrics", "headline", null, metricCards(org, { from: period.from, to: org.measured_to })),
     section(
       "Tribes and teams",
       "grid",
@@ -289,26 +297,34 @@ async function renderOverview(route, period, list, caps) {
   ];
 }
 
-/** Chart images, inserted only when they load. */
+/**
+ * Chart images, inserted only when they load. Each is drawn at the width its card shows it (the
+ * server keeps text at its design size), so a half-width card's text stays readable; the PNG is
+ * slide-sized.
+ */
 function chartFigure(name, title, params) {
-  // Drawn at about the size it is shown, so its text stays readable; the PNG is slide-sized.
-  const url = `/api/v1/charts/${name}.svg?${query({ ...params, width: 720, height: 420 })}`;
   const png = `/api/v1/charts/${name}.png?${query({ ...params, width: 1920, height: 1080 })}`;
   const figure = h("figure", { class: "chart loading", dataset: { chart: name } }, h("div", { class: "chart-slot" }));
-  fetch(url)
-    .then((r) => (r.ok ? r.blob() : null))
-    .catch(() => null)
-    .then((blob) => {
-      figure.classList.remove("loading");
-      const slot = figure.querySelector(".chart-slot");
-      if (blob && blob.size) {
-        const src = URL.createObjectURL(blob);
-        slot.replaceWith(h("img", { src, alt: title, width: 720, height: 420, onload: () => URL.revokeObjectURL(src) }));
-        figure.append(h("figcaption", {}, h("a", { href: png, download: "" }, "PNG for slides")));
-      } else {
-        slot.replaceWith(h("p", { class: "muted chart-missing" }, `${title}: chart not available.`));
-      }
-    });
+  // The card's width is known once the view is laid out: the next frame.
+  requestAnimationFrame(() => {
+    const slot = figure.querySelector(".chart-slot");
+    const width = Math.max(320, Math.min(1600, Math.round((slot && slot.clientWidth) || 720)));
+    const height = Math.round((width * 420) / 720);
+    const url = `/api/v1/charts/${name}.svg?${query({ ...params, width, height })}`;
+    fetch(url)
+      .then((r) => (r.ok ? r.blob() : null))
+      .catch(() => null)
+      .then((blob) => {
+        figure.classList.remove("loading");
+        if (blob && blob.size) {
+          const src = URL.createObjectURL(blob);
+          slot.replaceWith(h("img", { src, alt: title, width, height, onload: () => URL.revokeObjectURL(src) }));
+          figure.append(h("figcaption", {}, h("a", { href: png, download: "" }, "PNG for slides")));
+        } else {
+          slot.replaceWith(h("p", { class: "muted chart-missing" }, `${title}: chart not available.`));
+        }
+      });
+  });
   return figure;
 }
 
@@ -355,13 +371,13 @@ async function renderScope(route, period, list, caps) {
   const repos = entry.repos.length;
   const subtitle =
     entry.kind === "tribe"
-      ? `Tribe of ${list.filter((e) => e.parent === entry.slug).length} teams, ${repos} repositories`
+      ? `Tribe of ${count(list.filter((e) => e.parent === entry.slug).length, "team")}, ${count(repos, "repository", "repositories")}`
       : `Team${parent ? ` in ${parent.name}` : ""}, ${repos} ${repos === 1 ? "repository" : "repositories"}, days cut in ${report.time_zone}`;
   const reportLink = caps.report
     ? h("a", { class: "button", href: `/api/v1/report?${query(q)}`, target: "_blank", rel: "noopener" }, "Executive report")
     : null;
-  const out = [crumbs, pageHeader(entry.name, subtitle, period, route, reportLink)];
-  out.push(section("The five key metrics", "headline", null, metricCards(report, period)));
+  const out = [crumbs, pageHeader(entry.name, subtitle, period, route, reportLink, report.measured_to)];
+  out.push(section("The five key metrics", "headline", null, metricCards(report, { from: period.from, to: report.measured_to })));
   if (entry.kind === "team") {
     const standing = standings.teams.find((t) => t.team === entry.slug);
     out.push(section("KPI targets", "targets", "The goals this team set itself, and where it stands over the period.", targetsPanel(standing, route.bucket)));
@@ -435,6 +451,25 @@ async function renderScope(route, period, list, caps) {
   return out;
 }
 
+/** "1 team", "2 teams". */
+function count(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** The first-run page: the steps the API lists, before there is anything to measure. */
+function firstRun(steps) {
+  return [
+    h(
+      "div",
+      { class: "panel first-run" },
+      h("h1", { tabindex: "-1", id: "page-title" }, "Nothing to measure yet"),
+      h("p", {}, "doraboard shows delivery figures once it knows your teams and has their history. To get there:"),
+      h("ol", { class: "steps" }, steps.map((step) => h("li", {}, step))),
+      h("p", { class: "muted" }, "This page turns into the dashboard as soon as that is done: reload it."),
+    ),
+  ];
+}
+
 // ---- the loop --------------------------------------------------------------------------------------------
 
 let renderToken = 0;
@@ -449,12 +484,19 @@ async function render() {
   const pathChanged = lastPath !== `${route.kind}/${route.slug}`;
   lastPath = `${route.kind}/${route.slug}`;
   try {
-    const [list, caps] = await Promise.all([teams(), capabilities()]);
+    const [list, caps, setup] = await Promise.all([teams(), capabilities(), api("/api/v1/setup")]);
     syncControls(route, period, list);
-    const content = route.kind === "overview" ? await renderOverview(route, period, list, caps) : await renderScope(route, period, list, caps);
+    // Nothing to measure yet: say what to do rather than rate an empty organisation.
+    const first = setup.steps.length > 0;
+    const content = first
+      ? firstRun(setup.steps)
+      : route.kind === "overview"
+        ? await renderOverview(route, period, list, caps)
+        : await renderScope(route, period, list, caps);
     if (token !== renderToken) return;
     view.replaceChildren(...content);
-    Object.assign(view.dataset, { view: route.kind, scope: route.slug || "", from: period.from, to: period.to, bucket: route.bucket });
+    const shownAs = first ? "setup" : route.kind;
+    Object.assign(view.dataset, { view: shownAs, scope: route.slug || "", from: period.from, to: period.to, bucket: route.bucket });
     const title = view.querySelector("h1");
     document.title = `${title ? title.textContent : "Overview"} · doraboard`;
     status.textContent = `${title ? title.textContent : "Overview"}, ${periodLabel(period.from, period.to)}: loaded`;

@@ -105,14 +105,6 @@ export function perWeek(n) {
   return trim(n, n < 10 ? 1 : 0);
 }
 
-/** The headline value of a metric, formatted, and its unit word. */
-export function formatValue(def, v) {
-  if (v == null) return { text: "–", unit: "" };
-  if (def.unit === "per_week") return { text: perWeek(v), unit: "per week" };
-  if (def.unit === "ratio") return { text: percent(v), unit: "" };
-  return { text: duration(v), unit: "" };
-}
-
 /** A target value in words: "under 1 day", "at least 10 per week". */
 export function formatTarget(standing) {
   const def = METRIC_BY_KEY[standing.metric];
@@ -133,32 +125,32 @@ export function roundDuration(seconds) {
 }
 
 /**
- * The change from the previous period: direction of the value, and whether that is better.
- * Rates compare in percentage points, the rest relatively; changes under 2 % are "about the same".
+ * A metric's headline figure as the API shows it (`m.shown`: the engine's one rounding, which
+ * never makes a figure read as another tier), with its unit word.
  */
-export function trend(def, current, previous) {
-  if (current == null || previous == null) return null;
-  let delta;
+export function shownValue(def, m) {
+  if (!m || m.shown == null) return { text: "–", unit: "" };
+  return { text: m.shown, unit: def.unit === "per_week" ? "per week" : "" };
+}
+
+/**
+ * The change from the previous period. Whether it is better, worse or the same is the API's
+ * verdict (`m.trend`, one rule for every view); here only the arrow's direction and the size of
+ * the change, in points for rates and relative otherwise.
+ */
+export function trend(def, current, previous, verdict) {
+  if (current == null || previous == null || verdict == null) return null;
+  if (verdict === "same") return { dir: "same", quality: "same", text: "about the same" };
   let text;
   if (def.unit === "ratio") {
-    delta = (current - previous) * 100;
-    if (Math.abs(delta) < 0.5) return { dir: "same", quality: "same", text: "about the same" };
-    text = `${trim(Math.abs(delta), 1)} pts`;
+    text = `${trim(Math.abs(current - previous) * 100, 1)} pts`;
+  } else if (previous === 0) {
+    text = "from zero";
   } else {
-    if (previous === 0) {
-      if (current === 0) return { dir: "same", quality: "same", text: "about the same" };
-      delta = 1;
-      text = "from zero";
-    } else {
-      delta = (current - previous) / previous;
-      if (Math.abs(delta) < 0.02) return { dir: "same", quality: "same", text: "about the same" };
-      const pct = Math.abs(delta) * 100;
-      text = `${trim(pct, pct < 10 ? 1 : 0)}%`;
-    }
+    const pct = Math.abs((current - previous) / previous) * 100;
+    text = `${trim(pct, pct < 10 ? 1 : 0)}%`;
   }
-  const dir = delta > 0 ? "up" : "down";
-  const better = (dir === "up") === (def.better === "higher");
-  return { dir, quality: better ? "better" : "worse", text };
+  return { dir: current > previous ? "up" : "down", quality: verdict, text };
 }
 
 // ---- dates ------------------------------------------------------------------------------------

@@ -8,10 +8,10 @@ import {
   duration,
   durationShort,
   formatTarget,
-  formatValue,
   percent,
   perWeek,
   previousLabel,
+  shownValue,
   trend,
   when,
 } from "./format.js";
@@ -36,19 +36,25 @@ export function h(tag, attrs, ...children) {
 
 const SVG_NS_ATTRS = { xmlns: "http://www.w3.org/2000/svg" };
 
-export function tierBadge(tier, compact = false) {
+export function tierBadge(tier, compact = false, note = null) {
   if (!tier) return h("span", { class: "tier tier-none", title: "DORA publishes no tier for this metric" }, compact ? "" : "No tier");
+  const title = `DORA ${TIER_LABEL[tier]} performer for this metric${note ? `. ${note}` : ""}`;
   return h(
     "span",
-    { class: `tier tier-${tier}`, title: `DORA ${TIER_LABEL[tier]} performer for this metric` },
+    { class: `tier tier-${tier}`, title },
     h("span", { class: "tier-dot", "aria-hidden": "true" }),
     compact ? h("span", { class: "sr-only" }, TIER_LABEL[tier]) : TIER_LABEL[tier],
   );
 }
 
-export function trendMark(def, current, previous, context) {
-  const t = trend(def, current, previous);
-  if (!t) return h("span", { class: "trend trend-none" }, context ? "no earlier data" : "");
+export function trendMark(def, m, context) {
+  const current = def.value(m);
+  const previous = m.previous ? def.value(m.previous) : null;
+  const t = trend(def, current, previous, m.trend);
+  if (!t) {
+    const why = m.previous ? "nothing to compare" : "no earlier data";
+    return h("span", { class: "trend trend-none", title: why }, context ? why : "");
+  }
   const arrow = t.dir === "up" ? "▲" : t.dir === "down" ? "▼" : "≈";
   const words = t.quality === "same" ? "about the same" : `${t.dir} ${t.text}, ${t.quality}`;
   return h(
@@ -70,20 +76,25 @@ export function smallSampleMark(metric) {
   );
 }
 
-/** A tiny line of a series, for the headline cards; buckets with nothing measured are skipped. */
+/**
+ * A tiny line of a series, for the headline cards; buckets with nothing measured are skipped.
+ * Buckets the period cuts (`partial`) are hollow dots off the line: a two-day week must not read
+ * as a dip, nor a five-day one as a spike.
+ */
 export function sparkline(def, series) {
-  const values = (series || []).map((p) => def.series(p));
-  const known = values.filter((v) => v != null);
-  if (known.length < 3) return null;
+  const points = (series || []).map((p) => ({ v: def.series(p), partial: !!p.partial }));
+  const known = points.filter((p) => p.v != null);
+  if (known.filter((p) => !p.partial).length < 3) return null;
   const w = 200;
   const hgt = 36;
-  const max = Math.max(...known);
-  const min = Math.min(0, ...known);
+  const max = Math.max(...known.map((p) => p.v));
+  const min = Math.min(0, ...known.map((p) => p.v));
   const span = max - min || 1;
-  const step = w / Math.max(1, values.length - 1);
+  const step = w / Math.max(1, points.length - 1);
+  const x = (i) => (i * step).toFixed(1);
   const y = (v) => (hgt - 3 - ((v - min) / span) * (hgt - 6)).toFixed(1);
-  const points = values.flatMap((v, i) => (v == null ? [] : [`${(i * step).toFixed(1)},${y(v)}`]));
-  const last = points[points.length - 1].split(",");
+  const line = points.flatMap((p, i) => (p.v == null || p.partial ? [] : [`${x(i)},${y(p.v)}`]));
+  const lastWhole = points.findLastIndex((p) => p.v != null && !p.partial);
   return h(
     "svg",
     {
@@ -94,16 +105,18 @@ export function sparkline(def, series) {
       "aria-hidden": "true",
       focusable: "false",
     },
-    h("polyline", { points: points.join(" ") }),
-    h("circle", { cx: last[0], cy: last[1], r: 2.6 }),
+    h("polyline", { points: line.join(" ") }),
+    h("circle", { cx: x(lastWhole), cy: y(points[lastWhole].v), r: 2.6 }),
+    points.map((p, i) =>
+      p.v != null && p.partial ? h("circle", { class: "partial", cx: x(i), cy: y(p.v), r: 2.2 }) : null,
+    ),
   );
 }
 
 /** The headline card of one metric. `m` is the metric object of the metrics JSON. */
 export function metricCard(def, m, period) {
   const v = def.value(m);
-  const prev = m.previous ? def.value(m.previous) : null;
-  const f = formatValue(def, v);
+  const f = shownValue(def, m);
   return h(
     "article",
     { class: "card metric", dataset: { metric: def.key } },
@@ -117,9 +130,10 @@ export function metricCard(def, m, period) {
         h("span", { class: "value", dataset: { metric: def.key, value: v == null ? "" : String(v) } }, f.text),
         f.unit ? h("span", { class: "unit" }, ` ${f.unit}`) : null,
       ),
-      def.key === "rework_rate" ? null : tierBadge(m.tier),
+      def.key === "rework_rate" ? null : tierBadge(m.tier, false, m.tier_note),
     ),
-    h("p", { class: "metric-trend" }, trendMark(def, v, prev, previousLabel(period.from, period.to))),
+    m.tier_note ? h("p", { class: "tier-note" }, m.tier_note) : null,
+    h("p", { class: "metric-trend" }, trendMark(def, m, previousLabel(period.from, period.to))),
     h("p", { class: "metric-plain" }, def.plain),
     sparkline(def, m.series),
     h("footer", { class: "metric-foot" }, h("span", { class: "sample" }, def.sample(m)), smallSampleMark(m)),
@@ -139,21 +153,20 @@ export function metricCards(report, period) {
 }
 
 /** One figure in the grid: value, tier dot, trend. */
-function gridCell(def, m, period) {
+function gridCell(def, m) {
   const v = def.value(m);
-  const prev = m.previous ? def.value(m.previous) : null;
-  const f = formatValue(def, v);
+  const f = shownValue(def, m);
   return h(
     "td",
     { class: "num" },
     h(
       "div",
       { class: "cell" },
-      def.key === "rework_rate" ? h("span", { class: "tier-spacer" }) : tierBadge(m.tier, true),
+      def.key === "rework_rate" ? h("span", { class: "tier-spacer" }) : tierBadge(m.tier, true, m.tier_note),
       h("span", { class: "value", dataset: { metric: def.key, value: v == null ? "" : String(v) } }, f.text),
       m.small_sample ? h("span", { class: "small-dot", title: "small sample: read with care" }, "*") : null,
     ),
-    h("div", { class: "cell-trend" }, trendMark(def, v, prev, null)),
+    h("div", { class: "cell-trend" }, trendMark(def, m, null)),
   );
 }
 
@@ -198,7 +211,7 @@ export function scopeGrid(rows, period, href) {
           h("a", { href: href(entry), class: "scope-link" }, entry.name),
           entry.kind === "tribe" ? h("span", { class: "kind" }, "tribe") : null,
         ),
-        METRICS.map((def) => gridCell(def, report[def.key], period)),
+        METRICS.map((def) => gridCell(def, report[def.key])),
         entry.kind === "team" ? targetsCell(standing) : h("td", { class: "targets-cell" }, ""),
       ),
     ),
@@ -220,7 +233,7 @@ export function scopeGrid(rows, period, href) {
 
 function targetValue(s) {
   const def = METRIC_BY_KEY[s.metric];
-  return formatValue(def, s.value).text + (def.unit === "per_week" && s.value != null ? " per week" : "");
+  return s.shown == null ? "–" : s.shown + (def.unit === "per_week" ? " per week" : "");
 }
 
 /** A bar of value against target, the target marked. */
@@ -255,7 +268,7 @@ export function targetsPanel(standing, bucket) {
       const def = METRIC_BY_KEY[s.metric];
       const buckets =
         s.buckets_measured != null
-          ? `met in ${s.buckets_met} of ${s.buckets_measured} ${bucket || "bucket"}${s.buckets_measured === 1 ? "" : "s"}`
+          ? `met in ${s.buckets_met} of ${s.buckets_measured} whole ${bucket || "bucket"}${s.buckets_measured === 1 ? "" : "s"}`
           : null;
       return h(
         "li",

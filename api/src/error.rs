@@ -17,6 +17,9 @@ pub enum ApiError {
     /// 404: the named thing does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// 405: the route exists, not with this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// 500: anything else; logged in full, shown as a generic message.
     #[error(transparent)]
     Internal(#[from] engine::query::QueryError),
@@ -50,6 +53,9 @@ impl IntoResponse for ApiError {
                 (StatusCode::BAD_REQUEST, Some(*parameter), message.clone())
             }
             Self::NotFound(message) => (StatusCode::NOT_FOUND, None, message.clone()),
+            Self::MethodNotAllowed(message) => {
+                (StatusCode::METHOD_NOT_ALLOWED, None, message.clone())
+            }
             Self::Internal(error) => {
                 tracing::error!(error = %error, "request failed");
                 (

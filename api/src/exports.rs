@@ -20,9 +20,10 @@
 use crate::error::ApiError;
 use crate::params::MAX_CSV_ROWS;
 use crate::params::MetricsParams;
+use crate::params::Query;
 use crate::server::AppState;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -48,6 +49,8 @@ pub const METRICS_HEADER: &[&str] = &[
     "kind",
     "from",
     "to",
+    "measured_to",
+    "partial",
     "deployments",
     "deployments_per_week",
     "failed_attempts",
@@ -164,6 +167,8 @@ fn scope_row(r: &MetricsReport) -> Vec<String> {
         r.kind.clone(),
         r.from.to_string(),
         r.to.to_string(),
+        r.measured_to.to_string(),
+        String::new(),
         r.deployment_frequency.deployments.to_string(),
         format!("{:.2}", r.deployment_frequency.per_week),
         r.deployment_frequency.failed_attempts.to_string(),
@@ -199,6 +204,8 @@ fn bucket_rows(r: &MetricsReport) -> Vec<Vec<String>> {
                 r.kind.clone(),
                 df[i].start.to_string(),
                 df[i].end.to_string(),
+                df[i].end.to_string(),
+                df[i].partial.to_string(),
                 df[i].deployments.to_string(),
                 format!("{:.2}", df[i].per_week),
                 String::new(),

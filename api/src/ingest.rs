@@ -16,11 +16,12 @@
 //! ingestion. With no token configured, ingestion is refused (503), as
 //! is PagerDuty without its secret.
 
+use crate::params::Query;
 use crate::server::AppState;
 use crate::tokens::{self, Schemes, Tokens};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};

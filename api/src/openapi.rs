@@ -91,6 +91,7 @@ pub struct ErrorDetail {
         crate::routes::healthz,
         sync_status,
         crate::routes::teams,
+        crate::routes::setup,
         crate::routes::metrics,
         crate::routes::metrics_scopes,
         crate::routes::explain,

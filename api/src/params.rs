@@ -1,10 +1,29 @@
 //! Query parameters, parsed at the edge into the engine's validated types.
 
 use crate::error::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use chrono::{Duration, Utc};
 use engine::explain::Page;
 use engine::period::{Bucket, Period};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// axum's `Query`, answering a query string it cannot read (a duplicated or malformed parameter)
+/// with the API's JSON 400 naming the problem, like every other bad parameter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e| ApiError::bad("query", e.body_text()))
+    }
+}
 
 /// `team`, `from`, `to` (exclusive) and `bucket`, as every metrics-like route takes them.
 #[derive(Debug, Default, Deserialize)]

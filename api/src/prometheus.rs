@@ -326,6 +326,7 @@ fn render_telemetry(out: &mut Exposition, data_version: i64) {
 #[utoipa::path(
     get,
     path = "/metrics",
+    operation_id = "prometheus_metrics",
     tag = "operations",
     responses(
         (status = 200, description = "Prometheus text exposition format 0.0.4: the five metrics of the organisation, every tribe and every team over the last 30 days as gauges, plus the service's counters", content_type = "text/plain", body = String),

@@ -3,8 +3,9 @@
 
 use crate::error::ApiError;
 use crate::params::MetricsParams;
+use crate::params::Query;
 use crate::server::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use engine::config::{ConfigError, Scope};
@@ -16,6 +17,7 @@ pub fn router(state: AppState, ingestor: collector::ingest::Ingestor) -> Router 
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/teams", get(teams))
+        .route("/api/v1/setup", get(setup))
         .route("/api/v1/metrics", get(metrics))
         .route("/api/v1/metrics/scopes", get(metrics_scopes))
         .route("/api/v1/explain", get(explain))
@@ -36,6 +38,8 @@ pub fn router(state: AppState, ingestor: collector::ingest::Ingestor) -> Router 
         .merge(crate::report::router())
         .merge(crate::ingest::router(&state, ingestor.clone()))
         .merge(crate::webhooks::router(&state, ingestor))
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
         .with_state(state)
 }
 
@@ -43,6 +47,22 @@ pub fn router(state: AppState, ingestor: collector::ingest::Ingestor) -> Router 
 /// (a monitor must always get through) and ingestion (its own authentication and write queue).
 pub(crate) fn keeps_own_rules(path: &str) -> bool {
     path == "/healthz" || path == "/api/v1/events" || path.starts_with("/api/v1/webhooks/")
+}
+
+/// Every unknown address answers the API's JSON 404, pointing at the documentation.
+async fn no_route(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!(
+        "no route {method} {}: the API is documented at /api/v1/openapi.json",
+        uri.path()
+    ))
+}
+
+/// A known address asked with the wrong method: JSON 405 (axum adds the `Allow` header).
+async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!(
+        "{} does not answer {method}: see /api/v1/openapi.json",
+        uri.path()
+    ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -96,6 +116,22 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError
         data_version,
         sync: collector::sync::status().into(),
     }))
+}
+
+/// What is left to set up before there is anything to measure.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Setup {
+    /// The steps, in order; empty once teams are configured and data has come in.
+    pub steps: Vec<String>,
+}
+
+/// First run: what to do before the figures mean anything (the dashboard shows these steps
+/// instead of rating an empty organisation).
+#[utoipa::path(get, path = "/api/v1/setup", tag = "operations",
+    responses((status = 200, description = "The steps left before there is anything to measure; empty when none", body = Setup)))]
+async fn setup(State(state): State<AppState>) -> Result<Json<Setup>, ApiError> {
+    let steps = engine::query::first_steps(&state.store, &state.config).await?;
+    Ok(Json(Setup { steps }))
 }
 
 /// One entry of `GET /api/v1/teams`.

@@ -13,8 +13,9 @@
 
 use crate::error::ApiError;
 use crate::params::MetricsParams;
+use crate::params::Query;
 use crate::server::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use engine::config::{Scope, ScopeKind, Targets};
@@ -88,10 +89,13 @@ pub struct Standing {
     /// The period's figure in `unit`; null when nothing was measured.
     pub value: Option<f64>,
     pub status: Status,
+    /// `value` as every view shows it (the metrics JSON's `shown`).
+    pub shown: Option<String>,
     /// The previous period's figure and standing: is the team getting closer?
     pub previous_value: Option<f64>,
     pub previous_status: Status,
-    /// With a bucket: buckets with data, and those of them in which the target was met.
+    /// With a bucket: whole buckets (the period cuts none of their days) with data, and those of
+    /// them in which the target was met.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub buckets_measured: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -178,34 +182,45 @@ impl Goal {
         headline(self.metric, report, true)
     }
 
-    /// The per-bucket figures of the series, `None` for buckets with nothing measured.
+    /// The per-bucket figures of the series' whole buckets, `None` for buckets with nothing
+    /// measured. A bucket the period cuts is left out: a one-day "week" is not a missed week.
     fn bucket_values(&self, report: &MetricsReport) -> Vec<Option<f64>> {
         match self.metric {
             "deployment_frequency" => report
                 .deployment_frequency
                 .series
                 .iter()
+                .filter(|p| !p.partial)
                 .map(|p| Some(p.per_week))
                 .collect(),
             "lead_time" => report
                 .lead_time
                 .series
                 .iter()
+                .filter(|p| !p.partial)
                 .map(|p| p.median_seconds.map(|s| s as f64))
                 .collect(),
             "change_failure_rate" => report
                 .change_failure_rate
                 .series
                 .iter()
+                .filter(|p| !p.partial)
                 .map(|p| p.rate)
                 .collect(),
             "time_to_restore" => report
                 .time_to_restore
                 .series
                 .iter()
+                .filter(|p| !p.partial)
                 .map(|p| p.median_seconds.map(|s| s as f64))
                 .collect(),
-            "rework_rate" => report.rework_rate.series.iter().map(|p| p.rate).collect(),
+            "rework_rate" => report
+                .rework_rate
+                .series
+                .iter()
+                .filter(|p| !p.partial)
+                .map(|p| p.rate)
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -230,6 +245,18 @@ pub fn headline(metric: &str, report: &MetricsReport, previous: bool) -> Option<
             pick!(time_to_restore).and_then(|m| m.median_seconds.map(|s| s as f64))
         }
         "rework_rate" => pick!(rework_rate).and_then(|m| m.rate),
+        _ => None,
+    }
+}
+
+/// The headline figure of one metric as the metrics JSON shows it.
+fn shown(metric: &str, report: &MetricsReport) -> Option<String> {
+    match metric {
+        "deployment_frequency" => report.deployment_frequency.shown.clone(),
+        "lead_time" => report.lead_time.shown.clone(),
+        "change_failure_rate" => report.change_failure_rate.shown.clone(),
+        "time_to_restore" => report.time_to_restore.shown.clone(),
+        "rework_rate" => report.rework_rate.shown.clone(),
         _ => None,
     }
 }
@@ -259,6 +286,7 @@ pub fn standing(targets: &Targets, report: &MetricsReport) -> Vec<Standing> {
                 target: goal.target,
                 value,
                 status: goal.status(value),
+                shown: shown(goal.metric, report),
                 previous_value,
                 previous_status: goal.status(previous_value),
                 buckets_measured,

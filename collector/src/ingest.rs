@@ -466,7 +466,8 @@ pub struct ImportReport {
 /// Why an import loaded nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("cannot read {path}: {source}")]
+    // The io error is the source: the error chain prints it once.
+    #[error("cannot read {path}")]
     Read {
         path: String,
         #[source]

@@ -50,6 +50,16 @@ pub struct Config {
     pub filters: FiltersConfig,
     pub tribes: Vec<TribeConfig>,
     pub teams: Vec<TeamConfig>,
+    /// The instant a period reaching into the future is measured up to. `None` reads the system
+    /// clock; the demo pins it to the end of its data, so every command shows the same figures.
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Config {
+    /// Now, by [`Config::clock`].
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.unwrap_or_else(chrono::Utc::now)
+    }
 }
 
 /// `[github]`
@@ -409,7 +419,8 @@ pub fn secret_from_env(var: &str) -> Option<Secret> {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The configuration file could not be read.
-    #[error("cannot read configuration file {path}: {source}")]
+    // The io error is the source: the error chain prints it once.
+    #[error("cannot read configuration file {path}")]
     Read {
         path: String,
         #[source]
@@ -458,6 +469,7 @@ impl Default for Config {
             filters: FiltersConfig::default(),
             tribes: Vec::new(),
             teams: Vec::new(),
+            clock: None,
         }
     }
 }
@@ -1402,6 +1414,7 @@ impl RawConfig {
             filters: self.filters,
             tribes,
             teams,
+            clock: None,
         })
     }
 }
@@ -1645,10 +1658,17 @@ fn check_cron(expr: &str) -> Result<cron::Schedule, String> {
             }
             _ => String::new(),
         };
+        // With the right number of fields, a value is out of range: say the ranges.
+        let expected = if matches!(fields, 6 | 7) {
+            "each field within its range: sec 0-59, min 0-59, hour 0-23, day-of-month 1-31, \
+             month 1-12, day-of-week 1-7 or Sun-Sat"
+        } else {
+            "expected 6 or 7 fields, seconds first (sec min hour day-of-month month \
+             day-of-week [year])"
+        };
         format!(
-            "invalid cron expression `{expr}`{why}: expected 6 or 7 fields, seconds first \
-             (sec min hour day-of-month month day-of-week [year]), e.g. `0 */15 * * * *` for \
-             every 15 minutes{hint}"
+            "invalid cron expression `{expr}`{why}: {expected}, e.g. `0 */15 * * * *` for every \
+             15 minutes{hint}"
         )
     })
 }
@@ -2021,6 +2041,14 @@ repos = ["acme/loyalty"]
             "test.toml",
             "collector.schedule",
         );
+        // Six fields, one out of range: the ranges, not a field count.
+        let m = invalid(
+            parse("[collector]\nschedule = \"0 61 * * * *\""),
+            "test.toml",
+            "collector.schedule",
+        );
+        assert!(m.contains("min 0-59"), "{m}");
+        assert!(!m.contains("expected 6 or 7 fields"), "{m}");
         let c = parse("[collector]\nschedule = \"0 0 6 * * Mon-Fri\"").expect("weekdays at 6");
         assert_eq!(c.collector.schedule, "0 0 6 * * Mon-Fri");
     }

@@ -15,6 +15,7 @@ pub mod freshness;
 pub mod metrics;
 pub mod model;
 pub mod period;
+pub mod present;
 pub mod query;
 pub mod store;
 pub mod tiers;

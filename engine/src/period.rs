@@ -93,6 +93,17 @@ impl Period {
         local_midnight(self.to, tz)
     }
 
+    /// The part of the period that has happened by `now`, in zone `tz`: a period reaching past
+    /// today is measured up to the end of today (today counts as a whole day), so the days still
+    /// to come do not dilute its rates. A period starting after today keeps its first day.
+    pub fn measured(&self, now: DateTime<Utc>, tz: Tz) -> Period {
+        let tomorrow = now.with_timezone(&tz).date_naive() + Duration::days(1);
+        Period {
+            from: self.from,
+            to: self.to.min(tomorrow).max(self.from + Duration::days(1)),
+        }
+    }
+
     /// Whether `at` falls in the period, in zone `tz`.
     pub fn contains(&self, at: DateTime<Utc>, tz: Tz) -> bool {
         let day = at.with_timezone(&tz).date_naive();
@@ -204,11 +215,24 @@ impl FromStr for Bucket {
 pub struct Span {
     pub start: NaiveDate,
     pub end: NaiveDate,
+    /// The period cuts the bucket: it has fewer days than a whole one (a Monday-to-Friday week,
+    /// the 1st to the 10th of a month). Rates over it are over its real days; it is drawn apart
+    /// from the trend and never counts towards a target.
+    pub partial: bool,
 }
 
 impl Span {
     pub fn days(&self) -> i64 {
         (self.end - self.start).num_days()
+    }
+
+    /// The same span `days` earlier: the previous period's bucket at the same position.
+    pub fn shifted_back(&self, days: i64) -> Span {
+        Span {
+            start: self.start - Duration::days(days),
+            end: self.end - Duration::days(days),
+            partial: self.partial,
+        }
     }
 }
 
@@ -224,6 +248,7 @@ pub fn spans(period: &Period, bucket: Bucket) -> Vec<Span> {
         out.push(Span {
             start: start.max(period.from),
             end: next.min(period.to),
+            partial: start < period.from || next > period.to,
         });
         start = next;
     }
@@ -280,18 +305,59 @@ mod tests {
             vec![
                 Span {
                     start: d("2026-03-04"),
-                    end: d("2026-03-09")
+                    end: d("2026-03-09"),
+                    partial: true
                 },
                 Span {
                     start: d("2026-03-09"),
-                    end: d("2026-03-16")
+                    end: d("2026-03-16"),
+                    partial: false
                 },
                 Span {
                     start: d("2026-03-16"),
-                    end: d("2026-03-20")
+                    end: d("2026-03-20"),
+                    partial: true
                 },
             ]
         );
+    }
+
+    #[test]
+    fn only_buckets_the_period_cuts_are_partial() {
+        // Saturday 2026-09-05 to Saturday 2026-10-03: a two-day week first, a five-day one last.
+        let p = Period::new(d("2026-09-05"), d("2026-10-03")).expect("period");
+        let s = spans(&p, Bucket::Week);
+        let flags: Vec<(i64, bool)> = s.iter().map(|s| (s.days(), s.partial)).collect();
+        assert_eq!(
+            flags,
+            vec![(2, true), (7, false), (7, false), (7, false), (5, true)]
+        );
+        // A whole calendar quarter by month: nothing is cut.
+        let q = Period::new(d("2026-07-01"), d("2026-10-01")).expect("period");
+        assert!(spans(&q, Bucket::Month).iter().all(|s| !s.partial));
+        assert_eq!(
+            s[1].shifted_back(28),
+            Span {
+                start: d("2026-08-10"),
+                end: d("2026-08-17"),
+                partial: false
+            }
+        );
+    }
+
+    #[test]
+    fn a_period_reaching_past_today_is_measured_to_the_end_of_today() {
+        let quarter = Period::new(d("2026-10-01"), d("2027-01-01")).expect("period");
+        // 23:30 UTC on 4 December is already 5 December in Warsaw.
+        let now = utc("2026-12-04T23:30:00Z");
+        assert_eq!(quarter.measured(now, Tz::UTC).to, d("2026-12-05"));
+        let tz: Tz = "Europe/Warsaw".parse().expect("zone");
+        assert_eq!(quarter.measured(now, tz).to, d("2026-12-06"));
+        // A period in the past is measured whole; one starting tomorrow keeps one day.
+        let past = Period::new(d("2026-07-01"), d("2026-10-01")).expect("period");
+        assert_eq!(past.measured(now, Tz::UTC), past);
+        let future = Period::new(d("2027-01-01"), d("2027-04-01")).expect("period");
+        assert_eq!(future.measured(now, Tz::UTC).to, d("2027-01-02"));
     }
 
     #[test]
@@ -303,7 +369,8 @@ mod tests {
             q[1],
             Span {
                 start: d("2026-04-01"),
-                end: d("2026-07-01")
+                end: d("2026-07-01"),
+                partial: false
             }
         );
         assert_eq!(spans(&p, Bucket::Month).len(), 6);

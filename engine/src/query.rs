@@ -95,6 +95,14 @@ pub async fn warm_up(store: &Store, config: &Config) -> Result<(), QueryError> {
     Ok(())
 }
 
+/// What is left to set up before there is anything to measure ([`crate::present::first_steps`]):
+/// teams to configure, data to collect or import. Empty once both are there. Cheap: one read of
+/// the data version (0 until anything was ever written).
+pub async fn first_steps(store: &Store, config: &Config) -> Result<Vec<String>, QueryError> {
+    let has_data = store.data_version().await? > 0;
+    Ok(crate::present::first_steps(config.teams.len(), has_data))
+}
+
 /// The tier table the configuration picks.
 pub fn bands(config: &Config) -> Result<Bands, QueryError> {
     let name = config.metrics.tiers.as_str();
@@ -218,10 +226,12 @@ fn report_key(
     period: Period,
     bucket: Option<Bucket>,
 ) -> ReportKey {
+    // A period reaching past today is answered for the days measured so far.
+    let measured = period.measured(config.now(), scope.time_zone);
     ReportKey {
         store: store.id(),
         question: format!(
-            "{scope:?}|{period:?}|{bucket:?}|{}|{}|{:?}|{:?}|{}",
+            "{scope:?}|{period:?}|{measured:?}|{bucket:?}|{}|{}|{:?}|{:?}|{}",
             config.deployments.environment,
             filters_key(config),
             config.metrics.tiers,
@@ -248,6 +258,7 @@ async fn compute_from_held_rows(
 ) -> Result<Vec<MetricsReport>, QueryError> {
     let filters = filters(config)?;
     let bands = bands(config)?;
+    let now = config.now();
     let repos: Vec<RepoSlug> = scopes
         .iter()
         .flat_map(|s| s.repos.iter().cloned())
@@ -297,14 +308,14 @@ async fn compute_from_held_rows(
                 change_indexes: indexes.into_iter().collect(),
             };
             let request = MetricsRequest {
-                period,
+                period: period.measured(now, scope.time_zone),
                 bucket,
                 time_zone: scope.time_zone,
                 bands: &bands,
                 filters: &filters,
                 small_sample: config.metrics.small_sample,
             };
-            compute_view(&view, label(scope), &request)
+            asked(compute_view(&view, label(scope), &request), period)
         })
         .collect())
 }
@@ -326,25 +337,33 @@ pub async fn compute_for_scope(
     bucket: Option<Bucket>,
 ) -> Result<MetricsReport, QueryError> {
     let tz = scope.time_zone;
+    let measured = period.measured(config.now(), tz);
     let mut inputs = store
         .metric_inputs(
             &scope.repos,
             &scope.teams,
             &config.deployments.environment,
-            period.previous().start(tz),
-            period.end(tz),
+            measured.previous().start(tz),
+            measured.end(tz),
         )
         .await?;
     restrict_to_paths(&mut inputs, &scope.paths, &scope.teams);
     let bands = bands(config)?;
     let filters = filters(config)?;
     let request = MetricsRequest {
-        period,
+        period: measured,
         bucket,
         time_zone: tz,
         bands: &bands,
         filters: &filters,
         small_sample: config.metrics.small_sample,
     };
-    Ok(compute(&inputs, label(scope), &request))
+    Ok(asked(compute(&inputs, label(scope), &request), period))
+}
+
+/// A report computed over the measured part of `period`, labelled with the period asked.
+fn asked(mut report: MetricsReport, period: Period) -> MetricsReport {
+    report.from = period.from;
+    report.to = period.to;
+    report
 }

@@ -1093,6 +1093,31 @@ impl Bands {
     }
 
     /// Every metric and tier in words, metric by metric, best tier first: the published wording,
+    /// Why a worse value can rate a better tier under these bands, citing the report: set when a
+    /// metric's published point values are not in tier order (2024's change failure rate: high
+    /// 20%, medium 10%), `None` otherwise. Shown beside every tier it applies to.
+    pub fn non_monotonic_note(&self, metric: Metric) -> Option<String> {
+        let scale = self.scale(metric);
+        let Scale::Nearest { .. } = scale else {
+            return None;
+        };
+        let points = scale.points();
+        let (better, worse) = Tier::ALL
+            .into_iter()
+            .zip(Tier::ALL.into_iter().skip(1))
+            .find(|(b, w)| points[b.index()] > points[w.index()])?;
+        let source = self.publication.map_or_else(
+            || format!("the {} bands", self.name),
+            |p| format!("{}, {}", p.report, p.location),
+        );
+        Some(format!(
+            "As published, {better} ({}) is a higher rate than {worse} ({}): a higher rate can \
+             rate a better tier. Read the rate first. Source: {source}.",
+            metric.format(points[better.index()]),
+            metric.format(points[worse.index()]),
+        ))
+    }
+
     /// the threshold doraboard applies, and the citation.
     pub fn describe(&self) -> Vec<BandDescription> {
         let mut descriptions = Vec::with_capacity(16);
@@ -1594,6 +1619,25 @@ mod tests {
     }
 
     // --- Descriptions ---------------------------------------------------------------------------
+
+    #[test]
+    fn only_a_column_out_of_tier_order_carries_a_note_citing_the_report() {
+        let latest = Bands::published("2024").expect("2024");
+        let note = latest
+            .non_monotonic_note(Metric::ChangeFailureRate)
+            .expect("2024's change failure rate is not monotonic");
+        assert!(
+            note.starts_with("As published, high (20%) is a higher rate than medium (10%)"),
+            "{note}"
+        );
+        assert!(note.contains("Source: "), "{note}");
+        assert_eq!(latest.non_monotonic_note(Metric::LeadTime), None);
+        let monotonic = Bands::published("2023").expect("2023");
+        assert_eq!(
+            monotonic.non_monotonic_note(Metric::ChangeFailureRate),
+            None
+        );
+    }
 
     #[test]
     fn every_published_cell_is_described_and_cited() {

@@ -25,6 +25,7 @@ pub async fn run(config_path: &Path, demo: bool, args: Args) -> anyhow::Result<(
         None => None,
     };
     let (config, store) = super::open(config_path, demo).await?;
+    super::something_to_measure(&store, &config).await?;
     let report =
         engine::query::metrics(&store, &config, args.team.as_deref(), period, bucket).await?;
     if args.json {
@@ -35,19 +36,9 @@ pub async fn run(config_path: &Path, demo: bool, args: Args) -> anyhow::Result<(
     Ok(())
 }
 
-/// A duration in the unit a person would say it in.
+/// A duration as every view shows it ([`engine::present::duration`]); a dash when there is none.
 pub fn human_seconds(seconds: Option<i64>) -> String {
-    let Some(s) = seconds else {
-        return "-".into();
-    };
-    let s = s as f64;
-    if s < 3600.0 {
-        format!("{:.0} min", s / 60.0)
-    } else if s < 2.0 * 86400.0 {
-        format!("{:.1} h", s / 3600.0)
-    } else {
-        format!("{:.1} days", s / 86400.0)
-    }
+    seconds.map_or("-".into(), |s| engine::present::duration(s as f64))
 }
 
 /// "1 incident", "2 incidents".
@@ -59,12 +50,30 @@ fn count(n: usize, noun: &str) -> String {
     }
 }
 
-fn percent(rate: Option<f64>) -> String {
-    rate.map_or("-".into(), |r| format!("{:.1} %", r * 100.0))
-}
-
 fn tier(t: Option<engine::tiers::Tier>) -> String {
     t.map_or("-".into(), |t| t.to_string())
+}
+
+/// One metric's line: its figure and the previous one as every view shows them (the engine's
+/// `shown`), the trend word, the tier and the sample.
+fn line(
+    out: &mut String,
+    name: &str,
+    (now, before): (&Option<String>, Option<&Option<String>>),
+    trend: Option<engine::present::Trend>,
+    tier: String,
+    sample: String,
+) {
+    let dash = || "-".to_string();
+    let now = now.clone().unwrap_or_else(dash);
+    let before = before.map_or("no earlier data".to_string(), |b| {
+        b.clone().unwrap_or_else(dash)
+    });
+    let trend = trend.map_or("", |t| t.as_str());
+    let _ = writeln!(
+        out,
+        "{name:<24} {now:>14} {before:>15} {trend:>6} {tier:>7}  {sample}"
+    );
 }
 
 /// The readable table: one line per metric, with its sample, the previous period and the tier.
@@ -76,89 +85,81 @@ pub fn table(m: &MetricsReport) -> String {
         .map_or("the organisation".to_string(), |t| {
             format!("{} ({t})", m.name)
         });
+    let measured = if m.measured_to < m.to {
+        format!(", measured up to {} (exclusive)", m.measured_to)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{who}, {} to {} (exclusive), {}",
+        "{who}, {} to {} (exclusive){measured}, {}",
         m.from, m.to, m.time_zone
     );
     let _ = writeln!(
         out,
-        "{:<24} {:>14} {:>14} {:>10}  sample",
-        "metric", "now", "previous", "tier"
+        "{:<24} {:>14} {:>15} {:>6} {:>7}  sample",
+        "metric", "now", "previous", "trend", "tier"
     );
+    let per_week = |s: &Option<String>| s.as_ref().map(|s| format!("{s}/week"));
     let df = &m.deployment_frequency;
-    let prev_df = df
-        .previous
-        .as_ref()
-        .map(|p| format!("{:.2}/week", p.per_week))
-        .unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "{:<24} {:>14} {:>14} {:>10}  {}, {}",
+    let before = df.previous.as_ref().map(|p| per_week(&p.shown));
+    line(
+        &mut out,
         "deployment frequency",
-        format!("{:.2}/week", df.per_week),
-        prev_df,
+        (&per_week(&df.shown), before.as_ref()),
+        df.trend,
         tier(df.tier),
-        count(df.deployments, "deployment"),
-        count(df.failed_attempts, "failed attempt")
+        format!(
+            "{}, {}",
+            count(df.deployments, "deployment"),
+            count(df.failed_attempts, "failed attempt")
+        ),
     );
     let lt = &m.lead_time;
-    let _ = writeln!(
-        out,
-        "{:<24} {:>14} {:>14} {:>10}  {} (p90 {}), {} excluded",
+    line(
+        &mut out,
         "lead time (median)",
-        human_seconds(lt.median_seconds),
-        lt.previous
-            .as_ref()
-            .map(|p| human_seconds(p.median_seconds))
-            .unwrap_or_default(),
+        (&lt.shown, lt.previous.as_ref().map(|p| &p.shown)),
+        lt.trend,
         tier(lt.tier),
-        count(lt.changes, "change"),
-        human_seconds(lt.p90_seconds),
-        lt.excluded.total()
+        format!(
+            "{} (p90 {}), {} excluded",
+            count(lt.changes, "change"),
+            human_seconds(lt.p90_seconds),
+            lt.excluded.total()
+        ),
     );
     let cfr = &m.change_failure_rate;
-    let _ = writeln!(
-        out,
-        "{:<24} {:>14} {:>14} {:>10}  {} of {} deployments failed",
+    line(
+        &mut out,
         "change failure rate",
-        percent(cfr.rate),
-        cfr.previous
-            .as_ref()
-            .map(|p| percent(p.rate))
-            .unwrap_or_default(),
+        (&cfr.shown, cfr.previous.as_ref().map(|p| &p.shown)),
+        cfr.trend,
         tier(cfr.tier),
-        cfr.failed,
-        cfr.deployments
+        format!("{} of {} deployments failed", cfr.failed, cfr.deployments),
     );
     let ttr = &m.time_to_restore;
-    let _ = writeln!(
-        out,
-        "{:<24} {:>14} {:>14} {:>10}  {}, {}, {} still open",
+    line(
+        &mut out,
         "time to restore (median)",
-        human_seconds(ttr.median_seconds),
-        ttr.previous
-            .as_ref()
-            .map(|p| human_seconds(p.median_seconds))
-            .unwrap_or_default(),
+        (&ttr.shown, ttr.previous.as_ref().map(|p| &p.shown)),
+        ttr.trend,
         tier(ttr.tier),
-        count(ttr.incidents, "incident"),
-        count(ttr.rollbacks, "rollback"),
-        ttr.open_incidents
+        format!(
+            "{}, {}, {} still open",
+            count(ttr.incidents, "incident"),
+            count(ttr.rollbacks, "rollback"),
+            ttr.open_incidents
+        ),
     );
     let rr = &m.rework_rate;
-    let _ = writeln!(
-        out,
-        "{:<24} {:>14} {:>14} {:>10}  {} of {} deployments unplanned",
+    line(
+        &mut out,
         "rework rate",
-        percent(rr.rate),
-        rr.previous
-            .as_ref()
-            .map(|p| percent(p.rate))
-            .unwrap_or_default(),
-        "",
-        rr.rework,
-        rr.deployments
+        (&rr.shown, rr.previous.as_ref().map(|p| &p.shown)),
+        rr.trend,
+        String::new(),
+        format!("{} of {} deployments unplanned", rr.rework, rr.deployments),
     );
     out
 }

@@ -14,7 +14,8 @@ use engine::store::Store;
 use std::path::Path;
 
 /// The configuration from `path` (missing default file: built-in defaults), or the demo
-/// organisation seeded into an in-memory store.
+/// organisation seeded into an in-memory store. Every `--demo` command uses this one demo clock:
+/// the demo's year ends with today.
 pub async fn open(config_path: &Path, demo: bool) -> anyhow::Result<(Config, Store)> {
     if demo {
         let store = Store::connect("sqlite::memory:").await?;
@@ -29,6 +30,22 @@ pub async fn open(config_path: &Path, demo: bool) -> anyhow::Result<(Config, Sto
         .await
         .with_context(|| format!("opening the database of {}", config_path.display()))?;
     Ok((config, store))
+}
+
+/// Fails with the first-run steps (the dashboard's words) when there is nothing to measure yet:
+/// no team configured, or no data ever collected or imported. Rating an empty organisation
+/// "low" would be a wrong answer, not an empty one.
+pub async fn something_to_measure(store: &Store, config: &Config) -> anyhow::Result<()> {
+    let steps = engine::query::first_steps(store, config).await?;
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("  {}. {s}", i + 1))
+        .collect();
+    anyhow::bail!("nothing to measure yet. To get there:\n{}", list.join("\n"))
 }
 
 /// `./doraboard.toml` may be absent (defaults apply); any other path must exist.

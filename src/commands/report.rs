@@ -38,16 +38,10 @@ pub async fn run(config_path: &Path, demo: bool, args: Args) -> anyhow::Result<(
     let to = Period::parse_date(&args.to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
     let period = Period::new(from, to).map_err(|e| anyhow::anyhow!("--from/--to: {e}"))?;
     let output = output(&args.out)?;
-    let (config, store) = if demo {
-        // The demo year ends on `--to`: the same command always draws the same report.
-        let store = engine::store::Store::connect("sqlite::memory:").await?;
-        let config = collector::demo::seed(&store, to)
-            .await
-            .context("seeding the demo organisation")?;
-        (config, store)
-    } else {
-        super::open(config_path, false).await?
-    };
+    // The demo ends today, as it does for `serve`, `metrics` and `explain`: one demo clock, so
+    // the slide and the dashboard agree on every period.
+    let (config, store) = super::open(config_path, demo).await?;
+    super::something_to_measure(&store, &config).await?;
     let scope = config
         .scope(args.team.as_deref())
         .map_err(|e| anyhow::anyhow!("--team: {e}"))?;

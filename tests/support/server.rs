@@ -35,6 +35,11 @@ async fn demo_server_with(end: NaiveDate, read_access: api::access::ReadAccess) 
         .await
         .expect("store");
     let config = collector::demo::seed(&store, end).await.expect("demo");
+    serve(store, config).await
+}
+
+/// The API over `store` and `config`, on a free port of 127.0.0.1.
+pub async fn serve(store: engine::store::Store, config: engine::config::Config) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

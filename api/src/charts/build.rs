@@ -91,6 +91,15 @@ fn starts(r: &MetricsReport) -> Vec<chrono::NaiveDate> {
         .collect()
 }
 
+/// Which of a report's buckets the period cuts (every metric shares them).
+fn partial(r: &MetricsReport) -> Vec<bool> {
+    r.deployment_frequency
+        .series
+        .iter()
+        .map(|p| p.partial)
+        .collect()
+}
+
 /// "Checkout", "Checkout vs Payments", "the whole organisation".
 fn who(reports: &[MetricsReport]) -> String {
     let name = |r: &MetricsReport| {
@@ -181,6 +190,9 @@ pub fn metric_chart(input: &MetricChartInput) -> Chart {
         MetricKey::DeploymentFrequency if input.bucket == Bucket::Week => {
             "Deployments per week".to_string()
         }
+        MetricKey::DeploymentFrequency if input.bucket == Bucket::Day => {
+            "Deployments per day".to_string()
+        }
         MetricKey::DeploymentFrequency => format!("Deployments per week, {per}"),
         MetricKey::LeadTime => format!("Median lead time {per}"),
         MetricKey::ChangeFailureRate => format!("Share of deployments that failed, {per}"),
@@ -220,12 +232,14 @@ pub fn metric_chart(input: &MetricChartInput) -> Chart {
         .flat_map(|r| r.points.iter().flatten().map(|p| p.value))
         .fold(0.0_f64, f64::max);
     let unit = match metric {
+        MetricKey::DeploymentFrequency if input.bucket == Bucket::Day => Unit::PerDay,
         MetricKey::DeploymentFrequency => Unit::PerWeek,
         MetricKey::LeadTime | MetricKey::TimeToRestore => Unit::for_durations(largest),
         MetricKey::ChangeFailureRate | MetricKey::ReworkRate => Unit::Percent,
     };
     let factor = match unit {
         Unit::Percent => 100.0,
+        Unit::PerDay => 1.0 / 7.0,
         Unit::Minutes | Unit::Hours | Unit::Days => 1.0 / unit.seconds(),
         _ => 1.0,
     };
@@ -264,7 +278,7 @@ pub fn metric_chart(input: &MetricChartInput) -> Chart {
         .map(|m| tier_bands(input.bands, m, factor))
         .unwrap_or_default();
     let y_label = match metric {
-        MetricKey::DeploymentFrequency => "Deployments per week".to_string(),
+        MetricKey::DeploymentFrequency => capitalised(unit.name()),
         MetricKey::LeadTime => format!("Median lead time ({})", unit.name()),
         MetricKey::ChangeFailureRate => "Change failure rate (% of deployments)".to_string(),
         MetricKey::TimeToRestore => format!("Median time to restore ({})", unit.name()),
@@ -286,8 +300,18 @@ pub fn metric_chart(input: &MetricChartInput) -> Chart {
             previous,
             bands,
             small_sample: input.small_sample,
+            partial: partial(first),
         },
     }
+}
+
+/// "Deployments per day" from "deployments per day".
+fn capitalised(words: &str) -> String {
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn x_label(bucket: Bucket) -> &'static str {

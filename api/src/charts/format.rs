@@ -5,76 +5,17 @@
 use chrono::{Datelike, Duration, NaiveDate};
 use engine::period::{Bucket, Period};
 
-const MINUTE: f64 = 60.0;
-const HOUR: f64 = 3_600.0;
-const DAY: f64 = 86_400.0;
-const WEEK: f64 = 7.0 * DAY;
-
-/// One decimal below ten, none above: "5.4", "18".
-fn short(value: f64) -> String {
-    if value < 9.95 {
-        format!("{value:.1}")
-    } else {
-        format!("{value:.0}")
-    }
-}
-
-fn plural(value: String, one: &str, many: &str) -> String {
-    if value == "1" || value == "1.0" {
-        format!("1 {one}")
-    } else {
-        format!("{value} {many}")
-    }
-}
-
-/// A duration in the unit a person would say it in: "35 min", "5.4 hours", "1.2 days",
-/// "3.1 weeks".
-pub fn duration(seconds: f64) -> String {
-    if !seconds.is_finite() {
-        return "–".into();
-    }
-    if seconds < MINUTE {
-        "under a minute".into()
-    } else if seconds < 90.0 * MINUTE {
-        format!("{:.0} min", seconds / MINUTE)
-    } else if seconds < DAY {
-        plural(short(seconds / HOUR), "hour", "hours")
-    } else if seconds < 3.0 * WEEK {
-        plural(format!("{:.1}", seconds / DAY), "day", "days")
-    } else {
-        plural(format!("{:.1}", seconds / WEEK), "week", "weeks")
-    }
-}
+// Rounding is the engine's presentation policy, shared with the metrics JSON's `shown`.
+pub use engine::present::{duration, per_week, percent};
 
 /// [`duration`] of an optional figure; a dash when there is none.
 pub fn opt_duration(seconds: Option<i64>) -> String {
     seconds.map_or_else(|| "–".into(), |s| duration(s as f64))
 }
 
-/// A share as a percentage: "6.1%", "0%", "100%".
-pub fn percent(rate: f64) -> String {
-    let p = rate * 100.0;
-    if p == 0.0 || p >= 99.95 {
-        format!("{p:.0}%")
-    } else {
-        format!("{p:.1}%")
-    }
-}
-
 /// [`percent`] of an optional figure; a dash when there is none.
 pub fn opt_percent(rate: Option<f64>) -> String {
     rate.map_or_else(|| "–".into(), percent)
-}
-
-/// Deployments per week: "14.2", "0.62", "0".
-pub fn per_week(value: f64) -> String {
-    if value == 0.0 {
-        "0".into()
-    } else if value < 1.0 {
-        format!("{value:.2}")
-    } else {
-        format!("{value:.1}")
-    }
 }
 
 /// A count with thousands separators: "1,234".
@@ -158,24 +99,7 @@ mod tests {
     }
 
     #[test]
-    fn durations_read_in_the_unit_a_person_would_use() {
-        assert_eq!(duration(30.0), "under a minute");
-        assert_eq!(duration(35.0 * MINUTE), "35 min");
-        assert_eq!(duration(5.4 * HOUR), "5.4 hours");
-        assert_eq!(duration(18.2 * HOUR), "18 hours");
-        assert_eq!(duration(HOUR * 1.5), "1.5 hours");
-        assert_eq!(duration(1.2 * DAY), "1.2 days");
-        assert_eq!(duration(DAY), "1 day");
-        assert_eq!(duration(4.0 * WEEK), "4.0 weeks");
-    }
-
-    #[test]
-    fn percentages_and_frequencies_keep_sensible_precision() {
-        assert_eq!(percent(0.0), "0%");
-        assert_eq!(percent(0.061), "6.1%");
-        assert_eq!(percent(1.0), "100%");
-        assert_eq!(per_week(14.15), "14.2");
-        assert_eq!(per_week(0.615), "0.61");
+    fn counts_have_thousands_separators() {
         assert_eq!(count(1234567), "1,234,567");
         assert_eq!(count(12), "12");
     }

@@ -22,9 +22,10 @@ pub use model::{Chart, ChartKind, MetricKey};
 
 use crate::error::ApiError;
 use crate::params::MetricsParams;
+use crate::params::Query;
 use crate::server::AppState;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -294,19 +295,10 @@ pub async fn chart_for(
                         .await?,
                 );
             }
-            let previous = if scopes.len() == 1 {
-                Some(
-                    engine::query::metrics_for_scope(
-                        store,
-                        config,
-                        first,
-                        period.previous(),
-                        Some(*bucket),
-                    )
-                    .await?,
-                )
-            } else {
-                None
+            // One scope: its previous period, in this period's buckets by position.
+            let previous = match reports.as_slice() {
+                [only] => only.previous_report(),
+                _ => None,
             };
             let bands = engine::query::bands(config)?;
             Ok(build::metric_chart(&build::MetricChartInput {

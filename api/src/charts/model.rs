@@ -192,6 +192,8 @@ pub enum Unit {
     Days,
     /// Deployments per week.
     PerWeek,
+    /// Deployments per day (the daily charts: a day's count, not scaled to a week).
+    PerDay,
     /// 0..=100.
     Percent,
     /// A plain count (changes in a histogram bin).
@@ -227,6 +229,7 @@ impl Unit {
             Unit::Hours => "hours",
             Unit::Days => "days",
             Unit::PerWeek => "deployments per week",
+            Unit::PerDay => "deployments per day",
             Unit::Percent => "% of deployments",
             Unit::Count => "changes",
         }
@@ -285,6 +288,9 @@ pub enum Body {
         bands: Vec<Band>,
         /// Points resting on fewer samples than this are drawn hollow.
         small_sample: usize,
+        /// One flag per category: the period cuts that bucket. Its points are drawn hollow and
+        /// apart from the line, so a short bucket never reads as a spike or a dip.
+        partial: Vec<bool>,
     },
     /// Bars stacked per category, one layer per series.
     Stacked { layers: Vec<Series> },

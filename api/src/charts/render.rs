@@ -47,12 +47,13 @@ pub fn svg(chart: &Chart, width: u32, height: u32) -> Result<String, RenderError
     svg_scaled(chart, width, height, scale_for(width, height), false)
 }
 
-/// The design sizes scale with the smaller of the two dimensions (relative to 960x540), never so
-/// small that text stops being readable.
+/// The design sizes scale with the smaller of the two dimensions (relative to 960x540), never
+/// below the design size: a chart shown at the size it was drawn (the dashboard asks for its
+/// cards' width) keeps 12 px text, not 7.
 pub fn scale_for(width: u32, height: u32) -> f64 {
     let by_width = f64::from(width) / DESIGN_WIDTH;
     let by_height = f64::from(height) / DESIGN_HEIGHT;
-    by_width.min(by_height).clamp(0.75, 4.0)
+    by_width.min(by_height).clamp(1.0, 4.0)
 }
 
 /// [`svg`] with text and strokes scaled by `scale` rather than by the width, optionally
@@ -440,17 +441,19 @@ pub fn draw<DB: DrawingBackend>(
             series,
             previous,
             small_sample,
+            partial,
             ..
         } => {
             if let Some(previous) = previous {
+                let previous = &whole_buckets(previous, partial);
                 draw_line(area, &plot, previous, m.stroke(1.5), 0.75)?;
                 draw_isolated(area, m, &plot, previous)?;
             }
             for s in series {
-                draw_line(area, &plot, s, m.stroke(2.5), 1.0)?;
+                draw_line(area, &plot, &whole_buckets(s, partial), m.stroke(2.5), 1.0)?;
             }
             for s in series {
-                draw_markers(area, m, &plot, s, *small_sample)?;
+                draw_markers(area, m, &plot, s, *small_sample, partial)?;
             }
         }
         Body::Stacked { layers } => draw_stacked(area, &plot, layers)?,
@@ -545,6 +548,7 @@ fn legend_entries(chart: &Chart) -> Vec<(Swatch, String)> {
             series,
             previous,
             small_sample,
+            partial,
             ..
         } => {
             let mut out: Vec<(Swatch, String)> = series
@@ -558,11 +562,15 @@ fn legend_entries(chart: &Chart) -> Vec<(Swatch, String)> {
                 .iter()
                 .flat_map(|s| s.points.iter().flatten())
                 .any(|p| p.samples < *small_sample);
-            if hollow {
-                out.push((
-                    Swatch::Hollow(palette::MUTED),
-                    format!("fewer than {small_sample} samples"),
-                ));
+            let cut = partial.iter().any(|p| *p);
+            let label = match (hollow, cut) {
+                (true, true) => format!("fewer than {small_sample} samples, or a partial bucket"),
+                (true, false) => format!("fewer than {small_sample} samples"),
+                (false, true) => "partial bucket (the period cuts it)".to_string(),
+                (false, false) => String::new(),
+            };
+            if hollow || cut {
+                out.push((Swatch::Hollow(palette::MUTED), label));
             }
             out
         }
@@ -731,6 +739,19 @@ fn draw_x_labels<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The series without its partial buckets' values: the trend line joins whole buckets only.
+fn whole_buckets(series: &Series, partial: &[bool]) -> Series {
+    Series {
+        points: series
+            .points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| p.filter(|_| !partial.get(i).copied().unwrap_or(false)))
+            .collect(),
+        ..series.clone()
+    }
+}
+
 /// A series as a line, broken where a bucket has no value.
 fn draw_line<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -787,19 +808,21 @@ fn draw_isolated<DB: DrawingBackend>(
     Ok(())
 }
 
-/// One marker per value: filled, or hollow when it rests on fewer than `small_sample` samples.
+/// One marker per value: filled, or hollow when it rests on fewer than `small_sample` samples
+/// or on a partial bucket.
 fn draw_markers<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     m: Metrics,
     plot: &Plot,
     series: &Series,
     small_sample: usize,
+    partial: &[bool],
 ) -> Result<(), RenderError> {
     let radius = m.px(4.0).max(2);
     for (i, p) in series.points.iter().enumerate().take(plot.n) {
         let Some(p) = p else { continue };
         let at = (plot.x(i), plot.y(p.value));
-        if p.samples >= small_sample {
+        if p.samples >= small_sample && !partial.get(i).copied().unwrap_or(false) {
             area.draw(&Circle::new(at, radius, rgb(series.colour).filled()))
                 .map_err(fail)?;
         } else {

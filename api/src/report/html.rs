@@ -197,7 +197,7 @@ fn tiles(out: &mut String, report: &Report) {
     out.push_str("<section class=\"tiles\" aria-label=\"Headline figures\">\n");
     for metric in MetricKey::ALL {
         let f = narrative::figure(&report.headline, metric);
-        let (big, unit) = tile_parts(metric, f.value);
+        let (big, unit) = tile_parts(&f);
         let trend = f.trend();
         let _ = write!(
             out,
@@ -226,17 +226,10 @@ fn tiles(out: &mut String, report: &Report) {
             }
             None => out.push_str("<span class=\"tier\">no tier</span>\n"),
         }
-        let trend_text = match (trend, f.previous) {
-            (Trend::Unknown, _) | (_, None) => format!("nothing to compare with {last}"),
-            (Trend::Same, Some(p)) => {
-                format!("about the same as {last} ({})", narrative::say(metric, p))
-            }
-            (t, Some(p)) => format!(
-                "{} {}: {} {last}",
-                arrow(&f),
-                t.as_str(),
-                narrative::say(metric, p)
-            ),
+        let trend_text = match (trend, f.previous_words()) {
+            (Trend::Unknown, _) | (_, None) => format!("no earlier data to compare with {last}"),
+            (Trend::Same, Some(was)) => format!("about the same as {last} ({was})"),
+            (t, Some(was)) => format!("{} {}: {was} {last}", arrow(&f), t.as_str()),
         };
         let _ = write!(
             out,
@@ -336,9 +329,7 @@ fn charts(out: &mut String, report: &Report) -> Result<(), RenderError> {
 /// A cell of the tribes table: value, arrow, tier, with raw values for machines.
 fn cell(out: &mut String, report: &MetricsReport, metric: MetricKey, small: &mut bool) {
     let f = narrative::figure(report, metric);
-    let shown = f
-        .value
-        .map_or_else(|| "–".to_string(), |v| short(metric, v));
+    let shown = f.text().unwrap_or_else(|| "–".to_string());
     let star = if f.small_sample && f.value.is_some() {
         *small = true;
         "*"
@@ -359,7 +350,7 @@ fn cell(out: &mut String, report: &MetricsReport, metric: MetricKey, small: &mut
             " <span class=\"{}\" title=\"{} than {}\">{}</span>",
             trend.as_str(),
             trend.as_str(),
-            escape(&f.previous.map_or_else(String::new, |p| short(metric, p))),
+            escape(&f.previous_text().unwrap_or_default()),
             arrow(&f)
         );
     }
@@ -367,14 +358,6 @@ fn cell(out: &mut String, report: &MetricsReport, metric: MetricKey, small: &mut
         let _ = write!(out, "<span class=\"t\">{}</span>", t.as_str());
     }
     out.push_str("</td>");
-}
-
-/// A value for a table cell: "8.2", "1.2 days", "6.1%".
-fn short(metric: MetricKey, value: f64) -> String {
-    match metric {
-        MetricKey::DeploymentFrequency => format::per_week(value),
-        _ => narrative::say(metric, value),
-    }
 }
 
 fn row(out: &mut String, class: &str, report: &MetricsReport, small: &mut bool) {

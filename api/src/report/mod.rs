@@ -17,10 +17,11 @@ use crate::charts::build::{MetricChartInput, metric_chart};
 use crate::charts::{self, Chart, ChartError, MetricKey};
 use crate::error::ApiError;
 use crate::params::MetricsParams;
+use crate::params::Query;
 use crate::server::AppState;
 use crate::targets::TeamStanding;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -92,9 +93,9 @@ impl Report {
         }
     }
 
-    /// The period before, of equal length: what every trend compares with.
+    /// The period before the part measured, of equal length: what every trend compares with.
     pub fn previous_period(&self) -> Period {
-        self.period.previous()
+        self.headline.measured().previous()
     }
 }
 
@@ -117,7 +118,8 @@ pub async fn build(
 ) -> Result<Report, QueryError> {
     let bucket = bucket_for(&period);
     let headline = metrics_for_scope(store, config, scope, period, Some(bucket)).await?;
-    let previous = metrics_for_scope(store, config, scope, period.previous(), Some(bucket)).await?;
+    // The previous period's series sits in this period's buckets, by position.
+    let previous = headline.previous_report();
 
     // Tribes and teams inside the scope.
     let mut groups = Vec::new();
@@ -171,7 +173,7 @@ pub async fn build(
             metric_chart(&MetricChartInput {
                 metric,
                 reports: std::slice::from_ref(&headline),
-                previous: Some(&previous),
+                previous: previous.as_ref(),
                 bands: &bands,
                 small_sample: config.metrics.small_sample,
                 bucket,

@@ -8,12 +8,9 @@ use crate::charts::MetricKey;
 use crate::charts::format;
 use engine::metrics::MetricsReport;
 use engine::period::Period;
+use engine::present::Kind;
 use engine::tiers::Tier;
 
-/// Relative changes smaller than this read as "about the same".
-const SAME_RELATIVE: f64 = 0.05;
-/// Rate changes smaller than this (in absolute terms, 0..1) read as "about the same".
-const SAME_RATE: f64 = 0.01;
 /// Smoothing added to both rates before comparing them as a ratio, so that 0% -> 3% is not an
 /// infinite change.
 const RATE_SMOOTHING: f64 = 0.05;
@@ -32,6 +29,9 @@ pub struct Figure {
     pub previous_samples: usize,
     pub small_sample: bool,
     pub previous_small_sample: bool,
+    /// The figures as the engine rounds them for every view (the metrics JSON's `shown`).
+    pub shown: Option<String>,
+    pub previous_shown: Option<String>,
 }
 
 /// Which way a figure moved, judged by what is good for the metric.
@@ -70,6 +70,8 @@ pub fn figure(report: &MetricsReport, metric: MetricKey) -> Figure {
                 previous_samples: p.map_or(0, |p| p.deployments),
                 small_sample: f.small_sample,
                 previous_small_sample: p.is_none_or(|p| p.small_sample),
+                shown: f.shown.clone(),
+                previous_shown: p.and_then(|p| p.shown.clone()),
             }
         }
         MetricKey::LeadTime => {
@@ -84,6 +86,8 @@ pub fn figure(report: &MetricsReport, metric: MetricKey) -> Figure {
                 previous_samples: p.map_or(0, |p| p.changes),
                 small_sample: f.small_sample,
                 previous_small_sample: p.is_none_or(|p| p.small_sample),
+                shown: f.shown.clone(),
+                previous_shown: p.and_then(|p| p.shown.clone()),
             }
         }
         MetricKey::ChangeFailureRate => {
@@ -98,6 +102,8 @@ pub fn figure(report: &MetricsReport, metric: MetricKey) -> Figure {
                 previous_samples: p.map_or(0, |p| p.deployments),
                 small_sample: f.small_sample,
                 previous_small_sample: p.is_none_or(|p| p.small_sample),
+                shown: f.shown.clone(),
+                previous_shown: p.and_then(|p| p.shown.clone()),
             }
         }
         MetricKey::TimeToRestore => {
@@ -112,6 +118,8 @@ pub fn figure(report: &MetricsReport, metric: MetricKey) -> Figure {
                 previous_samples: p.map_or(0, |p| p.incidents + p.rollbacks),
                 small_sample: f.small_sample,
                 previous_small_sample: p.is_none_or(|p| p.small_sample),
+                shown: f.shown.clone(),
+                previous_shown: p.and_then(|p| p.shown.clone()),
             }
         }
         MetricKey::ReworkRate => {
@@ -126,6 +134,8 @@ pub fn figure(report: &MetricsReport, metric: MetricKey) -> Figure {
                 previous_samples: p.map_or(0, |p| p.deployments),
                 small_sample: f.small_sample,
                 previous_small_sample: p.is_none_or(|p| p.small_sample),
+                shown: f.shown.clone(),
+                previous_shown: p.and_then(|p| p.shown.clone()),
             }
         }
     }
@@ -135,24 +145,31 @@ fn is_rate(metric: MetricKey) -> bool {
     matches!(metric, MetricKey::ChangeFailureRate | MetricKey::ReworkRate)
 }
 
-/// A value as a person reads it: "8.2 a week", "1.2 days", "6.1%".
-pub fn say(metric: MetricKey, value: f64) -> String {
+/// A value rounded the way every view shows it: "8.2", "1.2 days", "6.1%".
+fn number(metric: MetricKey, value: f64) -> String {
     match metric {
-        MetricKey::DeploymentFrequency => format!("{} a week", format::per_week(value)),
+        MetricKey::DeploymentFrequency => format::per_week(value),
         MetricKey::LeadTime | MetricKey::TimeToRestore => format::duration(value),
         MetricKey::ChangeFailureRate | MetricKey::ReworkRate => format::percent(value),
     }
 }
 
-/// A value split for a headline tile: the big number and the unit under it.
-pub fn tile_parts(metric: MetricKey, value: Option<f64>) -> (String, String) {
-    let Some(value) = value else {
+/// A shown figure in a sentence: "8.2 a week", "1.2 days", "6.1%".
+fn in_words(metric: MetricKey, text: String) -> String {
+    match metric {
+        MetricKey::DeploymentFrequency => format!("{text} a week"),
+        _ => text,
+    }
+}
+
+/// A figure split for a headline tile: the big number and the unit under it.
+pub fn tile_parts(f: &Figure) -> (String, String) {
+    let Some(text) = f.text() else {
         return ("–".into(), "no data".into());
     };
-    match metric {
-        MetricKey::DeploymentFrequency => (format::per_week(value), "deployments a week".into()),
+    match f.metric {
+        MetricKey::DeploymentFrequency => (text, "deployments a week".into()),
         MetricKey::LeadTime | MetricKey::TimeToRestore => {
-            let text = format::duration(value);
             if text == "under a minute" {
                 return ("< 1".into(), "minute".into());
             }
@@ -161,17 +178,37 @@ pub fn tile_parts(metric: MetricKey, value: Option<f64>) -> (String, String) {
                 None => (text, String::new()),
             }
         }
-        MetricKey::ChangeFailureRate | MetricKey::ReworkRate => {
-            let text = format::percent(value);
-            (
-                text.trim_end_matches('%').to_string(),
-                "% of deployments".into(),
-            )
-        }
+        MetricKey::ChangeFailureRate | MetricKey::ReworkRate => (
+            text.trim_end_matches('%').to_string(),
+            "% of deployments".into(),
+        ),
     }
 }
 
 impl Figure {
+    /// The figure as every view shows it: the engine's tier-safe rounding.
+    pub fn text(&self) -> Option<String> {
+        self.shown
+            .clone()
+            .or_else(|| self.value.map(|v| number(self.metric, v)))
+    }
+
+    /// The previous period's figure, rounded the same way.
+    pub fn previous_text(&self) -> Option<String> {
+        self.previous_shown
+            .clone()
+            .or_else(|| self.previous.map(|v| number(self.metric, v)))
+    }
+
+    /// [`Figure::text`] in a sentence: "8.2 a week", "1.2 days", "6.1%".
+    pub fn words(&self) -> Option<String> {
+        self.text().map(|t| in_words(self.metric, t))
+    }
+
+    /// [`Figure::previous_text`] in a sentence.
+    pub fn previous_words(&self) -> Option<String> {
+        self.previous_text().map(|t| in_words(self.metric, t))
+    }
     /// How much better (positive) or worse (negative) the figure got: a log ratio, with rates
     /// smoothed. None without both figures.
     pub fn score(&self) -> Option<f64> {
@@ -192,25 +229,21 @@ impl Figure {
         Some(ratio.ln())
     }
 
-    /// Better, worse or about the same as the previous period.
+    /// Better, worse or about the same as the previous period, by the engine's one rule
+    /// ([`engine::present::trend`]).
     pub fn trend(&self) -> Trend {
-        let (Some(now), Some(before)) = (self.value, self.previous) else {
-            return Trend::Unknown;
-        };
-        let same = if is_rate(self.metric) {
-            (now - before).abs() < SAME_RATE
+        let kind = if is_rate(self.metric) {
+            Kind::Rate
+        } else if self.metric.higher_is_better() {
+            Kind::PerWeek
         } else {
-            let base = now.abs().max(before.abs());
-            base == 0.0 || (now - before).abs() / base < SAME_RELATIVE
+            Kind::Duration
         };
-        if same {
-            return Trend::Same;
-        }
-        let up = now > before;
-        if up == self.metric.higher_is_better() {
-            Trend::Better
-        } else {
-            Trend::Worse
+        match engine::present::trend(kind, self.value, self.previous) {
+            Some(engine::present::Trend::Better) => Trend::Better,
+            Some(engine::present::Trend::Worse) => Trend::Worse,
+            Some(engine::present::Trend::Same) => Trend::Same,
+            None => Trend::Unknown,
         }
     }
 
@@ -235,15 +268,13 @@ impl Figure {
 /// "up from 4.0 days last quarter", "about the same as last quarter", or nothing without a
 /// previous figure.
 fn change_phrase(f: &Figure, last: &str) -> String {
-    let Some(before) = f.previous else {
-        return format!("with nothing to compare with {last}");
+    let (Some(before), Some(was)) = (f.previous, f.previous_words()) else {
+        return format!("with no earlier data to compare with {last}");
     };
     match f.trend() {
         Trend::Same => format!("about the same as {last}"),
-        _ if f.value.is_some_and(|v| v > before) => {
-            format!("up from {} {last}", say(f.metric, before))
-        }
-        _ => format!("down from {} {last}", say(f.metric, before)),
+        _ if f.value.is_some_and(|v| v > before) => format!("up from {was} {last}"),
+        _ => format!("down from {was} {last}"),
     }
 }
 
@@ -260,9 +291,12 @@ fn possessive(name: &str) -> String {
     }
 }
 
-/// One sentence about one figure of one scope, named `subject`.
-pub fn sentence(subject: &str, f: &Figure, last: &str) -> Option<String> {
+/// One sentence about one figure of one scope, named `subject`; `with_tier` ends it with the
+/// figure's DORA tier (the headline sentences do; a highlight, read as "biggest risk", does not,
+/// so a risk never ends on "— DORA high performer").
+pub fn sentence(subject: &str, f: &Figure, last: &str, with_tier: bool) -> Option<String> {
     let value = f.value?;
+    let said = f.words()?;
     // "The organisation" opens a sentence; inside one it is "the organisation".
     let inner = if subject == "The organisation" {
         "the organisation"
@@ -270,35 +304,36 @@ pub fn sentence(subject: &str, f: &Figure, last: &str) -> Option<String> {
         subject
     };
     let change = change_phrase(f, last);
-    let tier = tier_phrase(f.tier);
+    let tier = if with_tier {
+        tier_phrase(f.tier)
+    } else {
+        String::new()
+    };
     Some(match f.metric {
         MetricKey::DeploymentFrequency => format!(
             "{subject} deployed to production {} times, {}, {change}{tier}.",
             format::count(f.samples),
-            say(f.metric, value)
+            said
         ),
         MetricKey::LeadTime if f.trend() == Trend::Worse => format!(
             "{subject} now takes {} to ship a change, {change}{tier}.",
-            say(f.metric, value)
+            said
         ),
-        MetricKey::LeadTime => format!(
-            "{subject} now ships a change in {}, {change}{tier}.",
-            say(f.metric, value)
-        ),
+        MetricKey::LeadTime => format!("{subject} now ships a change in {}, {change}{tier}.", said),
         MetricKey::ChangeFailureRate => format!(
             "{} of {} deployments caused a failure in production ({} of {}), {change}{tier}.",
-            say(f.metric, value),
+            said,
             possessive(inner),
             format::count(((value * f.samples as f64).round()) as usize),
             format::count(f.samples)
         ),
         MetricKey::TimeToRestore => format!(
             "When {inner} had a failure, service was restored in a median of {}, {change}{tier}.",
-            say(f.metric, value)
+            said
         ),
         MetricKey::ReworkRate => format!(
             "{} of {} deployments were unplanned fixes (reverts, hotfixes, rollbacks), {change}.",
-            say(f.metric, value),
+            said,
             possessive(inner)
         ),
     })
@@ -320,7 +355,7 @@ pub fn headline_sentences(report: &MetricsReport, period: &Period) -> Vec<String
     }
     for metric in MetricKey::ALL {
         let f = figure(report, metric);
-        match sentence(&subject, &f, &last) {
+        match sentence(&subject, &f, &last, true) {
             Some(s) => out.push(s),
             None if metric == MetricKey::TimeToRestore => out.push(format!(
                 "{subject} had no incidents or rollbacks to recover from in this period."
@@ -364,7 +399,7 @@ pub fn ranked_changes(reports: &[&MetricsReport], period: &Period) -> Vec<Highli
         .filter(|(_, f)| f.comparable())
         .filter_map(|(r, f)| {
             let score = f.score()?;
-            let sentence = sentence(&r.name, &f, &last)?;
+            let sentence = sentence(&r.name, &f, &last, false)?;
             Some(Highlight {
                 team: r.team.clone(),
                 name: r.name.clone(),
@@ -384,15 +419,27 @@ pub fn ranked_changes(reports: &[&MetricsReport], period: &Period) -> Vec<Highli
 }
 
 /// The biggest improvement and the biggest risk among `reports` (teams, usually), each only if
-/// it moved notably on enough data.
+/// it moved notably on enough data, and never the same scope: when one team holds both, the
+/// larger move keeps it and the other highlight goes to the next team.
 pub fn highlights(
     reports: &[&MetricsReport],
     period: &Period,
 ) -> (Option<Highlight>, Option<Highlight>) {
     let ranked = ranked_changes(reports, period);
-    let best = ranked.first().filter(|h| h.score >= NOTABLE).cloned();
-    let worst = ranked.last().filter(|h| h.score <= -NOTABLE).cloned();
-    (best, worst)
+    let improvements = || ranked.iter().filter(|h| h.score >= NOTABLE);
+    let risks = || ranked.iter().rev().filter(|h| h.score <= -NOTABLE);
+    let (best, worst) = (improvements().next(), risks().next());
+    let (best, worst) = match (best, worst) {
+        (Some(b), Some(w)) if b.team == w.team => {
+            if b.score >= -w.score {
+                (Some(b), risks().find(|h| h.team != b.team))
+            } else {
+                (improvements().find(|h| h.team != w.team), Some(w))
+            }
+        }
+        pair => pair,
+    };
+    (best.cloned(), worst.cloned())
 }
 
 /// The other notable changes worth a sentence (beyond the two highlights), largest first.
@@ -436,6 +483,9 @@ pub fn caveats(report: &MetricsReport, small_sample: usize) -> Vec<String> {
                 if f.samples == 1 { "" } else { "s" }
             ));
         }
+    }
+    if let Some(note) = &report.change_failure_rate.tier_note {
+        out.push(format!("Change failure rate tiers: {note}"));
     }
     let ttr = &report.time_to_restore;
     if ttr.open_incidents > 0 {
@@ -509,6 +559,8 @@ mod tests {
             previous_samples: 40,
             small_sample: false,
             previous_small_sample: false,
+            shown: None,
+            previous_shown: None,
         }
     }
 
@@ -538,7 +590,7 @@ mod tests {
             Some(4.0 * 86_400.0),
         );
         assert_eq!(
-            sentence("Checkout", &lead, "last quarter").expect("sentence"),
+            sentence("Checkout", &lead, "last quarter", true).expect("sentence"),
             "Checkout now ships a change in 1.2 days, down from 4.0 days last quarter — DORA \
              high performer."
         );
@@ -548,7 +600,7 @@ mod tests {
             Some(1.2 * 86_400.0),
         );
         assert!(
-            sentence("Email", &worse, "last month")
+            sentence("Email", &worse, "last month", true)
                 .expect("sentence")
                 .starts_with(
                     "Email now takes 4.0 days to ship a change, up from 1.2 days last month"
@@ -556,9 +608,15 @@ mod tests {
         );
         let cfr = fig(MetricKey::ChangeFailureRate, Some(0.25), Some(0.1));
         assert_eq!(
-            sentence("Payments", &cfr, "last quarter").expect("sentence"),
+            sentence("Payments", &cfr, "last quarter", true).expect("sentence"),
             "25.0% of Payments' deployments caused a failure in production (10 of 40), up from \
              10.0% last quarter — DORA high performer."
+        );
+        // As a highlight ("biggest risk") it names no tier.
+        assert_eq!(
+            sentence("Payments", &cfr, "last quarter", false).expect("sentence"),
+            "25.0% of Payments' deployments caused a failure in production (10 of 40), up from \
+             10.0% last quarter."
         );
     }
 

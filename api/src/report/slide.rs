@@ -113,7 +113,7 @@ pub fn draw<DB: plotters::backend::DrawingBackend>(
             m => m.title(),
         };
         text(area, name, (x + 22, top + 20), 27.0, false, palette::MUTED)?;
-        let (big, unit) = tile_parts(metric, f.value);
+        let (big, unit) = tile_parts(&f);
         text(area, &big, (x + 20, top + 62), 92.0, true, palette::INK)?;
         let unit = match metric {
             MetricKey::ChangeFailureRate | MetricKey::ReworkRate => "% of deployments".to_string(),
@@ -154,25 +154,21 @@ pub fn draw<DB: plotters::backend::DrawingBackend>(
         .map_err(fail)?;
         text(area, &badge, (x + 34, top + 209), 24.0, false, palette::INK)?;
         // Trend.
-        let (colour, trend) = match (f.trend(), f.previous) {
-            (Trend::Better, Some(p)) => (
+        let was = f.previous_text().map(|p| match metric {
+            MetricKey::DeploymentFrequency => format!("{p}/wk"),
+            _ => p,
+        });
+        let (colour, trend) = match (f.trend(), was) {
+            (Trend::Better, Some(was)) => (
                 palette::BETTER,
-                format!(
-                    "{} better, was {}",
-                    crate::report::html::arrow(&f),
-                    short(metric, p)
-                ),
+                format!("{} better, was {was}", crate::report::html::arrow(&f)),
             ),
-            (Trend::Worse, Some(p)) => (
+            (Trend::Worse, Some(was)) => (
                 palette::WORSE,
-                format!(
-                    "{} worse, was {}",
-                    crate::report::html::arrow(&f),
-                    short(metric, p)
-                ),
+                format!("{} worse, was {was}", crate::report::html::arrow(&f)),
             ),
-            (Trend::Same, _) => (palette::MUTED, format!("→ same as {last}")),
-            _ => (palette::MUTED, format!("no data {last}")),
+            (Trend::Same, Some(_)) => (palette::MUTED, format!("→ about the same as {last}")),
+            _ => (palette::MUTED, "no earlier data".to_string()),
         };
         text(area, &trend, (x + 22, top + 250), 23.0, false, colour)?;
     }
@@ -251,11 +247,4 @@ pub fn draw<DB: plotters::backend::DrawingBackend>(
         palette::MUTED,
     )?;
     Ok(())
-}
-
-fn short(metric: MetricKey, value: f64) -> String {
-    match metric {
-        MetricKey::DeploymentFrequency => format!("{}/wk", format::per_week(value)),
-        _ => narrative::say(metric, value),
-    }
 }

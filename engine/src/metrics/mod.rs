@@ -14,6 +14,7 @@ pub mod stats;
 
 use crate::filters::{FilterCounts, NoiseFilters};
 use crate::period::{Bucket, Period, Span, local_midnight, spans};
+use crate::present::{Kind, Trend, shown, trend};
 use crate::tiers::{Bands, Tier};
 use change_index::{ChangeIndex, Elapsed};
 use chrono::Duration;
@@ -55,6 +56,9 @@ pub struct MetricsReport {
     pub kind: String,
     pub from: chrono::NaiveDate,
     pub to: chrono::NaiveDate,
+    /// Where measuring stopped (exclusive): `to`, or the day after today when the period reaches
+    /// into the future; every figure, rate and series covers `[from, measured_to)` only.
+    pub measured_to: chrono::NaiveDate,
     pub bucket: Option<Bucket>,
     pub time_zone: String,
     /// Which tier table rated the figures.
@@ -64,6 +68,33 @@ pub struct MetricsReport {
     pub change_failure_rate: ChangeFailureRate,
     pub time_to_restore: TimeToRestore,
     pub rework_rate: ReworkRate,
+}
+
+impl MetricsReport {
+    /// The period measured: `[from, measured_to)`.
+    pub fn measured(&self) -> Period {
+        Period {
+            from: self.from,
+            to: self.measured_to,
+        }
+    }
+
+    /// The previous period's figures as a report of their own, their series in this report's
+    /// buckets (by position in the period); `None` when there is no earlier data.
+    pub fn previous_report(&self) -> Option<MetricsReport> {
+        let before = self.measured().previous();
+        Some(MetricsReport {
+            from: before.from,
+            to: before.to,
+            measured_to: before.to,
+            deployment_frequency: (**self.deployment_frequency.previous.as_ref()?).clone(),
+            lead_time: (**self.lead_time.previous.as_ref()?).clone(),
+            change_failure_rate: (**self.change_failure_rate.previous.as_ref()?).clone(),
+            time_to_restore: (**self.time_to_restore.previous.as_ref()?).clone(),
+            rework_rate: (**self.rework_rate.previous.as_ref()?).clone(),
+            ..self.clone()
+        })
+    }
 }
 
 /// How often the scope reached production.
@@ -83,7 +114,14 @@ pub struct DeploymentFrequency {
     /// Fewer deployments than `metrics.small_sample`: read the figure with care.
     pub small_sample: bool,
     pub tier: Option<Tier>,
-    /// The same figures for the period of equal length just before (no series).
+    /// The headline figure as every view shows it (see [`crate::present`]); `None` when there is
+    /// no figure.
+    pub shown: Option<String>,
+    /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
+    /// without a figure in both.
+    pub trend: Option<Trend>,
+    /// The same figures for the period before, its series in this period's buckets; left out
+    /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(no_recursion)]
     pub previous: Option<Box<DeploymentFrequency>>,
@@ -94,6 +132,9 @@ pub struct DeploymentFrequency {
 pub struct FrequencyPoint {
     pub start: chrono::NaiveDate,
     pub end: chrono::NaiveDate,
+    /// The period cuts this bucket (see [`Span::partial`]): drawn apart, never counted towards a
+    /// target.
+    pub partial: bool,
     pub deployments: usize,
     pub per_week: f64,
 }
@@ -110,7 +151,14 @@ pub struct LeadTime {
     /// Changes shipped in the period that the noise filters left out, by filter.
     pub excluded: FilterCounts,
     pub tier: Option<Tier>,
-    /// The same figures for the period of equal length just before (no series).
+    /// The headline figure as every view shows it (see [`crate::present`]); `None` when there is
+    /// no figure.
+    pub shown: Option<String>,
+    /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
+    /// without a figure in both.
+    pub trend: Option<Trend>,
+    /// The same figures for the period before, its series in this period's buckets; left out
+    /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(no_recursion)]
     pub previous: Option<Box<LeadTime>>,
@@ -151,6 +199,9 @@ impl From<Summary> for PhaseSummary {
 pub struct LeadTimePoint {
     pub start: chrono::NaiveDate,
     pub end: chrono::NaiveDate,
+    /// The period cuts this bucket (see [`Span::partial`]): drawn apart, never counted towards a
+    /// target.
+    pub partial: bool,
     pub changes: usize,
     pub median_seconds: Option<i64>,
     pub p90_seconds: Option<i64>,
@@ -166,7 +217,18 @@ pub struct ChangeFailureRate {
     /// Incidents opened in the period with no deployment to blame: outages counted apart.
     pub unattributed_incidents: usize,
     pub tier: Option<Tier>,
-    /// The same figures for the period of equal length just before (no series).
+    /// Set when the tier table's column is not in tier order (a higher rate can rate a better
+    /// tier), citing the report: every view shows it beside the tier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier_note: Option<String>,
+    /// The headline figure as every view shows it (see [`crate::present`]); `None` when there is
+    /// no figure.
+    pub shown: Option<String>,
+    /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
+    /// without a figure in both.
+    pub trend: Option<Trend>,
+    /// The same figures for the period before, its series in this period's buckets; left out
+    /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(no_recursion)]
     pub previous: Option<Box<ChangeFailureRate>>,
@@ -177,6 +239,9 @@ pub struct ChangeFailureRate {
 pub struct RatePoint {
     pub start: chrono::NaiveDate,
     pub end: chrono::NaiveDate,
+    /// The period cuts this bucket (see [`Span::partial`]): drawn apart, never counted towards a
+    /// target.
+    pub partial: bool,
     pub deployments: usize,
     pub count: usize,
     pub rate: Option<f64>,
@@ -195,7 +260,14 @@ pub struct TimeToRestore {
     pub p90_seconds: Option<i64>,
     pub small_sample: bool,
     pub tier: Option<Tier>,
-    /// The same figures for the period of equal length just before (no series).
+    /// The headline figure as every view shows it (see [`crate::present`]); `None` when there is
+    /// no figure.
+    pub shown: Option<String>,
+    /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
+    /// without a figure in both.
+    pub trend: Option<Trend>,
+    /// The same figures for the period before, its series in this period's buckets; left out
+    /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(no_recursion)]
     pub previous: Option<Box<TimeToRestore>>,
@@ -206,6 +278,9 @@ pub struct TimeToRestore {
 pub struct RestorePoint {
     pub start: chrono::NaiveDate,
     pub end: chrono::NaiveDate,
+    /// The period cuts this bucket (see [`Span::partial`]): drawn apart, never counted towards a
+    /// target.
+    pub partial: bool,
     pub samples: usize,
     pub median_seconds: Option<i64>,
 }
@@ -217,7 +292,14 @@ pub struct ReworkRate {
     pub rework: usize,
     pub rate: Option<f64>,
     pub small_sample: bool,
-    /// The same figures for the period of equal length just before (no series).
+    /// The headline figure as every view shows it (see [`crate::present`]); `None` when there is
+    /// no figure.
+    pub shown: Option<String>,
+    /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
+    /// without a figure in both.
+    pub trend: Option<Trend>,
+    /// The same figures for the period before, its series in this period's buckets; left out
+    /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(no_recursion)]
     pub previous: Option<Box<ReworkRate>>,
@@ -240,29 +322,59 @@ pub fn compute_view(
     scope: ScopeLabel,
     request: &MetricsRequest,
 ) -> MetricsReport {
-    let current = Window::new(request.period, request.time_zone, request.bucket);
-    let previous = Window::new(request.period.previous(), request.time_zone, None);
+    let period = request.period;
+    let spans = request
+        .bucket
+        .map(|b| spans(&period, b))
+        .unwrap_or_default();
+    // The previous period's buckets sit at the same positions in their period as this one's.
+    let earlier = spans
+        .iter()
+        .map(|s| s.shifted_back(period.days()))
+        .collect();
+    let previous = Window::new(period.previous(), request.time_zone, earlier);
+    let current = Window::new(period, request.time_zone, spans);
+    // A previous period holding no record at all is missing data, not a period of zeros.
+    let compared = previous.holds_any(facts);
     macro_rules! with_previous {
-        ($metric:ident) => {{
+        ($metric:ident, $kind:expr, $value:expr) => {{
             let mut now = $metric(&current, facts, request);
-            now.previous = Some(Box::new($metric(&previous, facts, request)));
+            if compared {
+                let before = $metric(&previous, facts, request);
+                now.trend = trend($kind, $value(&now), $value(&before));
+                now.previous = Some(Box::new(before));
+            }
             now
         }};
     }
+    let seconds = |s: Option<i64>| s.map(|s| s as f64);
     MetricsReport {
         team: scope.team,
         name: scope.name,
         kind: scope.kind,
         from: request.period.from,
         to: request.period.to,
+        measured_to: request.period.to,
         bucket: request.bucket,
         time_zone: request.time_zone.name().to_string(),
         tiers: request.bands.name.clone(),
-        deployment_frequency: with_previous!(deployment_frequency),
-        lead_time: with_previous!(lead_time),
-        change_failure_rate: with_previous!(change_failure_rate),
-        time_to_restore: with_previous!(time_to_restore),
-        rework_rate: with_previous!(rework_rate),
+        deployment_frequency: with_previous!(
+            deployment_frequency,
+            Kind::PerWeek,
+            |m: &DeploymentFrequency| Some(m.per_week)
+        ),
+        lead_time: with_previous!(lead_time, Kind::Duration, |m: &LeadTime| seconds(
+            m.median_seconds
+        )),
+        change_failure_rate: with_previous!(
+            change_failure_rate,
+            Kind::Rate,
+            |m: &ChangeFailureRate| m.rate
+        ),
+        time_to_restore: with_previous!(time_to_restore, Kind::Duration, |m: &TimeToRestore| {
+            seconds(m.median_seconds)
+        }),
+        rework_rate: with_previous!(rework_rate, Kind::Rate, |m: &ReworkRate| m.rate),
     }
 }
 
@@ -281,8 +393,7 @@ struct Window {
 }
 
 impl Window {
-    fn new(period: Period, tz: Tz, bucket: Option<Bucket>) -> Self {
-        let spans = bucket.map(|b| spans(&period, b)).unwrap_or_default();
+    fn new(period: Period, tz: Tz, spans: Vec<Span>) -> Self {
         let instant = |d| local_midnight(d, tz).timestamp();
         let mut span_starts: Vec<i64> = spans.iter().map(|s| instant(s.start)).collect();
         span_starts.extend(spans.last().map(|s| instant(s.end)));
@@ -308,6 +419,14 @@ impl Window {
         chunks
             .iter()
             .flat_map(move |chunk| in_window(chunk, start, end))
+    }
+
+    /// Whether any deployment (or attempt), change, incident or rollback falls in the window.
+    fn holds_any(&self, facts: &FactView) -> bool {
+        self.rows(&facts.deployments).next().is_some()
+            || self.rows(&facts.changes).next().is_some()
+            || self.rows(&facts.incidents).next().is_some()
+            || self.rows(&facts.rollbacks).next().is_some()
     }
 
     /// The bucket holding instant `at` (in the window), if the window has buckets.
@@ -379,6 +498,7 @@ fn deployment_frequency(w: &Window, facts: &FactView, req: &MetricsRequest) -> D
         .map(|(group, span)| FrequencyPoint {
             start: span.start,
             end: span.end,
+            partial: span.partial,
             deployments: group.len(),
             per_week: group.len() as f64 / weeks(span.days()),
         })
@@ -394,6 +514,10 @@ fn deployment_frequency(w: &Window, facts: &FactView, req: &MetricsRequest) -> D
         failed_attempts,
         small_sample: deployed.len() < req.small_sample,
         tier: Some(req.bands.deployment_frequency(per_week)),
+        shown: Some(shown(Kind::PerWeek, per_week, |v| {
+            Some(req.bands.deployment_frequency(v))
+        })),
+        trend: None,
         previous: None,
         series,
     }
@@ -419,6 +543,10 @@ fn lead_time(w: &Window, facts: &FactView, req: &MetricsRequest) -> LeadTime {
         breakdown: figures.breakdown,
         excluded: figures.excluded,
         tier: summary.median.map(|m| req.bands.lead_time(m as f64)),
+        shown: summary
+            .median
+            .map(|m| shown(Kind::Duration, m as f64, |v| Some(req.bands.lead_time(v)))),
+        trend: None,
         previous: None,
         series: figures.series,
     }
@@ -451,6 +579,7 @@ impl LeadFigures {
                 .map(|(s, span)| LeadTimePoint {
                     start: span.start,
                     end: span.end,
+                    partial: span.partial,
                     changes: s.count,
                     median_seconds: s.median,
                     p90_seconds: s.p90,
@@ -558,6 +687,7 @@ fn rate_series(
             RatePoint {
                 start: span.start,
                 end: span.end,
+                partial: span.partial,
                 deployments: group.len(),
                 count,
                 rate: ratio(count, group.len()),
@@ -578,6 +708,12 @@ fn change_failure_rate(w: &Window, facts: &FactView, req: &MetricsRequest) -> Ch
         small_sample: deployed.len() < req.small_sample,
         unattributed_incidents,
         tier: rate.map(|r| req.bands.change_failure_rate(r)),
+        tier_note: rate.and_then(|_| {
+            req.bands
+                .non_monotonic_note(crate::tiers::Metric::ChangeFailureRate)
+        }),
+        shown: rate.map(|r| shown(Kind::Rate, r, |v| Some(req.bands.change_failure_rate(v)))),
+        trend: None,
         previous: None,
         series: rate_series(w, &deployed, |d| d.failed),
     }
@@ -617,6 +753,7 @@ fn time_to_restore(w: &Window, facts: &FactView, req: &MetricsRequest) -> TimeTo
             RestorePoint {
                 start: span.start,
                 end: span.end,
+                partial: span.partial,
                 samples: s.count,
                 median_seconds: s.median,
             }
@@ -630,6 +767,12 @@ fn time_to_restore(w: &Window, facts: &FactView, req: &MetricsRequest) -> TimeTo
         p90_seconds: summary.p90,
         small_sample: summary.count < req.small_sample,
         tier: summary.median.map(|m| req.bands.time_to_restore(m as f64)),
+        shown: summary.median.map(|m| {
+            shown(Kind::Duration, m as f64, |v| {
+                Some(req.bands.time_to_restore(v))
+            })
+        }),
+        trend: None,
         previous: None,
         series,
     }
@@ -638,11 +781,15 @@ fn time_to_restore(w: &Window, facts: &FactView, req: &MetricsRequest) -> TimeTo
 fn rework_rate(w: &Window, facts: &FactView, req: &MetricsRequest) -> ReworkRate {
     let deployed = successes(w, facts);
     let rework = deployed.iter().filter(|d| d.rework).count();
+    let rate = ratio(rework, deployed.len());
     ReworkRate {
         deployments: deployed.len(),
         rework,
-        rate: ratio(rework, deployed.len()),
+        rate,
         small_sample: deployed.len() < req.small_sample,
+        // No published tiers: the usual rounding.
+        shown: rate.map(|r| shown(Kind::Rate, r, |_| None)),
+        trend: None,
         previous: None,
         series: rate_series(w, &deployed, |d| d.rework),
     }
