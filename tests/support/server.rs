@@ -35,11 +35,19 @@ async fn demo_server_with(end: NaiveDate, read_access: api::access::ReadAccess) 
         .await
         .expect("store");
     let config = collector::demo::seed(&store, end).await.expect("demo");
-    serve(store, config).await
+    serve_with(store, config, read_access).await
 }
 
-/// The API over `store` and `config`, on a free port of 127.0.0.1.
+/// The API over `store` and `config`, open to every reader, on a free port of 127.0.0.1.
 pub async fn serve(store: engine::store::Store, config: engine::config::Config) -> Server {
+    serve_with(store, config, api::access::ReadAccess::Open).await
+}
+
+async fn serve_with(
+    store: engine::store::Store,
+    config: engine::config::Config,
+    read_access: api::access::ReadAccess,
+) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
