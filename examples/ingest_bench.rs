@@ -100,7 +100,7 @@ async fn run(
         .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
     let store = Store::connect(&url).await?;
     let config = Arc::new(Config::from_toml_str(
-        &config_toml(&fake.url),
+        &config_toml(&fake.url, concurrency),
         "bench configuration",
     )?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -546,9 +546,12 @@ fn github_deployment_status(
 /// The organisation synced from the fake GitHub (teams shop and platform, deployments from
 /// GitHub Deployments), and one team per bench repository; PagerDuty service `PSVCnnn` belongs
 /// to team `tnn`.
-fn config_toml(api_url: &str) -> String {
+/// Every delivery in flight is admitted (`max_pending_deliveries`): the bench measures how fast
+/// they are stored, not how they are refused.
+fn config_toml(api_url: &str, concurrency: usize) -> String {
     let mut text = format!(
-        "[github]\napi_url = \"{api_url}\"\n\n[collector]\nsince = \"2026-01-01\"\n\n\
+        "[api]\nmax_pending_deliveries = {concurrency}\n\n\
+         [github]\napi_url = \"{api_url}\"\n\n[collector]\nsince = \"2026-01-01\"\n\n\
          [deployments]\nsource = \"deployments\"\nenvironment = \"production\"\n\n\
          [incidents]\nlabel = \"incident\"\n\n[pagerduty.services]\n"
     );

@@ -420,7 +420,8 @@ async function renderScope(route, period, list, caps) {
         : breakdown(report.lead_time),
     ),
   );
-  const counted = explained.changes.filter((c) => !c.excluded).length;
+  // From the figures, not the list: the list may be one page of a longer one.
+  const counted = report.lead_time.changes;
   out.push(
     section(
       "Slowest changes",
