@@ -467,6 +467,10 @@ impl IngestTransaction {
     }
 
     /// Logs the raw events not logged yet; returns the `(source, delivery_id)` of those it added.
+    ///
+    /// Several events share a block: its row is inserted first (a write, which on SQLite takes
+    /// the write lock before anything is read), then the events' rows referring to their ranks in
+    /// it, then the block's bodies, those of the redeliveries left empty.
     async fn log_raw(
         &mut self,
         events: &[LoggedEvent],
@@ -474,21 +478,28 @@ impl IngestTransaction {
         let now = chrono::Utc::now();
         let mut seen = HashSet::new();
         // The first of a repeated delivery id in the batch is the one logged.
-        let mut raws: Vec<&NewRawEvent> = events
+        let raws: Vec<&NewRawEvent> = events
             .iter()
             .filter_map(|e| e.raw.as_ref())
             .filter(|raw| seen.insert((raw.source.as_str(), raw.delivery_id.as_str())))
             .collect();
-        if raws.len() > 1 {
-            // Redeliveries are left out of the block, which would keep their bodies for nothing.
-            let logged = self.logged(&raws).await?;
-            raws.retain(|raw| !logged.contains(&(raw.source.clone(), raw.delivery_id.clone())));
-        }
-        let bodies = self.stored_bodies(&raws).await?;
+        let block = if raws.len() > 1 {
+            Some(self.new_block().await?)
+        } else {
+            None
+        };
         let rows = raws
             .iter()
-            .zip(bodies)
-            .map(|(raw, body)| {
+            .enumerate()
+            .map(|(rank, raw)| {
+                let body = match block {
+                    Some(block) => BlockRef {
+                        block,
+                        rank: u32::try_from(rank).unwrap_or(u32::MAX),
+                    }
+                    .encode(),
+                    None => packed::pack(&raw.body),
+                };
                 vec![
                     Value::text(&raw.source),
                     Value::text(&raw.delivery_id),
@@ -498,8 +509,6 @@ impl IngestTransaction {
             })
             .collect();
         let mut fresh = HashSet::new();
-        // A concurrent writer may log one of them first: it is then a redelivery here, whose
-        // place in the block stays unread.
         for statement in codec::insert_statements(
             "INSERT INTO raw_event (source, delivery_id, received_at, body)",
             "ON CONFLICT (source, delivery_id) DO NOTHING RETURNING source, delivery_id",
@@ -513,73 +522,63 @@ impl IngestTransaction {
                 .await?;
             fresh.extend(added);
         }
+        if let Some(block) = block {
+            self.fill_block(block, &raws, &fresh).await?;
+        }
         Ok(fresh)
     }
 
-    /// The `(source, delivery_id)` of those of `raws` already in the log.
-    async fn logged(
-        &mut self,
-        raws: &[&NewRawEvent],
-    ) -> Result<HashSet<(String, String)>, StoreError> {
-        let mut by_source: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for raw in raws {
-            by_source
-                .entry(raw.source.as_str())
-                .or_default()
-                .push(raw.delivery_id.as_str());
-        }
-        let mut logged = HashSet::new();
-        for (source, ids) in by_source {
-            for chunk in ids.chunks(500) {
-                let mut params = vec![Value::text(source)];
-                params.extend(chunk.iter().map(|id| Value::text(*id)));
-                let statement = Statement::new(
-                    format!(
-                        "SELECT source, delivery_id FROM raw_event \
-                         WHERE source = $1 AND delivery_id IN ({})",
-                        codec::placeholders(2, chunk.len())
-                    ),
-                    params,
-                );
-                let found = self
-                    .tx
-                    .fetch_all(statement, |row| {
-                        Ok((row.text("source")?, row.text("delivery_id")?))
-                    })
-                    .await?;
-                logged.extend(found);
-            }
-        }
-        Ok(logged)
-    }
-
-    /// The stored bodies of `raws`, in order: one event alone packed by itself; several packed
-    /// as one block in `raw_block`, each referring to its place in it.
-    async fn stored_bodies(&mut self, raws: &[&NewRawEvent]) -> Result<Vec<Vec<u8>>, StoreError> {
-        if raws.len() < 2 {
-            return Ok(raws.iter().map(|raw| packed::pack(&raw.body)).collect());
-        }
-        let texts: Vec<&str> = raws.iter().map(|raw| raw.body.as_str()).collect();
-        let block = self
-            .tx
+    /// A new, empty block; its id.
+    async fn new_block(&mut self) -> Result<i64, StoreError> {
+        self.tx
             .fetch_optional(
                 Statement::new(
                     "INSERT INTO raw_block (body) VALUES ($1) RETURNING id",
-                    vec![Value::Bytes(packed::pack_block(&texts)?)],
+                    vec![Value::Bytes(Vec::new())],
                 ),
                 |row| Ok(row.int("id")?),
             )
             .await?
-            .ok_or_else(|| StoreError::corrupt("raw event block", "new", "no id returned"))?;
-        Ok((0..raws.len())
-            .map(|rank| {
-                BlockRef {
-                    block,
-                    rank: u32::try_from(rank).unwrap_or(u32::MAX),
+            .ok_or_else(|| StoreError::corrupt("raw event block", "new", "no id returned"))
+    }
+
+    /// Stores the bodies of the events of the block that were logged (`fresh`), each at its
+    /// rank; a redelivery's rank holds nothing, and a block of redeliveries only is deleted.
+    async fn fill_block(
+        &mut self,
+        block: i64,
+        raws: &[&NewRawEvent],
+        fresh: &HashSet<(String, String)>,
+    ) -> Result<(), StoreError> {
+        if fresh.is_empty() {
+            self.tx
+                .execute(Statement::new(
+                    "DELETE FROM raw_block WHERE id = $1",
+                    vec![Value::int(block)],
+                ))
+                .await?;
+            return Ok(());
+        }
+        let bodies: Vec<&str> = raws
+            .iter()
+            .map(|raw| {
+                if fresh.contains(&(raw.source.clone(), raw.delivery_id.clone())) {
+                    raw.body.as_str()
+                } else {
+                    ""
                 }
-                .encode()
             })
-            .collect())
+            .collect();
+        self.tx
+            .execute(Statement::new(
+                "UPDATE raw_block SET body = $1 WHERE id = $2",
+                vec![
+                    Value::Bytes(packed::pack_block(&bodies)?),
+                    Value::int(block),
+                ],
+            ))
+            .await?;
+        Ok(())
     }
 
     /// Registers the repositories seen so far (a repository row per slug, as the upserts do).
