@@ -1,5 +1,5 @@
 //! Property tests of every parser that takes input from outside: generic events (NDJSON and
-//! CSV), GitHub and PagerDuty webhook payloads. Thousands of random inputs and random mutations
+//! CSV), GitHub and PagerDuty webhook payloads, CDEvents. Thousands of random inputs and random mutations
 //! of valid ones: none may panic, and every refusal must say something.
 //!
 //! Each property runs [`CASES`] cases (proptest shrinks any failure to a minimal input).
@@ -8,7 +8,7 @@ use crate::events::EventContext;
 use crate::events::csv::CsvReader;
 use crate::events::ndjson::parse_body;
 use crate::events::schema::parse_event;
-use crate::{pagerduty, webhooks};
+use crate::{cdevents, pagerduty, webhooks};
 use engine::config::Config;
 use engine::model::Source;
 use proptest::prelude::*;
@@ -28,6 +28,8 @@ change,acme/shop#1,acme/shop,,,,,,2026-03-02T10:00:00Z,2026-03-01T09:00:00Z\n";
 const GITHUB_PULL: &str = r#"{"action": "closed", "number": 42, "repository": {"full_name": "acme/shop", "default_branch": "main"}, "pull_request": {"number": 42, "state": "closed", "title": "Faster checkout", "body": "Reverts acme/shop#41", "user": {"login": "alice", "type": "User"}, "labels": [{"name": "hotfix"}], "created_at": "2026-03-02T08:00:00Z", "updated_at": "2026-03-02T11:00:00Z", "merged_at": "2026-03-02T11:00:00Z", "merge_commit_sha": "3f2a000000000000000000000000000000000000", "head": {"ref": "hotfix/x", "sha": "aa"}, "base": {"ref": "main", "sha": "bb"}}}"#;
 
 const PAGERDUTY: &str = r#"{"event": {"id": "01ABC", "event_type": "incident.resolved", "resource_type": "incident", "occurred_at": "2026-03-02T14:30:00Z", "data": {"id": "Q1W2E3", "type": "incident", "title": "Checkout errors", "created_at": "2026-03-02T13:00:00Z", "service": {"id": "PSHOP01", "type": "service_reference"}}}}"#;
+
+const CDEVENT: &str = r#"{"specversion": "1.0", "id": "c1", "source": "/argocd", "type": "dev.cdevents.service.deployed.0.2.0", "data": {"context": {"id": "c1", "source": "/argocd", "type": "dev.cdevents.service.deployed.0.2.0", "timestamp": "2026-03-02T11:06:00Z"}, "subject": {"id": "service/shop", "content": {"environment": {"id": "production"}, "artifactId": "pkg:github/acme/shop@3f2a%300000?x=1"}}, "customData": {"started_at": "2026-03-02T11:00:00Z"}}}"#;
 
 fn config() -> Config {
     Config::from_toml_str(
@@ -121,6 +123,17 @@ proptest! {
     }
 
     #[test]
+    fn cdevents_never_panic_and_refusals_say_why(body in inputs(CDEVENT)) {
+        let ctx = EventContext::new(&config(), Source::Webhook);
+        let services = [("service/shop".to_string(), "acme/shop".to_string())].into_iter().collect();
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(&body)
+            && let Err(e) = cdevents::parse(&value, &ctx, &services)
+        {
+            prop_assert!(!e.to_string().is_empty());
+        }
+    }
+
+    #[test]
     fn pagerduty_payloads_never_panic(body in inputs(PAGERDUTY)) {
         let services = [("PSHOP01".to_string(), "shop".to_string())].into_iter().collect();
         match pagerduty::parse(body.as_bytes()) {
@@ -160,5 +173,11 @@ fn the_seeds_are_valid_inputs() {
         .collect();
     let event = pagerduty::parse(PAGERDUTY.as_bytes()).expect("JSON");
     let handled = pagerduty::normalize(&event, &services).expect("valid");
+    assert!(handled.into_record().is_some());
+    let cdevent = serde_json::from_str(CDEVENT).expect("JSON");
+    let services = [("service/shop".to_string(), "acme/shop".to_string())]
+        .into_iter()
+        .collect();
+    let handled = cdevents::parse(&cdevent, &ctx, &services).expect("valid");
     assert!(handled.into_record().is_some());
 }

@@ -23,6 +23,8 @@
 //! expires, and renewed once more when GitHub answers 401 to it.
 
 use super::app::{AppCredentials, Credentials, InstallationToken};
+pub use super::policy::RetryPolicy;
+use super::policy::{self, RateState, header};
 use crate::telemetry;
 use bytes::Bytes;
 use engine::config::Secret;
@@ -44,39 +46,6 @@ const USER_AGENT: &str = concat!("doraboard/", env!("CARGO_PKG_VERSION"));
 const API_VERSION: &str = "2022-11-28";
 /// Redirects followed for one request (GitHub answers 301 for a renamed repository).
 const MAX_REDIRECTS: usize = 3;
-
-/// How the client retries and waits.
-#[derive(Debug, Clone)]
-pub struct RetryPolicy {
-    /// Attempts per request, the first included (faults and rate-limit answers alike).
-    pub max_attempts: u32,
-    /// First backoff after a fault; doubles per attempt, with jitter (x0.5 to x1.5).
-    pub base_backoff: Duration,
-    /// Largest backoff after a fault.
-    pub max_backoff: Duration,
-    /// Least wait after a secondary rate limit that names no `retry-after`.
-    pub secondary_wait: Duration,
-    /// Pause until the reset when the remaining budget is at or below this.
-    pub reserve: u64,
-    /// Multiplies every wait (1.0 in production; tests use a small factor).
-    pub wait_scale: f64,
-    /// Longest single wait (a primary reset is at most an hour away).
-    pub max_wait: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 6,
-            base_backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(60),
-            secondary_wait: Duration::from_secs(60),
-            reserve: 50,
-            wait_scale: 1.0,
-            max_wait: Duration::from_secs(3700),
-        }
-    }
-}
 
 /// Where and how the client talks to GitHub.
 #[derive(Debug, Clone)]
@@ -173,14 +142,6 @@ impl Tally {
     pub fn retries(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
     }
-}
-
-/// The primary rate limit as GitHub last reported it.
-#[derive(Debug, Default, Clone, Copy)]
-struct RateState {
-    remaining: Option<u64>,
-    /// Unix seconds.
-    reset: Option<u64>,
 }
 
 /// How requests are authenticated.
@@ -505,9 +466,13 @@ impl GitHub {
             };
         }
         if status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS {
-            if let Some(wait) =
-                self.rate_limit_wait(&parts.headers, &message, &mut state.secondary_hits)
-            {
+            if let Some(wait) = policy::rate_limit_wait(
+                &parts.headers,
+                &message,
+                &self.inner.retry,
+                &mut state.secondary_hits,
+                now_secs(),
+            ) {
                 tracing::warn!(
                     path,
                     status = status.as_u16(),
@@ -614,52 +579,13 @@ impl GitHub {
         }
     }
 
-    /// How long to wait after a 403/429, or None when it is not a rate limit.
-    fn rate_limit_wait(
-        &self,
-        headers: &HeaderMap,
-        message: &str,
-        secondary_hits: &mut u32,
-    ) -> Option<Duration> {
-        let remaining =
-            header(headers, "x-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok());
-        let retry_after = header(headers, "retry-after").and_then(|v| v.trim().parse::<u64>().ok());
-        let says_limit = message.to_ascii_lowercase().contains("rate limit");
-        if retry_after.is_none() && remaining != Some(0) && !says_limit {
-            return None;
-        }
-        let policy = &self.inner.retry;
-        if let Some(seconds) = retry_after {
-            return Some(Duration::from_secs(seconds));
-        }
-        if remaining == Some(0)
-            && let Some(wait) = self.until_reset(headers)
-        {
-            return Some(wait);
-        }
-        *secondary_hits += 1;
-        let doubled = policy
-            .secondary_wait
-            .saturating_mul(1u32 << (*secondary_hits - 1).min(6));
-        Some(doubled.max(policy.secondary_wait))
-    }
-
-    fn until_reset(&self, headers: &HeaderMap) -> Option<Duration> {
-        let reset = header(headers, "x-ratelimit-reset")?.parse::<u64>().ok()?;
-        Some(Duration::from_secs(reset.saturating_sub(now_secs()) + 1))
-    }
-
     /// Waits for the reset when the remaining budget is down to the reserve.
     async fn pace(&self, path: &str) {
         let state = self.rate();
-        let (Some(remaining), Some(reset)) = (state.remaining, state.reset) else {
+        let Some(wait) = policy::pace_wait(state, self.inner.retry.reserve, now_secs()) else {
             return;
         };
-        let now = now_secs();
-        if remaining > self.inner.retry.reserve || reset <= now {
-            return;
-        }
-        let wait = Duration::from_secs(reset - now + 1);
+        let (remaining, reset) = (state.remaining, state.reset);
         tracing::warn!(
             path,
             remaining,
@@ -670,7 +596,7 @@ impl GitHub {
         self.sleep(wait).await;
         // Unknown until the next answer tells.
         let mut rate = self.inner.rate.lock().unwrap_or_else(|p| p.into_inner());
-        if rate.reset == Some(reset) {
+        if rate.reset == reset {
             *rate = RateState::default();
         }
     }
@@ -696,12 +622,7 @@ impl GitHub {
 
     /// Exponential backoff with jitter: base x 2^(attempt-1), capped, times 0.5..1.5.
     fn backoff(&self, attempt: u32) -> Duration {
-        let policy = &self.inner.retry;
-        let exponential = policy
-            .base_backoff
-            .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16))
-            .min(policy.max_backoff);
-        exponential.mul_f64(0.5 + self.jitter())
+        policy::backoff(&self.inner.retry, attempt, self.jitter())
     }
 
     /// A pseudo-random number in [0, 1) (xorshift; good enough to spread retries).
@@ -723,10 +644,6 @@ impl GitHub {
             tokio::time::sleep(scaled).await;
         }
     }
-}
-
-fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 fn now_secs() -> u64 {

@@ -2,6 +2,7 @@
 //! REST API.
 //!
 //! - [`client`]: the HTTP client and its policy (conditional requests, rate limits, retries);
+//! - [`policy`]: its waits as pure functions (rate limits, pacing, backoff);
 //! - [`app`]: GitHub App installation authentication (JWT, installation tokens);
 //! - [`types`]: GitHub's payloads as doraboard reads them;
 //! - [`normalize`]: payloads -> the engine's records, and their natural keys (shared with webhooks);
@@ -25,6 +26,7 @@ pub mod client;
 mod deployments;
 mod incidents;
 pub mod normalize;
+pub mod policy;
 pub mod progress;
 mod pulls;
 mod pushes;
