@@ -1,7 +1,8 @@
 //! The GitHub REST client and its request policy: conditional requests, rate limits, retries.
 //!
-//! doraboard owns the whole policy rather than relying on a client library's (octocrab's retry
-//! layer retries without waiting, and its rate-limit handler may sleep for an hour unannounced):
+//! The transport is octocrab's client, built without its retry and redirect layers; doraboard
+//! owns the whole policy around each request (octocrab's retry layer retries without waiting,
+//! and its rate-limit handler may sleep for an hour unannounced):
 //!
 //! - **Conditional requests.** A caller passes the ETag of the last answer; GitHub answers
 //!   `304 Not Modified`, which costs no rate limit, when nothing changed.
@@ -28,12 +29,10 @@ use super::policy::{self, RateState, header};
 use crate::telemetry;
 use bytes::Bytes;
 use engine::config::Secret;
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::header::{HeaderMap, HeaderValue};
 use hyper::{Request, StatusCode, Uri};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use octocrab::{OctoBody, Octocrab};
 use serde::de::DeserializeOwned;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -171,7 +170,9 @@ pub struct GitHub {
 }
 
 struct Inner {
-    http: Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    /// Octocrab as the HTTP client only: no auth of its own (the header is ours), no retry, no
+    /// redirects followed.
+    http: Octocrab,
     /// `scheme://authority/prefix` without a trailing slash.
     base: String,
     /// `scheme://authority`: the only place links may lead to.
@@ -217,6 +218,7 @@ enum Attempt<T> {
 }
 
 impl GitHub {
+    /// Builds the client; inside a Tokio runtime (octocrab's client spawns its connection task).
     pub fn new(options: ClientOptions) -> Result<GitHub, GithubError> {
         let base = options.api_url.trim_end_matches('/').to_string();
         let uri: Uri = base
@@ -229,18 +231,13 @@ impl GitHub {
         };
         let origin = format!("{scheme}://{authority}");
         let base_path = uri.path().trim_end_matches('/').to_string();
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = hyper_rustls::HttpsConnectorBuilder::new();
-        let builder = match builder.with_provider_and_native_roots(provider.clone()) {
-            Ok(b) => b,
-            Err(_) => hyper_rustls::HttpsConnectorBuilder::new()
-                .with_provider_and_webpki_roots(provider)
-                .map_err(|e| GithubError::Invalid(format!("TLS set-up: {e}")))?,
-        };
-        let connector = builder.https_or_http().enable_http1().build();
-        let http = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
+        let http = Octocrab::builder()
+            .base_uri(base.as_str())
+            .map_err(|e| GithubError::Invalid(format!("github.api_url `{base}`: {e}")))?
+            .set_connect_timeout(Some(options.timeout))
+            .set_read_timeout(Some(options.timeout))
+            .build()
+            .map_err(|e| GithubError::Invalid(format!("the HTTP client: {e}")))?;
         let auth = match options.credentials {
             Some(Credentials::Token(token)) => {
                 let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
@@ -415,7 +412,7 @@ impl GitHub {
         {
             request = request.header("if-none-match", value);
         }
-        let request = match request.body(Empty::<Bytes>::new()) {
+        let request = match request.body(OctoBody::empty()) {
             Ok(r) => r,
             Err(e) => return Attempt::Done(Err(GithubError::Invalid(e.to_string()))),
         };
@@ -530,7 +527,7 @@ impl GitHub {
             .header("x-github-api-version", API_VERSION)
             .header("user-agent", USER_AGENT)
             .header("authorization", bearer)
-            .body(Empty::<Bytes>::new())
+            .body(OctoBody::empty())
             .map_err(|e| Attempt::Done(Err(GithubError::Invalid(e.to_string()))))?;
         self.inner.token_exchanges.fetch_add(1, Ordering::Relaxed);
         telemetry::bump(&telemetry::GITHUB_REQUESTS);
@@ -558,10 +555,10 @@ impl GitHub {
     /// One exchange of a request for its answer, within the timeout.
     async fn exchange_answer<T>(
         &self,
-        request: Request<Empty<Bytes>>,
+        request: Request<OctoBody>,
     ) -> Result<(hyper::http::response::Parts, Bytes), Attempt<T>> {
         let exchange = async {
-            let response = self.inner.http.request(request).await?;
+            let response = self.inner.http.execute(request).await?;
             let (parts, body) = response.into_parts();
             let body = Limited::new(body, MAX_BODY_BYTES).collect().await?;
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>((parts, body.to_bytes()))
@@ -722,8 +719,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_token_never_shows_in_debug_output() {
+    #[tokio::test]
+    async fn the_token_never_shows_in_debug_output() {
         let client = GitHub::new(ClientOptions::new(
             "https://api.github.com/",
             Some(Secret::new("ghp_supersecret")),
