@@ -136,8 +136,8 @@ pub fn index_held(held: &[Arc<Held>]) {
     }
 }
 
-/// Stores current copies of the rows of `repos` without holding them: read from the records a
-/// few repositories at a time, so memory stays bounded whatever the history (after an import, so
+/// Stores current copies of the rows of `repos` without holding them: read from the records one
+/// repository at a time, so memory stays bounded whatever the history (after an import, so
 /// that the next process's first question reads copies, not every record).
 pub async fn store_copies(
     store: &Store,
@@ -154,7 +154,9 @@ pub async fn store_copies(
         .cloned()
         .collect();
     drop(stored);
-    for batch in missing.chunks(REPOS_PER_READ) {
+    // One repository per read: this runs at the end of an import, whose memory stays bounded by
+    // the largest repository, not by a batch of them.
+    for batch in missing.chunks(1) {
         let read: Vec<(RepoSlug, i64, RepoRows)> = store
             .repo_rows(batch, environment, filters)
             .await?

@@ -53,8 +53,8 @@ pub async fn refresh(store: &Store, config: &Config) -> Result<(), QueryError> {
     Ok(())
 }
 
-/// Stores copies of every repository's rows for the configured environment and filters, a few
-/// repositories at a time: after an import, so that the next question (of any process) reads
+/// Stores copies of every repository's rows for the configured environment and filters, one
+/// repository at a time: after an import, so that the next question (of any process) reads
 /// about 40 bytes per change instead of every record.
 pub async fn store_row_copies(store: &Store, config: &Config) -> Result<(), QueryError> {
     let repos = config.scope(None)?.repos;
