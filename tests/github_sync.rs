@@ -35,6 +35,8 @@ async fn clean_org() -> &'static (Vec<RepoRecords>, StoreCounts, u64) {
             let report = collect(&config, &store, &client(&fake)).await;
             assert_eq!(report.failed(), 0, "{report:#?}");
             let counts = store.counts().await.expect("counts");
+            // The client asks for gzip and reads it: every answer with a body came compressed.
+            assert!(fake.compressed_responses() > 0, "no answer was compressed");
             (records(&config, &store).await, counts, fake.requests())
         })
         .await

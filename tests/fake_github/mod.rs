@@ -304,6 +304,8 @@ pub struct Shared {
     /// `(remaining, reset)`; remaining is spent by every answer but a 304.
     pub budget: Mutex<(u64, u64)>,
     pub requests: AtomicU64,
+    /// Answers sent gzip-compressed (to a client that asked for it, as GitHub does).
+    pub compressed: AtomicU64,
     /// Renamed repositories: old `owner/name` -> new; answered 301 like GitHub.
     pub moved: Mutex<HashMap<String, String>>,
     seen: Mutex<Vec<Seen>>,
@@ -337,15 +339,34 @@ impl FakeGithub {
             app: Mutex::new(None),
             budget: Mutex::new((1_000_000, now_secs() + 3600)),
             requests: AtomicU64::new(0),
+            compressed: AtomicU64::new(0),
             moved: Mutex::new(HashMap::new()),
             seen: Mutex::new(Vec::new()),
             faulted: Mutex::new(HashMap::new()),
             record,
         });
-        let app = axum::Router::new().fallback(handle).with_state(Served {
-            shared: shared.clone(),
-            base: url.clone(),
-        });
+        let counted = shared.clone();
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(Served {
+                shared: shared.clone(),
+                base: url.clone(),
+            })
+            // GitHub compresses its answers for a client that accepts gzip.
+            .layer(tower_http::compression::CompressionLayer::new())
+            .layer(axum::middleware::map_response(move |response: Response| {
+                let counted = counted.clone();
+                async move {
+                    if response
+                        .headers()
+                        .get("content-encoding")
+                        .is_some_and(|v| v == "gzip")
+                    {
+                        counted.compressed.fetch_add(1, Ordering::SeqCst);
+                    }
+                    response
+                }
+            }));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             axum::serve(listener, app)
@@ -380,6 +401,11 @@ impl FakeGithub {
 
     pub fn requests(&self) -> u64 {
         self.shared.requests.load(Ordering::SeqCst)
+    }
+
+    /// Answers sent gzip-compressed.
+    pub fn compressed_responses(&self) -> u64 {
+        self.shared.compressed.load(Ordering::SeqCst)
     }
 
     /// Every request seen since the last [`FakeGithub::clear_log`].

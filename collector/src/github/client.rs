@@ -30,6 +30,7 @@ use crate::telemetry;
 use bytes::Bytes;
 use engine::config::Secret;
 use http_body_util::{BodyExt, Limited};
+use std::io::Read;
 use hyper::header::{HeaderMap, HeaderValue};
 use hyper::{Request, StatusCode, Uri};
 use octocrab::{OctoBody, Octocrab};
@@ -402,6 +403,7 @@ impl GitHub {
         };
         let mut request = Request::get(uri.clone())
             .header("accept", "application/vnd.github+json")
+            .header("accept-encoding", "gzip")
             .header("x-github-api-version", API_VERSION)
             .header("user-agent", USER_AGENT);
         if let Some(auth) = &authorization {
@@ -561,7 +563,8 @@ impl GitHub {
             let response = self.inner.http.execute(request).await?;
             let (parts, body) = response.into_parts();
             let body = Limited::new(body, MAX_BODY_BYTES).collect().await?;
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((parts, body.to_bytes()))
+            let body = decompressed(&parts.headers, body.to_bytes())?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((parts, body))
         };
         match tokio::time::timeout(self.inner.timeout, exchange).await {
             Err(_) => Err(Attempt::Retry {
@@ -663,6 +666,28 @@ pub fn next_link(link: &str) -> Option<String> {
                 .to_string()
         })
     })
+}
+
+/// The answer's body as GitHub wrote it: gunzipped when it came compressed (requests accept gzip:
+/// pages of JSON shrink several-fold on the wire), within the same size limit once decompressed.
+fn decompressed(headers: &HeaderMap, body: Bytes) -> std::io::Result<Bytes> {
+    let gzip = headers
+        .get(hyper::header::CONTENT_ENCODING)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
+    if !gzip {
+        return Ok(body);
+    }
+    let mut out = Vec::with_capacity(body.len() * 4);
+    flate2::read::GzDecoder::new(&body[..])
+        .take(MAX_BODY_BYTES as u64 + 1)
+        .read_to_end(&mut out)?;
+    if out.len() > MAX_BODY_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the answer exceeds {MAX_BODY_BYTES} bytes once decompressed"),
+        ));
+    }
+    Ok(out.into())
 }
 
 /// GitHub's `{"message": "..."}`, or the start of a non-JSON body.
