@@ -178,6 +178,18 @@ pub struct Breakdown {
     pub deploy: PhaseSummary,
 }
 
+impl Breakdown {
+    /// The four phases, each summarised by `phase`.
+    fn of(phase: impl Fn(Elapsed) -> Summary) -> Self {
+        Self {
+            coding: phase(Elapsed::Coding).into(),
+            pickup: phase(Elapsed::Pickup).into(),
+            review: phase(Elapsed::Review).into(),
+            deploy: phase(Elapsed::Deploy).into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 pub struct PhaseSummary {
     pub count: usize,
@@ -205,6 +217,9 @@ pub struct LeadTimePoint {
     pub changes: usize,
     pub median_seconds: Option<i64>,
     pub p90_seconds: Option<i64>,
+    /// The phases of this bucket's changes, each over the changes that have it (the lead-time
+    /// breakdown chart stacks their medians).
+    pub breakdown: Breakdown,
 }
 
 /// Share of deployments that hurt production.
@@ -561,17 +576,12 @@ struct LeadFigures {
 }
 
 impl LeadFigures {
-    /// `whole` summarises one stretch over the window, `series` the lead time of each bucket.
-    fn new(whole: impl Fn(Elapsed) -> Summary, series: Vec<Summary>, w: &Window) -> Self {
-        let phase = |e| PhaseSummary::from(whole(e));
+    /// `whole` summarises one stretch over the window, `series` each stretch of each bucket (in
+    /// the order of [`Elapsed::ALL`]).
+    fn new(whole: impl Fn(Elapsed) -> Summary, series: Vec<[Summary; 5]>, w: &Window) -> Self {
         Self {
             lead: whole(Elapsed::Lead),
-            breakdown: Breakdown {
-                coding: phase(Elapsed::Coding),
-                pickup: phase(Elapsed::Pickup),
-                review: phase(Elapsed::Review),
-                deploy: phase(Elapsed::Deploy),
-            },
+            breakdown: Breakdown::of(&whole),
             excluded: FilterCounts::default(),
             series: series
                 .into_iter()
@@ -580,9 +590,10 @@ impl LeadFigures {
                     start: span.start,
                     end: span.end,
                     partial: span.partial,
-                    changes: s.count,
-                    median_seconds: s.median,
-                    p90_seconds: s.p90,
+                    changes: s[Elapsed::Lead as usize].count,
+                    median_seconds: s[Elapsed::Lead as usize].median,
+                    p90_seconds: s[Elapsed::Lead as usize].p90,
+                    breakdown: Breakdown::of(|e| s[e as usize]),
                 })
                 .collect(),
         }
@@ -611,10 +622,13 @@ impl LeadFigures {
         // machine's cores to itself.
         let (series, wholes) = std::thread::scope(|threads| {
             let other = threads.spawn(|| {
-                let series: Vec<Summary> = w
-                    .per_span(values(Elapsed::Lead))
-                    .into_iter()
-                    .map(summarize)
+                let mut per_span = Elapsed::ALL.map(|e| w.per_span(values(e)).into_iter());
+                let series: Vec<[Summary; 5]> = (0..w.spans.len())
+                    .map(|_| {
+                        per_span
+                            .each_mut()
+                            .map(|groups| summarize(groups.next().unwrap_or_default()))
+                    })
                     .collect();
                 (series, [Elapsed::Lead, Elapsed::Coding].map(whole))
             });
@@ -654,8 +668,10 @@ impl LeadFigures {
             .span_starts
             .windows(2)
             .map(|b| {
-                let (len, ws) = windows(Elapsed::Lead, b[0].max(w.start), b[1].min(w.end));
-                Summary::median_and_p90_of_ranks(len, |k| at(&ws, k))
+                Elapsed::ALL.map(|e| {
+                    let (len, ws) = windows(e, b[0].max(w.start), b[1].min(w.end));
+                    Summary::median_and_p90_of_ranks(len, |k| at(&ws, k))
+                })
             })
             .collect();
         let whole = |e| {
