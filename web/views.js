@@ -50,7 +50,7 @@ export function tierBadge(tier, compact = false, note = null) {
 export function trendMark(def, m, context) {
   const current = def.value(m);
   const previous = m.previous ? def.value(m.previous) : null;
-  const t = trend(def, current, previous, m.trend);
+  const t = trend(current, previous, m.trend, m.change);
   if (!t) {
     const why = m.previous ? "nothing to compare" : "no earlier data";
     return h("span", { class: "trend trend-none", title: why }, context ? why : "");

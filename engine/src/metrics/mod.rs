@@ -14,7 +14,7 @@ pub mod stats;
 
 use crate::filters::{FilterCounts, NoiseFilters};
 use crate::period::{Bucket, Period, Span, local_midnight, spans};
-use crate::present::{Kind, Trend, shown, trend};
+use crate::present::{Kind, Trend, change, shown, trend};
 use crate::tiers::{Bands, Tier};
 use change_index::{ChangeIndex, Elapsed};
 use chrono::Duration;
@@ -120,6 +120,10 @@ pub struct DeploymentFrequency {
     /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
     /// without a figure in both.
     pub trend: Option<Trend>,
+    /// How much the figure moved since the previous period, as the dashboard's arrow says it
+    /// (see [`crate::present::change`]): "3.9%", "12%", "1.5 pts", "from zero"; `None` without a
+    /// figure in both.
+    pub change: Option<String>,
     /// The same figures for the period before, its series in this period's buckets; left out
     /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -157,6 +161,10 @@ pub struct LeadTime {
     /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
     /// without a figure in both.
     pub trend: Option<Trend>,
+    /// How much the figure moved since the previous period, as the dashboard's arrow says it
+    /// (see [`crate::present::change`]): "3.9%", "12%", "1.5 pts", "from zero"; `None` without a
+    /// figure in both.
+    pub change: Option<String>,
     /// The same figures for the period before, its series in this period's buckets; left out
     /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -242,6 +250,10 @@ pub struct ChangeFailureRate {
     /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
     /// without a figure in both.
     pub trend: Option<Trend>,
+    /// How much the figure moved since the previous period, as the dashboard's arrow says it
+    /// (see [`crate::present::change`]): "3.9%", "12%", "1.5 pts", "from zero"; `None` without a
+    /// figure in both.
+    pub change: Option<String>,
     /// The same figures for the period before, its series in this period's buckets; left out
     /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -281,6 +293,10 @@ pub struct TimeToRestore {
     /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
     /// without a figure in both.
     pub trend: Option<Trend>,
+    /// How much the figure moved since the previous period, as the dashboard's arrow says it
+    /// (see [`crate::present::change`]): "3.9%", "12%", "1.5 pts", "from zero"; `None` without a
+    /// figure in both.
+    pub change: Option<String>,
     /// The same figures for the period before, its series in this period's buckets; left out
     /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -313,6 +329,10 @@ pub struct ReworkRate {
     /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
     /// without a figure in both.
     pub trend: Option<Trend>,
+    /// How much the figure moved since the previous period, as the dashboard's arrow says it
+    /// (see [`crate::present::change`]): "3.9%", "12%", "1.5 pts", "from zero"; `None` without a
+    /// figure in both.
+    pub change: Option<String>,
     /// The same figures for the period before, its series in this period's buckets; left out
     /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -357,6 +377,7 @@ pub fn compute_view(
             if compared {
                 let before = $metric(&previous, facts, request);
                 now.trend = trend($kind, $value(&now), $value(&before));
+                now.change = change($kind, $value(&now), $value(&before));
                 now.previous = Some(Box::new(before));
             }
             now
@@ -533,6 +554,7 @@ fn deployment_frequency(w: &Window, facts: &FactView, req: &MetricsRequest) -> D
             Some(req.bands.deployment_frequency(v))
         })),
         trend: None,
+        change: None,
         previous: None,
         series,
     }
@@ -562,6 +584,7 @@ fn lead_time(w: &Window, facts: &FactView, req: &MetricsRequest) -> LeadTime {
             .median
             .map(|m| shown(Kind::Duration, m as f64, |v| Some(req.bands.lead_time(v)))),
         trend: None,
+        change: None,
         previous: None,
         series: figures.series,
     }
@@ -730,6 +753,7 @@ fn change_failure_rate(w: &Window, facts: &FactView, req: &MetricsRequest) -> Ch
         }),
         shown: rate.map(|r| shown(Kind::Rate, r, |v| Some(req.bands.change_failure_rate(v)))),
         trend: None,
+        change: None,
         previous: None,
         series: rate_series(w, &deployed, |d| d.failed),
     }
@@ -789,6 +813,7 @@ fn time_to_restore(w: &Window, facts: &FactView, req: &MetricsRequest) -> TimeTo
             })
         }),
         trend: None,
+        change: None,
         previous: None,
         series,
     }
@@ -806,6 +831,7 @@ fn rework_rate(w: &Window, facts: &FactView, req: &MetricsRequest) -> ReworkRate
         // No published tiers: the usual rounding.
         shown: rate.map(|r| shown(Kind::Rate, r, |_| None)),
         trend: None,
+        change: None,
         previous: None,
         series: rate_series(w, &deployed, |d| d.rework),
     }
