@@ -469,16 +469,17 @@ function showAll(total, what) {
 
 const KIND_WORD = { incident: "Incident", rollback: "Rolled back", revert: "Reverted", hotfix: "Hotfixed" };
 
-// What restored service after a failed deployment: its rollback, else the first incident blamed
-// on it that was resolved, else "–".
-function restoredWords(rollback, incidentLinks) {
-  if (rollback) return `rolled back after ${durationShort((new Date(rollback.restored_at) - new Date(rollback.failed_at)) / 1000)}`;
+// What restored service after a failed deployment (text, and a title with more): its rollback,
+// else the first incident blamed on it that was resolved, else "–".
+function restored(rollback, incidentLinks) {
+  if (rollback) return { text: `rolled back after ${durationShort((new Date(rollback.restored_at) - new Date(rollback.failed_at)) / 1000)}`, title: null };
   const resolved = incidentLinks.filter((l) => l.incident.resolved_at).sort((a, b) => (a.incident.resolved_at < b.incident.resolved_at ? -1 : 1));
   if (resolved.length > 0) {
     const i = resolved[0].incident;
-    return `restored ${when(i.resolved_at)}, ${durationShort((new Date(i.resolved_at) - new Date(i.opened_at)) / 1000)} after the incident opened`;
+    const lasted = durationShort((new Date(i.resolved_at) - new Date(i.opened_at)) / 1000);
+    return { text: `restored ${when(i.resolved_at)}`, title: `incident ${i.key} resolved ${lasted} after it opened` };
   }
-  return incidentLinks.length > 0 ? "incident still open" : "–";
+  return { text: incidentLinks.length > 0 ? "incident still open" : "–", title: null };
 }
 
 export function failedDeployments(deployments, rollbacks, incidentLinks) {
@@ -514,6 +515,7 @@ export function failedDeployments(deployments, rollbacks, incidentLinks) {
             .reverse()
             .map((d, index) => {
               const name = deploymentName(d.key);
+              const back = restored(restoredBy[d.key], blamed(d.key));
               const kinds = [...new Set(d.failures.map((f) => f.kind))];
               return h(
                 "tr",
@@ -526,7 +528,7 @@ export function failedDeployments(deployments, rollbacks, incidentLinks) {
                   h("div", { class: "pills" }, kinds.map((k) => h("span", { class: `pill pill-${k}` }, KIND_WORD[k] || k))),
                   h("ul", { class: "reasons" }, d.failures.map((f) => h("li", {}, plain(f.reason)))),
                 ),
-                h("td", { class: "nowrap" }, restoredWords(restoredBy[d.key], blamed(d.key))),
+                h("td", { class: "nowrap", title: back.title }, back.text),
               );
             }),
         ),

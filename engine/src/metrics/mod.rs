@@ -640,31 +640,29 @@ impl LeadFigures {
                 .iter()
                 .filter_map(move |c| Some((c.deployed_at, e.of(c)? as f64)))
         };
-        let whole = |e: Elapsed| summarize(values(e).map(|(_, v)| v).collect());
+        // One stretch over the window and per bucket.
+        let summaries = |e: Elapsed| -> (Summary, Vec<Summary>) {
+            let per_span = w.per_span(values(e)).into_iter().map(summarize).collect();
+            (summarize(values(e).map(|(_, v)| v).collect()), per_span)
+        };
         // Half the work on a second thread: a one-shot process (`doraboard metrics`) has the
-        // machine's cores to itself.
-        let (series, wholes) = std::thread::scope(|threads| {
-            let other = threads.spawn(|| {
-                let mut per_span = Elapsed::ALL.map(|e| w.per_span(values(e)).into_iter());
-                let series: Vec<[Summary; 5]> = (0..w.spans.len())
-                    .map(|_| {
-                        per_span
-                            .each_mut()
-                            .map(|groups| summarize(groups.next().unwrap_or_default()))
-                    })
-                    .collect();
-                (series, [Elapsed::Lead, Elapsed::Coding].map(whole))
-            });
-            let here = [Elapsed::Pickup, Elapsed::Review, Elapsed::Deploy].map(whole);
-            let (series, [lead, coding]) = other
+        // machine's cores to itself. Lead time and deploy time have every change, the other
+        // phases fewer.
+        let all = std::thread::scope(|threads| {
+            let other = threads.spawn(|| [Elapsed::Lead, Elapsed::Coding].map(summaries));
+            let [pickup, review, deploy] =
+                [Elapsed::Pickup, Elapsed::Review, Elapsed::Deploy].map(summaries);
+            let [lead, coding] = other
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            let [pickup, review, deploy] = here;
-            (series, [lead, coding, pickup, review, deploy])
+            [lead, coding, pickup, review, deploy]
         });
+        let series = (0..w.spans.len())
+            .map(|i| Elapsed::ALL.map(|e| all[e as usize].1[i]))
+            .collect();
         Self {
             excluded,
-            ..Self::new(|e| wholes[e as usize], series, w)
+            ..Self::new(|e| all[e as usize].0, series, w)
         }
     }
 
