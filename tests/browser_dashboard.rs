@@ -609,6 +609,32 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
             slowest["number"]
         ))
     );
+    // A failed deployment not rolled back shows when its incident was resolved, never "–".
+    let rolled_back: Vec<&str> = explained["rollbacks"]
+        .as_array()
+        .expect("rollbacks")
+        .iter()
+        .filter_map(|r| r["failed_deployment"].as_str())
+        .collect();
+    let restored_by_incident = explained["deployments"]
+        .as_array()
+        .expect("deployments")
+        .iter()
+        .filter(|d| d["failed"] == json!(true))
+        .filter(|d| !rolled_back.contains(&d["key"].as_str().unwrap_or_default()))
+        .filter(|d| {
+            explained["incidents"]
+                .as_array()
+                .expect("incidents")
+                .iter()
+                .any(|l| l["deployment"] == d["key"] && !l["incident"]["resolved_at"].is_null())
+        })
+        .count();
+    let restored_cells = page
+        .eval("[...document.querySelectorAll('section[aria-labelledby=failures] tbody tr td:last-child')].filter(td => td.textContent.startsWith('restored ')).length")
+        .await;
+    assert!(restored_by_incident > 0);
+    assert_eq!(restored_cells, json!(restored_by_incident));
     page.settle().await;
     page.screenshot(&out.join("team-1366.png"), None).await;
 
@@ -959,8 +985,8 @@ async fn partial_buckets_and_periods_reaching_past_today_read_honestly() {
         assert!(text.contains(&words), "{text:?} should say {words:?}");
     }
     // The cards' trend words are the API's verdicts, and the executive report's.
-    let verdicts: Vec<(String, String)> = serde_json::from_value(
-        page.eval("[...document.querySelectorAll('.card.metric')].map(c => [c.dataset.metric, c.querySelector('.metric-trend .trend').className.replace('trend trend-', '')])")
+    let verdicts: Vec<(String, String, String)> = serde_json::from_value(
+        page.eval("[...document.querySelectorAll('.card.metric')].map(c => { const t = c.querySelector('.metric-trend .trend'); return [c.dataset.metric, t.className.replace('trend trend-', ''), t.textContent]; })")
             .await,
     )
     .expect("verdicts");
@@ -974,9 +1000,16 @@ async fn partial_buckets_and_periods_reaching_past_today_read_honestly() {
     .await
     .expect("report text");
     assert_eq!(verdicts.len(), 5);
-    for (metric, verdict) in verdicts {
+    for (metric, verdict, text) in verdicts {
         let api = report[&metric]["trend"].as_str().unwrap_or("none");
         assert_eq!(verdict, api, "{metric}: dashboard vs API");
+        // The size of the move is the engine's `change`, as it wrote it.
+        if let ("better" | "worse", Some(change)) = (api, report[&metric]["change"].as_str()) {
+            assert!(
+                text.contains(change),
+                "{metric}: {text:?} should say {change:?}"
+            );
+        }
         let tile = format!("data-metric=\"{metric}\"");
         let at = html
             .find(&tile)

@@ -120,6 +120,23 @@ fn explain_lists_failed_deployments_with_reasons() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let listing = text(&out.stdout);
+    // A heading with the count and the time zone, a header, then one line per deployment (the
+    // indented lines under a failed one give its evidence).
+    let mut lines = listing.lines();
+    let heading = lines.next().expect("heading");
+    let (count, rest) = heading.split_once(' ').expect("a count first");
+    assert!(
+        rest.starts_with("deployments of Payments, 2026-01-01 to 2026-11-30 (times in "),
+        "{heading}"
+    );
+    let header = lines.next().expect("header");
+    assert!(
+        header.starts_with("Finished") && header.contains("Deployment"),
+        "{header}"
+    );
+    let rows = lines.filter(|l| !l.starts_with("    ")).count();
+    assert_eq!(count.parse::<usize>().expect("count"), rows, "{listing}");
+    assert!(rows > 0);
     assert!(listing.contains("FAILED"), "{listing}");
     assert!(
         listing.contains("rollback:") || listing.contains("incident:"),
@@ -196,6 +213,23 @@ fn migrate_creates_the_sqlite_database_named_in_the_config() {
     let out = doraboard(&["migrate"], dir.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(dir.path().join("board.db").exists());
+    // It says what it did: every migration the first time, then that there is nothing to do.
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .expect("migrations")
+        .count();
+    let said = text(&out.stdout);
+    assert!(
+        said.starts_with(&format!(
+            "Applied {migrations} migrations to the sqlite database:\n  0001 init\n"
+        )),
+        "{said}"
+    );
+    assert_eq!(said.lines().count(), migrations + 1, "{said}");
+    let again = doraboard(&["migrate"], dir.path());
+    assert_eq!(
+        text(&again.stdout),
+        "The sqlite database is up to date: no migration to apply.\n"
+    );
 }
 
 #[test]

@@ -43,6 +43,7 @@ on_both_backends!(
     partial_weeks_are_flagged_and_rated_over_their_own_days,
     the_previous_series_sits_in_this_periods_buckets,
     a_period_reaching_past_today_is_measured_up_to_today,
+    lead_time_phases_are_summarised_per_bucket,
 );
 
 const HOUR: i64 = 3600;
@@ -1124,4 +1125,98 @@ async fn a_period_reaching_past_today_is_measured_up_to_today() {
         (last.start.to_string(), last.end.to_string(), last.partial),
         ("2026-03-09".to_string(), "2026-03-12".to_string(), true)
     );
+}
+
+/// Each bucket carries the medians of its own changes' phases, each over the changes that have
+/// it; a bucket without changes has none.
+async fn lead_time_phases_are_summarised_per_bucket() {
+    let phased = |mut c: engine::model::Change, opened: &str, reviewed: Option<&str>| {
+        c.opened_at = Some(at(opened));
+        c.first_review_at = reviewed.map(at);
+        c
+    };
+    let changes = vec![
+        // Coding 1 h, pickup 2 h, review 1 h, deploy 22 h (deployed 3 Mar 10:00).
+        phased(
+            pr(
+                "acme/shop",
+                1,
+                &sha("p1"),
+                "2026-03-02T08:00:00Z",
+                "2026-03-02T12:00:00Z",
+            ),
+            "2026-03-02T09:00:00Z",
+            Some("2026-03-02T11:00:00Z"),
+        ),
+        // Coding 4 h, never reviewed, deploy 2 h.
+        phased(
+            pr(
+                "acme/shop",
+                2,
+                &sha("p2"),
+                "2026-03-02T06:00:00Z",
+                "2026-03-03T08:00:00Z",
+            ),
+            "2026-03-02T10:00:00Z",
+            None,
+        ),
+        // The next week: coding 30 min, pickup 30 min, review 3 h, deploy 1 h.
+        phased(
+            pr(
+                "acme/shop",
+                3,
+                &sha("p3"),
+                "2026-03-10T08:00:00Z",
+                "2026-03-10T12:00:00Z",
+            ),
+            "2026-03-10T08:30:00Z",
+            Some("2026-03-10T09:00:00Z"),
+        ),
+    ];
+    let deployments = vec![
+        deploy("acme/shop", "d1", &sha("p2"), "2026-03-03T10:00:00Z"),
+        deploy("acme/shop", "d2", &sha("p3"), "2026-03-10T13:00:00Z"),
+    ];
+    let org = Org::load(ONE_TEAM, changes, deployments, vec![]).await;
+    let m = org
+        .metrics(Some("shop"), "2026-03-01", "2026-03-16", Some("week"))
+        .await;
+    let medians = |b: &engine::metrics::Breakdown| {
+        [b.coding, b.pickup, b.review, b.deploy].map(|p| (p.count, p.median_seconds))
+    };
+    let series: Vec<_> = m
+        .lead_time
+        .series
+        .iter()
+        .map(|p| (p.start.to_string(), medians(&p.breakdown)))
+        .collect();
+    assert_eq!(
+        series,
+        vec![
+            // Sunday 1 March alone: no change.
+            ("2026-03-01".to_string(), [(0, None); 4]),
+            // Coding (1 h + 4 h) / 2 = 2.5 h; deploy (22 h + 2 h) / 2 = 12 h.
+            (
+                "2026-03-02".to_string(),
+                [
+                    (2, Some(9_000)),
+                    (1, Some(2 * HOUR)),
+                    (1, Some(HOUR)),
+                    (2, Some(12 * HOUR)),
+                ]
+            ),
+            (
+                "2026-03-09".to_string(),
+                [
+                    (1, Some(1_800)),
+                    (1, Some(1_800)),
+                    (1, Some(3 * HOUR)),
+                    (1, Some(HOUR)),
+                ]
+            ),
+        ]
+    );
+    // The whole period's breakdown is the same formula over all three changes.
+    assert_eq!(m.lead_time.breakdown.coding.median_seconds, Some(HOUR));
+    assert_eq!(m.lead_time.breakdown.review.median_seconds, Some(2 * HOUR));
 }

@@ -211,6 +211,12 @@ async fn without_a_configured_token_ingestion_is_disabled() {
         .post_events(Some(""), documented_events().join("\n"))
         .await;
     assert_eq!(status, 503, "{answer}");
+    // It names the variable to set, not only the configuration key.
+    let message = answer["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains("set the environment variable DORABOARD_INGEST_TOKEN"),
+        "{message}"
+    );
 }
 
 #[tokio::test]

@@ -544,6 +544,30 @@ async fn prometheus_metrics_are_well_formed_and_match_the_api_for_the_last_30_da
         families["doraboard_deployments"].len(),
         teams.as_array().expect("teams").len() + 1
     );
+    // The trend gauge carries the JSON's trend word, as 1 / 0 / -1.
+    let trends = &families["doraboard_trend"];
+    for metric in [
+        "deployment_frequency",
+        "lead_time",
+        "change_failure_rate",
+        "time_to_restore",
+        "rework_rate",
+    ] {
+        let exported = trends
+            .iter()
+            .find(|(l, _)| l["team"] == "checkout" && l["metric"] == metric)
+            .map(|(l, v)| (l["trend"].clone(), *v));
+        let expected = m[metric]["trend"].as_str().map(|word| {
+            let value = match word {
+                "better" => 1.0,
+                "same" => 0.0,
+                _ => -1.0,
+            };
+            (word.to_string(), value)
+        });
+        assert_eq!(exported, expected, "{metric}");
+    }
+    assert!(trends.iter().any(|(l, _)| l["team"] == "checkout"));
     let tiers = &families["doraboard_tier"];
     assert!(tiers.iter().all(|(l, v)| {
         let expected = match l["tier"].as_str() {

@@ -850,12 +850,9 @@ async fn ping_unknown_events_bad_bodies_and_a_missing_secret() {
     let disabled = Server::start_on(store, &config_text("deployments"), None).await;
     let (status, answer) = disabled.deliver("ping", "p1", &ping).await;
     assert_eq!(status, 503, "{answer}");
-    assert!(
-        answer["error"]["message"]
-            .as_str()
-            .expect("m")
-            .contains("github_secret_env")
-    );
+    assert!(answer["error"]["message"].as_str().expect("m").contains(
+        "set the environment variable GITHUB_WEBHOOK_SECRET (named by webhooks.github_secret_env)"
+    ));
 }
 
 #[tokio::test]

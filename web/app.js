@@ -436,7 +436,7 @@ async function renderScope(route, period, list, caps) {
       "Failed deployments and rollbacks",
       "failures",
       "Deployments that hurt production: an incident was blamed on them, or they were rolled back, reverted or hotfixed.",
-      failedDeployments(explained.deployments, explained.rollbacks),
+      failedDeployments(explained.deployments, explained.rollbacks, explained.incidents),
       downloads([["every deployment", `/api/v1/explain/deployments.csv?${query(q)}`]]),
     ),
   );

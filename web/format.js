@@ -134,23 +134,14 @@ export function shownValue(def, m) {
 }
 
 /**
- * The change from the previous period. Whether it is better, worse or the same is the API's
- * verdict (`m.trend`, one rule for every view); here only the arrow's direction and the size of
- * the change, in points for rates and relative otherwise.
+ * The change from the previous period, all of it the API's: whether it is better, worse or the
+ * same (`m.trend`, one rule for every view) and its size (`m.change`: "3.9%", "1.5 pts", rounded
+ * once in the engine). Here only the arrow's direction.
  */
-export function trend(def, current, previous, verdict) {
+export function trend(current, previous, verdict, size) {
   if (current == null || previous == null || verdict == null) return null;
   if (verdict === "same") return { dir: "same", quality: "same", text: "about the same" };
-  let text;
-  if (def.unit === "ratio") {
-    text = `${trim(Math.abs(current - previous) * 100, 1)} pts`;
-  } else if (previous === 0) {
-    text = "from zero";
-  } else {
-    const pct = Math.abs((current - previous) / previous) * 100;
-    text = `${trim(pct, pct < 10 ? 1 : 0)}%`;
-  }
-  return { dir: current > previous ? "up" : "down", quality: verdict, text };
+  return { dir: current > previous ? "up" : "down", quality: verdict, text: size };
 }
 
 // ---- dates ------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ export function tierBadge(tier, compact = false, note = null) {
 export function trendMark(def, m, context) {
   const current = def.value(m);
   const previous = m.previous ? def.value(m.previous) : null;
-  const t = trend(def, current, previous, m.trend);
+  const t = trend(current, previous, m.trend, m.change);
   if (!t) {
     const why = m.previous ? "nothing to compare" : "no earlier data";
     return h("span", { class: "trend trend-none", title: why }, context ? why : "");
@@ -365,14 +365,11 @@ export function breakdown(lead) {
 
 // ---- the rows behind the figures -------------------------------------------------------------------
 
-function repoOf(key) {
+// A GitHub deployment's key is "owner/repo/deployments/ID": shown as its repository and "#ID".
+// Any other key (an event's id) is shown once, as it is.
+function deploymentName(key) {
   const i = key.indexOf("/deployments/");
-  return i > 0 ? key.slice(0, i) : key;
-}
-
-function shortKey(key) {
-  const i = key.lastIndexOf("/");
-  return i >= 0 ? `#${key.slice(i + 1)}` : key;
+  return i > 0 ? { repo: key.slice(0, i), id: `#${key.slice(i + "/deployments/".length)}` } : { repo: key, id: null };
 }
 
 function phaseBar(c) {
@@ -472,10 +469,24 @@ function showAll(total, what) {
 
 const KIND_WORD = { incident: "Incident", rollback: "Rolled back", revert: "Reverted", hotfix: "Hotfixed" };
 
-export function failedDeployments(deployments, rollbacks) {
+// What restored service after a failed deployment (text, and a title with more): its rollback,
+// else the first incident blamed on it that was resolved, else "–".
+function restored(rollback, incidentLinks) {
+  if (rollback) return { text: `rolled back after ${durationShort((new Date(rollback.restored_at) - new Date(rollback.failed_at)) / 1000)}`, title: null };
+  const resolved = incidentLinks.filter((l) => l.incident.resolved_at).sort((a, b) => (a.incident.resolved_at < b.incident.resolved_at ? -1 : 1));
+  if (resolved.length > 0) {
+    const i = resolved[0].incident;
+    const lasted = durationShort((new Date(i.resolved_at) - new Date(i.opened_at)) / 1000);
+    return { text: `restored ${when(i.resolved_at)}`, title: `incident ${i.key} resolved ${lasted} after it opened` };
+  }
+  return { text: incidentLinks.length > 0 ? "incident still open" : "–", title: null };
+}
+
+export function failedDeployments(deployments, rollbacks, incidentLinks) {
   const failed = deployments.filter((d) => d.failed);
   const attempts = deployments.filter((d) => d.status === "failure").length;
   const restoredBy = Object.fromEntries((rollbacks || []).map((r) => [r.failed_deployment, r]));
+  const blamed = (key) => (incidentLinks || []).filter((l) => l.deployment === key);
   const note =
     attempts > 0
       ? h("p", { class: "note" }, `${attempts} deployment attempt${attempts === 1 ? "" : "s"} did not reach production; they are not counted as deployments.`)
@@ -503,20 +514,21 @@ export function failedDeployments(deployments, rollbacks) {
             .slice()
             .reverse()
             .map((d, index) => {
-              const rb = restoredBy[d.key];
+              const name = deploymentName(d.key);
+              const back = restored(restoredBy[d.key], blamed(d.key));
               const kinds = [...new Set(d.failures.map((f) => f.kind))];
               return h(
                 "tr",
                 { class: index >= FIRST_ROWS ? "more" : null, hidden: index >= FIRST_ROWS },
                 h("td", { class: "nowrap" }, when(d.finished_at)),
-                h("td", {}, h("div", {}, repoOf(d.key)), h("div", { class: "muted small" }, `${shortKey(d.key)} · ${d.sha.slice(0, 7)}`)),
+                h("td", {}, h("div", {}, name.repo), h("div", { class: "muted small" }, [name.id, d.sha.slice(0, 7)].filter(Boolean).join(" · "))),
                 h(
                   "td",
                   {},
                   h("div", { class: "pills" }, kinds.map((k) => h("span", { class: `pill pill-${k}` }, KIND_WORD[k] || k))),
                   h("ul", { class: "reasons" }, d.failures.map((f) => h("li", {}, plain(f.reason)))),
                 ),
-                h("td", { class: "nowrap" }, rb ? `rolled back after ${durationShort((new Date(rb.restored_at) - new Date(rb.failed_at)) / 1000)}` : "–"),
+                h("td", { class: "nowrap", title: back.title }, back.text),
               );
             }),
         ),
@@ -560,7 +572,7 @@ export function incidents(links) {
                 "td",
                 {},
                 l.deployment
-                  ? h("div", {}, `${repoOf(l.deployment)} ${shortKey(l.deployment)}`)
+                  ? h("div", {}, Object.values(deploymentName(l.deployment)).filter(Boolean).join(" "))
                   : h("div", {}, "No deployment: an outage not caused by a change"),
                 l.reason ? h("div", { class: "muted small" }, plain(l.reason)) : null,
               ),

@@ -98,6 +98,9 @@ struct IngestState {
     events: Arc<EventContext>,
     services: Arc<BTreeMap<String, String>>,
     cdevent_services: Arc<BTreeMap<String, String>>,
+    /// The environment variables that enable ingestion, named in the 503 when they are unset.
+    token_env: Arc<str>,
+    pagerduty_env: Arc<str>,
 }
 
 /// The ingestion routes, with tokens and secrets read from the environment, writing through
@@ -119,6 +122,8 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(
         events: Arc::new(EventContext::new(&state.config, Source::Webhook)),
         services: Arc::new(state.config.pagerduty.services.clone()),
         cdevent_services: Arc::new(state.config.cdevents.services.clone()),
+        token_env: state.config.api.ingest_token_env.as_str().into(),
+        pagerduty_env: state.config.webhooks.pagerduty_secret_env.as_str().into(),
     };
     let admission = middleware::from_fn_with_state(state.ingestor.clone(), admit);
     // The token is checked first: a stranger never takes a place in flight.
@@ -246,6 +251,15 @@ pub(crate) async fn admit(
     Ok(response)
 }
 
+/// The 503 of a disabled ingestion route: says which environment variable to set (and the
+/// configuration key naming it), never its value.
+pub(crate) fn not_configured(what: &str, variable: &str, key: &str, holds: &str) -> IngestError {
+    IngestError::NotConfigured(format!(
+        "{what} is disabled: set the environment variable {variable} (named by {key}) to {holds} \
+         and restart"
+    ))
+}
+
 /// Refuses requests without a configured bearer token, before their body is read.
 async fn require_token(
     State(state): State<IngestState>,
@@ -253,9 +267,11 @@ async fn require_token(
     next: Next,
 ) -> Result<Response, IngestError> {
     if state.auth.tokens.is_empty() {
-        return Err(IngestError::NotConfigured(
-            "event ingestion is disabled: no ingest token is configured (api.ingest_token_env)"
-                .to_string(),
+        return Err(not_configured(
+            "event ingestion",
+            &state.token_env,
+            "api.ingest_token_env",
+            "one or more bearer tokens",
         ));
     }
     match tokens::presented(request.headers(), Schemes::Bearer) {
@@ -385,10 +401,11 @@ async fn post_pagerduty(
 ) -> Result<(StatusCode, Json<serde_json::Value>), IngestError> {
     let body = body_bytes(body, WEBHOOK_BODY_LIMIT)?;
     let Some(secret) = &state.auth.pagerduty_secret else {
-        return Err(IngestError::NotConfigured(
-            "PagerDuty webhooks are disabled: no signing secret is configured \
-             (webhooks.pagerduty_secret_env)"
-                .to_string(),
+        return Err(not_configured(
+            "PagerDuty webhooks",
+            &state.pagerduty_env,
+            "webhooks.pagerduty_secret_env",
+            "the webhook's signing secret",
         ));
     };
     let signature = headers

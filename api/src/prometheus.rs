@@ -7,7 +7,8 @@
 //!   empty for the organisation) and `kind` (`organisation`, `tribe` or `team`). A figure with
 //!   nothing to measure (no incidents, so no restore time) is left out rather than written as NaN,
 //!   the Prometheus convention for "no value". Tiers and KPI targets are gauges too, so a
-//!   dashboard can colour them and an alert can fire on a missed target;
+//!   dashboard can colour them and an alert can fire on a missed target; so is each metric's
+//!   trend against the 30 days before (1 better, 0 about the same, -1 worse);
 //! - the service's own counters from [`collector::telemetry`]: sync runs, requests to GitHub,
 //!   the rate-limit budget left, webhook deliveries, ingested events.
 //!
@@ -25,6 +26,7 @@ use collector::telemetry;
 use engine::config::Scope;
 use engine::metrics::MetricsReport;
 use engine::period::Period;
+use engine::present::Trend;
 use std::fmt::Write as _;
 
 pub fn router() -> Router<AppState> {
@@ -184,6 +186,26 @@ fn tiers(r: &MetricsReport) -> [(&'static str, Option<engine::tiers::Tier>); 4] 
     ]
 }
 
+/// The trend of each metric: the same `trend` the JSON answer carries.
+fn trends(r: &MetricsReport) -> [(&'static str, Option<Trend>); 5] {
+    [
+        ("deployment_frequency", r.deployment_frequency.trend),
+        ("lead_time", r.lead_time.trend),
+        ("change_failure_rate", r.change_failure_rate.trend),
+        ("time_to_restore", r.time_to_restore.trend),
+        ("rework_rate", r.rework_rate.trend),
+    ]
+}
+
+/// A trend as a number an alert can compare: better 1, the same 0, worse -1.
+fn trend_number(t: Trend) -> f64 {
+    match t {
+        Trend::Better => 1.0,
+        Trend::Same => 0.0,
+        Trend::Worse => -1.0,
+    }
+}
+
 fn tier_number(t: engine::tiers::Tier) -> f64 {
     match t {
         engine::tiers::Tier::Elite => 1.0,
@@ -232,6 +254,23 @@ pub fn render(reports: &[(Scope, MetricsReport)], data_version: i64) -> String {
         "DORA performance tier of a metric over the last 30 days: 1 elite, 2 high, 3 medium, 4 low (also in the tier label).",
         tier_samples,
         );
+    let mut trend_samples = Vec::new();
+    for (s, r) in reports {
+        for (metric, trend) in trends(r) {
+            if let Some(trend) = trend {
+                let mut labels = scope_labels(s);
+                labels.push(("metric", metric.to_string()));
+                labels.push(("trend", trend.as_str().to_string()));
+                trend_samples.push((labels, trend_number(trend)));
+            }
+        }
+    }
+    out.family(
+        "doraboard_trend",
+        "gauge",
+        "How a metric moved against the 30 days before, judged by what is good for it (the trend of GET /api/v1/metrics, rule in docs/metrics.md): 1 better, 0 about the same, -1 worse (also in the trend label); absent without earlier data.",
+        trend_samples,
+    );
     let (mut targets, mut met) = (Vec::new(), Vec::new());
     for (s, r) in reports {
         for t in crate::targets::standing(&s.targets, r) {

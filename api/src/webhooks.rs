@@ -37,6 +37,8 @@ use std::sync::Arc;
 struct GithubState {
     ingestor: Ingestor,
     secret: Option<Arc<Secret>>,
+    /// The environment variable holding the secret, named in the 503 when it is unset.
+    secret_env: Arc<str>,
     settings: Arc<Settings>,
 }
 
@@ -57,6 +59,7 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(
     let state = GithubState {
         ingestor,
         secret: secret.filter(|s| !s.expose().is_empty()).map(Arc::new),
+        secret_env: state.config.webhooks.github_secret_env.as_str().into(),
         settings: Arc::new(Settings::from_config(&state.config)),
     };
     Router::new()
@@ -102,10 +105,11 @@ async fn post_github(
         }
     })?;
     let Some(secret) = &state.secret else {
-        return Err(IngestError::NotConfigured(
-            "GitHub webhooks are disabled: no webhook secret is configured \
-             (webhooks.github_secret_env)"
-                .to_string(),
+        return Err(crate::ingest::not_configured(
+            "GitHub webhooks",
+            &state.secret_env,
+            "webhooks.github_secret_env",
+            "the webhook's secret",
         ));
     };
     github::verify_signature(

@@ -7,8 +7,10 @@
 
 use crate::analysis::FailureLink;
 use crate::config::{Config, Scope};
-use crate::filters::Excluded;
+use crate::filters::{Excluded, NoiseFilters};
+use crate::metrics::change_index::Elapsed;
 use crate::metrics::facts::{ChangeFact, DeploymentFact, RollbackFact};
+use crate::metrics::rows::ChangeRow;
 use crate::period::Period;
 use crate::query::{QueryError, filters};
 use crate::store::{IncidentLinkDetail, Store};
@@ -90,22 +92,18 @@ pub struct ExplainedChange {
     pub excluded: Option<&'static str>,
 }
 
-fn secs(from: crate::model::Timestamp, to: crate::model::Timestamp) -> i64 {
-    (to - from).num_seconds().max(0)
-}
-
 impl ExplainedChange {
-    fn new(fact: ChangeFact, excluded: Option<Excluded>) -> Self {
+    /// The change with its stretches as the lead-time figures measure them ([`Elapsed::of`]).
+    fn new(fact: ChangeFact, noise: &NoiseFilters) -> Self {
+        let row = ChangeRow::of(&fact, noise);
+        let secs = |e: Elapsed| e.of(&row).map(|s| s as i64);
         Self {
-            lead_time_seconds: secs(fact.first_commit_at, fact.deployed_at),
-            coding_seconds: fact.opened_at.map(|o| secs(fact.first_commit_at, o)),
-            pickup_seconds: fact
-                .opened_at
-                .zip(fact.first_review_at)
-                .map(|(o, r)| secs(o, r)),
-            review_seconds: fact.first_review_at.map(|r| secs(r, fact.merged_at)),
-            deploy_seconds: secs(fact.merged_at, fact.deployed_at),
-            excluded: excluded.map(|e| match e {
+            lead_time_seconds: secs(Elapsed::Lead).unwrap_or_default(),
+            coding_seconds: secs(Elapsed::Coding),
+            pickup_seconds: secs(Elapsed::Pickup),
+            review_seconds: secs(Elapsed::Review),
+            deploy_seconds: secs(Elapsed::Deploy).unwrap_or_default(),
+            excluded: row.excluded.map(|e| match e {
                 Excluded::Bot => "bot",
                 Excluded::Title => "title",
                 Excluded::Paths => "paths",
@@ -167,10 +165,7 @@ pub async fn explain(
     let mut changes: Vec<ExplainedChange> = inputs
         .changes
         .into_iter()
-        .map(|c| {
-            let excluded = noise.excludes(&c);
-            ExplainedChange::new(c, excluded)
-        })
+        .map(|c| ExplainedChange::new(c, &noise))
         .collect();
     changes.sort_by(|a, b| {
         b.lead_time_seconds

@@ -65,6 +65,31 @@ pub fn trend(kind: Kind, now: Option<f64>, before: Option<f64>) -> Option<Trend>
     })
 }
 
+/// How much a figure moved from `before` to `now`, as the dashboard's arrow says it (one
+/// rounding for every view): rates in percentage points with one decimal ("1.5 pts"); other
+/// figures relative to the previous one, with one decimal under 10 % and whole from there ("3.9%",
+/// "12%"), or "from zero" when the previous figure was 0. Trailing zeros are dropped ("2 pts").
+/// `None` without both figures. Which way is better is [`trend`]'s to say.
+pub fn change(kind: Kind, now: Option<f64>, before: Option<f64>) -> Option<String> {
+    let (now, before) = (now?, before?);
+    let trimmed = |value: f64, decimals: usize| {
+        let text = format!("{value:.decimals$}");
+        if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            text
+        }
+    };
+    Some(match kind {
+        Kind::Rate => format!("{} pts", trimmed((now - before).abs() * 100.0, 1)),
+        _ if before == 0.0 => "from zero".to_string(),
+        Kind::PerWeek | Kind::Duration => {
+            let percent = ((now - before) / before).abs() * 100.0;
+            format!("{}%", trimmed(percent, if percent < 10.0 { 1 } else { 0 }))
+        }
+    })
+}
+
 /// A figure as shown, rounded as [`duration`], [`percent`] or [`per_week`] round it, with as many
 /// more decimals (at most two) as it takes for the number a reader sees to fall in the same tier
 /// as the figure: 23.6 hours (elite, under a day) never shows as "24 hours".
@@ -209,6 +234,42 @@ mod tests {
         assert_eq!(trend(Kind::Rate, Some(0.125), Some(0.11)), Some(Worse));
         assert_eq!(trend(Kind::Rate, Some(0.0), None), None);
         assert_eq!(trend(Kind::PerWeek, Some(0.0), Some(0.0)), Some(Same));
+    }
+
+    #[test]
+    fn changes_are_relative_to_the_previous_figure_or_in_points_for_rates() {
+        // 10 -> 10.39 per week: 0.39 / 10 = 3.9 %; 10 -> 11.24: 12.4 %, whole from 10 %.
+        assert_eq!(
+            change(Kind::PerWeek, Some(10.39), Some(10.0)).as_deref(),
+            Some("3.9%")
+        );
+        assert_eq!(
+            change(Kind::PerWeek, Some(11.24), Some(10.0)).as_deref(),
+            Some("12%")
+        );
+        // 2 hours -> 1 hour is down 50 %; 4 % exactly drops its zero.
+        assert_eq!(
+            change(Kind::Duration, Some(3_600.0), Some(7_200.0)).as_deref(),
+            Some("50%")
+        );
+        assert_eq!(
+            change(Kind::Duration, Some(104.0), Some(100.0)).as_deref(),
+            Some("4%")
+        );
+        // 11 % -> 12.5 % is 1.5 points; 10 % -> 8 % is 2 points.
+        assert_eq!(
+            change(Kind::Rate, Some(0.125), Some(0.11)).as_deref(),
+            Some("1.5 pts")
+        );
+        assert_eq!(
+            change(Kind::Rate, Some(0.08), Some(0.10)).as_deref(),
+            Some("2 pts")
+        );
+        assert_eq!(
+            change(Kind::PerWeek, Some(3.0), Some(0.0)).as_deref(),
+            Some("from zero")
+        );
+        assert_eq!(change(Kind::Rate, Some(0.1), None), None);
     }
 
     #[test]

@@ -39,6 +39,24 @@ pub struct Window {
     json: bool,
 }
 
+/// "3 deployments of Payments, 2026-03-01 to 2026-03-31 (times in Europe/Berlin)": what the
+/// table lists, how many, and the zone its times are in (the scope's own).
+fn heading(count: usize, noun: &str, explained: &engine::explain::Explanation) -> String {
+    format!(
+        "{count} {noun}{} of {}, {} to {} (times in {})",
+        if count == 1 { "" } else { "s" },
+        explained.name,
+        explained.from,
+        explained.to - chrono::Duration::days(1),
+        explained.time_zone
+    )
+}
+
+/// An instant as the scope's local date and time.
+fn local(at: engine::model::Timestamp, zone: chrono_tz::Tz) -> String {
+    at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
+}
+
 pub async fn run(config_path: &Path, demo: bool, what: What) -> anyhow::Result<()> {
     let (config, store) = super::open(config_path, demo).await?;
     let window = match what {
@@ -75,7 +93,13 @@ pub async fn run(config_path: &Path, demo: bool, what: What) -> anyhow::Result<(
         }
         What::All(_) => println!("{}", serde_json::to_string_pretty(&explained)?),
         What::Deployments(_) => {
-            for d in &explained.deployments {
+            let rows = &explained.deployments;
+            println!("{}", heading(rows.len(), "deployment", &explained));
+            println!(
+                "{:<16}  {:<28} {:<24} {:<7}  Verdict",
+                "Finished", "Deployment", "Repository", "Sha"
+            );
+            for d in rows {
                 let f = &d.fact;
                 let verdict = match (f.status, f.failed) {
                     (engine::model::DeploymentStatus::Failure, _) => "attempt failed (not counted)",
@@ -83,8 +107,8 @@ pub async fn run(config_path: &Path, demo: bool, what: What) -> anyhow::Result<(
                     _ => "ok",
                 };
                 println!(
-                    "{}  {:<28} {:<24} {}  {verdict}",
-                    f.finished_at.format("%Y-%m-%d %H:%M"),
+                    "{}  {:<28} {:<24} {:<7}  {verdict}",
+                    local(f.finished_at, scope.time_zone),
                     f.key,
                     f.repo,
                     &f.sha[..f.sha.len().min(7)]
@@ -98,14 +122,20 @@ pub async fn run(config_path: &Path, demo: bool, what: What) -> anyhow::Result<(
             }
         }
         What::Changes(_) => {
-            for c in &explained.changes {
+            let rows = &explained.changes;
+            println!("{}", heading(rows.len(), "change", &explained));
+            println!(
+                "{:>10}  {:<28} {:>9} {:>9} {:>9} {:>9}  Title",
+                "Lead time", "Change", "Coding", "Pickup", "Review", "Deploy"
+            );
+            for c in rows {
                 let f = &c.fact;
                 let excluded = c
                     .excluded
                     .map(|e| format!("  (excluded: {e})"))
                     .unwrap_or_default();
                 println!(
-                    "{:>10}  {:<28} coding {:>9} pickup {:>9} review {:>9} deploy {:>9}  {}{excluded}",
+                    "{:>10}  {:<28} {:>9} {:>9} {:>9} {:>9}  {}{excluded}",
                     human_seconds(Some(c.lead_time_seconds)),
                     f.key,
                     human_seconds(c.coding_seconds),
@@ -117,13 +147,19 @@ pub async fn run(config_path: &Path, demo: bool, what: What) -> anyhow::Result<(
             }
         }
         What::Incidents(_) => {
-            for i in &explained.incidents {
+            let rows = &explained.incidents;
+            println!("{}", heading(rows.len(), "incident", &explained));
+            println!(
+                "{:<16}  {:<14} {:>10}  Blamed on",
+                "Opened", "Incident", "Duration"
+            );
+            for i in rows {
                 let resolved = i.incident.resolved_at.map_or("open".to_string(), |r| {
                     human_seconds(Some((r - i.incident.opened_at).num_seconds()))
                 });
                 println!(
-                    "{}  {:<14} {:>10}  blamed on {}: {}",
-                    i.incident.opened_at.format("%Y-%m-%d %H:%M"),
+                    "{}  {:<14} {:>10}  {}: {}",
+                    local(i.incident.opened_at, scope.time_zone),
                     i.incident.key,
                     resolved,
                     i.deployment.as_deref().unwrap_or("no deployment"),

@@ -55,12 +55,26 @@ pub fn load_config(path: &Path) -> anyhow::Result<Config> {
 }
 
 /// `doraboard migrate`: connecting runs the migrations.
+/// What `migrate` did, in a sentence or a list.
+fn migrate_words(backend: &str, applied: &[String]) -> String {
+    match applied {
+        [] => format!("The {backend} database is up to date: no migration to apply."),
+        _ => format!(
+            "Applied {} migration{} to the {backend} database:\n{}",
+            applied.len(),
+            if applied.len() == 1 { "" } else { "s" },
+            applied
+                .iter()
+                .map(|m| format!("  {m}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    }
+}
+
 pub async fn migrate(config_path: &Path) -> anyhow::Result<()> {
     let config = load_config(config_path)?;
-    let store = Store::connect(&config.database_url).await?;
-    tracing::info!(
-        backend = store.backend_name(),
-        "database schema is up to date"
-    );
+    let (store, applied) = Store::connect_migrating(&config.database_url).await?;
+    println!("{}", migrate_words(store.backend_name(), &applied));
     Ok(())
 }

@@ -6,9 +6,9 @@ use super::format;
 use super::model::{Band, Body, Chart, ChartKind, MetricKey, Point, Series, Unit, palette};
 use chrono_tz::Tz;
 use engine::explain::Explanation;
-use engine::metrics::MetricsReport;
 use engine::metrics::stats::summarize;
-use engine::period::{Bucket, Period, span_index, spans};
+use engine::metrics::{Breakdown, MetricsReport, PhaseSummary};
+use engine::period::{Bucket, Period};
 use engine::tiers::{Bands, Tier};
 
 /// What a metric chart is drawn from.
@@ -361,34 +361,21 @@ const PHASES: [(&str, super::model::Rgb); 4] = [
     ("deploy", palette::BLUISH_GREEN),
 ];
 
-/// Median coding / pickup / review / deploy time per bucket, stacked, from the changes of an
-/// [`Explanation`] (the ones the noise filters leave out are left out here too).
-pub fn breakdown_chart(explained: &Explanation, bucket: Bucket, tz: Tz) -> Chart {
-    let period = Period {
-        from: explained.from,
-        to: explained.to,
-    };
-    let (start, end) = (period.start(tz), period.end(tz));
-    let changes: Vec<_> = explained
-        .changes
-        .iter()
-        .filter(|c| c.excluded.is_none())
-        .filter(|c| start <= c.fact.deployed_at && c.fact.deployed_at < end)
-        .collect();
+/// Median coding / pickup / review / deploy time per bucket, stacked: the engine's phase figures
+/// of each bucket of a report computed with `bucket` (the changes the noise filters leave out are
+/// left out there).
+pub fn breakdown_chart(report: &MetricsReport, bucket: Bucket) -> Chart {
     let title = "Lead time breakdown";
-    let who = if explained.team.is_none() {
-        "whole organisation"
-    } else {
-        explained.name.as_str()
-    };
+    let changes = report.lead_time.changes;
     let caption = format!(
-        "Median time in each phase {}, {who}, {}; {} change{}",
+        "Median time in each phase {}, {}, {}; {} change{}",
         format::per_bucket(bucket),
-        format::period(&period),
-        format::count(changes.len()),
-        plural(changes.len())
+        who(std::slice::from_ref(report)),
+        format::period(&period_of(report)),
+        format::count(changes),
+        plural(changes)
     );
-    if changes.is_empty() {
+    if changes == 0 {
         return empty(
             ChartKind::LeadTimeBreakdown,
             title,
@@ -396,33 +383,17 @@ pub fn breakdown_chart(explained: &Explanation, bucket: Bucket, tz: Tz) -> Chart
             empty_message(MetricKey::LeadTime),
         );
     }
-    let spans = spans(&period, bucket);
-    let mut per_span: Vec<Vec<&&engine::explain::ExplainedChange>> = vec![Vec::new(); spans.len()];
-    for c in &changes {
-        if let Some(i) = span_index(&spans, c.fact.deployed_at, tz) {
-            per_span[i].push(c);
-        }
-    }
-    type Phase = fn(&engine::explain::ExplainedChange) -> Option<i64>;
-    let phase_of: [Phase; 4] = [
-        |c| c.coding_seconds,
-        |c| c.pickup_seconds,
-        |c| c.review_seconds,
-        |c| Some(c.deploy_seconds),
-    ];
+    let series = &report.lead_time.series;
+    type Phase = fn(&Breakdown) -> PhaseSummary;
+    let phase_of: [Phase; 4] = [|b| b.coding, |b| b.pickup, |b| b.review, |b| b.deploy];
     let raw: Vec<Vec<Option<Point>>> = phase_of
         .iter()
         .map(|f| {
-            per_span
+            series
                 .iter()
-                .map(|group| {
-                    let values: Vec<f64> = group
-                        .iter()
-                        .filter_map(|c| f(c))
-                        .map(|s| s as f64)
-                        .collect();
-                    let s = summarize(values);
-                    s.median.map(|m| Point {
+                .map(|p| {
+                    let s = f(&p.breakdown);
+                    s.median_seconds.map(|m| Point {
                         value: m as f64,
                         samples: s.count,
                     })
@@ -430,7 +401,7 @@ pub fn breakdown_chart(explained: &Explanation, bucket: Bucket, tz: Tz) -> Chart
                 .collect()
         })
         .collect();
-    let tallest = (0..spans.len())
+    let tallest = (0..series.len())
         .map(|i| {
             raw.iter()
                 .filter_map(|layer| layer[i].map(|p| p.value))
@@ -462,9 +433,9 @@ pub fn breakdown_chart(explained: &Explanation, bucket: Bucket, tz: Tz) -> Chart
         unit,
         y_label: format!("Median time per phase ({})", unit.name()),
         x_label: x_label(bucket).to_string(),
-        categories: spans
+        categories: series
             .iter()
-            .map(|s| format::bucket_label(bucket, s.start))
+            .map(|p| format::bucket_label(bucket, p.start))
             .collect(),
         body: Body::Stacked { layers },
     }

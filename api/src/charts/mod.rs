@@ -311,9 +311,10 @@ pub async fn chart_for(
             }))
         }
         ChartKind::LeadTimeBreakdown => {
-            let explained =
-                engine::explain::explain(store, config, first, *period, Page::ALL).await?;
-            Ok(build::breakdown_chart(&explained, *bucket, first.time_zone))
+            let report =
+                engine::query::metrics_for_scope(store, config, first, *period, Some(*bucket))
+                    .await?;
+            Ok(build::breakdown_chart(&report, *bucket))
         }
         ChartKind::LeadTimeDistribution => {
             let explained =

@@ -14,7 +14,7 @@ pub mod stats;
 
 use crate::filters::{FilterCounts, NoiseFilters};
 use crate::period::{Bucket, Period, Span, local_midnight, spans};
-use crate::present::{Kind, Trend, shown, trend};
+use crate::present::{Kind, Trend, change, shown, trend};
 use crate::tiers::{Bands, Tier};
 use change_index::{ChangeIndex, Elapsed};
 use chrono::Duration;
@@ -120,6 +120,10 @@ pub struct DeploymentFrequency {
     /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
     /// without a figure in both.
     pub trend: Option<Trend>,
+    /// How much the figure moved since the previous period, as the dashboard's arrow says it
+    /// (see [`crate::present::change`]): "3.9%", "12%", "1.5 pts", "from zero"; `None` without a
+    /// figure in both.
+    pub change: Option<String>,
     /// The same figures for the period before, its series in this period's buckets; left out
     /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -157,6 +161,10 @@ pub struct LeadTime {
     /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
     /// without a figure in both.
     pub trend: Option<Trend>,
+    /// How much the figure moved since the previous period, as the dashboard's arrow says it
+    /// (see [`crate::present::change`]): "3.9%", "12%", "1.5 pts", "from zero"; `None` without a
+    /// figure in both.
+    pub change: Option<String>,
     /// The same figures for the period before, its series in this period's buckets; left out
     /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,6 +184,18 @@ pub struct Breakdown {
     pub review: PhaseSummary,
     /// Merged -> deployed.
     pub deploy: PhaseSummary,
+}
+
+impl Breakdown {
+    /// The four phases, each summarised by `phase`.
+    fn of(phase: impl Fn(Elapsed) -> Summary) -> Self {
+        Self {
+            coding: phase(Elapsed::Coding).into(),
+            pickup: phase(Elapsed::Pickup).into(),
+            review: phase(Elapsed::Review).into(),
+            deploy: phase(Elapsed::Deploy).into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
@@ -205,6 +225,9 @@ pub struct LeadTimePoint {
     pub changes: usize,
     pub median_seconds: Option<i64>,
     pub p90_seconds: Option<i64>,
+    /// The phases of this bucket's changes, each over the changes that have it (the lead-time
+    /// breakdown chart stacks their medians).
+    pub breakdown: Breakdown,
 }
 
 /// Share of deployments that hurt production.
@@ -227,6 +250,10 @@ pub struct ChangeFailureRate {
     /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
     /// without a figure in both.
     pub trend: Option<Trend>,
+    /// How much the figure moved since the previous period, as the dashboard's arrow says it
+    /// (see [`crate::present::change`]): "3.9%", "12%", "1.5 pts", "from zero"; `None` without a
+    /// figure in both.
+    pub change: Option<String>,
     /// The same figures for the period before, its series in this period's buckets; left out
     /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -266,6 +293,10 @@ pub struct TimeToRestore {
     /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
     /// without a figure in both.
     pub trend: Option<Trend>,
+    /// How much the figure moved since the previous period, as the dashboard's arrow says it
+    /// (see [`crate::present::change`]): "3.9%", "12%", "1.5 pts", "from zero"; `None` without a
+    /// figure in both.
+    pub change: Option<String>,
     /// The same figures for the period before, its series in this period's buckets; left out
     /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -298,6 +329,10 @@ pub struct ReworkRate {
     /// Better, worse or the same as the previous period (see [`crate::present::trend`]); `None`
     /// without a figure in both.
     pub trend: Option<Trend>,
+    /// How much the figure moved since the previous period, as the dashboard's arrow says it
+    /// (see [`crate::present::change`]): "3.9%", "12%", "1.5 pts", "from zero"; `None` without a
+    /// figure in both.
+    pub change: Option<String>,
     /// The same figures for the period before, its series in this period's buckets; left out
     /// when that period holds no record at all (no earlier data).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -342,6 +377,7 @@ pub fn compute_view(
             if compared {
                 let before = $metric(&previous, facts, request);
                 now.trend = trend($kind, $value(&now), $value(&before));
+                now.change = change($kind, $value(&now), $value(&before));
                 now.previous = Some(Box::new(before));
             }
             now
@@ -518,6 +554,7 @@ fn deployment_frequency(w: &Window, facts: &FactView, req: &MetricsRequest) -> D
             Some(req.bands.deployment_frequency(v))
         })),
         trend: None,
+        change: None,
         previous: None,
         series,
     }
@@ -547,6 +584,7 @@ fn lead_time(w: &Window, facts: &FactView, req: &MetricsRequest) -> LeadTime {
             .median
             .map(|m| shown(Kind::Duration, m as f64, |v| Some(req.bands.lead_time(v)))),
         trend: None,
+        change: None,
         previous: None,
         series: figures.series,
     }
@@ -561,17 +599,12 @@ struct LeadFigures {
 }
 
 impl LeadFigures {
-    /// `whole` summarises one stretch over the window, `series` the lead time of each bucket.
-    fn new(whole: impl Fn(Elapsed) -> Summary, series: Vec<Summary>, w: &Window) -> Self {
-        let phase = |e| PhaseSummary::from(whole(e));
+    /// `whole` summarises one stretch over the window, `series` each stretch of each bucket (in
+    /// the order of [`Elapsed::ALL`]).
+    fn new(whole: impl Fn(Elapsed) -> Summary, series: Vec<[Summary; 5]>, w: &Window) -> Self {
         Self {
             lead: whole(Elapsed::Lead),
-            breakdown: Breakdown {
-                coding: phase(Elapsed::Coding),
-                pickup: phase(Elapsed::Pickup),
-                review: phase(Elapsed::Review),
-                deploy: phase(Elapsed::Deploy),
-            },
+            breakdown: Breakdown::of(&whole),
             excluded: FilterCounts::default(),
             series: series
                 .into_iter()
@@ -580,9 +613,10 @@ impl LeadFigures {
                     start: span.start,
                     end: span.end,
                     partial: span.partial,
-                    changes: s.count,
-                    median_seconds: s.median,
-                    p90_seconds: s.p90,
+                    changes: s[Elapsed::Lead as usize].count,
+                    median_seconds: s[Elapsed::Lead as usize].median,
+                    p90_seconds: s[Elapsed::Lead as usize].p90,
+                    breakdown: Breakdown::of(|e| s[e as usize]),
                 })
                 .collect(),
         }
@@ -606,28 +640,29 @@ impl LeadFigures {
                 .iter()
                 .filter_map(move |c| Some((c.deployed_at, e.of(c)? as f64)))
         };
-        let whole = |e: Elapsed| summarize(values(e).map(|(_, v)| v).collect());
+        // One stretch over the window and per bucket.
+        let summaries = |e: Elapsed| -> (Summary, Vec<Summary>) {
+            let per_span = w.per_span(values(e)).into_iter().map(summarize).collect();
+            (summarize(values(e).map(|(_, v)| v).collect()), per_span)
+        };
         // Half the work on a second thread: a one-shot process (`doraboard metrics`) has the
-        // machine's cores to itself.
-        let (series, wholes) = std::thread::scope(|threads| {
-            let other = threads.spawn(|| {
-                let series: Vec<Summary> = w
-                    .per_span(values(Elapsed::Lead))
-                    .into_iter()
-                    .map(summarize)
-                    .collect();
-                (series, [Elapsed::Lead, Elapsed::Coding].map(whole))
-            });
-            let here = [Elapsed::Pickup, Elapsed::Review, Elapsed::Deploy].map(whole);
-            let (series, [lead, coding]) = other
+        // machine's cores to itself. Lead time and deploy time have every change, the other
+        // phases fewer.
+        let all = std::thread::scope(|threads| {
+            let other = threads.spawn(|| [Elapsed::Lead, Elapsed::Coding].map(summaries));
+            let [pickup, review, deploy] =
+                [Elapsed::Pickup, Elapsed::Review, Elapsed::Deploy].map(summaries);
+            let [lead, coding] = other
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            let [pickup, review, deploy] = here;
-            (series, [lead, coding, pickup, review, deploy])
+            [lead, coding, pickup, review, deploy]
         });
+        let series = (0..w.spans.len())
+            .map(|i| Elapsed::ALL.map(|e| all[e as usize].1[i]))
+            .collect();
         Self {
             excluded,
-            ..Self::new(|e| wholes[e as usize], series, w)
+            ..Self::new(|e| all[e as usize].0, series, w)
         }
     }
 
@@ -654,8 +689,10 @@ impl LeadFigures {
             .span_starts
             .windows(2)
             .map(|b| {
-                let (len, ws) = windows(Elapsed::Lead, b[0].max(w.start), b[1].min(w.end));
-                Summary::median_and_p90_of_ranks(len, |k| at(&ws, k))
+                Elapsed::ALL.map(|e| {
+                    let (len, ws) = windows(e, b[0].max(w.start), b[1].min(w.end));
+                    Summary::median_and_p90_of_ranks(len, |k| at(&ws, k))
+                })
             })
             .collect();
         let whole = |e| {
@@ -714,6 +751,7 @@ fn change_failure_rate(w: &Window, facts: &FactView, req: &MetricsRequest) -> Ch
         }),
         shown: rate.map(|r| shown(Kind::Rate, r, |v| Some(req.bands.change_failure_rate(v)))),
         trend: None,
+        change: None,
         previous: None,
         series: rate_series(w, &deployed, |d| d.failed),
     }
@@ -773,6 +811,7 @@ fn time_to_restore(w: &Window, facts: &FactView, req: &MetricsRequest) -> TimeTo
             })
         }),
         trend: None,
+        change: None,
         previous: None,
         series,
     }
@@ -790,6 +829,7 @@ fn rework_rate(w: &Window, facts: &FactView, req: &MetricsRequest) -> ReworkRate
         // No published tiers: the usual rounding.
         shown: rate.map(|r| shown(Kind::Rate, r, |_| None)),
         trend: None,
+        change: None,
         previous: None,
         series: rate_series(w, &deployed, |d| d.rework),
     }

@@ -40,7 +40,7 @@ pub use records::DeletedIncidents;
 pub use rows::RepoRows;
 
 use codec::{RowExt, Statement, Value};
-use sqlx::migrate::Migrator;
+use sqlx::migrate::{Migrate, Migrator};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -51,6 +51,31 @@ use std::time::Duration;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Brings the schema up to date on `conn`, returning the migrations it applied. Holds the
+/// migrator's lock from reading what is applied to the end, so a process migrating at the same
+/// time is not counted as ours (the lock is re-entrant: `run_direct` takes it again).
+async fn migrate<C: Migrate>(migrator: &Migrator, conn: &mut C) -> Result<Vec<String>, StoreError> {
+    if migrator.locking {
+        conn.lock().await?;
+    }
+    conn.ensure_migrations_table(&migrator.table_name).await?;
+    let before: std::collections::BTreeSet<i64> = conn
+        .list_applied_migrations(&migrator.table_name)
+        .await?
+        .into_iter()
+        .map(|m| m.version)
+        .collect();
+    migrator.run_direct(None, conn, false).await?;
+    if migrator.locking {
+        conn.unlock().await?;
+    }
+    Ok(migrator
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration() && !before.contains(&m.version))
+        .map(|m| format!("{:04} {}", m.version, m.description))
+        .collect())
+}
 
 /// Connections of a file database: WAL lets readers run beside the one writer.
 const SQLITE_FILE_CONNECTIONS: u32 = 8;
@@ -112,17 +137,27 @@ impl Store {
     /// `sqlite://path` (created if missing), `sqlite::memory:` (one connection: an in-memory
     /// database lives per connection), or `postgres://` / `postgresql://`.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Ok(Self::connect_migrating(url).await?.0)
+    }
+
+    /// [`Store::connect`], saying which migrations it applied ("0012 add foo" each, oldest
+    /// first; empty when the schema was up to date).
+    pub async fn connect_migrating(url: &str) -> Result<(Store, Vec<String>), StoreError> {
         let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
         let store = match scheme.to_ascii_lowercase().as_str() {
             "sqlite" => Self::connect_sqlite(url).await?,
             "postgres" | "postgresql" => Self::connect_postgres(url).await?,
             _ => return Err(StoreError::unsupported_scheme(scheme)),
         };
-        match &store.backend {
-            Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
-            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
-        }
-        Ok(store)
+        let applied = match &store.backend {
+            Backend::Sqlite(pool) => {
+                migrate(&SQLITE_MIGRATIONS, &mut *pool.acquire().await?).await?
+            }
+            Backend::Postgres(pool) => {
+                migrate(&POSTGRES_MIGRATIONS, &mut *pool.acquire().await?).await?
+            }
+        };
+        Ok((store, applied))
     }
 
     async fn connect_sqlite(url: &str) -> Result<Store, StoreError> {
