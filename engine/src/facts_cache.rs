@@ -157,15 +157,7 @@ pub async fn store_copies(
     // One repository per read: this runs at the end of an import, whose memory stays bounded by
     // the largest repository, not by a batch of them.
     for batch in missing.chunks(1) {
-        let read: Vec<(RepoSlug, i64, RepoRows)> = store
-            .repo_rows(batch, environment, filters)
-            .await?
-            .into_iter()
-            .map(|(repo, rows)| {
-                let version = versions.of_repo(&repo);
-                (repo, version, rows)
-            })
-            .collect();
+        let read = read_rows(store, batch, versions, environment, filters).await?;
         let copies: Vec<(&RepoSlug, i64, &RepoRows)> =
             read.iter().map(|(r, v, rows)| (r, *v, rows)).collect();
         store
@@ -173,6 +165,26 @@ pub async fn store_copies(
             .await?;
     }
     Ok(())
+}
+
+/// The rows of `repos` read from the records, each with its version. Versions were read before
+/// the rows: rows are at least that fresh, never older.
+async fn read_rows(
+    store: &Store,
+    repos: &[RepoSlug],
+    versions: &Versions,
+    environment: &str,
+    filters: &NoiseFilters,
+) -> Result<Vec<(RepoSlug, i64, RepoRows)>, StoreError> {
+    Ok(store
+        .repo_rows(repos, environment, filters)
+        .await?
+        .into_iter()
+        .map(|(repo, rows)| {
+            let version = versions.of_repo(&repo);
+            (repo, version, rows)
+        })
+        .collect())
 }
 
 /// The rows of `stale` repositories: their stored copies where those are current, the rest read
@@ -206,16 +218,7 @@ async fn load(
     }
     // A few repositories per read: the rows a driver materialises stay bounded.
     for batch in missing.chunks(REPOS_PER_READ) {
-        // Versions were read before the rows: rows are at least that fresh, never older.
-        let read: Vec<(RepoSlug, i64, RepoRows)> = store
-            .repo_rows(batch, environment, filters)
-            .await?
-            .into_iter()
-            .map(|(repo, rows)| {
-                let version = versions.of_repo(&repo);
-                (repo, version, rows)
-            })
-            .collect();
+        let read = read_rows(store, batch, versions, environment, filters).await?;
         let (later, now): (Vec<_>, Vec<_>) = read.iter().partition(|(repo, _, _)| reloaded(repo));
         keep_copies(store, environment, filters_key, &now).await;
         if !later.is_empty() {
