@@ -1178,9 +1178,32 @@ async fn lead_time_phases_are_summarised_per_bucket() {
         deploy("acme/shop", "d2", &sha("p3"), "2026-03-10T13:00:00Z"),
     ];
     let org = Org::load(ONE_TEAM, changes, deployments, vec![]).await;
-    let m = org
+    let figures_only = org
         .metrics(Some("shop"), "2026-03-01", "2026-03-16", Some("week"))
         .await;
+    assert!(
+        figures_only
+            .lead_time
+            .series
+            .iter()
+            .all(|p| p.breakdown.is_none()),
+        "phases per bucket are computed only when asked"
+    );
+    let scope = org.config.scope(Some("shop")).expect("scope");
+    let question = engine::query::Question {
+        phases_per_bucket: true,
+        ..engine::query::Question::figures(
+            engine::period::Period::new(figures_only.from, figures_only.to).expect("period"),
+            Some(engine::period::Bucket::Week),
+        )
+    };
+    let m = engine::query::answer_one(&org.store, &org.config, &scope, question)
+        .await
+        .expect("metrics with phases");
+    assert_eq!(
+        m.lead_time.median_seconds,
+        figures_only.lead_time.median_seconds
+    );
     let medians = |b: &engine::metrics::Breakdown| {
         [b.coding, b.pickup, b.review, b.deploy].map(|p| (p.count, p.median_seconds))
     };
@@ -1188,7 +1211,7 @@ async fn lead_time_phases_are_summarised_per_bucket() {
         .lead_time
         .series
         .iter()
-        .map(|p| (p.start.to_string(), medians(&p.breakdown)))
+        .map(|p| (p.start.to_string(), medians(&p.breakdown.expect("asked"))))
         .collect();
     assert_eq!(
         series,

@@ -55,6 +55,18 @@ pub struct PeriodQuery {
     bucket: Option<String>,
 }
 
+/// The lead-time series' per-bucket phases, which only `GET /api/v1/metrics` offers.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PhasesQuery {
+    /// `true`: each bucket of `lead_time.series` carries its `breakdown` (coding, pickup, review,
+    /// deploy), as the lead-time breakdown chart draws it; needs `bucket`. Default `false`: four
+    /// more order statistics per bucket, computed only when asked.
+    #[param(example = true)]
+    phases_per_bucket: Option<bool>,
+}
+
 /// Paging of the lists behind the figures (`/api/v1/explain` and its CSV exports).
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -267,7 +279,10 @@ mod tests {
                 .map(|p| p["name"].as_str().expect("name").to_string())
                 .collect()
         };
-        assert_eq!(names("/api/v1/metrics"), ["team", "from", "to", "bucket"]);
+        assert_eq!(
+            names("/api/v1/metrics"),
+            ["team", "from", "to", "bucket", "phases_per_bucket"]
+        );
         assert_eq!(names("/api/v1/metrics/scopes"), ["from", "to", "bucket"]);
         assert!(json["components"]["schemas"]["ScopesReport"].is_object());
     }

@@ -206,7 +206,7 @@ pub(crate) fn scope(
 
 /// The five metrics with previous-period figures and tiers.
 #[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics",
-    params(crate::openapi::MetricsQuery),
+    params(crate::openapi::MetricsQuery, crate::openapi::PhasesQuery),
     responses(
         (status = 200, description = "The five metrics of the scope and period, with the previous period's figures, tiers and (with `bucket`) series", body = MetricsReport),
         (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
@@ -215,12 +215,13 @@ async fn metrics(
     State(state): State<AppState>,
     Query(params): Query<MetricsParams>,
 ) -> Result<Json<MetricsReport>, ApiError> {
-    let period = params.period()?;
-    let bucket = params.bucket()?;
+    let question = engine::query::Question {
+        period: params.period()?,
+        bucket: params.bucket()?,
+        phases_per_bucket: params.phases_per_bucket()?,
+    };
     let scope = scope(&state, &params)?;
-    let report =
-        engine::query::metrics_for_scope(&state.store, &state.config, &scope, period, bucket)
-            .await?;
+    let report = engine::query::answer_one(&state.store, &state.config, &scope, question).await?;
     Ok(Json(report))
 }
 

@@ -115,6 +115,7 @@ mod tests {
             bands: &bands,
             filters: &NoiseFilters::default(),
             small_sample: 10,
+            phases_per_bucket: false,
         };
         let label = ScopeLabel {
             team: None,

@@ -1693,8 +1693,7 @@ async fn held_rows_give_the_figures_of_the_whole_read(store: Store) {
         &store,
         &config,
         &api,
-        period,
-        Some(engine::period::Bucket::Week),
+        engine::query::Question::figures(period, Some(engine::period::Bucket::Week)),
     )
     .await
     .expect("whole read");

@@ -392,7 +392,7 @@ pub fn breakdown_chart(report: &MetricsReport, bucket: Bucket) -> Chart {
             series
                 .iter()
                 .map(|p| {
-                    let s = f(&p.breakdown);
+                    let s = f(&p.breakdown?);
                     s.median_seconds.map(|m| Point {
                         value: m as f64,
                         samples: s.count,

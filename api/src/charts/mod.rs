@@ -311,9 +311,11 @@ pub async fn chart_for(
             }))
         }
         ChartKind::LeadTimeBreakdown => {
-            let report =
-                engine::query::metrics_for_scope(store, config, first, *period, Some(*bucket))
-                    .await?;
+            let question = engine::query::Question {
+                phases_per_bucket: true,
+                ..engine::query::Question::figures(*period, Some(*bucket))
+            };
+            let report = engine::query::answer_one(store, config, first, question).await?;
             Ok(build::breakdown_chart(&report, *bucket))
         }
         ChartKind::LeadTimeDistribution => {

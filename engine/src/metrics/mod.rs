@@ -36,6 +36,9 @@ pub struct MetricsRequest<'a> {
     pub filters: &'a NoiseFilters,
     /// Fewer samples than this flag a figure as a small sample.
     pub small_sample: usize,
+    /// Whether each bucket of the lead-time series carries its phase breakdown: four more order
+    /// statistics per bucket that only the breakdown chart reads, so computed when asked.
+    pub phases_per_bucket: bool,
 }
 
 /// Who the figures are for.
@@ -226,8 +229,10 @@ pub struct LeadTimePoint {
     pub median_seconds: Option<i64>,
     pub p90_seconds: Option<i64>,
     /// The phases of this bucket's changes, each over the changes that have it (the lead-time
-    /// breakdown chart stacks their medians).
-    pub breakdown: Breakdown,
+    /// breakdown chart stacks their medians); only when asked
+    /// ([`MetricsRequest::phases_per_bucket`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breakdown: Option<Breakdown>,
 }
 
 /// Share of deployments that hurt production.
@@ -567,8 +572,8 @@ fn seconds(from: i64, to: i64) -> f64 {
 
 fn lead_time(w: &Window, facts: &FactView, req: &MetricsRequest) -> LeadTime {
     let figures = match &facts.change_indexes {
-        Some(indexes) => LeadFigures::indexed(w, indexes),
-        None => LeadFigures::scanned(w, &facts.changes),
+        Some(indexes) => LeadFigures::indexed(w, indexes, req.phases_per_bucket),
+        None => LeadFigures::scanned(w, &facts.changes, req.phases_per_bucket),
     };
     let summary = figures.lead;
     LeadTime {
@@ -600,8 +605,13 @@ struct LeadFigures {
 
 impl LeadFigures {
     /// `whole` summarises one stretch over the window, `series` each stretch of each bucket (in
-    /// the order of [`Elapsed::ALL`]).
-    fn new(whole: impl Fn(Elapsed) -> Summary, series: Vec<[Summary; 5]>, w: &Window) -> Self {
+    /// the order of [`Elapsed::ALL`]; only lead time unless `phases`).
+    fn new(
+        whole: impl Fn(Elapsed) -> Summary,
+        series: Vec<[Summary; 5]>,
+        w: &Window,
+        phases: bool,
+    ) -> Self {
         Self {
             lead: whole(Elapsed::Lead),
             breakdown: Breakdown::of(&whole),
@@ -616,14 +626,14 @@ impl LeadFigures {
                     changes: s[Elapsed::Lead as usize].count,
                     median_seconds: s[Elapsed::Lead as usize].median,
                     p90_seconds: s[Elapsed::Lead as usize].p90,
-                    breakdown: Breakdown::of(|e| s[e as usize]),
+                    breakdown: phases.then(|| Breakdown::of(|e| s[e as usize])),
                 })
                 .collect(),
         }
     }
 
     /// From the changes themselves: gathers each figure's values and selects its ranks.
-    fn scanned(w: &Window, chunks: &[&[ChangeRow]]) -> Self {
+    fn scanned(w: &Window, chunks: &[&[ChangeRow]], phases: bool) -> Self {
         let mut excluded = FilterCounts::default();
         let shipped: Vec<&ChangeRow> = w
             .rows(chunks)
@@ -642,7 +652,11 @@ impl LeadFigures {
         };
         // One stretch over the window and per bucket.
         let summaries = |e: Elapsed| -> (Summary, Vec<Summary>) {
-            let per_span = w.per_span(values(e)).into_iter().map(summarize).collect();
+            let per_span = if e == Elapsed::Lead || phases {
+                w.per_span(values(e)).into_iter().map(summarize).collect()
+            } else {
+                vec![Summary::default(); w.spans.len()]
+            };
             (summarize(values(e).map(|(_, v)| v).collect()), per_span)
         };
         // Half the work on a second thread: a one-shot process (`doraboard metrics`) has the
@@ -662,12 +676,12 @@ impl LeadFigures {
             .collect();
         Self {
             excluded,
-            ..Self::new(|e| all[e as usize].0, series, w)
+            ..Self::new(|e| all[e as usize].0, series, w, phases)
         }
     }
 
     /// From each repository's [`ChangeIndex`]: looks the ranks up, across repositories at once.
-    fn indexed(w: &Window, indexes: &[&ChangeIndex]) -> Self {
+    fn indexed(w: &Window, indexes: &[&ChangeIndex], phases: bool) -> Self {
         let mut excluded = FilterCounts::default();
         for index in indexes {
             index.excluded(w.start, w.end).for_each(|r| excluded.add(r));
@@ -690,6 +704,9 @@ impl LeadFigures {
             .windows(2)
             .map(|b| {
                 Elapsed::ALL.map(|e| {
+                    if e != Elapsed::Lead && !phases {
+                        return Summary::default();
+                    }
                     let (len, ws) = windows(e, b[0].max(w.start), b[1].min(w.end));
                     Summary::median_and_p90_of_ranks(len, |k| at(&ws, k))
                 })
@@ -705,7 +722,7 @@ impl LeadFigures {
         };
         Self {
             excluded,
-            ..Self::new(whole, series, w)
+            ..Self::new(whole, series, w, phases)
         }
     }
 }
