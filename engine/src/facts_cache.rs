@@ -95,7 +95,7 @@ pub async fn repo_rows(
         filters_key.to_string(),
     );
     // Repositories not held (`false`), or held at an older version (`true`).
-    let stale: Vec<(RepoSlug, bool)> = {
+    let find_stale = || -> Vec<(RepoSlug, bool)> {
         let shelves = shelves();
         let shelf = shelves.get(&key);
         repos
@@ -106,6 +106,17 @@ pub async fn repo_rows(
                 Some(_) => None,
             })
             .collect()
+    };
+    // One load at a time: a question asked while the warm-up (or another question) loads the
+    // same repositories waits for those rows instead of reading and decoding them a second time.
+    static LOADING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let mut stale = find_stale();
+    let _loading = if stale.is_empty() {
+        None
+    } else {
+        let guard = LOADING.lock().await;
+        stale = find_stale();
+        Some(guard)
     };
     if !stale.is_empty() {
         let loaded = load(store, &stale, versions, environment, filters, filters_key).await?;
@@ -130,8 +141,13 @@ pub async fn repo_rows(
 /// Builds the change index of every repository held for these rows (a server warming up: its
 /// questions then read indexes from the first).
 pub fn index_held(held: &[Arc<Held>]) {
+    // All marked first: a question asked meanwhile builds the indexes not built yet itself (on
+    // its own core) rather than scanning every change while this builds them one by one. It
+    // walks the repositories in order, this from the end: the two meet halfway.
     for h in held {
         h.asked.store(true, Ordering::Relaxed);
+    }
+    for h in held.iter().rev() {
         h.index.get_or_init(|| ChangeIndex::new(&h.rows.changes));
     }
 }
