@@ -72,6 +72,7 @@ conformance!(
     a_write_stamps_only_the_repositories_it_touched,
     a_replica_answers_fresh_after_another_handle_writes,
     held_rows_give_the_figures_of_the_whole_read,
+    held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read,
     a_record_without_commits_never_overwrites_what_a_poll_filled_in,
 );
 
@@ -1721,6 +1722,85 @@ async fn held_rows_give_the_figures_of_the_whole_read(store: Store) {
     assert_eq!(from_copy, read_whole);
     assert_eq!(held.time_to_restore.rollbacks, 1);
     assert_eq!(held.change_failure_rate.failed, 1);
+}
+
+async fn held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read(store: Store) {
+    use engine::store::events::{EventRecord, LoggedEvent};
+    const SHA_C: &str = "ccccccc3333333";
+    load_rollback_story(&store).await;
+    store
+        .upsert_changes(&[change("acme/api#3", API, SHA_C, "2026-03-05T10:00:00Z")])
+        .await
+        .expect("change");
+    let options = AnalysisOptions::default();
+    store.derive_all_queued(&options).await.expect("derives");
+    let config = two_teams();
+    let api = config.scope(Some("api")).expect("api");
+    let question =
+        engine::query::Question::figures(march_period(), Some(engine::period::Bucket::Week));
+    let held_version = || async {
+        engine::freshness::current(&store, &[repo(API)])
+            .await
+            .expect("versions")
+            .of_repo(&repo(API))
+    };
+    let ask = || engine::query::answer_one(&store, &config, &api, question);
+    // Held, then indexed (a second question), as a server holds them.
+    ask().await.expect("first");
+    ask().await.expect("second");
+    let deliver = |d: Deployment| {
+        let store = store.clone();
+        async move {
+            store
+                .ingest(vec![LoggedEvent {
+                    raw: None,
+                    record: Some(EventRecord::Deployment(d)),
+                }])
+                .await
+                .expect("delivery");
+        }
+    };
+    // A new deployment shipping the third change: only changes from its finish are read again.
+    // A deployment moved later: from its old finish (d2, 12:00 on 2 March).
+    let moved = deployment("d2", API, SHA_B, "2026-03-07T12:00:00Z");
+    for (delivered, from) in [
+        (
+            deployment("d4", API, SHA_C, "2026-03-06T12:00:00Z"),
+            "2026-03-06T12:00:00Z",
+        ),
+        (moved, "2026-03-02T12:00:00Z"),
+    ] {
+        let before = held_version().await;
+        deliver(delivered).await;
+        store.derive_all_queued(&options).await.expect("derives");
+        assert_eq!(
+            store
+                .changes_moved_since(&repo(API), before)
+                .await
+                .expect("read"),
+            Some(at(from).timestamp()),
+            "the writes since {before} name where the change rows may have moved"
+        );
+        let patched = ask().await.expect("patched rows");
+        let whole = engine::query::compute_for_scope(&store, &config, &api, question)
+            .await
+            .expect("whole read");
+        assert_eq!(patched, whole, "after delivering up to {from}");
+    }
+    assert_eq!(ask().await.expect("answer").lead_time.changes, 3);
+    // A record written outside the event log may move any row: the next read is whole.
+    let before = held_version().await;
+    store
+        .upsert_changes(&[change("acme/api#4", API, SHA_C, "2026-03-06T10:00:00Z")])
+        .await
+        .expect("change");
+    assert_eq!(
+        store
+            .changes_moved_since(&repo(API), before)
+            .await
+            .expect("read"),
+        None
+    );
 }
 
 // ---- polled records win ----------------------------------------------------------------------

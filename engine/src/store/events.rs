@@ -401,7 +401,13 @@ impl IngestTransaction {
         }
         self.run(queue::enqueue(&self.stale)).await?;
         if self.wrote {
-            let touched = Touched::repos(&self.repos).with_every_scope(self.every_scope);
+            // A repository's change rows moved only from where the queue re-derives it.
+            let touched = Touched::repos_from(
+                self.repos
+                    .iter()
+                    .map(|r| (r, self.stale.get(r).copied().flatten())),
+            )
+            .with_every_scope(self.every_scope);
             self.run(codec::bump_data_version(&touched)).await?;
         }
         self.tx.commit().await?;

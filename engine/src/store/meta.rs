@@ -250,6 +250,44 @@ impl Store {
         .await
     }
 
+    /// From when (Unix seconds) the change rows of `repo` may differ from those read at version
+    /// `held`: the earliest time the writes since marked (`repository_write`). `None` when one
+    /// of them may have changed any row, or when they reach further back than the store
+    /// remembers: read the rows whole.
+    pub async fn changes_moved_since(
+        &self,
+        repo: &RepoSlug,
+        held: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let read = self
+            .fetch_optional(
+                Statement::new(
+                    "SELECT COUNT(*) AS writes, COUNT(changes_from) AS bounded, \
+                     MIN(changes_from) AS earliest, \
+                     (SELECT version FROM data_version WHERE id = 1) AS now \
+                     FROM repository_write WHERE repo = $1 AND version > $2",
+                    vec![Value::text(repo.to_string()), Value::int(held)],
+                ),
+                |row| {
+                    Ok((
+                        row.int("writes")?,
+                        row.int("bounded")?,
+                        row.opt_int("earliest")?,
+                        row.int("now")?,
+                    ))
+                },
+            )
+            .await?;
+        Ok(match read {
+            Some((writes, bounded, earliest, now))
+                if writes > 0 && bounded == writes && held > now - codec::WRITES_REMEMBERED =>
+            {
+                earliest
+            }
+            _ => None,
+        })
+    }
+
     /// How many records and derived facts the store holds.
     pub async fn counts(&self) -> Result<StoreCounts, StoreError> {
         let counts = self
