@@ -126,10 +126,18 @@ pub async fn repo_rows(
         let shelf = shelves.entry(key.clone()).or_default();
         for (repo, version, rows) in loaded {
             // Rows replacing indexed ones are indexed at once: the repository is asked about.
-            let asked = shelf
+            let old_index = shelf
                 .get(&repo)
-                .is_some_and(|old| old.index.get().is_some());
-            shelf.insert(repo, Arc::new(Held::new(version, rows, asked)));
+                .and_then(|old| Some((old.index.get()?, &old.rows.changes)));
+            let held = Held::new(version, rows, old_index.is_some());
+            // A write that moved deployments or incidents only leaves the changes, and so their
+            // index, as they were: kept rather than built again.
+            if let Some((index, changes)) = old_index
+                && *changes == held.rows.changes
+            {
+                let _ = held.index.set(index.clone());
+            }
+            shelf.insert(repo, Arc::new(held));
         }
     }
     let shelves = shelves();

@@ -1769,6 +1769,11 @@ async fn held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read(s
             "2026-03-06T12:00:00Z",
         ),
         (moved, "2026-03-02T12:00:00Z"),
+        // A redeployment ships nothing new: the changes (and their index) stay as they were.
+        (
+            deployment("d5", API, SHA_C, "2026-03-09T12:00:00Z"),
+            "2026-03-09T12:00:00Z",
+        ),
     ] {
         let before = held_version().await;
         deliver(delivered).await;
