@@ -115,6 +115,7 @@ mod tests {
             bands: &bands,
             filters: &NoiseFilters::default(),
             small_sample: 10,
+            benchmark: crate::score::Benchmark::standard(),
         };
         let label = ScopeLabel {
             team: None,
