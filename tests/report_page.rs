@@ -150,6 +150,33 @@ async fn the_reports_figures_are_the_metrics_apis() {
         }
     }
 
+    // The Quick Check score is the API's, said as "8.1 / 10, All industries average 6.7".
+    let score = doc
+        .descendants()
+        .find(|n| n.attribute("class") == Some("score"))
+        .expect("a score section");
+    let api = &org["dora_score"];
+    let overall = api["overall"]
+        .as_f64()
+        .expect("the demo organisation is scored");
+    assert!(same(
+        score
+            .attribute("data-overall")
+            .map(|v| v.parse().expect("number")),
+        Some(overall)
+    ));
+    let headline = score
+        .descendants()
+        .find(|n| n.attribute("class") == Some("headline"))
+        .and_then(|n| n.text())
+        .expect("headline");
+    let mean = api["benchmark"]["overall"]["mean"].as_f64().expect("mean");
+    assert_eq!(
+        headline,
+        format!("{overall:.1} / 10, All industries average {mean:.1}")
+    );
+    assert!(html.contains("DORA, dora.dev Quick Check benchmarks"));
+
     // The four trend charts are inline SVG.
     let charts: Vec<_> = doc
         .descendants()

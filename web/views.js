@@ -2,6 +2,7 @@
 // innerHTML), so a pull request title can never inject markup.
 
 import {
+  GROUPS,
   METRICS,
   METRIC_BY_KEY,
   TIER_LABEL,
@@ -140,15 +141,27 @@ export function metricCard(def, m, period) {
   );
 }
 
+/** The five headline cards, in DORA's two groups: throughput, then instability. */
 export function metricCards(report, period) {
   return h(
     "div",
-    { class: "cards", role: "list" },
-    METRICS.map((def) => {
-      const card = metricCard(def, report[def.key], period);
-      card.setAttribute("role", "listitem");
-      return card;
-    }),
+    { class: "cards" },
+    GROUPS.map((group) =>
+      h(
+        "section",
+        { class: "card-group", dataset: { group: group.key }, "aria-label": group.title },
+        h("h3", { class: "group-title" }, group.title, h("span", { class: "muted" }, ` · ${group.plain}`)),
+        h(
+          "div",
+          { class: "group-cards", role: "list" },
+          METRICS.filter((def) => def.group === group.key).map((def) => {
+            const card = metricCard(def, report[def.key], period);
+            card.setAttribute("role", "listitem");
+            return card;
+          }),
+        ),
+      ),
+    ),
   );
 }
 

@@ -63,6 +63,8 @@ figcaption { font-size: 11px; color: var(--muted); }
 .cols { display: grid; grid-template-columns: 3fr 2fr; gap: 24px; }
 .words-row { grid-template-columns: 2fr 1fr; }
 .caveats { margin: 0; padding-left: 18px; }
+.score .headline { font-size: 20px; font-weight: bold; margin: 4px 0; }
+.score .groups { margin: 2px 0; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--line); vertical-align: top; }
 thead th { color: var(--muted); font-weight: normal; font-size: 12px; }
@@ -122,6 +124,7 @@ pub fn render(report: &Report) -> Result<String, RenderError> {
         );
     }
     tiles(&mut out, report);
+    super::score::section(&mut out, &report.headline.dora_score);
     highlights(&mut out, report);
     charts(&mut out, report)?;
     out.push_str("<div class=\"cols words-row\">\n");

@@ -4,6 +4,7 @@
 //! - [`Report`] and [`build`]: every figure the page shows, gathered once from the engine (the
 //!   same `metrics_for_scope` the metrics API answers with, so the two never disagree);
 //! - [`narrative`]: the sentences, the biggest improvement and risk, the caveats;
+//! - [`score`]: the DORA Quick Check score beside its benchmark;
 //! - [`html`]: the page (`GET /api/v1/report`, `doraboard report --out FILE.html`);
 //! - [`slide`]: the PNG slide (`doraboard report --out FILE.png`), drawn with the chart renderer.
 //!
@@ -11,6 +12,7 @@
 
 pub mod html;
 pub mod narrative;
+pub mod score;
 pub mod slide;
 
 use crate::charts::build::{MetricChartInput, metric_chart};

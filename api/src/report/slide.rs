@@ -1,5 +1,6 @@
 //! The report's headline as one 1920x1080 PNG slide, ready to paste into a deck: the five
-//! numbers with tiers and trends, the lead-time chart, and the biggest improvement and risk.
+//! numbers with tiers and trends, the lead-time chart, the DORA Quick Check score, and the
+//! biggest improvement and risk.
 //! Drawn with plotters' bitmap backend and the bundled font: no browser, no system fonts.
 
 use super::Report;
@@ -220,6 +221,23 @@ pub fn draw<DB: plotters::backend::DrawingBackend>(
         .map_or("No figure got notably worse on enough data.", |h| {
             h.sentence.as_str()
         });
+    let score = &report.headline.dora_score;
+    let standing = score
+        .benchmark
+        .standing
+        .as_ref()
+        .and_then(|s| s.text.as_deref())
+        .map_or_else(String::new, |t| format!(", {t}"));
+    let score_text = score.headline().map_or_else(
+        || {
+            format!(
+                "Not scored: {}.",
+                score.reason.as_deref().unwrap_or("no data")
+            )
+        },
+        |h| format!("{h}{standing} ({}).", score.benchmark.source),
+    );
+    block("DORA Quick Check score", palette::INK, &score_text, &mut y)?;
     block("Biggest improvement", palette::BETTER, improvement, &mut y)?;
     block("Biggest risk", palette::WORSE, risk, &mut y)?;
     let mut first = true;

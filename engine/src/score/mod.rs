@@ -180,6 +180,21 @@ impl DoraScore {
         score(&inputs, &self.benchmark)
     }
 
+    /// Every score by name: the averages (`overall`, `throughput`, `stability`), then each
+    /// metric by its metrics JSON key; the order the CSV and `/metrics` list them in.
+    pub fn named(&self) -> [(&'static str, Option<f64>); 8] {
+        [
+            ("overall", self.overall),
+            ("throughput", self.throughput),
+            ("stability", self.stability),
+            ("deployment_frequency", self.deployment_frequency.score),
+            ("lead_time", self.lead_time.score),
+            ("change_failure_rate", self.change_failure_rate.score),
+            ("time_to_restore", self.time_to_restore.score),
+            ("rework_rate", self.rework_rate.score),
+        ]
+    }
+
     /// "7.4 / 10, industry average 6.7" — how the report and slide say it; `None` without a
     /// score.
     pub fn headline(&self) -> Option<String> {
