@@ -64,11 +64,12 @@ fn data_value(node: roxmltree::Node) -> Option<f64> {
         .map(|v| v.parse().expect("a number"))
 }
 
+/// In DORA's grouped order, as the page lists them: throughput, then instability.
 const METRICS: [&str; 5] = [
-    "deployment_frequency",
     "lead_time",
-    "change_failure_rate",
+    "deployment_frequency",
     "time_to_restore",
+    "change_failure_rate",
     "rework_rate",
 ];
 
@@ -85,6 +86,18 @@ async fn the_reports_figures_are_the_metrics_apis() {
         .filter(|n| n.attribute("class") == Some("tile"))
         .collect();
     assert_eq!(tiles.len(), 5);
+    let groups: Vec<(&str, usize)> = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("tile-group"))
+        .map(|g| {
+            let tiles = g
+                .descendants()
+                .filter(|n| n.attribute("class") == Some("tile"))
+                .count();
+            (g.attribute("data-group").expect("group"), tiles)
+        })
+        .collect();
+    assert_eq!(groups, [("throughput", 3), ("instability", 2)]);
     for (tile, metric) in tiles.iter().zip(METRICS) {
         assert_eq!(tile.attribute("data-metric"), Some(metric));
         assert!(
@@ -186,10 +199,10 @@ async fn the_reports_figures_are_the_metrics_apis() {
     assert_eq!(
         charts,
         [
-            "deployment_frequency",
             "lead_time",
-            "change_failure_rate",
-            "time_to_restore"
+            "deployment_frequency",
+            "time_to_restore",
+            "change_failure_rate"
         ]
     );
     assert_eq!(

@@ -35,12 +35,13 @@ use engine::store::Store;
 use narrative::Highlight;
 use serde::Deserialize;
 
-/// The four keys drawn as small trend charts on the page (rework rate is in the figures).
+/// The four keys drawn as small trend charts on the page, in DORA's grouped order (rework rate
+/// is in the figures).
 pub const TREND_CHARTS: [MetricKey; 4] = [
-    MetricKey::DeploymentFrequency,
     MetricKey::LeadTime,
-    MetricKey::ChangeFailureRate,
+    MetricKey::DeploymentFrequency,
     MetricKey::TimeToRestore,
+    MetricKey::ChangeFailureRate,
 ];
 
 /// At most this many sentences about individual teams beyond the highlights.
