@@ -577,6 +577,21 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
         .await;
         let row = shown(&page, &format!("tr[data-scope=\"{slug}\"] .value")).await;
         assert_same_figures(&format!("overview row {slug}"), &row, &report);
+        // Its Quick Check score, as the API gives it.
+        let score = page
+            .eval(&format!(
+                "document.querySelector('tr[data-scope=\"{slug}\"] .score').dataset.score"
+            ))
+            .await;
+        let on_page = score
+            .as_str()
+            .filter(|v| !v.is_empty())
+            .map(|v| v.parse::<f64>().expect("number"));
+        match (on_page, report["dora_score"]["overall"].as_f64()) {
+            (Some(p), Some(a)) => assert!((p - a).abs() <= 1e-9, "{slug}: {p} vs {a}"),
+            (None, None) => {}
+            other => panic!("overview row {slug}: score {other:?}"),
+        }
     }
     page.screenshot(&out.join("overview-1366.png"), None).await;
 

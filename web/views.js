@@ -183,6 +183,16 @@ function gridCell(def, m) {
   );
 }
 
+/** The scope's DORA Quick Check score in the grid: overall out of 10, or a dash with the reason. */
+function scoreCell(score) {
+  const overall = score.overall;
+  return h(
+    "td",
+    { class: "num score-cell", title: overall == null ? `Not scored: ${score.reason}` : score.benchmark.standing.text },
+    h("span", { class: "score", dataset: { score: overall == null ? "" : String(overall) } }, overall == null ? "–" : overall.toFixed(1)),
+  );
+}
+
 function targetsCell(standing) {
   if (!standing || standing.targets.length === 0) return h("td", { class: "targets-cell muted" }, "none set");
   const total = standing.targets.length;
@@ -208,6 +218,7 @@ export function scopeGrid(rows, period, href) {
       {},
       h("th", { scope: "col" }, "Tribe / team"),
       METRICS.map((def) => h("th", { scope: "col", class: "num", title: def.plain }, def.short)),
+      h("th", { scope: "col", class: "num", title: "DORA Quick Check score, 0 to 10 (10 best)" }, "Score"),
       h("th", { scope: "col" }, "KPI targets"),
     ),
   );
@@ -225,6 +236,7 @@ export function scopeGrid(rows, period, href) {
           entry.kind === "tribe" ? h("span", { class: "kind" }, "tribe") : null,
         ),
         METRICS.map((def) => gridCell(def, report[def.key])),
+        scoreCell(report.dora_score),
         entry.kind === "team" ? targetsCell(standing) : h("td", { class: "targets-cell" }, ""),
       ),
     ),
