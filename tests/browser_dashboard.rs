@@ -434,6 +434,54 @@ fn assert_same_figures(context: &str, shown: &[(String, Option<f64>, String)], r
     }
 }
 
+/// The DORA Quick Check score the page shows: its overall figure, headline text and each
+/// metric's score, compared with the metrics JSON's `dora_score`.
+async fn assert_same_score(context: &str, page: &Page<'_>, report: &Value) {
+    let shown = page
+        .eval(
+            "(() => { const p = document.querySelector('.dora-score'); return p && [p.dataset.overall, \
+             p.querySelector('.score-main').textContent, \
+             [...p.querySelectorAll('tr[data-metric]')].map(r => [r.dataset.metric, r.dataset.score])]; })()",
+        )
+        .await;
+    assert!(shown.is_array(), "{context}: no score panel");
+    let api = &report["dora_score"];
+    let overall = api["overall"].as_f64();
+    let on_page = shown[0]
+        .as_str()
+        .filter(|v| !v.is_empty())
+        .map(|v| v.parse::<f64>().expect("number"));
+    match (on_page, overall) {
+        (Some(p), Some(a)) => assert!((p - a).abs() <= 1e-9, "{context}: {p} vs {a}"),
+        (None, None) => {}
+        other => panic!("{context}: overall score {other:?}"),
+    }
+    if let Some(a) = overall {
+        let b = &api["benchmark"];
+        let expected = format!(
+            "{a:.1} / 10, {} average {:.1}",
+            b["name"].as_str().expect("name"),
+            b["overall"]["mean"].as_f64().expect("mean")
+        );
+        assert_eq!(shown[1].as_str(), Some(expected.as_str()), "{context}");
+    }
+    let rows = shown[2].as_array().expect("rows");
+    assert_eq!(rows.len(), 5, "{context}: a score per metric");
+    for row in rows {
+        let metric = row[0].as_str().expect("metric");
+        let page_score = row[1]
+            .as_str()
+            .filter(|v| !v.is_empty())
+            .map(|v| v.parse::<f64>().expect("number"));
+        // serde_json parses floats to within an ulp: compare closely, not bit for bit.
+        match (page_score, api[metric]["score"].as_f64()) {
+            (Some(p), Some(a)) => assert!((p - a).abs() <= 1e-9, "{context}: {metric} {p} vs {a}"),
+            (None, None) => {}
+            other => panic!("{context}: {metric} score {other:?}"),
+        }
+    }
+}
+
 async fn view_period(page: &Page<'_>) -> (String, String, String) {
     let v = page
         .eval(
@@ -513,6 +561,11 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
     )
     .await;
     assert_same_figures("overview", &shown(&page, ".cards .value").await, &org);
+    assert!(
+        org["dora_score"]["overall"].is_number(),
+        "the demo is scored"
+    );
+    assert_same_score("overview", &page, &org).await;
     let teams = get_json(&server, "/api/v1/teams").await;
     let teams = teams.as_array().expect("teams");
     for entry in teams {
@@ -524,6 +577,21 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
         .await;
         let row = shown(&page, &format!("tr[data-scope=\"{slug}\"] .value")).await;
         assert_same_figures(&format!("overview row {slug}"), &row, &report);
+        // Its Quick Check score, as the API gives it.
+        let score = page
+            .eval(&format!(
+                "document.querySelector('tr[data-scope=\"{slug}\"] .score').dataset.score"
+            ))
+            .await;
+        let on_page = score
+            .as_str()
+            .filter(|v| !v.is_empty())
+            .map(|v| v.parse::<f64>().expect("number"));
+        match (on_page, report["dora_score"]["overall"].as_f64()) {
+            (Some(p), Some(a)) => assert!((p - a).abs() <= 1e-9, "{slug}: {p} vs {a}"),
+            (None, None) => {}
+            other => panic!("overview row {slug}: score {other:?}"),
+        }
     }
     page.screenshot(&out.join("overview-1366.png"), None).await;
 
@@ -562,6 +630,7 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
     )
     .await;
     assert_same_figures("team", &shown(&page, ".cards .value").await, &report);
+    assert_same_score("team", &page, &report).await;
     // Its targets, as the API rates them.
     let targets = get_json(
         &server,

@@ -19,6 +19,7 @@ import {
   targetsPanel,
   tribeTargetsTable,
 } from "./views.js";
+import { scorePanel } from "./score.js";
 
 const view = document.getElementById("view");
 const status = document.getElementById("status");
@@ -281,7 +282,8 @@ async function renderOverview(route, period, list, caps) {
   const tribeCount = tribes.length;
   return [
     pageHeader("Delivery performance", `Whole organisation: ${count(tribeCount, "tribe")}, ${count(teamCount, "team")}`, period, route, reportLink, org.measured_to),
-    section("The five key metrics", "headline", null, metricCards(org, { from: period.from, to: org.measured_to })),
+    section("DORA metrics: throughput and instability", "headline", null, metricCards(org, { from: period.from, to: org.measured_to })),
+    scoreSection(org),
     section(
       "Tribes and teams",
       "grid",
@@ -328,6 +330,15 @@ function chartFigure(name, title, params) {
   return figure;
 }
 
+function scoreSection(report) {
+  return section(
+    "DORA Quick Check score",
+    "score",
+    "The five figures on DORA's own 0–10 scale, against the benchmark the configuration names (metrics.benchmark).",
+    scorePanel(report),
+  );
+}
+
 function chartsSection(scopeSlug, period, route) {
   const params = { team: scopeSlug, from: period.from, to: period.to, bucket: route.bucket };
   return section(
@@ -338,10 +349,10 @@ function chartsSection(scopeSlug, period, route) {
       "div",
       { class: "charts" },
       chartFigure("deployment_frequency", "Deployment frequency", params),
-      chartFigure("lead_time", "Lead time for changes", params),
-      chartFigure("change_failure_rate", "Change failure rate", params),
-      chartFigure("time_to_restore", "Time to restore service", params),
-      chartFigure("rework_rate", "Rework rate", params),
+      chartFigure("lead_time", "Change lead time", params),
+      chartFigure("change_failure_rate", "Change fail rate", params),
+      chartFigure("time_to_restore", "Failed deployment recovery time", params),
+      chartFigure("rework_rate", "Deployment rework rate", params),
       chartFigure("lead_time_distribution", "Lead time distribution", { team: scopeSlug, from: period.from, to: period.to }),
     ),
   );
@@ -377,7 +388,8 @@ async function renderScope(route, period, list, caps) {
     ? h("a", { class: "button", href: `/api/v1/report?${query(q)}`, target: "_blank", rel: "noopener" }, "Executive report")
     : null;
   const out = [crumbs, pageHeader(entry.name, subtitle, period, route, reportLink, report.measured_to)];
-  out.push(section("The five key metrics", "headline", null, metricCards(report, { from: period.from, to: report.measured_to })));
+  out.push(section("DORA metrics: throughput and instability", "headline", null, metricCards(report, { from: period.from, to: report.measured_to })));
+  out.push(scoreSection(report));
   if (entry.kind === "team") {
     const standing = standings.teams.find((t) => t.team === entry.slug);
     out.push(section("KPI targets", "targets", "The goals this team set itself, and where it stands over the period.", targetsPanel(standing, route.bucket)));

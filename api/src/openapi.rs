@@ -288,6 +288,30 @@ mod tests {
     }
 
     #[test]
+    fn the_metrics_schema_documents_the_dora_score() {
+        let json = serde_json::to_value(document()).expect("serializes");
+        let schemas = &json["components"]["schemas"];
+        assert!(schemas["MetricsReport"]["properties"]["dora_score"].is_object());
+        let score = &schemas["DoraScore"]["properties"];
+        for field in [
+            "overall",
+            "throughput",
+            "stability",
+            "lead_time",
+            "benchmark",
+        ] {
+            assert!(score[field].is_object(), "DoraScore.{field}: {score}");
+        }
+        let benchmark = &schemas["Benchmark"]["properties"];
+        for field in ["name", "edition", "overall", "standing"] {
+            assert!(
+                benchmark[field].is_object(),
+                "Benchmark.{field}: {benchmark}"
+            );
+        }
+    }
+
+    #[test]
     fn healthz_documents_the_sync_outcome() {
         let json = serde_json::to_value(document()).expect("serializes");
         let schemas = &json["components"]["schemas"];

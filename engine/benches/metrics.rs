@@ -77,6 +77,7 @@ async fn run(repos: usize, days: i64) {
         filters: &filters,
         small_sample: 10,
         phases_per_bucket: true,
+        benchmark: engine::score::Benchmark::standard(),
     };
     let mut fetch = Vec::new();
     let mut formulas = Vec::new();

@@ -116,6 +116,7 @@ mod tests {
             filters: &NoiseFilters::default(),
             small_sample: 10,
             phases_per_bucket: false,
+            benchmark: crate::score::Benchmark::standard(),
         };
         let label = ScopeLabel {
             team: None,

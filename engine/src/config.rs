@@ -248,8 +248,14 @@ pub struct MetricsConfig {
     /// tribes and teams that set none.
     #[serde(deserialize_with = "de_tz")]
     pub time_zone: Tz,
-    /// Figures computed from fewer samples than this are flagged as a small sample.
+    /// Figures computed from fewer samples than this are flagged as a small sample (and not
+    /// given a benchmark score).
     pub small_sample: usize,
+    /// Which Quick Check benchmark the scores are compared with: `industry:KEY` or
+    /// `organization_size:KEY` (checked against `benchmark_edition` at load time).
+    pub benchmark: String,
+    /// The edition of the Quick Check benchmarks: 2024 or 2025.
+    pub benchmark_edition: u16,
 }
 
 impl MetricsConfig {
@@ -546,6 +552,8 @@ impl Default for MetricsConfig {
             custom_tiers: None,
             time_zone: Tz::UTC,
             small_sample: 10,
+            benchmark: crate::score::benchmarks::DEFAULT_BENCHMARK.to_string(),
+            benchmark_edition: crate::score::benchmarks::EDITIONS[1],
         }
     }
 }
@@ -1014,6 +1022,8 @@ const ENV_SECTIONS: &[(&str, &[(&str, EnvKind)])] = &[
             ("custom_tiers", EnvKind::Value),
             ("time_zone", EnvKind::Text),
             ("small_sample", EnvKind::Value),
+            ("benchmark", EnvKind::Text),
+            ("benchmark_edition", EnvKind::Value),
         ],
     ),
     (
@@ -1261,6 +1271,7 @@ impl RawConfig {
         if let Some(table) = &self.metrics.custom_tiers {
             check_custom_tiers(table, origins)?;
         }
+        check_benchmark(&self.metrics, origins)?;
 
         let mut tribes = self.tribes;
         let mut tribe_slugs: BTreeMap<String, usize> = BTreeMap::new();
@@ -1420,6 +1431,24 @@ impl RawConfig {
 }
 
 /// `metrics.custom_tiers` reads as [`crate::tiers::CustomBands`] and makes consistent bands.
+/// `metrics.benchmark` must name a benchmark of `metrics.benchmark_edition`.
+fn check_benchmark(metrics: &MetricsConfig, origins: &Origins) -> Result<(), ConfigError> {
+    use crate::score::{Benchmark, BenchmarkError};
+    match Benchmark::find(&metrics.benchmark, metrics.benchmark_edition) {
+        Ok(_) => Ok(()),
+        Err(e @ BenchmarkError::Edition(_)) => Err(origins.invalid(
+            &["metrics.benchmark_edition"],
+            "metrics.benchmark_edition",
+            e.to_string(),
+        )),
+        Err(e) => Err(origins.invalid(
+            &["metrics.benchmark", "metrics.benchmark_edition"],
+            "metrics.benchmark",
+            e.to_string(),
+        )),
+    }
+}
+
 fn check_custom_tiers(table: &toml::Table, origins: &Origins) -> Result<(), ConfigError> {
     const BASE: &str = crate::tiers::CUSTOM_KEY;
     let bands: crate::tiers::CustomBands = serde_path_to_error::deserialize(table.clone())
@@ -2583,6 +2612,44 @@ repos = ["acme/d"]
         assert_eq!(c.filters.bot_authors, vec!["^ci-", "-bot$"]);
         assert_eq!(c.filters.exclude_titles, vec!["^WIP"]);
         assert_eq!(c.deployments.workflow.as_deref(), Some("123"));
+    }
+
+    #[test]
+    fn the_benchmark_defaults_to_all_industries_of_2025_and_is_checked() {
+        let c = parse("").expect("valid");
+        assert_eq!(
+            (c.metrics.benchmark.as_str(), c.metrics.benchmark_edition),
+            ("industry:all", 2025)
+        );
+        let c =
+            parse("[metrics]\nbenchmark = \"organization_size:fewer_than_1000\"").expect("valid");
+        assert_eq!(c.metrics.benchmark, "organization_size:fewer_than_1000");
+        let c = parse("[metrics]\nbenchmark = \"industry:consumer\"\nbenchmark_edition = 2024")
+            .expect("valid");
+        assert_eq!(c.metrics.benchmark_edition, 2024);
+
+        let m = invalid(
+            parse("[metrics]\nbenchmark = \"industry:mining\""),
+            "test.toml",
+            "metrics.benchmark",
+        );
+        assert!(m.contains("`industry:consumer`"), "{m}");
+        // Solo workers were first asked about in 2025.
+        invalid(
+            parse("[metrics]\nbenchmark = \"organization_size:solo\"\nbenchmark_edition = 2024"),
+            "test.toml",
+            "metrics.benchmark",
+        );
+        invalid(
+            parse("[metrics]\nbenchmark_edition = 2023"),
+            "test.toml",
+            "metrics.benchmark_edition",
+        );
+        invalid(
+            parse_env("", &[("DORABOARD_METRICS_BENCHMARK", "consumer")]),
+            "environment variable DORABOARD_METRICS_BENCHMARK",
+            "metrics.benchmark",
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::metrics::rows::{FactView, IncidentRow};
 use crate::metrics::{MetricsReport, MetricsRequest, ScopeLabel, compute, compute_view};
 use crate::model::RepoSlug;
 use crate::period::{Bucket, Period};
+use crate::score::{Benchmark, BenchmarkError};
 use crate::store::{Store, StoreError};
 use crate::tiers::{Bands, BandsError};
 use chrono::{NaiveTime, TimeZone, Utc};
@@ -30,6 +31,8 @@ pub enum QueryError {
     Filters(#[from] FilterError),
     #[error(transparent)]
     Bands(#[from] BandsError),
+    #[error("metrics.benchmark: {0}")]
+    Benchmark(#[from] BenchmarkError),
     #[error(
         "metrics.tiers: `{0}` is not a published tier table (expected 2021, 2023, 2024 or custom)"
     )]
@@ -116,6 +119,12 @@ pub fn bands(config: &Config) -> Result<Bands, QueryError> {
         }
     }
     Bands::published(name).ok_or_else(|| QueryError::UnknownBands(name.to_string()))
+}
+
+/// The benchmark `metrics.benchmark` and `metrics.benchmark_edition` name.
+pub fn benchmark(config: &Config) -> Result<&'static Benchmark, QueryError> {
+    let m = &config.metrics;
+    Ok(Benchmark::find(&m.benchmark, m.benchmark_edition)?)
 }
 
 /// The noise filters the configuration sets.
@@ -266,12 +275,14 @@ fn report_key(store: &Store, config: &Config, scope: &Scope, question: Question)
     ReportKey {
         store: store.id(),
         question: format!(
-            "{scope:?}|{question:?}|{measured:?}|{}|{}|{:?}|{:?}|{}",
+            "{scope:?}|{question:?}|{measured:?}|{}|{}|{:?}|{:?}|{}|{}|{}",
             config.deployments.environment,
             filters_key(config),
             config.metrics.tiers,
             config.metrics.custom_tiers,
-            config.metrics.small_sample
+            config.metrics.small_sample,
+            config.metrics.benchmark,
+            config.metrics.benchmark_edition
         ),
     }
 }
@@ -292,6 +303,7 @@ async fn compute_from_held_rows(
 ) -> Result<Vec<MetricsReport>, QueryError> {
     let filters = filters(config)?;
     let bands = bands(config)?;
+    let benchmark = benchmark(config)?;
     let now = config.now();
     let repos: Vec<RepoSlug> = scopes
         .iter()
@@ -349,6 +361,7 @@ async fn compute_from_held_rows(
                 filters: &filters,
                 small_sample: config.metrics.small_sample,
                 phases_per_bucket: question.phases_per_bucket,
+                benchmark,
             };
             asked(compute_view(&view, label(scope), &request), question.period)
         })
@@ -392,6 +405,7 @@ pub async fn compute_for_scope(
         filters: &filters,
         small_sample: config.metrics.small_sample,
         phases_per_bucket: question.phases_per_bucket,
+        benchmark: benchmark(config)?,
     };
     Ok(asked(
         compute(&inputs, label(scope), &request),

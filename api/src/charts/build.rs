@@ -196,7 +196,7 @@ pub fn metric_chart(input: &MetricChartInput) -> Chart {
         MetricKey::DeploymentFrequency => format!("Deployments per week, {per}"),
         MetricKey::LeadTime => format!("Median lead time {per}"),
         MetricKey::ChangeFailureRate => format!("Share of deployments that failed, {per}"),
-        MetricKey::TimeToRestore => format!("Median time to restore {per}"),
+        MetricKey::TimeToRestore => format!("Median recovery time {per}"),
         MetricKey::ReworkRate => format!("Share of deployments that were unplanned, {per}"),
     };
     let samples = if input.reports.len() == 1 {
@@ -280,8 +280,8 @@ pub fn metric_chart(input: &MetricChartInput) -> Chart {
     let y_label = match metric {
         MetricKey::DeploymentFrequency => capitalised(unit.name()),
         MetricKey::LeadTime => format!("Median lead time ({})", unit.name()),
-        MetricKey::ChangeFailureRate => "Change failure rate (% of deployments)".to_string(),
-        MetricKey::TimeToRestore => format!("Median time to restore ({})", unit.name()),
+        MetricKey::ChangeFailureRate => "Change fail rate (% of deployments)".to_string(),
+        MetricKey::TimeToRestore => format!("Median recovery time ({})", unit.name()),
         MetricKey::ReworkRate => "Rework rate (% of deployments)".to_string(),
     };
     Chart {

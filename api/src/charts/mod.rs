@@ -18,7 +18,7 @@ pub mod format;
 pub mod model;
 pub mod render;
 
-pub use model::{Chart, ChartKind, MetricKey};
+pub use model::{Chart, ChartKind, MetricGroup, MetricKey};
 
 use crate::error::ApiError;
 use crate::params::MetricsParams;

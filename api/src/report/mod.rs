@@ -4,6 +4,7 @@
 //! - [`Report`] and [`build`]: every figure the page shows, gathered once from the engine (the
 //!   same `metrics_for_scope` the metrics API answers with, so the two never disagree);
 //! - [`narrative`]: the sentences, the biggest improvement and risk, the caveats;
+//! - [`score`]: the DORA Quick Check score beside its benchmark;
 //! - [`html`]: the page (`GET /api/v1/report`, `doraboard report --out FILE.html`);
 //! - [`slide`]: the PNG slide (`doraboard report --out FILE.png`), drawn with the chart renderer.
 //!
@@ -11,6 +12,7 @@
 
 pub mod html;
 pub mod narrative;
+pub mod score;
 pub mod slide;
 
 use crate::charts::build::{MetricChartInput, metric_chart};
@@ -33,12 +35,13 @@ use engine::store::Store;
 use narrative::Highlight;
 use serde::Deserialize;
 
-/// The four keys drawn as small trend charts on the page (rework rate is in the figures).
+/// The four keys drawn as small trend charts on the page, in DORA's grouped order (rework rate
+/// is in the figures).
 pub const TREND_CHARTS: [MetricKey; 4] = [
-    MetricKey::DeploymentFrequency,
     MetricKey::LeadTime,
-    MetricKey::ChangeFailureRate,
+    MetricKey::DeploymentFrequency,
     MetricKey::TimeToRestore,
+    MetricKey::ChangeFailureRate,
 ];
 
 /// At most this many sentences about individual teams beyond the highlights.

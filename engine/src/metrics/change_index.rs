@@ -168,6 +168,7 @@ mod tests {
                 filters: &filters,
                 small_sample: 5,
                 phases_per_bucket: true,
+                benchmark: crate::score::Benchmark::standard(),
             };
             let label = ScopeLabel { team: None, name: "org".into(), kind: "organisation".into() };
             let scanned = FactView {

@@ -15,6 +15,7 @@ pub mod stats;
 use crate::filters::{FilterCounts, NoiseFilters};
 use crate::period::{Bucket, Period, Span, local_midnight, spans};
 use crate::present::{Kind, Trend, change, shown, trend};
+use crate::score::{Benchmark, DoraScore, ScoreInputs, score};
 use crate::tiers::{Bands, Tier};
 use change_index::{ChangeIndex, Elapsed};
 use chrono::Duration;
@@ -39,6 +40,8 @@ pub struct MetricsRequest<'a> {
     /// Whether each bucket of the lead-time series carries its phase breakdown: four more order
     /// statistics per bucket that only the breakdown chart reads, so computed when asked.
     pub phases_per_bucket: bool,
+    /// What the Quick Check scores are compared with (`metrics.benchmark`).
+    pub benchmark: &'a Benchmark,
 }
 
 /// Who the figures are for.
@@ -71,6 +74,8 @@ pub struct MetricsReport {
     pub change_failure_rate: ChangeFailureRate,
     pub time_to_restore: TimeToRestore,
     pub rework_rate: ReworkRate,
+    /// The figures on DORA's Quick Check scale of 0 to 10, against the configured benchmark.
+    pub dora_score: DoraScore,
 }
 
 impl MetricsReport {
@@ -86,7 +91,7 @@ impl MetricsReport {
     /// buckets (by position in the period); `None` when there is no earlier data.
     pub fn previous_report(&self) -> Option<MetricsReport> {
         let before = self.measured().previous();
-        Some(MetricsReport {
+        let mut report = MetricsReport {
             from: before.from,
             to: before.to,
             measured_to: before.to,
@@ -96,7 +101,9 @@ impl MetricsReport {
             time_to_restore: (**self.time_to_restore.previous.as_ref()?).clone(),
             rework_rate: (**self.rework_rate.previous.as_ref()?).clone(),
             ..self.clone()
-        })
+        };
+        report.dora_score = self.dora_score.rescored(&report);
+        Some(report)
     }
 }
 
@@ -389,6 +396,29 @@ pub fn compute_view(
         }};
     }
     let seconds = |s: Option<i64>| s.map(|s| s as f64);
+    let deployment_frequency = with_previous!(
+        deployment_frequency,
+        Kind::PerWeek,
+        |m: &DeploymentFrequency| Some(m.per_week)
+    );
+    let lead_time = with_previous!(lead_time, Kind::Duration, |m: &LeadTime| seconds(
+        m.median_seconds
+    ));
+    let change_failure_rate =
+        with_previous!(change_failure_rate, Kind::Rate, |m: &ChangeFailureRate| m
+            .rate);
+    let time_to_restore = with_previous!(time_to_restore, Kind::Duration, |m: &TimeToRestore| {
+        seconds(m.median_seconds)
+    });
+    let rework_rate = with_previous!(rework_rate, Kind::Rate, |m: &ReworkRate| m.rate);
+    let inputs = ScoreInputs::of(
+        period,
+        &deployment_frequency,
+        &lead_time,
+        &change_failure_rate,
+        &time_to_restore,
+        &rework_rate,
+    );
     MetricsReport {
         team: scope.team,
         name: scope.name,
@@ -399,23 +429,12 @@ pub fn compute_view(
         bucket: request.bucket,
         time_zone: request.time_zone.name().to_string(),
         tiers: request.bands.name.clone(),
-        deployment_frequency: with_previous!(
-            deployment_frequency,
-            Kind::PerWeek,
-            |m: &DeploymentFrequency| Some(m.per_week)
-        ),
-        lead_time: with_previous!(lead_time, Kind::Duration, |m: &LeadTime| seconds(
-            m.median_seconds
-        )),
-        change_failure_rate: with_previous!(
-            change_failure_rate,
-            Kind::Rate,
-            |m: &ChangeFailureRate| m.rate
-        ),
-        time_to_restore: with_previous!(time_to_restore, Kind::Duration, |m: &TimeToRestore| {
-            seconds(m.median_seconds)
-        }),
-        rework_rate: with_previous!(rework_rate, Kind::Rate, |m: &ReworkRate| m.rate),
+        deployment_frequency,
+        lead_time,
+        change_failure_rate,
+        time_to_restore,
+        rework_rate,
+        dora_score: score(&inputs, request.benchmark),
     }
 }
 
