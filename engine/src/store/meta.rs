@@ -197,19 +197,30 @@ impl Store {
         delivery_id: &str,
         body: &str,
     ) -> Result<bool, StoreError> {
-        let affected = self
-            .transaction(vec![Statement::new(
+        let mut tx = self.begin().await?;
+        let added = tx
+            .execute(Statement::new(
+                "INSERT INTO raw_delivery (source, delivery_id) VALUES ($1, $2) \
+                 ON CONFLICT (source, delivery_id) DO NOTHING",
+                vec![Value::text(source), Value::text(delivery_id)],
+            ))
+            .await?
+            > 0;
+        if added {
+            tx.execute(Statement::new(
                 "INSERT INTO raw_event (source, delivery_id, received_at, body) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (source, delivery_id) DO NOTHING",
+                 VALUES ($1, $2, $3, $4)",
                 vec![
                     Value::text(source),
                     Value::text(delivery_id),
                     Value::time(Utc::now()),
                     Value::Bytes(super::packed::pack(body)),
                 ],
-            )])
+            ))
             .await?;
-        Ok(affected.first().copied().unwrap_or(0) > 0)
+        }
+        tx.commit().await?;
+        Ok(added)
     }
 
     /// Gives the disk back after a large write. On SQLite the write-ahead log of a bulk import
