@@ -1,4 +1,4 @@
-//! Migration 0014: the raw event log of a store written by the previous version (bodies as text,
+//! Migration 0015: the raw event log of a store written by the previous version (bodies as text,
 //! bodies packed alone, bodies in a block whose rows hold the delivery ids) reads back the same,
 //! its redeliveries are still recognised, and new events follow it, on both backends.
 
@@ -124,7 +124,7 @@ fn migrations(backend: &str) -> String {
     format!("{}/../migrations/{backend}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The migrations before 0014.
+/// The migrations before 0015.
 async fn previous_migrator(backend: &str) -> Migrator {
     let mut migrator = Migrator::new(Path::new(&migrations(backend)))
         .await
@@ -133,7 +133,7 @@ async fn previous_migrator(backend: &str) -> Migrator {
         migrator
             .migrations
             .iter()
-            .filter(|m| m.version < 14)
+            .filter(|m| m.version < 15)
             .cloned()
             .collect(),
     );
