@@ -3,7 +3,7 @@
 -- an event logged in a block carries its delivery id in the block rather than in its row. The
 -- log's rows were a delivery id each plus a copy of it in the unique index (110 MB of the
 -- 100,000-deployment store). Events logged before keep their delivery ids in their rows and read
--- back the same. Keep in step with migrations/postgres/0014_raw_delivery_ids_once.sql.
+-- back the same. Keep in step with migrations/postgres/0015_raw_delivery_ids_once.sql.
 CREATE TABLE raw_delivery (
     source      TEXT NOT NULL,
     delivery_id TEXT NOT NULL,
