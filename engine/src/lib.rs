@@ -6,6 +6,7 @@
 //! for a [`period`], rated against the published [`tiers`], after the noise [`filters`].
 
 pub mod analysis;
+pub mod annotations;
 pub mod cache;
 pub mod config;
 pub mod explain;
