@@ -97,6 +97,9 @@ pub struct ErrorDetail {
         crate::routes::explain,
         crate::routes::explain_deployment,
         crate::targets::targets,
+        crate::annotations::create,
+        crate::annotations::list,
+        crate::annotations::remove,
         crate::exports::metrics_csv,
         crate::exports::targets_csv,
         crate::exports::changes_csv,
@@ -116,6 +119,7 @@ pub struct ErrorDetail {
         (name = "metrics", description = "The five DORA metrics, targets and the rows behind them"),
         (name = "exports", description = "CSV downloads of every table"),
         (name = "report", description = "The executive report"),
+        (name = "annotations", description = "Dated notes drawn on the charts and listed in the report"),
         (name = "ingestion", description = "Events and webhooks pushed by other tools"),
         (name = "operations", description = "Health and monitoring"),
     )

@@ -30,6 +30,8 @@ pub enum QueryError {
     Filters(#[from] FilterError),
     #[error(transparent)]
     Bands(#[from] BandsError),
+    #[error(transparent)]
+    Annotations(#[from] crate::annotations::ListError),
     #[error(
         "metrics.tiers: `{0}` is not a published tier table (expected 2021, 2023, 2024 or custom)"
     )]
