@@ -2018,6 +2018,7 @@ repos = ["acme/loyalty"]
         assert!(c.teams.iter().any(|t| !t.paths.is_empty()));
         assert_eq!(c.incidents.attribution_window, Duration::days(7));
         assert!(c.cron_schedule().is_ok());
+        assert_eq!(c.annotations.len(), 2, "the example's [[annotations]]");
     }
 
     #[test]
