@@ -401,6 +401,10 @@ async fn the_openapi_document_describes_the_annotation_routes() {
             "{method} {path}"
         );
     }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer",
+        "the writes' security requirement names a defined scheme"
+    );
     let schema = &doc["components"]["schemas"]["Annotation"]["properties"];
     for field in ["id", "date", "title", "team", "scope", "source"] {
         assert!(schema[field].is_object(), "Annotation.{field}: {schema}");

@@ -137,7 +137,7 @@ fn new_annotation(state: &AppState, body: &AnnotationBody) -> Result<NewAnnotati
 }
 
 /// Adds an annotation.
-#[utoipa::path(post, path = "/api/v1/annotations", tag = "annotations",
+#[utoipa::path(post, path = "/api/v1/annotations", tag = "annotations", operation_id = "create_annotation",
     request_body(content = AnnotationBody, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
@@ -169,7 +169,7 @@ async fn create(
 }
 
 /// Lists the annotations of a period.
-#[utoipa::path(get, path = "/api/v1/annotations", tag = "annotations",
+#[utoipa::path(get, path = "/api/v1/annotations", tag = "annotations", operation_id = "list_annotations",
     params(
         ("team" = Option<String>, Query, description = "A team or tribe slug: only the annotations its charts show (its own, its tribe's, the organisation's, and for a tribe or the organisation those of its teams marked `inherit`); omitted: every annotation"),
         ("from" = Option<String>, Query, format = Date, description = "First day (inclusive). Default: 90 days before `to`"),
@@ -210,7 +210,7 @@ pub(crate) fn list_error(e: ListError) -> ApiError {
 }
 
 /// Removes a stored annotation.
-#[utoipa::path(delete, path = "/api/v1/annotations/{id}", tag = "annotations",
+#[utoipa::path(delete, path = "/api/v1/annotations/{id}", tag = "annotations", operation_id = "delete_annotation",
     params(("id" = i64, Path, description = "The annotation's id, as `POST` answered it")),
     security(("bearer" = [])),
     responses(
