@@ -89,9 +89,7 @@ impl IngestAuth {
             pagerduty_secret: pagerduty_secret.filter(|s| !s.expose().is_empty()),
         }
     }
-}
 
-impl IngestAuth {
     /// Whether any ingestion token is configured (none: the routes they guard answer 503).
     pub(crate) fn has_tokens(&self) -> bool {
         !self.tokens.is_empty()

@@ -11,8 +11,8 @@
 //! The handler here parses the parameters (those of `/api/v1/metrics`, plus `compare`, `width`
 //! and `height`), answers `304 Not Modified` when the client's ETag still holds (the ETag hashes
 //! the parameters, the store's data version, the configuration that shapes the figures and the
-//! annotations drawn), and
-//! otherwise computes, draws (on a blocking thread) and answers.
+//! annotations drawn), and otherwise computes, draws (on a blocking thread), marks the
+//! annotations ([`markers`]) and answers.
 
 pub mod build;
 pub mod font;
