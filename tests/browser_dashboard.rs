@@ -1208,3 +1208,108 @@ async fn an_empty_store_shows_the_first_steps() {
     assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
     drop(browser);
 }
+
+/// An annotation created through the API shows on the team page, in the list and on its charts
+/// (the SVG the page drew carries the title); the overview lists the organisation's and the
+/// inheriting ones, not a team's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_annotation_made_through_the_api_shows_on_the_team_page_and_its_charts() {
+    let Some(binary) = chromium_or_skip(
+        "an_annotation_made_through_the_api_shows_on_the_team_page_and_its_charts",
+    ) else {
+        return;
+    };
+    const TOKEN: &str = "browser-annotations";
+    let today = Utc::now().date_naive();
+    let server =
+        support::server::annotating_demo_server(today + Duration::days(1), None, TOKEN).await;
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for (days_ago, title, team) in [
+        (30, "New CI system", Some("checkout")),
+        (20, "Holiday freeze", None),
+    ] {
+        let mut body =
+            json!({"date": (today - Duration::days(days_ago)).to_string(), "title": title});
+        if let Some(team) = team {
+            body["team"] = json!(team);
+        }
+        let response = client
+            .post(format!("{}/api/v1/annotations", server.base))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 201);
+        let created: Value = response.json().await.expect("json");
+        ids.push(created["id"].clone());
+    }
+
+    let browser = launch(&binary).await;
+    let cdp = Cdp::connect(&browser.ws_url).await;
+    let page = cdp.open_page().await;
+    page.set_viewport(1366, 900).await;
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("{}/#/team/checkout", server.base)}),
+    )
+    .await;
+    page.wait_for("document.getElementById('view').dataset.view === 'team'")
+        .await;
+    let listed = page
+        .eval("[...document.querySelectorAll('ul.annotations li')].map(li => [li.dataset.annotationId, li.querySelector('.annotation-title').textContent])")
+        .await;
+    assert_eq!(
+        listed,
+        json!([
+            [ids[0].to_string(), "New CI system"],
+            [ids[1].to_string(), "Holiday freeze"]
+        ])
+    );
+    page.settle().await;
+    // The pictures the page drew: every chart over time carries both titles as SVG text.
+    let texts = page
+        .eval(
+            "Promise.all([...document.querySelectorAll('figure.chart img')].map(img => \
+               fetch(img.dataset.url).then(r => r.text()).then(svg => [img.closest('figure').dataset.chart, \
+                 [...new DOMParser().parseFromString(svg, 'image/svg+xml').querySelectorAll('text')].map(t => t.textContent.trim())])))",
+        )
+        .await;
+    let charts = texts.as_array().expect("charts");
+    assert!(charts.len() >= 6, "the team's charts: {charts:?}");
+    for chart in charts {
+        let name = chart[0].as_str().expect("name");
+        let has = |title: &str| {
+            chart[1]
+                .as_array()
+                .expect("texts")
+                .iter()
+                .any(|t| t == title)
+        };
+        let over_time = name != "lead_time_distribution";
+        assert_eq!(has("New CI system"), over_time, "{name}");
+        assert_eq!(has("Holiday freeze"), over_time, "{name}");
+    }
+    page.screenshot(&artifacts().join("team-annotations.png"), None)
+        .await;
+
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("{}/#/", server.base)}),
+    )
+    .await;
+    page.wait_for("document.getElementById('view').dataset.view === 'overview'")
+        .await;
+    let overview = page
+        .eval("[...document.querySelectorAll('ul.annotations .annotation-title')].map(t => t.textContent)")
+        .await;
+    assert_eq!(
+        overview,
+        json!(["Holiday freeze"]),
+        "a team's own annotation stays on its pages"
+    );
+    let errors = console_errors(&cdp.events.lock().expect("lock"));
+    assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
+    drop(browser);
+}

@@ -672,6 +672,8 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/v1/webhooks/pagerduty",
     ),
     ("post", "/api/v1/events", "/api/v1/events"),
+    ("get", "/api/v1/annotations", "/api/v1/annotations"),
+    ("post", "/api/v1/annotations", "/api/v1/annotations"),
     ("get", "/metrics", "/metrics"),
     ("get", "/api/v1/openapi.json", "/api/v1/openapi.json"),
     ("get", "/api/v1/sync/status", "/api/v1/sync/status"),

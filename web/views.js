@@ -6,6 +6,7 @@ import {
   METRICS,
   METRIC_BY_KEY,
   TIER_LABEL,
+  day,
   duration,
   durationShort,
   formatTarget,
@@ -603,6 +604,32 @@ export function incidents(links) {
               ),
             );
           }),
+      ),
+    ),
+  );
+}
+
+/**
+ * Annotations (`GET /api/v1/annotations`): dated notes the charts mark with a labelled line.
+ * `list` is by date; each says whose it is (the configuration's are marked as such).
+ */
+export function annotationList(list, names) {
+  if (!list || list.length === 0) return h("p", { class: "muted" }, "No annotations in this period.");
+  return h(
+    "ul",
+    { class: "annotations" },
+    list.map((a) =>
+      h(
+        "li",
+        { dataset: { annotationId: a.id == null ? "config" : String(a.id), date: a.date } },
+        h("time", { datetime: a.date }, day(a.date)),
+        " ",
+        h("span", { class: "annotation-title" }, a.title),
+        h(
+          "span",
+          { class: "muted small" },
+          ` · ${a.team ? names[a.team] || a.team : "organisation"}${a.scope === "inherit" ? ", shown above it too" : ""}${a.source === "config" ? " · from the configuration" : ""}`,
+        ),
       ),
     ),
   );

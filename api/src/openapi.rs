@@ -109,6 +109,9 @@ pub struct ErrorDetail {
         crate::routes::explain,
         crate::routes::explain_deployment,
         crate::targets::targets,
+        crate::annotations::create,
+        crate::annotations::list,
+        crate::annotations::remove,
         crate::exports::metrics_csv,
         crate::exports::targets_csv,
         crate::exports::changes_csv,
@@ -123,16 +126,35 @@ pub struct ErrorDetail {
         github_webhook,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&BearerScheme),
     tags(
         (name = "charts", description = "The metrics as SVG and PNG charts"),
         (name = "metrics", description = "The five DORA metrics, targets and the rows behind them"),
         (name = "exports", description = "CSV downloads of every table"),
         (name = "report", description = "The executive report"),
+        (name = "annotations", description = "Dated notes drawn on the charts and listed in the report"),
         (name = "ingestion", description = "Events and webhooks pushed by other tools"),
         (name = "operations", description = "Health and monitoring"),
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` scheme the ingestion routes' `security` names (the ingestion token), so
+/// the requirement refers to a defined scheme as OpenAPI asks.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+    }
+}
 
 /// The document, built once per call (cheap: no I/O).
 pub fn document() -> utoipa::openapi::OpenApi {

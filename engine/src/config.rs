@@ -50,6 +50,8 @@ pub struct Config {
     pub filters: FiltersConfig,
     pub tribes: Vec<TribeConfig>,
     pub teams: Vec<TeamConfig>,
+    /// `[[annotations]]`, validated like stored ones; read-only ([`crate::annotations`]).
+    pub annotations: Vec<crate::annotations::Annotation>,
     /// The instant a period reaching into the future is measured up to. `None` reads the system
     /// clock; the demo pins it to the end of its data, so every command shows the same figures.
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
@@ -475,6 +477,7 @@ impl Default for Config {
             filters: FiltersConfig::default(),
             tribes: Vec::new(),
             teams: Vec::new(),
+            annotations: Vec::new(),
             clock: None,
         }
     }
@@ -1204,6 +1207,7 @@ struct RawConfig {
     filters: FiltersConfig,
     tribes: Vec<TribeConfig>,
     teams: Vec<RawTeam>,
+    annotations: Vec<RawAnnotation>,
 }
 
 impl Default for RawConfig {
@@ -1223,8 +1227,23 @@ impl Default for RawConfig {
             filters: c.filters,
             tribes: Vec::new(),
             teams: Vec::new(),
+            annotations: Vec::new(),
         }
     }
+}
+
+/// `[[annotations]]`: checked by [`crate::annotations::NewAnnotation::new`] once the teams are
+/// known.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnnotation {
+    #[serde(deserialize_with = "de_date")]
+    date: NaiveDate,
+    title: String,
+    #[serde(default)]
+    team: Option<String>,
+    #[serde(default)]
+    scope: crate::annotations::Reach,
 }
 
 #[derive(Deserialize)]
@@ -1411,7 +1430,7 @@ impl RawConfig {
             }
         }
 
-        Ok(Config {
+        let mut config = Config {
             database_url: DatabaseUrl(self.database_url),
             github: self.github,
             collector: self.collector,
@@ -1425,9 +1444,39 @@ impl RawConfig {
             filters: self.filters,
             tribes,
             teams,
+            annotations: Vec::new(),
             clock: None,
-        })
+        };
+        config.annotations = check_annotations(self.annotations, &config, origins)?;
+        Ok(config)
     }
+}
+
+/// `[[annotations]]` as the API would take them: an error names `annotations[i].<field>`.
+fn check_annotations(
+    raw: Vec<RawAnnotation>,
+    config: &Config,
+    origins: &Origins,
+) -> Result<Vec<crate::annotations::Annotation>, ConfigError> {
+    use crate::annotations::{Annotation, NewAnnotation, Origin};
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let checked = NewAnnotation::new(config, a.date, &a.title, a.team.as_deref(), a.scope)
+                .map_err(|e| {
+                    let key = format!("annotations[{i}].{}", e.field);
+                    origins.invalid(&[&key], &key, e.message)
+                })?;
+            Ok(Annotation {
+                id: None,
+                date: checked.date,
+                title: checked.title,
+                team: checked.team,
+                scope: checked.scope,
+                source: Origin::Config,
+            })
+        })
+        .collect()
 }
 
 /// `metrics.custom_tiers` reads as [`crate::tiers::CustomBands`] and makes consistent bands.
@@ -1937,6 +1986,52 @@ mod tests {
         }
     }
 
+    #[test]
+    fn annotations_are_validated_with_errors_naming_the_key() {
+        let ok = parse(&format!(
+            "{TEAM}\n[[annotations]]\ndate = 2026-03-10\ntitle = \"New CI system\"\n\
+             team = \"loyalty\"\nscope = \"inherit\"\n\
+             [[annotations]]\ndate = \"2026-04-01\"\ntitle = \" Holiday freeze \""
+        ))
+        .expect("valid");
+        let [ci, freeze] = ok.annotations.as_slice() else {
+            panic!("two annotations: {:?}", ok.annotations)
+        };
+        assert_eq!(ci.date, NaiveDate::from_ymd_opt(2026, 3, 10).expect("date"));
+        assert_eq!(ci.team.as_deref(), Some("loyalty"));
+        assert_eq!(ci.scope, crate::annotations::Reach::Inherit);
+        assert_eq!(ci.source, crate::annotations::Origin::Config);
+        assert_eq!(
+            (freeze.title.as_str(), freeze.team.as_ref()),
+            ("Holiday freeze", None)
+        );
+        let with = |body: &str| parse(&format!("{TEAM}\n[[annotations]]\n{body}"));
+        let message = invalid(
+            with("date = \"2026-03-10\"\ntitle = \"x\"\nteam = \"nobody\""),
+            "test.toml",
+            "annotations[0].team",
+        );
+        assert!(message.contains("known: loyalty"), "{message}");
+        invalid(
+            with("date = \"2026-03-10\"\ntitle = \"  \""),
+            "test.toml",
+            "annotations[0].title",
+        );
+        invalid(
+            with("date = \"2026-03-10\"\ntitle = \"x\"\nscope = \"inherit\""),
+            "test.toml",
+            "annotations[0].scope",
+        );
+        for body in [
+            "date = \"2026-02-30\"\ntitle = \"x\"",
+            "date = \"2026-03-10\"\ntitle = \"x\"\nscope = \"everywhere\"",
+            "date = \"2026-03-10\"\ntitle = \"x\"\ncolour = \"red\"",
+        ] {
+            let message = with(body).expect_err(body).to_string();
+            assert!(message.contains("annotations[0]"), "{message}");
+        }
+    }
+
     const TEAM: &str = r#"
 [[teams]]
 slug = "loyalty"
@@ -1952,6 +2047,7 @@ repos = ["acme/loyalty"]
         assert!(c.teams.iter().any(|t| !t.paths.is_empty()));
         assert_eq!(c.incidents.attribution_window, Duration::days(7));
         assert!(c.cron_schedule().is_ok());
+        assert_eq!(c.annotations.len(), 2, "the example's [[annotations]]");
     }
 
     #[test]

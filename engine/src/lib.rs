@@ -7,6 +7,7 @@
 //! scale against its benchmarks, after the noise [`filters`].
 
 pub mod analysis;
+pub mod annotations;
 pub mod cache;
 pub mod config;
 pub mod explain;

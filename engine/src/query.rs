@@ -33,6 +33,8 @@ pub enum QueryError {
     Bands(#[from] BandsError),
     #[error("metrics.benchmark: {0}")]
     Benchmark(#[from] BenchmarkError),
+    #[error(transparent)]
+    Annotations(#[from] crate::annotations::ListError),
     #[error(
         "metrics.tiers: `{0}` is not a published tier table (expected 2021, 2023, 2024 or custom)"
     )]

@@ -74,6 +74,7 @@ conformance!(
     held_rows_give_the_figures_of_the_whole_read,
     held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read,
     a_record_without_commits_never_overwrites_what_a_poll_filled_in,
+    annotations_are_added_listed_by_date_and_removed,
 );
 
 async fn sqlite_store() -> Store {
@@ -1879,4 +1880,73 @@ async fn a_record_without_commits_never_overwrites_what_a_poll_filled_in(store: 
         .map(|c| c.key)
         .collect();
     assert!(shipped.contains(&"acme/api#1".to_string()), "{shipped:?}");
+}
+
+async fn annotations_are_added_listed_by_date_and_removed(store: Store) {
+    use engine::annotations::{NewAnnotation, Origin, Reach};
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 3, d).expect("date");
+    let new = |d: u32, title: &str, team: Option<&str>, scope: Reach| NewAnnotation {
+        date: day(d),
+        title: title.to_string(),
+        team: team.map(str::to_string),
+        scope,
+    };
+    let version = store.data_version().await.expect("version");
+    let late = store
+        .add_annotation(&new(20, "Holiday freeze", None, Reach::Own))
+        .await
+        .expect("added");
+    let early = store
+        .add_annotation(&new(
+            10,
+            "New CI system \u{1F680}",
+            Some("checkout"),
+            Reach::Inherit,
+        ))
+        .await
+        .expect("added");
+    let edge = store
+        .add_annotation(&new(31, "Team split", Some("customer"), Reach::Own))
+        .await
+        .expect("added");
+    assert_eq!(early.title, "New CI system \u{1F680}", "read back exactly");
+    assert_eq!(early.team.as_deref(), Some("checkout"));
+    assert_eq!(early.scope, Reach::Inherit);
+    assert_eq!(early.source, Origin::Stored);
+    assert_eq!(late.scope, Reach::Own);
+    assert_ne!(early.id, late.id);
+    assert_eq!(
+        store.data_version().await.expect("version"),
+        version,
+        "annotations shape no figure"
+    );
+    // [from, to): the 31st is left out of a period ending on the 31st; by date, not by id.
+    let listed = store
+        .annotations(day(1), day(31), 10)
+        .await
+        .expect("listed");
+    assert_eq!(listed, vec![early.clone(), late.clone()]);
+    assert_eq!(
+        store.annotations(day(1), day(31), 1).await.expect("listed"),
+        vec![early.clone()],
+        "the limit holds"
+    );
+    assert!(
+        store
+            .delete_annotation(early.id.expect("id"))
+            .await
+            .expect("deleted")
+    );
+    assert!(
+        !store
+            .delete_annotation(early.id.expect("id"))
+            .await
+            .expect("no error"),
+        "a second deletion finds nothing"
+    );
+    let april = chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("date");
+    assert_eq!(
+        store.annotations(day(1), april, 10).await.expect("listed"),
+        vec![late, edge]
+    );
 }

@@ -302,6 +302,7 @@ pub fn metric_chart(input: &MetricChartInput) -> Chart {
             small_sample: input.small_sample,
             partial: partial(first),
         },
+        markers: Vec::new(),
     }
 }
 
@@ -350,6 +351,7 @@ fn empty(kind: ChartKind, title: &str, caption: String, message: &str) -> Chart 
         body: Body::Empty {
             message: message.to_string(),
         },
+        markers: Vec::new(),
     }
 }
 
@@ -438,6 +440,7 @@ pub fn breakdown_chart(report: &MetricsReport, bucket: Bucket) -> Chart {
             .map(|p| format::bucket_label(bucket, p.start))
             .collect(),
         body: Body::Stacked { layers },
+        markers: Vec::new(),
     }
 }
 
@@ -531,5 +534,6 @@ pub fn distribution_chart(explained: &Explanation, tz: Tz) -> Chart {
                     .collect(),
             },
         },
+        markers: Vec::new(),
     }
 }

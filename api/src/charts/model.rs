@@ -371,6 +371,18 @@ pub struct Chart {
     /// One label per x category.
     pub categories: Vec<String>,
     pub body: Body,
+    /// Annotations: a labelled vertical line each, over the plot.
+    pub markers: Vec<Marker>,
+}
+
+/// An annotation on a chart whose categories are time buckets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    /// Where along x, in categories: 0 is the left edge of the first, `n` the right edge of the
+    /// last; 1.5 is the middle of the second.
+    pub at: f64,
+    /// The annotation's title, written beside the line.
+    pub label: String,
 }
 
 impl Chart {

@@ -67,6 +67,9 @@ figcaption { font-size: 11px; color: var(--muted); }
 .caveats { margin: 0; padding-left: 18px; }
 .score .headline { font-size: 20px; font-weight: bold; margin: 4px 0; }
 .score .groups { margin: 2px 0; }
+ul.annotations { margin: 0; padding-left: 18px; columns: 2; column-gap: 28px; }
+ul.annotations time { font-weight: 600; margin-right: 4px; }
+ul.annotations .whose { color: #5f5f5f; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--line); vertical-align: top; }
 thead th { color: var(--muted); font-weight: normal; font-size: 12px; }
@@ -129,6 +132,7 @@ pub fn render(report: &Report) -> Result<String, RenderError> {
     super::score::section(&mut out, &report.headline.dora_score);
     highlights(&mut out, report);
     charts(&mut out, report)?;
+    annotations(&mut out, report);
     out.push_str("<div class=\"cols words-row\">\n");
     words(&mut out, report);
     caveats(&mut out, report);
@@ -344,6 +348,32 @@ fn charts(out: &mut String, report: &Report) -> Result<(), RenderError> {
     }
     out.push_str("</div>\n</section>\n");
     Ok(())
+}
+
+/// The annotations of the period, by date, with whose they are (the charts above mark them).
+fn annotations(out: &mut String, report: &Report) {
+    if report.annotations.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<section class=\"annotations\">\n<h2>What happened</h2>\n<ul class=\"annotations\">\n",
+    );
+    for a in &report.annotations {
+        let whose = a
+            .team
+            .as_deref()
+            .map_or_else(|| "organisation".to_string(), |t| t.to_string());
+        let _ = writeln!(
+            out,
+            "<li data-date=\"{}\"><time datetime=\"{}\">{}</time> {} <span class=\"whose\">({})</span></li>",
+            a.date,
+            a.date,
+            escape(&format::date(a.date)),
+            escape(&a.title),
+            escape(&whose)
+        );
+    }
+    out.push_str("</ul>\n</section>\n");
 }
 
 /// A cell of the tribes table: value, arrow, tier, with raw values for machines.

@@ -79,6 +79,9 @@ pub struct Report {
     /// The tier table in force ("2024", ...).
     pub tiers: String,
     pub small_sample: usize,
+    /// The annotations of the period the scope shows ([`engine::annotations`]), by date: listed
+    /// on the page and drawn on its charts.
+    pub annotations: Vec<engine::annotations::Annotation>,
 }
 
 impl Report {
@@ -168,19 +171,23 @@ pub async fn build(
         }
     }
 
-    // Small trend charts.
+    // Small trend charts, annotated.
     let bands = engine::query::bands(config)?;
+    let annotations =
+        engine::annotations::for_scopes(store, config, &[scope], period.from, period.to).await?;
     let charts = TREND_CHARTS
         .iter()
         .map(|&metric| {
-            metric_chart(&MetricChartInput {
+            let mut chart = metric_chart(&MetricChartInput {
                 metric,
                 reports: std::slice::from_ref(&headline),
                 previous: previous.as_ref(),
                 bands: &bands,
                 small_sample: config.metrics.small_sample,
                 bucket,
-            })
+            });
+            charts::markers::annotate(&mut chart, &annotations, &period, bucket);
+            chart
         })
         .collect();
 
@@ -247,6 +254,7 @@ pub async fn build(
         targets,
         caveats,
         small_sample: config.metrics.small_sample,
+        annotations,
         headline,
     })
 }
@@ -279,6 +287,13 @@ async fn report(
     let period = metrics.period()?;
     let scope = charts::resolve_scope(&state.config, metrics.team(), "team")?;
     let version = state.store.data_version().await.map_err(QueryError::from)?;
+    let annotations = charts::markers::for_scopes_of(
+        &state.store,
+        &state.config,
+        std::slice::from_ref(&scope),
+        &period,
+    )
+    .await?;
     let tag = charts::etag(&[
         "report-1",
         env!("CARGO_PKG_VERSION"),
@@ -287,6 +302,7 @@ async fn report(
         &period.from.to_string(),
         &period.to.to_string(),
         &charts::config_fingerprint(&state.config),
+        &charts::markers::fingerprint(&annotations),
     ]);
     if charts::not_modified(&headers, &tag) {
         return Ok((StatusCode::NOT_MODIFIED, charts::cache_headers(&tag)).into_response());
