@@ -1,6 +1,7 @@
 //! One module per command; this one opens what they all need: the configuration and the store.
 
 pub mod collect;
+pub mod digest;
 pub mod explain;
 pub mod import;
 pub mod metrics;

@@ -15,12 +15,14 @@
 //! - `rows`: the narrow reads of whole repositories behind [`crate::facts_cache`]; `held`: their
 //!   stored copy, so a process that starts need not read them again.
 //! - `meta`: teams, sync state, raw events, counters.
+//! - `digest`: the claims that send each scheduled digest once.
 //! - `codec`: how values map to columns (Unix seconds, JSON lists) and back.
 //!
 //! Timestamps are stored as Unix seconds (UTC): sub-second precision is dropped on write.
 
 mod codec;
 mod derived;
+mod digest;
 mod error;
 mod facts;
 pub mod github;
@@ -33,6 +35,7 @@ mod rows;
 pub mod testing;
 
 pub use derived::ReanalyzeReport;
+pub use digest::DigestClaim;
 pub use error::StoreError;
 pub use facts::{DeploymentDetail, IncidentLinkDetail};
 pub use meta::{StoreCounts, SyncState, TeamRow};

@@ -1,0 +1,54 @@
+//! The digest as a Slack incoming-webhook message in Block Kit: a header, the five figures as
+//! fields, the improvement and the risk, and the link. `text` carries the whole digest as plain
+//! text too: Slack shows it in notifications, and Mattermost, which takes the same webhook
+//! payload but not every block, shows it as the message.
+
+use super::Digest;
+use serde_json::{Value, json};
+
+/// Slack cuts a header's text at this many characters.
+const HEADER_LIMIT: usize = 150;
+
+fn mrkdwn(text: String) -> Value {
+    json!({"type": "mrkdwn", "text": text})
+}
+
+/// Slack's mrkdwn escaping: `&`, `<` and `>` are control characters.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The webhook's JSON body.
+pub fn payload(digest: &Digest) -> Value {
+    let header: String = digest.title().chars().take(HEADER_LIMIT).collect();
+    let fields: Vec<Value> = digest
+        .lines
+        .iter()
+        .map(|line| {
+            mrkdwn(format!(
+                "*{}*\n{}",
+                line.metric.title(),
+                escape(&line.words(&digest.last))
+            ))
+        })
+        .collect();
+    let mut blocks = vec![
+        json!({"type": "header", "text": {"type": "plain_text", "text": header}}),
+        json!({"type": "section", "fields": fields}),
+        json!({"type": "divider"}),
+        json!({"type": "section", "text": mrkdwn(format!(
+            "*Biggest improvement:* {}", escape(&digest.improvement_words())
+        ))}),
+        json!({"type": "section", "text": mrkdwn(format!(
+            "*Biggest risk:* {}", escape(&digest.risk_words())
+        ))}),
+    ];
+    if let Some(link) = &digest.link {
+        blocks.push(json!({"type": "context", "elements": [
+            mrkdwn(format!("<{link}|Open the report> · medians, compared with {}", digest.last))
+        ]}));
+    }
+    json!({"text": digest.text(), "blocks": blocks})
+}
