@@ -33,6 +33,8 @@ pub struct Line {
     pub trend: Trend,
     /// How much it moved, as the dashboard's arrow says it ("12%", "1.5 pts").
     pub change: Option<String>,
+    /// Measured on fewer samples than `metrics.small_sample`: said, so it is read with care.
+    pub small_sample: bool,
 }
 
 impl Line {
@@ -48,11 +50,22 @@ impl Line {
             previous: f.previous_words(),
             trend: f.trend(),
             change: engine::present::change(kind, f.value, f.previous),
+            small_sample: f.small_sample && f.value.is_some(),
         }
     }
 
-    /// The figure and its trend in words: "8.2 a week, up 12% from 7.3 a week last week: better".
+    /// The figure and its trend in words: "8.2 a week, up 12% from 7.3 a week last week: better",
+    /// ending "(small sample)" when it rests on few samples.
     pub fn words(&self, last: &str) -> String {
+        let said = self.trend_words(last);
+        if self.small_sample {
+            format!("{said} (small sample)")
+        } else {
+            said
+        }
+    }
+
+    fn trend_words(&self, last: &str) -> String {
         let shown = &self.shown;
         match (&self.previous, &self.change, self.trend) {
             (Some(was), _, Trend::Same) => {
@@ -243,6 +256,7 @@ mod tests {
             previous: previous.map(Into::into),
             trend,
             change: previous.map(|_| "12%".into()),
+            small_sample: false,
         }
     }
 
@@ -282,6 +296,12 @@ mod tests {
         assert_eq!(
             l.words("last month"),
             "5%, about the same as last month (5.1%)"
+        );
+        let mut l = line(MetricKey::TimeToRestore, "2 hours", None, Trend::Unknown);
+        l.small_sample = true;
+        assert_eq!(
+            l.words("last week"),
+            "2 hours, nothing to compare with last week (small sample)"
         );
         let l = line(MetricKey::TimeToRestore, "no data", None, Trend::Unknown);
         assert_eq!(
