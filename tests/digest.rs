@@ -330,8 +330,8 @@ async fn the_webhook_gets_a_block_kit_message() {
     );
     assert_eq!(
         blocks[5]["elements"][0]["text"],
-        "<https://dora.example.com/api/v1/report?from=2026-03-09&to=2026-03-16&team=shop|Open the \
-         report> · medians, compared with last week"
+        "<https://dora.example.com/api/v1/report?from=2026-03-09&amp;to=2026-03-16&amp;team=shop|Open \
+         the report> · medians, compared with last week"
     );
 }
 
@@ -620,6 +620,30 @@ fn a_variable_not_set_is_named_before_anything_is_computed() {
     assert!(
         stderr
             .contains("error: digest.slack_webhook_env: names DIGEST_TEST_HOOK, which is not set"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn serve_with_a_schedule_refuses_to_start_without_its_channel() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("doraboard.toml"),
+        "[digest]\nschedule = \"0 0 8 * * Mon\"\nslack_webhook_env = \"DIGEST_TEST_UNSET\"\n",
+    )
+    .expect("config");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_doraboard"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env_remove("DORABOARD_DATABASE_URL")
+        .env_remove("DIGEST_TEST_UNSET")
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr
+            .contains("error: digest.slack_webhook_env: names DIGEST_TEST_UNSET, which is not set"),
         "{stderr}"
     );
 }

@@ -16,16 +16,22 @@ use engine::query::QueryError;
 use engine::store::{DigestClaim, Store};
 use std::sync::Arc;
 
+/// Why the schedule cannot start: its expression or a channel.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Schedule(#[from] engine::config::ConfigError),
+    #[error(transparent)]
+    Channels(#[from] ConfigError),
+}
+
 /// Starts the schedule when `digest.schedule` is set; its channels are checked first, so a
 /// misconfigured digest stops `serve` from starting rather than failing silently each week.
 pub fn spawn(
     config: Arc<Config>,
     store: Store,
-) -> Result<Option<tokio::task::JoinHandle<()>>, ConfigError> {
-    let schedule = config.digest_schedule().map_err(|e| ConfigError {
-        key: "digest.schedule".into(),
-        message: e.to_string(),
-    })?;
+) -> Result<Option<tokio::task::JoinHandle<()>>, StartError> {
+    let schedule = config.digest_schedule()?;
     let Some(schedule) = schedule else {
         return Ok(None);
     };

@@ -13,7 +13,8 @@ fn mrkdwn(text: String) -> Value {
     json!({"type": "mrkdwn", "text": text})
 }
 
-/// Slack's mrkdwn escaping: `&`, `<` and `>` are control characters.
+/// Slack's mrkdwn escaping: `&`, `<` and `>` are control characters, in links too (Slack turns
+/// `&amp;` back into `&` before following one).
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -47,7 +48,11 @@ pub fn payload(digest: &Digest) -> Value {
     ];
     if let Some(link) = &digest.link {
         blocks.push(json!({"type": "context", "elements": [
-            mrkdwn(format!("<{link}|Open the report> · medians, compared with {}", digest.last))
+            mrkdwn(format!(
+                "<{}|Open the report> · medians, compared with {}",
+                escape(link),
+                digest.last
+            ))
         ]}));
     }
     json!({"text": digest.text(), "blocks": blocks})
