@@ -109,8 +109,9 @@ impl Channels {
             Some(var) => {
                 let key = "digest.slack_webhook_env";
                 let url = secret(key, var)?;
-                let is_http = reqwest::Url::parse(url.expose())
-                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+                let is_http = url.expose().parse::<hyper::Uri>().is_ok_and(|u| {
+                    matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some()
+                });
                 if !is_http {
                     return Err(invalid(
                         key,
@@ -204,10 +205,10 @@ impl Channels {
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
     #[error("the webhook answered HTTP {0}")]
-    Status(reqwest::StatusCode),
-    /// Built with the URL removed.
+    Status(hyper::StatusCode),
+    /// What went wrong, without the URL.
     #[error("the webhook could not be reached: {0}")]
-    Http(reqwest::Error),
+    Http(String),
     #[error("the mail server refused or could not be reached: {0}")]
     Smtp(lettre::transport::smtp::Error),
     #[error("the email could not be built: {0}")]
@@ -310,23 +311,39 @@ where
     }
 }
 
-/// The HTTP client of the webhooks, on rustls with ring.
-fn http_client() -> Result<reqwest::Client, DeliveryError> {
-    // Installed once per process; a second call finds it installed, which is what we want.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .build()
-        .map_err(|e| DeliveryError::Http(e.without_url()))
+/// An error and its sources on one line ("client error (Connect): tcp connect error: ..."):
+/// the HTTP stack's errors never carry the request's URL.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(&format!(": {e}"));
+        source = e.source();
+    }
+    text
 }
 
+/// One POST of `body` to the webhook, over rustls with ring and the system's roots.
 async fn post_webhook(url: &Secret, body: &serde_json::Value) -> Result<(), DeliveryError> {
-    let response = http_client()?
-        .post(url.expose())
-        .json(body)
-        .send()
+    let http = |e: &dyn std::error::Error| DeliveryError::Http(chain(e));
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
+        .map_err(|e| http(&e))?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(connector);
+    let request = hyper::Request::post(url.expose())
+        .header(hyper::header::CONTENT_TYPE, "application/json")
+        .body(http_body_util::Full::new(bytes::Bytes::from(
+            body.to_string(),
+        )))
+        .map_err(|_| DeliveryError::Http("the webhook URL is not a valid request target".into()))?;
+    let response = tokio::time::timeout(TIMEOUT, client.request(request))
         .await
-        .map_err(|e| DeliveryError::Http(e.without_url()))?;
+        .map_err(|_| DeliveryError::Http(format!("no answer within {TIMEOUT:?}")))?
+        .map_err(|e| http(&e))?;
     let status = response.status();
     if status.is_success() {
         Ok(())
@@ -469,7 +486,7 @@ mod tests {
 
     #[test]
     fn only_failures_that_may_pass_are_retried() {
-        use reqwest::StatusCode;
+        use hyper::StatusCode;
         assert!(DeliveryError::Status(StatusCode::INTERNAL_SERVER_ERROR).transient());
         assert!(DeliveryError::Status(StatusCode::TOO_MANY_REQUESTS).transient());
         assert!(!DeliveryError::Status(StatusCode::NOT_FOUND).transient());
