@@ -73,3 +73,33 @@ pub fn message(
             .singlepart(Attachment::new(SLIDE_NAME.to_string()).body(slide_png, png)),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_html_body_escapes_names_and_colours_the_trend() {
+        let page = html(&crate::digest::tests::sample());
+        assert!(
+            page.contains(
+                "<h1 style=\"font-size:20px\">Delivery digest · R&amp;D &lt;core&gt; team"
+            ),
+            "{page}"
+        );
+        assert!(page.contains("<td style=\"padding:6px 0;color:#1a7f37\">8.2 a week, up 12% from 7.3 a week last week: better</td>"), "{page}");
+        assert!(
+            page.contains(
+                "<strong>Biggest improvement:</strong> R&amp;D &lt;core&gt; deployed more."
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "href=\"https://dora.example.com/api/v1/report?from=2026-11-23&amp;to=2026-11-30\""
+            ),
+            "{page}"
+        );
+        assert!(!page.contains("<core>"), "{page}");
+    }
+}

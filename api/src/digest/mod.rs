@@ -218,6 +218,27 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
     }
 
+    /// A digest of a scope whose name needs escaping everywhere it is shown.
+    pub(super) fn sample() -> Digest {
+        Digest {
+            scope_title: "R&D <core> team".into(),
+            team: Some("rnd".into()),
+            period: last_full(DigestPeriod::Week, day("2026-12-03")),
+            last: "last week".into(),
+            lines: vec![line(
+                MetricKey::DeploymentFrequency,
+                "8.2 a week",
+                Some("7.3 a week"),
+                Trend::Better,
+            )],
+            improvement: Some("R&D <core> deployed more.".into()),
+            risk: None,
+            link: Some(
+                "https://dora.example.com/api/v1/report?from=2026-11-23&to=2026-11-30".into(),
+            ),
+        }
+    }
+
     #[test]
     fn the_last_full_week_runs_monday_to_monday_before_today() {
         // Thursday 3 December 2026: the week of Monday 23 November.

@@ -57,3 +57,30 @@ pub fn payload(digest: &Digest) -> Value {
     }
     json!({"text": digest.text(), "blocks": blocks})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_and_links_are_escaped_as_slack_asks() {
+        let body = payload(&crate::digest::tests::sample());
+        assert_eq!(
+            body["blocks"][0]["text"]["text"],
+            "Delivery digest · R&D <core> team · 23 – 29 Nov 2026"
+        );
+        assert_eq!(
+            body["blocks"][3]["text"]["text"],
+            "*Biggest improvement:* R&amp;D &lt;core&gt; deployed more."
+        );
+        assert_eq!(
+            body["blocks"][4]["text"]["text"],
+            "*Biggest risk:* No figure got notably worse than last week."
+        );
+        assert_eq!(
+            body["blocks"][5]["elements"][0]["text"],
+            "<https://dora.example.com/api/v1/report?from=2026-11-23&amp;to=2026-11-30|Open the \
+             report> · medians, compared with last week"
+        );
+    }
+}
