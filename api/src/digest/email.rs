@@ -29,6 +29,9 @@ pub fn html(digest: &Digest) -> String {
             escape(&line.words(&digest.last)),
         ));
     }
+    let score = digest.score.as_ref().map_or_else(String::new, |score| {
+        format!("<p><strong>DORA score:</strong> {}</p>\n", escape(score))
+    });
     let link = digest.link.as_ref().map_or_else(String::new, |link| {
         format!(
             "<p><a href=\"{}\" style=\"color:#0969da\">Open the report</a></p>\n",
@@ -40,7 +43,7 @@ pub fn html(digest: &Digest) -> String {
          <body style=\"font-family:Helvetica,Arial,sans-serif;color:#1f2328;max-width:720px\">\n\
          <h1 style=\"font-size:20px\">{title}</h1>\n\
          <p style=\"color:#57606a\">Medians, compared with {last}. The slide is attached.</p>\n\
-         <table style=\"border-collapse:collapse\">\n{rows}</table>\n\
+         {score}<table style=\"border-collapse:collapse\">\n{rows}</table>\n\
          <p><strong>Biggest improvement:</strong> {improvement}</p>\n\
          <p><strong>Biggest risk:</strong> {risk}</p>\n{link}</body></html>\n",
         title = escape(&digest.title()),
@@ -98,6 +101,10 @@ mod tests {
             page.contains(
                 "href=\"https://dora.example.com/api/v1/report?from=2026-11-23&amp;to=2026-11-30\""
             ),
+            "{page}"
+        );
+        assert!(
+            page.contains("<p><strong>DORA score:</strong> 7.4 / 10, industry average 4.5</p>"),
             "{page}"
         );
         assert!(!page.contains("<core>"), "{page}");

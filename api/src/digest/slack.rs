@@ -1,5 +1,5 @@
-//! The digest as a Slack incoming-webhook message in Block Kit: a header, the five figures as
-//! fields, the improvement and the risk, and the link. `text` carries the whole digest as plain
+//! The digest as a Slack incoming-webhook message in Block Kit: a header, the benchmark score,
+//! the five figures as fields, the improvement and the risk, and the link. `text` carries the whole digest as plain
 //! text too: Slack shows it in notifications, and Mattermost, which takes the same webhook
 //! payload but not every block, shows it as the message.
 
@@ -35,8 +35,14 @@ pub fn payload(digest: &Digest) -> Value {
             ))
         })
         .collect();
-    let mut blocks = vec![
-        json!({"type": "header", "text": {"type": "plain_text", "text": header}}),
+    let mut blocks =
+        vec![json!({"type": "header", "text": {"type": "plain_text", "text": header}})];
+    if let Some(score) = &digest.score {
+        blocks.push(json!({"type": "section", "text": mrkdwn(format!(
+            "*DORA score:* {}", escape(score)
+        ))}));
+    }
+    blocks.extend([
         json!({"type": "section", "fields": fields}),
         json!({"type": "divider"}),
         json!({"type": "section", "text": mrkdwn(format!(
@@ -45,7 +51,7 @@ pub fn payload(digest: &Digest) -> Value {
         json!({"type": "section", "text": mrkdwn(format!(
             "*Biggest risk:* {}", escape(&digest.risk_words())
         ))}),
-    ];
+    ]);
     if let Some(link) = &digest.link {
         blocks.push(json!({"type": "context", "elements": [
             mrkdwn(format!(
@@ -70,15 +76,19 @@ mod tests {
             "Delivery digest · R&D <core> team · 23 – 29 Nov 2026"
         );
         assert_eq!(
-            body["blocks"][3]["text"]["text"],
-            "*Biggest improvement:* R&amp;D &lt;core&gt; deployed more."
+            body["blocks"][1]["text"]["text"],
+            "*DORA score:* 7.4 / 10, industry average 4.5"
         );
         assert_eq!(
             body["blocks"][4]["text"]["text"],
+            "*Biggest improvement:* R&amp;D &lt;core&gt; deployed more."
+        );
+        assert_eq!(
+            body["blocks"][5]["text"]["text"],
             "*Biggest risk:* No figure got notably worse than last week."
         );
         assert_eq!(
-            body["blocks"][5]["elements"][0]["text"],
+            body["blocks"][6]["elements"][0]["text"],
             "<https://dora.example.com/api/v1/report?from=2026-11-23&amp;to=2026-11-30|Open the \
              report> · medians, compared with last week"
         );
