@@ -4,8 +4,8 @@
 //!
 //! - first: the first question of a process (rows from their stored copy, or read whole);
 //! - cold: a question not asked before, rows held (each run ends the year one day earlier);
-//! - after write: the same year right after one new deployment in one repository and its
-//!   reanalysis (what a dashboard sees while webhooks arrive);
+//! - after write: the same year right after one new deployment in one repository, written and
+//!   derived as a delivery to `POST /api/v1/events` is (what a dashboard sees while webhooks arrive);
 //! - scopes: every scope at once (`/api/v1/metrics/scopes`) right after such a write.
 //!
 //! ```sh
@@ -19,6 +19,7 @@ use engine::config::Config;
 use engine::model::{Deployment, DeploymentStatus, Source};
 use engine::period::{Bucket, Period};
 use engine::store::Store;
+use engine::store::events::{EventRecord, LoggedEvent};
 use std::path::Path;
 use std::time::Instant;
 
@@ -93,8 +94,14 @@ async fn main() -> anyhow::Result<()> {
                 declared_commits: None,
             };
             let t = Instant::now();
-            store.upsert_deployments(&[deployment]).await?;
-            store.reanalyze(&[repo], options).await?;
+            // As `POST /api/v1/events` writes it, and as the server's worker derives it.
+            store
+                .ingest(vec![LoggedEvent {
+                    raw: None,
+                    record: Some(EventRecord::Deployment(deployment)),
+                }])
+                .await?;
+            store.derive_all_queued(options).await?;
             anyhow::Ok(ms(t))
         }
     };

@@ -102,6 +102,46 @@ enum Command {
     ///
     /// Example: add a service to `[pagerduty] services`, then `doraboard replay`
     Replay,
+    /// Add an annotation: a dated note drawn on the charts of its scope and listed on the
+    /// dashboard and in the report (docs/annotations.md).
+    ///
+    /// Example: `doraboard annotate --date 2026-03-10 --title "New CI system" --team checkout`
+    Annotate {
+        /// The day it marks (YYYY-MM-DD).
+        #[arg(long)]
+        date: String,
+        /// One line, at most 80 characters.
+        #[arg(long)]
+        title: String,
+        /// Team or tribe slug; the whole organisation when left out.
+        #[arg(long)]
+        team: Option<String>,
+        /// Also show a team's annotation on its tribe's and the organisation's charts (a
+        /// tribe's on the organisation's).
+        #[arg(long)]
+        inherit: bool,
+    },
+    /// List the annotations of a period (those of `[[annotations]]` too), or remove one.
+    ///
+    /// Example: `doraboard annotations --team checkout --from 2026-01-01 --to 2026-04-01`;
+    /// `doraboard annotations --remove 3`
+    Annotations {
+        /// Only those the charts of this team or tribe show; every annotation when left out.
+        #[arg(long)]
+        team: Option<String>,
+        /// First day of the period (YYYY-MM-DD).
+        #[arg(long, default_value = "1970-01-01")]
+        from: String,
+        /// Day after the last day of the period (exclusive).
+        #[arg(long, default_value = "9999-01-01")]
+        to: String,
+        /// Remove the stored annotation with this id instead of listing.
+        #[arg(long, conflicts_with_all = ["team", "json"])]
+        remove: Option<i64>,
+        /// Print JSON, as `GET /api/v1/annotations` answers.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the executive report: a printable HTML page, or for a `.png` out-file the
     /// 1920x1080 slide with the same headline.
     ///
@@ -199,6 +239,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => commands::migrate(&cli.config).await,
         Command::Import { file } => commands::import::run(&cli.config, &file).await,
         Command::Replay => commands::replay::run(&cli.config).await,
+        Command::Annotate {
+            date,
+            title,
+            team,
+            inherit,
+        } => {
+            let args = commands::annotate::AddArgs {
+                date,
+                title,
+                team,
+                inherit,
+            };
+            commands::annotate::add(&cli.config, args).await
+        }
+        Command::Annotations {
+            team,
+            from,
+            to,
+            remove,
+            json,
+        } => {
+            let args = commands::annotate::ListArgs {
+                team,
+                from,
+                to,
+                remove,
+                json,
+            };
+            commands::annotate::list(&cli.config, args).await
+        }
         Command::Report {
             team,
             from,

@@ -94,6 +94,14 @@ async fn invalid_parameters_answer_400_naming_the_parameter() {
         ("bucket=day&from=0001-01-01&to=9999-12-31", "to"),
         ("from=2016-01-01&to=2026-01-02", "to"),
         ("from=2016-01-01&to=2026-01-01&bucket=day", "bucket"),
+        (
+            "from=2026-01-01&to=2026-02-01&bucket=week&phases_per_bucket=yes",
+            "phases_per_bucket",
+        ),
+        (
+            "from=2026-01-01&to=2026-02-01&phases_per_bucket=true",
+            "phases_per_bucket",
+        ),
     ];
     for (query, parameter) in cases {
         let (status, body) = get(&server, &format!("/api/v1/metrics?{query}")).await;
@@ -105,6 +113,42 @@ async fn invalid_parameters_answer_400_naming_the_parameter() {
                 .is_some_and(|m| !m.is_empty())
         );
     }
+}
+
+#[tokio::test]
+async fn the_lead_time_series_carries_phases_per_bucket_only_when_asked() {
+    let server = demo_server().await;
+    let question = "/api/v1/metrics?team=payments&from=2026-08-01&to=2026-11-01&bucket=week";
+    let (_, plain) = get(&server, question).await;
+    let (status, phased) = get(&server, &format!("{question}&phases_per_bucket=true")).await;
+    assert_eq!(status, 200, "{phased}");
+    let series = |m: &Value| m["lead_time"]["series"].as_array().expect("series").clone();
+    assert!(series(&plain).iter().all(|p| p.get("breakdown").is_none()));
+    let measured: Vec<Value> = series(&phased)
+        .into_iter()
+        .filter(|p| p["changes"].as_u64() > Some(0))
+        .collect();
+    assert!(!measured.is_empty());
+    // Every measured change has a deploy phase: its count is the bucket's.
+    for point in &measured {
+        assert_eq!(
+            point["breakdown"]["deploy"]["count"], point["changes"],
+            "{point}"
+        );
+    }
+    // Asking for the phases changes nothing else.
+    let mut without = phased.clone();
+    for point in without["lead_time"]["series"]
+        .as_array_mut()
+        .expect("series")
+    {
+        point.as_object_mut().expect("point").remove("breakdown");
+    }
+    assert_eq!(without["lead_time"]["series"], plain["lead_time"]["series"]);
+    assert_eq!(
+        phased["lead_time"]["median_seconds"],
+        plain["lead_time"]["median_seconds"]
+    );
 }
 
 #[tokio::test]

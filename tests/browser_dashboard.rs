@@ -434,6 +434,54 @@ fn assert_same_figures(context: &str, shown: &[(String, Option<f64>, String)], r
     }
 }
 
+/// The DORA Quick Check score the page shows: its overall figure, headline text and each
+/// metric's score, compared with the metrics JSON's `dora_score`.
+async fn assert_same_score(context: &str, page: &Page<'_>, report: &Value) {
+    let shown = page
+        .eval(
+            "(() => { const p = document.querySelector('.dora-score'); return p && [p.dataset.overall, \
+             p.querySelector('.score-main').textContent, \
+             [...p.querySelectorAll('tr[data-metric]')].map(r => [r.dataset.metric, r.dataset.score])]; })()",
+        )
+        .await;
+    assert!(shown.is_array(), "{context}: no score panel");
+    let api = &report["dora_score"];
+    let overall = api["overall"].as_f64();
+    let on_page = shown[0]
+        .as_str()
+        .filter(|v| !v.is_empty())
+        .map(|v| v.parse::<f64>().expect("number"));
+    match (on_page, overall) {
+        (Some(p), Some(a)) => assert!((p - a).abs() <= 1e-9, "{context}: {p} vs {a}"),
+        (None, None) => {}
+        other => panic!("{context}: overall score {other:?}"),
+    }
+    if let Some(a) = overall {
+        let b = &api["benchmark"];
+        let expected = format!(
+            "{a:.1} / 10, {} average {:.1}",
+            b["name"].as_str().expect("name"),
+            b["overall"]["mean"].as_f64().expect("mean")
+        );
+        assert_eq!(shown[1].as_str(), Some(expected.as_str()), "{context}");
+    }
+    let rows = shown[2].as_array().expect("rows");
+    assert_eq!(rows.len(), 5, "{context}: a score per metric");
+    for row in rows {
+        let metric = row[0].as_str().expect("metric");
+        let page_score = row[1]
+            .as_str()
+            .filter(|v| !v.is_empty())
+            .map(|v| v.parse::<f64>().expect("number"));
+        // serde_json parses floats to within an ulp: compare closely, not bit for bit.
+        match (page_score, api[metric]["score"].as_f64()) {
+            (Some(p), Some(a)) => assert!((p - a).abs() <= 1e-9, "{context}: {metric} {p} vs {a}"),
+            (None, None) => {}
+            other => panic!("{context}: {metric} score {other:?}"),
+        }
+    }
+}
+
 async fn view_period(page: &Page<'_>) -> (String, String, String) {
     let v = page
         .eval(
@@ -513,6 +561,11 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
     )
     .await;
     assert_same_figures("overview", &shown(&page, ".cards .value").await, &org);
+    assert!(
+        org["dora_score"]["overall"].is_number(),
+        "the demo is scored"
+    );
+    assert_same_score("overview", &page, &org).await;
     let teams = get_json(&server, "/api/v1/teams").await;
     let teams = teams.as_array().expect("teams");
     for entry in teams {
@@ -524,6 +577,21 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
         .await;
         let row = shown(&page, &format!("tr[data-scope=\"{slug}\"] .value")).await;
         assert_same_figures(&format!("overview row {slug}"), &row, &report);
+        // Its Quick Check score, as the API gives it.
+        let score = page
+            .eval(&format!(
+                "document.querySelector('tr[data-scope=\"{slug}\"] .score').dataset.score"
+            ))
+            .await;
+        let on_page = score
+            .as_str()
+            .filter(|v| !v.is_empty())
+            .map(|v| v.parse::<f64>().expect("number"));
+        match (on_page, report["dora_score"]["overall"].as_f64()) {
+            (Some(p), Some(a)) => assert!((p - a).abs() <= 1e-9, "{slug}: {p} vs {a}"),
+            (None, None) => {}
+            other => panic!("overview row {slug}: score {other:?}"),
+        }
     }
     page.screenshot(&out.join("overview-1366.png"), None).await;
 
@@ -562,6 +630,7 @@ async fn dashboard_shows_the_api_figures_for_overview_team_and_period() {
     )
     .await;
     assert_same_figures("team", &shown(&page, ".cards .value").await, &report);
+    assert_same_score("team", &page, &report).await;
     // Its targets, as the API rates them.
     let targets = get_json(
         &server,
@@ -1135,6 +1204,111 @@ async fn an_empty_store_shows_the_first_steps() {
     assert_eq!(rated, json!(0), "no tier, badge or card on nothing");
     page.screenshot(&artifacts().join("first-run.png"), None)
         .await;
+    let errors = console_errors(&cdp.events.lock().expect("lock"));
+    assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
+    drop(browser);
+}
+
+/// An annotation created through the API shows on the team page, in the list and on its charts
+/// (the SVG the page drew carries the title); the overview lists the organisation's and the
+/// inheriting ones, not a team's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_annotation_made_through_the_api_shows_on_the_team_page_and_its_charts() {
+    let Some(binary) = chromium_or_skip(
+        "an_annotation_made_through_the_api_shows_on_the_team_page_and_its_charts",
+    ) else {
+        return;
+    };
+    const TOKEN: &str = "browser-annotations";
+    let today = Utc::now().date_naive();
+    let server =
+        support::server::annotating_demo_server(today + Duration::days(1), None, TOKEN).await;
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for (days_ago, title, team) in [
+        (30, "New CI system", Some("checkout")),
+        (20, "Holiday freeze", None),
+    ] {
+        let mut body =
+            json!({"date": (today - Duration::days(days_ago)).to_string(), "title": title});
+        if let Some(team) = team {
+            body["team"] = json!(team);
+        }
+        let response = client
+            .post(format!("{}/api/v1/annotations", server.base))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 201);
+        let created: Value = response.json().await.expect("json");
+        ids.push(created["id"].clone());
+    }
+
+    let browser = launch(&binary).await;
+    let cdp = Cdp::connect(&browser.ws_url).await;
+    let page = cdp.open_page().await;
+    page.set_viewport(1366, 900).await;
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("{}/#/team/checkout", server.base)}),
+    )
+    .await;
+    page.wait_for("document.getElementById('view').dataset.view === 'team'")
+        .await;
+    let listed = page
+        .eval("[...document.querySelectorAll('ul.annotations li')].map(li => [li.dataset.annotationId, li.querySelector('.annotation-title').textContent])")
+        .await;
+    assert_eq!(
+        listed,
+        json!([
+            [ids[0].to_string(), "New CI system"],
+            [ids[1].to_string(), "Holiday freeze"]
+        ])
+    );
+    page.settle().await;
+    // The pictures the page drew: every chart over time carries both titles as SVG text.
+    let texts = page
+        .eval(
+            "Promise.all([...document.querySelectorAll('figure.chart img')].map(img => \
+               fetch(img.dataset.url).then(r => r.text()).then(svg => [img.closest('figure').dataset.chart, \
+                 [...new DOMParser().parseFromString(svg, 'image/svg+xml').querySelectorAll('text')].map(t => t.textContent.trim())])))",
+        )
+        .await;
+    let charts = texts.as_array().expect("charts");
+    assert!(charts.len() >= 6, "the team's charts: {charts:?}");
+    for chart in charts {
+        let name = chart[0].as_str().expect("name");
+        let has = |title: &str| {
+            chart[1]
+                .as_array()
+                .expect("texts")
+                .iter()
+                .any(|t| t == title)
+        };
+        let over_time = name != "lead_time_distribution";
+        assert_eq!(has("New CI system"), over_time, "{name}");
+        assert_eq!(has("Holiday freeze"), over_time, "{name}");
+    }
+    page.screenshot(&artifacts().join("team-annotations.png"), None)
+        .await;
+
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("{}/#/", server.base)}),
+    )
+    .await;
+    page.wait_for("document.getElementById('view').dataset.view === 'overview'")
+        .await;
+    let overview = page
+        .eval("[...document.querySelectorAll('ul.annotations .annotation-title')].map(t => t.textContent)")
+        .await;
+    assert_eq!(
+        overview,
+        json!(["Holiday freeze"]),
+        "a team's own annotation stays on its pages"
+    );
     let errors = console_errors(&cdp.events.lock().expect("lock"));
     assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
     drop(browser);

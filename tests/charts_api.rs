@@ -77,18 +77,18 @@ async fn every_metric_chart_is_svg_with_its_title_axis_labels_and_a_marker_per_p
             "Deployment frequency",
             "Deployments per week",
         ),
-        ("lead_time", "Lead time for changes", "Median lead time ("),
+        ("lead_time", "Change lead time", "Median lead time ("),
         (
             "change_failure_rate",
-            "Change failure rate",
-            "Change failure rate (%",
+            "Change fail rate",
+            "Change fail rate (%",
         ),
         (
             "time_to_restore",
-            "Time to restore service",
-            "Median time to restore (",
+            "Failed deployment recovery time",
+            "Median recovery time (",
         ),
-        ("rework_rate", "Rework rate", "Rework rate (%"),
+        ("rework_rate", "Deployment rework rate", "Rework rate (%"),
     ];
     for (metric, title, y_label) in expected {
         let body = svg(

@@ -91,11 +91,15 @@ fn metrics_table_reads_as_sentences_of_figures() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let table = text(&out.stdout);
     for line in [
+        "throughput",
+        "change lead time (median)",
         "deployment frequency",
-        "lead time (median)",
-        "change failure rate",
-        "time to restore (median)",
-        "rework rate",
+        "recovery time (median)",
+        "instability",
+        "change fail rate",
+        "deployment rework rate",
+        "DORA Quick Check score: ",
+        "Source: DORA, dora.dev Quick Check benchmarks (CC BY 4.0)",
     ] {
         assert!(table.contains(line), "{table}");
     }
@@ -266,4 +270,70 @@ fn a_missing_file_names_its_os_error_once_and_addr_takes_a_host_name() {
     let out = doraboard(&["serve", "--addr", "localhost:notaport"], dir.path());
     let err = text(&out.stderr);
     assert!(err.contains("expected HOST:PORT"), "{err}");
+}
+
+#[test]
+fn annotations_are_added_listed_and_removed_with_errors_naming_the_argument() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("doraboard.toml"),
+        "database_url = \"sqlite://annotations.db\"\n\
+         [[tribes]]\nslug = \"commerce\"\n\
+         [[teams]]\nslug = \"checkout\"\ntribe = \"commerce\"\nrepos = [\"acme/shop\"]\n\
+         [[annotations]]\ndate = \"2026-03-01\"\ntitle = \"Holiday freeze\"\n",
+    )
+    .expect("config");
+    let run = |args: &[&str]| doraboard(args, dir.path());
+    let added = run(&[
+        "annotate",
+        "--date",
+        "2026-03-10",
+        "--title",
+        "New CI system",
+        "--team",
+        "checkout",
+    ]);
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    assert!(text(&added.stdout).contains("New CI system"));
+    for (args, named) in [
+        (&["--date", "2026-02-30", "--title", "x"][..], "--date"),
+        (&["--date", "2026-03-10", "--title", " "], "--title"),
+        (
+            &["--date", "2026-03-10", "--title", "x", "--team", "nobody"],
+            "--team",
+        ),
+        (
+            &["--date", "2026-03-10", "--title", "x", "--inherit"],
+            "--inherit",
+        ),
+    ] {
+        let out = run(&[&["annotate"][..], args].concat());
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(&format!("error: {named}:")),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let listed = run(&["annotations", "--team", "commerce", "--json"]);
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    assert_eq!(
+        list.as_array()
+            .map(|l| l.iter().map(|a| a["title"].clone()).collect::<Vec<_>>()),
+        Some(vec!["Holiday freeze".into()]),
+        "the team's own annotation is not the tribe's: {list}"
+    );
+    let checkout = run(&["annotations", "--team", "checkout", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&checkout.stdout).expect("JSON");
+    let id = list[1]["id"].as_i64().expect("the stored one has an id");
+    let removed = run(&["annotations", "--remove", &id.to_string()]);
+    assert!(removed.status.success(), "{}", text(&removed.stderr));
+    let again = run(&["annotations", "--remove", &id.to_string()]);
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("--remove"),
+        "{}",
+        text(&again.stderr)
+    );
 }

@@ -44,6 +44,7 @@ on_both_backends!(
     the_previous_series_sits_in_this_periods_buckets,
     a_period_reaching_past_today_is_measured_up_to_today,
     lead_time_phases_are_summarised_per_bucket,
+    the_quick_check_score_leaves_out_what_it_cannot_score,
 );
 
 const HOUR: i64 = 3600;
@@ -1178,9 +1179,32 @@ async fn lead_time_phases_are_summarised_per_bucket() {
         deploy("acme/shop", "d2", &sha("p3"), "2026-03-10T13:00:00Z"),
     ];
     let org = Org::load(ONE_TEAM, changes, deployments, vec![]).await;
-    let m = org
+    let figures_only = org
         .metrics(Some("shop"), "2026-03-01", "2026-03-16", Some("week"))
         .await;
+    assert!(
+        figures_only
+            .lead_time
+            .series
+            .iter()
+            .all(|p| p.breakdown.is_none()),
+        "phases per bucket are computed only when asked"
+    );
+    let scope = org.config.scope(Some("shop")).expect("scope");
+    let question = engine::query::Question {
+        phases_per_bucket: true,
+        ..engine::query::Question::figures(
+            engine::period::Period::new(figures_only.from, figures_only.to).expect("period"),
+            Some(engine::period::Bucket::Week),
+        )
+    };
+    let m = engine::query::answer_one(&org.store, &org.config, &scope, question)
+        .await
+        .expect("metrics with phases");
+    assert_eq!(
+        m.lead_time.median_seconds,
+        figures_only.lead_time.median_seconds
+    );
     let medians = |b: &engine::metrics::Breakdown| {
         [b.coding, b.pickup, b.review, b.deploy].map(|p| (p.count, p.median_seconds))
     };
@@ -1188,7 +1212,7 @@ async fn lead_time_phases_are_summarised_per_bucket() {
         .lead_time
         .series
         .iter()
-        .map(|p| (p.start.to_string(), medians(&p.breakdown)))
+        .map(|p| (p.start.to_string(), medians(&p.breakdown.expect("asked"))))
         .collect();
     assert_eq!(
         series,
@@ -1219,4 +1243,42 @@ async fn lead_time_phases_are_summarised_per_bucket() {
     // The whole period's breakdown is the same formula over all three changes.
     assert_eq!(m.lead_time.breakdown.coding.median_seconds, Some(HOUR));
     assert_eq!(m.lead_time.breakdown.review.median_seconds, Some(2 * HOUR));
+}
+
+/// docs/metrics.md, "Too small a sample": 12 deployments in March and nothing else score
+/// deployment frequency (12 / (31/7) = 2.71 a week: once a day to once a week, 6), change fail
+/// rate and rework rate (0 %: 10 each); lead time and recovery time have no data. Throughput 6,
+/// stability 10, overall (6 + 10 + 10) / 3. With 3 deployments the rates are too small a sample
+/// (fewer than `metrics.small_sample`, 10): no stability score, so no overall score.
+async fn the_quick_check_score_leaves_out_what_it_cannot_score() {
+    let org = Org::load(ONE_TEAM, vec![], deploys_on("2026-03-10", 12, "q"), vec![]).await;
+    let s = org.march().await.dora_score;
+    assert_eq!(s.deployment_frequency.answer, Some(4));
+    assert_eq!(s.deployment_frequency.score, Some(6.0));
+    assert_eq!(s.change_failure_rate.score, Some(10.0));
+    assert_eq!(s.rework_rate.score, Some(10.0));
+    assert_eq!(s.lead_time.score, None);
+    assert_eq!(
+        s.lead_time.reason.as_deref(),
+        Some("no changes in the period")
+    );
+    assert_eq!(s.time_to_restore.score, None);
+    assert_eq!((s.throughput, s.stability), (Some(6.0), Some(10.0)));
+    let overall = s.overall.expect("scored");
+    assert!((overall - 26.0 / 3.0).abs() < 1e-12, "{overall}");
+    assert_eq!(s.benchmark.id, "industry:all");
+
+    let org = Org::load(ONE_TEAM, vec![], deploys_on("2026-03-10", 3, "q"), vec![]).await;
+    let s = org.march().await.dora_score;
+    // 3 / (31/7) = 0.68 a week: once a week to once a month.
+    assert_eq!(s.deployment_frequency.score, Some(4.0));
+    assert_eq!(
+        s.change_failure_rate.reason.as_deref(),
+        Some("too small a sample: 3 deployments, fewer than metrics.small_sample")
+    );
+    assert_eq!((s.stability, s.overall), (None, None));
+    assert_eq!(
+        s.reason.as_deref(),
+        Some("no stability metric could be scored")
+    );
 }

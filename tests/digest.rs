@@ -281,11 +281,14 @@ async fn the_digest_says_the_hand_computed_figures() {
     assert_eq!(
         digest.text(),
         "Delivery digest · Shop team · 9 – 15 Mar 2026\n\
-         • Deployment frequency: 4.0 a week, up 100% from 2.0 a week last week: better\n\
-         • Lead time for changes: 3.0 hours, down 25% from 4.0 hours last week: better\n\
-         • Change failure rate: 25.0%, up 25 pts from 0% last week: worse\n\
-         • Time to restore service: 60 min, nothing to compare with last week\n\
-         • Rework rate: 0%, about the same as last week (0%)\n\
+         DORA score: 7.9 / 10, All industries average 6.7\n\
+         • Change lead time: 3.0 hours, down 25% from 4.0 hours last week: better · score 8.0 / 10\n\
+         • Deployment frequency: 4.0 a week, up 100% from 2.0 a week last week: better · score \
+         6.0 / 10\n\
+         • Failed deployment recovery time: 60 min, nothing to compare with last week · score 8.0 \
+         / 10\n\
+         • Change fail rate: 25.0%, up 25 pts from 0% last week: worse · score 7.5 / 10\n\
+         • Deployment rework rate: 0%, about the same as last week (0%) · score 10.0 / 10\n\
          Biggest improvement: Shop deployed to production 4 times, 4.0 a week, up from 2.0 a \
          week last week.\n\
          Biggest risk: 25.0% of Shop's deployments caused a failure in production (1 of 4), up \
@@ -308,28 +311,32 @@ async fn the_webhook_gets_a_block_kit_message() {
     let blocks = body["blocks"].as_array().expect("blocks");
     assert_eq!(blocks[0]["type"], "header");
     assert_eq!(blocks[0]["text"]["text"], digest.title());
-    let fields = blocks[1]["fields"].as_array().expect("fields");
+    let fields = blocks[2]["fields"].as_array().expect("fields");
     assert_eq!(fields.len(), 5);
     assert_eq!(
-        fields[2]["text"],
-        "*Change failure rate*\n25.0%, up 25 pts from 0% last week: worse"
+        fields[3]["text"],
+        "*Change fail rate*\n25.0%, up 25 pts from 0% last week: worse · score 7.5 / 10"
+    );
+    assert_eq!(
+        blocks[1]["text"]["text"],
+        "*DORA score:* 7.9 / 10, All industries average 6.7"
     );
     assert!(
-        blocks[3]["text"]["text"]
+        blocks[4]["text"]["text"]
             .as_str()
             .expect("text")
             .starts_with("*Biggest improvement:* Shop deployed to production 4 times"),
         "{body}"
     );
     assert!(
-        blocks[4]["text"]["text"]
+        blocks[5]["text"]["text"]
             .as_str()
             .expect("text")
             .starts_with("*Biggest risk:* 25.0% of Shop's deployments caused a failure"),
         "{body}"
     );
     assert_eq!(
-        blocks[5]["elements"][0]["text"],
+        blocks[6]["elements"][0]["text"],
         "<https://dora.example.com/api/v1/report?from=2026-03-09&amp;to=2026-03-16&amp;team=shop|Open \
          the report> · medians, compared with last week"
     );
@@ -565,7 +572,8 @@ async fn the_command_sends_the_webhook_and_the_email_with_the_slide() {
         "{html}"
     );
     let text = message.body_text(0).expect("a text body");
-    assert!(text.contains("• Lead time for changes: "), "{text}");
+    assert!(text.contains("• Change lead time: "), "{text}");
+    assert!(text.contains("DORA score: "), "{text}");
     let slide = message.attachments().next().expect("the slide");
     assert_eq!(slide.attachment_name(), Some("doraboard-slide.png"));
     let decoder = png::Decoder::new(std::io::Cursor::new(slide.contents().to_vec()));

@@ -149,6 +149,16 @@ async fn metrics_csv_has_one_row_per_scope_with_the_json_figures() {
             m["lead_time"]["tier"].as_str().unwrap_or_default(),
             "{context}"
         );
+        let score = |v: &Value| v.as_f64().map_or_else(String::new, |v| format!("{v:.2}"));
+        let s = &m["dora_score"];
+        assert_eq!(row["dora_score_overall"], score(&s["overall"]), "{context}");
+        assert_eq!(
+            row["dora_score_lead_time"],
+            score(&s["lead_time"]["score"]),
+            "{context}"
+        );
+        assert_eq!(row["benchmark"], "industry:all 2025", "{context}");
+        assert_eq!(row["benchmark_overall_mean"], "6.72", "{context}");
     }
     // A tribe lists itself, then its teams.
     let (_, rows) = csv_answer(
@@ -568,6 +578,45 @@ async fn prometheus_metrics_are_well_formed_and_match_the_api_for_the_last_30_da
         assert_eq!(exported, expected, "{metric}");
     }
     assert!(trends.iter().any(|(l, _)| l["team"] == "checkout"));
+    // The Quick Check scores: every one the JSON has, none it has not.
+    let scores = &families["doraboard_dora_score"];
+    for name in [
+        "overall",
+        "throughput",
+        "stability",
+        "deployment_frequency",
+        "lead_time",
+        "change_failure_rate",
+        "time_to_restore",
+        "rework_rate",
+    ] {
+        let exported = scores
+            .iter()
+            .find(|(l, _)| l["team"] == "checkout" && l["score"] == name)
+            .map(|(l, v)| {
+                assert_eq!(l["benchmark"], "industry:all");
+                assert_eq!(l["edition"], "2025");
+                *v
+            });
+        let s = &m["dora_score"];
+        let json = if s[name].is_object() {
+            &s[name]["score"]
+        } else {
+            &s[name]
+        };
+        match (exported, json.as_f64()) {
+            (Some(e), Some(j)) => assert!((e - j).abs() <= 1e-9, "{name}: {e} vs {j}"),
+            (None, None) => {}
+            other => panic!("{name}: exported and JSON disagree: {other:?}"),
+        }
+    }
+    let benchmark = &families["doraboard_dora_score_benchmark"];
+    let org = benchmark
+        .iter()
+        .find(|(l, _)| l["kind"] == "organisation")
+        .expect("the organisation's benchmark");
+    assert_eq!(org.0["name"], "All industries");
+    assert!((org.1 - 6.72).abs() < 1e-9, "{}", org.1);
     let tiers = &families["doraboard_tier"];
     assert!(tiers.iter().all(|(l, v)| {
         let expected = match l["tier"].as_str() {
@@ -623,6 +672,8 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/v1/webhooks/pagerduty",
     ),
     ("post", "/api/v1/events", "/api/v1/events"),
+    ("get", "/api/v1/annotations", "/api/v1/annotations"),
+    ("post", "/api/v1/annotations", "/api/v1/annotations"),
     ("get", "/metrics", "/metrics"),
     ("get", "/api/v1/openapi.json", "/api/v1/openapi.json"),
     ("get", "/api/v1/sync/status", "/api/v1/sync/status"),
@@ -681,7 +732,14 @@ async fn dashboard_page_and_assets_are_served_with_etags() {
         page.body.contains("content=\"https://github.com\""),
         "code host filled in"
     );
-    for asset in ["app.js", "views.js", "format.js", "app.css", "favicon.svg"] {
+    for asset in [
+        "app.js",
+        "views.js",
+        "score.js",
+        "format.js",
+        "app.css",
+        "favicon.svg",
+    ] {
         let answer = get(&server, &format!("/assets/{asset}")).await;
         assert_eq!(answer.status, 200, "{asset}");
         assert!(

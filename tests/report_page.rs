@@ -64,11 +64,12 @@ fn data_value(node: roxmltree::Node) -> Option<f64> {
         .map(|v| v.parse().expect("a number"))
 }
 
+/// In DORA's grouped order, as the page lists them: throughput, then instability.
 const METRICS: [&str; 5] = [
-    "deployment_frequency",
     "lead_time",
-    "change_failure_rate",
+    "deployment_frequency",
     "time_to_restore",
+    "change_failure_rate",
     "rework_rate",
 ];
 
@@ -85,6 +86,18 @@ async fn the_reports_figures_are_the_metrics_apis() {
         .filter(|n| n.attribute("class") == Some("tile"))
         .collect();
     assert_eq!(tiles.len(), 5);
+    let groups: Vec<(&str, usize)> = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("tile-group"))
+        .map(|g| {
+            let tiles = g
+                .descendants()
+                .filter(|n| n.attribute("class") == Some("tile"))
+                .count();
+            (g.attribute("data-group").expect("group"), tiles)
+        })
+        .collect();
+    assert_eq!(groups, [("throughput", 3), ("instability", 2)]);
     for (tile, metric) in tiles.iter().zip(METRICS) {
         assert_eq!(tile.attribute("data-metric"), Some(metric));
         assert!(
@@ -150,6 +163,33 @@ async fn the_reports_figures_are_the_metrics_apis() {
         }
     }
 
+    // The Quick Check score is the API's, said as "8.1 / 10, All industries average 6.7".
+    let score = doc
+        .descendants()
+        .find(|n| n.attribute("class") == Some("score"))
+        .expect("a score section");
+    let api = &org["dora_score"];
+    let overall = api["overall"]
+        .as_f64()
+        .expect("the demo organisation is scored");
+    assert!(same(
+        score
+            .attribute("data-overall")
+            .map(|v| v.parse().expect("number")),
+        Some(overall)
+    ));
+    let headline = score
+        .descendants()
+        .find(|n| n.attribute("class") == Some("headline"))
+        .and_then(|n| n.text())
+        .expect("headline");
+    let mean = api["benchmark"]["overall"]["mean"].as_f64().expect("mean");
+    assert_eq!(
+        headline,
+        format!("{overall:.1} / 10, All industries average {mean:.1}")
+    );
+    assert!(html.contains("DORA, dora.dev Quick Check benchmarks"));
+
     // The four trend charts are inline SVG.
     let charts: Vec<_> = doc
         .descendants()
@@ -159,10 +199,10 @@ async fn the_reports_figures_are_the_metrics_apis() {
     assert_eq!(
         charts,
         [
-            "deployment_frequency",
             "lead_time",
-            "change_failure_rate",
-            "time_to_restore"
+            "deployment_frequency",
+            "time_to_restore",
+            "change_failure_rate"
         ]
     );
     assert_eq!(

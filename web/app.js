@@ -9,6 +9,7 @@
 
 import { BUCKETS, PERIODS, addDays, day, iso, parseIso, periodLabel, previousLabel, resolvePeriod, todayUtc } from "./format.js";
 import {
+  annotationList,
   breakdown,
   failedDeployments,
   h,
@@ -19,6 +20,7 @@ import {
   targetsPanel,
   tribeTargetsTable,
 } from "./views.js";
+import { scorePanel } from "./score.js";
 
 const view = document.getElementById("view");
 const status = document.getElementById("status");
@@ -110,6 +112,7 @@ function capabilities() {
         return {
           charts: paths.some((p) => p.startsWith("/api/v1/charts/")),
           report: paths.includes("/api/v1/report"),
+          annotations: paths.includes("/api/v1/annotations"),
         };
       });
   return capabilitiesPromise;
@@ -256,10 +259,11 @@ async function renderOverview(route, period, list, caps) {
   // The grid's figures for every scope in one request, however many teams there are. Without a
   // bucket: the grid shows no series, and series for every scope would multiply the payload
   // (a year by day is ~150 kB per scope). Only the organisation's cards need the series.
-  const [org, all, standings] = await Promise.all([
+  const [org, all, standings, notes] = await Promise.all([
     api(`/api/v1/metrics?${query({ ...q, bucket: route.bucket })}`),
     api(`/api/v1/metrics/scopes?${query(q)}`),
     api(`/api/v1/targets?${query(q)}`),
+    caps.annotations ? api(`/api/v1/annotations?${query(q)}`) : null,
   ]);
   const bySlug = Object.fromEntries(all.scopes.map((report) => [report.team, report]));
   const standingOf = Object.fromEntries(standings.teams.map((s) => [s.team, s]));
@@ -281,7 +285,10 @@ async function renderOverview(route, period, list, caps) {
   const tribeCount = tribes.length;
   return [
     pageHeader("Delivery performance", `Whole organisation: ${count(tribeCount, "tribe")}, ${count(teamCount, "team")}`, period, route, reportLink, org.measured_to),
-    section("The five key metrics", "headline", null, metricCards(org, { from: period.from, to: org.measured_to })),
+    section("DORA metrics: throughput and instability", "headline", null, metricCards(org, { from: period.from, to: org.measured_to })),
+    scoreSection(org),
+    // The organisation's charts show its own annotations and those marked `inherit`.
+    notes ? annotationsSection(notes.filter((a) => a.team == null || a.scope === "inherit"), list) : null,
     section(
       "Tribes and teams",
       "grid",
@@ -318,7 +325,7 @@ function chartFigure(name, title, params) {
         figure.classList.remove("loading");
         if (blob && blob.size) {
           const src = URL.createObjectURL(blob);
-          slot.replaceWith(h("img", { src, alt: title, width, height, onload: () => URL.revokeObjectURL(src) }));
+          slot.replaceWith(h("img", { src, alt: title, width, height, dataset: { url }, onload: () => URL.revokeObjectURL(src) }));
           figure.append(h("figcaption", {}, h("a", { href: png, download: "" }, "PNG for slides")));
         } else {
           slot.replaceWith(h("p", { class: "muted chart-missing" }, `${title}: chart not available.`));
@@ -326,6 +333,20 @@ function chartFigure(name, title, params) {
       });
   });
   return figure;
+}
+
+function scoreSection(report) {
+  return section(
+    "DORA Quick Check score",
+    "score",
+    "The five figures on DORA's own 0–10 scale, against the benchmark the configuration names (metrics.benchmark).",
+    scorePanel(report),
+  );
+}
+
+function annotationsSection(notes, list) {
+  const names = Object.fromEntries(list.map((e) => [e.slug, e.name]));
+  return section("Annotations", "annotations", "What happened in the period; the charts mark each day with a labelled line.", annotationList(notes, names));
 }
 
 function chartsSection(scopeSlug, period, route) {
@@ -338,10 +359,10 @@ function chartsSection(scopeSlug, period, route) {
       "div",
       { class: "charts" },
       chartFigure("deployment_frequency", "Deployment frequency", params),
-      chartFigure("lead_time", "Lead time for changes", params),
-      chartFigure("change_failure_rate", "Change failure rate", params),
-      chartFigure("time_to_restore", "Time to restore service", params),
-      chartFigure("rework_rate", "Rework rate", params),
+      chartFigure("lead_time", "Change lead time", params),
+      chartFigure("change_failure_rate", "Change fail rate", params),
+      chartFigure("time_to_restore", "Failed deployment recovery time", params),
+      chartFigure("rework_rate", "Deployment rework rate", params),
       chartFigure("lead_time_distribution", "Lead time distribution", { team: scopeSlug, from: period.from, to: period.to }),
     ),
   );
@@ -351,10 +372,11 @@ async function renderScope(route, period, list, caps) {
   const entry = list.find((e) => e.slug === route.slug && e.kind === route.kind) || list.find((e) => e.slug === route.slug);
   if (!entry) throw new ApiError(`There is no team or tribe called “${route.slug}”.`);
   const q = { team: entry.slug, from: period.from, to: period.to };
-  const [report, standings, explained] = await Promise.all([
+  const [report, standings, explained, notes] = await Promise.all([
     api(`/api/v1/metrics?${query({ ...q, bucket: route.bucket })}`),
     api(`/api/v1/targets?${query({ ...q, bucket: route.bucket })}`),
     api(`/api/v1/explain?${query(q)}`),
+    caps.annotations ? api(`/api/v1/annotations?${query(q)}`) : null,
   ]);
   const parent = entry.parent ? list.find((e) => e.slug === entry.parent) : null;
   const crumbs = h(
@@ -377,7 +399,9 @@ async function renderScope(route, period, list, caps) {
     ? h("a", { class: "button", href: `/api/v1/report?${query(q)}`, target: "_blank", rel: "noopener" }, "Executive report")
     : null;
   const out = [crumbs, pageHeader(entry.name, subtitle, period, route, reportLink, report.measured_to)];
-  out.push(section("The five key metrics", "headline", null, metricCards(report, { from: period.from, to: report.measured_to })));
+  out.push(section("DORA metrics: throughput and instability", "headline", null, metricCards(report, { from: period.from, to: report.measured_to })));
+  out.push(scoreSection(report));
+  if (notes) out.push(annotationsSection(notes, list));
   if (entry.kind === "team") {
     const standing = standings.teams.find((t) => t.team === entry.slug);
     out.push(section("KPI targets", "targets", "The goals this team set itself, and where it stands over the period.", targetsPanel(standing, route.bucket)));

@@ -1,10 +1,27 @@
 // Numbers, durations, dates and periods as people say them, and what each metric means.
 // Pure functions: no DOM, no fetch.
 
-/** The five metrics, in the order the page shows them, with plain-language explanations. */
+/**
+ * The five metrics under DORA's current names, in the order the page shows them: throughput
+ * (change lead time, deployment frequency, failed deployment recovery time), then instability
+ * (change fail rate, deployment rework rate). `key` is the metrics JSON key, unchanged.
+ */
 export const METRICS = [
   {
+    key: "lead_time",
+    group: "throughput",
+    title: "Change lead time",
+    short: "Lead time",
+    plain: "How long a change takes from first commit to production (median).",
+    better: "lower",
+    unit: "seconds",
+    value: (m) => m.median_seconds,
+    sample: (m) => `${m.changes} change${m.changes === 1 ? "" : "s"}`,
+    series: (p) => p.median_seconds,
+  },
+  {
     key: "deployment_frequency",
+    group: "throughput",
     title: "Deployment frequency",
     short: "Deploys / week",
     plain: "How often a change reaches production.",
@@ -15,32 +32,11 @@ export const METRICS = [
     series: (p) => p.per_week,
   },
   {
-    key: "lead_time",
-    title: "Lead time for changes",
-    short: "Lead time",
-    plain: "How long a change takes from first commit to production (median).",
-    better: "lower",
-    unit: "seconds",
-    value: (m) => m.median_seconds,
-    sample: (m) => `${m.changes} change${m.changes === 1 ? "" : "s"}`,
-    series: (p) => p.median_seconds,
-  },
-  {
-    key: "change_failure_rate",
-    title: "Change failure rate",
-    short: "Failure rate",
-    plain: "Share of deployments that caused a failure in production.",
-    better: "lower",
-    unit: "ratio",
-    value: (m) => m.rate,
-    sample: (m) => `${m.failed} of ${m.deployments} deployment${m.deployments === 1 ? "" : "s"}`,
-    series: (p) => p.rate,
-  },
-  {
     key: "time_to_restore",
-    title: "Time to restore service",
-    short: "Time to restore",
-    plain: "How long it takes to recover when production breaks (median).",
+    group: "throughput",
+    title: "Failed deployment recovery time",
+    short: "Recovery time",
+    plain: "How long it takes to recover when a deployment breaks production (median).",
     better: "lower",
     unit: "seconds",
     value: (m) => m.median_seconds,
@@ -49,8 +45,21 @@ export const METRICS = [
     series: (p) => p.median_seconds,
   },
   {
+    key: "change_failure_rate",
+    group: "instability",
+    title: "Change fail rate",
+    short: "Fail rate",
+    plain: "Share of deployments that caused a failure in production.",
+    better: "lower",
+    unit: "ratio",
+    value: (m) => m.rate,
+    sample: (m) => `${m.failed} of ${m.deployments} deployment${m.deployments === 1 ? "" : "s"}`,
+    series: (p) => p.rate,
+  },
+  {
     key: "rework_rate",
-    title: "Rework rate",
+    group: "instability",
+    title: "Deployment rework rate",
     short: "Rework rate",
     plain: "Share of deployments that were unplanned fixes: reverts, hotfixes, rollbacks.",
     better: "lower",
@@ -59,6 +68,12 @@ export const METRICS = [
     sample: (m) => `${m.rework} of ${m.deployments} deployment${m.deployments === 1 ? "" : "s"}`,
     series: (p) => p.rate,
   },
+];
+
+/** DORA's two groups of the metrics (since 2024), in page order. */
+export const GROUPS = [
+  { key: "throughput", title: "Throughput", plain: "How quickly changes reach production and recover from failure." },
+  { key: "instability", title: "Instability", plain: "How often deployments fail or need unplanned rework." },
 ];
 
 export const METRIC_BY_KEY = Object.fromEntries(METRICS.map((m) => [m.key, m]));

@@ -2,9 +2,11 @@
 // innerHTML), so a pull request title can never inject markup.
 
 import {
+  GROUPS,
   METRICS,
   METRIC_BY_KEY,
   TIER_LABEL,
+  day,
   duration,
   durationShort,
   formatTarget,
@@ -140,15 +142,27 @@ export function metricCard(def, m, period) {
   );
 }
 
+/** The five headline cards, in DORA's two groups: throughput, then instability. */
 export function metricCards(report, period) {
   return h(
     "div",
-    { class: "cards", role: "list" },
-    METRICS.map((def) => {
-      const card = metricCard(def, report[def.key], period);
-      card.setAttribute("role", "listitem");
-      return card;
-    }),
+    { class: "cards" },
+    GROUPS.map((group) =>
+      h(
+        "section",
+        { class: "card-group", dataset: { group: group.key }, "aria-label": group.title },
+        h("h3", { class: "group-title" }, group.title, h("span", { class: "muted" }, ` · ${group.plain}`)),
+        h(
+          "div",
+          { class: "group-cards", role: "list" },
+          METRICS.filter((def) => def.group === group.key).map((def) => {
+            const card = metricCard(def, report[def.key], period);
+            card.setAttribute("role", "listitem");
+            return card;
+          }),
+        ),
+      ),
+    ),
   );
 }
 
@@ -167,6 +181,16 @@ function gridCell(def, m) {
       m.small_sample ? h("span", { class: "small-dot", title: "small sample: read with care" }, "*") : null,
     ),
     h("div", { class: "cell-trend" }, trendMark(def, m, null)),
+  );
+}
+
+/** The scope's DORA Quick Check score in the grid: overall out of 10, or a dash with the reason. */
+function scoreCell(score) {
+  const overall = score.overall;
+  return h(
+    "td",
+    { class: "num score-cell", title: overall == null ? `Not scored: ${score.reason}` : score.benchmark.standing.text },
+    h("span", { class: "score", dataset: { score: overall == null ? "" : String(overall) } }, overall == null ? "–" : overall.toFixed(1)),
   );
 }
 
@@ -195,6 +219,7 @@ export function scopeGrid(rows, period, href) {
       {},
       h("th", { scope: "col" }, "Tribe / team"),
       METRICS.map((def) => h("th", { scope: "col", class: "num", title: def.plain }, def.short)),
+      h("th", { scope: "col", class: "num", title: "DORA Quick Check score, 0 to 10 (10 best)" }, "Score"),
       h("th", { scope: "col" }, "KPI targets"),
     ),
   );
@@ -212,6 +237,7 @@ export function scopeGrid(rows, period, href) {
           entry.kind === "tribe" ? h("span", { class: "kind" }, "tribe") : null,
         ),
         METRICS.map((def) => gridCell(def, report[def.key])),
+        scoreCell(report.dora_score),
         entry.kind === "team" ? targetsCell(standing) : h("td", { class: "targets-cell" }, ""),
       ),
     ),
@@ -578,6 +604,32 @@ export function incidents(links) {
               ),
             );
           }),
+      ),
+    ),
+  );
+}
+
+/**
+ * Annotations (`GET /api/v1/annotations`): dated notes the charts mark with a labelled line.
+ * `list` is by date; each says whose it is (the configuration's are marked as such).
+ */
+export function annotationList(list, names) {
+  if (!list || list.length === 0) return h("p", { class: "muted" }, "No annotations in this period.");
+  return h(
+    "ul",
+    { class: "annotations" },
+    list.map((a) =>
+      h(
+        "li",
+        { dataset: { annotationId: a.id == null ? "config" : String(a.id), date: a.date } },
+        h("time", { datetime: a.date }, day(a.date)),
+        " ",
+        h("span", { class: "annotation-title" }, a.title),
+        h(
+          "span",
+          { class: "muted small" },
+          ` · ${a.team ? names[a.team] || a.team : "organisation"}${a.scope === "inherit" ? ", shown above it too" : ""}${a.source === "config" ? " · from the configuration" : ""}`,
+        ),
       ),
     ),
   );

@@ -49,7 +49,7 @@ pub async fn require(State(access): State<ReadAccess>, request: Request, next: N
     let ReadAccess::Tokens(tokens) = &access else {
         return next.run(request).await;
     };
-    if crate::routes::keeps_own_rules(request.uri().path()) {
+    if crate::routes::keeps_own_rules(request.method(), request.uri().path()) {
         return next.run(request).await;
     }
     match tokens::presented(request.headers(), Schemes::BearerOrBasic) {

@@ -42,6 +42,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../web/views.js"),
     },
     Asset {
+        name: "score.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../web/score.js"),
+    },
+    Asset {
         name: "format.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../web/format.js"),
@@ -176,7 +181,14 @@ mod tests {
 
     #[test]
     fn every_module_the_page_imports_is_embedded() {
-        for name in ["app.js", "views.js", "format.js", "app.css", "favicon.svg"] {
+        for name in [
+            "app.js",
+            "views.js",
+            "score.js",
+            "format.js",
+            "app.css",
+            "favicon.svg",
+        ] {
             assert!(ASSETS.iter().any(|a| a.name == name), "{name}");
         }
         assert!(INDEX.contains("{{code_host}}"));

@@ -20,6 +20,15 @@ pub enum ApiError {
     /// 405: the route exists, not with this method.
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// 401 with `WWW-Authenticate: Bearer`: a write without a valid ingestion token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 413: the body is over the route's limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// 503: the route is disabled until something is configured (named in the message).
+    #[error("{0}")]
+    Unavailable(String),
     /// 500: anything else; logged in full, shown as a generic message.
     #[error(transparent)]
     Internal(#[from] engine::query::QueryError),
@@ -56,6 +65,9 @@ impl IntoResponse for ApiError {
             Self::MethodNotAllowed(message) => {
                 (StatusCode::METHOD_NOT_ALLOWED, None, message.clone())
             }
+            Self::Unauthorized(message) => (StatusCode::UNAUTHORIZED, None, message.clone()),
+            Self::TooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, None, message.clone()),
+            Self::Unavailable(message) => (StatusCode::SERVICE_UNAVAILABLE, None, message.clone()),
             Self::Internal(error) => {
                 tracing::error!(error = %error, "request failed");
                 (
@@ -68,6 +80,13 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             error: ErrorDetail { parameter, message },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
 }

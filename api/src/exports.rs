@@ -67,7 +67,32 @@ pub const METRICS_HEADER: &[&str] = &[
     "lead_time_tier",
     "change_failure_rate_tier",
     "time_to_restore_tier",
+    "dora_score_overall",
+    "dora_score_throughput",
+    "dora_score_stability",
+    "dora_score_deployment_frequency",
+    "dora_score_lead_time",
+    "dora_score_change_failure_rate",
+    "dora_score_time_to_restore",
+    "dora_score_rework_rate",
+    "benchmark",
+    "benchmark_overall_mean",
+    "benchmark_standing_sd",
 ];
+
+/// The columns of the DORA Quick Check scores, after the tiers: the scores (two decimals, empty
+/// when not scored), the benchmark's id and overall mean, and the scope's standing against it in
+/// standard deviations. Rated per period only, like the tiers.
+fn score_cells(r: &MetricsReport) -> Vec<String> {
+    let two = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.2}"));
+    let s = &r.dora_score;
+    let b = &s.benchmark;
+    let mut cells: Vec<String> = s.named().iter().map(|(_, v)| two(*v)).collect();
+    cells.push(format!("{} {}", b.id, b.edition));
+    cells.push(two(Some(b.overall.mean)));
+    cells.push(two(b.standing.as_ref().and_then(|st| st.overall)));
+    cells
+}
 
 /// A CSV body as a download named after what it holds; a page of a longer list says how long
 /// the list is (`X-Total-Count`).
@@ -186,9 +211,13 @@ fn scope_row(r: &MetricsReport) -> Vec<String> {
         tier(r.change_failure_rate.tier),
         tier(r.time_to_restore.tier),
     ]
+    .into_iter()
+    .chain(score_cells(r))
+    .collect()
 }
 
-/// One row per bucket of a report computed with a bucket (tiers are rated per period only).
+/// One row per bucket of a report computed with a bucket (tiers and scores are rated per period
+/// only: their cells stay empty).
 fn bucket_rows(r: &MetricsReport) -> Vec<Vec<String>> {
     let team = r.team.clone().unwrap_or_default();
     let df = &r.deployment_frequency.series;
@@ -198,7 +227,7 @@ fn bucket_rows(r: &MetricsReport) -> Vec<Vec<String>> {
             let cfr = r.change_failure_rate.series.get(i);
             let ttr = r.time_to_restore.series.get(i);
             let rw = r.rework_rate.series.get(i);
-            vec![
+            let mut row = vec![
                 team.clone(),
                 r.name.clone(),
                 r.kind.clone(),
@@ -218,11 +247,10 @@ fn bucket_rows(r: &MetricsReport) -> Vec<Vec<String>> {
                 hours(ttr.and_then(|p| p.median_seconds)),
                 opt(rw.map(|p| p.count)),
                 ratio(rw.and_then(|p| p.rate)),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-            ]
+            ];
+            // The tiers' and scores' cells.
+            row.resize(METRICS_HEADER.len(), String::new());
+            row
         })
         .collect()
 }

@@ -89,6 +89,17 @@ impl IngestAuth {
             pagerduty_secret: pagerduty_secret.filter(|s| !s.expose().is_empty()),
         }
     }
+
+    /// Whether any ingestion token is configured (none: the routes they guard answer 503).
+    pub(crate) fn has_tokens(&self) -> bool {
+        !self.tokens.is_empty()
+    }
+
+    /// Whether the request's bearer token is one of the ingestion tokens; `None` when it
+    /// presents none.
+    pub(crate) fn admits(&self, headers: &HeaderMap) -> Option<bool> {
+        tokens::presented(headers, Schemes::Bearer).map(|token| self.tokens.accepts(&token))
+    }
 }
 
 #[derive(Clone)]
@@ -103,14 +114,10 @@ struct IngestState {
     pagerduty_env: Arc<str>,
 }
 
-/// The ingestion routes, with tokens and secrets read from the environment, writing through
-/// `ingestor` (one per process, shared with the GitHub webhook route: one write queue).
-pub fn router<S: Clone + Send + Sync + 'static>(state: &AppState, ingestor: Ingestor) -> Router<S> {
-    router_with(state, IngestAuth::from_config(&state.config), ingestor)
-}
-
-/// The ingestion routes with explicit credentials and ingestor (tests, load tools: they keep a
-/// clone of the ingestor to wait until it has [`Ingestor::settled`]).
+/// The ingestion routes with these credentials (the app reads them from the environment under
+/// the names the configuration gives), writing through `ingestor` (one per process, shared with
+/// the GitHub webhook route: one write queue). Tests and load tools keep a clone of the ingestor
+/// to wait until it has [`Ingestor::settled`].
 pub fn router_with<S: Clone + Send + Sync + 'static>(
     state: &AppState,
     auth: IngestAuth,

@@ -11,6 +11,7 @@
 //! - [`targets`]: each team's standing against its KPI targets;
 //! - [`exports`]: CSV downloads of every table;
 //! - [`prometheus`]: `GET /metrics` in the Prometheus text format;
+//! - [`annotations`]: `/api/v1/annotations`, the dated notes drawn on the charts;
 //! - [`ingest`]: `POST /api/v1/events` and `POST /api/v1/webhooks/pagerduty` (push ingestion);
 //! - [`webhooks`]: `POST /api/v1/webhooks/github`, normalized like the GitHub poller;
 //! - [`openapi`]: the OpenAPI document at `/api/v1/openapi.json`;
@@ -19,6 +20,7 @@
 //! - [`digest`]: the report's summary sent to chat webhooks and by email, on a schedule.
 
 pub mod access;
+pub mod annotations;
 pub mod charts;
 pub mod dashboard;
 pub mod digest;

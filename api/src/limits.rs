@@ -40,7 +40,7 @@ impl AnswerLimits {
 
 /// The middleware: a permit, then the handler within the time limit.
 pub async fn limit(State(limits): State<AnswerLimits>, request: Request, next: Next) -> Response {
-    if crate::routes::keeps_own_rules(request.uri().path()) {
+    if crate::routes::keeps_own_rules(request.method(), request.uri().path()) {
         return next.run(request).await;
     }
     let Ok(_permit) = limits.permits.clone().try_acquire_owned() else {

@@ -55,6 +55,18 @@ pub struct PeriodQuery {
     bucket: Option<String>,
 }
 
+/// The lead-time series' per-bucket phases, which only `GET /api/v1/metrics` offers.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PhasesQuery {
+    /// `true`: each bucket of `lead_time.series` carries its `breakdown` (coding, pickup, review,
+    /// deploy), as the lead-time breakdown chart draws it; needs `bucket`. Default `false`: four
+    /// more order statistics per bucket, computed only when asked.
+    #[param(example = true)]
+    phases_per_bucket: Option<bool>,
+}
+
 /// Paging of the lists behind the figures (`/api/v1/explain` and its CSV exports).
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -97,6 +109,9 @@ pub struct ErrorDetail {
         crate::routes::explain,
         crate::routes::explain_deployment,
         crate::targets::targets,
+        crate::annotations::create,
+        crate::annotations::list,
+        crate::annotations::remove,
         crate::exports::metrics_csv,
         crate::exports::targets_csv,
         crate::exports::changes_csv,
@@ -111,16 +126,35 @@ pub struct ErrorDetail {
         github_webhook,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&BearerScheme),
     tags(
         (name = "charts", description = "The metrics as SVG and PNG charts"),
         (name = "metrics", description = "The five DORA metrics, targets and the rows behind them"),
         (name = "exports", description = "CSV downloads of every table"),
         (name = "report", description = "The executive report"),
+        (name = "annotations", description = "Dated notes drawn on the charts and listed in the report"),
         (name = "ingestion", description = "Events and webhooks pushed by other tools"),
         (name = "operations", description = "Health and monitoring"),
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` scheme the ingestion routes' `security` names (the ingestion token), so
+/// the requirement refers to a defined scheme as OpenAPI asks.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+    }
+}
 
 /// The document, built once per call (cheap: no I/O).
 pub fn document() -> utoipa::openapi::OpenApi {
@@ -267,9 +301,36 @@ mod tests {
                 .map(|p| p["name"].as_str().expect("name").to_string())
                 .collect()
         };
-        assert_eq!(names("/api/v1/metrics"), ["team", "from", "to", "bucket"]);
+        assert_eq!(
+            names("/api/v1/metrics"),
+            ["team", "from", "to", "bucket", "phases_per_bucket"]
+        );
         assert_eq!(names("/api/v1/metrics/scopes"), ["from", "to", "bucket"]);
         assert!(json["components"]["schemas"]["ScopesReport"].is_object());
+    }
+
+    #[test]
+    fn the_metrics_schema_documents_the_dora_score() {
+        let json = serde_json::to_value(document()).expect("serializes");
+        let schemas = &json["components"]["schemas"];
+        assert!(schemas["MetricsReport"]["properties"]["dora_score"].is_object());
+        let score = &schemas["DoraScore"]["properties"];
+        for field in [
+            "overall",
+            "throughput",
+            "stability",
+            "lead_time",
+            "benchmark",
+        ] {
+            assert!(score[field].is_object(), "DoraScore.{field}: {score}");
+        }
+        let benchmark = &schemas["Benchmark"]["properties"];
+        for field in ["name", "edition", "overall", "standing"] {
+            assert!(
+                benchmark[field].is_object(),
+                "Benchmark.{field}: {benchmark}"
+            );
+        }
     }
 
     #[test]

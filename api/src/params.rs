@@ -36,6 +36,9 @@ pub struct MetricsParams {
     pub limit: Option<String>,
     /// Rows skipped first, for the next page.
     pub offset: Option<String>,
+    /// `true`: each bucket of the lead-time series carries its phase breakdown (`GET
+    /// /api/v1/metrics` only).
+    pub phases_per_bucket: Option<String>,
 }
 
 /// Without dates, the last 90 days up to and including today (UTC).
@@ -132,6 +135,28 @@ impl MetricsParams {
             limit: limit.unwrap_or(max),
         };
         Ok((page, limit.is_some()))
+    }
+
+    /// Whether the lead-time series should carry each bucket's phases: `true` or `false`
+    /// (default), and only with a bucket to carry them.
+    pub fn phases_per_bucket(&self) -> Result<bool, ApiError> {
+        let asked = match self.phases_per_bucket.as_deref() {
+            None | Some("") | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ApiError::bad(
+                    "phases_per_bucket",
+                    format!("expected `true` or `false`, found `{other}`"),
+                ));
+            }
+        };
+        if asked && self.bucket.as_deref().unwrap_or_default().is_empty() {
+            return Err(ApiError::bad(
+                "phases_per_bucket",
+                "needs a series: give `bucket` too".to_string(),
+            ));
+        }
+        Ok(asked)
     }
 
     /// The team or tribe slug; empty means the organisation.

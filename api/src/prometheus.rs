@@ -8,7 +8,8 @@
 //!   nothing to measure (no incidents, so no restore time) is left out rather than written as NaN,
 //!   the Prometheus convention for "no value". Tiers and KPI targets are gauges too, so a
 //!   dashboard can colour them and an alert can fire on a missed target; so is each metric's
-//!   trend against the 30 days before (1 better, 0 about the same, -1 worse);
+//!   trend against the 30 days before (1 better, 0 about the same, -1 worse); so are the DORA
+//!   Quick Check scores (0-10) and the benchmark's mean they are compared with;
 //! - the service's own counters from [`collector::telemetry`]: sync runs, requests to GitHub,
 //!   the rate-limit budget left, webhook deliveries, ingested events.
 //!
@@ -270,6 +271,34 @@ pub fn render(reports: &[(Scope, MetricsReport)], data_version: i64) -> String {
         "gauge",
         "How a metric moved against the 30 days before, judged by what is good for it (the trend of GET /api/v1/metrics, rule in docs/metrics.md): 1 better, 0 about the same, -1 worse (also in the trend label); absent without earlier data.",
         trend_samples,
+    );
+    let (mut scores, mut benchmarks) = (Vec::new(), Vec::new());
+    for (s, r) in reports {
+        let b = &r.dora_score.benchmark;
+        let mut benchmark = scope_labels(s);
+        benchmark.push(("benchmark", b.id.clone()));
+        benchmark.push(("edition", b.edition.to_string()));
+        for (name, score) in r.dora_score.named() {
+            if let Some(score) = score {
+                let mut labels = benchmark.clone();
+                labels.push(("score", name.to_string()));
+                scores.push((labels, score));
+            }
+        }
+        benchmark.push(("name", b.name.clone()));
+        benchmarks.push((benchmark, b.overall.mean));
+    }
+    out.family(
+        "doraboard_dora_score",
+        "gauge",
+        "DORA Quick Check score (0-10, 10 best) over the last 30 days: overall, throughput, stability or one metric (score label); absent when not scored (no data or a small sample).",
+        scores,
+    );
+    out.family(
+        "doraboard_dora_score_benchmark",
+        "gauge",
+        "Mean overall Quick Check score of the benchmark the scores are compared with (DORA, dora.dev Quick Check benchmarks, CC BY 4.0).",
+        benchmarks,
     );
     let (mut targets, mut met) = (Vec::new(), Vec::new());
     for (s, r) in reports {

@@ -13,7 +13,12 @@ use engine::metrics::MetricsReport;
 use engine::period::{Bucket, Period};
 use serde::Serialize;
 
-pub fn router(state: AppState, ingestor: collector::ingest::Ingestor) -> Router {
+/// Every route; `auth` authorises ingestion and annotation writes.
+pub fn router(
+    state: AppState,
+    ingestor: collector::ingest::Ingestor,
+    auth: crate::ingest::IngestAuth,
+) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/teams", get(teams))
@@ -36,7 +41,8 @@ pub fn router(state: AppState, ingestor: collector::ingest::Ingestor) -> Router 
         .merge(crate::openapi::router())
         .merge(crate::charts::router())
         .merge(crate::report::router())
-        .merge(crate::ingest::router(&state, ingestor.clone()))
+        .merge(crate::annotations::router(auth.clone()))
+        .merge(crate::ingest::router_with(&state, auth, ingestor.clone()))
         .merge(crate::webhooks::router(&state, ingestor))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
@@ -44,9 +50,13 @@ pub fn router(state: AppState, ingestor: collector::ingest::Ingestor) -> Router 
 }
 
 /// The routes that keep their own rules, outside read protection and the answer limits: health
-/// (a monitor must always get through) and ingestion (its own authentication and write queue).
-pub(crate) fn keeps_own_rules(path: &str) -> bool {
-    path == "/healthz" || path == "/api/v1/events" || path.starts_with("/api/v1/webhooks/")
+/// (a monitor must always get through), ingestion (its own authentication and write queue) and
+/// annotation writes (the ingestion token).
+pub(crate) fn keeps_own_rules(method: &axum::http::Method, path: &str) -> bool {
+    path == "/healthz"
+        || path == "/api/v1/events"
+        || path.starts_with("/api/v1/webhooks/")
+        || crate::annotations::is_write(method, path)
 }
 
 /// Every unknown address answers the API's JSON 404, pointing at the documentation.
@@ -206,7 +216,7 @@ pub(crate) fn scope(
 
 /// The five metrics with previous-period figures and tiers.
 #[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics",
-    params(crate::openapi::MetricsQuery),
+    params(crate::openapi::MetricsQuery, crate::openapi::PhasesQuery),
     responses(
         (status = 200, description = "The five metrics of the scope and period, with the previous period's figures, tiers and (with `bucket`) series", body = MetricsReport),
         (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
@@ -215,12 +225,13 @@ async fn metrics(
     State(state): State<AppState>,
     Query(params): Query<MetricsParams>,
 ) -> Result<Json<MetricsReport>, ApiError> {
-    let period = params.period()?;
-    let bucket = params.bucket()?;
+    let question = engine::query::Question {
+        period: params.period()?,
+        bucket: params.bucket()?,
+        phases_per_bucket: params.phases_per_bucket()?,
+    };
     let scope = scope(&state, &params)?;
-    let report =
-        engine::query::metrics_for_scope(&state.store, &state.config, &scope, period, bucket)
-            .await?;
+    let report = engine::query::answer_one(&state.store, &state.config, &scope, question).await?;
     Ok(Json(report))
 }
 

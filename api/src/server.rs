@@ -44,6 +44,16 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application: routes plus tracing by route template and request ids. `ingestor`
 /// writes what the ingestion routes receive.
 pub fn app(state: AppState, ingestor: Ingestor) -> Router {
+    let auth = crate::ingest::IngestAuth::from_config(&state.config);
+    app_with_auth(state, ingestor, auth)
+}
+
+/// [`app`] with explicit ingestion credentials (tests: no environment variable to set).
+pub fn app_with_auth(
+    state: AppState,
+    ingestor: Ingestor,
+    auth: crate::ingest::IngestAuth,
+) -> Router {
     let api = &state.config.api;
     let limits = AnswerLimits::new(
         api.max_concurrent_answers,
@@ -54,7 +64,7 @@ pub fn app(state: AppState, ingestor: Ingestor) -> Router {
     let read_access = state.read_access.clone();
     // Outermost first: who may read, then how many answers at once, so a refused reader never
     // holds an answer slot.
-    crate::routes::router(state, ingestor)
+    crate::routes::router(state, ingestor, auth)
         .layer(axum::middleware::from_fn_with_state(limits, limits::limit))
         .layer(axum::middleware::from_fn_with_state(
             read_access,

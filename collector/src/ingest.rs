@@ -8,9 +8,10 @@
 //!   what other processes queued or left unfinished. At most `[api] max_pending_deliveries`
 //!   deliveries are in flight (being received, queued or written): [`Ingestor::admit`] refuses
 //!   more, so a flood costs bounded memory and its senders retry later.
-//! - [`import_file`]: `doraboard import`. A first streaming pass validates the whole file and
-//!   reports every bad line; a second writes it in batches inside one transaction; nothing is
-//!   visible until all of it is. Derivation follows, one pass per repository.
+//! - [`import_file`]: `doraboard import`. One streaming pass reads and validates the file on a
+//!   thread of its own, batch after batch, while the previous batch is written, all inside one
+//!   transaction; every bad line is reported, and nothing is visible until all of it is.
+//!   Derivation follows, one pass per repository.
 
 use crate::events::csv::CsvReader;
 use crate::events::ndjson::{LineReader, MAX_ERRORS, RawItem};
@@ -520,9 +521,10 @@ pub async fn import_file(
     let format = Format::detect(path).map_err(read_error)?;
     let ctx = EventContext::new(config, Source::Import);
 
-    // One pass: each line is parsed and validated once, and written in batches inside one
-    // transaction. After a bad line nothing more is written, the rest is only validated (to list
-    // its errors too), and the transaction is rolled back: nothing was loaded.
+    // One pass: each line is parsed and validated once, on a thread of its own, and written in
+    // batches inside one transaction while the next batch is read. After a bad line nothing
+    // more is sent to be written, the rest is only validated (to list its errors too), and the
+    // transaction is rolled back: nothing was loaded.
     let mut report = ImportReport {
         format: match format {
             Format::Ndjson => "NDJSON",
@@ -534,40 +536,40 @@ pub async fn import_file(
         path: name.clone(),
         source,
     };
-    let mut errors = Vec::new();
-    let mut more = 0;
-    let mut unowned = BTreeSet::new();
     let mut tx = store.begin_bulk_ingest().await.map_err(store_error)?;
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut kinds = Vec::with_capacity(BATCH);
-    for item in items(path, format).map_err(|e| invalid_or_read(e, &name))? {
-        let item = item.map_err(read_error)?;
-        report.events += 1;
-        match validate(&item, &ctx) {
-            Ok(record) => {
-                unowned.extend(ctx.unowned([&record]));
-                if errors.is_empty() {
-                    kinds.push(record.clone());
-                    batch.push(logged(record, &item.raw, &ctx));
-                }
-            }
-            Err(e) if errors.len() < MAX_ERRORS => errors.push(e),
-            Err(_) => more += 1,
-        }
-        if batch.len() >= BATCH {
-            write_batch(&mut tx, &mut batch, &mut kinds, &mut report)
-                .await
-                .map_err(store_error)?;
+    // One batch waits while one is written: the reader stays a batch ahead, no more.
+    let (batches, mut to_write) = mpsc::channel(1);
+    let reading = {
+        let (path, name) = (path.to_path_buf(), name.clone());
+        tokio::task::spawn_blocking(move || read_batches(&path, format, &ctx, &name, &batches))
+    };
+    let mut written = Ok(());
+    while let Some(Batch {
+        mut events,
+        mut kinds,
+    }) = to_write.recv().await
+    {
+        written = write_batch(&mut tx, &mut events, &mut kinds, &mut report).await;
+        if written.is_err() {
+            break;
         }
     }
-    report.unowned = unowned.into_iter().collect();
-    if !errors.is_empty() {
+    // A write failed: the reader stops at its next batch.
+    drop(to_write);
+    let read = match reading.await {
+        Ok(read) => read?,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
+    written.map_err(store_error)?;
+    report.events = read.events;
+    report.unowned = read.unowned.into_iter().collect();
+    if !read.errors.is_empty() {
         // Dropped without a commit: rolled back.
         drop(tx);
         return Err(ImportError::Invalid {
             path: name,
-            errors,
-            more,
+            errors: read.errors,
+            more: read.more,
         });
     }
     if report.events == 0 {
@@ -577,9 +579,6 @@ pub async fn import_file(
             more: 0,
         });
     }
-    write_batch(&mut tx, &mut batch, &mut kinds, &mut report)
-        .await
-        .map_err(store_error)?;
     tx.commit().await.map_err(store_error)?;
     tracing::info!(
         events = report.events,
@@ -609,6 +608,72 @@ pub async fn import_file(
         "import: derived"
     );
     Ok(report)
+}
+
+/// A batch of an import read and validated, to be written: the logged events and their records.
+struct Batch {
+    events: Vec<LoggedEvent>,
+    kinds: Vec<EventRecord>,
+}
+
+/// What reading an import's file found besides its batches.
+#[derive(Default)]
+struct FileRead {
+    events: usize,
+    errors: Vec<EventError>,
+    /// Errors beyond those listed.
+    more: usize,
+    unowned: BTreeSet<RepoSlug>,
+}
+
+/// Reads and validates the file, sending its events in batches of [`BATCH`] to be written until
+/// a line is invalid (or the writer stops listening), and validating the rest.
+fn read_batches(
+    path: &Path,
+    format: Format,
+    ctx: &EventContext,
+    name: &str,
+    batches: &mpsc::Sender<Batch>,
+) -> Result<FileRead, ImportError> {
+    let mut read = FileRead::default();
+    let mut batch = Batch {
+        events: Vec::with_capacity(BATCH),
+        kinds: Vec::with_capacity(BATCH),
+    };
+    let mut writing = true;
+    for item in items(path, format).map_err(|e| invalid_or_read(e, name))? {
+        let item = item.map_err(|source| ImportError::Read {
+            path: name.to_string(),
+            source,
+        })?;
+        read.events += 1;
+        match validate(&item, ctx) {
+            Ok(record) => {
+                read.unowned.extend(ctx.unowned([&record]));
+                if read.errors.is_empty() {
+                    batch.kinds.push(record.clone());
+                    batch.events.push(logged(record, &item.raw, ctx));
+                }
+            }
+            Err(e) if read.errors.len() < MAX_ERRORS => read.errors.push(e),
+            Err(_) => read.more += 1,
+        }
+        if batch.events.len() >= BATCH && writing {
+            let full = std::mem::replace(
+                &mut batch,
+                Batch {
+                    events: Vec::with_capacity(BATCH),
+                    kinds: Vec::with_capacity(BATCH),
+                },
+            );
+            writing = batches.blocking_send(full).is_ok();
+        }
+    }
+    if read.errors.is_empty() && !batch.events.is_empty() && writing {
+        // The writer may have stopped in the meantime: it says why.
+        let _ = batches.blocking_send(batch);
+    }
+    Ok(read)
 }
 
 /// Writes the batch (if any) into the import's transaction and counts what was new; `kinds` are

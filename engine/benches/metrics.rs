@@ -76,6 +76,8 @@ async fn run(repos: usize, days: i64) {
         bands: &bands,
         filters: &filters,
         small_sample: 10,
+        phases_per_bucket: true,
+        benchmark: engine::score::Benchmark::standard(),
     };
     let mut fetch = Vec::new();
     let mut formulas = Vec::new();

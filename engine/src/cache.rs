@@ -115,6 +115,8 @@ mod tests {
             bands: &bands,
             filters: &NoiseFilters::default(),
             small_sample: 10,
+            phases_per_bucket: false,
+            benchmark: crate::score::Benchmark::standard(),
         };
         let label = ScopeLabel {
             team: None,

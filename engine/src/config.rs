@@ -51,6 +51,8 @@ pub struct Config {
     pub digest: DigestConfig,
     pub tribes: Vec<TribeConfig>,
     pub teams: Vec<TeamConfig>,
+    /// `[[annotations]]`, validated like stored ones; read-only ([`crate::annotations`]).
+    pub annotations: Vec<crate::annotations::Annotation>,
     /// The instant a period reaching into the future is measured up to. `None` reads the system
     /// clock; the demo pins it to the end of its data, so every command shows the same figures.
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
@@ -249,8 +251,14 @@ pub struct MetricsConfig {
     /// tribes and teams that set none.
     #[serde(deserialize_with = "de_tz")]
     pub time_zone: Tz,
-    /// Figures computed from fewer samples than this are flagged as a small sample.
+    /// Figures computed from fewer samples than this are flagged as a small sample (and not
+    /// given a benchmark score).
     pub small_sample: usize,
+    /// Which Quick Check benchmark the scores are compared with: `industry:KEY` or
+    /// `organization_size:KEY` (checked against `benchmark_edition` at load time).
+    pub benchmark: String,
+    /// The edition of the Quick Check benchmarks: 2024 or 2025.
+    pub benchmark_edition: u16,
 }
 
 impl MetricsConfig {
@@ -536,6 +544,7 @@ impl Default for Config {
             digest: DigestConfig::default(),
             tribes: Vec::new(),
             teams: Vec::new(),
+            annotations: Vec::new(),
             clock: None,
         }
     }
@@ -613,6 +622,8 @@ impl Default for MetricsConfig {
             custom_tiers: None,
             time_zone: Tz::UTC,
             small_sample: 10,
+            benchmark: crate::score::benchmarks::DEFAULT_BENCHMARK.to_string(),
+            benchmark_edition: crate::score::benchmarks::EDITIONS[1],
         }
     }
 }
@@ -1096,6 +1107,8 @@ const ENV_SECTIONS: &[(&str, &[(&str, EnvKind)])] = &[
             ("custom_tiers", EnvKind::Value),
             ("time_zone", EnvKind::Text),
             ("small_sample", EnvKind::Value),
+            ("benchmark", EnvKind::Text),
+            ("benchmark_edition", EnvKind::Value),
         ],
     ),
     (
@@ -1294,6 +1307,7 @@ struct RawConfig {
     digest: DigestConfig,
     tribes: Vec<TribeConfig>,
     teams: Vec<RawTeam>,
+    annotations: Vec<RawAnnotation>,
 }
 
 impl Default for RawConfig {
@@ -1314,8 +1328,23 @@ impl Default for RawConfig {
             digest: c.digest,
             tribes: Vec::new(),
             teams: Vec::new(),
+            annotations: Vec::new(),
         }
     }
+}
+
+/// `[[annotations]]`: checked by [`crate::annotations::NewAnnotation::new`] once the teams are
+/// known.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnnotation {
+    #[serde(deserialize_with = "de_date")]
+    date: NaiveDate,
+    title: String,
+    #[serde(default)]
+    team: Option<String>,
+    #[serde(default)]
+    scope: crate::annotations::Reach,
 }
 
 #[derive(Deserialize)]
@@ -1362,6 +1391,7 @@ impl RawConfig {
         if let Some(table) = &self.metrics.custom_tiers {
             check_custom_tiers(table, origins)?;
         }
+        check_benchmark(&self.metrics, origins)?;
 
         let mut tribes = self.tribes;
         let mut tribe_slugs: BTreeMap<String, usize> = BTreeMap::new();
@@ -1503,7 +1533,7 @@ impl RawConfig {
 
         check_digest(&self.digest, &tribes, &teams, origins)?;
 
-        Ok(Config {
+        let mut config = Config {
             database_url: DatabaseUrl(self.database_url),
             github: self.github,
             collector: self.collector,
@@ -1518,8 +1548,11 @@ impl RawConfig {
             digest: self.digest,
             tribes,
             teams,
+            annotations: Vec::new(),
             clock: None,
-        })
+        };
+        config.annotations = check_annotations(self.annotations, &config, origins)?;
+        Ok(config)
     }
 }
 
@@ -1561,7 +1594,52 @@ fn check_digest(
     Ok(())
 }
 
+/// `[[annotations]]` as the API would take them: an error names `annotations[i].<field>`.
+fn check_annotations(
+    raw: Vec<RawAnnotation>,
+    config: &Config,
+    origins: &Origins,
+) -> Result<Vec<crate::annotations::Annotation>, ConfigError> {
+    use crate::annotations::{Annotation, NewAnnotation, Origin};
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let checked = NewAnnotation::new(config, a.date, &a.title, a.team.as_deref(), a.scope)
+                .map_err(|e| {
+                    let key = format!("annotations[{i}].{}", e.field);
+                    origins.invalid(&[&key], &key, e.message)
+                })?;
+            Ok(Annotation {
+                id: None,
+                date: checked.date,
+                title: checked.title,
+                team: checked.team,
+                scope: checked.scope,
+                source: Origin::Config,
+            })
+        })
+        .collect()
+}
+
 /// `metrics.custom_tiers` reads as [`crate::tiers::CustomBands`] and makes consistent bands.
+/// `metrics.benchmark` must name a benchmark of `metrics.benchmark_edition`.
+fn check_benchmark(metrics: &MetricsConfig, origins: &Origins) -> Result<(), ConfigError> {
+    use crate::score::{Benchmark, BenchmarkError};
+    match Benchmark::find(&metrics.benchmark, metrics.benchmark_edition) {
+        Ok(_) => Ok(()),
+        Err(e @ BenchmarkError::Edition(_)) => Err(origins.invalid(
+            &["metrics.benchmark_edition"],
+            "metrics.benchmark_edition",
+            e.to_string(),
+        )),
+        Err(e) => Err(origins.invalid(
+            &["metrics.benchmark", "metrics.benchmark_edition"],
+            "metrics.benchmark",
+            e.to_string(),
+        )),
+    }
+}
+
 fn check_custom_tiers(table: &toml::Table, origins: &Origins) -> Result<(), ConfigError> {
     const BASE: &str = crate::tiers::CUSTOM_KEY;
     let bands: crate::tiers::CustomBands = serde_path_to_error::deserialize(table.clone())
@@ -2068,6 +2146,52 @@ mod tests {
         }
     }
 
+    #[test]
+    fn annotations_are_validated_with_errors_naming_the_key() {
+        let ok = parse(&format!(
+            "{TEAM}\n[[annotations]]\ndate = 2026-03-10\ntitle = \"New CI system\"\n\
+             team = \"loyalty\"\nscope = \"inherit\"\n\
+             [[annotations]]\ndate = \"2026-04-01\"\ntitle = \" Holiday freeze \""
+        ))
+        .expect("valid");
+        let [ci, freeze] = ok.annotations.as_slice() else {
+            panic!("two annotations: {:?}", ok.annotations)
+        };
+        assert_eq!(ci.date, NaiveDate::from_ymd_opt(2026, 3, 10).expect("date"));
+        assert_eq!(ci.team.as_deref(), Some("loyalty"));
+        assert_eq!(ci.scope, crate::annotations::Reach::Inherit);
+        assert_eq!(ci.source, crate::annotations::Origin::Config);
+        assert_eq!(
+            (freeze.title.as_str(), freeze.team.as_ref()),
+            ("Holiday freeze", None)
+        );
+        let with = |body: &str| parse(&format!("{TEAM}\n[[annotations]]\n{body}"));
+        let message = invalid(
+            with("date = \"2026-03-10\"\ntitle = \"x\"\nteam = \"nobody\""),
+            "test.toml",
+            "annotations[0].team",
+        );
+        assert!(message.contains("known: loyalty"), "{message}");
+        invalid(
+            with("date = \"2026-03-10\"\ntitle = \"  \""),
+            "test.toml",
+            "annotations[0].title",
+        );
+        invalid(
+            with("date = \"2026-03-10\"\ntitle = \"x\"\nscope = \"inherit\""),
+            "test.toml",
+            "annotations[0].scope",
+        );
+        for body in [
+            "date = \"2026-02-30\"\ntitle = \"x\"",
+            "date = \"2026-03-10\"\ntitle = \"x\"\nscope = \"everywhere\"",
+            "date = \"2026-03-10\"\ntitle = \"x\"\ncolour = \"red\"",
+        ] {
+            let message = with(body).expect_err(body).to_string();
+            assert!(message.contains("annotations[0]"), "{message}");
+        }
+    }
+
     const TEAM: &str = r#"
 [[teams]]
 slug = "loyalty"
@@ -2083,6 +2207,7 @@ repos = ["acme/loyalty"]
         assert!(c.teams.iter().any(|t| !t.paths.is_empty()));
         assert_eq!(c.incidents.attribution_window, Duration::days(7));
         assert!(c.cron_schedule().is_ok());
+        assert_eq!(c.annotations.len(), 2, "the example's [[annotations]]");
     }
 
     #[test]
@@ -2743,6 +2868,44 @@ repos = ["acme/d"]
         assert_eq!(c.filters.bot_authors, vec!["^ci-", "-bot$"]);
         assert_eq!(c.filters.exclude_titles, vec!["^WIP"]);
         assert_eq!(c.deployments.workflow.as_deref(), Some("123"));
+    }
+
+    #[test]
+    fn the_benchmark_defaults_to_all_industries_of_2025_and_is_checked() {
+        let c = parse("").expect("valid");
+        assert_eq!(
+            (c.metrics.benchmark.as_str(), c.metrics.benchmark_edition),
+            ("industry:all", 2025)
+        );
+        let c =
+            parse("[metrics]\nbenchmark = \"organization_size:fewer_than_1000\"").expect("valid");
+        assert_eq!(c.metrics.benchmark, "organization_size:fewer_than_1000");
+        let c = parse("[metrics]\nbenchmark = \"industry:consumer\"\nbenchmark_edition = 2024")
+            .expect("valid");
+        assert_eq!(c.metrics.benchmark_edition, 2024);
+
+        let m = invalid(
+            parse("[metrics]\nbenchmark = \"industry:mining\""),
+            "test.toml",
+            "metrics.benchmark",
+        );
+        assert!(m.contains("`industry:consumer`"), "{m}");
+        // Solo workers were first asked about in 2025.
+        invalid(
+            parse("[metrics]\nbenchmark = \"organization_size:solo\"\nbenchmark_edition = 2024"),
+            "test.toml",
+            "metrics.benchmark",
+        );
+        invalid(
+            parse("[metrics]\nbenchmark_edition = 2023"),
+            "test.toml",
+            "metrics.benchmark_edition",
+        );
+        invalid(
+            parse_env("", &[("DORABOARD_METRICS_BENCHMARK", "consumer")]),
+            "environment variable DORABOARD_METRICS_BENCHMARK",
+            "metrics.benchmark",
+        );
     }
 
     #[test]

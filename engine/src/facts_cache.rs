@@ -94,18 +94,31 @@ pub async fn repo_rows(
         environment.to_lowercase(),
         filters_key.to_string(),
     );
-    // Repositories not held (`false`), or held at an older version (`true`).
-    let stale: Vec<(RepoSlug, bool)> = {
+    // Repositories not held (`None`), or held at an older version (the rows held).
+    let find_stale = || -> Vec<(RepoSlug, Option<Arc<Held>>)> {
         let shelves = shelves();
         let shelf = shelves.get(&key);
         repos
             .iter()
             .filter_map(|r| match shelf.and_then(|s| s.get(r)) {
-                None => Some((r.clone(), false)),
-                Some(held) if held.version < versions.of_repo(r) => Some((r.clone(), true)),
+                None => Some((r.clone(), None)),
+                Some(held) if held.version < versions.of_repo(r) => {
+                    Some((r.clone(), Some(held.clone())))
+                }
                 Some(_) => None,
             })
             .collect()
+    };
+    // One load at a time: a question asked while the warm-up (or another question) loads the
+    // same repositories waits for those rows instead of reading and decoding them a second time.
+    static LOADING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let mut stale = find_stale();
+    let _loading = if stale.is_empty() {
+        None
+    } else {
+        let guard = LOADING.lock().await;
+        stale = find_stale();
+        Some(guard)
     };
     if !stale.is_empty() {
         let loaded = load(store, &stale, versions, environment, filters, filters_key).await?;
@@ -113,10 +126,18 @@ pub async fn repo_rows(
         let shelf = shelves.entry(key.clone()).or_default();
         for (repo, version, rows) in loaded {
             // Rows replacing indexed ones are indexed at once: the repository is asked about.
-            let asked = shelf
+            let old_index = shelf
                 .get(&repo)
-                .is_some_and(|old| old.index.get().is_some());
-            shelf.insert(repo, Arc::new(Held::new(version, rows, asked)));
+                .and_then(|old| Some((old.index.get()?, &old.rows.changes)));
+            let held = Held::new(version, rows, old_index.is_some());
+            // A write that moved deployments or incidents only leaves the changes, and so their
+            // index, as they were: kept rather than built again.
+            if let Some((index, changes)) = old_index
+                && *changes == held.rows.changes
+            {
+                let _ = held.index.set(index.clone());
+            }
+            shelf.insert(repo, Arc::new(held));
         }
     }
     let shelves = shelves();
@@ -130,8 +151,13 @@ pub async fn repo_rows(
 /// Builds the change index of every repository held for these rows (a server warming up: its
 /// questions then read indexes from the first).
 pub fn index_held(held: &[Arc<Held>]) {
+    // All marked first: a question asked meanwhile builds the indexes not built yet itself (on
+    // its own core) rather than scanning every change while this builds them one by one. It
+    // walks the repositories in order, this from the end: the two meet halfway.
     for h in held {
         h.asked.store(true, Ordering::Relaxed);
+    }
+    for h in held.iter().rev() {
         h.index.get_or_init(|| ChangeIndex::new(&h.rows.changes));
     }
 }
@@ -177,7 +203,7 @@ async fn read_rows(
     filters: &NoiseFilters,
 ) -> Result<Vec<(RepoSlug, i64, RepoRows)>, StoreError> {
     Ok(store
-        .repo_rows(repos, environment, filters)
+        .repo_rows(repos, environment, filters, None)
         .await?
         .into_iter()
         .map(|(repo, rows)| {
@@ -187,23 +213,40 @@ async fn read_rows(
         .collect())
 }
 
-/// The rows of `stale` repositories: their stored copies where those are current, the rest read
-/// from the records, and their copies stored for the next process: before answering when the
-/// process held nothing of the repository (a process that starts may end right after its
-/// answer), in the background when it reloads a repository written to meanwhile (a server, whose
-/// answer should not wait for it).
+/// The rows of `stale` repositories: those held at an older version patched from the first
+/// change a write since may have moved, the others from their stored copies where those are
+/// current, the rest read from the records; and their copies stored for the next process:
+/// before answering when the process held nothing of the repository (a process that starts may
+/// end right after its answer), in the background when it reloads a repository written to
+/// meanwhile (a server, whose answer should not wait for it).
 async fn load(
     store: &Store,
-    stale: &[(RepoSlug, bool)],
+    stale: &[(RepoSlug, Option<Arc<Held>>)],
     versions: &Versions,
     environment: &str,
     filters: &NoiseFilters,
     filters_key: &str,
 ) -> Result<Vec<(RepoSlug, i64, RepoRows)>, StoreError> {
-    let repos: Vec<RepoSlug> = stale.iter().map(|(r, _)| r.clone()).collect();
-    let reloaded = |repo: &RepoSlug| stale.iter().any(|(r, again)| *again && r == repo);
+    let mut loaded = Vec::with_capacity(stale.len());
+    let mut patched = Vec::new();
+    let mut repos = Vec::new();
+    for (repo, held) in stale {
+        let patch = match held {
+            Some(held) => patch(store, repo, held, versions, environment, filters).await?,
+            None => None,
+        };
+        match patch {
+            Some(rows) => patched.push(rows),
+            None => repos.push(repo.clone()),
+        }
+    }
+    keep_copies_later(store, environment, filters_key, patched.clone());
+    loaded.extend(patched);
+    if repos.is_empty() {
+        return Ok(loaded);
+    }
+    let reloaded = |repo: &RepoSlug| stale.iter().any(|(r, held)| held.is_some() && r == repo);
     let mut stored = store.held_rows(&repos, environment, filters_key).await?;
-    let mut loaded = Vec::with_capacity(repos.len());
     let mut missing = Vec::new();
     for repo in &repos {
         match stored.remove(repo) {
@@ -213,29 +256,69 @@ async fn load(
             _ => missing.push(repo.clone()),
         }
     }
-    if missing.is_empty() {
-        return Ok(loaded);
-    }
     // A few repositories per read: the rows a driver materialises stay bounded.
     for batch in missing.chunks(REPOS_PER_READ) {
         let read = read_rows(store, batch, versions, environment, filters).await?;
         let (later, now): (Vec<_>, Vec<_>) = read.iter().partition(|(repo, _, _)| reloaded(repo));
         keep_copies(store, environment, filters_key, &now).await;
-        if !later.is_empty() {
-            let owned: Vec<(RepoSlug, i64, RepoRows)> = later.into_iter().cloned().collect();
-            let (store, environment, filters_key) = (
-                store.clone(),
-                environment.to_string(),
-                filters_key.to_string(),
-            );
-            tokio::spawn(async move {
-                let copies: Vec<&(RepoSlug, i64, RepoRows)> = owned.iter().collect();
-                keep_copies(&store, &environment, &filters_key, &copies).await;
-            });
-        }
+        keep_copies_later(
+            store,
+            environment,
+            filters_key,
+            later.into_iter().cloned().collect(),
+        );
         loaded.extend(read);
     }
     Ok(loaded)
+}
+
+/// `held`'s rows brought up to the repository's version by reading only what the writes since
+/// may have moved: its deployments and rollbacks (a few thousand rows, whose flags an incident
+/// or a revert can change anywhere in the history) and the changes deployed from the earliest
+/// time those writes marked. `None` when a write may have moved any change (read it whole).
+async fn patch(
+    store: &Store,
+    repo: &RepoSlug,
+    held: &Held,
+    versions: &Versions,
+    environment: &str,
+    filters: &NoiseFilters,
+) -> Result<Option<(RepoSlug, i64, RepoRows)>, StoreError> {
+    let version = versions.of_repo(repo);
+    let Some(from) = store.changes_moved_since(repo, held.version).await? else {
+        return Ok(None);
+    };
+    let mut read = store
+        .repo_rows(std::slice::from_ref(repo), environment, filters, Some(from))
+        .await?;
+    let mut rows = read.remove(repo).unwrap_or_default();
+    let kept = held.rows.changes.partition_point(|c| c.deployed_at < from);
+    let mut changes = Vec::with_capacity(kept + rows.changes.len());
+    changes.extend_from_slice(&held.rows.changes[..kept]);
+    changes.append(&mut rows.changes);
+    rows.changes = changes;
+    Ok(Some((repo.clone(), version, rows)))
+}
+
+/// [`keep_copies`] in the background: a server's answer does not wait for it.
+fn keep_copies_later(
+    store: &Store,
+    environment: &str,
+    filters_key: &str,
+    rows: Vec<(RepoSlug, i64, RepoRows)>,
+) {
+    if rows.is_empty() {
+        return;
+    }
+    let (store, environment, filters_key) = (
+        store.clone(),
+        environment.to_string(),
+        filters_key.to_string(),
+    );
+    tokio::spawn(async move {
+        let copies: Vec<&(RepoSlug, i64, RepoRows)> = rows.iter().collect();
+        keep_copies(&store, &environment, &filters_key, &copies).await;
+    });
 }
 
 /// Stores copies of rows read; only a cache: a store that cannot take them (read-only, busy) still

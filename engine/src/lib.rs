@@ -3,9 +3,11 @@
 //! Data flows one way through it: sources hand normalized records ([`model`]) to the [`store`],
 //! which keeps them and the facts [`analysis`] derives from them (which deployment shipped which
 //! change, which deployments failed and why); [`metrics`] turns those facts into the DORA figures
-//! for a [`period`], rated against the published [`tiers`], after the noise [`filters`].
+//! for a [`period`], rated against the published [`tiers`] and [`score`]d on DORA's Quick Check
+//! scale against its benchmarks, after the noise [`filters`].
 
 pub mod analysis;
+pub mod annotations;
 pub mod cache;
 pub mod config;
 pub mod explain;
@@ -17,6 +19,7 @@ pub mod model;
 pub mod period;
 pub mod present;
 pub mod query;
+pub mod score;
 pub mod store;
 pub mod tiers;
 

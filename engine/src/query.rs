@@ -13,6 +13,7 @@ use crate::metrics::rows::{FactView, IncidentRow};
 use crate::metrics::{MetricsReport, MetricsRequest, ScopeLabel, compute, compute_view};
 use crate::model::RepoSlug;
 use crate::period::{Bucket, Period};
+use crate::score::{Benchmark, BenchmarkError};
 use crate::store::{Store, StoreError};
 use crate::tiers::{Bands, BandsError};
 use chrono::{NaiveTime, TimeZone, Utc};
@@ -30,6 +31,10 @@ pub enum QueryError {
     Filters(#[from] FilterError),
     #[error(transparent)]
     Bands(#[from] BandsError),
+    #[error("metrics.benchmark: {0}")]
+    Benchmark(#[from] BenchmarkError),
+    #[error(transparent)]
+    Annotations(#[from] crate::annotations::ListError),
     #[error(
         "metrics.tiers: `{0}` is not a published tier table (expected 2021, 2023, 2024 or custom)"
     )]
@@ -118,6 +123,12 @@ pub fn bands(config: &Config) -> Result<Bands, QueryError> {
     Bands::published(name).ok_or_else(|| QueryError::UnknownBands(name.to_string()))
 }
 
+/// The benchmark `metrics.benchmark` and `metrics.benchmark_edition` name.
+pub fn benchmark(config: &Config) -> Result<&'static Benchmark, QueryError> {
+    let m = &config.metrics;
+    Ok(Benchmark::find(&m.benchmark, m.benchmark_edition)?)
+}
+
 /// The noise filters the configuration sets.
 pub fn filters(config: &Config) -> Result<NoiseFilters, QueryError> {
     let f = &config.filters;
@@ -142,6 +153,27 @@ pub async fn metrics(
     metrics_for_scope(store, config, &scope, period, bucket).await
 }
 
+/// What is asked of a scope besides who: the period, the series' buckets, and whether each
+/// bucket of the lead-time series carries its phases (the breakdown chart's question, four more
+/// order statistics per bucket that other views never read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Question {
+    pub period: Period,
+    pub bucket: Option<Bucket>,
+    pub phases_per_bucket: bool,
+}
+
+impl Question {
+    /// The five figures, with a series when `bucket` is given.
+    pub fn figures(period: Period, bucket: Option<Bucket>) -> Self {
+        Self {
+            period,
+            bucket,
+            phases_per_bucket: false,
+        }
+    }
+}
+
 /// [`metrics`] for a scope already resolved. Answers from the cache while no write has touched
 /// the scope's repositories (or every scope) since the same question was last answered.
 pub async fn metrics_for_scope(
@@ -151,23 +183,43 @@ pub async fn metrics_for_scope(
     period: Period,
     bucket: Option<Bucket>,
 ) -> Result<MetricsReport, QueryError> {
-    let mut reports =
-        metrics_for_scopes(store, config, std::slice::from_ref(scope), period, bucket).await?;
-    match reports.pop() {
-        Some(report) => Ok(report),
-        // metrics_for_scopes answers every scope it is given; computing again is the fallback.
-        None => compute_for_scope(store, config, scope, period, bucket).await,
-    }
+    answer_one(store, config, scope, Question::figures(period, bucket)).await
 }
 
-/// [`metrics_for_scope`] of several scopes: one report per scope, in order, from one read of the versions, one load of
-/// the repositories not held in memory and one read of the incidents, however many scopes.
+/// [`metrics_for_scope`] of several scopes: one report per scope, in order.
 pub async fn metrics_for_scopes(
     store: &Store,
     config: &Config,
     scopes: &[Scope],
     period: Period,
     bucket: Option<Bucket>,
+) -> Result<Vec<MetricsReport>, QueryError> {
+    answer(store, config, scopes, Question::figures(period, bucket)).await
+}
+
+/// [`answer`] for one scope.
+pub async fn answer_one(
+    store: &Store,
+    config: &Config,
+    scope: &Scope,
+    question: Question,
+) -> Result<MetricsReport, QueryError> {
+    let mut reports = answer(store, config, std::slice::from_ref(scope), question).await?;
+    match reports.pop() {
+        Some(report) => Ok(report),
+        // answer gives one report per scope; computing again is the fallback.
+        None => compute_for_scope(store, config, scope, question).await,
+    }
+}
+
+/// The reports of several scopes, in order, from one read of the versions, one load of the
+/// repositories not held in memory and one read of the incidents, however many scopes; each
+/// from the cache while no write has touched its repositories since it was last answered.
+pub async fn answer(
+    store: &Store,
+    config: &Config,
+    scopes: &[Scope],
+    question: Question,
 ) -> Result<Vec<MetricsReport>, QueryError> {
     let all_repos: Vec<RepoSlug> = scopes
         .iter()
@@ -180,7 +232,7 @@ pub async fn metrics_for_scopes(
         .iter()
         .map(|s| {
             (
-                report_key(store, config, s, period, bucket),
+                report_key(store, config, s, question),
                 versions.of_scope(&s.repos),
             )
         })
@@ -196,19 +248,19 @@ pub async fn metrics_for_scopes(
     if !whole.is_empty() {
         let whole_scopes: Vec<&Scope> = whole.iter().map(|&i| &scopes[i]).collect();
         let computed =
-            compute_from_held_rows(store, config, &whole_scopes, period, bucket, &versions).await?;
+            compute_from_held_rows(store, config, &whole_scopes, question, &versions).await?;
         for (i, report) in whole.into_iter().zip(computed) {
             reports[i] = Some(report);
         }
     }
     for i in partial {
-        reports[i] = Some(compute_for_scope(store, config, &scopes[i], period, bucket).await?);
+        reports[i] = Some(compute_for_scope(store, config, &scopes[i], question).await?);
     }
     let mut out = Vec::with_capacity(scopes.len());
     for ((key, version), (scope, report)) in keyed.into_iter().zip(scopes.iter().zip(reports)) {
         let report = match report {
             Some(report) => report,
-            None => compute_for_scope(store, config, scope, period, bucket).await?,
+            None => compute_for_scope(store, config, scope, question).await?,
         };
         if crate::cache::get(&key, version).is_none() {
             crate::cache::put(key, version, Arc::new(report.clone()));
@@ -219,24 +271,20 @@ pub async fn metrics_for_scopes(
 }
 
 /// What a report is cached under: the store, the question and every setting shaping it.
-fn report_key(
-    store: &Store,
-    config: &Config,
-    scope: &Scope,
-    period: Period,
-    bucket: Option<Bucket>,
-) -> ReportKey {
+fn report_key(store: &Store, config: &Config, scope: &Scope, question: Question) -> ReportKey {
     // A period reaching past today is answered for the days measured so far.
-    let measured = period.measured(config.now(), scope.time_zone);
+    let measured = question.period.measured(config.now(), scope.time_zone);
     ReportKey {
         store: store.id(),
         question: format!(
-            "{scope:?}|{period:?}|{measured:?}|{bucket:?}|{}|{}|{:?}|{:?}|{}",
+            "{scope:?}|{question:?}|{measured:?}|{}|{}|{:?}|{:?}|{}|{}|{}",
             config.deployments.environment,
             filters_key(config),
             config.metrics.tiers,
             config.metrics.custom_tiers,
-            config.metrics.small_sample
+            config.metrics.small_sample,
+            config.metrics.benchmark,
+            config.metrics.benchmark_edition
         ),
     }
 }
@@ -252,12 +300,12 @@ async fn compute_from_held_rows(
     store: &Store,
     config: &Config,
     scopes: &[&Scope],
-    period: Period,
-    bucket: Option<Bucket>,
+    question: Question,
     versions: &crate::freshness::Versions,
 ) -> Result<Vec<MetricsReport>, QueryError> {
     let filters = filters(config)?;
     let bands = bands(config)?;
+    let benchmark = benchmark(config)?;
     let now = config.now();
     let repos: Vec<RepoSlug> = scopes
         .iter()
@@ -308,14 +356,16 @@ async fn compute_from_held_rows(
                 change_indexes: indexes.into_iter().collect(),
             };
             let request = MetricsRequest {
-                period: period.measured(now, scope.time_zone),
-                bucket,
+                period: question.period.measured(now, scope.time_zone),
+                bucket: question.bucket,
                 time_zone: scope.time_zone,
                 bands: &bands,
                 filters: &filters,
                 small_sample: config.metrics.small_sample,
+                phases_per_bucket: question.phases_per_bucket,
+                benchmark,
             };
-            asked(compute_view(&view, label(scope), &request), period)
+            asked(compute_view(&view, label(scope), &request), question.period)
         })
         .collect())
 }
@@ -333,11 +383,10 @@ pub async fn compute_for_scope(
     store: &Store,
     config: &Config,
     scope: &Scope,
-    period: Period,
-    bucket: Option<Bucket>,
+    question: Question,
 ) -> Result<MetricsReport, QueryError> {
     let tz = scope.time_zone;
-    let measured = period.measured(config.now(), tz);
+    let measured = question.period.measured(config.now(), tz);
     let mut inputs = store
         .metric_inputs(
             &scope.repos,
@@ -352,13 +401,18 @@ pub async fn compute_for_scope(
     let filters = filters(config)?;
     let request = MetricsRequest {
         period: measured,
-        bucket,
+        bucket: question.bucket,
         time_zone: tz,
         bands: &bands,
         filters: &filters,
         small_sample: config.metrics.small_sample,
+        phases_per_bucket: question.phases_per_bucket,
+        benchmark: benchmark(config)?,
     };
-    Ok(asked(compute(&inputs, label(scope), &request), period))
+    Ok(asked(
+        compute(&inputs, label(scope), &request),
+        question.period,
+    ))
 }
 
 /// A report computed over the measured part of `period`, labelled with the period asked.

@@ -72,7 +72,9 @@ conformance!(
     a_write_stamps_only_the_repositories_it_touched,
     a_replica_answers_fresh_after_another_handle_writes,
     held_rows_give_the_figures_of_the_whole_read,
+    held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read,
     a_record_without_commits_never_overwrites_what_a_poll_filled_in,
+    annotations_are_added_listed_by_date_and_removed,
 );
 
 async fn sqlite_store() -> Store {
@@ -1693,8 +1695,7 @@ async fn held_rows_give_the_figures_of_the_whole_read(store: Store) {
         &store,
         &config,
         &api,
-        period,
-        Some(engine::period::Bucket::Week),
+        engine::query::Question::figures(period, Some(engine::period::Bucket::Week)),
     )
     .await
     .expect("whole read");
@@ -1722,6 +1723,90 @@ async fn held_rows_give_the_figures_of_the_whole_read(store: Store) {
     assert_eq!(from_copy, read_whole);
     assert_eq!(held.time_to_restore.rollbacks, 1);
     assert_eq!(held.change_failure_rate.failed, 1);
+}
+
+async fn held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read(store: Store) {
+    use engine::store::events::{EventRecord, LoggedEvent};
+    const SHA_C: &str = "ccccccc3333333";
+    load_rollback_story(&store).await;
+    store
+        .upsert_changes(&[change("acme/api#3", API, SHA_C, "2026-03-05T10:00:00Z")])
+        .await
+        .expect("change");
+    let options = AnalysisOptions::default();
+    store.derive_all_queued(&options).await.expect("derives");
+    let config = two_teams();
+    let api = config.scope(Some("api")).expect("api");
+    let question =
+        engine::query::Question::figures(march_period(), Some(engine::period::Bucket::Week));
+    let held_version = || async {
+        engine::freshness::current(&store, &[repo(API)])
+            .await
+            .expect("versions")
+            .of_repo(&repo(API))
+    };
+    let ask = || engine::query::answer_one(&store, &config, &api, question);
+    // Held, then indexed (a second question), as a server holds them.
+    ask().await.expect("first");
+    ask().await.expect("second");
+    let deliver = |d: Deployment| {
+        let store = store.clone();
+        async move {
+            store
+                .ingest(vec![LoggedEvent {
+                    raw: None,
+                    record: Some(EventRecord::Deployment(d)),
+                }])
+                .await
+                .expect("delivery");
+        }
+    };
+    // A new deployment shipping the third change: only changes from its finish are read again.
+    // A deployment moved later: from its old finish (d2, 12:00 on 2 March).
+    let moved = deployment("d2", API, SHA_B, "2026-03-07T12:00:00Z");
+    for (delivered, from) in [
+        (
+            deployment("d4", API, SHA_C, "2026-03-06T12:00:00Z"),
+            "2026-03-06T12:00:00Z",
+        ),
+        (moved, "2026-03-02T12:00:00Z"),
+        // A redeployment ships nothing new: the changes (and their index) stay as they were.
+        (
+            deployment("d5", API, SHA_C, "2026-03-09T12:00:00Z"),
+            "2026-03-09T12:00:00Z",
+        ),
+    ] {
+        let before = held_version().await;
+        deliver(delivered).await;
+        store.derive_all_queued(&options).await.expect("derives");
+        assert_eq!(
+            store
+                .changes_moved_since(&repo(API), before)
+                .await
+                .expect("read"),
+            Some(at(from).timestamp()),
+            "the writes since {before} name where the change rows may have moved"
+        );
+        let patched = ask().await.expect("patched rows");
+        let whole = engine::query::compute_for_scope(&store, &config, &api, question)
+            .await
+            .expect("whole read");
+        assert_eq!(patched, whole, "after delivering up to {from}");
+    }
+    assert_eq!(ask().await.expect("answer").lead_time.changes, 3);
+    // A record written outside the event log may move any row: the next read is whole.
+    let before = held_version().await;
+    store
+        .upsert_changes(&[change("acme/api#4", API, SHA_C, "2026-03-06T10:00:00Z")])
+        .await
+        .expect("change");
+    assert_eq!(
+        store
+            .changes_moved_since(&repo(API), before)
+            .await
+            .expect("read"),
+        None
+    );
 }
 
 // ---- polled records win ----------------------------------------------------------------------
@@ -1795,4 +1880,73 @@ async fn a_record_without_commits_never_overwrites_what_a_poll_filled_in(store: 
         .map(|c| c.key)
         .collect();
     assert!(shipped.contains(&"acme/api#1".to_string()), "{shipped:?}");
+}
+
+async fn annotations_are_added_listed_by_date_and_removed(store: Store) {
+    use engine::annotations::{NewAnnotation, Origin, Reach};
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 3, d).expect("date");
+    let new = |d: u32, title: &str, team: Option<&str>, scope: Reach| NewAnnotation {
+        date: day(d),
+        title: title.to_string(),
+        team: team.map(str::to_string),
+        scope,
+    };
+    let version = store.data_version().await.expect("version");
+    let late = store
+        .add_annotation(&new(20, "Holiday freeze", None, Reach::Own))
+        .await
+        .expect("added");
+    let early = store
+        .add_annotation(&new(
+            10,
+            "New CI system \u{1F680}",
+            Some("checkout"),
+            Reach::Inherit,
+        ))
+        .await
+        .expect("added");
+    let edge = store
+        .add_annotation(&new(31, "Team split", Some("customer"), Reach::Own))
+        .await
+        .expect("added");
+    assert_eq!(early.title, "New CI system \u{1F680}", "read back exactly");
+    assert_eq!(early.team.as_deref(), Some("checkout"));
+    assert_eq!(early.scope, Reach::Inherit);
+    assert_eq!(early.source, Origin::Stored);
+    assert_eq!(late.scope, Reach::Own);
+    assert_ne!(early.id, late.id);
+    assert_eq!(
+        store.data_version().await.expect("version"),
+        version,
+        "annotations shape no figure"
+    );
+    // [from, to): the 31st is left out of a period ending on the 31st; by date, not by id.
+    let listed = store
+        .annotations(day(1), day(31), 10)
+        .await
+        .expect("listed");
+    assert_eq!(listed, vec![early.clone(), late.clone()]);
+    assert_eq!(
+        store.annotations(day(1), day(31), 1).await.expect("listed"),
+        vec![early.clone()],
+        "the limit holds"
+    );
+    assert!(
+        store
+            .delete_annotation(early.id.expect("id"))
+            .await
+            .expect("deleted")
+    );
+    assert!(
+        !store
+            .delete_annotation(early.id.expect("id"))
+            .await
+            .expect("no error"),
+        "a second deletion finds nothing"
+    );
+    let april = chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("date");
+    assert_eq!(
+        store.annotations(day(1), april, 10).await.expect("listed"),
+        vec![late, edge]
+    );
 }

@@ -1,4 +1,5 @@
-//! `doraboard metrics`: the five metrics as a table, or as the metrics JSON.
+//! `doraboard metrics`: the five metrics as a table in DORA's two groups (throughput,
+//! instability) with the Quick Check score, or as the metrics JSON.
 
 use engine::metrics::MetricsReport;
 use engine::period::Period;
@@ -72,7 +73,7 @@ fn line(
     let trend = trend.map_or("", |t| t.as_str());
     let _ = writeln!(
         out,
-        "{name:<24} {now:>14} {before:>15} {trend:>6} {tier:>7}  {sample}"
+        "{name:<25} {now:>14} {before:>15} {trend:>6} {tier:>7}  {sample}"
     );
 }
 
@@ -97,10 +98,25 @@ pub fn table(m: &MetricsReport) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<24} {:>14} {:>15} {:>6} {:>7}  sample",
+        "{:<25} {:>14} {:>15} {:>6} {:>7}  sample",
         "metric", "now", "previous", "trend", "tier"
     );
     let per_week = |s: &Option<String>| s.as_ref().map(|s| format!("{s}/week"));
+    out.push_str("throughput\n");
+    let lt = &m.lead_time;
+    line(
+        &mut out,
+        "change lead time (median)",
+        (&lt.shown, lt.previous.as_ref().map(|p| &p.shown)),
+        lt.trend,
+        tier(lt.tier),
+        format!(
+            "{} (p90 {}), {} excluded",
+            count(lt.changes, "change"),
+            human_seconds(lt.p90_seconds),
+            lt.excluded.total()
+        ),
+    );
     let df = &m.deployment_frequency;
     let before = df.previous.as_ref().map(|p| per_week(&p.shown));
     line(
@@ -115,33 +131,10 @@ pub fn table(m: &MetricsReport) -> String {
             count(df.failed_attempts, "failed attempt")
         ),
     );
-    let lt = &m.lead_time;
-    line(
-        &mut out,
-        "lead time (median)",
-        (&lt.shown, lt.previous.as_ref().map(|p| &p.shown)),
-        lt.trend,
-        tier(lt.tier),
-        format!(
-            "{} (p90 {}), {} excluded",
-            count(lt.changes, "change"),
-            human_seconds(lt.p90_seconds),
-            lt.excluded.total()
-        ),
-    );
-    let cfr = &m.change_failure_rate;
-    line(
-        &mut out,
-        "change failure rate",
-        (&cfr.shown, cfr.previous.as_ref().map(|p| &p.shown)),
-        cfr.trend,
-        tier(cfr.tier),
-        format!("{} of {} deployments failed", cfr.failed, cfr.deployments),
-    );
     let ttr = &m.time_to_restore;
     line(
         &mut out,
-        "time to restore (median)",
+        "recovery time (median)",
         (&ttr.shown, ttr.previous.as_ref().map(|p| &p.shown)),
         ttr.trend,
         tier(ttr.tier),
@@ -152,14 +145,52 @@ pub fn table(m: &MetricsReport) -> String {
             ttr.open_incidents
         ),
     );
+    out.push_str("instability\n");
+    let cfr = &m.change_failure_rate;
+    line(
+        &mut out,
+        "change fail rate",
+        (&cfr.shown, cfr.previous.as_ref().map(|p| &p.shown)),
+        cfr.trend,
+        tier(cfr.tier),
+        format!("{} of {} deployments failed", cfr.failed, cfr.deployments),
+    );
     let rr = &m.rework_rate;
     line(
         &mut out,
-        "rework rate",
+        "deployment rework rate",
         (&rr.shown, rr.previous.as_ref().map(|p| &p.shown)),
         rr.trend,
         String::new(),
         format!("{} of {} deployments unplanned", rr.rework, rr.deployments),
     );
+    out.push_str(&score_line(&m.dora_score));
     out
+}
+
+/// The DORA Quick Check score under the table, with its benchmark and source.
+fn score_line(s: &engine::score::DoraScore) -> String {
+    let b = &s.benchmark;
+    let one = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
+    match s.headline() {
+        Some(headline) => {
+            let standing = b
+                .standing
+                .as_ref()
+                .and_then(|st| st.text.as_deref())
+                .map_or_else(String::new, |t| format!("; {t}"));
+            format!(
+                "DORA Quick Check score: {headline} ({} edition; throughput {}, stability {}{standing})\n\
+                 Source: {}\n",
+                b.edition,
+                one(s.throughput),
+                one(s.stability),
+                b.source
+            )
+        }
+        None => format!(
+            "DORA Quick Check score: not scored ({})\n",
+            s.reason.as_deref().unwrap_or("no data")
+        ),
+    }
 }

@@ -1,5 +1,6 @@
 //! One module per command; this one opens what they all need: the configuration and the store.
 
+pub mod annotate;
 pub mod collect;
 pub mod digest;
 pub mod explain;

@@ -63,3 +63,43 @@ async fn serve_with(
     }));
     Server { base, _stop: stop }
 }
+
+/// The demo organisation whose year ends on `end`, taking `ingest_token` for ingestion and
+/// annotation writes, and readable by holders of `read_tokens` only when given.
+pub async fn annotating_demo_server(
+    end: NaiveDate,
+    read_tokens: Option<&str>,
+    ingest_token: &str,
+) -> Server {
+    let store = engine::store::Store::connect("sqlite::memory:")
+        .await
+        .expect("store");
+    let config = collector::demo::seed(&store, end).await.expect("demo");
+    let read_access = match read_tokens {
+        None => api::access::ReadAccess::Open,
+        Some(tokens) => api::access::ReadAccess::Tokens(Arc::new(
+            api::tokens::Tokens::parse(&engine::config::Secret::new(tokens)).expect("tokens"),
+        )),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let ingestor = collector::ingest::Ingestor::new(store.clone(), &config);
+    let auth = api::ingest::IngestAuth::new(Some(&engine::config::Secret::new(ingest_token)), None);
+    let state = api::AppState {
+        store,
+        config: Arc::new(config),
+        read_access,
+    };
+    let app = api::server::app_with_auth(state, ingestor, auth);
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Server { base, _stop: stop }
+}

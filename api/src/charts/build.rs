@@ -196,7 +196,7 @@ pub fn metric_chart(input: &MetricChartInput) -> Chart {
         MetricKey::DeploymentFrequency => format!("Deployments per week, {per}"),
         MetricKey::LeadTime => format!("Median lead time {per}"),
         MetricKey::ChangeFailureRate => format!("Share of deployments that failed, {per}"),
-        MetricKey::TimeToRestore => format!("Median time to restore {per}"),
+        MetricKey::TimeToRestore => format!("Median recovery time {per}"),
         MetricKey::ReworkRate => format!("Share of deployments that were unplanned, {per}"),
     };
     let samples = if input.reports.len() == 1 {
@@ -280,8 +280,8 @@ pub fn metric_chart(input: &MetricChartInput) -> Chart {
     let y_label = match metric {
         MetricKey::DeploymentFrequency => capitalised(unit.name()),
         MetricKey::LeadTime => format!("Median lead time ({})", unit.name()),
-        MetricKey::ChangeFailureRate => "Change failure rate (% of deployments)".to_string(),
-        MetricKey::TimeToRestore => format!("Median time to restore ({})", unit.name()),
+        MetricKey::ChangeFailureRate => "Change fail rate (% of deployments)".to_string(),
+        MetricKey::TimeToRestore => format!("Median recovery time ({})", unit.name()),
         MetricKey::ReworkRate => "Rework rate (% of deployments)".to_string(),
     };
     Chart {
@@ -302,6 +302,7 @@ pub fn metric_chart(input: &MetricChartInput) -> Chart {
             small_sample: input.small_sample,
             partial: partial(first),
         },
+        markers: Vec::new(),
     }
 }
 
@@ -350,6 +351,7 @@ fn empty(kind: ChartKind, title: &str, caption: String, message: &str) -> Chart 
         body: Body::Empty {
             message: message.to_string(),
         },
+        markers: Vec::new(),
     }
 }
 
@@ -392,7 +394,7 @@ pub fn breakdown_chart(report: &MetricsReport, bucket: Bucket) -> Chart {
             series
                 .iter()
                 .map(|p| {
-                    let s = f(&p.breakdown);
+                    let s = f(&p.breakdown?);
                     s.median_seconds.map(|m| Point {
                         value: m as f64,
                         samples: s.count,
@@ -438,6 +440,7 @@ pub fn breakdown_chart(report: &MetricsReport, bucket: Bucket) -> Chart {
             .map(|p| format::bucket_label(bucket, p.start))
             .collect(),
         body: Body::Stacked { layers },
+        markers: Vec::new(),
     }
 }
 
@@ -531,5 +534,6 @@ pub fn distribution_chart(explained: &Explanation, tz: Tz) -> Chart {
                     .collect(),
             },
         },
+        markers: Vec::new(),
     }
 }

@@ -5,20 +5,23 @@
 //! - [`build`]: metrics and explanations into charts, pure;
 //! - [`render`]: one plotters renderer for SVG, PNG and regions of the slide;
 //! - [`format`]: numbers and dates as people say them, shared with the report;
+//! - [`markers`]: the annotations a chart shows, and where their lines fall;
 //! - [`font`]: the bundled font, so text renders without system fonts.
 //!
 //! The handler here parses the parameters (those of `/api/v1/metrics`, plus `compare`, `width`
 //! and `height`), answers `304 Not Modified` when the client's ETag still holds (the ETag hashes
-//! the parameters, the store's data version and the configuration that shapes the figures), and
-//! otherwise computes, draws (on a blocking thread) and answers.
+//! the parameters, the store's data version, the configuration that shapes the figures and the
+//! annotations drawn), and otherwise computes, draws (on a blocking thread), marks the
+//! annotations ([`markers`]) and answers.
 
 pub mod build;
 pub mod font;
 pub mod format;
+pub mod markers;
 pub mod model;
 pub mod render;
 
-pub use model::{Chart, ChartKind, MetricKey};
+pub use model::{Chart, ChartKind, Marker, MetricGroup, MetricKey};
 
 use crate::error::ApiError;
 use crate::params::MetricsParams;
@@ -311,9 +314,11 @@ pub async fn chart_for(
             }))
         }
         ChartKind::LeadTimeBreakdown => {
-            let report =
-                engine::query::metrics_for_scope(store, config, first, *period, Some(*bucket))
-                    .await?;
+            let question = engine::query::Question {
+                phases_per_bucket: true,
+                ..engine::query::Question::figures(*period, Some(*bucket))
+            };
+            let report = engine::query::answer_one(store, config, first, question).await?;
             Ok(build::breakdown_chart(&report, *bucket))
         }
         ChartKind::LeadTimeDistribution => {
@@ -385,6 +390,13 @@ async fn chart(
     let request = params.request(&state.config, kind)?;
     let (width, height) = params.size()?;
     let version = state.store.data_version().await.map_err(QueryError::from)?;
+    let annotations = markers::for_scopes_of(
+        &state.store,
+        &state.config,
+        &request.scopes,
+        &request.period,
+    )
+    .await?;
     let slugs: Vec<String> = request
         .scopes
         .iter()
@@ -401,11 +413,13 @@ async fn chart(
         request.bucket.as_str(),
         &format!("{width}x{height}"),
         &config_fingerprint(&state.config),
+        &markers::fingerprint(&annotations),
     ]);
     if not_modified(&headers, &tag) {
         return Ok((StatusCode::NOT_MODIFIED, cache_headers(&tag)).into_response());
     }
-    let chart = chart_for(&state.store, &state.config, &request).await?;
+    let mut chart = chart_for(&state.store, &state.config, &request).await?;
+    markers::annotate(&mut chart, &annotations, &request.period, request.bucket);
     let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, render::RenderError> {
         match format {
             Format::Svg => render::svg(&chart, width, height).map(String::into_bytes),

@@ -37,14 +37,44 @@ impl MetricKey {
         }
     }
 
-    /// The metric's name in a heading: "Lead time for changes".
+    /// The five in DORA's grouped order (since 2024): throughput (change lead time, deployment
+    /// frequency, failed deployment recovery time), then instability (change fail rate,
+    /// deployment rework rate). Every view lists them so.
+    pub const GROUPED: [MetricKey; 5] = [
+        MetricKey::LeadTime,
+        MetricKey::DeploymentFrequency,
+        MetricKey::TimeToRestore,
+        MetricKey::ChangeFailureRate,
+        MetricKey::ReworkRate,
+    ];
+
+    /// The metric's name in a heading, as DORA names it today: "Change lead time".
     pub fn title(self) -> &'static str {
         match self {
             MetricKey::DeploymentFrequency => "Deployment frequency",
-            MetricKey::LeadTime => "Lead time for changes",
-            MetricKey::ChangeFailureRate => "Change failure rate",
-            MetricKey::TimeToRestore => "Time to restore service",
+            MetricKey::LeadTime => "Change lead time",
+            MetricKey::ChangeFailureRate => "Change fail rate",
+            MetricKey::TimeToRestore => "Failed deployment recovery time",
+            MetricKey::ReworkRate => "Deployment rework rate",
+        }
+    }
+
+    /// The name where room is short (table headings, slide tiles): "Recovery time".
+    pub fn short(self) -> &'static str {
+        match self {
+            MetricKey::DeploymentFrequency => "Deploys / week",
+            MetricKey::LeadTime => "Lead time",
+            MetricKey::ChangeFailureRate => "Change fail rate",
+            MetricKey::TimeToRestore => "Recovery time",
             MetricKey::ReworkRate => "Rework rate",
+        }
+    }
+
+    /// Which of DORA's two groups the metric belongs to.
+    pub fn group(self) -> MetricGroup {
+        match self {
+            MetricKey::ChangeFailureRate | MetricKey::ReworkRate => MetricGroup::Instability,
+            _ => MetricGroup::Throughput,
         }
     }
 
@@ -62,6 +92,34 @@ impl MetricKey {
             MetricKey::TimeToRestore => Some(Metric::TimeToRestore),
             MetricKey::ReworkRate => None,
         }
+    }
+}
+
+/// DORA's two groups of the metrics (since 2024).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MetricGroup {
+    /// How quickly changes reach production and recover: lead time, deployment frequency,
+    /// failed deployment recovery time.
+    Throughput,
+    /// How often deployments fail or need unplanned rework: change fail rate, rework rate.
+    Instability,
+}
+
+impl MetricGroup {
+    pub const ALL: [MetricGroup; 2] = [MetricGroup::Throughput, MetricGroup::Instability];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            MetricGroup::Throughput => "Throughput",
+            MetricGroup::Instability => "Instability",
+        }
+    }
+
+    /// Its metrics, in [`MetricKey::GROUPED`] order.
+    pub fn metrics(self) -> impl Iterator<Item = MetricKey> {
+        MetricKey::GROUPED
+            .into_iter()
+            .filter(move |m| m.group() == self)
     }
 }
 
@@ -313,6 +371,18 @@ pub struct Chart {
     /// One label per x category.
     pub categories: Vec<String>,
     pub body: Body,
+    /// Annotations: a labelled vertical line each, over the plot.
+    pub markers: Vec<Marker>,
+}
+
+/// An annotation on a chart whose categories are time buckets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    /// Where along x, in categories: 0 is the left edge of the first, `n` the right edge of the
+    /// last; 1.5 is the middle of the second.
+    pub at: f64,
+    /// The annotation's title, written beside the line.
+    pub label: String,
 }
 
 impl Chart {

@@ -460,6 +460,45 @@ pub fn draw<DB: DrawingBackend>(
         Body::Bars { series } => draw_bars(area, m, &plot, series)?,
         Body::Empty { .. } => {}
     }
+    draw_annotations(area, m, &plot, &chart.markers)?;
+    Ok(())
+}
+
+/// Each annotation as a thin vertical line across the plot with its title at the top, beside
+/// the line (to its left when it would leave the plot). Titles step down a row each, three rows
+/// in turn, so neighbouring ones do not overwrite each other.
+fn draw_annotations<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    m: Metrics,
+    plot: &Plot,
+    markers: &[super::model::Marker],
+) -> Result<(), RenderError> {
+    let line = ShapeStyle {
+        color: rgb(palette::INK).mix(0.7),
+        filled: false,
+        stroke_width: m.stroke(1.0),
+    };
+    let row = m.px(15.0);
+    for (k, marker) in markers.iter().enumerate() {
+        let x = plot.left + (marker.at * plot.slot()).round() as i32;
+        area.draw(&PathElement::new(
+            vec![(x, plot.top), (x, plot.bottom)],
+            line,
+        ))
+        .map_err(fail)?;
+        let y = plot.top + m.px(2.0) + (k % 3) as i32 * row;
+        let right = text_style(m.size(11.5), true, palette::INK, HPos::Left, VPos::Top);
+        let width = area
+            .estimate_text_size(&marker.label, &right)
+            .map_or(marker.label.len() as i32 * 7, |(w, _)| w as i32);
+        let (style, at) = if x + m.px(4.0) + width <= plot.right {
+            (right, (x + m.px(4.0), y))
+        } else {
+            let left = text_style(m.size(11.5), true, palette::INK, HPos::Right, VPos::Top);
+            (left, (x - m.px(4.0), y))
+        };
+        put(area, m, marker.label.clone(), at, style)?;
+    }
     Ok(())
 }
 

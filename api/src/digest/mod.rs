@@ -125,7 +125,7 @@ impl Digest {
             team,
             period: report.period,
             last: format::previous_period_phrase(&report.period),
-            lines: MetricKey::ALL
+            lines: MetricKey::GROUPED
                 .into_iter()
                 .zip(metric_scores)
                 .map(|(m, score)| Line::of(&narrative::figure(&report.headline, m), score))
@@ -185,11 +185,18 @@ impl Digest {
     }
 }
 
-/// The benchmark scores of the report's scope: the overall one as a phrase, and each metric's
-/// (in [`MetricKey::ALL`] order). This is the one place they are read from the metrics answer.
+/// The benchmark scores of the report's scope (the metrics answer's `dora_score`): the overall
+/// one as the report says it, and each metric's (in [`MetricKey::GROUPED`] order).
 fn scores(report: &Report) -> (Option<String>, [Option<f64>; 5]) {
-    let _ = report;
-    (None, [None; 5])
+    let s = &report.headline.dora_score;
+    let metric = |m: MetricKey| match m {
+        MetricKey::DeploymentFrequency => s.deployment_frequency.score,
+        MetricKey::LeadTime => s.lead_time.score,
+        MetricKey::ChangeFailureRate => s.change_failure_rate.score,
+        MetricKey::TimeToRestore => s.time_to_restore.score,
+        MetricKey::ReworkRate => s.rework_rate.score,
+    };
+    (s.headline(), MetricKey::GROUPED.map(metric))
 }
 
 /// The biggest improvement and the biggest risk. For a tribe or the organisation, the report's

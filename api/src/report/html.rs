@@ -8,9 +8,9 @@
 
 use super::narrative::{self, Figure, Highlight, Trend, tile_parts};
 use super::{Report, TREND_CHARTS};
-use crate::charts::MetricKey;
 use crate::charts::format;
 use crate::charts::render::{self, RenderError, escape};
+use crate::charts::{MetricGroup, MetricKey};
 use crate::targets::{Direction, Standing, Status, TeamStanding};
 use engine::metrics::MetricsReport;
 use std::fmt::Write;
@@ -34,7 +34,9 @@ h3 { font-size: 14px; margin: 0 0 4px; }
 section { margin-bottom: 16px; }
 .sub { color: var(--muted); margin: 4px 0 14px; }
 .empty { border: 2px dashed var(--line); padding: 12px 16px; font-size: 16px; color: var(--muted); }
-.tiles { display: grid; grid-template-columns: repeat(5, 1fr); gap: 12px; }
+.tiles { display: grid; grid-template-columns: 3fr 2fr; gap: 12px; }
+.tile-group { display: grid; grid-template-columns: repeat(var(--n), 1fr); gap: 12px; align-content: start; }
+.tile-group h3 { grid-column: 1 / -1; margin: 0; font-size: 14px; color: var(--muted); }
 .tile { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
 .tile .name { color: var(--muted); font-size: 13px; }
 .tile .big { font-size: 34px; font-weight: bold; }
@@ -63,6 +65,11 @@ figcaption { font-size: 11px; color: var(--muted); }
 .cols { display: grid; grid-template-columns: 3fr 2fr; gap: 24px; }
 .words-row { grid-template-columns: 2fr 1fr; }
 .caveats { margin: 0; padding-left: 18px; }
+.score .headline { font-size: 20px; font-weight: bold; margin: 4px 0; }
+.score .groups { margin: 2px 0; }
+ul.annotations { margin: 0; padding-left: 18px; columns: 2; column-gap: 28px; }
+ul.annotations time { font-weight: 600; margin-right: 4px; }
+ul.annotations .whose { color: #5f5f5f; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--line); vertical-align: top; }
 thead th { color: var(--muted); font-weight: normal; font-size: 12px; }
@@ -82,7 +89,7 @@ tr.team th { padding-left: 18px; font-weight: normal; }
   section { margin-bottom: 4px; }
   h1 { font-size: 13pt; } h2 { font-size: 6.8pt; margin-bottom: 2px; } h3 { font-size: 7.4pt; }
   .sub { margin: 0 0 5px; }
-  .tiles { gap: 6px; }
+  .tiles, .tile-group { gap: 6px; }
   .tile { padding: 3px 7px; }
   .tile .big { font-size: 17pt; }
   .tile .name, .tile .n, .trend, .tier, table, .t, .note, figcaption { font-size: 6.4pt; }
@@ -122,8 +129,10 @@ pub fn render(report: &Report) -> Result<String, RenderError> {
         );
     }
     tiles(&mut out, report);
+    super::score::section(&mut out, &report.headline.dora_score);
     highlights(&mut out, report);
     charts(&mut out, report)?;
+    annotations(&mut out, report);
     out.push_str("<div class=\"cols words-row\">\n");
     words(&mut out, report);
     caveats(&mut out, report);
@@ -195,56 +204,71 @@ fn sample_words(f: &Figure) -> String {
 fn tiles(out: &mut String, report: &Report) {
     let last = format::previous_period_phrase(&report.period);
     out.push_str("<section class=\"tiles\" aria-label=\"Headline figures\">\n");
-    for metric in MetricKey::ALL {
-        let f = narrative::figure(&report.headline, metric);
-        let (big, unit) = tile_parts(&f);
-        let trend = f.trend();
-        let _ = write!(
+    for group in MetricGroup::ALL {
+        let _ = writeln!(
             out,
-            "<div class=\"tile\" data-metric=\"{}\" data-value=\"{}\" data-previous=\"{}\" \
-             data-trend=\"{}\" data-tier=\"{}\">\n<div class=\"name\">{}</div>\n\
-             <div class=\"value\"><span class=\"big\">{}</span> <span class=\"unit\">{}</span></div>\n",
-            metric.as_str(),
-            raw(f.value),
-            raw(f.previous),
-            trend.as_str(),
-            f.tier.map_or("", |t| t.as_str()),
-            metric.title(),
-            escape(&big),
-            escape(&unit)
+            "<div class=\"tile-group\" data-group=\"{}\" style=\"--n: {}\">\n<h3>{}</h3>",
+            group.title().to_lowercase(),
+            group.metrics().count(),
+            group.title()
         );
-        match f.tier {
-            Some(t) => {
-                let _ = writeln!(
-                    out,
-                    "<span class=\"tier tier-{t}\">DORA {t}</span>",
-                    t = t.as_str()
-                );
-            }
-            None if metric == MetricKey::ReworkRate => {
-                out.push_str("<span class=\"tier\">no DORA tiers yet</span>\n");
-            }
-            None => out.push_str("<span class=\"tier\">no tier</span>\n"),
+        for metric in group.metrics() {
+            tile(out, report, metric, &last);
         }
-        let trend_text = match (trend, f.previous_words()) {
-            (Trend::Unknown, _) | (_, None) => format!("no earlier data to compare with {last}"),
-            (Trend::Same, Some(was)) => format!("about the same as {last} ({was})"),
-            (t, Some(was)) => format!("{} {}: {was} {last}", arrow(&f), t.as_str()),
-        };
-        let _ = write!(
-            out,
-            "<div class=\"trend {}\">{}</div>\n<div class=\"n\">{}{}</div>\n</div>\n",
-            trend.as_str(),
-            escape(&trend_text),
-            escape(&sample_words(&f)),
-            if f.small_sample && f.value.is_some() {
-                " · small sample"
-            } else {
-                ""
-            }
-        );
+        out.push_str("</div>\n");
     }
     out.push_str("</section>\n");
+}
+
+/// One headline figure: value, tier, trend against the previous period, sample.
+fn tile(out: &mut String, report: &Report, metric: MetricKey, last: &str) {
+    let f = narrative::figure(&report.headline, metric);
+    let (big, unit) = tile_parts(&f);
+    let trend = f.trend();
+    let _ = write!(
+        out,
+        "<div class=\"tile\" data-metric=\"{}\" data-value=\"{}\" data-previous=\"{}\" \
+         data-trend=\"{}\" data-tier=\"{}\">\n<div class=\"name\">{}</div>\n\
+         <div class=\"value\"><span class=\"big\">{}</span> <span class=\"unit\">{}</span></div>\n",
+        metric.as_str(),
+        raw(f.value),
+        raw(f.previous),
+        trend.as_str(),
+        f.tier.map_or("", |t| t.as_str()),
+        metric.title(),
+        escape(&big),
+        escape(&unit)
+    );
+    match f.tier {
+        Some(t) => {
+            let _ = writeln!(
+                out,
+                "<span class=\"tier tier-{t}\">DORA {t}</span>",
+                t = t.as_str()
+            );
+        }
+        None if metric == MetricKey::ReworkRate => {
+            out.push_str("<span class=\"tier\">no DORA tiers yet</span>\n");
+        }
+        None => out.push_str("<span class=\"tier\">no tier</span>\n"),
+    }
+    let trend_text = match (trend, f.previous_words()) {
+        (Trend::Unknown, _) | (_, None) => format!("no earlier data to compare with {last}"),
+        (Trend::Same, Some(was)) => format!("about the same as {last} ({was})"),
+        (t, Some(was)) => format!("{} {}: {was} {last}", arrow(&f), t.as_str()),
+    };
+    let _ = write!(
+        out,
+        "<div class=\"trend {}\">{}</div>\n<div class=\"n\">{}{}</div>\n</div>\n",
+        trend.as_str(),
+        escape(&trend_text),
+        escape(&sample_words(&f)),
+        if f.small_sample && f.value.is_some() {
+            " · small sample"
+        } else {
+            ""
+        }
+    );
 }
 
 fn highlight(out: &mut String, class: &str, heading: &str, h: Option<&Highlight>, none: &str) {
@@ -326,6 +350,32 @@ fn charts(out: &mut String, report: &Report) -> Result<(), RenderError> {
     Ok(())
 }
 
+/// The annotations of the period, by date, with whose they are (the charts above mark them).
+fn annotations(out: &mut String, report: &Report) {
+    if report.annotations.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<section class=\"annotations\">\n<h2>What happened</h2>\n<ul class=\"annotations\">\n",
+    );
+    for a in &report.annotations {
+        let whose = a
+            .team
+            .as_deref()
+            .map_or_else(|| "organisation".to_string(), |t| t.to_string());
+        let _ = writeln!(
+            out,
+            "<li data-date=\"{}\"><time datetime=\"{}\">{}</time> {} <span class=\"whose\">({})</span></li>",
+            a.date,
+            a.date,
+            escape(&format::date(a.date)),
+            escape(&a.title),
+            escape(&whose)
+        );
+    }
+    out.push_str("</ul>\n</section>\n");
+}
+
 /// A cell of the tribes table: value, arrow, tier, with raw values for machines.
 fn cell(out: &mut String, report: &MetricsReport, metric: MetricKey, small: &mut bool) {
     let f = narrative::figure(report, metric);
@@ -367,7 +417,7 @@ fn row(out: &mut String, class: &str, report: &MetricsReport, small: &mut bool) 
         escape(report.team.as_deref().unwrap_or_default()),
         escape(&report.name)
     );
-    for metric in MetricKey::ALL {
+    for metric in MetricKey::GROUPED {
         cell(out, report, metric, small);
     }
     out.push_str("</tr>\n");
@@ -382,12 +432,20 @@ fn table(out: &mut String, report: &Report) {
         );
         return;
     }
-    out.push_str(
-        "<h2>Tribes and teams</h2>\n<table>\n<thead><tr><th scope=\"col\">Tribe / team</th>\
-         <th scope=\"col\">Deploys / week</th><th scope=\"col\">Lead time</th>\
-         <th scope=\"col\">Change failure</th><th scope=\"col\">Time to restore</th>\
-         <th scope=\"col\">Rework</th></tr></thead>\n<tbody>\n",
-    );
+    out.push_str("<h2>Tribes and teams</h2>\n<table>\n<thead><tr><td></td>");
+    for group in MetricGroup::ALL {
+        let _ = write!(
+            out,
+            "<th scope=\"colgroup\" colspan=\"{}\">{}</th>",
+            group.metrics().count(),
+            group.title()
+        );
+    }
+    out.push_str("</tr>\n<tr><th scope=\"col\">Tribe / team</th>");
+    for metric in MetricKey::GROUPED {
+        let _ = write!(out, "<th scope=\"col\">{}</th>", metric.short());
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
     let mut small = false;
     // A page holds a couple of dozen rows: a large organisation shows its tribes only.
     let rows: usize = report.groups.iter().map(|g| 1 + g.teams.len()).sum();
@@ -443,8 +501,8 @@ fn short_metric_name(key: &str) -> &'static str {
     match key {
         "deployment_frequency" => "Deploys",
         "lead_time" => "Lead time",
-        "change_failure_rate" => "Failure rate",
-        "time_to_restore" => "Restore",
+        "change_failure_rate" => "Fail rate",
+        "time_to_restore" => "Recovery",
         "rework_rate" => "Rework",
         _ => "Metric",
     }
@@ -526,16 +584,23 @@ fn meaning(out: &mut String, report: &Report) {
     let _ = write!(
         out,
         "<section class=\"meaning\">\n<h2>What these metrics mean</h2>\n<dl>\n\
+         <div><dt>Throughput</dt><dd>How quickly changes reach production and recover: the \
+         next three (DORA's grouping since 2024).</dd></div>\n\
+         <div><dt>Change lead time</dt><dd>First commit to running in production, for the \
+         median change. Shorter is better.</dd></div>\n\
          <div><dt>Deployment frequency</dt><dd>How often changes reach production. More often \
          means smaller, safer changes and faster feedback.</dd></div>\n\
-         <div><dt>Lead time for changes</dt><dd>First commit to running in production, for the \
-         median change. Shorter is better.</dd></div>\n\
-         <div><dt>Change failure rate</dt><dd>Share of deployments that hurt production (an \
+         <div><dt>Failed deployment recovery time</dt><dd>How long recovery takes after a \
+         deployment hurts production (median; once called time to restore service). Shorter is \
+         better.</dd></div>\n\
+         <div><dt>Instability</dt><dd>How often deployments fail or need unplanned work: the \
+         next two.</dd></div>\n\
+         <div><dt>Change fail rate</dt><dd>Share of deployments that hurt production (an \
          incident, rollback, revert or hotfix). Lower is better.</dd></div>\n\
-         <div><dt>Time to restore service</dt><dd>How long recovery takes after a failure \
-         (median). Shorter is better.</dd></div>\n\
-         <div><dt>Rework rate</dt><dd>Share of deployments that were unplanned fixes (added by \
-         DORA in 2024). Lower is better.</dd></div>\n\
+         <div><dt>Deployment rework rate</dt><dd>Share of deployments that were unplanned fixes \
+         (added by DORA in 2024). Lower is better.</dd></div>\n\
+         <div><dt>DORA Quick Check score</dt><dd>Each figure on DORA's own 0 to 10 scale, \
+         compared with the industry benchmark DORA publishes.</dd></div>\n\
          <div><dt>Elite, high, medium, low</dt><dd>DORA's performance groups ({} tables): \
          context, not targets.</dd></div>\n</dl>\n</section>\n",
         escape(&report.tiers)

@@ -4,6 +4,7 @@
 //! - [`Report`] and [`build`]: every figure the page shows, gathered once from the engine (the
 //!   same `metrics_for_scope` the metrics API answers with, so the two never disagree);
 //! - [`narrative`]: the sentences, the biggest improvement and risk, the caveats;
+//! - [`score`]: the DORA Quick Check score beside its benchmark;
 //! - [`html`]: the page (`GET /api/v1/report`, `doraboard report --out FILE.html`);
 //! - [`slide`]: the PNG slide (`doraboard report --out FILE.png`), drawn with the chart renderer.
 //!
@@ -11,6 +12,7 @@
 
 pub mod html;
 pub mod narrative;
+pub mod score;
 pub mod slide;
 
 use crate::charts::build::{MetricChartInput, metric_chart};
@@ -33,12 +35,13 @@ use engine::store::Store;
 use narrative::Highlight;
 use serde::Deserialize;
 
-/// The four keys drawn as small trend charts on the page (rework rate is in the figures).
+/// The four keys drawn as small trend charts on the page, in DORA's grouped order (rework rate
+/// is in the figures).
 pub const TREND_CHARTS: [MetricKey; 4] = [
-    MetricKey::DeploymentFrequency,
     MetricKey::LeadTime,
-    MetricKey::ChangeFailureRate,
+    MetricKey::DeploymentFrequency,
     MetricKey::TimeToRestore,
+    MetricKey::ChangeFailureRate,
 ];
 
 /// At most this many sentences about individual teams beyond the highlights.
@@ -76,6 +79,9 @@ pub struct Report {
     /// The tier table in force ("2024", ...).
     pub tiers: String,
     pub small_sample: usize,
+    /// The annotations of the period the scope shows ([`engine::annotations`]), by date: listed
+    /// on the page and drawn on its charts.
+    pub annotations: Vec<engine::annotations::Annotation>,
 }
 
 impl Report {
@@ -165,19 +171,23 @@ pub async fn build(
         }
     }
 
-    // Small trend charts.
+    // Small trend charts, annotated.
     let bands = engine::query::bands(config)?;
+    let annotations =
+        engine::annotations::for_scopes(store, config, &[scope], period.from, period.to).await?;
     let charts = TREND_CHARTS
         .iter()
         .map(|&metric| {
-            metric_chart(&MetricChartInput {
+            let mut chart = metric_chart(&MetricChartInput {
                 metric,
                 reports: std::slice::from_ref(&headline),
                 previous: previous.as_ref(),
                 bands: &bands,
                 small_sample: config.metrics.small_sample,
                 bucket,
-            })
+            });
+            charts::markers::annotate(&mut chart, &annotations, &period, bucket);
+            chart
         })
         .collect();
 
@@ -244,6 +254,7 @@ pub async fn build(
         targets,
         caveats,
         small_sample: config.metrics.small_sample,
+        annotations,
         headline,
     })
 }
@@ -276,6 +287,13 @@ async fn report(
     let period = metrics.period()?;
     let scope = charts::resolve_scope(&state.config, metrics.team(), "team")?;
     let version = state.store.data_version().await.map_err(QueryError::from)?;
+    let annotations = charts::markers::for_scopes_of(
+        &state.store,
+        &state.config,
+        std::slice::from_ref(&scope),
+        &period,
+    )
+    .await?;
     let tag = charts::etag(&[
         "report-1",
         env!("CARGO_PKG_VERSION"),
@@ -284,6 +302,7 @@ async fn report(
         &period.from.to_string(),
         &period.to.to_string(),
         &charts::config_fingerprint(&state.config),
+        &charts::markers::fingerprint(&annotations),
     ]);
     if charts::not_modified(&headers, &tag) {
         return Ok((StatusCode::NOT_MODIFIED, charts::cache_headers(&tag)).into_response());

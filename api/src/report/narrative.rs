@@ -485,7 +485,7 @@ pub fn caveats(report: &MetricsReport, small_sample: usize) -> Vec<String> {
         }
     }
     if let Some(note) = &report.change_failure_rate.tier_note {
-        out.push(format!("Change failure rate tiers: {note}"));
+        out.push(format!("Change fail rate tiers: {note}"));
     }
     let ttr = &report.time_to_restore;
     if ttr.open_incidents > 0 {

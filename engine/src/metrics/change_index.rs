@@ -167,6 +167,8 @@ mod tests {
                 bands: &bands,
                 filters: &filters,
                 small_sample: 5,
+                phases_per_bucket: true,
+                benchmark: crate::score::Benchmark::standard(),
             };
             let label = ScopeLabel { team: None, name: "org".into(), kind: "organisation".into() };
             let scanned = FactView {

@@ -15,6 +15,7 @@ pub mod stats;
 use crate::filters::{FilterCounts, NoiseFilters};
 use crate::period::{Bucket, Period, Span, local_midnight, spans};
 use crate::present::{Kind, Trend, change, shown, trend};
+use crate::score::{Benchmark, DoraScore, ScoreInputs, score};
 use crate::tiers::{Bands, Tier};
 use change_index::{ChangeIndex, Elapsed};
 use chrono::Duration;
@@ -36,6 +37,11 @@ pub struct MetricsRequest<'a> {
     pub filters: &'a NoiseFilters,
     /// Fewer samples than this flag a figure as a small sample.
     pub small_sample: usize,
+    /// Whether each bucket of the lead-time series carries its phase breakdown: four more order
+    /// statistics per bucket that only the breakdown chart reads, so computed when asked.
+    pub phases_per_bucket: bool,
+    /// What the Quick Check scores are compared with (`metrics.benchmark`).
+    pub benchmark: &'a Benchmark,
 }
 
 /// Who the figures are for.
@@ -68,6 +74,8 @@ pub struct MetricsReport {
     pub change_failure_rate: ChangeFailureRate,
     pub time_to_restore: TimeToRestore,
     pub rework_rate: ReworkRate,
+    /// The figures on DORA's Quick Check scale of 0 to 10, against the configured benchmark.
+    pub dora_score: DoraScore,
 }
 
 impl MetricsReport {
@@ -83,7 +91,7 @@ impl MetricsReport {
     /// buckets (by position in the period); `None` when there is no earlier data.
     pub fn previous_report(&self) -> Option<MetricsReport> {
         let before = self.measured().previous();
-        Some(MetricsReport {
+        let mut report = MetricsReport {
             from: before.from,
             to: before.to,
             measured_to: before.to,
@@ -93,7 +101,9 @@ impl MetricsReport {
             time_to_restore: (**self.time_to_restore.previous.as_ref()?).clone(),
             rework_rate: (**self.rework_rate.previous.as_ref()?).clone(),
             ..self.clone()
-        })
+        };
+        report.dora_score = self.dora_score.rescored(&report);
+        Some(report)
     }
 }
 
@@ -226,8 +236,10 @@ pub struct LeadTimePoint {
     pub median_seconds: Option<i64>,
     pub p90_seconds: Option<i64>,
     /// The phases of this bucket's changes, each over the changes that have it (the lead-time
-    /// breakdown chart stacks their medians).
-    pub breakdown: Breakdown,
+    /// breakdown chart stacks their medians); only when asked
+    /// ([`MetricsRequest::phases_per_bucket`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breakdown: Option<Breakdown>,
 }
 
 /// Share of deployments that hurt production.
@@ -384,6 +396,29 @@ pub fn compute_view(
         }};
     }
     let seconds = |s: Option<i64>| s.map(|s| s as f64);
+    let deployment_frequency = with_previous!(
+        deployment_frequency,
+        Kind::PerWeek,
+        |m: &DeploymentFrequency| Some(m.per_week)
+    );
+    let lead_time = with_previous!(lead_time, Kind::Duration, |m: &LeadTime| seconds(
+        m.median_seconds
+    ));
+    let change_failure_rate =
+        with_previous!(change_failure_rate, Kind::Rate, |m: &ChangeFailureRate| m
+            .rate);
+    let time_to_restore = with_previous!(time_to_restore, Kind::Duration, |m: &TimeToRestore| {
+        seconds(m.median_seconds)
+    });
+    let rework_rate = with_previous!(rework_rate, Kind::Rate, |m: &ReworkRate| m.rate);
+    let inputs = ScoreInputs::of(
+        period,
+        &deployment_frequency,
+        &lead_time,
+        &change_failure_rate,
+        &time_to_restore,
+        &rework_rate,
+    );
     MetricsReport {
         team: scope.team,
         name: scope.name,
@@ -394,23 +429,12 @@ pub fn compute_view(
         bucket: request.bucket,
         time_zone: request.time_zone.name().to_string(),
         tiers: request.bands.name.clone(),
-        deployment_frequency: with_previous!(
-            deployment_frequency,
-            Kind::PerWeek,
-            |m: &DeploymentFrequency| Some(m.per_week)
-        ),
-        lead_time: with_previous!(lead_time, Kind::Duration, |m: &LeadTime| seconds(
-            m.median_seconds
-        )),
-        change_failure_rate: with_previous!(
-            change_failure_rate,
-            Kind::Rate,
-            |m: &ChangeFailureRate| m.rate
-        ),
-        time_to_restore: with_previous!(time_to_restore, Kind::Duration, |m: &TimeToRestore| {
-            seconds(m.median_seconds)
-        }),
-        rework_rate: with_previous!(rework_rate, Kind::Rate, |m: &ReworkRate| m.rate),
+        deployment_frequency,
+        lead_time,
+        change_failure_rate,
+        time_to_restore,
+        rework_rate,
+        dora_score: score(&inputs, request.benchmark),
     }
 }
 
@@ -567,8 +591,8 @@ fn seconds(from: i64, to: i64) -> f64 {
 
 fn lead_time(w: &Window, facts: &FactView, req: &MetricsRequest) -> LeadTime {
     let figures = match &facts.change_indexes {
-        Some(indexes) => LeadFigures::indexed(w, indexes),
-        None => LeadFigures::scanned(w, &facts.changes),
+        Some(indexes) => LeadFigures::indexed(w, indexes, req.phases_per_bucket),
+        None => LeadFigures::scanned(w, &facts.changes, req.phases_per_bucket),
     };
     let summary = figures.lead;
     LeadTime {
@@ -600,8 +624,13 @@ struct LeadFigures {
 
 impl LeadFigures {
     /// `whole` summarises one stretch over the window, `series` each stretch of each bucket (in
-    /// the order of [`Elapsed::ALL`]).
-    fn new(whole: impl Fn(Elapsed) -> Summary, series: Vec<[Summary; 5]>, w: &Window) -> Self {
+    /// the order of [`Elapsed::ALL`]; only lead time unless `phases`).
+    fn new(
+        whole: impl Fn(Elapsed) -> Summary,
+        series: Vec<[Summary; 5]>,
+        w: &Window,
+        phases: bool,
+    ) -> Self {
         Self {
             lead: whole(Elapsed::Lead),
             breakdown: Breakdown::of(&whole),
@@ -616,14 +645,14 @@ impl LeadFigures {
                     changes: s[Elapsed::Lead as usize].count,
                     median_seconds: s[Elapsed::Lead as usize].median,
                     p90_seconds: s[Elapsed::Lead as usize].p90,
-                    breakdown: Breakdown::of(|e| s[e as usize]),
+                    breakdown: phases.then(|| Breakdown::of(|e| s[e as usize])),
                 })
                 .collect(),
         }
     }
 
     /// From the changes themselves: gathers each figure's values and selects its ranks.
-    fn scanned(w: &Window, chunks: &[&[ChangeRow]]) -> Self {
+    fn scanned(w: &Window, chunks: &[&[ChangeRow]], phases: bool) -> Self {
         let mut excluded = FilterCounts::default();
         let shipped: Vec<&ChangeRow> = w
             .rows(chunks)
@@ -642,7 +671,11 @@ impl LeadFigures {
         };
         // One stretch over the window and per bucket.
         let summaries = |e: Elapsed| -> (Summary, Vec<Summary>) {
-            let per_span = w.per_span(values(e)).into_iter().map(summarize).collect();
+            let per_span = if e == Elapsed::Lead || phases {
+                w.per_span(values(e)).into_iter().map(summarize).collect()
+            } else {
+                vec![Summary::default(); w.spans.len()]
+            };
             (summarize(values(e).map(|(_, v)| v).collect()), per_span)
         };
         // Half the work on a second thread: a one-shot process (`doraboard metrics`) has the
@@ -662,12 +695,12 @@ impl LeadFigures {
             .collect();
         Self {
             excluded,
-            ..Self::new(|e| all[e as usize].0, series, w)
+            ..Self::new(|e| all[e as usize].0, series, w, phases)
         }
     }
 
     /// From each repository's [`ChangeIndex`]: looks the ranks up, across repositories at once.
-    fn indexed(w: &Window, indexes: &[&ChangeIndex]) -> Self {
+    fn indexed(w: &Window, indexes: &[&ChangeIndex], phases: bool) -> Self {
         let mut excluded = FilterCounts::default();
         for index in indexes {
             index.excluded(w.start, w.end).for_each(|r| excluded.add(r));
@@ -690,6 +723,9 @@ impl LeadFigures {
             .windows(2)
             .map(|b| {
                 Elapsed::ALL.map(|e| {
+                    if e != Elapsed::Lead && !phases {
+                        return Summary::default();
+                    }
                     let (len, ws) = windows(e, b[0].max(w.start), b[1].min(w.end));
                     Summary::median_and_p90_of_ranks(len, |k| at(&ws, k))
                 })
@@ -705,7 +741,7 @@ impl LeadFigures {
         };
         Self {
             excluded,
-            ..Self::new(whole, series, w)
+            ..Self::new(whole, series, w, phases)
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::model::{
 };
 use chrono::DateTime;
 use std::borrow::Cow;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 /// Rows per multi-row `INSERT`: far below the bind-parameter limits of both backends (SQLite
 /// 32,766, PostgreSQL 65,535) for our widest table.
@@ -137,17 +137,30 @@ pub(crate) fn insert_statements(head: &str, tail: &str, rows: Vec<Vec<Value>>) -
 /// What a write may have changed: whose cached answers and facts it makes stale.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Touched {
-    /// Repositories (slugs) whose facts it may have changed: their held rows are read again.
-    repos: BTreeSet<String>,
+    /// Repositories (slugs) whose facts it may have changed: their held rows are read again,
+    /// each from the time its change rows may have changed (`None`: all of them).
+    repos: BTreeMap<String, Option<i64>>,
     /// It may change any scope's answers (teams, incidents filed against a team, deletions of
     /// unknown reach), though no repository's facts beyond `repos`.
     every_scope: bool,
 }
 
 impl Touched {
+    /// Repositories any of whose change rows may have changed.
     pub(crate) fn repos<'a>(repos: impl IntoIterator<Item = &'a RepoSlug>) -> Self {
+        Self::repos_from(repos.into_iter().map(|r| (r, None)))
+    }
+
+    /// Repositories whose change rows deployed before the time given with each are as they
+    /// were (`None`: none is): the same marks as the derivation queue's.
+    pub(crate) fn repos_from<'a>(
+        repos: impl IntoIterator<Item = (&'a RepoSlug, Option<i64>)>,
+    ) -> Self {
         Self {
-            repos: repos.into_iter().map(RepoSlug::to_string).collect(),
+            repos: repos
+                .into_iter()
+                .map(|(r, from)| (r.to_string(), from))
+                .collect(),
             every_scope: false,
         }
     }
@@ -155,7 +168,7 @@ impl Touched {
     /// Every scope's answers, and no repository's facts.
     pub(crate) fn every_scope() -> Self {
         Self {
-            repos: BTreeSet::new(),
+            repos: BTreeMap::new(),
             every_scope: true,
         }
     }
@@ -171,22 +184,28 @@ impl Touched {
     /// The subjects of `subject_version` it stamps: slugs, and `*` for every scope.
     fn subjects(&self) -> Vec<String> {
         let every = self.every_scope.then(|| EVERY_SUBJECT.to_string());
-        self.repos.iter().cloned().chain(every).collect()
+        self.repos.keys().cloned().chain(every).collect()
     }
 }
 
 /// The `subject_version` row every scope depends on.
 pub(crate) const EVERY_SUBJECT: &str = "*";
 
+/// How many versions back `repository_write` remembers which change rows a write touched: a
+/// process whose rows of a repository are older reads them whole again.
+pub(crate) const WRITES_REMEMBERED: i64 = 10_000;
+
 /// The statements every write ends with: bump the data version, then stamp what the write
-/// touched with it, so caches (see [`crate::freshness`]) see it. Last, because on PostgreSQL the
-/// bump holds the row's lock until commit: concurrent writers queue only for that final step,
-/// and versions become visible in the order they were handed out.
+/// touched with it, so caches (see [`crate::freshness`]) see it, and record from when each
+/// repository's change rows may have changed (`repository_write`). Last, because on PostgreSQL
+/// the bump holds the row's lock until commit: concurrent writers queue only for that final
+/// step, and versions become visible in the order they were handed out.
 pub(crate) fn bump_data_version(touched: &Touched) -> Vec<Statement> {
     let mut statements = vec![Statement::new(
         "UPDATE data_version SET version = version + 1 WHERE id = 1",
         vec![],
     )];
+    let version = "(SELECT version FROM data_version WHERE id = 1)";
     for chunk in touched.subjects().chunks(ROWS_PER_INSERT) {
         let rows = (1..=chunk.len())
             .map(|i| format!("(${i})"))
@@ -196,11 +215,36 @@ pub(crate) fn bump_data_version(touched: &Touched) -> Vec<Statement> {
         statements.push(Statement::new(
             format!(
                 "INSERT INTO subject_version (subject, version) \
-                 SELECT column1, (SELECT version FROM data_version WHERE id = 1) \
+                 SELECT column1, {version} \
                  FROM (VALUES {rows}) AS touched WHERE true \
                  ON CONFLICT (subject) DO UPDATE SET version = excluded.version"
             ),
             chunk.iter().map(Value::text).collect(),
+        ));
+    }
+    let writes: Vec<(&String, &Option<i64>)> = touched.repos.iter().collect();
+    for chunk in writes.chunks(ROWS_PER_INSERT) {
+        let rows = (0..chunk.len())
+            .map(|i| format!("(${}, CAST(${} AS BIGINT))", 2 * i + 1, 2 * i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        statements.push(Statement::new(
+            format!(
+                "INSERT INTO repository_write (version, repo, changes_from) \
+                 SELECT {version}, column1, column2 FROM (VALUES {rows}) AS touched"
+            ),
+            chunk
+                .iter()
+                .flat_map(|(repo, from)| [Value::text(*repo), Value::Int(**from)])
+                .collect(),
+        ));
+    }
+    if !writes.is_empty() {
+        statements.push(Statement::new(
+            format!(
+                "DELETE FROM repository_write WHERE version <= {version} - {WRITES_REMEMBERED}"
+            ),
+            vec![],
         ));
     }
     statements

@@ -401,7 +401,13 @@ impl IngestTransaction {
         }
         self.run(queue::enqueue(&self.stale)).await?;
         if self.wrote {
-            let touched = Touched::repos(&self.repos).with_every_scope(self.every_scope);
+            // A repository's change rows moved only from where the queue re-derives it.
+            let touched = Touched::repos_from(
+                self.repos
+                    .iter()
+                    .map(|r| (r, self.stale.get(r).copied().flatten())),
+            )
+            .with_every_scope(self.every_scope);
             self.run(codec::bump_data_version(&touched)).await?;
         }
         self.tx.commit().await?;
@@ -468,9 +474,10 @@ impl IngestTransaction {
 
     /// Logs the raw events not logged yet; returns the `(source, delivery_id)` of those it added.
     ///
-    /// Several events share a block: its row is inserted first (a write, which on SQLite takes
-    /// the write lock before anything is read), then the events' rows referring to their ranks in
-    /// it, then the block's bodies, those of the redeliveries left empty.
+    /// The delivery ids are inserted into `raw_delivery` first (a write, which on SQLite takes the
+    /// write lock before anything is read): those it returns are new. The new events' bodies are
+    /// then packed together as one block, with their delivery ids, and each gets its row
+    /// referring to its rank in the block; a single new event is packed alone in its row.
     async fn log_raw(
         &mut self,
         events: &[LoggedEvent],
@@ -483,36 +490,15 @@ impl IngestTransaction {
             .filter_map(|e| e.raw.as_ref())
             .filter(|raw| seen.insert((raw.source.as_str(), raw.delivery_id.as_str())))
             .collect();
-        let block = if raws.len() > 1 {
-            Some(self.new_block().await?)
-        } else {
-            None
-        };
-        let rows = raws
+        let deliveries = raws
             .iter()
-            .enumerate()
-            .map(|(rank, raw)| {
-                let body = match block {
-                    Some(block) => BlockRef {
-                        block,
-                        rank: u32::try_from(rank).unwrap_or(u32::MAX),
-                    }
-                    .encode(),
-                    None => packed::pack(&raw.body),
-                };
-                vec![
-                    Value::text(&raw.source),
-                    Value::text(&raw.delivery_id),
-                    Value::time(now),
-                    Value::Bytes(body),
-                ]
-            })
+            .map(|raw| vec![Value::text(&raw.source), Value::text(&raw.delivery_id)])
             .collect();
         let mut fresh = HashSet::new();
         for statement in codec::insert_statements(
-            "INSERT INTO raw_event (source, delivery_id, received_at, body)",
+            "INSERT INTO raw_delivery (source, delivery_id)",
             "ON CONFLICT (source, delivery_id) DO NOTHING RETURNING source, delivery_id",
-            rows,
+            deliveries,
         ) {
             let added = self
                 .tx
@@ -522,63 +508,63 @@ impl IngestTransaction {
                 .await?;
             fresh.extend(added);
         }
-        if let Some(block) = block {
-            self.fill_block(block, &raws, &fresh).await?;
-        }
+        let new: Vec<&NewRawEvent> = raws
+            .into_iter()
+            .filter(|raw| fresh.contains(&(raw.source.clone(), raw.delivery_id.clone())))
+            .collect();
+        let rows = match new.as_slice() {
+            [] => Vec::new(),
+            [raw] => vec![vec![
+                Value::text(&raw.source),
+                Value::text(&raw.delivery_id),
+                Value::time(now),
+                Value::Bytes(packed::pack(&raw.body)),
+            ]],
+            several => {
+                let block = self.insert_block(several).await?;
+                several
+                    .iter()
+                    .enumerate()
+                    .map(|(rank, raw)| {
+                        let at = BlockRef {
+                            block,
+                            rank: u32::try_from(rank).unwrap_or(u32::MAX),
+                        };
+                        vec![
+                            Value::text(&raw.source),
+                            Value::opt_text(None::<String>),
+                            Value::time(now),
+                            Value::Bytes(at.encode()),
+                        ]
+                    })
+                    .collect()
+            }
+        };
+        self.run(codec::insert_statements(
+            "INSERT INTO raw_event (source, delivery_id, received_at, body)",
+            "",
+            rows,
+        ))
+        .await?;
         Ok(fresh)
     }
 
-    /// A new, empty block; its id.
-    async fn new_block(&mut self) -> Result<i64, StoreError> {
+    /// Stores the delivery ids and bodies of `raws` as one block; its id.
+    async fn insert_block(&mut self, raws: &[&NewRawEvent]) -> Result<i64, StoreError> {
+        let fields: Vec<&str> = raws
+            .iter()
+            .flat_map(|raw| [raw.delivery_id.as_str(), raw.body.as_str()])
+            .collect();
         self.tx
             .fetch_optional(
                 Statement::new(
                     "INSERT INTO raw_block (body) VALUES ($1) RETURNING id",
-                    vec![Value::Bytes(Vec::new())],
+                    vec![Value::Bytes(packed::pack_block(&fields)?)],
                 ),
                 |row| Ok(row.int("id")?),
             )
             .await?
             .ok_or_else(|| StoreError::corrupt("raw event block", "new", "no id returned"))
-    }
-
-    /// Stores the bodies of the events of the block that were logged (`fresh`), each at its
-    /// rank; a redelivery's rank holds nothing, and a block of redeliveries only is deleted.
-    async fn fill_block(
-        &mut self,
-        block: i64,
-        raws: &[&NewRawEvent],
-        fresh: &HashSet<(String, String)>,
-    ) -> Result<(), StoreError> {
-        if fresh.is_empty() {
-            self.tx
-                .execute(Statement::new(
-                    "DELETE FROM raw_block WHERE id = $1",
-                    vec![Value::int(block)],
-                ))
-                .await?;
-            return Ok(());
-        }
-        let bodies: Vec<&str> = raws
-            .iter()
-            .map(|raw| {
-                if fresh.contains(&(raw.source.clone(), raw.delivery_id.clone())) {
-                    raw.body.as_str()
-                } else {
-                    ""
-                }
-            })
-            .collect();
-        self.tx
-            .execute(Statement::new(
-                "UPDATE raw_block SET body = $1 WHERE id = $2",
-                vec![
-                    Value::Bytes(packed::pack_block(&bodies)?),
-                    Value::int(block),
-                ],
-            ))
-            .await?;
-        Ok(())
     }
 
     /// Registers the repositories seen so far (a repository row per slug, as the upserts do).
@@ -617,11 +603,12 @@ impl IngestTransaction {
     }
 }
 
-/// A row of the raw log as stored: its body may be a reference into a block.
+/// A row of the raw log as stored: its body may be a reference into a block, which holds its
+/// delivery id too when the row does not.
 struct StoredRaw {
     id: i64,
     source: String,
-    delivery_id: String,
+    delivery_id: Option<String>,
     received_at: i64,
     body: Vec<u8>,
 }
@@ -644,7 +631,7 @@ async fn read_raw_events(
                 Ok(StoredRaw {
                     id: row.int("id")?,
                     source: row.text("source")?,
-                    delivery_id: row.text("delivery_id")?,
+                    delivery_id: row.opt_text("delivery_id")?,
                     received_at: row.int("received_at")?,
                     body: row.bytes("body")?,
                 })
@@ -676,27 +663,45 @@ async fn read_raw_events(
     }
     rows.into_iter()
         .map(|row| {
-            let body = match BlockRef::decode(&row.body) {
-                // Each place in a block belongs to one event: moved out, not copied.
-                Some(at) => blocks
-                    .get_mut(&at.block)
-                    .and_then(|bodies| bodies.get_mut(at.rank as usize))
-                    .map(std::mem::take)
-                    .ok_or_else(|| {
+            let (delivery_id, body) = match BlockRef::decode(&row.body) {
+                Some(at) => {
+                    let mut fields = blocks.get_mut(&at.block);
+                    let missing = || {
                         StoreError::corrupt(
                             "raw event body",
-                            &row.delivery_id,
-                            format!("no body {} in block {}", at.rank, at.block),
+                            row.delivery_id.as_deref().unwrap_or("in a block"),
+                            format!("no event {} in block {}", at.rank, at.block),
                         )
-                    })?,
-                None => packed::unpack(&row.body, &row.delivery_id)?,
+                    };
+                    // Each place in a block belongs to one event: moved out, not copied.
+                    let mut take = |field: usize| {
+                        fields
+                            .as_deref_mut()
+                            .and_then(|fields| fields.get_mut(field))
+                            .map(std::mem::take)
+                            .ok_or_else(missing)
+                    };
+                    let rank = at.rank as usize;
+                    match &row.delivery_id {
+                        // Logged before blocks held delivery ids: the block holds bodies only.
+                        Some(id) => (id.clone(), take(rank)?),
+                        None => (take(2 * rank)?, take(2 * rank + 1)?),
+                    }
+                }
+                None => {
+                    let id = row.delivery_id.clone().ok_or_else(|| {
+                        StoreError::corrupt("raw event", &row.id.to_string(), "no delivery id")
+                    })?;
+                    let body = packed::unpack(&row.body, &id)?;
+                    (id, body)
+                }
             };
             Ok(RawEvent {
                 id: row.id,
                 source: row.source,
-                received_at: codec::time(row.received_at, "received_at", &row.delivery_id)?,
+                received_at: codec::time(row.received_at, "received_at", &delivery_id)?,
                 body,
-                delivery_id: row.delivery_id,
+                delivery_id,
             })
         })
         .collect()

@@ -197,19 +197,30 @@ impl Store {
         delivery_id: &str,
         body: &str,
     ) -> Result<bool, StoreError> {
-        let affected = self
-            .transaction(vec![Statement::new(
+        let mut tx = self.begin().await?;
+        let added = tx
+            .execute(Statement::new(
+                "INSERT INTO raw_delivery (source, delivery_id) VALUES ($1, $2) \
+                 ON CONFLICT (source, delivery_id) DO NOTHING",
+                vec![Value::text(source), Value::text(delivery_id)],
+            ))
+            .await?
+            > 0;
+        if added {
+            tx.execute(Statement::new(
                 "INSERT INTO raw_event (source, delivery_id, received_at, body) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (source, delivery_id) DO NOTHING",
+                 VALUES ($1, $2, $3, $4)",
                 vec![
                     Value::text(source),
                     Value::text(delivery_id),
                     Value::time(Utc::now()),
                     Value::Bytes(super::packed::pack(body)),
                 ],
-            )])
+            ))
             .await?;
-        Ok(affected.first().copied().unwrap_or(0) > 0)
+        }
+        tx.commit().await?;
+        Ok(added)
     }
 
     /// Gives the disk back after a large write. On SQLite the write-ahead log of a bulk import
@@ -248,6 +259,44 @@ impl Store {
             |row| Ok((row.text("subject")?, row.int("version")?)),
         )
         .await
+    }
+
+    /// From when (Unix seconds) the change rows of `repo` may differ from those read at version
+    /// `held`: the earliest time the writes since marked (`repository_write`). `None` when one
+    /// of them may have changed any row, or when they reach further back than the store
+    /// remembers: read the rows whole.
+    pub async fn changes_moved_since(
+        &self,
+        repo: &RepoSlug,
+        held: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let read = self
+            .fetch_optional(
+                Statement::new(
+                    "SELECT COUNT(*) AS writes, COUNT(changes_from) AS bounded, \
+                     MIN(changes_from) AS earliest, \
+                     (SELECT version FROM data_version WHERE id = 1) AS now \
+                     FROM repository_write WHERE repo = $1 AND version > $2",
+                    vec![Value::text(repo.to_string()), Value::int(held)],
+                ),
+                |row| {
+                    Ok((
+                        row.int("writes")?,
+                        row.int("bounded")?,
+                        row.opt_int("earliest")?,
+                        row.int("now")?,
+                    ))
+                },
+            )
+            .await?;
+        Ok(match read {
+            Some((writes, bounded, earliest, now))
+                if writes > 0 && bounded == writes && held > now - codec::WRITES_REMEMBERED =>
+            {
+                earliest
+            }
+            _ => None,
+        })
     }
 
     /// How many records and derived facts the store holds.

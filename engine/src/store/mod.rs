@@ -14,12 +14,14 @@
 //! - `facts`: the set-based reads the metrics and `explain` need.
 //! - `rows`: the narrow reads of whole repositories behind [`crate::facts_cache`]; `held`: their
 //!   stored copy, so a process that starts need not read them again.
+//! - `annotations`: the dated notes drawn on charts.
 //! - `meta`: teams, sync state, raw events, counters.
 //! - `digest`: the claims that send each scheduled digest once.
 //! - `codec`: how values map to columns (Unix seconds, JSON lists) and back.
 //!
 //! Timestamps are stored as Unix seconds (UTC): sub-second precision is dropped on write.
 
+mod annotations;
 mod codec;
 mod derived;
 mod digest;

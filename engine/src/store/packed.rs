@@ -2,8 +2,11 @@
 //! bytes are JSON keys and values repeated from event to event.
 //!
 //! - A batch of events (an import's, an API request's) is packed as one **block**: the deflate
-//!   stream of its bodies one after the other, kept once in `raw_block`, which shrinks them to
-//!   about a quarter; each event's row holds a [`BlockRef`] to its place in the block.
+//!   stream of each event's delivery id and body one after the other, kept once in `raw_block`,
+//!   which shrinks them to about a quarter; each event's row holds a [`BlockRef`] to its place in
+//!   the block, and no delivery id (the one copy outside the block is `raw_delivery`'s, which
+//!   makes redeliveries harmless). Blocks logged before held bodies only, their rows the
+//!   delivery ids.
 //! - A single event (a webhook) is packed alone: the byte [`PACKED`] followed by the raw deflate
 //!   stream of its text (about 60 % of it).
 //! - Bodies logged before compression are their UTF-8 text, which never holds either marker
@@ -67,11 +70,11 @@ pub(crate) fn pack(body: &str) -> Vec<u8> {
     }
 }
 
-/// A block of bodies as stored in `raw_block`: the deflate stream of each body's length (4 bytes,
-/// little-endian) and bytes, in rank order.
-pub(crate) fn pack_block(bodies: &[&str]) -> Result<Vec<u8>, StoreError> {
-    let mut plain = Vec::with_capacity(bodies.iter().map(|b| b.len() + 4).sum());
-    for body in bodies {
+/// A block as stored in `raw_block`: the deflate stream of each field's length (4 bytes,
+/// little-endian) and bytes, in order (an event's delivery id then its body, event by event).
+pub(crate) fn pack_block(fields: &[&str]) -> Result<Vec<u8>, StoreError> {
+    let mut plain = Vec::with_capacity(fields.iter().map(|b| b.len() + 4).sum());
+    for body in fields {
         let len = u32::try_from(body.len()).map_err(|_| StoreError::Invalid {
             what: "raw event body",
             value: format!("{} bytes", body.len()),
@@ -84,7 +87,7 @@ pub(crate) fn pack_block(bodies: &[&str]) -> Result<Vec<u8>, StoreError> {
         .ok_or_else(|| StoreError::corrupt("raw event block", "new", "deflate failed"))
 }
 
-/// The bodies of a block, in rank order.
+/// The fields of a block, in order.
 pub(crate) fn unpack_block(stored: &[u8], block: i64) -> Result<Vec<String>, StoreError> {
     let corrupt = |detail: String| StoreError::Corrupt {
         what: "raw event block",

@@ -42,12 +42,14 @@ struct ChangeRead {
 impl Store {
     /// Every fact of `repos` for deployments to `environment` (case-insensitive), by repository
     /// (a repository with no facts maps to empty rows); `filters` decide which changes are left
-    /// out of lead time.
+    /// out of lead time. With `changes_from`, only the changes deployed at or after it (Unix
+    /// seconds): what a write left unchanged before it is not read again.
     pub async fn repo_rows(
         &self,
         repos: &[RepoSlug],
         environment: &str,
         filters: &NoiseFilters,
+        changes_from: Option<i64>,
     ) -> Result<HashMap<RepoSlug, RepoRows>, StoreError> {
         // Keyed by slug as the rows name it, so no row parses a slug.
         let mut out: HashMap<String, RepoRows> = repos
@@ -104,20 +106,23 @@ impl Store {
         } else {
             "'[]' AS paths"
         };
-        let changes = self
-            .fetch_all(
-                scoped(format!(
-                    "SELECT d.repo, d.finished_at AS deployed_at, c.first_commit_at, \
-                     c.opened_at, c.first_review_at, c.merged_at, c.author, c.bot, \
-                     {title}, {paths} \
-                     FROM deployment d \
-                     JOIN deployment_change dc ON dc.deployment = d.key \
-                     JOIN change c ON c.key = dc.change \
-                     WHERE {in_scope} AND d.status = 'success'"
-                )),
-                change_read,
-            )
-            .await?;
+        let mut changes_statement = scoped(format!(
+            "SELECT d.repo, d.finished_at AS deployed_at, c.first_commit_at, \
+             c.opened_at, c.first_review_at, c.merged_at, c.author, c.bot, \
+             {title}, {paths} \
+             FROM deployment d \
+             JOIN deployment_change dc ON dc.deployment = d.key \
+             JOIN change c ON c.key = dc.change \
+             WHERE {in_scope} AND d.status = 'success'{}",
+            match changes_from {
+                Some(_) => format!(" AND d.finished_at >= ${}", n + 2),
+                None => String::new(),
+            }
+        ));
+        if let Some(from) = changes_from {
+            changes_statement.params.push(Value::int(from));
+        }
+        let changes = self.fetch_all(changes_statement, change_read).await?;
         let mut bot_authors: HashMap<String, bool> = HashMap::new();
         for mut read in changes {
             let bot = read.bot

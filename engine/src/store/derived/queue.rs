@@ -118,7 +118,8 @@ impl Store {
         let mut report = ReanalyzeReport::default();
         let links_foreign_incidents =
             super::analyse_in(&mut tx, repo, options, from, &mut report).await?;
-        let touched = Touched::repos([repo]).with_every_scope(links_foreign_incidents);
+        // Changes deployed before `from` keep their rows (see `resume`).
+        let touched = Touched::repos_from([(repo, from)]).with_every_scope(links_foreign_incidents);
         tx.execute_all(codec::bump_data_version(&touched)).await?;
         tx.commit().await?;
         Ok(Some(report))
