@@ -163,6 +163,29 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Send the digest (the five figures, their trends, the biggest improvement and risk, a
+    /// link to the report) of the last full week or month to the channels of `[digest]`;
+    /// non-zero exit when a channel failed.
+    ///
+    /// Example: `doraboard digest --team checkout` (docs/digest.md)
+    Digest {
+        /// Team or tribe slug; default `digest.team`, else the whole organisation.
+        #[arg(long)]
+        team: Option<String>,
+        /// First day of the period (YYYY-MM-DD); default: the last full period.
+        #[arg(long, requires = "to")]
+        from: Option<String>,
+        /// Day after the last day of the period (exclusive).
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+        /// Print the digest instead of sending it.
+        #[arg(long)]
+        dry_run: bool,
+        /// Use the demo organisation (its year ending today), with the channels of the
+        /// configuration file.
+        #[arg(long)]
+        demo: bool,
+    },
 }
 
 /// `--addr`: an IP and port, or a host name and port (`localhost:3000`) resolved to its first
@@ -260,6 +283,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 out,
             };
             commands::report::run(&cli.config, demo, args).await
+        }
+        Command::Digest {
+            team,
+            from,
+            to,
+            dry_run,
+            demo,
+        } => {
+            let args = commands::digest::Args {
+                team,
+                from,
+                to,
+                dry_run,
+            };
+            commands::digest::run(&cli.config, demo, args).await
         }
     }
 }

@@ -16,12 +16,14 @@
 //! - [`webhooks`]: `POST /api/v1/webhooks/github`, normalized like the GitHub poller;
 //! - [`openapi`]: the OpenAPI document at `/api/v1/openapi.json`;
 //! - [`charts`]: the metrics as SVG and PNG charts (one renderer for web, report and slides);
-//! - [`report`]: the executive report, as a printable HTML page and a PNG slide.
+//! - [`report`]: the executive report, as a printable HTML page and a PNG slide;
+//! - [`digest`]: the report's summary sent to chat webhooks and by email, on a schedule.
 
 pub mod access;
 pub mod annotations;
 pub mod charts;
 pub mod dashboard;
+pub mod digest;
 pub mod error;
 pub mod exports;
 pub mod ingest;

@@ -48,6 +48,7 @@ pub struct Config {
     pub cdevents: CdEventsConfig,
     pub metrics: MetricsConfig,
     pub filters: FiltersConfig,
+    pub digest: DigestConfig,
     pub tribes: Vec<TribeConfig>,
     pub teams: Vec<TeamConfig>,
     /// `[[annotations]]`, validated like stored ones; read-only ([`crate::annotations`]).
@@ -299,6 +300,71 @@ impl FiltersConfig {
     }
 }
 
+/// How long a digest looks back: the last full ISO week or calendar month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DigestPeriod {
+    #[default]
+    Week,
+    Month,
+}
+
+/// `[digest]`: the summary `doraboard digest` sends, and `serve` on its schedule. Like every
+/// secret, the webhook URL and the SMTP URL stay in the environment: these keys name the
+/// variables. Addresses and variables are checked where the channels are built
+/// (`api::digest::channels`), which names the key of anything wrong.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DigestConfig {
+    pub period: DigestPeriod,
+    /// Cron expression (seconds field first) at which `serve` sends the digest of the last full
+    /// period; unset: `serve` sends none.
+    #[serde(deserialize_with = "de_opt_cron")]
+    pub schedule: Option<String>,
+    /// The team or tribe the scheduled digest is about; unset: the organisation.
+    pub team: Option<String>,
+    /// Where the dashboard is served; the digest links to its report.
+    #[serde(deserialize_with = "de_opt_http_url")]
+    pub dashboard_url: Option<String>,
+    /// Name of the environment variable holding a Slack-compatible incoming webhook URL.
+    #[serde(deserialize_with = "de_opt_env_name")]
+    pub slack_webhook_env: Option<String>,
+    /// Name of the environment variable holding the `smtp://` or `smtps://` URL (with
+    /// credentials) of the mail server.
+    #[serde(deserialize_with = "de_opt_env_name")]
+    pub smtp_url_env: Option<String>,
+    /// The sender of the email (`doraboard <doraboard@example.com>`).
+    pub from: Option<String>,
+    /// The recipients of the email.
+    pub to: Vec<String>,
+    /// Tries per channel before it counts as failed.
+    #[serde(deserialize_with = "de_attempts")]
+    pub attempts: u32,
+    /// The wait before the second try; each further wait doubles.
+    #[serde(deserialize_with = "de_duration")]
+    pub backoff: Duration,
+}
+
+/// The highest `digest.attempts`: beyond, a dead channel would hold a scheduled run for hours.
+pub const MAX_DIGEST_ATTEMPTS: u32 = 10;
+
+impl Default for DigestConfig {
+    fn default() -> Self {
+        DigestConfig {
+            period: DigestPeriod::Week,
+            schedule: None,
+            team: None,
+            dashboard_url: None,
+            slack_webhook_env: None,
+            smtp_url_env: None,
+            from: None,
+            to: Vec::new(),
+            attempts: 3,
+            backoff: Duration::seconds(2),
+        }
+    }
+}
+
 /// `[[tribes]]`: a group of teams; metrics roll up.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -475,6 +541,7 @@ impl Default for Config {
             cdevents: CdEventsConfig::default(),
             metrics: MetricsConfig::default(),
             filters: FiltersConfig::default(),
+            digest: DigestConfig::default(),
             tribes: Vec::new(),
             teams: Vec::new(),
             annotations: Vec::new(),
@@ -777,6 +844,21 @@ impl Config {
         }
     }
 
+    /// The digest's schedule, parsed; `None` when `digest.schedule` is not set.
+    pub fn digest_schedule(&self) -> Result<Option<cron::Schedule>, ConfigError> {
+        self.digest
+            .schedule
+            .as_deref()
+            .map(|expr| {
+                check_cron(expr).map_err(|message| ConfigError::Invalid {
+                    origin: "configuration".to_string(),
+                    key: "digest.schedule".to_string(),
+                    message,
+                })
+            })
+            .transpose()
+    }
+
     /// The collector's schedule, parsed.
     pub fn cron_schedule(&self) -> Result<cron::Schedule, ConfigError> {
         check_cron(&self.collector.schedule).map_err(|message| ConfigError::Invalid {
@@ -1038,6 +1120,21 @@ const ENV_SECTIONS: &[(&str, &[(&str, EnvKind)])] = &[
             ("exclude_paths", EnvKind::List),
         ],
     ),
+    (
+        "digest",
+        &[
+            ("period", EnvKind::Text),
+            ("schedule", EnvKind::Text),
+            ("team", EnvKind::Text),
+            ("dashboard_url", EnvKind::Text),
+            ("slack_webhook_env", EnvKind::Text),
+            ("smtp_url_env", EnvKind::Text),
+            ("from", EnvKind::Text),
+            ("to", EnvKind::List),
+            ("attempts", EnvKind::Value),
+            ("backoff", EnvKind::Text),
+        ],
+    ),
 ];
 
 /// The keys naming secret-holding variables, with their defaults (if any): those variables are
@@ -1057,6 +1154,8 @@ const SECRET_NAME_KEYS: &[(&str, &str, Option<&str>)] = &[
     ),
     ("api", "ingest_token_env", Some("DORABOARD_INGEST_TOKEN")),
     ("api", "read_token_env", None),
+    ("digest", "slack_webhook_env", None),
+    ("digest", "smtp_url_env", None),
 ];
 
 /// Splits `DORABOARD_<SECTION>_<KEY>` into (section, key, kind); `None` if it names no section,
@@ -1205,6 +1304,7 @@ struct RawConfig {
     cdevents: CdEventsConfig,
     metrics: MetricsConfig,
     filters: FiltersConfig,
+    digest: DigestConfig,
     tribes: Vec<TribeConfig>,
     teams: Vec<RawTeam>,
     annotations: Vec<RawAnnotation>,
@@ -1225,6 +1325,7 @@ impl Default for RawConfig {
             cdevents: c.cdevents,
             metrics: c.metrics,
             filters: c.filters,
+            digest: c.digest,
             tribes: Vec::new(),
             teams: Vec::new(),
             annotations: Vec::new(),
@@ -1430,6 +1531,8 @@ impl RawConfig {
             }
         }
 
+        check_digest(&self.digest, &tribes, &teams, origins)?;
+
         let mut config = Config {
             database_url: DatabaseUrl(self.database_url),
             github: self.github,
@@ -1442,6 +1545,7 @@ impl RawConfig {
             cdevents: self.cdevents,
             metrics: self.metrics,
             filters: self.filters,
+            digest: self.digest,
             tribes,
             teams,
             annotations: Vec::new(),
@@ -1450,6 +1554,44 @@ impl RawConfig {
         config.annotations = check_annotations(self.annotations, &config, origins)?;
         Ok(config)
     }
+}
+
+/// The email of `[digest]` needs its sender and recipients; its team must exist.
+fn check_digest(
+    digest: &DigestConfig,
+    tribes: &[TribeConfig],
+    teams: &[TeamConfig],
+    origins: &Origins,
+) -> Result<(), ConfigError> {
+    if let Some(slug) = &digest.team
+        && !teams.iter().any(|t| &t.slug == slug)
+        && !tribes.iter().any(|t| &t.slug == slug)
+    {
+        return Err(origins.invalid(
+            &["digest.team"],
+            "digest.team",
+            format!("`{slug}` is neither a configured team nor a tribe"),
+        ));
+    }
+    if digest.smtp_url_env.is_some() {
+        if digest.to.is_empty() {
+            return Err(origins.invalid(
+                &["digest.to", "digest.smtp_url_env"],
+                "digest.to",
+                "the email digest (digest.smtp_url_env) needs at least one recipient, \
+                 e.g. to = [\"cto@example.com\"]",
+            ));
+        }
+        if digest.from.is_none() {
+            return Err(origins.invalid(
+                &["digest.from", "digest.smtp_url_env"],
+                "digest.from",
+                "the email digest (digest.smtp_url_env) needs a sender, \
+                 e.g. from = \"doraboard <doraboard@example.com>\"",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `[[annotations]]` as the API would take them: an error names `annotations[i].<field>`.
@@ -1751,6 +1893,24 @@ fn de_cron<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let s = String::deserialize(d)?;
     check_cron(&s).map_err(D::Error::custom)?;
     Ok(s)
+}
+
+fn de_opt_cron<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    de_cron(d).map(Some)
+}
+
+fn de_opt_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    de_http_url(d).map(Some)
+}
+
+fn de_attempts<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = i64::deserialize(d)?;
+    match u32::try_from(n) {
+        Ok(n) if (1..=MAX_DIGEST_ATTEMPTS).contains(&n) => Ok(n),
+        _ => Err(D::Error::custom(format!(
+            "expected a number of tries from 1 to {MAX_DIGEST_ATTEMPTS}, found {n}"
+        ))),
+    }
 }
 
 /// A date string `YYYY-MM-DD`, or a TOML local date (`since = 2025-01-01` unquoted).
@@ -3086,5 +3246,69 @@ repos = ["acme/infra", "acme/mono", "acme/infra"]
         assert!(m.contains("`loyality`") && m.contains("`loyalty`"), "{m}");
         let e = Config::default().scope(Some("x")).expect_err("unknown");
         assert!(e.to_string().contains("no teams or tribes"), "{e}");
+    }
+    #[test]
+    fn digest_keys_are_read_and_checked() {
+        let c = parse(&format!(
+            "{TEAM}[digest]\nperiod = \"month\"\nschedule = \"0 0 8 1 * *\"\nteam = \"loyalty\"\n\
+             dashboard_url = \"https://dora.example.com/\"\nslack_webhook_env = \"SLACK_URL\"\n\
+             smtp_url_env = \"SMTP_URL\"\nfrom = \"d <d@example.com>\"\nto = [\"cto@example.com\"]\n\
+             attempts = 5\nbackoff = \"10s\""
+        ))
+        .expect("valid digest");
+        let d = &c.digest;
+        assert_eq!(d.period, DigestPeriod::Month);
+        assert_eq!(d.team.as_deref(), Some("loyalty"));
+        assert_eq!(d.dashboard_url.as_deref(), Some("https://dora.example.com"));
+        assert_eq!((d.attempts, d.backoff), (5, Duration::seconds(10)));
+        assert!(c.digest_schedule().expect("schedule").is_some());
+        assert!(Config::default().digest_schedule().expect("none").is_none());
+
+        let m = invalid(
+            parse("[digest]\nschedule = \"0 8 * * 1\""),
+            "test.toml",
+            "digest.schedule",
+        );
+        assert!(m.contains("seconds field first"), "{m}");
+        invalid(
+            parse("[digest]\nsmtp_url_env = \"SMTP_URL\"\nfrom = \"d@example.com\""),
+            "test.toml",
+            "digest.to",
+        );
+        invalid(
+            parse("[digest]\nsmtp_url_env = \"SMTP_URL\"\nto = [\"a@example.com\"]"),
+            "test.toml",
+            "digest.from",
+        );
+        invalid(
+            parse("[digest]\nslack_webhook_env = \"https://hooks.slack.com/x\""),
+            "test.toml",
+            "digest.slack_webhook_env",
+        );
+        invalid(
+            parse("[digest]\nteam = \"nobody\""),
+            "test.toml",
+            "digest.team",
+        );
+        invalid(
+            parse("[digest]\nattempts = 0"),
+            "test.toml",
+            "digest.attempts",
+        );
+        invalid(
+            parse("[digest]\nperiod = \"day\""),
+            "test.toml",
+            "digest.period",
+        );
+        // The variables holding the secrets are never taken for overrides.
+        let c = parse_env(
+            "[digest]\nslack_webhook_env = \"DORABOARD_DIGEST_SLACK\"",
+            &[
+                ("DORABOARD_DIGEST_SLACK", "https://hooks.example.com/secret"),
+                ("DORABOARD_DIGEST_TO", "a@example.com"),
+            ],
+        )
+        .expect("overrides");
+        assert_eq!(c.digest.to, vec!["a@example.com".to_string()]);
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod annotate;
 pub mod collect;
+pub mod digest;
 pub mod explain;
 pub mod import;
 pub mod metrics;

@@ -14,6 +14,13 @@ pub async fn run(config_path: &Path, demo: bool, addr: SocketAddr) -> anyhow::Re
     }
     // Read protection is resolved before listening: a misconfigured one never serves open.
     let state = api::AppState::new(store, config)?;
+    // The scheduled digest (docs/digest.md), checked before serving: a misconfigured one stops
+    // the start rather than failing silently each week.
+    let digest = if demo {
+        None
+    } else {
+        api::digest::schedule::spawn(state.config.clone(), state.store.clone())?
+    };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
@@ -29,8 +36,8 @@ pub async fn run(config_path: &Path, demo: bool, addr: SocketAddr) -> anyhow::Re
         .then(|| collector::schedule::spawn(state.config.clone(), state.store.clone()))
         .flatten();
     api::serve(listener, state, shutdown_signal()).await?;
-    if let Some(scheduler) = scheduler {
-        scheduler.abort();
+    for task in [scheduler, digest].into_iter().flatten() {
+        task.abort();
     }
     tracing::info!("stopped");
     Ok(())

@@ -15,7 +15,7 @@ use engine::tiers::Tier;
 /// infinite change.
 const RATE_SMOOTHING: f64 = 0.05;
 /// A change must score at least this much (a log ratio, about 15 %) to be called out.
-const NOTABLE: f64 = 0.15;
+pub const NOTABLE: f64 = 0.15;
 
 /// One metric of one scope: this period, the previous one, tiers and samples.
 #[derive(Debug, Clone, PartialEq)]

@@ -16,6 +16,7 @@
 //!   stored copy, so a process that starts need not read them again.
 //! - `annotations`: the dated notes drawn on charts.
 //! - `meta`: teams, sync state, raw events, counters.
+//! - `digest`: the claims that send each scheduled digest once.
 //! - `codec`: how values map to columns (Unix seconds, JSON lists) and back.
 //!
 //! Timestamps are stored as Unix seconds (UTC): sub-second precision is dropped on write.
@@ -23,6 +24,7 @@
 mod annotations;
 mod codec;
 mod derived;
+mod digest;
 mod error;
 mod facts;
 pub mod github;
@@ -35,6 +37,7 @@ mod rows;
 pub mod testing;
 
 pub use derived::ReanalyzeReport;
+pub use digest::DigestClaim;
 pub use error::StoreError;
 pub use facts::{DeploymentDetail, IncidentLinkDetail};
 pub use meta::{StoreCounts, SyncState, TeamRow};
