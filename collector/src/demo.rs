@@ -390,6 +390,17 @@ fn config_toml(cal: &Calendar) -> String {
             let _ = writeln!(s, "targets = {{ {targets} }}");
         }
     }
+    // The story's two turns, as a team lead would annotate them.
+    let _ = write!(
+        s,
+        "\n[[annotations]]\ndate = \"{}\"\ntitle = \"Checkout deploys daily\"\nteam = \"checkout\"\nscope = \"inherit\"\n",
+        cal.checkout_switch
+    );
+    let _ = write!(
+        s,
+        "\n[[annotations]]\ndate = \"{}\"\ntitle = \"Payments incident review\"\nteam = \"payments\"\n",
+        cal.bad_quarter.1
+    );
     s
 }
 
