@@ -213,6 +213,8 @@ async fn added_listed_drawn_on_the_scopes_charts_and_removed() {
         listed,
         [
             "10 Sep 2026 New CI system (checkout)",
+            // The demo's own, from its configuration: payments' review, marked `inherit`.
+            "1 Oct 2026 Payments incident review (payments)",
             "1 Oct 2026 Tribe offsite (commerce)",
             "20 Oct 2026 Holiday freeze (organisation)"
         ],

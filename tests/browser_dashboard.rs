@@ -1304,9 +1304,10 @@ async fn an_annotation_made_through_the_api_shows_on_the_team_page_and_its_chart
     let overview = page
         .eval("[...document.querySelectorAll('ul.annotations .annotation-title')].map(t => t.textContent)")
         .await;
+    // The demo configuration's payments review is marked `inherit`; the one posted is not.
     assert_eq!(
         overview,
-        json!(["Holiday freeze"]),
+        json!(["Payments incident review", "Holiday freeze"]),
         "a team's own annotation stays on its pages"
     );
     let errors = console_errors(&cdp.events.lock().expect("lock"));

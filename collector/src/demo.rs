@@ -398,7 +398,7 @@ fn config_toml(cal: &Calendar) -> String {
     );
     let _ = write!(
         s,
-        "\n[[annotations]]\ndate = \"{}\"\ntitle = \"Payments incident review\"\nteam = \"payments\"\n",
+        "\n[[annotations]]\ndate = \"{}\"\ntitle = \"Payments incident review\"\nteam = \"payments\"\nscope = \"inherit\"\n",
         cal.bad_quarter.1
     );
     s
