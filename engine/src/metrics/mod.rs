@@ -26,6 +26,7 @@ use rows::{ChangeRow, DeploymentRow, FactView, OwnedRows, Timed, in_window};
 use serde::Serialize;
 use stats::{Summary, summarize};
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 /// How to compute: the period, the series' bucket, the zone to cut days in, and the yardsticks.
 #[derive(Debug, Clone)]
@@ -450,6 +451,8 @@ struct Window {
     span_starts: Vec<i64>,
     /// The first instant of each local day of the period, then the period's end.
     day_starts: Vec<i64>,
+    /// Its deployments counted once (a window answers one [`FactView`]): three figures read them.
+    tally: OnceLock<DeploymentTally>,
 }
 
 impl Window {
@@ -467,7 +470,13 @@ impl Window {
             spans,
             span_starts,
             day_starts,
+            tally: OnceLock::new(),
         }
+    }
+
+    /// The window's deployments counted in one pass, the first time a figure asks.
+    fn deployments(&self, facts: &FactView) -> &DeploymentTally {
+        self.tally.get_or_init(|| DeploymentTally::of(self, facts))
     }
 
     /// The rows of every chunk that fall in the window.
@@ -525,21 +534,63 @@ fn ratio(part: usize, whole: usize) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
-/// Successful deployments in the window.
-fn successes<'a>(w: &Window, facts: &FactView<'a>) -> Vec<&'a DeploymentRow> {
-    w.rows(&facts.deployments).filter(|d| d.success).collect()
+/// Successful deployments, and how many of them failed in production or needed rework.
+#[derive(Debug, Clone, Copy, Default)]
+struct DeploymentCounts {
+    deployed: usize,
+    failed: usize,
+    rework: usize,
+}
+
+impl DeploymentCounts {
+    fn add(&mut self, d: &DeploymentRow) {
+        self.deployed += 1;
+        self.failed += usize::from(d.failed);
+        self.rework += usize::from(d.rework);
+    }
+}
+
+/// A window's deployments counted in one pass over them: in all, per bucket and per local day.
+/// Deployment frequency, change failure rate and rework rate all read it.
+#[derive(Debug, Default)]
+struct DeploymentTally {
+    all: DeploymentCounts,
+    per_span: Vec<DeploymentCounts>,
+    /// Whether each local day of the period saw a successful deployment.
+    active: Vec<bool>,
+    /// Attempts that did not succeed (not deployments).
+    failed_attempts: usize,
+}
+
+impl DeploymentTally {
+    fn of(w: &Window, facts: &FactView) -> Self {
+        let mut tally = Self {
+            per_span: vec![DeploymentCounts::default(); w.spans.len()],
+            active: vec![false; w.period.days().max(0) as usize],
+            ..Self::default()
+        };
+        for d in w.rows(&facts.deployments) {
+            if !d.success {
+                tally.failed_attempts += 1;
+                continue;
+            }
+            tally.all.add(d);
+            if let Some(i) = w.span_of(d.at) {
+                tally.per_span[i].add(d);
+            }
+            if let Some(day) = tally.active.get_mut(w.day_of(d.at)) {
+                *day = true;
+            }
+        }
+        tally
+    }
 }
 
 fn deployment_frequency(w: &Window, facts: &FactView, req: &MetricsRequest) -> DeploymentFrequency {
-    let deployed = successes(w, facts);
-    let failed_attempts = w.rows(&facts.deployments).filter(|d| !d.success).count();
-    let mut active = vec![false; w.period.days().max(0) as usize];
-    for d in &deployed {
-        if let Some(day) = active.get_mut(w.day_of(d.at)) {
-            *day = true;
-        }
-    }
-    let active_days: Vec<_> = active
+    let tally = w.deployments(facts);
+    let deployed = tally.all.deployed;
+    let active_days: Vec<_> = tally
+        .active
         .iter()
         .enumerate()
         .filter(|(_, on)| **on)
@@ -550,29 +601,29 @@ fn deployment_frequency(w: &Window, facts: &FactView, req: &MetricsRequest) -> D
         .map(|d| Bucket::Week.start_of(*d))
         .collect();
     let period_weeks = spans(&w.period, Bucket::Week).len();
-    let per_week = deployed.len() as f64 / weeks(w.period.days());
-    let series = w
-        .per_span(deployed.iter().map(|d| (d.at, ())))
-        .into_iter()
+    let per_week = deployed as f64 / weeks(w.period.days());
+    let series = tally
+        .per_span
+        .iter()
         .zip(&w.spans)
-        .map(|(group, span)| FrequencyPoint {
+        .map(|(counts, span)| FrequencyPoint {
             start: span.start,
             end: span.end,
             partial: span.partial,
-            deployments: group.len(),
-            per_week: group.len() as f64 / weeks(span.days()),
+            deployments: counts.deployed,
+            per_week: counts.deployed as f64 / weeks(span.days()),
         })
         .collect();
     DeploymentFrequency {
-        deployments: deployed.len(),
+        deployments: deployed,
         per_week,
-        per_day: deployed.len() as f64 / w.period.days() as f64,
+        per_day: deployed as f64 / w.period.days() as f64,
         active_days: active_days.len(),
         active_days_share: ratio(active_days.len(), w.period.days() as usize).unwrap_or(0.0),
         active_weeks: active_weeks.len(),
         active_weeks_share: ratio(active_weeks.len(), period_weeks).unwrap_or(0.0),
-        failed_attempts,
-        small_sample: deployed.len() < req.small_sample,
+        failed_attempts: tally.failed_attempts,
+        small_sample: deployed < req.small_sample,
         tier: Some(req.bands.deployment_frequency(per_week)),
         shown: Some(shown(Kind::PerWeek, per_week, |v| {
             Some(req.bands.deployment_frequency(v))
@@ -746,39 +797,39 @@ impl LeadFigures {
     }
 }
 
-/// Rate points over buckets: `flag` picks the deployments counted in the numerator.
+/// Rate points over buckets: `count` picks the deployments counted in the numerator.
 fn rate_series(
     w: &Window,
-    deployed: &[&DeploymentRow],
-    flag: fn(&DeploymentRow) -> bool,
+    tally: &DeploymentTally,
+    count: fn(&DeploymentCounts) -> usize,
 ) -> Vec<RatePoint> {
-    w.per_span(deployed.iter().map(|d| (d.at, flag(d))))
-        .into_iter()
+    tally
+        .per_span
+        .iter()
         .zip(&w.spans)
-        .map(|(group, span)| {
-            let count = group.iter().filter(|flagged| **flagged).count();
-            RatePoint {
-                start: span.start,
-                end: span.end,
-                partial: span.partial,
-                deployments: group.len(),
-                count,
-                rate: ratio(count, group.len()),
-            }
+        .map(|(counts, span)| RatePoint {
+            start: span.start,
+            end: span.end,
+            partial: span.partial,
+            deployments: counts.deployed,
+            count: count(counts),
+            rate: ratio(count(counts), counts.deployed),
         })
         .collect()
 }
 
 fn change_failure_rate(w: &Window, facts: &FactView, req: &MetricsRequest) -> ChangeFailureRate {
-    let deployed = successes(w, facts);
-    let failed = deployed.iter().filter(|d| d.failed).count();
-    let rate = ratio(failed, deployed.len());
+    let tally = w.deployments(facts);
+    let DeploymentCounts {
+        deployed, failed, ..
+    } = tally.all;
+    let rate = ratio(failed, deployed);
     let unattributed_incidents = w.rows(&facts.incidents).filter(|i| !i.attributed).count();
     ChangeFailureRate {
-        deployments: deployed.len(),
+        deployments: deployed,
         failed,
         rate,
-        small_sample: deployed.len() < req.small_sample,
+        small_sample: deployed < req.small_sample,
         unattributed_incidents,
         tier: rate.map(|r| req.bands.change_failure_rate(r)),
         tier_note: rate.and_then(|_| {
@@ -789,7 +840,7 @@ fn change_failure_rate(w: &Window, facts: &FactView, req: &MetricsRequest) -> Ch
         trend: None,
         change: None,
         previous: None,
-        series: rate_series(w, &deployed, |d| d.failed),
+        series: rate_series(w, tally, |c| c.failed),
     }
 }
 
@@ -854,19 +905,21 @@ fn time_to_restore(w: &Window, facts: &FactView, req: &MetricsRequest) -> TimeTo
 }
 
 fn rework_rate(w: &Window, facts: &FactView, req: &MetricsRequest) -> ReworkRate {
-    let deployed = successes(w, facts);
-    let rework = deployed.iter().filter(|d| d.rework).count();
-    let rate = ratio(rework, deployed.len());
+    let tally = w.deployments(facts);
+    let DeploymentCounts {
+        deployed, rework, ..
+    } = tally.all;
+    let rate = ratio(rework, deployed);
     ReworkRate {
-        deployments: deployed.len(),
+        deployments: deployed,
         rework,
         rate,
-        small_sample: deployed.len() < req.small_sample,
+        small_sample: deployed < req.small_sample,
         // No published tiers: the usual rounding.
         shown: rate.map(|r| shown(Kind::Rate, r, |_| None)),
         trend: None,
         change: None,
         previous: None,
-        series: rate_series(w, &deployed, |d| d.rework),
+        series: rate_series(w, tally, |c| c.rework),
     }
 }
