@@ -72,6 +72,7 @@ conformance!(
     a_write_stamps_only_the_repositories_it_touched,
     a_replica_answers_fresh_after_another_handle_writes,
     held_rows_give_the_figures_of_the_whole_read,
+    postgres_sessions_compile_no_statement,
     held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read,
     a_record_without_commits_never_overwrites_what_a_poll_filled_in,
     annotations_are_added_listed_by_date_and_removed,
@@ -1807,6 +1808,17 @@ async fn held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read(s
             .expect("read"),
         None
     );
+}
+
+/// JIT compilation cost half a second per derivation statement on the benchmark organisation,
+/// where running them takes milliseconds: the store's sessions turn it off.
+async fn postgres_sessions_compile_no_statement(store: Store) {
+    if store.backend_name() == "postgres" {
+        assert_eq!(
+            engine::store::testing::postgres_setting(&store, "jit").await,
+            Some("off".to_string())
+        );
+    }
 }
 
 // ---- polled records win ----------------------------------------------------------------------

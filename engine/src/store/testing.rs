@@ -108,3 +108,19 @@ pub async fn derived_rows(store: &Store) -> Vec<String> {
     rows.sort();
     rows
 }
+
+/// A PostgreSQL session setting as the store's connections see it (`SHOW name`); None on SQLite.
+pub async fn postgres_setting(store: &Store, name: &str) -> Option<String> {
+    use super::codec::Statement;
+    if store.backend_name() != "postgres" {
+        return None;
+    }
+    let value = store
+        .fetch_all(
+            Statement::new(format!("SELECT current_setting('{name}') AS value"), vec![]),
+            |row| Ok(row.text("value")?),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name} reads back: {e}"));
+    value.into_iter().next()
+}
