@@ -153,7 +153,7 @@ async fn sqlite_raw_log_of_the_previous_version_reads_back_and_deduplicates() {
         .await
         .run(&pool)
         .await
-        .expect("0001-0013");
+        .expect("0001-0014");
     for sql in old_rows() {
         sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
             .execute(&pool)
@@ -170,7 +170,7 @@ async fn postgres_raw_log_of_the_previous_version_reads_back_and_deduplicates() 
     let Some(test) = engine::store::testing::TestStore::postgres("raw_log_migration").await else {
         return;
     };
-    // A schema of our own, migrated only to 0013, then reopened by the current version.
+    // A schema of our own, migrated only to 0014, then reopened by the current version.
     let url = std::env::var("TEST_POSTGRES_URL").expect("set when TestStore opened");
     let schema = format!("raw_log_{}", std::process::id());
     let admin = sqlx::PgPool::connect(&url).await.expect("admin");
@@ -191,7 +191,7 @@ async fn postgres_raw_log_of_the_previous_version_reads_back_and_deduplicates() 
         .await
         .run(&pool)
         .await
-        .expect("0001-0013");
+        .expect("0001-0014");
     for sql in old_rows() {
         // PostgreSQL's byte strings are written '\x..', SQLite's X'..'; text is text.
         let sql = sql.replace("X'", "'\\x");
