@@ -71,7 +71,8 @@ pub(crate) const INCIDENT_OWNER: &str = "CASE i.cause_kind \
      ELSE i.repo END";
 /// The incidents the analysis of the repository `$1` covers (those [`INCIDENT_OWNER`] gives it),
 /// one access path each: its own incidents, those of other repositories or of none that name one
-/// of its deployments or changes, and those of no repository that name a commit.
+/// of its deployments or changes, and those of no repository that name a commit. Incidents naming
+/// a change are found from the incidents (few) rather than from the repository's changes (many).
 pub(super) fn repo_incidents() -> &'static str {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
@@ -81,8 +82,8 @@ pub(super) fn repo_incidents() -> &'static str {
              AND i.cause_ref IN (SELECT key FROM deployment WHERE repo = $1) \
              AND (i.repo IS NULL OR i.repo <> $1) \
              UNION ALL SELECT i.key FROM incident i WHERE i.cause_kind = 'change' \
-             AND i.cause_ref IN (SELECT key FROM change WHERE repo = $1) \
              AND (i.repo IS NULL OR i.repo <> $1) \
+             AND EXISTS (SELECT 1 FROM change c WHERE c.key = i.cause_ref AND c.repo = $1) \
              UNION ALL SELECT i.key FROM incident i WHERE i.repo IS NULL \
              AND i.cause_kind = 'sha' AND ({INCIDENT_OWNER}) = $1"
         )
@@ -91,7 +92,8 @@ pub(super) fn repo_incidents() -> &'static str {
 }
 /// Successful deployments of the repository `$1` to the environment `$2`.
 const SUCCESSES: &str = "repo = $1 AND status = 'success' AND lower(environment) = lower($2)";
-/// Changes that may be reverts or hotfixes (a superset: [`Change::is_rework`] decides).
+/// Changes that may be reverts or hotfixes (a superset: [`Change::is_rework`] decides). Written as
+/// the predicate of the index `change_maybe_rework` (migration 0018), which serves it.
 const MAYBE_REWORK: &str = "(reverts IS NOT NULL OR fixes IS NOT NULL OR title LIKE 'Revert \"%' \
      OR lower(labels) LIKE '%hotfix%' OR lower(labels) LIKE '%revert%' \
      OR lower(branch) LIKE 'hotfix%')";
@@ -325,7 +327,8 @@ impl RepoAnalysis<'_> {
         Ok(())
     }
 
-    /// Whether the repository's changes hold abbreviated shas.
+    /// Whether the repository's changes hold abbreviated shas (through the nearly empty index
+    /// `change_commit_abbreviated`, whose predicate the query repeats).
     async fn find_abbreviations(&mut self) -> Result<(), StoreError> {
         self.abbreviations = self
             .tx
@@ -333,8 +336,7 @@ impl RepoAnalysis<'_> {
                 Statement::new(
                     format!(
                         "SELECT sha FROM change_commit WHERE repo = $1 \
-                         AND length(sha) BETWEEN 7 AND {} LIMIT 1",
-                        FULL_SHA - 1
+                         AND length(sha) < {FULL_SHA} AND length(sha) >= 7 LIMIT 1"
                     ),
                     vec![self.slug()],
                 ),
