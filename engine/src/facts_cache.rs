@@ -353,8 +353,10 @@ struct HeldIncidents {
 }
 
 /// The incidents of `repos` and `teams` (those of others too, possibly), of all time, by opening
-/// time. Held while nothing at all is written: incidents are few (thousands), but which of them
-/// a question reads, and what they are blamed on, moves with any write.
+/// time. Held between writes; after writes that only derived repositories again, only the
+/// incidents of those repositories are read again: a derivation that links an incident of
+/// another repository, and any write of incidents or teams, moves every scope's version, and
+/// then all are read again.
 pub async fn incidents(
     store: &Store,
     versions: &Versions,
@@ -368,32 +370,45 @@ pub async fn incidents(
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     };
     let (mut all_repos, mut all_teams) = (BTreeSet::new(), BTreeSet::new());
+    let mut patchable = None;
     if let Some(h) = held().get(&store.id()) {
         let covers =
             repos.iter().all(|r| h.repos.contains(r)) && teams.iter().all(|t| h.teams.contains(t));
         if h.version == versions.latest() && covers {
             return Ok(Arc::clone(&h.facts));
         }
-        if h.version == versions.latest() {
+        if covers && versions.every_scope() <= h.version {
+            patchable = Some((h.version, Arc::clone(&h.facts)));
+        }
+        if covers || h.version == versions.latest() {
             (all_repos, all_teams) = (h.repos.clone(), h.teams.clone());
         }
     }
     all_repos.extend(repos.iter().cloned());
     all_teams.extend(teams.iter().cloned());
-    let (repo_list, team_list): (Vec<RepoSlug>, Vec<String>) = (
-        all_repos.iter().cloned().collect(),
-        all_teams.iter().cloned().collect(),
-    );
-    let facts = Arc::new(
-        store
-            .incident_facts(
-                &repo_list,
-                &team_list,
-                DateTime::<Utc>::MIN_UTC,
-                DateTime::<Utc>::MAX_UTC,
-            )
-            .await?,
-    );
+    let facts = match patchable {
+        Some((version, facts)) => {
+            patch_incidents(store, version, &facts, &all_repos, &all_teams).await?
+        }
+        None => {
+            let (repo_list, team_list): (Vec<RepoSlug>, Vec<String>) = (
+                all_repos.iter().cloned().collect(),
+                all_teams.iter().cloned().collect(),
+            );
+            store
+                .incident_facts(
+                    &repo_list,
+                    &team_list,
+                    DateTime::<Utc>::MIN_UTC,
+                    DateTime::<Utc>::MAX_UTC,
+                )
+                .await?
+        }
+    };
+    // By (opening time, key) byte by byte, whether read whole or patched, on either backend.
+    let mut facts = facts;
+    facts.sort_by(|a, b| (a.opened_at, &a.key).cmp(&(b.opened_at, &b.key)));
+    let facts = Arc::new(facts);
     held().insert(
         store.id(),
         HeldIncidents {
@@ -404,4 +419,38 @@ pub async fn incidents(
         },
     );
     Ok(facts)
+}
+
+/// `held` (read at `version`) with the incidents of the repositories written since read again:
+/// the only ones a derivation of those repositories can have blamed differently.
+async fn patch_incidents(
+    store: &Store,
+    version: i64,
+    held: &[IncidentFact],
+    repos: &BTreeSet<RepoSlug>,
+    teams: &BTreeSet<String>,
+) -> Result<Vec<IncidentFact>, StoreError> {
+    let written: BTreeSet<RepoSlug> = crate::freshness::repos_written_after(store, version)
+        .iter()
+        .filter_map(|slug| slug.parse().ok())
+        .collect();
+    let in_scope = |f: &IncidentFact| {
+        f.repo.as_ref().is_some_and(|r| repos.contains(r))
+            || f.team.as_ref().is_some_and(|t| teams.contains(t))
+    };
+    let written_list: Vec<RepoSlug> = written.iter().cloned().collect();
+    let fresh = store
+        .incident_facts(
+            &written_list,
+            &[],
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+        )
+        .await?;
+    Ok(held
+        .iter()
+        .filter(|f| !f.repo.as_ref().is_some_and(|r| written.contains(r)))
+        .cloned()
+        .chain(fresh.into_iter().filter(in_scope))
+        .collect())
 }

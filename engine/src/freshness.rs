@@ -48,6 +48,11 @@ impl Versions {
         self.latest
     }
 
+    /// The latest write that may have changed any scope (incidents, teams, deletions).
+    pub fn every_scope(&self) -> i64 {
+        self.every_scope
+    }
+
     /// The version of a scope's answers: the latest write to any of its repositories or to every
     /// scope. An answer made at this version is valid while it does not move.
     pub fn of_scope(&self, repos: &[RepoSlug]) -> i64 {
@@ -84,6 +89,19 @@ pub async fn current(store: &Store, repos: &[RepoSlug]) -> Result<Versions, Stor
                 (slug, v)
             })
             .collect(),
+    })
+}
+
+/// The repositories (slugs) written after `version`, as far as this process has caught up with
+/// the store (see [`current`]); `*` for writes that may change any scope is not among them.
+pub fn repos_written_after(store: &Store, version: i64) -> Vec<String> {
+    lock().get(&store.id()).map_or_else(Vec::new, |known| {
+        known
+            .versions
+            .iter()
+            .filter(|(subject, v)| **v > version && subject.as_str() != EVERY_SCOPE)
+            .map(|(subject, _)| subject.clone())
+            .collect()
     })
 }
 
