@@ -17,7 +17,7 @@ use crate::score::{Benchmark, BenchmarkError};
 use crate::store::{Store, StoreError};
 use crate::tiers::{Bands, BandsError};
 use chrono::{NaiveTime, TimeZone, Utc};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 /// Why a question could not be answered.
@@ -338,11 +338,15 @@ async fn compute_from_held_rows(
                 .iter()
                 .filter_map(|r| held.get(r).copied())
                 .collect();
+            // Sets: an organisation has hundreds of repositories and tens of thousands of
+            // incidents.
+            let (repos, teams): (HashSet<&RepoSlug>, HashSet<&String>) =
+                (scope.repos.iter().collect(), scope.teams.iter().collect());
             let incidents: Vec<IncidentRow> = incidents
                 .iter()
                 .filter(|i| {
-                    i.repo.as_ref().is_some_and(|r| scope.repos.contains(r))
-                        || i.team.as_ref().is_some_and(|t| scope.teams.contains(t))
+                    i.repo.as_ref().is_some_and(|r| repos.contains(r))
+                        || i.team.as_ref().is_some_and(|t| teams.contains(t))
                 })
                 .map(IncidentRow::of)
                 .collect();

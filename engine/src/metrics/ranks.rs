@@ -38,10 +38,9 @@ impl RankIndex {
         let mut zeros = Vec::with_capacity(bits as usize);
         let (mut low, mut high) = (Vec::with_capacity(values.len()), Vec::new());
         for bit in (0..bits).rev() {
-            let mut level = BitVec::from_zeros(values.len());
-            for (i, &v) in values.iter().enumerate() {
+            levels.push(RsVec::from_bit_vec(level_bits(&values, bit)));
+            for &v in &values {
                 if v >> bit & 1 == 1 {
-                    level.flip_bit(i);
                     high.push(v);
                 } else {
                     low.push(v);
@@ -51,7 +50,6 @@ impl RankIndex {
             low.append(&mut high);
             std::mem::swap(&mut values, &mut low);
             low.clear();
-            levels.push(RsVec::from_bit_vec(level));
         }
         Self {
             times,
@@ -91,6 +89,23 @@ impl RankIndex {
         let right = ones + (positions.start - zeros_before)..ones + (positions.end - zeros_to);
         (left.len(), left, right)
     }
+}
+
+/// Bit `bit` of each value, packed 64 to a word (bit `i` of the vector is value `i`'s): built a
+/// word at a time, which costs a fraction of setting the bits one by one.
+fn level_bits(values: &[u64], bit: u32) -> BitVec {
+    let words = values
+        .chunks(64)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .enumerate()
+                .fold(0u64, |word, (j, &v)| word | (v >> bit & 1) << j)
+        })
+        .collect();
+    let mut level = BitVec::from_vec(words);
+    level.drop_last(level.len() - values.len());
+    level
 }
 
 /// The `k`-th smallest value (from 0) among the windows `windows` (an index and positions in
