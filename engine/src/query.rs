@@ -6,8 +6,9 @@
 use crate::analysis::AnalysisOptions;
 use crate::cache::ReportKey;
 use crate::config::{Config, ConfigError, Scope};
-use crate::facts_cache::Held;
+use crate::facts_cache::{GroupIndex, Held};
 use crate::filters::{FilterError, NoiseFilters};
+use crate::metrics::change_index::ChangeIndex;
 use crate::metrics::ownership::restrict_to_paths;
 use crate::metrics::rows::{FactView, IncidentRow};
 use crate::metrics::{MetricsReport, MetricsRequest, ScopeLabel, compute, compute_view};
@@ -90,14 +91,81 @@ pub async fn warm_up(store: &Store, config: &Config) -> Result<(), QueryError> {
         &filters_key(config),
     )
     .await?;
+    let by_repo: HashMap<&RepoSlug, &Arc<Held>> = repos.iter().zip(&held).collect();
+    let (environment, filters_key) = (&config.deployments.environment, filters_key(config));
+    let grouped = index_groups(config);
+    let groups: Vec<(Arc<GroupIndex>, Vec<Arc<Held>>)> = grouped
+        .iter()
+        .filter_map(|group| {
+            let members: Vec<(&RepoSlug, &Arc<Held>)> = group
+                .iter()
+                .map(|r| Some((r, *by_repo.get(r)?)))
+                .collect::<Option<_>>()?;
+            let keyed: Vec<(&RepoSlug, &Held)> = members.iter().map(|(r, h)| (*r, &***h)).collect();
+            let index = crate::facts_cache::group_index(store, environment, &filters_key, &keyed);
+            Some((
+                index,
+                members.into_iter().map(|(_, h)| Arc::clone(h)).collect(),
+            ))
+        })
+        .collect();
+    let in_groups: HashSet<&RepoSlug> = grouped.iter().flatten().collect();
+    let alone: Vec<Arc<Held>> = by_repo
+        .iter()
+        .filter(|(r, _)| !in_groups.contains(*r))
+        .map(|(_, h)| Arc::clone(h))
+        .collect();
     let held = tokio::task::spawn_blocking(move || {
-        crate::facts_cache::index_held(&held);
+        crate::facts_cache::index_held(&groups, &alone);
     });
     // Indexing is CPU work: off the async workers. A panic there leaves rows unindexed, no more.
     if let Err(e) = held.await {
         tracing::warn!(error = %e, "indexing the held rows failed");
     }
     Ok(())
+}
+
+/// Repositories whose changes are indexed together ([`GroupIndex`]): each team's, when no other
+/// team owns any of them (whole or in part), so that every scope holding one of them holds all.
+fn index_groups(config: &Config) -> Vec<Vec<RepoSlug>> {
+    let mut owners: HashMap<&RepoSlug, usize> = HashMap::new();
+    for team in &config.teams {
+        for repo in team.repos.iter().chain(team.paths.keys()) {
+            *owners.entry(repo).or_default() += 1;
+        }
+    }
+    config
+        .teams
+        .iter()
+        .filter(|team| team.repos.len() > 1 && team.paths.is_empty())
+        .filter(|team| team.repos.iter().all(|r| owners.get(r) == Some(&1)))
+        .map(|team| {
+            let mut repos = team.repos.clone();
+            repos.sort();
+            repos.dedup();
+            repos
+        })
+        .collect()
+}
+
+/// A scope's repositories as the groups of `grouped` it holds whole, and the others.
+fn units<'a>(
+    scope: &'a Scope,
+    grouped: &'a [Vec<RepoSlug>],
+) -> (Vec<&'a [RepoSlug]>, Vec<&'a RepoSlug>) {
+    let in_scope: HashSet<&RepoSlug> = scope.repos.iter().collect();
+    let groups: Vec<&[RepoSlug]> = grouped
+        .iter()
+        .filter(|g| g.iter().all(|r| in_scope.contains(r)))
+        .map(Vec::as_slice)
+        .collect();
+    let covered: HashSet<&RepoSlug> = groups.iter().flat_map(|g| g.iter()).collect();
+    let alone = scope
+        .repos
+        .iter()
+        .filter(|r| !covered.contains(r))
+        .collect();
+    (groups, alone)
 }
 
 /// What is left to set up before there is anything to measure ([`crate::present::first_steps`]):
@@ -330,6 +398,7 @@ async fn compute_from_held_rows(
     .await?;
     let held: HashMap<&RepoSlug, &Held> = repos.iter().zip(held.iter().map(|h| &**h)).collect();
     let incidents = crate::facts_cache::incidents(store, versions, &repos, &teams).await?;
+    let (grouped, filters_key) = (index_groups(config), filters_key(config));
     Ok(scopes
         .iter()
         .map(|scope| {
@@ -350,8 +419,35 @@ async fn compute_from_held_rows(
                 })
                 .map(IncidentRow::of)
                 .collect();
-            // Every repository's index, or none: a figure comes from one way or the other.
-            let indexes: Vec<_> = rows.iter().map(|h| h.index_if_asked_before()).collect();
+            // The scope's whole groups indexed together, its other repositories alone.
+            let (groups, alone) = units(scope, &grouped);
+            let groups: Vec<(Arc<GroupIndex>, Vec<&Held>)> = groups
+                .iter()
+                .map(|group| {
+                    let members: Vec<(&RepoSlug, &Held)> = group
+                        .iter()
+                        .filter_map(|r| Some((r, *held.get(r)?)))
+                        .collect();
+                    let index = crate::facts_cache::group_index(
+                        store,
+                        &config.deployments.environment,
+                        &filters_key,
+                        &members,
+                    );
+                    (index, members.into_iter().map(|(_, h)| h).collect())
+                })
+                .collect();
+            // Every index, or none: a figure comes from one way or the other.
+            let indexes: Vec<Option<&ChangeIndex>> = groups
+                .iter()
+                .map(|(group, members)| group.index_if_asked_before(members))
+                .chain(
+                    alone
+                        .iter()
+                        .filter_map(|r| held.get(r))
+                        .map(|h| h.index_if_asked_before()),
+                )
+                .collect();
             let view = FactView {
                 deployments: rows.iter().map(|h| h.rows.deployments.as_slice()).collect(),
                 changes: rows.iter().map(|h| h.rows.changes.as_slice()).collect(),

@@ -74,6 +74,7 @@ conformance!(
     held_rows_give_the_figures_of_the_whole_read,
     postgres_sessions_compile_no_statement,
     held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read,
+    a_teams_repositories_indexed_together_give_the_figures_of_the_whole_read,
     a_record_without_commits_never_overwrites_what_a_poll_filled_in,
     annotations_are_added_listed_by_date_and_removed,
 );
@@ -1808,6 +1809,99 @@ async fn held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read(s
             .expect("read"),
         None
     );
+}
+
+/// A team of two repositories (and one of one): the server indexes the two repositories'
+/// changes together; its figures, and the organisation's, equal those of the records read whole,
+/// on the first question (scanning), the next ones (indexed) and after a delivery to one of them
+/// (indexed again).
+async fn a_teams_repositories_indexed_together_give_the_figures_of_the_whole_read(store: Store) {
+    use engine::store::events::{EventRecord, LoggedEvent};
+    const ETL: &str = "acme/etl";
+    let sha = |n: u32| format!("{n:040x}");
+    let mut changes = Vec::new();
+    let mut deployments = Vec::new();
+    // Each repository ships a change a day in March, each deployed a different number of hours
+    // after its merge: every median and percentile depends on all of them.
+    for (r, slug) in [API, WEB, ETL].into_iter().enumerate() {
+        for day in 0..6u32 {
+            let n = r as u32 * 100 + day;
+            let merged = format!("2026-03-{:02}T{:02}:00:00Z", day + 2, 3 + r as u32);
+            changes.push(change(&format!("{slug}#{n}"), slug, &sha(n), &merged));
+            let lag = Duration::hours(i64::from(1 + (n * 7) % 11));
+            let finished = at(&merged) + lag;
+            deployments.push(Deployment {
+                finished_at: finished,
+                started_at: Some(finished - Duration::minutes(10)),
+                ..deployment(&format!("d{n}"), slug, &sha(n), "2026-03-01T00:00:00Z")
+            });
+        }
+    }
+    store.upsert_changes(&changes).await.expect("changes");
+    store
+        .upsert_deployments(&deployments)
+        .await
+        .expect("deployments");
+    let options = AnalysisOptions::default();
+    store.derive_all_queued(&options).await.expect("derives");
+    let config = engine::config::Config::from_toml_str(
+        r#"
+[[teams]]
+slug = "platform"
+name = "Platform"
+repos = ["acme/api", "acme/web"]
+
+[[teams]]
+slug = "data"
+name = "Data"
+repos = ["acme/etl"]
+"#,
+        "grouped teams",
+    )
+    .expect("the configuration parses");
+    let question =
+        engine::query::Question::figures(march_period(), Some(engine::period::Bucket::Week));
+    let check = |label: &'static str| {
+        let (store, config) = (&store, &config);
+        async move {
+            for team in [Some("platform"), None] {
+                let scope = config.scope(team).expect("scope");
+                let held = engine::query::answer_one(store, config, &scope, question)
+                    .await
+                    .expect("held rows");
+                let whole = engine::query::compute_for_scope(store, config, &scope, question)
+                    .await
+                    .expect("whole read");
+                assert_eq!(held, whole, "{label}, scope {team:?}");
+            }
+        }
+    };
+    check("first question (scanned)").await;
+    check("second question (indexed)").await;
+    check("third question").await;
+    // A delivery to one member: a new change, shipped by a new deployment.
+    let shipped = change("acme/web#900", WEB, &sha(900), "2026-03-20T10:00:00Z");
+    store.upsert_changes(&[shipped]).await.expect("change");
+    store.derive_all_queued(&options).await.expect("derives");
+    store
+        .ingest(vec![LoggedEvent {
+            raw: None,
+            record: Some(EventRecord::Deployment(deployment(
+                "d900",
+                WEB,
+                &sha(900),
+                "2026-03-21T09:00:00Z",
+            ))),
+        }])
+        .await
+        .expect("delivery");
+    store.derive_all_queued(&options).await.expect("derives");
+    check("after a delivery").await;
+    let platform = config.scope(Some("platform")).expect("platform");
+    let answer = engine::query::answer_one(&store, &config, &platform, question)
+        .await
+        .expect("answer");
+    assert_eq!(answer.lead_time.changes, 13);
 }
 
 /// JIT compilation cost half a second per derivation statement on the benchmark organisation,

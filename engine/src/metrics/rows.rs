@@ -138,8 +138,9 @@ pub struct FactView<'a> {
     pub changes: Vec<&'a [ChangeRow]>,
     pub incidents: Vec<&'a [IncidentRow]>,
     pub rollbacks: Vec<&'a [RollbackRow]>,
-    /// The same changes indexed, one per chunk of `changes`, when the process holds indexes:
-    /// lead-time figures then come from them instead of from `changes`.
+    /// The same changes indexed, when the process holds indexes (one per repository or per group
+    /// of them, not necessarily one per chunk of `changes`): lead-time figures then come from them
+    /// instead of from `changes`.
     pub change_indexes: Option<Vec<&'a ChangeIndex>>,
 }
 
