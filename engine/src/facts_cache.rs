@@ -267,13 +267,14 @@ pub async fn store_copies(
     filters: &NoiseFilters,
     filters_key: &str,
 ) -> Result<(), StoreError> {
-    let stored = store.held_rows(repos, environment, filters_key).await?;
+    let stored = store
+        .held_row_versions(repos, environment, filters_key)
+        .await?;
     let missing: Vec<RepoSlug> = repos
         .iter()
-        .filter(|r| !matches!(stored.get(r), Some((v, _)) if *v >= versions.of_repo(r)))
+        .filter(|r| !matches!(stored.get(r), Some(v) if *v >= versions.of_repo(r)))
         .cloned()
         .collect();
-    drop(stored);
     // One repository per read: this runs at the end of an import, whose memory stays bounded by
     // the largest repository, not by a batch of them.
     for batch in missing.chunks(1) {

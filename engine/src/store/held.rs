@@ -30,18 +30,9 @@ impl Store {
         if repos.is_empty() {
             return Ok(HashMap::new());
         }
-        let mut params = vec![Value::text(environment), Value::text(filters_key)];
-        params.extend(repos.iter().map(|r| Value::text(r.to_string())));
         let stored = self
             .fetch_all(
-                Statement::new(
-                    format!(
-                        "SELECT repo, version, rows FROM held_rows \
-                         WHERE environment = $1 AND filters = $2 AND repo IN ({})",
-                        super::codec::placeholders(3, repos.len())
-                    ),
-                    params,
-                ),
+                copies_statement("repo, version, rows", repos, environment, filters_key),
                 |row| Ok((row.text("repo")?, row.int("version")?, row.bytes("rows")?)),
             )
             .await?;
@@ -50,6 +41,29 @@ impl Store {
             .filter_map(|(repo, version, bytes)| {
                 Some((repo.parse().ok()?, (version, decode(&bytes)?)))
             })
+            .collect())
+    }
+
+    /// The versions of the stored copies of `repos` (without reading the copies): which are
+    /// current.
+    pub async fn held_row_versions(
+        &self,
+        repos: &[RepoSlug],
+        environment: &str,
+        filters_key: &str,
+    ) -> Result<HashMap<RepoSlug, i64>, StoreError> {
+        if repos.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let stored = self
+            .fetch_all(
+                copies_statement("repo, version", repos, environment, filters_key),
+                |row| Ok((row.text("repo")?, row.int("version")?)),
+            )
+            .await?;
+        Ok(stored
+            .into_iter()
+            .filter_map(|(repo, version)| Some((repo.parse().ok()?, version)))
             .collect())
     }
 
@@ -197,6 +211,25 @@ impl Reader<'_> {
     fn int(&mut self) -> Option<i64> {
         Some(i64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
+}
+
+/// `columns` of the stored copies of `repos` for the environment and filters.
+fn copies_statement(
+    columns: &str,
+    repos: &[RepoSlug],
+    environment: &str,
+    filters_key: &str,
+) -> Statement {
+    let mut params = vec![Value::text(environment), Value::text(filters_key)];
+    params.extend(repos.iter().map(|r| Value::text(r.to_string())));
+    Statement::new(
+        format!(
+            "SELECT {columns} FROM held_rows \
+             WHERE environment = $1 AND filters = $2 AND repo IN ({})",
+            super::codec::placeholders(3, repos.len())
+        ),
+        params,
+    )
 }
 
 #[cfg(test)]
