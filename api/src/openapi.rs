@@ -278,7 +278,7 @@ fn github_webhook() {}
     path = "/api/v1/sync/status",
     tag = "operations",
     responses(
-        (status = 200, description = "`running`, the running sync's `started_at`, and `last`: the last sync's `started_at`, `finished_at`, `ok`, `repositories`, `failed`, `records`, `requests`, `not_modified` and `failures` (`repo`, `error`); null before the first sync of this process", body = Object),
+        (status = 200, description = "`running`, the running sync's `started_at`, and `last`: the last sync's `started_at`, `finished_at`, `ok`, `repositories`, `failed`, `records`, `requests`, `not_modified` and `failures` (`repo`, `error`); null before the first sync recorded in the store (by any process sharing it). `running` and `started_at` are this process's own", body = Object),
     )
 )]
 #[allow(dead_code)]

@@ -124,3 +124,16 @@ pub async fn postgres_setting(store: &Store, name: &str) -> Option<String> {
         .unwrap_or_else(|e| panic!("{name} reads back: {e}"));
     value.into_iter().next()
 }
+
+/// How many rows `table` holds.
+pub async fn rows_in(store: &Store, table: &str) -> i64 {
+    use super::codec::Statement;
+    let count = store
+        .fetch_optional(
+            Statement::new(format!("SELECT COUNT(*) AS n FROM {table}"), vec![]),
+            |row| Ok(row.int("n")?),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{table} counts: {e}"));
+    count.unwrap_or(0)
+}
