@@ -179,3 +179,21 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_counter_is_at_its_index_and_every_name_is_its_own() {
+        for (i, counter) in Counter::ALL.into_iter().enumerate() {
+            assert_eq!(counter as usize, i, "{counter:?}");
+        }
+        let mut names: Vec<&str> = Counter::ALL.into_iter().map(Counter::key).collect();
+        names.extend(Gauge::ALL.into_iter().map(Gauge::key));
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count);
+    }
+}
