@@ -13,20 +13,23 @@ use engine::store::Store;
 use serde::Serialize;
 
 /// Whether a sync runs in this process, and the last one's outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SyncStatus {
     /// A sync runs in this process now.
     pub running: bool,
     /// When the running sync started.
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub started_at: Option<Timestamp>,
     /// The last sync recorded by any process; None before the first one.
     pub last: Option<SyncSummary>,
 }
 
 /// The short form of a finished sync.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SyncSummary {
+    #[schema(value_type = String, format = DateTime)]
     pub started_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub finished_at: Timestamp,
     pub ok: bool,
     pub repositories: usize,
@@ -38,7 +41,7 @@ pub struct SyncSummary {
     pub failures: Vec<RepoFailure>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RepoFailure {
     pub repo: String,
     pub error: String,
@@ -83,7 +86,17 @@ pub(crate) async fn read(store: &Store) -> Result<SyncStatus, ApiError> {
     })
 }
 
-/// `GET /api/v1/sync/status`.
+/// The GitHub sync (a replica's schedule or `doraboard collect`): whether one runs in this
+/// process, and the last outcome with every failed repository and why. `/healthz` carries its
+/// short form.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sync/status",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Whether a sync runs in this process (`running`, `started_at`), and `last`: the last sync recorded in the store by any process sharing it, null before the first", body = SyncStatus),
+    )
+)]
 pub(crate) async fn sync_status(
     State(state): State<AppState>,
 ) -> Result<Json<SyncStatus>, ApiError> {
