@@ -5,8 +5,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 use support::{deploy, incident, pr, sha};
 
@@ -19,16 +18,6 @@ slug = "shop"
 name = "Shop"
 repos = ["acme/shop"]
 "#;
-
-/// Kills the server when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Two changes shipped by two deployments; the second is blamed for an incident.
 async fn write_records(store: &engine::store::Store) {
@@ -95,30 +84,13 @@ async fn serve_derives_what_a_killed_process_left_queued() {
         [support::repo("acme/shop")]
     );
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_doraboard"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_doraboard"));
+    command
         .args(["--config", config_path.to_str().expect("utf-8 path")])
         .args(["serve", "--addr", "127.0.0.1:0"])
         .env_remove("DORABOARD_DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start doraboard serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let server = Running(child);
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).map(|_| line)
-    })
-    .await
-    .expect("join")
-    .expect("the server prints its address");
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("an address in {line:?}"))
-        .trim_end_matches('/')
-        .to_string();
+        .env("RUST_LOG", "warn");
+    let (server, base) = support::process::serve(command).await;
     let client = reqwest::Client::new();
     let health = client
         .get(format!("{base}/healthz"))

@@ -3,24 +3,14 @@
 //! posted shows up in `GET /api/v1/metrics`.
 
 mod events_support;
+mod support;
 
 use events_support::{CONFIG, PD_SECRET, documented_events, pagerduty_delivery};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 /// A token, and its digest as an operator would compute it: `printf %s "$TOKEN" | sha256sum`.
 const TOKEN: &str = "jenkins-9f8e7d";
 const TOKEN_SHA256: &str = "514dd20cb6abe74ba4793448e7a5e195da4143157773b99a44d0a5f036cd6b83";
-
-/// Kills the server when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[tokio::test]
 async fn the_served_app_ingests_with_a_token_from_the_environment() {
@@ -38,7 +28,8 @@ async fn the_served_app_ingests_with_a_token_from_the_environment() {
     )
     .expect("write config");
     let token = TOKEN;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_doraboard"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_doraboard"));
+    command
         .args(["--config", config.to_str().expect("utf-8 path")])
         .args(["serve", "--addr", "127.0.0.1:0"])
         .env(
@@ -46,26 +37,8 @@ async fn the_served_app_ingests_with_a_token_from_the_environment() {
             format!("other-token,sha256:{TOKEN_SHA256}"),
         )
         .env("TEST_PD_SECRET", PD_SECRET)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start doraboard serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let server = Running(child);
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).map(|_| line)
-    })
-    .await
-    .expect("join")
-    .expect("the server prints its address");
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("an address in {line:?}"))
-        .trim_end_matches('/')
-        .to_string();
+        .env("RUST_LOG", "warn");
+    let (server, base) = support::process::serve(command).await;
 
     let client = reqwest::Client::new();
     let post = |token: Option<&str>| {

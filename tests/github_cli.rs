@@ -1,8 +1,10 @@
 //! The real `doraboard` binary against the fake GitHub: `collect` into a SQLite file, then
 //! `metrics --json` reads the figures worked out by hand; a second `collect` costs only 304s; a
-//! `collect` killed with SIGKILL and run again ends with the data of an uninterrupted one.
+//! `collect` killed with SIGKILL and run again ends with the data of an uninterrupted one; two
+//! `serve` replicas on one PostgreSQL both report the sync a `collect` ran.
 
 mod fake_github;
+mod support;
 
 use fake_github::FakeGithub;
 use fake_github::harness::{TOKEN, client, collect, records, setup};
@@ -37,14 +39,19 @@ async fn output(mut command: Command) -> Output {
 /// A fake serving the organisation, and a configuration file pointing at it and at a SQLite
 /// file in `dir`.
 async fn org(dir: &Path) -> (FakeGithub, std::path::PathBuf) {
+    let database = format!("sqlite://{}", dir.join("doraboard.db").display());
+    org_on(dir, &database).await
+}
+
+/// Like [`org`], with the database at `database`.
+async fn org_on(dir: &Path, database: &str) -> (FakeGithub, std::path::PathBuf) {
     let fake = FakeGithub::start().await;
     scenario::org(&mut fake.world());
     *fake.shared.token.lock().expect("lock") = Some(TOKEN.to_string());
-    let database = format!("sqlite://{}", dir.join("doraboard.db").display());
     let config = dir.join("doraboard.toml");
     std::fs::write(
         &config,
-        scenario::org_config(&fake.url, &database, "deployments"),
+        scenario::org_config(&fake.url, database, "deployments"),
     )
     .expect("write the config");
     (fake, config)
@@ -164,4 +171,103 @@ async fn collect_fails_with_a_summary_when_a_repository_fails() {
     );
     assert!(stderr.contains("1 of 4 repositories failed"), "{stderr}");
     assert!(!stderr.contains(TOKEN) && !stdout.contains(TOKEN));
+}
+
+/// GETs `path` of `base` as JSON.
+async fn get_json(base: &str, path: &str) -> serde_json::Value {
+    reqwest::get(format!("{base}{path}"))
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: not JSON: {e}"))
+}
+
+/// The value of the unlabelled sample `name` in a Prometheus exposition.
+fn sample(exposition: &str, name: &str) -> f64 {
+    exposition
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no sample {name} in\n{exposition}"))
+}
+
+/// Two `serve` replicas and a `collect` from a scheduler, one PostgreSQL: whichever process
+/// ran the sync, both replicas report it, and count it, the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_serve_replicas_both_report_the_sync_a_collect_ran_on_their_postgres() {
+    let Some(db) = engine::store::testing::TestStore::postgres("replicas").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (fake, config) = org_on(dir.path(), &db.url).await;
+    let replica = || {
+        let mut command = doraboard(&config);
+        command
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .env_remove("DORABOARD_DATABASE_URL")
+            // Their own schedule never comes during the test: only the `collect` syncs.
+            .env("DORABOARD_COLLECTOR_SCHEDULE", "0 0 0 1 1 * 2099");
+        support::process::serve(command)
+    };
+    let (_first, first) = replica().await;
+    let (_second, second) = replica().await;
+    for base in [&first, &second] {
+        let status = get_json(base, "/api/v1/sync/status").await;
+        assert_eq!(status["running"], false, "{status}");
+        assert!(status["last"].is_null(), "no sync yet: {status}");
+    }
+
+    let mut collect = collect_command(&config);
+    collect.env_remove("DORABOARD_DATABASE_URL");
+    let out = output(collect).await;
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let requests = fake.requests();
+
+    let status = get_json(&first, "/api/v1/sync/status").await;
+    let last = &status["last"];
+    assert_eq!(last["ok"], true, "{status}");
+    assert_eq!(last["repositories"], 3, "{status}");
+    assert_eq!(last["failed"], 0, "{status}");
+    assert_eq!(last["requests"], requests, "{status}");
+    assert_eq!(
+        last["failures"].as_array().map(Vec::len),
+        Some(0),
+        "{status}"
+    );
+    assert!(last["records"].as_u64().is_some_and(|n| n > 0), "{status}");
+    assert_eq!(
+        get_json(&second, "/api/v1/sync/status").await,
+        status,
+        "both replicas report the same sync"
+    );
+    for base in [&first, &second] {
+        let health = get_json(base, "/healthz").await;
+        let sync = &health["sync"];
+        assert_eq!(sync["running"], false, "{health}");
+        assert_eq!(sync["ok"], true, "{health}");
+        assert_eq!(sync["repositories"], 3, "{health}");
+        assert_eq!(sync["failed"], 0, "{health}");
+        assert_eq!(sync["finished_at"], last["finished_at"], "{health}");
+
+        let metrics = reqwest::get(format!("{base}/metrics"))
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("text");
+        assert_eq!(sample(&metrics, "doraboard_sync_runs_total"), 1.0);
+        assert_eq!(sample(&metrics, "doraboard_sync_failures_total"), 0.0);
+        assert_eq!(
+            sample(&metrics, "doraboard_github_requests_total"),
+            requests as f64,
+            "the collect's requests, counted in the store"
+        );
+    }
+    db.finish().await;
 }

@@ -1,5 +1,5 @@
-//! `/healthz` carries the last GitHub sync's outcome. A test binary of its own: the outcome is the
-//! process-wide runner's, which no other test here may touch meanwhile.
+//! `/healthz` carries the last GitHub sync's outcome, as the store recorded it. A test binary of
+//! its own: `running` is the process-wide runner's, which no other test here may touch meanwhile.
 
 mod fake_github;
 

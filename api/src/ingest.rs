@@ -35,13 +35,12 @@ use collector::pagerduty::{self, Handling};
 use collector::telemetry;
 use engine::config::{Config, Secret};
 use engine::model::Source;
-use engine::store::StoreError;
 use engine::store::events::{LoggedEvent, NewRawEvent};
+use engine::store::{Counter, StoreError};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 /// Largest body `POST /api/v1/events` reads (a batch of NDJSON events).
 pub const EVENTS_BODY_LIMIT: usize = 10 * 1024 * 1024;
@@ -191,7 +190,7 @@ pub enum IngestError {
 
 impl IntoResponse for IngestError {
     fn into_response(self) -> Response {
-        telemetry::bump(&telemetry::WEBHOOK_REJECTED);
+        telemetry::bump(Counter::WebhookRejected);
         let status = match &self {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Invalid(_) | Self::Malformed(_) => StatusCode::BAD_REQUEST,
@@ -359,8 +358,8 @@ async fn post_events(
         .map(|(record, raw)| logged(record, raw, ctx))
         .collect();
     let report = state.ingestor.ingest(events, settle).await?;
-    telemetry::bump(&telemetry::WEBHOOK_DELIVERIES);
-    telemetry::EVENTS_INGESTED.fetch_add(report.stored.total() as u64, Ordering::Relaxed);
+    telemetry::bump(Counter::WebhookDeliveries);
+    telemetry::add(Counter::EventsIngested, report.stored.total() as u64);
     Ok(Json(EventsResponse { report, warnings }).into_response())
 }
 
@@ -375,7 +374,7 @@ async fn post_cdevent(
     let ctx = &state.events;
     let handling = cdevents::parse(value, ctx, &state.cdevent_services)
         .map_err(|e| IngestError::Invalid(vec![e]))?;
-    telemetry::bump(&telemetry::WEBHOOK_DELIVERIES);
+    telemetry::bump(Counter::WebhookDeliveries);
     let (id, record) = match handling {
         cdevents::Handling::Ignored(kind) => {
             let body = json!({"status": "ignored", "type": kind});
@@ -397,7 +396,7 @@ async fn post_cdevent(
         record: Some(record),
     };
     let report = state.ingestor.ingest(vec![event], settle).await?;
-    telemetry::EVENTS_INGESTED.fetch_add(report.stored.total() as u64, Ordering::Relaxed);
+    telemetry::add(Counter::EventsIngested, report.stored.total() as u64);
     Ok(Json(EventsResponse { report, warnings }).into_response())
 }
 
@@ -463,7 +462,7 @@ async fn post_pagerduty(
             (StatusCode::OK, json!({"status": status, "incident": key}))
         }
     };
-    telemetry::bump(&telemetry::WEBHOOK_DELIVERIES);
+    telemetry::bump(Counter::WebhookDeliveries);
     Ok((answer.0, Json(answer.1)))
 }
 

@@ -11,6 +11,7 @@
 //! - [`targets`]: each team's standing against its KPI targets;
 //! - [`exports`]: CSV downloads of every table;
 //! - [`prometheus`]: `GET /metrics` in the Prometheus text format;
+//! - [`sync_status`]: `GET /api/v1/sync/status`, the last GitHub sync as the store recorded it;
 //! - [`annotations`]: `/api/v1/annotations`, the dated notes drawn on the charts;
 //! - [`ingest`]: `POST /api/v1/events` and `POST /api/v1/webhooks/pagerduty` (push ingestion);
 //! - [`webhooks`]: `POST /api/v1/webhooks/github`, normalized like the GitHub poller;
@@ -34,6 +35,7 @@ pub mod prometheus;
 pub mod report;
 pub mod routes;
 pub mod server;
+pub mod sync_status;
 pub mod targets;
 pub mod tokens;
 pub mod webhooks;

@@ -10,8 +10,9 @@
 //!   dashboard can colour them and an alert can fire on a missed target; so is each metric's
 //!   trend against the 30 days before (1 better, 0 about the same, -1 worse); so are the DORA
 //!   Quick Check scores (0-10) and the benchmark's mean they are compared with;
-//! - the service's own counters from [`collector::telemetry`]: sync runs, requests to GitHub,
-//!   the rate-limit budget left, webhook deliveries, ingested events.
+//! - the service's own counters, as the store holds them (every process adds to the same ones,
+//!   see `collector::telemetry`): sync runs, requests to GitHub, the rate-limit budget left,
+//!   webhook deliveries, ingested events.
 //!
 //! Every family has its `# HELP` and `# TYPE` lines; label values are escaped (`\\`, `\"`, `\n`).
 
@@ -23,11 +24,11 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use chrono::{Duration, Utc};
-use collector::telemetry;
 use engine::config::Scope;
 use engine::metrics::MetricsReport;
 use engine::period::Period;
 use engine::present::Trend;
+use engine::store::{Counter, ServiceCounters};
 use std::fmt::Write as _;
 
 pub fn router() -> Router<AppState> {
@@ -217,7 +218,11 @@ fn tier_number(t: engine::tiers::Tier) -> f64 {
 }
 
 /// Renders the DORA gauges of `reports` (each with its scope) and the service counters.
-pub fn render(reports: &[(Scope, MetricsReport)], data_version: i64) -> String {
+pub fn render(
+    reports: &[(Scope, MetricsReport)],
+    counters: &ServiceCounters,
+    data_version: i64,
+) -> String {
     let mut out = Exposition::default();
     let scope_labels = |s: &Scope| -> Vec<(&'static str, String)> {
         vec![
@@ -325,62 +330,54 @@ pub fn render(reports: &[(Scope, MetricsReport)], data_version: i64) -> String {
         "1 when the team meets its KPI target over the last 30 days, 0 when it misses it (absent: nothing measured).",
         met,
         );
-    render_telemetry(&mut out, data_version);
+    render_telemetry(&mut out, counters, data_version);
     out.finish()
 }
 
-fn render_telemetry(out: &mut Exposition, data_version: i64) {
-    let counters: [(&str, &str, &std::sync::atomic::AtomicU64); 7] = [
-        (
-            "doraboard_sync_runs_total",
-            "Completed sync runs (scheduled or doraboard collect).",
-            &telemetry::SYNC_RUNS,
-        ),
-        (
-            "doraboard_sync_failures_total",
-            "Sync runs in which at least one repository failed.",
-            &telemetry::SYNC_FAILURES,
-        ),
-        (
-            "doraboard_github_requests_total",
-            "HTTP requests sent to GitHub, conditional ones included.",
-            &telemetry::GITHUB_REQUESTS,
-        ),
-        (
-            "doraboard_github_not_modified_total",
-            "GitHub requests answered 304 Not Modified (free of rate limit).",
-            &telemetry::GITHUB_NOT_MODIFIED,
-        ),
-        (
-            "doraboard_webhook_deliveries_total",
-            "Webhook deliveries accepted and stored.",
-            &telemetry::WEBHOOK_DELIVERIES,
-        ),
-        (
-            "doraboard_webhook_rejected_total",
-            "Webhook deliveries refused (bad signature, malformed, too large).",
-            &telemetry::WEBHOOK_REJECTED,
-        ),
-        (
-            "doraboard_events_ingested_total",
-            "Generic events ingested through POST /api/v1/events or doraboard import.",
-            &telemetry::EVENTS_INGESTED,
-        ),
-    ];
-    for (name, help, counter) in counters {
-        out.single(name, "counter", help, telemetry::read(counter) as f64);
+/// The service's counters as stored by every process (see `collector::telemetry`).
+fn render_telemetry(out: &mut Exposition, counters: &ServiceCounters, data_version: i64) {
+    for counter in Counter::ALL {
+        let (name, help) = match counter {
+            Counter::SyncRuns => (
+                "doraboard_sync_runs_total",
+                "Completed sync runs (scheduled or doraboard collect).",
+            ),
+            Counter::SyncFailures => (
+                "doraboard_sync_failures_total",
+                "Sync runs in which at least one repository failed.",
+            ),
+            Counter::GithubRequests => (
+                "doraboard_github_requests_total",
+                "HTTP requests sent to GitHub, conditional ones included.",
+            ),
+            Counter::GithubNotModified => (
+                "doraboard_github_not_modified_total",
+                "GitHub requests answered 304 Not Modified (free of rate limit).",
+            ),
+            Counter::WebhookDeliveries => (
+                "doraboard_webhook_deliveries_total",
+                "Webhook deliveries accepted and stored.",
+            ),
+            Counter::WebhookRejected => (
+                "doraboard_webhook_rejected_total",
+                "Webhook deliveries refused (bad signature, malformed, too large).",
+            ),
+            Counter::EventsIngested => (
+                "doraboard_events_ingested_total",
+                "Generic events ingested through POST /api/v1/events or doraboard import.",
+            ),
+        };
+        out.single(name, "counter", help, counters.get(counter) as f64);
     }
-    let remaining =
-        telemetry::GITHUB_RATE_LIMIT_REMAINING.load(std::sync::atomic::Ordering::Relaxed);
     out.family(
         "doraboard_github_rate_limit_remaining",
         "gauge",
         "The last x-ratelimit-remaining GitHub reported (absent until one is seen).",
-        if remaining >= 0 {
-            vec![(Vec::new(), remaining as f64)]
-        } else {
-            Vec::new()
-        },
+        counters
+            .gauge(engine::store::Gauge::GithubRateLimitRemaining)
+            .map(|remaining| (Vec::new(), remaining as f64))
+            .into_iter()
+            .collect(),
     );
     out.single(
         "doraboard_data_version",
@@ -417,9 +414,14 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
         .data_version()
         .await
         .map_err(engine::query::QueryError::from)?;
+    let counters = state
+        .store
+        .service_counters()
+        .await
+        .map_err(engine::query::QueryError::from)?;
     Ok((
         [(header::CONTENT_TYPE, CONTENT_TYPE)],
-        render(&reports, data_version),
+        render(&reports, &counters, data_version),
     ))
 }
 

@@ -30,10 +30,7 @@ pub fn router(
             "/api/v1/explain/deployments/{*key}",
             get(explain_deployment),
         )
-        .route(
-            "/api/v1/sync/status",
-            get(|| async { Json(collector::sync::status()) }),
-        )
+        .route("/api/v1/sync/status", get(crate::sync_status::sync_status))
         .merge(crate::dashboard::router())
         .merge(crate::targets::router())
         .merge(crate::exports::router())
@@ -86,9 +83,9 @@ struct Health {
 /// server healthy: monitors alert on `ok`, not on the status code.
 #[derive(Serialize, utoipa::ToSchema)]
 struct HealthSync {
-    /// A sync is running now.
+    /// A sync is running in this process now.
     running: bool,
-    /// When the last sync of this process finished; null before the first one.
+    /// When the last sync (by any process sharing the store) finished; null before the first.
     #[schema(value_type = Option<String>, format = DateTime)]
     finished_at: Option<engine::model::Timestamp>,
     /// Every repository of the last sync synced; null before the first one.
@@ -99,8 +96,8 @@ struct HealthSync {
     failed: Option<usize>,
 }
 
-impl From<collector::sync::SyncStatus> for HealthSync {
-    fn from(status: collector::sync::SyncStatus) -> Self {
+impl From<crate::sync_status::SyncStatus> for HealthSync {
+    fn from(status: crate::sync_status::SyncStatus) -> Self {
         let last = status.last;
         HealthSync {
             running: status.running,
@@ -124,7 +121,7 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError
     Ok(Json(Health {
         status: "ok",
         data_version,
-        sync: collector::sync::status().into(),
+        sync: crate::sync_status::read(&state.store).await?.into(),
     }))
 }
 

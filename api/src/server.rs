@@ -110,10 +110,16 @@ pub async fn serve(
             }
         }
     });
+    // The service counters this process counts reach the store every few seconds, and once more
+    // on the way out (see `collector::telemetry`).
+    let flusher = collector::telemetry::spawn_flusher(state.store.clone());
+    let store = state.store.clone();
     let served = axum::serve(listener, app(state, ingestor))
         .with_graceful_shutdown(shutdown)
         .await;
     resume.abort();
     warm.abort();
+    flusher.abort();
+    collector::telemetry::flush_or_warn(&store).await;
     served
 }

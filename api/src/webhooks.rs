@@ -29,6 +29,7 @@ use collector::ingest::{Ingestor, Settle};
 use collector::telemetry;
 use collector::webhooks::github::{self, Handling, Settings};
 use engine::config::Secret;
+use engine::store::Counter;
 use engine::store::events::{EventRecord, LoggedEvent, NewRawEvent};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -208,7 +209,7 @@ async fn post_github(
             (status, answer)
         }
     };
-    telemetry::bump(&telemetry::WEBHOOK_DELIVERIES);
+    telemetry::bump(Counter::WebhookDeliveries);
     Ok((answer.0, Json(answer.1)))
 }
 

@@ -22,7 +22,7 @@ use engine::analysis::AnalysisOptions;
 use engine::config::Config;
 use engine::model::{RepoSlug, Source};
 use engine::store::events::{BatchOutcome, EventRecord, IngestTransaction, LoggedEvent};
-use engine::store::{Store, StoreError};
+use engine::store::{Counter, Store, StoreError};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::fs::File;
@@ -585,10 +585,9 @@ pub async fn import_file(
         seconds = started.elapsed().as_secs_f64(),
         "import: validated and written"
     );
-    telemetry::EVENTS_INGESTED.fetch_add(
-        report.loaded.total() as u64,
-        std::sync::atomic::Ordering::Relaxed,
-    );
+    telemetry::add(Counter::EventsIngested, report.loaded.total() as u64);
+    // `doraboard import` exits soon: its count reaches the store now.
+    telemetry::flush_or_warn(store).await;
     // One derivation pass per repository, from the queue the import's transaction filled (and
     // whatever else was queued); a process killed now leaves the queue for the next one.
     let options = engine::query::analysis_options(config);

@@ -2,8 +2,8 @@
 //! serve` runs on its schedule.
 //!
 //! - [`SyncRunner::run`]: the guarded entry point — never two syncs at once in a process, nor across
-//!   processes sharing a PostgreSQL database (an advisory lock) — that records the outcome for
-//!   [`SyncRunner::status`] and the Prometheus counters;
+//!   processes sharing a database (an advisory lock, a lease row on SQLite) — that records the
+//!   outcome in the store (`Store::record_sync_run`), where every process reads it, and counts it;
 //! - [`sync_all`]: every repository, a few at a time; one that fails is reported and the others
 //!   still sync;
 //! - [`sync_repo`]: one repository's resources (see [`crate::github`]), then its derivation.
@@ -15,13 +15,13 @@
 use crate::github::app::Credentials;
 use crate::github::{self, ClientOptions, Fetched, GitHub, GithubError, Settings, Tally};
 use crate::telemetry;
-use chrono::{NaiveDate, NaiveTime, Utc};
+use chrono::{NaiveDate, NaiveTime, SubsecRound, Utc};
 use engine::config::Config;
 use engine::model::{RepoSlug, Timestamp};
+pub use engine::store::{RepoReport, SyncReport};
 use engine::store::{Store, StoreError};
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, stream};
-use serde::Serialize;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -47,54 +47,6 @@ pub trait SyncObserver: Send + Sync {
 /// An observer that ignores everything.
 pub struct Quiet;
 impl SyncObserver for Quiet {}
-
-/// What one repository's sync did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RepoReport {
-    pub repo: String,
-    pub changes: u64,
-    pub deployments: u64,
-    pub incidents: u64,
-    /// Stored incidents deleted: their issue lost the incident label.
-    pub incidents_deleted: u64,
-    /// HTTP requests sent, conditional ones and retries included.
-    pub requests: u64,
-    /// Of which answered 304 (free of rate limit).
-    pub not_modified: u64,
-    pub retries: u64,
-    pub duration_ms: u64,
-    /// Why it failed; None when it synced.
-    pub error: Option<String>,
-}
-
-impl RepoReport {
-    pub fn records(&self) -> u64 {
-        self.changes + self.deployments + self.incidents
-    }
-}
-
-/// What a whole sync did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SyncReport {
-    pub started_at: Timestamp,
-    pub finished_at: Timestamp,
-    pub repos: Vec<RepoReport>,
-}
-
-impl SyncReport {
-    pub fn failed(&self) -> usize {
-        self.repos.iter().filter(|r| r.error.is_some()).count()
-    }
-    pub fn requests(&self) -> u64 {
-        self.repos.iter().map(|r| r.requests).sum()
-    }
-    pub fn not_modified(&self) -> u64 {
-        self.repos.iter().map(|r| r.not_modified).sum()
-    }
-    pub fn records(&self) -> u64 {
-        self.repos.iter().map(RepoReport::records).sum()
-    }
-}
 
 /// The client options the configuration implies (`github.api_url`, the token from
 /// `github.token_env` or the GitHub App, `collector.max_in_flight`).
@@ -127,7 +79,8 @@ pub async fn sync_all(
     options: &SyncOptions,
     observer: &dyn SyncObserver,
 ) -> SyncReport {
-    let started_at = Utc::now();
+    // Whole seconds, as the store keeps them: the report and the recorded run agree.
+    let started_at = Utc::now().trunc_subsecs(0);
     let settings = settings(config, options);
     let repos = config.repos();
     let settings = &settings;
@@ -143,7 +96,7 @@ pub async fn sync_all(
     reports.sort_by(|a, b| a.repo.cmp(&b.repo));
     SyncReport {
         started_at,
-        finished_at: Utc::now(),
+        finished_at: Utc::now().trunc_subsecs(0),
         repos: reports,
     }
 }
@@ -242,7 +195,7 @@ async fn sync_and_analyze(
     synced
 }
 
-// ---- The guarded run and its status --------------------------------------------------------
+// ---- The guarded run ------------------------------------------------------------------------
 
 /// Why a sync did not start.
 #[derive(Debug, thiserror::Error)]
@@ -255,91 +208,29 @@ pub enum RunError {
     Store(#[from] StoreError),
 }
 
-/// The last outcome, as `GET /api/v1/sync/status` shows it.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct SyncStatus {
-    pub running: bool,
-    /// When the running sync started.
-    pub started_at: Option<Timestamp>,
-    pub last: Option<SyncSummary>,
-}
-
-/// The short form of a finished sync.
-#[derive(Debug, Clone, Serialize)]
-pub struct SyncSummary {
-    pub started_at: Timestamp,
-    pub finished_at: Timestamp,
-    pub ok: bool,
-    pub repositories: usize,
-    pub failed: usize,
-    pub records: u64,
-    pub requests: u64,
-    pub not_modified: u64,
-    /// The repositories that failed, with why.
-    pub failures: Vec<RepoFailure>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RepoFailure {
-    pub repo: String,
-    pub error: String,
-}
-
-impl From<&SyncReport> for SyncSummary {
-    fn from(r: &SyncReport) -> Self {
-        SyncSummary {
-            started_at: r.started_at,
-            finished_at: r.finished_at,
-            ok: r.failed() == 0,
-            repositories: r.repos.len(),
-            failed: r.failed(),
-            records: r.records(),
-            requests: r.requests(),
-            not_modified: r.not_modified(),
-            failures: r
-                .repos
-                .iter()
-                .filter_map(|x| {
-                    x.error.as_ref().map(|e| RepoFailure {
-                        repo: x.repo.clone(),
-                        error: e.clone(),
-                    })
-                })
-                .collect(),
-        }
-    }
-}
-
-/// Runs syncs one at a time and remembers the last outcome. The process-wide one
-/// ([`SyncRunner::global`]) serves `doraboard collect`, the schedule and the status route; tests
-/// make their own.
+/// Runs syncs one at a time. The process-wide one ([`SyncRunner::global`]) serves `doraboard
+/// collect` and the schedule; tests make their own.
+///
+/// Whether a sync runs is the one piece of sync state kept in the process (it is this process's
+/// own work); the outcome of each run is recorded in the store ([`Store::record_sync_run`]),
+/// which every process reads.
 #[derive(Debug, Default)]
 pub struct SyncRunner {
     running: AtomicBool,
-    status: Mutex<SyncStatus>,
+    /// When the sync running in this process started.
+    started_at: Mutex<Option<Timestamp>>,
 }
 
 static GLOBAL: SyncRunner = SyncRunner {
     running: AtomicBool::new(false),
-    status: Mutex::new(SyncStatus {
-        running: false,
-        started_at: None,
-        last: None,
-    }),
+    started_at: Mutex::new(None),
 };
-
-/// The process-wide runner's status: whether a sync runs, and the last one's outcome.
-pub fn status() -> SyncStatus {
-    SyncRunner::global().status()
-}
 
 struct RunningGuard<'r>(&'r SyncRunner);
 
 impl Drop for RunningGuard<'_> {
     fn drop(&mut self) {
-        let mut status = self.0.lock_status();
-        status.running = false;
-        status.started_at = None;
+        *self.0.lock_started_at() = None;
         self.0.running.store(false, Ordering::Release);
     }
 }
@@ -353,17 +244,18 @@ impl SyncRunner {
         &GLOBAL
     }
 
-    pub fn status(&self) -> SyncStatus {
-        self.lock_status().clone()
+    /// When the sync running through this runner started; None when none runs.
+    pub fn running_since(&self) -> Option<Timestamp> {
+        *self.lock_started_at()
     }
 
-    fn lock_status(&self) -> std::sync::MutexGuard<'_, SyncStatus> {
-        self.status.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock_started_at(&self) -> std::sync::MutexGuard<'_, Option<Timestamp>> {
+        self.started_at.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// One sync of every repository, unless one is already running (through this runner, or in
-    /// another process on the same PostgreSQL database); records the outcome for
-    /// [`SyncRunner::status`] and the counters.
+    /// another process on the same database); records the outcome in the store, counted, and
+    /// writes this process's pending counters there too (see [`telemetry`]).
     pub async fn run(
         &self,
         config: &Config,
@@ -380,18 +272,12 @@ impl SyncRunner {
             .try_sync_lease(SYNC_LOCK_KEY)
             .await?
             .ok_or(RunError::Locked)?;
-        {
-            let mut status = self.lock_status();
-            status.running = true;
-            status.started_at = Some(Utc::now());
-        }
+        *self.lock_started_at() = Some(Utc::now());
         let report = sync_all(config, store, gh, options, observer).await;
+        let recorded = store.record_sync_run(&report).await;
         lease.release().await;
-        telemetry::bump(&telemetry::SYNC_RUNS);
-        if report.failed() > 0 {
-            telemetry::bump(&telemetry::SYNC_FAILURES);
-        }
-        self.lock_status().last = Some(SyncSummary::from(&report));
+        recorded?;
+        telemetry::flush_or_warn(store).await;
         Ok(report)
     }
 }

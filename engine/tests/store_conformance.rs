@@ -11,7 +11,10 @@ use engine::model::{
     Change, CherryPick, Deployment, DeploymentStatus, Incident, IncidentCause, RepoSlug, Source,
 };
 use engine::store::testing::{TestStore, derived_rows};
-use engine::store::{Store, StoreCounts, StoreError, SyncState, TeamRow};
+use engine::store::{
+    Counter, Gauge, Observation, RepoReport, SYNC_RUNS_KEPT, Store, StoreCounts, StoreError,
+    SyncReport, SyncState, TeamRow,
+};
 
 // ---- the two backends ----------------------------------------------------------------------
 
@@ -77,6 +80,8 @@ conformance!(
     a_teams_repositories_indexed_together_give_the_figures_of_the_whole_read,
     a_record_without_commits_never_overwrites_what_a_poll_filled_in,
     annotations_are_added_listed_by_date_and_removed,
+    a_sync_run_is_recorded_counted_and_only_the_last_ones_kept,
+    counters_add_up_across_concurrent_writers_and_gauges_keep_the_newest,
 );
 
 async fn sqlite_store() -> Store {
@@ -2054,5 +2059,134 @@ async fn annotations_are_added_listed_by_date_and_removed(store: Store) {
     assert_eq!(
         store.annotations(day(1), april, 10).await.expect("listed"),
         vec![late, edge]
+    );
+}
+
+fn repo_report(repo: &str, changes: u64, error: Option<&str>) -> RepoReport {
+    RepoReport {
+        repo: repo.into(),
+        changes,
+        deployments: 2,
+        incidents: 1,
+        incidents_deleted: 0,
+        requests: 12,
+        not_modified: 5,
+        retries: 1,
+        duration_ms: 830,
+        error: error.map(Into::into),
+    }
+}
+
+async fn a_sync_run_is_recorded_counted_and_only_the_last_ones_kept(store: Store) {
+    assert_eq!(store.last_sync_run().await.expect("read"), None);
+    let failed = SyncReport {
+        started_at: at("2026-03-02T10:00:00Z"),
+        finished_at: at("2026-03-02T10:01:05Z"),
+        repos: vec![
+            repo_report(API, 3, None),
+            repo_report(WEB, 0, Some("GitHub answered 502 three times")),
+        ],
+    };
+    store.record_sync_run(&failed).await.expect("recorded");
+    // Another process reads what this one recorded.
+    let replica = engine::store::testing::replica(&store);
+    assert_eq!(
+        replica.last_sync_run().await.expect("read"),
+        Some(failed.clone())
+    );
+    let counters = replica.service_counters().await.expect("read");
+    assert_eq!(counters.get(Counter::SyncRuns), 1);
+    assert_eq!(counters.get(Counter::SyncFailures), 1);
+    let version = store.data_version().await.expect("version");
+
+    // Run after run: the last is shown, only the last SYNC_RUNS_KEPT are kept, each with its
+    // repositories; the failures count only the failed run.
+    let mut last = failed.clone();
+    for minute in 0..SYNC_RUNS_KEPT {
+        last = SyncReport {
+            started_at: at("2026-03-03T00:00:00Z") + Duration::minutes(minute),
+            finished_at: at("2026-03-03T00:00:30Z") + Duration::minutes(minute),
+            repos: vec![repo_report(API, minute as u64, None)],
+        };
+        store.record_sync_run(&last).await.expect("recorded");
+    }
+    assert_eq!(store.last_sync_run().await.expect("read"), Some(last));
+    let rows = |table: &'static str| engine::store::testing::rows_in(&store, table);
+    assert_eq!(rows("sync_run").await, SYNC_RUNS_KEPT);
+    assert_eq!(
+        rows("sync_run_repo").await,
+        SYNC_RUNS_KEPT,
+        "the failed run's two repositories went with it"
+    );
+    let counters = store.service_counters().await.expect("read");
+    assert_eq!(counters.get(Counter::SyncRuns), SYNC_RUNS_KEPT as u64 + 1);
+    assert_eq!(counters.get(Counter::SyncFailures), 1);
+    assert_eq!(
+        store.data_version().await.expect("version"),
+        version,
+        "a sync's record is no data a metric reads"
+    );
+}
+
+async fn counters_add_up_across_concurrent_writers_and_gauges_keep_the_newest(store: Store) {
+    let fresh = store.service_counters().await.expect("read");
+    assert_eq!(fresh.get(Counter::WebhookDeliveries), 0);
+    assert_eq!(fresh.gauge(Gauge::GithubRateLimitRemaining), None);
+    // Four handles (as four processes) adding 25 times each, all at once.
+    let writers: Vec<_> = (0..4)
+        .map(|_| {
+            let handle = engine::store::testing::replica(&store);
+            tokio::spawn(async move {
+                for _ in 0..25 {
+                    handle
+                        .add_to_counters(
+                            &[
+                                (Counter::WebhookDeliveries, 1),
+                                (Counter::EventsIngested, 3),
+                            ],
+                            &[],
+                        )
+                        .await
+                        .expect("added");
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.expect("joined");
+    }
+    let seen = |value, time| {
+        [(
+            Gauge::GithubRateLimitRemaining,
+            Observation {
+                value,
+                at: at(time),
+            },
+        )]
+    };
+    store
+        .add_to_counters(&[], &seen(4_000, "2026-03-02T10:00:00Z"))
+        .await
+        .expect("observed");
+    store
+        .add_to_counters(&[], &seen(4_900, "2026-03-02T09:00:00Z"))
+        .await
+        .expect("an older observation, written late");
+    let counters = store.service_counters().await.expect("read");
+    assert_eq!(counters.get(Counter::WebhookDeliveries), 100);
+    assert_eq!(counters.get(Counter::EventsIngested), 300);
+    assert_eq!(counters.get(Counter::WebhookRejected), 0);
+    assert_eq!(counters.gauge(Gauge::GithubRateLimitRemaining), Some(4_000));
+    store
+        .add_to_counters(&[], &seen(3_990, "2026-03-02T10:00:20Z"))
+        .await
+        .expect("observed");
+    assert_eq!(
+        store
+            .service_counters()
+            .await
+            .expect("read")
+            .gauge(Gauge::GithubRateLimitRemaining),
+        Some(3_990)
     );
 }

@@ -2,6 +2,7 @@
 //! what matters to it. Shared by the end-to-end tests.
 #![allow(dead_code)]
 
+pub mod process;
 pub mod server;
 
 use chrono::{DateTime, Utc};

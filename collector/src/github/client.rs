@@ -29,6 +29,7 @@ use super::policy::{self, RateState, header};
 use crate::telemetry;
 use bytes::Bytes;
 use engine::config::Secret;
+use engine::store::Counter;
 use http_body_util::{BodyExt, Limited};
 use hyper::header::{HeaderMap, HeaderValue};
 use hyper::{Request, StatusCode, Uri};
@@ -357,7 +358,7 @@ impl GitHub {
             let outcome = {
                 let _permit = self.inner.in_flight.acquire().await;
                 tally.requests.fetch_add(1, Ordering::Relaxed);
-                telemetry::bump(&telemetry::GITHUB_REQUESTS);
+                telemetry::bump(Counter::GithubRequests);
                 self.attempt::<T>(&uri, &path, etag, tally, &mut state)
                     .await
             };
@@ -426,7 +427,7 @@ impl GitHub {
         self.observe_rate(&parts.headers);
         if status == StatusCode::NOT_MODIFIED {
             tally.not_modified.fetch_add(1, Ordering::Relaxed);
-            telemetry::bump(&telemetry::GITHUB_NOT_MODIFIED);
+            telemetry::bump(Counter::GithubNotModified);
             return Attempt::Done(Ok(Fetch::NotModified));
         }
         if status.is_success() {
@@ -532,7 +533,7 @@ impl GitHub {
             .body(OctoBody::empty())
             .map_err(|e| Attempt::Done(Err(GithubError::Invalid(e.to_string()))))?;
         self.inner.token_exchanges.fetch_add(1, Ordering::Relaxed);
-        telemetry::bump(&telemetry::GITHUB_REQUESTS);
+        telemetry::bump(Counter::GithubRequests);
         let (parts, body) = self.exchange_answer(request).await?;
         self.observe_rate(&parts.headers);
         if parts.status.is_success() {
@@ -606,8 +607,7 @@ impl GitHub {
             header(headers, "x-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok());
         let reset = header(headers, "x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok());
         if let Some(remaining) = remaining {
-            telemetry::GITHUB_RATE_LIMIT_REMAINING
-                .store(remaining.min(i64::MAX as u64) as i64, Ordering::Relaxed);
+            telemetry::observe_rate_limit_remaining(remaining, chrono::Utc::now());
             let mut rate = self.inner.rate.lock().unwrap_or_else(|p| p.into_inner());
             rate.remaining = Some(remaining);
             if reset.is_some() {

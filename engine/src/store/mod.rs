@@ -16,6 +16,8 @@
 //!   stored copy, so a process that starts need not read them again.
 //! - `annotations`: the dated notes drawn on charts.
 //! - `meta`: teams, sync state, raw events, counters.
+//! - `sync_runs`: the finished GitHub syncs and each repository's outcome, by any process;
+//!   `counters`: the service's counters of its own work (`GET /metrics`), shared likewise.
 //! - `digest`: the claims that send each scheduled digest once.
 //! - `codec`: how values map to columns (Unix seconds, JSON lists) and back.
 //!
@@ -23,6 +25,7 @@
 
 mod annotations;
 mod codec;
+mod counters;
 mod derived;
 mod digest;
 mod error;
@@ -33,9 +36,11 @@ mod meta;
 mod packed;
 mod records;
 mod rows;
+mod sync_runs;
 #[doc(hidden)]
 pub mod testing;
 
+pub use counters::{Counter, Gauge, Observation, ServiceCounters};
 pub use derived::ReanalyzeReport;
 pub use digest::DigestClaim;
 pub use error::StoreError;
@@ -43,6 +48,7 @@ pub use facts::{DeploymentDetail, IncidentLinkDetail};
 pub use meta::{StoreCounts, SyncState, TeamRow};
 pub use records::DeletedIncidents;
 pub use rows::RepoRows;
+pub use sync_runs::{RepoReport, SYNC_RUNS_KEPT, SyncReport};
 
 use codec::{RowExt, Statement, Value};
 use sqlx::migrate::{Migrate, Migrator};

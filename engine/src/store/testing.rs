@@ -20,17 +20,22 @@ pub fn replica(store: &Store) -> Store {
 /// A store made for one test; [`TestStore::finish`] drops its PostgreSQL schema.
 pub struct TestStore {
     pub store: Store,
+    /// The database URL [`TestStore::store`] was opened with: what another process (a `serve`, a
+    /// `collect`) is given to share it.
+    pub url: String,
     schema: Option<(sqlx::PgPool, String)>,
 }
 
 impl TestStore {
     /// An in-memory SQLite store.
     pub async fn sqlite() -> TestStore {
-        let store = Store::connect("sqlite::memory:")
+        let url = "sqlite::memory:".to_string();
+        let store = Store::connect(&url)
             .await
             .unwrap_or_else(|e| panic!("an in-memory SQLite store opens: {e}"));
         TestStore {
             store,
+            url,
             schema: None,
         }
     }
@@ -62,11 +67,13 @@ impl TestStore {
             .await
             .unwrap_or_else(|e| panic!("the test database lets us create a schema: {e}"));
         let separator = if url.contains('?') { '&' } else { '?' };
-        let store = Store::connect(&format!("{url}{separator}options[search_path]={schema}"))
+        let url = format!("{url}{separator}options[search_path]={schema}");
+        let store = Store::connect(&url)
             .await
             .unwrap_or_else(|e| panic!("a PostgreSQL store opens in its own schema: {e}"));
         Some(TestStore {
             store,
+            url,
             schema: Some((admin, schema)),
         })
     }
@@ -123,4 +130,17 @@ pub async fn postgres_setting(store: &Store, name: &str) -> Option<String> {
         .await
         .unwrap_or_else(|e| panic!("{name} reads back: {e}"));
     value.into_iter().next()
+}
+
+/// How many rows `table` holds.
+pub async fn rows_in(store: &Store, table: &str) -> i64 {
+    use super::codec::Statement;
+    let count = store
+        .fetch_optional(
+            Statement::new(format!("SELECT COUNT(*) AS n FROM {table}"), vec![]),
+            |row| Ok(row.int("n")?),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{table} counts: {e}"));
+    count.unwrap_or(0)
 }
