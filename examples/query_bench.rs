@@ -6,7 +6,10 @@
 //! - cold: a question not asked before, rows held (each run ends the year one day earlier);
 //! - after write: the same year right after one new deployment in one repository, written and
 //!   derived as a delivery to `POST /api/v1/events` is (what a dashboard sees while webhooks arrive);
-//! - scopes: every scope at once (`/api/v1/metrics/scopes`) right after such a write.
+//! - scopes: every scope at once (`/api/v1/metrics/scopes`) right after such a write;
+//! - index builds: what a delivery shipping changes adds, its repository's change index built
+//!   again alone, and together with its team's (as a server indexes a team that owns its
+//!   repositories alone).
 //!
 //! ```sh
 //! cargo run --release --example query_bench -- path/to/doraboard.toml [runs] [from] [to]
@@ -16,7 +19,9 @@
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use engine::config::Config;
-use engine::model::{Deployment, DeploymentStatus, Source};
+use engine::metrics::change_index::ChangeIndex;
+use engine::metrics::rows::{ChangeRow, sort_by_time};
+use engine::model::{Deployment, DeploymentStatus, RepoSlug, Source};
 use engine::period::{Bucket, Period};
 use engine::store::Store;
 use engine::store::events::{EventRecord, LoggedEvent};
@@ -127,6 +132,41 @@ async fn main() -> anyhow::Result<()> {
         "every scope ({}) after a write: {:.1} ms",
         all.len(),
         median(&mut scopes)
+    );
+    index_builds(&store, &config, &repo).await
+}
+
+/// What a delivery that ships changes adds on a server: the change index of the written
+/// repository built again, with the other repositories of its team when they are indexed
+/// together.
+async fn index_builds(store: &Store, config: &Config, repo: &RepoSlug) -> anyhow::Result<()> {
+    let team = config
+        .teams
+        .iter()
+        .find(|t| t.repos.contains(repo))
+        .ok_or_else(|| anyhow::anyhow!("no team owns {repo}"))?;
+    let filters = engine::query::filters(config)?;
+    let rows = store
+        .repo_rows(&team.repos, &config.deployments.environment, &filters, None)
+        .await?;
+    let mut together: Vec<ChangeRow> = rows
+        .values()
+        .flat_map(|r| r.changes.iter().copied())
+        .collect();
+    sort_by_time(&mut together);
+    let alone = rows.get(repo).map(|r| r.changes.as_slice()).unwrap_or(&[]);
+    let t = Instant::now();
+    ChangeIndex::new(alone);
+    let alone_ms = ms(t);
+    let t = Instant::now();
+    ChangeIndex::new(&together);
+    println!(
+        "change index built again: {alone_ms:.1} ms for one repository ({} changes), \
+         {:.1} ms for its team's {} repositories together ({} changes)",
+        alone.len(),
+        ms(t),
+        team.repos.len(),
+        together.len()
     );
     Ok(())
 }
