@@ -500,15 +500,10 @@ impl Window {
 
     /// The bucket holding instant `at` (in the window), if the window has buckets.
     fn span_of(&self, at: i64) -> Option<usize> {
-        let i = self.span_starts.partition_point(|&s| s <= at);
-        (i >= 1 && i < self.span_starts.len()).then(|| i - 1)
-    }
-
-    /// The local day (index from the period's first) holding instant `at`, in the window.
-    fn day_of(&self, at: i64) -> usize {
-        self.day_starts
-            .partition_point(|&s| s <= at)
-            .saturating_sub(1)
+        bucket_of(
+            &self.span_starts,
+            self.span_starts.partition_point(|&s| s <= at),
+        )
     }
 
     /// Groups values by bucket, in bucket order: `items` yield (instant, value).
@@ -550,6 +545,40 @@ impl DeploymentCounts {
     }
 }
 
+/// The bucket of an instant, from how many of the buckets' boundaries `starts` (the last is the
+/// end of the last bucket) are at or before it.
+fn bucket_of(starts: &[i64], passed: usize) -> Option<usize> {
+    (passed >= 1 && passed < starts.len()).then(|| passed - 1)
+}
+
+/// How many of some sorted boundaries are at or before each of a sequence of non-decreasing
+/// instants: found by walking along the boundaries instead of a binary search per instant.
+struct Walk<'a> {
+    boundaries: &'a [i64],
+    passed: usize,
+}
+
+impl<'a> Walk<'a> {
+    fn along(boundaries: &'a [i64]) -> Self {
+        Self {
+            boundaries,
+            passed: 0,
+        }
+    }
+
+    /// `at` must not be earlier than the instant asked before.
+    fn passed(&mut self, at: i64) -> usize {
+        while self
+            .boundaries
+            .get(self.passed)
+            .is_some_and(|&boundary| boundary <= at)
+        {
+            self.passed += 1;
+        }
+        self.passed
+    }
+}
+
 /// A window's deployments counted in one pass over them: in all, per bucket and per local day.
 /// Deployment frequency, change failure rate and rework rate all read it.
 #[derive(Debug, Default)]
@@ -569,17 +598,22 @@ impl DeploymentTally {
             active: vec![false; w.period.days().max(0) as usize],
             ..Self::default()
         };
-        for d in w.rows(&facts.deployments) {
-            if !d.success {
-                tally.failed_attempts += 1;
-                continue;
-            }
-            tally.all.add(d);
-            if let Some(i) = w.span_of(d.at) {
-                tally.per_span[i].add(d);
-            }
-            if let Some(day) = tally.active.get_mut(w.day_of(d.at)) {
-                *day = true;
+        // Each chunk is sorted by time: its buckets and days are found by walking.
+        for chunk in &facts.deployments {
+            let (mut spans, mut days) = (Walk::along(&w.span_starts), Walk::along(&w.day_starts));
+            for d in in_window(chunk, w.start, w.end) {
+                if !d.success {
+                    tally.failed_attempts += 1;
+                    continue;
+                }
+                tally.all.add(d);
+                if let Some(i) = bucket_of(&w.span_starts, spans.passed(d.at)) {
+                    tally.per_span[i].add(d);
+                }
+                let day = days.passed(d.at).saturating_sub(1);
+                if let Some(day) = tally.active.get_mut(day) {
+                    *day = true;
+                }
             }
         }
         tally
