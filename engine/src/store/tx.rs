@@ -77,8 +77,7 @@ impl Transaction {
     ) -> Result<Vec<T>, StoreError> {
         let statement = self.store.adapt(statement);
         on_tx!(self.tx, |conn| {
-            let rows = bound_query!(statement).fetch_all(&mut **conn).await?;
-            rows.iter().map(|row| decode(row)).collect()
+            super::decode_each(bound_query!(statement).fetch(&mut **conn), &decode).await
         })
     }
 
