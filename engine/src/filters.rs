@@ -1,8 +1,9 @@
 //! Noise filters: changes that should not move lead time (bots, chores by title, changes that only
 //! touch excluded paths). Every filter counts what it removed, so a reader sees what was left out.
 
+use crate::config::{Globs, Regexes};
 use crate::metrics::facts::ChangeFact;
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::GlobSet;
 use regex::Regex;
 use serde::Serialize;
 
@@ -39,18 +40,13 @@ impl FilterCounts {
     }
 }
 
-/// A bad filter pattern, naming it.
+/// A built-in bot pattern that does not compile, naming it.
 #[derive(Debug, thiserror::Error)]
 pub enum FilterError {
     #[error("`{pattern}` is not a valid regular expression: {source}")]
     Regex {
         pattern: String,
         source: regex::Error,
-    },
-    #[error("`{pattern}` is not a valid glob: {source}")]
-    Glob {
-        pattern: String,
-        source: globset::Error,
     },
 }
 
@@ -65,7 +61,8 @@ pub struct NoiseFilters {
 
 impl Default for NoiseFilters {
     fn default() -> Self {
-        Self::new(false, &[], &[], &[]).unwrap_or_else(|_| Self {
+        let none = Regexes::default();
+        Self::new(false, &none, &none, &Globs::default()).unwrap_or_else(|_| Self {
             bots: Vec::new(),
             include_bots: false,
             titles: Vec::new(),
@@ -76,45 +73,27 @@ impl Default for NoiseFilters {
 
 impl NoiseFilters {
     /// `bot_authors` add to the built-in bot patterns; `include_bots` turns bot filtering off.
+    /// The configured patterns come compiled (when the configuration was read).
     pub fn new(
         include_bots: bool,
-        bot_authors: &[String],
-        exclude_titles: &[String],
-        exclude_paths: &[String],
+        bot_authors: &Regexes,
+        exclude_titles: &Regexes,
+        exclude_paths: &Globs,
     ) -> Result<Self, FilterError> {
-        let compile = |p: &str| {
+        let built_in = BUILT_IN_BOT_PATTERNS.iter().map(|p| {
             Regex::new(p).map_err(|source| FilterError::Regex {
                 pattern: p.to_string(),
                 source,
             })
-        };
-        let bots = BUILT_IN_BOT_PATTERNS
-            .iter()
-            .copied()
-            .chain(bot_authors.iter().map(String::as_str))
-            .map(compile)
+        });
+        let bots = built_in
+            .chain(bot_authors.compiled().iter().cloned().map(Ok))
             .collect::<Result<_, _>>()?;
-        let titles = exclude_titles
-            .iter()
-            .map(|p| compile(p))
-            .collect::<Result<_, _>>()?;
-        let mut paths = GlobSetBuilder::new();
-        for pattern in exclude_paths {
-            let glob = Glob::new(pattern).map_err(|source| FilterError::Glob {
-                pattern: pattern.clone(),
-                source,
-            })?;
-            paths.add(glob);
-        }
-        let paths = paths.build().map_err(|source| FilterError::Glob {
-            pattern: exclude_paths.join(", "),
-            source,
-        })?;
         Ok(Self {
             bots,
             include_bots,
-            titles,
-            paths,
+            titles: exclude_titles.compiled().to_vec(),
+            paths: exclude_paths.set().clone(),
         })
     }
 

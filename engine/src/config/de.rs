@@ -281,25 +281,31 @@ pub(super) fn de_tiers<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Err
     Ok(s)
 }
 
-/// A string that compiles as a regular expression.
-struct RegexPattern(String);
+/// A string that compiles as a regular expression, with its compiled form.
+pub(super) struct RegexPattern {
+    pub(super) text: String,
+    pub(super) regex: regex::Regex,
+}
 
 impl<'de> Deserialize<'de> for RegexPattern {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        regex::Regex::new(&s).map_err(|e| {
+        let regex = regex::Regex::new(&s).map_err(|e| {
             // The syntax error is drawn over several lines; its last line says what is wrong.
             let e = e.to_string();
             let why = e.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
             let why = why.trim().trim_start_matches("error: ");
             D::Error::custom(format!("invalid regular expression `{s}`: {why}"))
         })?;
-        Ok(RegexPattern(s))
+        Ok(RegexPattern { text: s, regex })
     }
 }
 
-/// A string that compiles as a glob.
-struct GlobPattern(String);
+/// A string that compiles as a glob, with its compiled form.
+pub(super) struct GlobPattern {
+    pub(super) text: String,
+    pub(super) glob: globset::Glob,
+}
 
 impl<'de> Deserialize<'de> for GlobPattern {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -309,20 +315,10 @@ impl<'de> Deserialize<'de> for GlobPattern {
                 "expected a glob such as `services/loyalty/**`",
             ));
         }
-        globset::Glob::new(&s)
+        let glob = globset::Glob::new(&s)
             .map_err(|e| D::Error::custom(format!("invalid glob `{s}`: {}", e.kind())))?;
-        Ok(GlobPattern(s))
+        Ok(GlobPattern { text: s, glob })
     }
-}
-
-pub(super) fn de_regexes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    let v: Vec<RegexPattern> = Vec::deserialize(d)?;
-    Ok(v.into_iter().map(|p| p.0).collect())
-}
-
-pub(super) fn de_globs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    let v: Vec<GlobPattern> = Vec::deserialize(d)?;
-    Ok(v.into_iter().map(|p| p.0).collect())
 }
 
 /// A non-empty list of globs.
@@ -336,7 +332,7 @@ impl<'de> Deserialize<'de> for GlobList {
                 "expected at least one glob, e.g. [\"services/loyalty/**\"]",
             ));
         }
-        Ok(GlobList(v.into_iter().map(|p| p.0).collect()))
+        Ok(GlobList(v.into_iter().map(|p| p.text).collect()))
     }
 }
 

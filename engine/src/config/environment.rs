@@ -344,8 +344,8 @@ mod tests {
         assert_eq!(c.metrics.small_sample, 25);
         assert_eq!(c.metrics.time_zone, Tz::Europe__Warsaw);
         assert!(c.filters.include_bots);
-        assert_eq!(c.filters.bot_authors, vec!["^ci-", "-bot$"]);
-        assert_eq!(c.filters.exclude_titles, vec!["^WIP"]);
+        assert_eq!(*c.filters.bot_authors, ["^ci-", "-bot$"]);
+        assert_eq!(*c.filters.exclude_titles, ["^WIP"]);
         assert_eq!(c.deployments.workflow.as_deref(), Some("123"));
     }
 

@@ -12,12 +12,14 @@
 //! friends, which hand back a [`Secret`] whose `Debug` does not print it.
 //!
 //! One job per file: this one loads and answers lookups; `types` holds the sections and their
-//! defaults, `de` the field deserializers (one value each), `environment` the overrides and the
-//! origin of each key, `validate` the cross-field checks, `secret` the secrets read from the
-//! environment. What a query covers, [`Scope`], is built from the teams in [`crate::scope`].
+//! defaults, `de` the field deserializers (one value each), `patterns` the compiled forms of
+//! pattern lists, `environment` the overrides and the origin of each key, `validate` the
+//! cross-field checks, `secret` the secrets read from the environment. What a query covers,
+//! [`Scope`], is built from the teams in [`crate::scope`].
 
 mod de;
 mod environment;
+mod patterns;
 mod secret;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -25,6 +27,7 @@ mod types;
 mod validate;
 
 pub use crate::scope::{Scope, ScopeKind};
+pub use patterns::{Globs, Regexes};
 pub use secret::{GithubAuth, Secret, secret_from_env};
 pub use types::{
     ApiConfig, BUILTIN_BOT_PATTERNS, CdEventsConfig, CollectorConfig, DatabaseUrl,

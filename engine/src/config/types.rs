@@ -2,11 +2,11 @@
 //! deserializer ([`super::de`]) checks its value, so an error carries the key's path.
 
 use super::de::{
-    de_attempts, de_concurrency, de_cron, de_date, de_duration, de_env_name, de_globs, de_http_url,
+    de_attempts, de_concurrency, de_cron, de_date, de_duration, de_env_name, de_http_url,
     de_non_empty, de_opt_cron, de_opt_duration, de_opt_env_name, de_opt_http_url, de_opt_non_empty,
-    de_opt_positive, de_opt_rate, de_opt_tz, de_pending_deliveries, de_regexes, de_slug, de_tiers,
-    de_tz,
+    de_opt_positive, de_opt_rate, de_opt_tz, de_pending_deliveries, de_slug, de_tiers, de_tz,
 };
+use super::patterns::{Globs, Regexes};
 use crate::model::RepoSlug;
 use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
@@ -218,14 +218,11 @@ pub struct FiltersConfig {
     /// Count changes by bots (`false`: drop them).
     pub include_bots: bool,
     /// Extra author patterns (regular expressions) treated as bots, beside [`BUILTIN_BOT_PATTERNS`].
-    #[serde(deserialize_with = "de_regexes")]
-    pub bot_authors: Vec<String>,
+    pub bot_authors: Regexes,
     /// Changes whose title matches one of these regular expressions are dropped.
-    #[serde(deserialize_with = "de_regexes")]
-    pub exclude_titles: Vec<String>,
+    pub exclude_titles: Regexes,
     /// Changes touching only paths matching these globs are dropped.
-    #[serde(deserialize_with = "de_globs")]
-    pub exclude_paths: Vec<String>,
+    pub exclude_paths: Globs,
 }
 
 impl FiltersConfig {
