@@ -6,9 +6,19 @@ use crate::metrics::facts::ChangeFact;
 use globset::GlobSet;
 use regex::Regex;
 use serde::Serialize;
+use std::sync::LazyLock;
 
 /// Author patterns treated as bots unless bots are included.
 pub const BUILT_IN_BOT_PATTERNS: [&str; 3] = [r"\[bot\]$", r"(?i)^dependabot", r"(?i)^renovate"];
+
+/// [`BUILT_IN_BOT_PATTERNS`] compiled once per process rather than for every question; they are
+/// constants, so a failure would be the same each time (and is reported each time).
+static BUILT_IN_BOTS: LazyLock<Result<Vec<Regex>, (&str, regex::Error)>> = LazyLock::new(|| {
+    BUILT_IN_BOT_PATTERNS
+        .iter()
+        .map(|p| Regex::new(p).map_err(|e| (*p, e)))
+        .collect()
+});
 
 /// Why a change was left out of lead time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,22 +83,25 @@ impl Default for NoiseFilters {
 
 impl NoiseFilters {
     /// `bot_authors` add to the built-in bot patterns; `include_bots` turns bot filtering off.
-    /// The configured patterns come compiled (when the configuration was read).
+    /// Nothing is compiled here: the configured patterns were when the configuration was read,
+    /// the built-in ones once per process.
     pub fn new(
         include_bots: bool,
         bot_authors: &Regexes,
         exclude_titles: &Regexes,
         exclude_paths: &Globs,
     ) -> Result<Self, FilterError> {
-        let built_in = BUILT_IN_BOT_PATTERNS.iter().map(|p| {
-            Regex::new(p).map_err(|source| FilterError::Regex {
-                pattern: p.to_string(),
-                source,
-            })
-        });
+        let built_in = BUILT_IN_BOTS
+            .as_ref()
+            .map_err(|(pattern, source)| FilterError::Regex {
+                pattern: pattern.to_string(),
+                source: source.clone(),
+            })?;
         let bots = built_in
-            .chain(bot_authors.compiled().iter().cloned().map(Ok))
-            .collect::<Result<_, _>>()?;
+            .iter()
+            .chain(bot_authors.compiled())
+            .cloned()
+            .collect();
         Ok(Self {
             bots,
             include_bots,
@@ -131,5 +144,22 @@ impl NoiseFilters {
     /// Whether any path pattern is set (else paths need not be read).
     pub fn reads_paths(&self) -> bool {
         !self.paths.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_bot_patterns_compile_and_match_bots_only() {
+        let none = Regexes::default();
+        let filters = NoiseFilters::new(false, &none, &none, &Globs::default()).expect("compile");
+        for bot in ["github-actions[bot]", "dependabot-preview", "Renovate"] {
+            assert!(filters.is_bot_author(bot), "{bot}");
+        }
+        for person in ["alice", "bot-enthusiast", "the-renovate-team"] {
+            assert!(!filters.is_bot_author(person), "{person}");
+        }
     }
 }
