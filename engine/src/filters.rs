@@ -1,13 +1,24 @@
 //! Noise filters: changes that should not move lead time (bots, chores by title, changes that only
 //! touch excluded paths). Every filter counts what it removed, so a reader sees what was left out.
 
+use crate::config::{Globs, Regexes};
 use crate::metrics::facts::ChangeFact;
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::GlobSet;
 use regex::Regex;
 use serde::Serialize;
+use std::sync::LazyLock;
 
 /// Author patterns treated as bots unless bots are included.
 pub const BUILT_IN_BOT_PATTERNS: [&str; 3] = [r"\[bot\]$", r"(?i)^dependabot", r"(?i)^renovate"];
+
+/// [`BUILT_IN_BOT_PATTERNS`] compiled once per process rather than for every question; they are
+/// constants, so a failure would be the same each time (and is reported each time).
+static BUILT_IN_BOTS: LazyLock<Result<Vec<Regex>, (&str, regex::Error)>> = LazyLock::new(|| {
+    BUILT_IN_BOT_PATTERNS
+        .iter()
+        .map(|p| Regex::new(p).map_err(|e| (*p, e)))
+        .collect()
+});
 
 /// Why a change was left out of lead time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,18 +50,13 @@ impl FilterCounts {
     }
 }
 
-/// A bad filter pattern, naming it.
+/// A built-in bot pattern that does not compile, naming it.
 #[derive(Debug, thiserror::Error)]
 pub enum FilterError {
     #[error("`{pattern}` is not a valid regular expression: {source}")]
     Regex {
         pattern: String,
         source: regex::Error,
-    },
-    #[error("`{pattern}` is not a valid glob: {source}")]
-    Glob {
-        pattern: String,
-        source: globset::Error,
     },
 }
 
@@ -65,7 +71,8 @@ pub struct NoiseFilters {
 
 impl Default for NoiseFilters {
     fn default() -> Self {
-        Self::new(false, &[], &[], &[]).unwrap_or_else(|_| Self {
+        let none = Regexes::default();
+        Self::new(false, &none, &none, &Globs::default()).unwrap_or_else(|_| Self {
             bots: Vec::new(),
             include_bots: false,
             titles: Vec::new(),
@@ -76,45 +83,30 @@ impl Default for NoiseFilters {
 
 impl NoiseFilters {
     /// `bot_authors` add to the built-in bot patterns; `include_bots` turns bot filtering off.
+    /// Nothing is compiled here: the configured patterns were when the configuration was read,
+    /// the built-in ones once per process.
     pub fn new(
         include_bots: bool,
-        bot_authors: &[String],
-        exclude_titles: &[String],
-        exclude_paths: &[String],
+        bot_authors: &Regexes,
+        exclude_titles: &Regexes,
+        exclude_paths: &Globs,
     ) -> Result<Self, FilterError> {
-        let compile = |p: &str| {
-            Regex::new(p).map_err(|source| FilterError::Regex {
-                pattern: p.to_string(),
-                source,
-            })
-        };
-        let bots = BUILT_IN_BOT_PATTERNS
-            .iter()
-            .copied()
-            .chain(bot_authors.iter().map(String::as_str))
-            .map(compile)
-            .collect::<Result<_, _>>()?;
-        let titles = exclude_titles
-            .iter()
-            .map(|p| compile(p))
-            .collect::<Result<_, _>>()?;
-        let mut paths = GlobSetBuilder::new();
-        for pattern in exclude_paths {
-            let glob = Glob::new(pattern).map_err(|source| FilterError::Glob {
-                pattern: pattern.clone(),
-                source,
+        let built_in = BUILT_IN_BOTS
+            .as_ref()
+            .map_err(|(pattern, source)| FilterError::Regex {
+                pattern: pattern.to_string(),
+                source: source.clone(),
             })?;
-            paths.add(glob);
-        }
-        let paths = paths.build().map_err(|source| FilterError::Glob {
-            pattern: exclude_paths.join(", "),
-            source,
-        })?;
+        let bots = built_in
+            .iter()
+            .chain(bot_authors.compiled())
+            .cloned()
+            .collect();
         Ok(Self {
             bots,
             include_bots,
-            titles,
-            paths,
+            titles: exclude_titles.compiled().to_vec(),
+            paths: exclude_paths.set().clone(),
         })
     }
 
@@ -152,5 +144,22 @@ impl NoiseFilters {
     /// Whether any path pattern is set (else paths need not be read).
     pub fn reads_paths(&self) -> bool {
         !self.paths.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_bot_patterns_compile_and_match_bots_only() {
+        let none = Regexes::default();
+        let filters = NoiseFilters::new(false, &none, &none, &Globs::default()).expect("compile");
+        for bot in ["github-actions[bot]", "dependabot-preview", "Renovate"] {
+            assert!(filters.is_bot_author(bot), "{bot}");
+        }
+        for person in ["alice", "bot-enthusiast", "the-renovate-team"] {
+            assert!(!filters.is_bot_author(person), "{person}");
+        }
     }
 }

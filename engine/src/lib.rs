@@ -19,6 +19,7 @@ pub mod model;
 pub mod period;
 pub mod present;
 pub mod query;
+pub mod scope;
 pub mod score;
 pub mod store;
 pub mod tiers;
