@@ -3,7 +3,7 @@
 //!
 //! Handlers carry `#[utoipa::path]`; the response bodies derive `ToSchema` where they are
 //! defined (the engine's report types, this crate's own). A route added to the router must be
-//! listed in [`ApiDoc`] too: `tests/exports_api.rs` asks the server for every route of the
+//! listed in [`ApiDoc`] too: `tests/it/exports_api.rs` asks the server for every route of the
 //! interface contract and fails when one that answers is missing from the document.
 
 use crate::server::AppState;
@@ -32,7 +32,10 @@ impl IntoParams for MetricsQuery {
 /// `team`, apart so that routes covering every scope can leave it out.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived IntoParams, for the document"
+)]
 pub struct TeamQuery {
     /// A team or tribe slug; omitted: the whole organisation.
     team: Option<String>,
@@ -41,7 +44,10 @@ pub struct TeamQuery {
 /// The period and bucket parameters of the metrics-like routes.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived IntoParams, for the document"
+)]
 pub struct PeriodQuery {
     /// First day of the period (ISO 8601 date, inclusive), in the scope's time zone. Default: 90
     /// days before `to`.
@@ -58,7 +64,10 @@ pub struct PeriodQuery {
 /// The lead-time series' per-bucket phases, which only `GET /api/v1/metrics` offers.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived IntoParams, for the document"
+)]
 pub struct PhasesQuery {
     /// `true`: each bucket of `lead_time.series` carries its `breakdown` (coding, pickup, review,
     /// deploy), as the lead-time breakdown chart draws it; needs `bucket`. Default `false`: four
@@ -70,7 +79,10 @@ pub struct PhasesQuery {
 /// Paging of the lists behind the figures (`/api/v1/explain` and its CSV exports).
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived IntoParams, for the document"
+)]
 pub struct PageQuery {
     /// Rows of each list: 1 to 10,000 for `/api/v1/explain` (default 10,000), 1 to 100,000 for
     /// a CSV export (default: the whole list, refused with a 400 when it is longer than that).
@@ -197,7 +209,7 @@ pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
         (status = 404, description = "No such chart", body = ErrorBody),
     )
 )]
-#[allow(dead_code)]
+#[expect(dead_code, reason = "only its #[utoipa::path] documents the route")]
 fn charts() {}
 
 /// The executive report: one printable page (HTML) for the organisation, or a team or tribe.
@@ -215,7 +227,7 @@ fn charts() {}
         (status = 400, description = "An invalid parameter, named", body = ErrorBody),
     )
 )]
-#[allow(dead_code)]
+#[expect(dead_code, reason = "only its #[utoipa::path] documents the route")]
 fn report() {}
 
 /// Generic events (change, deployment, incident) from CI or incident tools: one JSON object, or
@@ -235,7 +247,7 @@ fn report() {}
         (status = 503, description = "Ingestion is disabled: no token is configured"),
     )
 )]
-#[allow(dead_code)]
+#[expect(dead_code, reason = "only its #[utoipa::path] documents the route")]
 fn events() {}
 
 /// PagerDuty V3 webhooks (incidents), signed with `X-PagerDuty-Signature`; idempotent.
@@ -250,7 +262,7 @@ fn events() {}
         (status = 503, description = "PagerDuty webhooks are disabled: no signing secret is configured"),
     )
 )]
-#[allow(dead_code)]
+#[expect(dead_code, reason = "only its #[utoipa::path] documents the route")]
 fn pagerduty_webhook() {}
 
 /// GitHub webhooks, signed with `X-Hub-Signature-256`; idempotent on `X-GitHub-Delivery`.
@@ -268,7 +280,7 @@ fn pagerduty_webhook() {}
         (status = 503, description = "GitHub webhooks are disabled: no webhook secret is configured"),
     )
 )]
-#[allow(dead_code)]
+#[expect(dead_code, reason = "only its #[utoipa::path] documents the route")]
 fn github_webhook() {}
 
 #[cfg(test)]

@@ -200,7 +200,7 @@ impl Ingestor {
 
     /// Resumes, in the background, the derivation the store holds queued: left by a process
     /// killed mid-derivation, or queued by another process (a `collect`, another replica). It
-    /// looks now, then every [`QUEUE_POLL`]; the task runs until aborted.
+    /// looks now, then every `QUEUE_POLL` (30 seconds); the task runs until aborted.
     pub fn resume_queued(&self) -> tokio::task::JoinHandle<()> {
         let reanalyzer = Arc::clone(&self.reanalyzer);
         tokio::spawn(async move {

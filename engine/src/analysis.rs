@@ -51,13 +51,6 @@ impl Default for AnalysisOptions {
     }
 }
 
-/// A change reaching production for the first time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shipment {
-    pub deployment: String,
-    pub change: String,
-}
-
 /// Why a deployment counts as failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -111,15 +104,6 @@ pub struct IncidentLink {
     /// None: an outage with no deployment to blame (counted apart).
     pub deployment: Option<String>,
     pub reason: String,
-}
-
-/// Everything derived for one repository.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Analysis {
-    pub shipments: Vec<Shipment>,
-    pub failures: Vec<FailureLink>,
-    pub rework: Vec<ReworkMark>,
-    pub incident_links: Vec<IncidentLink>,
 }
 
 /// A rollback: `rollback` put back an older sha, so `previous` (the deployment it replaced)

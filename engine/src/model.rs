@@ -117,7 +117,7 @@ pub struct Change {
     pub side_branch: Option<String>,
 }
 
-/// A commit copied from another by `git cherry-pick -x` ("(cherry picked from commit <sha>)").
+/// A commit copied from another by `git cherry-pick -x` (`(cherry picked from commit <sha>)`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CherryPick {
     /// The copy (lower-cased).
@@ -153,12 +153,6 @@ impl Change {
             || self.reverts.is_some()
             || self.fixes.is_some()
             || reverted_title(&self.title).is_some()
-    }
-
-    /// Whether this change contains the commit `sha` (full sha or an abbreviation of 7+ digits).
-    pub fn contains_commit(&self, sha: &str) -> bool {
-        let matches = |c: &str| sha.len() >= 7 && (c.starts_with(sha) || sha.starts_with(c));
-        self.merge_sha.as_deref().is_some_and(matches) || self.commits.iter().any(|c| matches(c))
     }
 }
 

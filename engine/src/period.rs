@@ -103,12 +103,6 @@ impl Period {
             to: self.to.min(tomorrow).max(self.from + Duration::days(1)),
         }
     }
-
-    /// Whether `at` falls in the period, in zone `tz`.
-    pub fn contains(&self, at: DateTime<Utc>, tz: Tz) -> bool {
-        let day = at.with_timezone(&tz).date_naive();
-        self.from <= day && day < self.to
-    }
 }
 
 /// The first instant of a local day. Where midnight does not exist (a DST gap at midnight), the
@@ -394,8 +388,6 @@ mod tests {
         let p = Period::new(d("2026-03-29"), d("2026-03-30")).expect("period");
         assert_eq!(p.start(tz), utc("2026-03-28T23:00:00Z"));
         assert_eq!(p.end(tz), utc("2026-03-29T22:00:00Z"));
-        assert!(p.contains(utc("2026-03-29T21:59:59Z"), tz));
-        assert!(!p.contains(utc("2026-03-29T22:00:00Z"), tz));
     }
 
     #[test]

@@ -13,7 +13,10 @@
 //! merge commit, on its base branch; a pull request whose head is a branch of the repository
 //! merges that branch; direct pushes are commits of their own. Listing commits, `compare` and the
 //! pull requests of a commit answer by reachability, as GitHub does.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "shared by the tests and the benchmarks in examples/, each using a part of it"
+)]
 
 pub mod app;
 pub mod branching;
@@ -484,7 +487,10 @@ async fn handle(State(s): State<Served>, method: Method, uri: Uri, headers: Head
     response
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the parts of one request, taken apart once by the handler"
+)]
 async fn serve_one(
     s: &Served,
     n: u64,

@@ -4,7 +4,7 @@
 //! - [`model`]: what a chart says (title, caption, categories, series, tier bands), no pixels;
 //! - [`build`]: metrics and explanations into charts, pure;
 //! - [`render`]: one plotters renderer for SVG, PNG and regions of the slide;
-//! - [`format`]: numbers and dates as people say them, shared with the report;
+//! - [`format`](mod@format): numbers and dates as people say them, shared with the report;
 //! - [`markers`]: the annotations a chart shows, and where their lines fall;
 //! - [`font`]: the bundled font, so text renders without system fonts.
 //!

@@ -141,7 +141,7 @@ impl InstallationToken {
     }
 
     /// Whether it may still be sent at `now`: not within the renewal margin of its expiry (a
-    /// quarter of its lifetime, at most [`RENEW_MARGIN_SECS`]).
+    /// quarter of its lifetime, at most `RENEW_MARGIN_SECS`: five minutes).
     pub fn usable_at(&self, now: u64) -> bool {
         let lifetime = self.expires_at.saturating_sub(self.received_at);
         let margin = (lifetime / 4).min(RENEW_MARGIN_SECS);

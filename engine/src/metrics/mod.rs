@@ -3,7 +3,7 @@
 //! Every figure carries its sample count, a small-sample flag, the same figure for the previous
 //! period of equal length (its trend), its tier where DORA publishes one, and optionally a series
 //! over buckets cut in the scope's own time zone. `docs/metrics.md` defines each figure with a
-//! worked example; `tests/conformance.rs` runs those examples.
+//! worked example; `tests/it/conformance.rs` runs those examples.
 
 pub mod change_index;
 pub mod facts;

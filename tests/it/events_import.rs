@@ -1,0 +1,357 @@
+//! `doraboard import FILE`: NDJSON and CSV files, all or nothing, idempotent; through the library
+//! and through the real binary.
+
+use crate::events_support;
+
+use collector::ingest::{ImportError, import_file};
+use engine::store::Store;
+use events_support::{CONFIG, config, documented_events, sha};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write the fixture file");
+    path
+}
+
+const CSV: &str = "\u{feff}type,id,repo,number,title,first_commit_at,merged_at,merge_sha,labels,environment,sha,status,finished_at,changes,opened_at,resolved_at,deployment\r
+change,acme/shop#42,acme/shop,42,Faster checkout,2026-03-01T09:00:00Z,2026-03-02T10:00:00Z,SHA42,feature,,,,,,,,\r
+\r
+change,acme/shop#43,acme/shop,43,\"Fix, quickly\",2026-03-02T09:00:00Z,2026-03-02T10:30:00Z,SHA43,hotfix;urgent,,,,,,,,\r
+deployment,jenkins-shop-1187,acme/shop,,,,,,,production,SHA43,success,2026-03-02T11:06:00Z,acme/shop#42;acme/shop#43,,,\r
+incident,PD-Q1W2E3,acme/shop,,Checkout errors,,,,,,,,,,2026-03-02T13:00:00Z,2026-03-02T14:30:00Z,jenkins-shop-1187\r
+";
+
+fn csv_text() -> String {
+    CSV.replace("SHA42", &sha("42"))
+        .replace("SHA43", &sha("43"))
+}
+
+#[tokio::test]
+async fn an_ndjson_file_loads_and_reimporting_it_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(dir.path(), "events.ndjson", &documented_events().join("\n"));
+    let store = Store::connect("sqlite::memory:").await.expect("store");
+    let config = config(CONFIG);
+
+    let report = import_file(&store, &config, &file).await.expect("imported");
+    assert_eq!(report.format, "NDJSON");
+    assert_eq!(report.events, 3);
+    assert_eq!(
+        report.loaded.to_string(),
+        "1 change, 1 deployment, 1 incident"
+    );
+    assert_eq!(report.duplicates, 0);
+    let deployment = store
+        .deployment("jenkins-shop-1187")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(deployment.source, engine::model::Source::Import);
+    let counts = store.counts().await.expect("counts");
+    assert_eq!(counts.shipments, 1);
+    let m =
+        events_support::metrics(&store, &config, Some("shop"), "2026-03-01", "2026-04-01").await;
+    assert_eq!(m.change_failure_rate.failed, 1);
+    let version = store.data_version().await.expect("version");
+
+    let again = import_file(&store, &config, &file).await.expect("imported");
+    assert_eq!(
+        again.loaded.to_string(),
+        "0 changes, 0 deployments, 0 incidents"
+    );
+    assert_eq!(again.duplicates, 3);
+    assert_eq!(store.counts().await.expect("counts"), counts);
+    assert_eq!(store.raw_event_count(Some("import")).await.expect("raw"), 3);
+    assert_eq!(store.data_version().await.expect("version"), version);
+}
+
+#[tokio::test]
+async fn a_csv_file_with_a_header_loads_the_same_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(dir.path(), "events.csv", &csv_text());
+    let store = Store::connect("sqlite::memory:").await.expect("store");
+    let config = config(CONFIG);
+    let report = import_file(&store, &config, &file).await.expect("imported");
+    assert_eq!(report.format, "CSV");
+    assert_eq!(
+        report.loaded.to_string(),
+        "2 changes, 1 deployment, 1 incident"
+    );
+    let hotfix = store
+        .change("acme/shop#43")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(hotfix.title, "Fix, quickly");
+    assert_eq!(hotfix.labels, ["hotfix", "urgent"]);
+    assert!(hotfix.is_rework());
+    let m =
+        events_support::metrics(&store, &config, Some("shop"), "2026-03-01", "2026-04-01").await;
+    assert_eq!(m.lead_time.changes, 2);
+    assert_eq!(m.rework_rate.rework, 1);
+    assert_eq!(m.time_to_restore.median_seconds, Some(5400));
+}
+
+#[tokio::test]
+async fn one_bad_line_loads_nothing_and_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::connect("sqlite::memory:").await.expect("store");
+    let config = config(CONFIG);
+
+    let mut lines = documented_events();
+    lines.insert(2, String::new());
+    lines.insert(
+        3,
+        lines[1].replace("\"status\":\"success\"", "\"status\":\"done\""),
+    );
+    let ndjson = write(dir.path(), "bad.ndjson", &lines.join("\n"));
+    let error = import_file(&store, &config, &ndjson)
+        .await
+        .expect_err("refused");
+    let ImportError::Invalid { errors, .. } = &error else {
+        panic!("invalid: {error}")
+    };
+    assert_eq!(errors.len(), 1, "{error}");
+    assert_eq!(errors[0].line, Some(4));
+    assert_eq!(errors[0].field.as_deref(), Some("status"));
+    assert!(error.to_string().contains("line 4: `status`"), "{error}");
+    assert!(error.to_string().contains("nothing was loaded"), "{error}");
+
+    // The CSV row on line 4 (after a blank line) lacks its merge time.
+    let csv = write(
+        dir.path(),
+        "bad.csv",
+        &csv_text().replace("2026-03-02T10:30:00Z", ""),
+    );
+    let error = import_file(&store, &config, &csv)
+        .await
+        .expect_err("refused");
+    assert!(
+        error.to_string().contains("line 4: `merged_at`: missing"),
+        "{error}"
+    );
+
+    assert_eq!(store.counts().await.expect("counts"), Default::default());
+    assert_eq!(store.raw_event_count(None).await.expect("raw"), 0);
+    assert_eq!(store.data_version().await.expect("version"), 0);
+}
+
+#[tokio::test]
+async fn a_large_file_is_written_in_batches_all_or_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::connect("sqlite::memory:").await.expect("store");
+    let config = config(CONFIG);
+    let n = collector::ingest::BATCH * 2 + 10;
+    let line = |i: usize| {
+        serde_json::json!({"type": "deployment", "id": format!("ci-{i}"), "repo": "acme/search",
+            "environment": "production", "sha": sha(&format!("{i}")), "status": "success",
+            "finished_at": format!("2026-03-{:02}T10:{:02}:00Z", 1 + i % 28, i % 60)})
+        .to_string()
+    };
+    let mut lines: Vec<String> = (0..n).map(line).collect();
+    let good = write(dir.path(), "many.jsonl", &lines.join("\n"));
+    lines[n - 1] = "{\"type\": \"deployment\"".to_string();
+    let bad = write(dir.path(), "many-bad.jsonl", &lines.join("\n"));
+
+    let error = import_file(&store, &config, &bad)
+        .await
+        .expect_err("refused");
+    assert!(error.to_string().contains(&format!("line {n}:")), "{error}");
+    assert_eq!(store.counts().await.expect("counts").deployments, 0);
+
+    let report = import_file(&store, &config, &good).await.expect("imported");
+    assert_eq!(report.loaded.deployments, n);
+    assert_eq!(store.counts().await.expect("counts").deployments, n as i64);
+}
+
+fn doraboard(dir: &Path, args: &[&str]) -> std::process::Output {
+    let config = dir.join("doraboard.toml");
+    let db = dir.join("doraboard.db");
+    if !config.exists() {
+        let text = format!("database_url = \"sqlite://{}\"\n{CONFIG}", db.display());
+        std::fs::write(&config, text).expect("write config");
+    }
+    Command::new(env!("CARGO_BIN_EXE_doraboard"))
+        .arg("--config")
+        .arg(&config)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run doraboard")
+}
+
+#[test]
+fn the_import_command_prints_what_it_loaded_and_names_bad_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = write(dir.path(), "events.ndjson", &documented_events().join("\n"));
+    let mut lines = documented_events();
+    lines[2] = lines[2].replace("\"opened_at\"", "\"opened\"");
+    let bad = write(dir.path(), "bad.ndjson", &lines.join("\n"));
+
+    let out = doraboard(dir.path(), &["import", bad.to_str().expect("utf-8 path")]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 3: `opened_at`: missing"), "{stderr}");
+
+    let out = doraboard(dir.path(), &["import", good.to_str().expect("utf-8 path")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Loaded 1 change, 1 deployment, 1 incident"),
+        "{stdout}"
+    );
+
+    let out = doraboard(dir.path(), &["import", good.to_str().expect("utf-8 path")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Loaded 0 changes, 0 deployments, 0 incidents")
+            && stdout.contains("3 already loaded"),
+        "{stdout}"
+    );
+
+    let out = doraboard(dir.path(), &["replay"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Replayed 3 logged events: 1 change, 1 deployment, 1 incident"),
+        "{stdout}"
+    );
+}
+
+const UNOWNED: &str = r#"{"type": "deployment", "id": "u-1", "repo": "acme/unknown", "environment": "production", "sha": "0123456789abcdef0123456789abcdef01234567", "status": "success", "finished_at": "2026-03-02T11:00:00Z"}"#;
+
+/// A file with events of a repository no team owns loads them, and says so: in the report and in
+/// the command's summary.
+async fn an_import_names_the_repositories_no_team_owns(store: Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut lines = documented_events();
+    lines.push(UNOWNED.to_string());
+    let file = write(dir.path(), "events.ndjson", &lines.join("\n"));
+    let report = import_file(&store, &config(CONFIG), &file)
+        .await
+        .expect("imported");
+    assert_eq!(report.loaded.deployments, 2);
+    assert_eq!(
+        report.unowned,
+        vec![
+            "acme/unknown"
+                .parse::<engine::model::RepoSlug>()
+                .expect("slug")
+        ]
+    );
+    let stored = store
+        .deployment("u-1")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(stored.repo.to_string(), "acme/unknown");
+}
+
+#[tokio::test]
+async fn an_import_names_the_repositories_no_team_owns_on_sqlite() {
+    let test = engine::store::testing::TestStore::sqlite().await;
+    an_import_names_the_repositories_no_team_owns(test.store.clone()).await;
+}
+
+#[tokio::test]
+async fn an_import_names_the_repositories_no_team_owns_on_postgres() {
+    if let Some(test) = engine::store::testing::TestStore::postgres("unowned_import").await {
+        an_import_names_the_repositories_no_team_owns(test.store.clone()).await;
+        test.finish().await;
+    }
+}
+
+#[test]
+fn the_import_command_warns_about_repositories_no_team_owns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(dir.path(), "unowned.ndjson", UNOWNED);
+    let out = doraboard(dir.path(), &["import", file.to_str().expect("utf-8 path")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "Warning: no team owns acme/unknown: its events are stored but count in no team's \
+             figures until a team lists it"
+        ),
+        "{stdout}"
+    );
+}
+
+/// A `doraboard import` killed in the middle of its write pass (SIGKILL: no cleanup runs) leaves
+/// the store exactly as it was: records, raw log and derivation queue.
+#[tokio::test]
+async fn a_killed_import_leaves_the_store_as_it_was() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = write(dir.path(), "first.ndjson", &documented_events().join("\n"));
+    assert!(
+        doraboard(dir.path(), &["import", first.to_str().expect("utf-8")])
+            .status
+            .success()
+    );
+    let db = dir.path().join("doraboard.db");
+    let url = format!("sqlite://{}", db.display());
+    let snapshot = || async {
+        let store = Store::connect(&url).await.expect("store");
+        let state = (
+            store.counts().await.expect("counts"),
+            store.raw_event_count(None).await.expect("raw events"),
+            store.queued_derivations().await.expect("queue"),
+            engine::store::testing::derived_rows(&store).await,
+        );
+        store.close().await;
+        state
+    };
+    let before = snapshot().await;
+
+    // Large enough that its transaction spills into the write-ahead log long before it commits.
+    let lines: Vec<String> = (0..30_000)
+        .map(|i| {
+            serde_json::json!({"type": "deployment", "id": format!("big-{i}"),
+                "repo": "acme/search", "environment": "production",
+                "sha": sha(&format!("big{i}")), "status": "success",
+                "finished_at": format!("2026-04-{:02}T10:{:02}:00Z", 1 + i % 28, i % 60)})
+            .to_string()
+        })
+        .collect();
+    let big = write(dir.path(), "big.ndjson", &lines.join("\n"));
+    let wal = dir.path().join("doraboard.db-wal");
+    let wal_size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    let at_start = wal_size();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doraboard"))
+        .arg("--config")
+        .arg(dir.path().join("doraboard.toml"))
+        .args(["import", big.to_str().expect("utf-8")])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the import");
+    // Killed once its uncommitted writes reach the log (polled: nothing about time is asserted).
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!("the import ended ({status}) before it could be killed: make the file larger");
+        }
+        if wal_size() > at_start + 512 * 1024 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    child.kill().expect("kill the import");
+    child.wait().expect("reap the import");
+
+    assert_eq!(snapshot().await, before);
+}
