@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod annotations;
 pub mod cache;
 pub mod config;
+pub mod duration;
 pub mod explain;
 pub mod facts_cache;
 pub mod filters;

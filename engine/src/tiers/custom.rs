@@ -1,6 +1,6 @@
 //! Custom bands from the configuration (`metrics.custom_tiers`), validated.
 
-use super::{Bands, Edge, Scale, Tier, parse_duration};
+use super::{Bands, Edge, Scale, Tier};
 
 /// The configuration key custom bands live under; every [`BandsError`] names a key below it.
 pub const CUSTOM_KEY: &str = "metrics.custom_tiers";
@@ -84,7 +84,7 @@ fn validate_durations(key: &'static str, values: &[String; 3]) -> Result<[f64; 3
     let mut seconds = [0.0; 3];
     for (slot, text) in seconds.iter_mut().zip(values) {
         let duration =
-            parse_duration(text).map_err(|reason| BandsError::Duration { key, reason })?;
+            crate::duration::parse(text).map_err(|reason| BandsError::Duration { key, reason })?;
         *slot = duration.num_seconds() as f64;
     }
     if !(seconds[0] <= seconds[1] && seconds[1] <= seconds[2]) {

@@ -5,6 +5,7 @@ use super::published::Citation;
 use super::scale::is_empty;
 use super::units::*;
 use super::{Bands, Edge, Metric, Scale, Tier};
+use crate::duration::{self, Style};
 use serde::Serialize;
 
 /// One metric and tier of a band set, in words: what the docs and the API show.
@@ -152,18 +153,7 @@ pub(super) fn format_seconds(seconds: f64) -> String {
     if seconds == SIX_MONTHS_SECONDS {
         return "6 months (26w)".to_string();
     }
-    for (unit, size) in [
-        ("w", WEEK_SECONDS),
-        ("d", DAY_SECONDS),
-        ("h", HOUR_SECONDS),
-        ("m", MINUTE_SECONDS),
-    ] {
-        let count = seconds / size;
-        if seconds >= size && count.fract() == 0.0 {
-            return format!("{count}{unit}");
-        }
-    }
-    format!("{}s", trim_decimals(seconds, 1))
+    duration::format(seconds, Style::Exact)
 }
 
 pub(super) fn format_per_week(per_week: f64) -> String {

@@ -16,15 +16,13 @@
 //!   ([`Bands::custom`], validated).
 //! - [`Bands::describe`]: for every metric and tier, the published wording, the threshold
 //!   doraboard applies and the citation — what the docs and the API show.
-//! - [`parse_duration`]: `30s`, `30m`, `12h`, `7d`, `2w`.
 //!
 //! One job per file: [`units`], [`tier`], [`metric`], [`scale`], [`published`], [`bands`],
-//! [`custom`], [`describe`], [`duration`].
+//! [`custom`], [`describe`].
 
 mod bands;
 mod custom;
 mod describe;
-mod duration;
 mod metric;
 mod published;
 mod scale;
@@ -34,7 +32,6 @@ mod units;
 pub use bands::Bands;
 pub use custom::{BandsError, CUSTOM_KEY, CustomBands};
 pub use describe::BandDescription;
-pub use duration::parse_duration;
 pub use metric::Metric;
 pub use published::{Citation, Source, SourceKind};
 pub use scale::{Edge, Scale};
