@@ -15,6 +15,7 @@ pub mod explain;
 pub mod facts_cache;
 pub mod filters;
 pub mod freshness;
+pub mod metric_key;
 pub mod metrics;
 pub mod model;
 pub mod period;

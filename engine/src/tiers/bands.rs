@@ -1,7 +1,8 @@
 //! A named set of four scales, and rating a value on it.
 
 use super::published::Publication;
-use super::{Metric, Scale, Tier};
+use super::{Scale, Tier};
+use crate::metric_key::MetricKey;
 
 /// A named set of bands.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -17,19 +18,21 @@ pub struct Bands {
 }
 
 impl Bands {
-    /// The scale one metric is rated on.
-    pub fn scale(&self, metric: Metric) -> &Scale {
+    /// The scale one metric is rated on; `None` for rework rate, which has no published bands.
+    pub fn scale(&self, metric: MetricKey) -> Option<&Scale> {
         match metric {
-            Metric::DeploymentFrequency => &self.deployment_frequency,
-            Metric::LeadTime => &self.lead_time,
-            Metric::ChangeFailureRate => &self.change_failure_rate,
-            Metric::TimeToRestore => &self.time_to_restore,
+            MetricKey::DeploymentFrequency => Some(&self.deployment_frequency),
+            MetricKey::LeadTime => Some(&self.lead_time),
+            MetricKey::ChangeFailureRate => Some(&self.change_failure_rate),
+            MetricKey::TimeToRestore => Some(&self.time_to_restore),
+            MetricKey::ReworkRate => None,
         }
     }
 
-    /// The tier of any rated metric's value, in the metric's unit ([`Metric::unit`]).
-    pub fn rate(&self, metric: Metric, value: f64) -> Tier {
-        self.scale(metric).rate(value)
+    /// The tier of a rated metric's value, in the metric's unit ([`MetricKey::unit`]); `None`
+    /// for rework rate.
+    pub fn rate(&self, metric: MetricKey, value: f64) -> Option<Tier> {
+        self.scale(metric).map(|scale| scale.rate(value))
     }
 
     /// The tier of a deployment frequency, in deployments per week.

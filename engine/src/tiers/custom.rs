@@ -1,6 +1,7 @@
 //! Custom bands from the configuration (`metrics.custom_tiers`), validated.
 
 use super::{Bands, Edge, Scale, Tier};
+use crate::metric_key::MetricKey;
 
 /// The configuration key custom bands live under; every [`BandsError`] names a key below it.
 pub const CUSTOM_KEY: &str = "metrics.custom_tiers";
@@ -11,33 +12,33 @@ impl Bands {
     /// better from elite to medium.
     pub fn custom(spec: &CustomBands) -> Result<Bands, BandsError> {
         let frequency = validate_numbers(
-            "deployment_frequency",
+            MetricKey::DeploymentFrequency,
             &spec.deployment_frequency,
             |value| value >= 0.0,
             "a number of deployments per week (expected a finite number >= 0)",
         )?;
         if !(frequency[0] >= frequency[1] && frequency[1] >= frequency[2]) {
             return Err(BandsError::NotMonotonic {
-                key: "deployment_frequency",
+                key: MetricKey::DeploymentFrequency,
                 expected: "minimum deployments per week must not increase from elite to medium",
                 got: frequency.map(|value| format!("{value}")).join(", "),
             });
         }
-        let lead_time = validate_durations("lead_time", &spec.lead_time)?;
+        let lead_time = validate_durations(MetricKey::LeadTime, &spec.lead_time)?;
         let rates = validate_numbers(
-            "change_failure_rate",
+            MetricKey::ChangeFailureRate,
             &spec.change_failure_rate,
             |value| (0.0..=1.0).contains(&value),
             "a rate (expected a fraction between 0 and 1, e.g. 0.15 for 15%)",
         )?;
         if !(rates[0] <= rates[1] && rates[1] <= rates[2]) {
             return Err(BandsError::NotMonotonic {
-                key: "change_failure_rate",
+                key: MetricKey::ChangeFailureRate,
                 expected: "maximum rates must not decrease from elite to medium",
                 got: rates.map(|value| format!("{value}")).join(", "),
             });
         }
-        let time_to_restore = validate_durations("time_to_restore", &spec.time_to_restore)?;
+        let time_to_restore = validate_durations(MetricKey::TimeToRestore, &spec.time_to_restore)?;
         Ok(Bands {
             name: "custom".to_string(),
             deployment_frequency: Scale::LowerBounds {
@@ -62,7 +63,7 @@ fn upper_bounds(bounds: [f64; 3]) -> Scale {
 }
 
 fn validate_numbers(
-    key: &'static str,
+    key: MetricKey,
     values: &[f64; 3],
     valid: impl Fn(f64) -> bool,
     expected: &'static str,
@@ -80,7 +81,7 @@ fn validate_numbers(
     Ok(*values)
 }
 
-fn validate_durations(key: &'static str, values: &[String; 3]) -> Result<[f64; 3], BandsError> {
+fn validate_durations(key: MetricKey, values: &[String; 3]) -> Result<[f64; 3], BandsError> {
     let mut seconds = [0.0; 3];
     for (slot, text) in seconds.iter_mut().zip(values) {
         let duration =
@@ -116,11 +117,11 @@ pub struct CustomBands {
 pub enum BandsError {
     /// A bound is not a duration.
     #[error("{}.{key}: {reason}", CUSTOM_KEY)]
-    Duration { key: &'static str, reason: String },
+    Duration { key: MetricKey, reason: String },
     /// A bound is not a usable number.
     #[error("{}.{key}: the {tier} bound `{value}` is not {expected}", CUSTOM_KEY)]
     Value {
-        key: &'static str,
+        key: MetricKey,
         tier: Tier,
         value: f64,
         expected: &'static str,
@@ -128,7 +129,7 @@ pub enum BandsError {
     /// The bounds get better from elite to medium.
     #[error("{}.{key}: {expected}, got [{got}]", CUSTOM_KEY)]
     NotMonotonic {
-        key: &'static str,
+        key: MetricKey,
         expected: &'static str,
         got: String,
     },
@@ -145,7 +146,7 @@ impl BandsError {
         match self {
             BandsError::Duration { key, .. }
             | BandsError::Value { key, .. }
-            | BandsError::NotMonotonic { key, .. } => key,
+            | BandsError::NotMonotonic { key, .. } => key.as_str(),
         }
     }
 }

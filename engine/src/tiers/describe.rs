@@ -4,8 +4,9 @@
 use super::published::Citation;
 use super::scale::is_empty;
 use super::units::*;
-use super::{Bands, Edge, Metric, Scale, Tier};
+use super::{Bands, Edge, Scale, Tier};
 use crate::duration::{self, Style};
+use crate::metric_key::MetricKey;
 use serde::Serialize;
 
 /// One metric and tier of a band set, in words: what the docs and the API show.
@@ -13,7 +14,7 @@ use serde::Serialize;
 pub struct BandDescription {
     /// The band set's name (`2024`, `custom`).
     pub bands: String,
-    pub metric: Metric,
+    pub metric: MetricKey,
     pub tier: Tier,
     /// The report's wording for this cell, or the custom bound.
     pub published: String,
@@ -35,8 +36,8 @@ impl Bands {
     /// Why a worse value can rate a better tier under these bands, citing the report: set when a
     /// metric's published point values are not in tier order (2024's change failure rate: high
     /// 20%, medium 10%), `None` otherwise. Shown beside every tier it applies to.
-    pub fn non_monotonic_note(&self, metric: Metric) -> Option<String> {
-        let scale = self.scale(metric);
+    pub fn non_monotonic_note(&self, metric: MetricKey) -> Option<String> {
+        let scale = self.scale(metric)?;
         let Scale::Nearest { .. } = scale else {
             return None;
         };
@@ -61,8 +62,11 @@ impl Bands {
     /// the threshold doraboard applies, and the citation.
     pub fn describe(&self) -> Vec<BandDescription> {
         let mut descriptions = Vec::with_capacity(16);
-        for metric in Metric::ALL {
-            let scale = self.scale(metric);
+        for (row, (metric, scale)) in MetricKey::RATED
+            .into_iter()
+            .filter_map(|metric| Some((metric, self.scale(metric)?)))
+            .enumerate()
+        {
             let intervals = scale.intervals();
             for tier in Tier::ALL {
                 let (from, to) = intervals[tier.index()];
@@ -76,7 +80,7 @@ impl Bands {
                 }
                 let (published, note, citation) = match self.publication {
                     Some(publication) => {
-                        let cell = &publication.cells[metric.index()][tier.index()];
+                        let cell = &publication.cells[row][tier.index()];
                         let citation = Citation {
                             report: publication.report,
                             url: publication.url,
@@ -107,10 +111,10 @@ impl Bands {
 }
 
 /// How a custom cell reads where a published one would quote the report.
-fn custom_wording(metric: Metric, tier: Tier, from: Option<Edge>, to: Option<Edge>) -> String {
+fn custom_wording(metric: MetricKey, tier: Tier, from: Option<Edge>, to: Option<Edge>) -> String {
     let bound = match (metric, tier) {
         (_, Tier::Low) => return "custom: the rest".to_string(),
-        (Metric::DeploymentFrequency, _) => {
+        (MetricKey::DeploymentFrequency, _) => {
             from.map(|edge| format!("at least {}", metric.format(edge.value)))
         }
         _ => to.map(|edge| format!("at most {}", metric.format(edge.value))),
@@ -119,7 +123,7 @@ fn custom_wording(metric: Metric, tier: Tier, from: Option<Edge>, to: Option<Edg
 }
 
 /// An interval in words: `1d <= lead time <= 1w`.
-fn describe_interval(metric: Metric, lower: Option<Edge>, upper: Option<Edge>) -> String {
+fn describe_interval(metric: MetricKey, lower: Option<Edge>, upper: Option<Edge>) -> String {
     if is_empty(lower, upper) {
         return "never assigned: no value falls in this band".to_string();
     }

@@ -17,7 +17,7 @@
 //! - [`Bands::describe`]: for every metric and tier, the published wording, the threshold
 //!   doraboard applies and the citation — what the docs and the API show.
 //!
-//! One job per file: [`units`], [`tier`], [`metric`], [`scale`], [`published`], [`bands`],
+//! One job per file: [`units`], [`tier`], `metric` (how a [`MetricKey`](crate::metric_key::MetricKey)'s value reads), [`scale`], [`published`], [`bands`],
 //! [`custom`], [`describe`].
 
 mod bands;
@@ -32,7 +32,6 @@ mod units;
 pub use bands::Bands;
 pub use custom::{BandsError, CUSTOM_KEY, CustomBands};
 pub use describe::BandDescription;
-pub use metric::Metric;
 pub use published::{Citation, Source, SourceKind};
 pub use scale::{Edge, Scale};
 pub use tier::Tier;

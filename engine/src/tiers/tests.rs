@@ -1,6 +1,7 @@
 //! The tables' boundaries, hand-checked cell by cell.
 
 use super::*;
+use crate::metric_key::MetricKey;
 
 const SECOND: f64 = 1.0;
 /// A nudge for deployments per week, far below any meaningful difference.
@@ -302,8 +303,12 @@ fn time_to_restore_2024_boundaries() {
 fn nan_rates_low_on_every_scale() {
     for version in Bands::PUBLISHED {
         let b = bands(version);
-        for metric in Metric::ALL {
-            assert_eq!(b.rate(metric, f64::NAN), Tier::Low, "{version} {metric}");
+        for metric in MetricKey::RATED {
+            assert_eq!(
+                b.rate(metric, f64::NAN),
+                Some(Tier::Low),
+                "{version} {metric}"
+            );
         }
     }
 }
@@ -314,17 +319,17 @@ fn nan_rates_low_on_every_scale() {
 fn only_a_column_out_of_tier_order_carries_a_note_citing_the_report() {
     let latest = Bands::published("2024").expect("2024");
     let note = latest
-        .non_monotonic_note(Metric::ChangeFailureRate)
+        .non_monotonic_note(MetricKey::ChangeFailureRate)
         .expect("2024's change failure rate is not monotonic");
     assert!(
         note.starts_with("As published, high (20%) is a higher rate than medium (10%)"),
         "{note}"
     );
     assert!(note.contains("Source: "), "{note}");
-    assert_eq!(latest.non_monotonic_note(Metric::LeadTime), None);
+    assert_eq!(latest.non_monotonic_note(MetricKey::LeadTime), None);
     let monotonic = Bands::published("2023").expect("2023");
     assert_eq!(
-        monotonic.non_monotonic_note(Metric::ChangeFailureRate),
+        monotonic.non_monotonic_note(MetricKey::ChangeFailureRate),
         None
     );
 }
@@ -359,47 +364,47 @@ fn every_published_cell_is_described_and_cited() {
 
 #[test]
 fn descriptions_state_the_thresholds_used() {
-    let find = |b: &Bands, metric: Metric, tier: Tier| {
+    let find = |b: &Bands, metric: MetricKey, tier: Tier| {
         b.describe()
             .into_iter()
             .find(|d| d.metric == metric && d.tier == tier)
             .expect("described")
     };
     let b2024 = bands("2024");
-    let medium = find(&b2024, Metric::ChangeFailureRate, Tier::Medium);
+    let medium = find(&b2024, MetricKey::ChangeFailureRate, Tier::Medium);
     assert_eq!(medium.published, "10%");
     assert_eq!(
         medium.threshold,
         "7.5% < rate < 15% (nearest published value: 10%)"
     );
-    let high = find(&b2024, Metric::ChangeFailureRate, Tier::High);
+    let high = find(&b2024, MetricKey::ChangeFailureRate, Tier::High);
     assert_eq!(
         high.threshold,
         "15% <= rate <= 30% (nearest published value: 20%)"
     );
     assert_eq!(
-        find(&b2024, Metric::DeploymentFrequency, Tier::Elite).threshold,
+        find(&b2024, MetricKey::DeploymentFrequency, Tier::Elite).threshold,
         "5/week (one per working day) <= deployments per week"
     );
     assert_eq!(
-        find(&b2024, Metric::LeadTime, Tier::High).threshold,
+        find(&b2024, MetricKey::LeadTime, Tier::High).threshold,
         "1d <= lead time <= 1w"
     );
     assert_eq!(
-        find(&b2024, Metric::TimeToRestore, Tier::Low).threshold,
+        find(&b2024, MetricKey::TimeToRestore, Tier::Low).threshold,
         "1w <= restore time"
     );
     let b2021 = bands("2021");
     assert_eq!(
-        find(&b2021, Metric::ChangeFailureRate, Tier::Medium).threshold,
+        find(&b2021, MetricKey::ChangeFailureRate, Tier::Medium).threshold,
         "never assigned: no value falls in this band"
     );
     assert_eq!(
-        find(&b2021, Metric::DeploymentFrequency, Tier::Medium).threshold,
+        find(&b2021, MetricKey::DeploymentFrequency, Tier::Medium).threshold,
         "2/52 per week (once every six months) <= deployments per week < 12/52 per week (once per month)"
     );
     assert_eq!(
-        find(&b2021, Metric::LeadTime, Tier::Medium).threshold,
+        find(&b2021, MetricKey::LeadTime, Tier::Medium).threshold,
         "1 month (30.33d) <= lead time <= 6 months (26w)"
     );
 }
@@ -415,17 +420,21 @@ fn described_intervals_contain_the_values_they_rate() {
     };
     for b in &all {
         let descriptions = b.describe();
-        for metric in Metric::ALL {
+        for metric in MetricKey::RATED {
             let samples: Vec<f64> = match metric {
-                Metric::DeploymentFrequency => (0..=2000).map(|i| f64::from(i) / 100.0).collect(),
-                Metric::ChangeFailureRate => (0..=1000).map(|i| f64::from(i) / 1000.0).collect(),
-                Metric::LeadTime | Metric::TimeToRestore => (0..=400)
+                MetricKey::DeploymentFrequency => {
+                    (0..=2000).map(|i| f64::from(i) / 100.0).collect()
+                }
+                MetricKey::ChangeFailureRate | MetricKey::ReworkRate => {
+                    (0..=1000).map(|i| f64::from(i) / 1000.0).collect()
+                }
+                MetricKey::LeadTime | MetricKey::TimeToRestore => (0..=400)
                     .map(|i| f64::from(i) * 43_200.0)
                     .chain([HOUR_SECONDS, DAY_SECONDS, WEEK_SECONDS, MONTH_SECONDS])
                     .collect(),
             };
             for v in samples {
-                let tier = b.rate(metric, v);
+                let tier = b.rate(metric, v).expect("a rated metric");
                 let d = descriptions
                     .iter()
                     .find(|d| d.metric == metric && d.tier == tier)
