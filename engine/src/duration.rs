@@ -1,10 +1,10 @@
 //! Durations as text, both ways: the one formatter of seconds, and the parser of the
 //! configuration's `30m`, `12h`, `7d`.
 //!
-//! Three styles, on purpose, because three places need different things from the same seconds:
+//! Four styles, on purpose, because four places need different things from the same seconds:
 //! a figure a person compares at a glance ([`Style::Spoken`]), the exact gap in a reason
-//! ([`Style::Compact`]) and a threshold that must read back as the number it is
-//! ([`Style::Exact`]).
+//! ([`Style::Compact`]), a threshold that must read back as the number it is ([`Style::Exact`])
+//! and a spreadsheet cell that must be a number ([`Style::Hours`]).
 
 /// How [`format`] writes a duration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +19,9 @@ pub enum Style {
     /// The largest unit that holds it a whole number of times, else seconds with one decimal:
     /// "1w", "36h", "90m", "30.5s". Tier thresholds, which must read back exactly.
     Exact,
+    /// Hours with two decimals and no unit: "12.50". CSV columns named `..._hours`, which a
+    /// spreadsheet reads as numbers.
+    Hours,
 }
 
 const MINUTE: f64 = 60.0;
@@ -32,6 +35,7 @@ pub fn format(seconds: f64, style: Style) -> String {
         Style::Spoken => crate::present::duration(seconds),
         Style::Compact => compact(seconds),
         Style::Exact => exact(seconds),
+        Style::Hours => format!("{:.2}", seconds / HOUR),
     }
 }
 
@@ -110,6 +114,13 @@ mod tests {
         assert_eq!(format(90.0 * MINUTE, Style::Exact), "90m");
         assert_eq!(format(30.5, Style::Exact), "30.5s");
         assert_eq!(format(30.0, Style::Exact), "30s");
+    }
+
+    #[test]
+    fn hours_are_a_number_with_two_decimals() {
+        assert_eq!(format(45_000.0, Style::Hours), "12.50");
+        assert_eq!(format(60.0, Style::Hours), "0.02");
+        assert_eq!(format(0.0, Style::Hours), "0.00");
     }
 
     #[test]
