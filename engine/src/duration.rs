@@ -6,7 +6,7 @@
 //! ([`Style::Compact`]), a threshold that must read back as the number it is ([`Style::Exact`])
 //! and a spreadsheet cell that must be a number ([`Style::Hours`]).
 
-/// How [`format`] writes a duration.
+/// How [`format()`] writes a duration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
     /// In the unit a person would say it, rounded by the presentation policy

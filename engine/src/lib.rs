@@ -5,6 +5,9 @@
 //! change, which deployments failed and why); [`metrics`] turns those facts into the DORA figures
 //! for a [`period`], rated against the published [`tiers`] and [`score`]d on DORA's Quick Check
 //! scale against its benchmarks, after the noise [`filters`].
+//!
+//! Every view names a metric by one [`metric_key::MetricKey`], rounds a figure by the [`present`]
+//! policy and writes a duration through [`duration`].
 
 pub mod analysis;
 pub mod annotations;

@@ -17,8 +17,9 @@
 //! - [`Bands::describe`]: for every metric and tier, the published wording, the threshold
 //!   doraboard applies and the citation — what the docs and the API show.
 //!
-//! One job per file: [`units`], [`tier`], `metric` (how a [`MetricKey`](crate::metric_key::MetricKey)'s value reads), [`scale`], [`published`], [`bands`],
-//! [`custom`], [`describe`].
+//! One job per file: `units`, `tier`, `metric` (how a value of a
+//! [`MetricKey`](crate::metric_key::MetricKey) reads in a threshold), `scale`, `published` (the
+//! tables and their sources), `bands`, `custom` (validated custom bands) and `describe`.
 
 mod bands;
 mod custom;
