@@ -62,10 +62,11 @@ impl Bands {
     /// the threshold doraboard applies, and the citation.
     pub fn describe(&self) -> Vec<BandDescription> {
         let mut descriptions = Vec::with_capacity(16);
-        for (row, (metric, scale)) in MetricKey::RATED
+        // A published table's rows are in `MetricKey::RATED` order.
+        for (row, metric, scale) in MetricKey::RATED
             .into_iter()
-            .filter_map(|metric| Some((metric, self.scale(metric)?)))
             .enumerate()
+            .filter_map(|(row, metric)| Some((row, metric, self.scale(metric)?)))
         {
             let intervals = scale.intervals();
             for tier in Tier::ALL {
