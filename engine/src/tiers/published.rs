@@ -48,7 +48,8 @@ pub(super) struct Cell {
     pub(super) secondary: bool,
 }
 
-/// A published table: the report, its thresholds and its cells, by metric then tier.
+/// A published table: the report, its thresholds and its cells, by metric (in
+/// [`MetricKey::RATED`](crate::metric_key::MetricKey::RATED) order) then tier.
 #[derive(Debug)]
 pub(super) struct Publication {
     pub(super) version: &'static str,
