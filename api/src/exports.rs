@@ -28,6 +28,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use engine::config::{Scope, ScopeKind};
+use engine::duration::{self, Style};
 use engine::explain::{ExplainTotals, Explanation};
 use engine::metrics::MetricsReport;
 use engine::model::Timestamp;
@@ -165,8 +166,9 @@ fn csv_error(e: csv::Error) -> ApiError {
     ))
 }
 
+/// A `..._hours` cell: the duration in hours, empty without one.
 fn hours(seconds: Option<i64>) -> String {
-    seconds.map_or_else(String::new, |s| format!("{:.2}", s as f64 / 3600.0))
+    seconds.map_or_else(String::new, |s| duration::format(s as f64, Style::Hours))
 }
 
 fn ratio(r: Option<f64>) -> String {
@@ -340,7 +342,7 @@ pub async fn targets_csv(
         "buckets_met",
     ])?;
     let number = |unit: &str, v: f64| match unit {
-        "seconds" => format!("{:.2}", v / 3600.0),
+        "seconds" => duration::format(v, Style::Hours),
         "ratio" => format!("{v:.4}"),
         _ => format!("{v:.2}"),
     };

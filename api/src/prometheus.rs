@@ -25,6 +25,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use chrono::{Duration, Utc};
 use engine::config::Scope;
+use engine::metric_key::MetricKey;
 use engine::metrics::MetricsReport;
 use engine::period::Period;
 use engine::present::Trend;
@@ -179,23 +180,23 @@ const GAUGES: &[Gauge] = &[
 ];
 
 /// The tier (elite 1, high 2, medium 3, low 4) of each rated metric.
-fn tiers(r: &MetricsReport) -> [(&'static str, Option<engine::tiers::Tier>); 4] {
+fn tiers(r: &MetricsReport) -> [(MetricKey, Option<engine::tiers::Tier>); 4] {
     [
-        ("deployment_frequency", r.deployment_frequency.tier),
-        ("lead_time", r.lead_time.tier),
-        ("change_failure_rate", r.change_failure_rate.tier),
-        ("time_to_restore", r.time_to_restore.tier),
+        (MetricKey::DeploymentFrequency, r.deployment_frequency.tier),
+        (MetricKey::LeadTime, r.lead_time.tier),
+        (MetricKey::ChangeFailureRate, r.change_failure_rate.tier),
+        (MetricKey::TimeToRestore, r.time_to_restore.tier),
     ]
 }
 
 /// The trend of each metric: the same `trend` the JSON answer carries.
-fn trends(r: &MetricsReport) -> [(&'static str, Option<Trend>); 5] {
+fn trends(r: &MetricsReport) -> [(MetricKey, Option<Trend>); 5] {
     [
-        ("deployment_frequency", r.deployment_frequency.trend),
-        ("lead_time", r.lead_time.trend),
-        ("change_failure_rate", r.change_failure_rate.trend),
-        ("time_to_restore", r.time_to_restore.trend),
-        ("rework_rate", r.rework_rate.trend),
+        (MetricKey::DeploymentFrequency, r.deployment_frequency.trend),
+        (MetricKey::LeadTime, r.lead_time.trend),
+        (MetricKey::ChangeFailureRate, r.change_failure_rate.trend),
+        (MetricKey::TimeToRestore, r.time_to_restore.trend),
+        (MetricKey::ReworkRate, r.rework_rate.trend),
     ]
 }
 

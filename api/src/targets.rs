@@ -19,6 +19,7 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use engine::config::{Scope, ScopeKind, Targets};
+use engine::metric_key::MetricKey;
 use engine::metrics::MetricsReport;
 use engine::period::Bucket;
 use serde::Serialize;
@@ -80,7 +81,8 @@ pub enum Status {
 pub struct Standing {
     /// A metrics JSON key: `deployment_frequency`, `lead_time`, `change_failure_rate`,
     /// `time_to_restore` or `rework_rate`.
-    pub metric: &'static str,
+    #[schema(value_type = String)]
+    pub metric: MetricKey,
     pub direction: Direction,
     /// `per_week` (deployment frequency), `seconds` (lead time and time to restore, medians) or
     /// `ratio` (0..1, the rates).
@@ -105,7 +107,7 @@ pub struct Standing {
 /// A target of a team, in the unit of the figure it is compared with.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Goal {
-    pub metric: &'static str,
+    pub metric: MetricKey,
     pub direction: Direction,
     pub unit: &'static str,
     pub target: f64,
@@ -124,31 +126,31 @@ pub fn goals(targets: &Targets) -> Vec<Goal> {
     let secs = |d: Option<chrono::Duration>| d.map(|d| d.num_seconds() as f64);
     [
         goal(
-            "deployment_frequency",
+            MetricKey::DeploymentFrequency,
             Direction::AtLeast,
             "per_week",
             targets.deployment_frequency,
         ),
         goal(
-            "lead_time",
+            MetricKey::LeadTime,
             Direction::AtMost,
             "seconds",
             secs(targets.lead_time),
         ),
         goal(
-            "change_failure_rate",
+            MetricKey::ChangeFailureRate,
             Direction::AtMost,
             "ratio",
             targets.change_failure_rate,
         ),
         goal(
-            "time_to_restore",
+            MetricKey::TimeToRestore,
             Direction::AtMost,
             "seconds",
             secs(targets.time_to_restore),
         ),
         goal(
-            "rework_rate",
+            MetricKey::ReworkRate,
             Direction::AtMost,
             "ratio",
             targets.rework_rate,
@@ -186,48 +188,47 @@ impl Goal {
     /// measured. A bucket the period cuts is left out: a one-day "week" is not a missed week.
     fn bucket_values(&self, report: &MetricsReport) -> Vec<Option<f64>> {
         match self.metric {
-            "deployment_frequency" => report
+            MetricKey::DeploymentFrequency => report
                 .deployment_frequency
                 .series
                 .iter()
                 .filter(|p| !p.partial)
                 .map(|p| Some(p.per_week))
                 .collect(),
-            "lead_time" => report
+            MetricKey::LeadTime => report
                 .lead_time
                 .series
                 .iter()
                 .filter(|p| !p.partial)
                 .map(|p| p.median_seconds.map(|s| s as f64))
                 .collect(),
-            "change_failure_rate" => report
+            MetricKey::ChangeFailureRate => report
                 .change_failure_rate
                 .series
                 .iter()
                 .filter(|p| !p.partial)
                 .map(|p| p.rate)
                 .collect(),
-            "time_to_restore" => report
+            MetricKey::TimeToRestore => report
                 .time_to_restore
                 .series
                 .iter()
                 .filter(|p| !p.partial)
                 .map(|p| p.median_seconds.map(|s| s as f64))
                 .collect(),
-            "rework_rate" => report
+            MetricKey::ReworkRate => report
                 .rework_rate
                 .series
                 .iter()
                 .filter(|p| !p.partial)
                 .map(|p| p.rate)
                 .collect(),
-            _ => Vec::new(),
         }
     }
 }
 
 /// The headline figure of one metric, in the unit of [`goals`], for the period or the one before.
-pub fn headline(metric: &str, report: &MetricsReport, previous: bool) -> Option<f64> {
+pub fn headline(metric: MetricKey, report: &MetricsReport, previous: bool) -> Option<f64> {
     macro_rules! pick {
         ($m:ident) => {
             if previous {
@@ -238,26 +239,24 @@ pub fn headline(metric: &str, report: &MetricsReport, previous: bool) -> Option<
         };
     }
     match metric {
-        "deployment_frequency" => pick!(deployment_frequency).map(|m| m.per_week),
-        "lead_time" => pick!(lead_time).and_then(|m| m.median_seconds.map(|s| s as f64)),
-        "change_failure_rate" => pick!(change_failure_rate).and_then(|m| m.rate),
-        "time_to_restore" => {
+        MetricKey::DeploymentFrequency => pick!(deployment_frequency).map(|m| m.per_week),
+        MetricKey::LeadTime => pick!(lead_time).and_then(|m| m.median_seconds.map(|s| s as f64)),
+        MetricKey::ChangeFailureRate => pick!(change_failure_rate).and_then(|m| m.rate),
+        MetricKey::TimeToRestore => {
             pick!(time_to_restore).and_then(|m| m.median_seconds.map(|s| s as f64))
         }
-        "rework_rate" => pick!(rework_rate).and_then(|m| m.rate),
-        _ => None,
+        MetricKey::ReworkRate => pick!(rework_rate).and_then(|m| m.rate),
     }
 }
 
 /// The headline figure of one metric as the metrics JSON shows it.
-fn shown(metric: &str, report: &MetricsReport) -> Option<String> {
+fn shown(metric: MetricKey, report: &MetricsReport) -> Option<String> {
     match metric {
-        "deployment_frequency" => report.deployment_frequency.shown.clone(),
-        "lead_time" => report.lead_time.shown.clone(),
-        "change_failure_rate" => report.change_failure_rate.shown.clone(),
-        "time_to_restore" => report.time_to_restore.shown.clone(),
-        "rework_rate" => report.rework_rate.shown.clone(),
-        _ => None,
+        MetricKey::DeploymentFrequency => report.deployment_frequency.shown.clone(),
+        MetricKey::LeadTime => report.lead_time.shown.clone(),
+        MetricKey::ChangeFailureRate => report.change_failure_rate.shown.clone(),
+        MetricKey::TimeToRestore => report.time_to_restore.shown.clone(),
+        MetricKey::ReworkRate => report.rework_rate.shown.clone(),
     }
 }
 
@@ -369,7 +368,7 @@ mod tests {
     #[test]
     fn lower_is_better_targets_are_met_at_or_under_the_target() {
         let goal = Goal {
-            metric: "lead_time",
+            metric: MetricKey::LeadTime,
             direction: Direction::AtMost,
             unit: "seconds",
             target: 86_400.0,
@@ -382,7 +381,7 @@ mod tests {
     #[test]
     fn deployment_frequency_target_is_a_floor() {
         let goal = Goal {
-            metric: "deployment_frequency",
+            metric: MetricKey::DeploymentFrequency,
             direction: Direction::AtLeast,
             unit: "per_week",
             target: 10.0,
@@ -400,8 +399,8 @@ mod tests {
         };
         let goals = goals(&targets);
         assert_eq!(goals.len(), 2);
-        assert_eq!(goals[0].metric, "lead_time");
+        assert_eq!(goals[0].metric, MetricKey::LeadTime);
         assert_eq!(goals[0].target, 86_400.0);
-        assert_eq!(goals[1].metric, "change_failure_rate");
+        assert_eq!(goals[1].metric, MetricKey::ChangeFailureRate);
     }
 }

@@ -26,6 +26,7 @@
 //! Every link carries a human-readable reason, so `doraboard explain` can show why a deployment
 //! counts as failed. Shas match case-insensitively, a 7+ digit abbreviation either way.
 
+use crate::duration::{self, Style};
 use crate::model::{Change, Deployment, Incident, Timestamp};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -313,7 +314,10 @@ pub(crate) fn link_incident(
                 Some((None, reason)) => format!("{reason}; "),
                 _ => String::new(),
             };
-            let window = human_duration(options.attribution_window);
+            let window = duration::format(
+                options.attribution_window.num_seconds() as f64,
+                Style::Compact,
+            );
             match scope {
                 Scope::Elsewhere { .. } => (
                     None,
@@ -338,7 +342,10 @@ pub(crate) fn link_incident(
                                 .as_ref()
                                 .map(ToString::to_string)
                                 .unwrap_or_default(),
-                            human_duration(incident.opened_at - at),
+                            duration::format(
+                                (incident.opened_at - at).num_seconds() as f64,
+                                Style::Compact
+                            ),
                         ),
                     ),
                     None => (
@@ -368,31 +375,4 @@ pub(crate) fn link_incident(
 
 pub(crate) fn short_sha(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
-}
-
-/// "3d 4h", "45m": for reasons a person reads.
-pub fn human_duration(d: Duration) -> String {
-    let minutes = d.num_minutes().max(0);
-    let (days, hours, mins) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
-    match (days, hours, mins) {
-        (0, 0, m) => format!("{m}m"),
-        (0, h, 0) => format!("{h}h"),
-        (0, h, m) => format!("{h}h {m}m"),
-        (d, 0, _) => format!("{d}d"),
-        (d, h, _) => format!("{d}d {h}h"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn human_durations_read_naturally() {
-        assert_eq!(human_duration(Duration::minutes(45)), "45m");
-        assert_eq!(human_duration(Duration::hours(3)), "3h");
-        assert_eq!(human_duration(Duration::minutes(210)), "3h 30m");
-        assert_eq!(human_duration(Duration::days(7)), "7d");
-        assert_eq!(human_duration(Duration::hours(52)), "2d 4h");
-    }
 }

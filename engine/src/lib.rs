@@ -5,15 +5,20 @@
 //! change, which deployments failed and why); [`metrics`] turns those facts into the DORA figures
 //! for a [`period`], rated against the published [`tiers`] and [`score`]d on DORA's Quick Check
 //! scale against its benchmarks, after the noise [`filters`].
+//!
+//! Every view names a metric by one [`metric_key::MetricKey`], rounds a figure by the [`present`]
+//! policy and writes a duration through [`duration`].
 
 pub mod analysis;
 pub mod annotations;
 pub mod cache;
 pub mod config;
+pub mod duration;
 pub mod explain;
 pub mod facts_cache;
 pub mod filters;
 pub mod freshness;
+pub mod metric_key;
 pub mod metrics;
 pub mod model;
 pub mod period;

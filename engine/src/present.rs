@@ -194,7 +194,7 @@ fn per_week_at(value: f64, extra: usize) -> (String, f64) {
 }
 
 /// A duration in the unit a person would say it in: "35 min", "5.4 hours", "1.2 days",
-/// "3.1 weeks".
+/// "3.1 weeks" ([`crate::duration::Style::Spoken`]).
 pub fn duration(seconds: f64) -> String {
     duration_at(seconds, 0).0
 }

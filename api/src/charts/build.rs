@@ -9,7 +9,7 @@ use engine::explain::Explanation;
 use engine::metrics::stats::summarize;
 use engine::metrics::{Breakdown, MetricsReport, PhaseSummary};
 use engine::period::{Bucket, Period};
-use engine::tiers::{Bands, Tier};
+use engine::tiers::{Bands, Scale, Tier};
 
 /// What a metric chart is drawn from.
 pub struct MetricChartInput<'a> {
@@ -273,9 +273,10 @@ pub fn metric_chart(input: &MetricChartInput) -> Chart {
         }),
         _ => None,
     };
-    let bands = metric
-        .tiered()
-        .map(|m| tier_bands(input.bands, m, factor))
+    let bands = input
+        .bands
+        .scale(metric)
+        .map(|scale| tier_bands(scale, factor))
         .unwrap_or_default();
     let y_label = match metric {
         MetricKey::DeploymentFrequency => capitalised(unit.name()),
@@ -324,9 +325,9 @@ fn x_label(bucket: Bucket) -> &'static str {
     }
 }
 
-/// The tier bands of `metric`, scaled by `factor` into the chart's unit, best tier first.
-fn tier_bands(bands: &Bands, metric: engine::tiers::Metric, factor: f64) -> Vec<Band> {
-    let intervals = bands.scale(metric).intervals();
+/// The tier bands of a metric's scale, scaled by `factor` into the chart's unit, best tier first.
+fn tier_bands(scale: &Scale, factor: f64) -> Vec<Band> {
+    let intervals = scale.intervals();
     // `intervals` is in `Tier::ALL` order.
     Tier::ALL
         .into_iter()

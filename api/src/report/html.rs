@@ -497,14 +497,14 @@ fn target_text(s: &Standing, value: f64) -> String {
     }
 }
 
-fn short_metric_name(key: &str) -> &'static str {
+/// Shorter than [`MetricKey::short`]: a target's row has the least room.
+fn short_metric_name(key: MetricKey) -> &'static str {
     match key {
-        "deployment_frequency" => "Deploys",
-        "lead_time" => "Lead time",
-        "change_failure_rate" => "Fail rate",
-        "time_to_restore" => "Recovery",
-        "rework_rate" => "Rework",
-        _ => "Metric",
+        MetricKey::DeploymentFrequency => "Deploys",
+        MetricKey::LeadTime => "Lead time",
+        MetricKey::ChangeFailureRate => "Fail rate",
+        MetricKey::TimeToRestore => "Recovery",
+        MetricKey::ReworkRate => "Rework",
     }
 }
 
@@ -551,7 +551,7 @@ fn targets(out: &mut String, standings: &[TeamStanding]) {
                 out,
                 "{}<span class=\"target {class}\" data-metric=\"{}\" data-status=\"{class}\">{}</span>",
                 if i > 0 { " · " } else { "" },
-                escape(s.metric),
+                escape(s.metric.as_str()),
                 escape(&goal)
             );
         }

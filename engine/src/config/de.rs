@@ -204,7 +204,7 @@ pub(super) fn de_pending_deliveries<'de, D: Deserializer<'de>>(d: D) -> Result<u
 
 /// Durations are `"30m"`, `"12h"`, `"7d"`, `"2w"` (units s, m, h, d, w), above zero.
 fn positive_duration(s: &str) -> Result<Duration, String> {
-    let d = crate::tiers::parse_duration(s)?;
+    let d = crate::duration::parse(s)?;
     if d <= Duration::zero() {
         return Err(format!("expected a duration longer than zero, found `{s}`"));
     }

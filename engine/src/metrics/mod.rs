@@ -868,7 +868,7 @@ fn change_failure_rate(w: &Window, facts: &FactView, req: &MetricsRequest) -> Ch
         tier: rate.map(|r| req.bands.change_failure_rate(r)),
         tier_note: rate.and_then(|_| {
             req.bands
-                .non_monotonic_note(crate::tiers::Metric::ChangeFailureRate)
+                .non_monotonic_note(crate::metric_key::MetricKey::ChangeFailureRate)
         }),
         shown: rate.map(|r| shown(Kind::Rate, r, |v| Some(req.bands.change_failure_rate(v)))),
         trend: None,
