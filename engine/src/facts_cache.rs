@@ -33,9 +33,53 @@ pub struct Held {
     /// otherwise (what a [`GroupIndex`] was built from).
     generation: u64,
     /// The changes indexed for lead-time figures, once the repository is asked about again.
+    index: LazyIndex,
+}
+
+/// A change index built from the second time it is asked for (or at once when it replaces one
+/// that was built).
+///
+/// An index costs more to build than one question scanning the changes saves: a one-shot
+/// process (`doraboard metrics`) never builds one, a server builds each from the second
+/// question on, and again at once for rows reloaded after a write.
+#[derive(Debug)]
+struct LazyIndex {
     index: OnceLock<ChangeIndex>,
-    /// A question has read these rows (or the older rows they replaced had an index).
+    /// A question has read the rows (or the older rows they replaced had an index).
     asked: AtomicBool,
+}
+
+impl LazyIndex {
+    fn new(asked: bool) -> Self {
+        Self {
+            index: OnceLock::new(),
+            asked: AtomicBool::new(asked),
+        }
+    }
+
+    /// The index if asked for before, built now with `build` if needed; None the first time
+    /// (marking it asked).
+    fn if_asked_before(&self, build: impl FnOnce() -> ChangeIndex) -> Option<&ChangeIndex> {
+        if let Some(index) = self.index.get() {
+            return Some(index);
+        }
+        if !self.asked.swap(true, Ordering::Relaxed) {
+            return None;
+        }
+        Some(self.index.get_or_init(build))
+    }
+
+    fn mark_asked(&self) {
+        self.asked.store(true, Ordering::Relaxed);
+    }
+
+    fn build(&self, build: impl FnOnce() -> ChangeIndex) {
+        self.index.get_or_init(build);
+    }
+
+    fn built(&self) -> Option<&ChangeIndex> {
+        self.index.get()
+    }
 }
 
 impl Held {
@@ -46,28 +90,14 @@ impl Held {
             rows,
             generation: generation
                 .unwrap_or_else(|| GENERATIONS.fetch_add(1, Ordering::Relaxed) + 1),
-            index: OnceLock::new(),
-            asked: AtomicBool::new(asked),
+            index: LazyIndex::new(asked),
         }
     }
 
-    /// The index of the changes if this repository was asked about before, built now if needed;
-    /// None the first time (marking it asked).
-    ///
-    /// An index costs more to build than one question scanning the changes saves: a one-shot
-    /// process (`doraboard metrics`) never builds one, a server builds each from the second
-    /// question on, and again at once for a repository reloaded after a write.
+    /// The index of the changes if this repository was asked about before (see [`LazyIndex`]).
     pub fn index_if_asked_before(&self) -> Option<&ChangeIndex> {
-        if let Some(index) = self.index.get() {
-            return Some(index);
-        }
-        if !self.asked.swap(true, Ordering::Relaxed) {
-            return None;
-        }
-        Some(
-            self.index
-                .get_or_init(|| ChangeIndex::new(&self.rows.changes)),
-        )
+        self.index
+            .if_asked_before(|| ChangeIndex::new(&self.rows.changes))
     }
 }
 
@@ -133,15 +163,15 @@ pub async fn repo_rows(
             // index, as they were: kept rather than built again.
             let same_changes = old.filter(|old| old.rows.changes == rows.changes);
             // Rows replacing indexed ones are indexed at once: the repository is asked about.
-            let old_index = old.and_then(|old| old.index.get());
+            let old_index = old.and_then(|old| old.index.built());
             let held = Held::new(
                 version,
                 rows,
                 same_changes.map(|old| old.generation),
                 old_index.is_some(),
             );
-            if let Some(index) = same_changes.and_then(|old| old.index.get()) {
-                let _ = held.index.set(index.clone());
+            if let Some(index) = same_changes.and_then(|old| old.index.built()) {
+                held.index.build(|| index.clone());
             }
             shelf.insert(repo, Arc::new(held));
         }
@@ -161,17 +191,17 @@ pub fn index_held(groups: &[(Arc<GroupIndex>, Vec<Arc<Held>>)], alone: &[Arc<Hel
     // its own core) rather than scanning every change while this builds them one by one. It
     // walks them in order, this from the end: the two meet halfway.
     for (group, _) in groups {
-        group.asked.store(true, Ordering::Relaxed);
+        group.index.mark_asked();
     }
     for h in alone {
-        h.asked.store(true, Ordering::Relaxed);
+        h.index.mark_asked();
     }
     for h in alone.iter().rev() {
-        h.index.get_or_init(|| ChangeIndex::new(&h.rows.changes));
+        h.index.build(|| ChangeIndex::new(&h.rows.changes));
     }
     for (group, members) in groups.iter().rev() {
         let members: Vec<&Held> = members.iter().map(|h| &**h).collect();
-        group.index.get_or_init(|| merged_index(&members));
+        group.index.build(|| merged_index(&members));
     }
 }
 
@@ -192,20 +222,13 @@ fn shelf_key(store: &Store, environment: &str, filters_key: &str) -> ShelfKey {
 pub struct GroupIndex {
     /// The members' change generations it is (to be) built from.
     generations: Vec<u64>,
-    index: OnceLock<ChangeIndex>,
-    asked: AtomicBool,
+    index: LazyIndex,
 }
 
 impl GroupIndex {
     /// [`Held::index_if_asked_before`] for the group; `members` are the rows it was found for.
     pub fn index_if_asked_before(&self, members: &[&Held]) -> Option<&ChangeIndex> {
-        if let Some(index) = self.index.get() {
-            return Some(index);
-        }
-        if !self.asked.swap(true, Ordering::Relaxed) {
-            return None;
-        }
-        Some(self.index.get_or_init(|| merged_index(members)))
+        self.index.if_asked_before(|| merged_index(members))
     }
 }
 
@@ -244,11 +267,10 @@ pub fn group_index(
         Some(group) if group.generations == generations => Arc::clone(group),
         old => {
             // Replacing an indexed group: its repositories are asked about, index at once.
-            let asked = old.is_some_and(|g| g.index.get().is_some());
+            let asked = old.is_some_and(|g| g.index.built().is_some());
             let group = Arc::new(GroupIndex {
                 generations,
-                index: OnceLock::new(),
-                asked: AtomicBool::new(asked),
+                index: LazyIndex::new(asked),
             });
             groups.insert(key, Arc::clone(&group));
             group

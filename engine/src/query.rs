@@ -18,6 +18,7 @@ use crate::score::{Benchmark, BenchmarkError};
 use crate::store::{Store, StoreError};
 use crate::tiers::{Bands, BandsError};
 use chrono::{NaiveTime, TimeZone, Utc};
+use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -91,24 +92,15 @@ pub async fn warm_up(store: &Store, config: &Config) -> Result<(), QueryError> {
         &filters_key(config),
     )
     .await?;
-    let by_repo: HashMap<&RepoSlug, &Arc<Held>> = repos.iter().zip(&held).collect();
-    let (environment, filters_key) = (&config.deployments.environment, filters_key(config));
+    let by_repo: HashMap<&RepoSlug, Arc<Held>> = repos.iter().zip(held).collect();
     let grouped = index_groups(config, |r| by_repo.get(r).map(|h| h.rows.changes.len()));
-    let groups: Vec<(Arc<GroupIndex>, Vec<Arc<Held>>)> = grouped
-        .iter()
-        .filter_map(|group| {
-            let members: Vec<(&RepoSlug, &Arc<Held>)> = group
-                .iter()
-                .map(|r| Some((r, *by_repo.get(r)?)))
-                .collect::<Option<_>>()?;
-            let keyed: Vec<(&RepoSlug, &Held)> = members.iter().map(|(r, h)| (*r, &***h)).collect();
-            let index = crate::facts_cache::group_index(store, environment, &filters_key, &keyed);
-            Some((
-                index,
-                members.into_iter().map(|(_, h)| Arc::clone(h)).collect(),
-            ))
-        })
-        .collect();
+    let groups = held_groups(
+        store,
+        config,
+        &filters_key(config),
+        grouped.iter().map(Vec::as_slice),
+        &by_repo,
+    );
     let in_groups: HashSet<&RepoSlug> = grouped.iter().flatten().collect();
     let alone: Vec<Arc<Held>> = by_repo
         .iter()
@@ -166,6 +158,34 @@ fn index_groups(
     }
     groups.retain(|g| g.len() > 1);
     groups
+}
+
+/// The index of each group whose members are all held (in `held`), with the members' rows.
+fn held_groups<'a, H: Borrow<Held> + Clone>(
+    store: &Store,
+    config: &Config,
+    filters_key: &str,
+    groups: impl IntoIterator<Item = &'a [RepoSlug]>,
+    held: &HashMap<&RepoSlug, H>,
+) -> Vec<(Arc<GroupIndex>, Vec<H>)> {
+    groups
+        .into_iter()
+        .filter_map(|group| {
+            let members: Vec<(&RepoSlug, H)> = group
+                .iter()
+                .map(|r| Some((r, held.get(r)?.clone())))
+                .collect::<Option<_>>()?;
+            let keyed: Vec<(&RepoSlug, &Held)> =
+                members.iter().map(|(r, h)| (*r, h.borrow())).collect();
+            let index = crate::facts_cache::group_index(
+                store,
+                &config.deployments.environment,
+                filters_key,
+                &keyed,
+            );
+            Some((index, members.into_iter().map(|(_, h)| h).collect()))
+        })
+        .collect()
 }
 
 /// A scope's repositories as the groups of `grouped` it holds whole, and the others.
@@ -442,22 +462,7 @@ async fn compute_from_held_rows(
                 .collect();
             // The scope's whole groups indexed together, its other repositories alone.
             let (groups, alone) = units(scope, &grouped);
-            let groups: Vec<(Arc<GroupIndex>, Vec<&Held>)> = groups
-                .iter()
-                .map(|group| {
-                    let members: Vec<(&RepoSlug, &Held)> = group
-                        .iter()
-                        .filter_map(|r| Some((r, *held.get(r)?)))
-                        .collect();
-                    let index = crate::facts_cache::group_index(
-                        store,
-                        &config.deployments.environment,
-                        &filters_key,
-                        &members,
-                    );
-                    (index, members.into_iter().map(|(_, h)| h).collect())
-                })
-                .collect();
+            let groups = held_groups(store, config, &filters_key, groups, &held);
             // Every index, or none: a figure comes from one way or the other.
             let indexes: Vec<Option<&ChangeIndex>> = groups
                 .iter()
