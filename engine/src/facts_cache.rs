@@ -94,7 +94,9 @@ impl Held {
         }
     }
 
-    /// The index of the changes if this repository was asked about before (see [`LazyIndex`]).
+    /// The index of the changes if this repository was asked about before, built now if needed;
+    /// None the first time (marking it asked): a one-shot process never builds one, a server
+    /// from the second question on.
     pub fn index_if_asked_before(&self) -> Option<&ChangeIndex> {
         self.index
             .if_asked_before(|| ChangeIndex::new(&self.rows.changes))
