@@ -801,7 +801,32 @@ impl LeadFigures {
             let len = windows.iter().map(|(_, positions)| positions.len()).sum();
             (len, windows)
         };
-        let at = |windows: &[_], k| kth_smallest(windows, k).map_or(f64::NAN, |v| v as f64);
+        // The ranks a summary reads, found in one descent of the windows. Series points and
+        // phases show no p75.
+        let summary = |len: usize, windows: &[_], with_p75: bool| {
+            if len == 0 {
+                return Summary::default();
+            }
+            let quantiles: &[f64] = if with_p75 {
+                &stats::SUMMARY_QUANTILES
+            } else {
+                &stats::POINT_QUANTILES
+            };
+            let ranks = stats::quantile_ranks(len, quantiles);
+            let values = kth_smallest(windows, &ranks);
+            let at = |k| {
+                ranks
+                    .iter()
+                    .position(|&r| r == k)
+                    .and_then(|i| values[i])
+                    .map_or(f64::NAN, |v| v as f64)
+            };
+            if with_p75 {
+                Summary::of_ranks(len, at)
+            } else {
+                Summary::median_and_p90_of_ranks(len, at)
+            }
+        };
         // A bucket's instants, within the window (as `Window::per_span` places the scanned rows).
         let series = w
             .span_starts
@@ -812,17 +837,13 @@ impl LeadFigures {
                         return Summary::default();
                     }
                     let (len, ws) = windows(e, b[0].max(w.start), b[1].min(w.end));
-                    Summary::median_and_p90_of_ranks(len, |k| at(&ws, k))
+                    summary(len, &ws, false)
                 })
             })
             .collect();
         let whole = |e| {
             let (len, ws) = windows(e, w.start, w.end);
-            match e {
-                Elapsed::Lead => Summary::of_ranks(len, |k| at(&ws, k)),
-                // Phases show no p75.
-                _ => Summary::median_and_p90_of_ranks(len, |k| at(&ws, k)),
-            }
+            summary(len, &ws, e == Elapsed::Lead)
         };
         Self {
             excluded,

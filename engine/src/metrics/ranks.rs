@@ -6,7 +6,7 @@
 //! median among them costs milliseconds each time, and a report asks for dozens of such figures
 //! (five summaries and a series, for two periods). A [`RankIndex`] answers "the k-th smallest value
 //! among positions `[start, end)`" in a few rank operations per bit of the values, and
-//! [`kth_smallest`] answers it over the windows of many repositories at once (descending all their
+//! [`kth_smallest`] answers it for several ranks over the windows of many repositories at once (descending all their
 //! matrices together), so an organisation-wide quantile costs about
 //! `repositories x bits` rank operations, whatever the number of values. The figures are the same
 //! values the sorted sample would give: nothing is approximated.
@@ -108,43 +108,71 @@ fn level_bits(values: &[u64], bit: u32) -> BitVec {
     level
 }
 
-/// The `k`-th smallest value (from 0) among the windows `windows` (an index and positions in
-/// it), as if their values were merged and sorted. None if they hold `k` values or fewer.
-pub fn kth_smallest(windows: &[(&RankIndex, Range<usize>)], mut k: usize) -> Option<u64> {
-    let mut current: Vec<(&RankIndex, Range<usize>)> = windows
+/// The values at ranks `ks` (each from 0) among the windows `windows` (an index and positions in
+/// it), as if their values were merged and sorted: `None` for a rank at or beyond their count.
+/// One descent serves every rank while they take the same branches, so a median's two middle
+/// ranks and the other quantiles of one window cost little more than one rank.
+pub fn kth_smallest(windows: &[(&RankIndex, Range<usize>)], ks: &[usize]) -> Vec<Option<u64>> {
+    let current: Vec<(&RankIndex, Range<usize>)> = windows
         .iter()
         .filter(|(_, r)| !r.is_empty())
         .cloned()
         .collect();
-    if current.iter().map(|(_, r)| r.len()).sum::<usize>() <= k {
-        return None;
-    }
+    let total: usize = current.iter().map(|(_, r)| r.len()).sum();
+    let mut found = vec![None; ks.len()];
+    // (rank, where its value goes), by rank: a level sends the lowest ranks left.
+    let mut targets: Vec<(usize, usize)> = ks
+        .iter()
+        .enumerate()
+        .filter(|&(_, &k)| k < total)
+        .map(|(slot, &k)| (k, slot))
+        .collect();
+    targets.sort_unstable();
     let top = current
         .iter()
         .map(|(index, _)| index.bits)
         .max()
         .unwrap_or(0);
-    let mut value = 0u64;
-    let mut sides = Vec::with_capacity(current.len());
-    for bit in (0..top).rev() {
-        sides.clear();
-        let mut clear = 0;
-        for (index, positions) in &current {
-            let (zeros, left, right) = index.split(bit, positions);
-            clear += zeros;
-            sides.push((left, right));
-        }
-        let go_right = k >= clear;
-        if go_right {
-            k -= clear;
-            value |= 1 << bit;
-        }
-        for ((_, positions), (left, right)) in current.iter_mut().zip(sides.drain(..)) {
-            *positions = if go_right { right } else { left };
-        }
-        current.retain(|(_, r)| !r.is_empty());
+    descend(&current, top, 0, &mut targets, &mut found);
+    found
+}
+
+/// One level of [`kth_smallest`]: the values of `current` above bit `bit` are `value`; splits
+/// them on the bit below and follows each side that holds a target.
+fn descend(
+    current: &[(&RankIndex, Range<usize>)],
+    bit: u32,
+    value: u64,
+    targets: &mut [(usize, usize)],
+    found: &mut [Option<u64>],
+) {
+    if targets.is_empty() {
+        return;
     }
-    Some(value)
+    let Some(bit) = bit.checked_sub(1) else {
+        for &(_, slot) in targets.iter() {
+            found[slot] = Some(value);
+        }
+        return;
+    };
+    let mut clear = 0;
+    let (mut left, mut right) = (Vec::new(), Vec::new());
+    for (index, positions) in current {
+        let (zeros, l, r) = index.split(bit, positions);
+        clear += zeros;
+        if !l.is_empty() {
+            left.push((*index, l));
+        }
+        if !r.is_empty() {
+            right.push((*index, r));
+        }
+    }
+    let (low, high) = targets.split_at_mut(targets.partition_point(|&(k, _)| k < clear));
+    for target in high.iter_mut() {
+        target.0 -= clear;
+    }
+    descend(&left, bit, value, low, found);
+    descend(&right, bit, value | 1 << bit, high, found);
 }
 
 #[cfg(test)]
@@ -205,11 +233,18 @@ mod tests {
             let total: usize = windows.iter().map(|(_, r)| r.len()).sum();
             for k in 0..=total {
                 assert_eq!(
-                    kth_smallest(&windows, k),
-                    by_sorting(&entries, k),
+                    kth_smallest(&windows, &[k]),
+                    [by_sorting(&entries, k)],
                     "k = {k} in [{start}, {end})"
                 );
             }
+            // Several ranks at once, unsorted and repeated, as one descent finds them.
+            let ks: Vec<usize> = (0..=total + 1)
+                .rev()
+                .chain([total / 2, 0, total / 2])
+                .collect();
+            let expected: Vec<Option<u64>> = ks.iter().map(|&k| by_sorting(&entries, k)).collect();
+            assert_eq!(kth_smallest(&windows, &ks), expected, "[{start}, {end})");
         }
     }
 
@@ -219,6 +254,9 @@ mod tests {
         assert_eq!(index.window(2, 4), 1..3);
         assert_eq!(index.window(5, 9), 4..4);
         assert_eq!(index.window(4, 2), 3..3);
-        assert_eq!(kth_smallest(&[(&index, index.window(2, 5))], 2), Some(8));
+        assert_eq!(
+            kth_smallest(&[(&index, index.window(2, 5))], &[2]),
+            [Some(8)]
+        );
     }
 }

@@ -36,14 +36,7 @@ pub fn summarize(mut values: Vec<f64>) -> Summary {
     if values.is_empty() {
         return Summary::default();
     }
-    let quantiles = [0.5, 0.75, 0.9];
-    let mut ranks: Vec<usize> = quantiles
-        .iter()
-        .flat_map(|&q| {
-            let (lower, upper, _) = position(values.len(), q);
-            [lower, upper]
-        })
-        .collect();
+    let mut ranks = quantile_ranks(values.len(), &SUMMARY_QUANTILES);
     let ranked = order_statistics(&mut values, &mut ranks);
     Summary::of_ranks(values.len(), |rank| ranked.get(rank))
 }
@@ -85,6 +78,23 @@ pub fn quantile_of_ranks(
     let low = value_at(lower);
     let high = if upper == lower { low } else { value_at(upper) };
     Some((low + (high - low) * fraction).round() as i64)
+}
+
+/// The quantiles of a [`Summary`]; series points leave the p75 out.
+pub const SUMMARY_QUANTILES: [f64; 3] = [0.5, 0.75, 0.9];
+/// [`SUMMARY_QUANTILES`] without the p75.
+pub const POINT_QUANTILES: [f64; 2] = [0.5, 0.9];
+
+/// The ranks [`quantile_of_ranks`] reads for `quantiles` of `len` values: what to select, or to
+/// look up in an index, before summarising.
+pub fn quantile_ranks(len: usize, quantiles: &[f64]) -> Vec<usize> {
+    quantiles
+        .iter()
+        .flat_map(|&q| {
+            let (lower, upper, _) = position(len, q);
+            [lower, upper]
+        })
+        .collect()
 }
 
 /// The closest ranks around quantile `q` of `len` sorted values, and how far between them it
