@@ -384,34 +384,33 @@ pub fn compute_view(
     let current = Window::new(period, request.time_zone, spans);
     // A previous period holding no record at all is missing data, not a period of zeros.
     let compared = previous.holds_any(facts);
-    macro_rules! with_previous {
-        ($metric:ident, $kind:expr, $value:expr) => {{
-            let mut now = $metric(&current, facts, request);
-            if compared {
-                let before = $metric(&previous, facts, request);
-                now.trend = trend($kind, $value(&now), $value(&before));
-                now.change = change($kind, $value(&now), $value(&before));
-                now.previous = Some(Box::new(before));
-            }
-            now
-        }};
+    let (mut now, before) = if compared && facts.is_large() {
+        // The previous period on a second thread: a large scope's figures take milliseconds.
+        std::thread::scope(|threads| {
+            let before = threads.spawn(|| Figures::of(&previous, facts, request));
+            let now = Figures::of(&current, facts, request);
+            let before = before
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (now, Some(before))
+        })
+    } else {
+        let now = Figures::of(&current, facts, request);
+        (
+            now,
+            compared.then(|| Figures::of(&previous, facts, request)),
+        )
+    };
+    if let Some(before) = before {
+        now.compare_with(before);
     }
-    let seconds = |s: Option<i64>| s.map(|s| s as f64);
-    let deployment_frequency = with_previous!(
+    let Figures {
         deployment_frequency,
-        Kind::PerWeek,
-        |m: &DeploymentFrequency| Some(m.per_week)
-    );
-    let lead_time = with_previous!(lead_time, Kind::Duration, |m: &LeadTime| seconds(
-        m.median_seconds
-    ));
-    let change_failure_rate =
-        with_previous!(change_failure_rate, Kind::Rate, |m: &ChangeFailureRate| m
-            .rate);
-    let time_to_restore = with_previous!(time_to_restore, Kind::Duration, |m: &TimeToRestore| {
-        seconds(m.median_seconds)
-    });
-    let rework_rate = with_previous!(rework_rate, Kind::Rate, |m: &ReworkRate| m.rate);
+        lead_time,
+        change_failure_rate,
+        time_to_restore,
+        rework_rate,
+    } = now;
     let inputs = ScoreInputs::of(
         period,
         &deployment_frequency,
@@ -436,6 +435,56 @@ pub fn compute_view(
         time_to_restore,
         rework_rate,
         dora_score: score(&inputs, request.benchmark),
+    }
+}
+
+/// The five figures of one window.
+struct Figures {
+    deployment_frequency: DeploymentFrequency,
+    lead_time: LeadTime,
+    change_failure_rate: ChangeFailureRate,
+    time_to_restore: TimeToRestore,
+    rework_rate: ReworkRate,
+}
+
+impl Figures {
+    fn of(w: &Window, facts: &FactView, request: &MetricsRequest) -> Self {
+        Self {
+            deployment_frequency: deployment_frequency(w, facts, request),
+            lead_time: lead_time(w, facts, request),
+            change_failure_rate: change_failure_rate(w, facts, request),
+            time_to_restore: time_to_restore(w, facts, request),
+            rework_rate: rework_rate(w, facts, request),
+        }
+    }
+
+    /// Sets each figure's trend and change against the previous period's, which it keeps.
+    fn compare_with(&mut self, before: Figures) {
+        macro_rules! compare {
+            ($metric:ident, $kind:expr, $value:expr) => {{
+                let (now, before) = (&mut self.$metric, before.$metric);
+                now.trend = trend($kind, $value(&*now), $value(&before));
+                now.change = change($kind, $value(&*now), $value(&before));
+                now.previous = Some(Box::new(before));
+            }};
+        }
+        let seconds = |s: Option<i64>| s.map(|s| s as f64);
+        compare!(
+            deployment_frequency,
+            Kind::PerWeek,
+            |m: &DeploymentFrequency| Some(m.per_week)
+        );
+        compare!(lead_time, Kind::Duration, |m: &LeadTime| seconds(
+            m.median_seconds
+        ));
+        compare!(change_failure_rate, Kind::Rate, |m: &ChangeFailureRate| m
+            .rate);
+        compare!(
+            time_to_restore,
+            Kind::Duration,
+            |m: &TimeToRestore| seconds(m.median_seconds)
+        );
+        compare!(rework_rate, Kind::Rate, |m: &ReworkRate| m.rate);
     }
 }
 

@@ -144,6 +144,16 @@ pub struct FactView<'a> {
     pub change_indexes: Option<Vec<&'a ChangeIndex>>,
 }
 
+/// From this many changes on, a scope's two periods are computed on two threads.
+const LARGE_SCOPE_CHANGES: usize = 100_000;
+
+impl FactView<'_> {
+    /// Whether the figures of this scope cost enough to be worth a second thread.
+    pub fn is_large(&self) -> bool {
+        self.changes.iter().map(|c| c.len()).sum::<usize>() >= LARGE_SCOPE_CHANGES
+    }
+}
+
 /// Rows made from [`MetricInputs`] (the facts of a path-restricted scope, tests, `explain`):
 /// one sorted chunk of each kind.
 #[derive(Debug, Default, Clone)]
