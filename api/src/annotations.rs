@@ -10,7 +10,7 @@
 
 use crate::error::ApiError;
 use crate::ingest::IngestAuth;
-use crate::params::{MetricsParams, Query};
+use crate::params::{PeriodParams, Query, TeamParam};
 use crate::server::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -168,26 +168,25 @@ async fn create(
     Ok((StatusCode::CREATED, Json(stored)).into_response())
 }
 
-/// Lists the annotations of a period.
+/// Lists the annotations of a period. With `team`, only the annotations its charts show (its
+/// own, its tribe's, the organisation's, and for a tribe or the organisation those of its teams
+/// marked `inherit`); without it, every annotation.
 #[utoipa::path(get, path = "/api/v1/annotations", tag = "annotations", operation_id = "list_annotations",
-    params(
-        ("team" = Option<String>, Query, description = "A team or tribe slug: only the annotations its charts show (its own, its tribe's, the organisation's, and for a tribe or the organisation those of its teams marked `inherit`); omitted: every annotation"),
-        ("from" = Option<String>, Query, format = Date, description = "First day (inclusive). Default: 90 days before `to`"),
-        ("to" = Option<String>, Query, format = Date, description = "The day after the period (exclusive). Default: tomorrow (UTC)"),
-    ),
+    params(TeamParam, PeriodParams),
     responses(
         (status = 200, description = "The annotations dated in the period, by date (at most 500); the configuration's have a null id", body = Vec<Annotation>),
         (status = 400, description = "An invalid parameter, named; or more than 500 annotations in the period", body = crate::openapi::ErrorBody),
     ))]
 async fn list(
     State(state): State<AppState>,
-    Query(params): Query<MetricsParams>,
+    Query(team): Query<TeamParam>,
+    Query(dates): Query<PeriodParams>,
 ) -> Result<Json<Vec<Annotation>>, ApiError> {
-    let period = params.period()?;
-    let listed = match params.team() {
+    let period = dates.period()?;
+    let listed = match team.team() {
         None => in_period(&state.store, &state.config, period.from, period.to).await,
         Some(_) => {
-            let scope = crate::routes::scope(&state, &params)?;
+            let scope = crate::routes::scope(&state, &team)?;
             annotations::for_scopes(
                 &state.store,
                 &state.config,

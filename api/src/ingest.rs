@@ -313,12 +313,34 @@ pub struct EventsResponse {
 
 /// `POST /api/v1/events?wait=true`: answer once the metrics include the events, rather than
 /// once they are stored.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsParams {
+    /// `true` (also `1`, `yes` or empty): answer once the metrics include the events; `false`
+    /// (also `0`, `no`; the default): once they are stored.
     #[serde(default)]
+    #[param(value_type = Option<bool>)]
     pub wait: Option<String>,
 }
 
+/// Generic events (change, deployment, incident) from CI or incident tools: one JSON object, or
+/// NDJSON with one per line. Idempotent on each event's `id`. Also one CDEvent (CloudEvents JSON,
+/// structured mode), idempotent on its `context.id`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    tag = "ingestion",
+    params(EventsParams),
+    request_body(content = String, description = "One event as JSON, or NDJSON (one event per line)", content_type = "application/x-ndjson"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every event is stored (re-sent ones change nothing): `received`, `duplicates`, `stored` (by kind), and `warnings`, one `{repo, message}` per repository of the events that no team owns (stored, but in no team's figures)", body = Object),
+        (status = 202, description = "A CDEvent of a type doraboard does not use: `{\"status\": \"ignored\", \"type\": ...}`, stored nowhere", body = Object),
+        (status = 400, description = "An event is invalid: the line and field are named, nothing is stored", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token"),
+        (status = 503, description = "Ingestion is disabled: no token is configured"),
+    )
+)]
 async fn post_events(
     State(state): State<IngestState>,
     Query(params): Query<EventsParams>,
@@ -400,6 +422,18 @@ async fn post_cdevent(
     Ok(Json(EventsResponse { report, warnings }).into_response())
 }
 
+/// PagerDuty V3 webhooks (incidents), signed with `X-PagerDuty-Signature`; idempotent.
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/pagerduty",
+    tag = "ingestion",
+    request_body(content = Object, description = "A PagerDuty V3 webhook payload", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Stored, or recognised as a redelivery"),
+        (status = 401, description = "Bad or missing signature"),
+        (status = 503, description = "PagerDuty webhooks are disabled: no signing secret is configured"),
+    )
+)]
 async fn post_pagerduty(
     State(state): State<IngestState>,
     headers: HeaderMap,

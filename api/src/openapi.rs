@@ -10,85 +10,10 @@ use crate::server::AppState;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{OpenApi, ToSchema};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/openapi.json", get(openapi_json))
-}
-
-/// The query parameters shared by the metrics-like routes: `team`, then [`PeriodQuery`].
-pub struct MetricsQuery;
-
-impl IntoParams for MetricsQuery {
-    fn into_params(
-        parameter_in: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
-    ) -> Vec<utoipa::openapi::path::Parameter> {
-        let mut params = TeamQuery::into_params(&parameter_in);
-        params.extend(PeriodQuery::into_params(&parameter_in));
-        params
-    }
-}
-
-/// `team`, apart so that routes covering every scope can leave it out.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "read only by the derived IntoParams, for the document"
-)]
-pub struct TeamQuery {
-    /// A team or tribe slug; omitted: the whole organisation.
-    team: Option<String>,
-}
-
-/// The period and bucket parameters of the metrics-like routes.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "read only by the derived IntoParams, for the document"
-)]
-pub struct PeriodQuery {
-    /// First day of the period (ISO 8601 date, inclusive), in the scope's time zone. Default: 90
-    /// days before `to`.
-    #[param(format = Date, example = "2026-08-01")]
-    from: Option<String>,
-    /// The day after the period (exclusive). Default: tomorrow (UTC).
-    #[param(format = Date, example = "2026-11-01")]
-    to: Option<String>,
-    /// Series bucket: `day`, `week` (ISO, Monday first), `month` or `quarter`; omitted: no series.
-    #[param(example = "week")]
-    bucket: Option<String>,
-}
-
-/// The lead-time series' per-bucket phases, which only `GET /api/v1/metrics` offers.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "read only by the derived IntoParams, for the document"
-)]
-pub struct PhasesQuery {
-    /// `true`: each bucket of `lead_time.series` carries its `breakdown` (coding, pickup, review,
-    /// deploy), as the lead-time breakdown chart draws it; needs `bucket`. Default `false`: four
-    /// more order statistics per bucket, computed only when asked.
-    #[param(example = true)]
-    phases_per_bucket: Option<bool>,
-}
-
-/// Paging of the lists behind the figures (`/api/v1/explain` and its CSV exports).
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "read only by the derived IntoParams, for the document"
-)]
-pub struct PageQuery {
-    /// Rows of each list: 1 to 10,000 for `/api/v1/explain` (default 10,000), 1 to 100,000 for
-    /// a CSV export (default: the whole list, refused with a 400 when it is longer than that).
-    limit: Option<u32>,
-    /// Rows skipped first, for the next page. Default 0.
-    offset: Option<u32>,
 }
 
 /// Every error answers this shape.
@@ -131,11 +56,11 @@ pub struct ErrorDetail {
         crate::exports::incidents_csv,
         crate::prometheus::metrics,
         openapi_json,
-        charts,
-        report,
-        events,
-        pagerduty_webhook,
-        github_webhook,
+        crate::charts::chart,
+        crate::report::report,
+        crate::ingest::post_events,
+        crate::ingest::post_pagerduty,
+        crate::webhooks::post_github,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerScheme),
@@ -185,103 +110,6 @@ pub fn document() -> utoipa::openapi::OpenApi {
 pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(document())
 }
-
-// ---- routes served by other modules, documented here ---------------------------------------------
-// These functions only carry the documentation of a route whose handler lives in a module that
-// does not depend on utoipa; they are never called.
-
-/// A chart of the metrics, as SVG (for the web and the report) or PNG (for slides).
-#[utoipa::path(
-    get,
-    path = "/api/v1/charts/{file}",
-    tag = "charts",
-    params(
-        ("file" = String, Path, description = "`{chart}.svg` or `{chart}.png`; `{chart}` is a metrics JSON key (`deployment_frequency`, `lead_time`, `change_failure_rate`, `time_to_restore`, `rework_rate`), `lead_time_breakdown` or `lead_time_distribution`", example = "lead_time.svg"),
-        MetricsQuery,
-        ("compare" = Option<String>, Query, description = "More teams or tribes on the same chart, comma-separated", example = "checkout,payments"),
-        ("width" = Option<u32>, Query, description = "Width in pixels (PNG; SVG scales)"),
-        ("height" = Option<u32>, Query, description = "Height in pixels"),
-    ),
-    responses(
-        (status = 200, description = "The chart; carries an ETag and answers 304 to If-None-Match", content_type = "image/svg+xml", body = String),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "An invalid parameter, named", body = ErrorBody),
-        (status = 404, description = "No such chart", body = ErrorBody),
-    )
-)]
-#[expect(dead_code, reason = "only its #[utoipa::path] documents the route")]
-fn charts() {}
-
-/// The executive report: one printable page (HTML) for the organisation, or a team or tribe.
-#[utoipa::path(
-    get,
-    path = "/api/v1/report",
-    tag = "report",
-    params(
-        ("team" = Option<String>, Query, description = "A team or tribe slug; omitted: the whole organisation"),
-        ("from" = Option<String>, Query, format = Date, description = "First day of the period (inclusive)"),
-        ("to" = Option<String>, Query, format = Date, description = "The day after the period (exclusive)"),
-    ),
-    responses(
-        (status = 200, description = "The report as a printable HTML page", content_type = "text/html", body = String),
-        (status = 400, description = "An invalid parameter, named", body = ErrorBody),
-    )
-)]
-#[expect(dead_code, reason = "only its #[utoipa::path] documents the route")]
-fn report() {}
-
-/// Generic events (change, deployment, incident) from CI or incident tools: one JSON object, or
-/// NDJSON with one per line. Idempotent on each event's `id`. Also one CDEvent (CloudEvents JSON,
-/// structured mode), idempotent on its `context.id`.
-#[utoipa::path(
-    post,
-    path = "/api/v1/events",
-    tag = "ingestion",
-    request_body(content = String, description = "One event as JSON, or NDJSON (one event per line)", content_type = "application/x-ndjson"),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Every event is stored (re-sent ones change nothing): `received`, `duplicates`, `stored` (by kind), and `warnings`, one `{repo, message}` per repository of the events that no team owns (stored, but in no team's figures)", body = Object),
-        (status = 202, description = "A CDEvent of a type doraboard does not use: `{\"status\": \"ignored\", \"type\": ...}`, stored nowhere", body = Object),
-        (status = 400, description = "An event is invalid: the line and field are named, nothing is stored", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token"),
-        (status = 503, description = "Ingestion is disabled: no token is configured"),
-    )
-)]
-#[expect(dead_code, reason = "only its #[utoipa::path] documents the route")]
-fn events() {}
-
-/// PagerDuty V3 webhooks (incidents), signed with `X-PagerDuty-Signature`; idempotent.
-#[utoipa::path(
-    post,
-    path = "/api/v1/webhooks/pagerduty",
-    tag = "ingestion",
-    request_body(content = Object, description = "A PagerDuty V3 webhook payload", content_type = "application/json"),
-    responses(
-        (status = 200, description = "Stored, or recognised as a redelivery"),
-        (status = 401, description = "Bad or missing signature"),
-        (status = 503, description = "PagerDuty webhooks are disabled: no signing secret is configured"),
-    )
-)]
-#[expect(dead_code, reason = "only its #[utoipa::path] documents the route")]
-fn pagerduty_webhook() {}
-
-/// GitHub webhooks, signed with `X-Hub-Signature-256`; idempotent on `X-GitHub-Delivery`.
-#[utoipa::path(
-    post,
-    path = "/api/v1/webhooks/github",
-    tag = "ingestion",
-    request_body(content = Object, description = "A GitHub webhook payload; the event type is in `X-GitHub-Event`", content_type = "application/json"),
-    responses(
-        (status = 200, description = "Stored (a record), deleted (the incident of an issue that lost the incident label, or was deleted or transferred), recognised as a redelivery, or a ping answered"),
-        (status = 202, description = "Logged without a record, or ignored (event, action, repository or environment not used)"),
-        (status = 400, description = "Malformed JSON or a payload missing what its event needs"),
-        (status = 401, description = "Bad or missing signature"),
-        (status = 413, description = "The body is over 5 MiB"),
-        (status = 503, description = "GitHub webhooks are disabled: no webhook secret is configured"),
-    )
-)]
-#[expect(dead_code, reason = "only its #[utoipa::path] documents the route")]
-fn github_webhook() {}
 
 #[cfg(test)]
 mod tests {

@@ -93,6 +93,21 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
+/// GitHub webhooks, signed with `X-Hub-Signature-256`; idempotent on `X-GitHub-Delivery`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/github",
+    tag = "ingestion",
+    request_body(content = Object, description = "A GitHub webhook payload; the event type is in `X-GitHub-Event`", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Stored (a record), deleted (the incident of an issue that lost the incident label, or was deleted or transferred), recognised as a redelivery, or a ping answered"),
+        (status = 202, description = "Logged without a record, or ignored (event, action, repository or environment not used)"),
+        (status = 400, description = "Malformed JSON or a payload missing what its event needs"),
+        (status = 401, description = "Bad or missing signature"),
+        (status = 413, description = "The body is over 5 MiB"),
+        (status = 503, description = "GitHub webhooks are disabled: no webhook secret is configured"),
+    )
+)]
 async fn post_github(
     State(state): State<GithubState>,
     headers: HeaderMap,
