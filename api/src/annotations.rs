@@ -12,34 +12,32 @@ use crate::error::ApiError;
 use crate::ingest::IngestAuth;
 use crate::params::{PeriodParams, Query, TeamParam};
 use crate::server::AppState;
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use engine::annotations::{
     self, Annotation, AnnotationError, ListError, NewAnnotation, Reach, in_period,
 };
 use serde::Deserialize;
 use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Largest body `POST /api/v1/annotations` reads: a date, a title and a slug fit many times.
 pub const BODY_LIMIT: usize = 4 * 1024;
 
 /// The annotation routes; writes need one of `auth`'s tokens.
-pub fn router(auth: IngestAuth) -> Router<AppState> {
+pub fn router(auth: IngestAuth) -> OpenApiRouter<AppState> {
     let auth = Arc::new(auth);
-    let writes = Router::new()
-        .route("/api/v1/annotations", axum::routing::post(create))
-        .route("/api/v1/annotations/{id}", delete(remove))
+    let writes = OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(remove))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .route_layer(middleware::from_fn_with_state(auth, require_token));
-    Router::new()
-        .route("/api/v1/annotations", get(list))
-        .merge(writes)
+    OpenApiRouter::new().routes(routes!(list)).merge(writes)
 }
 
 /// Whether a request is an annotation write, which the ingestion token authorises instead of

@@ -21,25 +21,24 @@ use crate::error::ApiError;
 use crate::params::MAX_CSV_ROWS;
 use crate::params::{BucketParam, PageParams, PeriodParams, Query, TeamParam};
 use crate::server::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use engine::config::{Scope, ScopeKind};
 use engine::duration::{self, Style};
 use engine::explain::{ExplainTotals, Explanation};
 use engine::metrics::MetricsReport;
 use engine::model::Timestamp;
 use engine::period::Period;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/metrics.csv", get(metrics_csv))
-        .route("/api/v1/targets.csv", get(targets_csv))
-        .route("/api/v1/explain/changes.csv", get(changes_csv))
-        .route("/api/v1/explain/deployments.csv", get(deployments_csv))
-        .route("/api/v1/explain/incidents.csv", get(incidents_csv))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(metrics_csv))
+        .routes(routes!(targets_csv))
+        .routes(routes!(changes_csv))
+        .routes(routes!(deployments_csv))
+        .routes(routes!(incidents_csv))
 }
 
 /// The header of `/api/v1/metrics.csv`, in both of its shapes.

@@ -25,7 +25,6 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use axum::{Json, Router};
 use collector::cdevents;
 use collector::events::ndjson::parse_body;
@@ -41,6 +40,7 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Largest body `POST /api/v1/events` reads (a batch of NDJSON events).
 pub const EVENTS_BODY_LIMIT: usize = 10 * 1024 * 1024;
@@ -121,7 +121,7 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(
     state: &AppState,
     auth: IngestAuth,
     ingestor: Ingestor,
-) -> Router<S> {
+) -> OpenApiRouter<S> {
     let state = IngestState {
         ingestor,
         auth: Arc::new(auth),
@@ -133,13 +133,13 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(
     };
     let admission = middleware::from_fn_with_state(state.ingestor.clone(), admit);
     // The token is checked first: a stranger never takes a place in flight.
-    let events = Router::new()
-        .route("/api/v1/events", post(post_events))
+    let events = OpenApiRouter::new()
+        .routes(routes!(post_events))
         .layer(DefaultBodyLimit::max(EVENTS_BODY_LIMIT))
         .route_layer(admission.clone())
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
-    let webhooks = Router::new()
-        .route("/api/v1/webhooks/pagerduty", post(post_pagerduty))
+    let webhooks = OpenApiRouter::new()
+        .routes(routes!(post_pagerduty))
         .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT))
         .route_layer(admission);
     events.merge(webhooks).with_state(state)
@@ -154,7 +154,7 @@ pub async fn serve_with(
     ingestor: Ingestor,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app: Router = router_with(state, auth, ingestor);
+    let app: Router = router_with(state, auth, ingestor).into();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
@@ -329,6 +329,7 @@ pub struct EventsParams {
 #[utoipa::path(
     post,
     path = "/api/v1/events",
+    operation_id = "events",
     tag = "ingestion",
     params(EventsParams),
     request_body(content = String, description = "One event as JSON, or NDJSON (one event per line)", content_type = "application/x-ndjson"),
@@ -426,6 +427,7 @@ async fn post_cdevent(
 #[utoipa::path(
     post,
     path = "/api/v1/webhooks/pagerduty",
+    operation_id = "pagerduty_webhook",
     tag = "ingestion",
     request_body(content = Object, description = "A PagerDuty V3 webhook payload", content_type = "application/json"),
     responses(

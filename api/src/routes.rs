@@ -5,32 +5,33 @@ use crate::error::ApiError;
 use crate::params::{BucketParam, PageParams, PeriodParams, PhasesParam, Query, TeamParam};
 use crate::server::AppState;
 use axum::extract::{Path, State};
-use axum::routing::get;
 use axum::{Json, Router};
 use engine::config::{ConfigError, Scope};
 use engine::metrics::MetricsReport;
 use engine::period::{Bucket, Period};
 use serde::Serialize;
+use utoipa::OpenApi as _;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Every route; `auth` authorises ingestion and annotation writes.
+///
+/// Each API route is registered with `routes!`, which takes its path and method from the
+/// handler's `#[utoipa::path]`: the router and the OpenAPI document it serves come from this
+/// one registration. Only the dashboard's pages and assets are routed outside the document.
 pub fn router(
     state: AppState,
     ingestor: collector::ingest::Ingestor,
     auth: crate::ingest::IngestAuth,
 ) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/api/v1/teams", get(teams))
-        .route("/api/v1/setup", get(setup))
-        .route("/api/v1/metrics", get(metrics))
-        .route("/api/v1/metrics/scopes", get(metrics_scopes))
-        .route("/api/v1/explain", get(explain))
-        .route(
-            "/api/v1/explain/deployments/{*key}",
-            get(explain_deployment),
-        )
-        .route("/api/v1/sync/status", get(crate::sync_status::sync_status))
-        .merge(crate::dashboard::router())
+    let (api, document) = OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(teams))
+        .routes(routes!(setup))
+        .routes(routes!(metrics))
+        .routes(routes!(metrics_scopes))
+        .routes(routes!(explain))
+        .routes(routes!(explain_deployment))
+        .routes(routes!(crate::sync_status::sync_status))
         .merge(crate::targets::router())
         .merge(crate::exports::router())
         .merge(crate::prometheus::router())
@@ -40,8 +41,11 @@ pub fn router(
         .merge(crate::annotations::router(auth.clone()))
         .merge(crate::ingest::router_with(&state, auth, ingestor.clone()))
         .merge(crate::webhooks::router(&state, ingestor))
+        .split_for_parts();
+    api.merge(crate::dashboard::router())
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
+        .layer(crate::openapi::serving(document))
         .with_state(state)
 }
 
@@ -299,7 +303,7 @@ async fn explain(
 }
 
 /// One deployment: what it shipped, and every piece of evidence that it failed.
-#[utoipa::path(get, path = "/api/v1/explain/deployments/{key}", tag = "metrics",
+#[utoipa::path(get, path = "/api/v1/explain/deployments/{*key}", tag = "metrics",
     params(("key" = String, Path, description = "The deployment's key, slashes included", example = "acme/shop/deployments/42")),
     responses(
         (status = 200, description = "The deployment, the changes it shipped first, its failure evidence and rework marks", body = Object),

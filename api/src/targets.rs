@@ -14,18 +14,18 @@
 use crate::error::ApiError;
 use crate::params::{BucketParam, PeriodParams, Query, TeamParam};
 use crate::server::AppState;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use engine::config::{Scope, ScopeKind, Targets};
 use engine::metric_key::MetricKey;
 use engine::metrics::MetricsReport;
 use engine::period::Bucket;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/targets", get(targets))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(targets))
 }
 
 /// The standing of one or more teams for one period.

@@ -26,17 +26,16 @@ pub use model::{Chart, ChartKind, Marker, MetricGroup, MetricKey};
 use crate::error::ApiError;
 use crate::params::{BucketParam, PeriodParams, Query};
 use crate::server::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use engine::config::{Config, Scope};
 use engine::explain::Page;
 use engine::period::{Bucket, Period};
 use engine::query::QueryError;
 use engine::store::Store;
 use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Size of a chart when the request gives none.
 pub const DEFAULT_SIZE: (u32, u32) = (960, 540);
@@ -51,8 +50,8 @@ pub const CACHE_CONTROL: &str = "public, max-age=60";
 const RENDER_VERSION: &str = "charts-1";
 
 /// The chart routes, merged into the API's router.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/charts/{file}", get(chart))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(chart))
 }
 
 /// The query parameters of a chart: those of `/api/v1/metrics` (the bucket defaulting to a
@@ -399,6 +398,7 @@ pub fn cache_headers(etag: &str) -> [(header::HeaderName, HeaderValue); 2] {
 #[utoipa::path(
     get,
     path = "/api/v1/charts/{file}",
+    operation_id = "charts",
     tag = "charts",
     params(
         ("file" = String, Path, description = "`{chart}.svg` or `{chart}.png`; `{chart}` is a metrics JSON key (`deployment_frequency`, `lead_time`, `change_failure_rate`, `time_to_restore`, `rework_rate`), `lead_time_breakdown` or `lead_time_distribution`", example = "lead_time.svg"),

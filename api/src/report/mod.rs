@@ -21,17 +21,16 @@ use crate::error::ApiError;
 use crate::params::{PeriodParams, Query, TeamParam};
 use crate::server::AppState;
 use crate::targets::TeamStanding;
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use engine::config::{Config, Scope, ScopeKind};
 use engine::metrics::MetricsReport;
 use engine::period::{Bucket, Period};
 use engine::query::{QueryError, metrics_for_scope};
 use engine::store::Store;
 use narrative::Highlight;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The four keys drawn as small trend charts on the page, in DORA's grouped order (rework rate
 /// is in the figures).
@@ -258,8 +257,8 @@ pub async fn build(
 }
 
 /// The report routes, merged into the API's router.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/report", get(report))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(report))
 }
 
 /// The executive report: one printable page (HTML) for the organisation, or a team or tribe.
