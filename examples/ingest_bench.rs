@@ -114,9 +114,13 @@ async fn run(
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     // One ingestor (one write queue) behind every route, as in `doraboard serve`.
     let ingestor = collector::ingest::Ingestor::new(store.clone(), &config);
-    let app: axum::Router = api::ingest::router_with(&state, auth, ingestor.clone()).merge(
-        api::webhooks::router_with(&state, Some(Secret::new(GITHUB_SECRET)), ingestor.clone()),
-    );
+    let app: axum::Router = api::ingest::router_with(&state, auth, ingestor.clone())
+        .merge(api::webhooks::router_with(
+            &state,
+            Some(Secret::new(GITHUB_SECRET)),
+            ingestor.clone(),
+        ))
+        .into();
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async {

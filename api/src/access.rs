@@ -93,6 +93,10 @@ mod tests {
     use engine::config::Secret;
     use tower::ServiceExt;
 
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a stand-in router for the middleware under test, not the API's"
+    )]
     fn app(access: ReadAccess) -> Router {
         Router::new()
             .route("/api/v1/teams", get(|| async { "teams" }))

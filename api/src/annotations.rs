@@ -10,36 +10,34 @@
 
 use crate::error::ApiError;
 use crate::ingest::IngestAuth;
-use crate::params::{MetricsParams, Query};
+use crate::params::{PeriodParams, Query, TeamParam};
 use crate::server::AppState;
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use engine::annotations::{
     self, Annotation, AnnotationError, ListError, NewAnnotation, Reach, in_period,
 };
 use serde::Deserialize;
 use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Largest body `POST /api/v1/annotations` reads: a date, a title and a slug fit many times.
 pub const BODY_LIMIT: usize = 4 * 1024;
 
 /// The annotation routes; writes need one of `auth`'s tokens.
-pub fn router(auth: IngestAuth) -> Router<AppState> {
+pub fn router(auth: IngestAuth) -> OpenApiRouter<AppState> {
     let auth = Arc::new(auth);
-    let writes = Router::new()
-        .route("/api/v1/annotations", axum::routing::post(create))
-        .route("/api/v1/annotations/{id}", delete(remove))
+    let writes = OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(remove))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .route_layer(middleware::from_fn_with_state(auth, require_token));
-    Router::new()
-        .route("/api/v1/annotations", get(list))
-        .merge(writes)
+    OpenApiRouter::new().routes(routes!(list)).merge(writes)
 }
 
 /// Whether a request is an annotation write, which the ingestion token authorises instead of
@@ -168,26 +166,25 @@ async fn create(
     Ok((StatusCode::CREATED, Json(stored)).into_response())
 }
 
-/// Lists the annotations of a period.
+/// Lists the annotations of a period. With `team`, only the annotations its charts show (its
+/// own, its tribe's, the organisation's, and for a tribe or the organisation those of its teams
+/// marked `inherit`); without it, every annotation.
 #[utoipa::path(get, path = "/api/v1/annotations", tag = "annotations", operation_id = "list_annotations",
-    params(
-        ("team" = Option<String>, Query, description = "A team or tribe slug: only the annotations its charts show (its own, its tribe's, the organisation's, and for a tribe or the organisation those of its teams marked `inherit`); omitted: every annotation"),
-        ("from" = Option<String>, Query, format = Date, description = "First day (inclusive). Default: 90 days before `to`"),
-        ("to" = Option<String>, Query, format = Date, description = "The day after the period (exclusive). Default: tomorrow (UTC)"),
-    ),
+    params(TeamParam, PeriodParams),
     responses(
         (status = 200, description = "The annotations dated in the period, by date (at most 500); the configuration's have a null id", body = Vec<Annotation>),
         (status = 400, description = "An invalid parameter, named; or more than 500 annotations in the period", body = crate::openapi::ErrorBody),
     ))]
 async fn list(
     State(state): State<AppState>,
-    Query(params): Query<MetricsParams>,
+    Query(team): Query<TeamParam>,
+    Query(dates): Query<PeriodParams>,
 ) -> Result<Json<Vec<Annotation>>, ApiError> {
-    let period = params.period()?;
-    let listed = match params.team() {
+    let period = dates.period()?;
+    let listed = match team.team() {
         None => in_period(&state.store, &state.config, period.from, period.to).await,
         Some(_) => {
-            let scope = crate::routes::scope(&state, &params)?;
+            let scope = crate::routes::scope(&state, &team)?;
             annotations::for_scopes(
                 &state.store,
                 &state.config,

@@ -19,28 +19,26 @@
 
 use crate::error::ApiError;
 use crate::params::MAX_CSV_ROWS;
-use crate::params::MetricsParams;
-use crate::params::Query;
+use crate::params::{BucketParam, PageParams, PeriodParams, Query, TeamParam};
 use crate::server::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use engine::config::{Scope, ScopeKind};
 use engine::duration::{self, Style};
 use engine::explain::{ExplainTotals, Explanation};
 use engine::metrics::MetricsReport;
 use engine::model::Timestamp;
 use engine::period::Period;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/metrics.csv", get(metrics_csv))
-        .route("/api/v1/targets.csv", get(targets_csv))
-        .route("/api/v1/explain/changes.csv", get(changes_csv))
-        .route("/api/v1/explain/deployments.csv", get(deployments_csv))
-        .route("/api/v1/explain/incidents.csv", get(incidents_csv))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(metrics_csv))
+        .routes(routes!(targets_csv))
+        .routes(routes!(changes_csv))
+        .routes(routes!(deployments_csv))
+        .routes(routes!(incidents_csv))
 }
 
 /// The header of `/api/v1/metrics.csv`, in both of its shapes.
@@ -273,7 +271,7 @@ fn scopes_under(state: &AppState, scope: &Scope) -> Vec<Scope> {
     get,
     path = "/api/v1/metrics.csv",
     tag = "exports",
-    params(crate::openapi::MetricsQuery),
+    params(TeamParam, PeriodParams, BucketParam),
     responses(
         (status = 200, description = "Without `bucket`: one row per scope (the one asked for, then its tribes and teams). With `bucket`: one row per bucket. Durations in hours, rates 0..1.", content_type = "text/csv", body = String),
         (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
@@ -281,11 +279,13 @@ fn scopes_under(state: &AppState, scope: &Scope) -> Vec<Scope> {
 )]
 pub async fn metrics_csv(
     State(state): State<AppState>,
-    Query(params): Query<MetricsParams>,
+    Query(team): Query<TeamParam>,
+    Query(dates): Query<PeriodParams>,
+    Query(bucket): Query<BucketParam>,
 ) -> Result<CsvFile, ApiError> {
-    let period = params.period()?;
-    let bucket = params.bucket()?;
-    let scope = crate::routes::scope(&state, &params)?;
+    let period = dates.period()?;
+    let bucket = bucket.bucket(&period)?;
+    let scope = crate::routes::scope(&state, &team)?;
     let mut table = Table::new(METRICS_HEADER)?;
     if bucket.is_some() {
         let report =
@@ -313,7 +313,7 @@ pub async fn metrics_csv(
     get,
     path = "/api/v1/targets.csv",
     tag = "exports",
-    params(crate::openapi::MetricsQuery),
+    params(TeamParam, PeriodParams, BucketParam),
     responses(
         (status = 200, description = "One row per team and target; durations in hours, rates 0..1", content_type = "text/csv", body = String),
         (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
@@ -321,11 +321,13 @@ pub async fn metrics_csv(
 )]
 pub async fn targets_csv(
     State(state): State<AppState>,
-    Query(params): Query<MetricsParams>,
+    Query(team): Query<TeamParam>,
+    Query(dates): Query<PeriodParams>,
+    Query(bucket): Query<BucketParam>,
 ) -> Result<CsvFile, ApiError> {
-    let period = params.period()?;
-    let bucket = params.bucket()?;
-    let scope = crate::routes::scope(&state, &params)?;
+    let period = dates.period()?;
+    let bucket = bucket.bucket(&period)?;
+    let scope = crate::routes::scope(&state, &team)?;
     let mut table = Table::new(&[
         "team",
         "name",
@@ -391,13 +393,15 @@ pub async fn targets_csv(
 /// than cut silently.
 async fn explanation(
     state: &AppState,
-    params: &MetricsParams,
+    team: &TeamParam,
+    dates: &PeriodParams,
+    paging: &PageParams,
     what: &str,
     rows: fn(&ExplainTotals) -> usize,
 ) -> Result<(Scope, Period, Explanation), ApiError> {
-    let period = params.period()?;
-    let (page, paged) = params.page(MAX_CSV_ROWS)?;
-    let scope = crate::routes::scope(state, params)?;
+    let period = dates.period()?;
+    let (page, paged) = paging.page(MAX_CSV_ROWS)?;
+    let scope = crate::routes::scope(state, team)?;
     let explained =
         engine::explain::explain(&state.store, &state.config, &scope, period, page).await?;
     let total = rows(&explained.totals);
@@ -418,7 +422,7 @@ async fn explanation(
     get,
     path = "/api/v1/explain/changes.csv",
     tag = "exports",
-    params(crate::openapi::MetricsQuery, crate::openapi::PageQuery),
+    params(TeamParam, PeriodParams, PageParams),
     responses(
         (status = 200, description = "One row per change first shipped in the period, slowest first; `excluded` names the noise filter that left it out of lead time", content_type = "text/csv", body = String),
         (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
@@ -426,9 +430,12 @@ async fn explanation(
 )]
 pub async fn changes_csv(
     State(state): State<AppState>,
-    Query(params): Query<MetricsParams>,
+    Query(team): Query<TeamParam>,
+    Query(dates): Query<PeriodParams>,
+    Query(paging): Query<PageParams>,
 ) -> Result<CsvFile, ApiError> {
-    let (scope, period, explained) = explanation(&state, &params, "changes", |t| t.changes).await?;
+    let (scope, period, explained) =
+        explanation(&state, &team, &dates, &paging, "changes", |t| t.changes).await?;
     let host = crate::dashboard::code_host_url(&state.config.github.api_url);
     let mut table = Table::new(&[
         "key",
@@ -488,7 +495,7 @@ pub async fn changes_csv(
     get,
     path = "/api/v1/explain/deployments.csv",
     tag = "exports",
-    params(crate::openapi::MetricsQuery, crate::openapi::PageQuery),
+    params(TeamParam, PeriodParams, PageParams),
     responses(
         (status = 200, description = "One row per deployment attempt, oldest first; `failure_kinds` and `failure_reasons` give the evidence of a failed deployment, joined by ` | `", content_type = "text/csv", body = String),
         (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
@@ -496,10 +503,15 @@ pub async fn changes_csv(
 )]
 pub async fn deployments_csv(
     State(state): State<AppState>,
-    Query(params): Query<MetricsParams>,
+    Query(team): Query<TeamParam>,
+    Query(dates): Query<PeriodParams>,
+    Query(paging): Query<PageParams>,
 ) -> Result<CsvFile, ApiError> {
     let (scope, period, explained) =
-        explanation(&state, &params, "deployments", |t| t.deployments).await?;
+        explanation(&state, &team, &dates, &paging, "deployments", |t| {
+            t.deployments
+        })
+        .await?;
     let mut table = Table::new(&[
         "key",
         "repo",
@@ -543,7 +555,7 @@ pub async fn deployments_csv(
     get,
     path = "/api/v1/explain/incidents.csv",
     tag = "exports",
-    params(crate::openapi::MetricsQuery, crate::openapi::PageQuery),
+    params(TeamParam, PeriodParams, PageParams),
     responses(
         (status = 200, description = "One row per incident opened in the period; `duration_hours` is empty while it is open", content_type = "text/csv", body = String),
         (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
@@ -551,10 +563,12 @@ pub async fn deployments_csv(
 )]
 pub async fn incidents_csv(
     State(state): State<AppState>,
-    Query(params): Query<MetricsParams>,
+    Query(team): Query<TeamParam>,
+    Query(dates): Query<PeriodParams>,
+    Query(paging): Query<PageParams>,
 ) -> Result<CsvFile, ApiError> {
     let (scope, period, explained) =
-        explanation(&state, &params, "incidents", |t| t.incidents).await?;
+        explanation(&state, &team, &dates, &paging, "incidents", |t| t.incidents).await?;
     let mut table = Table::new(&[
         "key",
         "repo",

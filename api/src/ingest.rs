@@ -25,7 +25,6 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use axum::{Json, Router};
 use collector::cdevents;
 use collector::events::ndjson::parse_body;
@@ -41,6 +40,7 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Largest body `POST /api/v1/events` reads (a batch of NDJSON events).
 pub const EVENTS_BODY_LIMIT: usize = 10 * 1024 * 1024;
@@ -121,7 +121,7 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(
     state: &AppState,
     auth: IngestAuth,
     ingestor: Ingestor,
-) -> Router<S> {
+) -> OpenApiRouter<S> {
     let state = IngestState {
         ingestor,
         auth: Arc::new(auth),
@@ -133,13 +133,13 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(
     };
     let admission = middleware::from_fn_with_state(state.ingestor.clone(), admit);
     // The token is checked first: a stranger never takes a place in flight.
-    let events = Router::new()
-        .route("/api/v1/events", post(post_events))
+    let events = OpenApiRouter::new()
+        .routes(routes!(post_events))
         .layer(DefaultBodyLimit::max(EVENTS_BODY_LIMIT))
         .route_layer(admission.clone())
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
-    let webhooks = Router::new()
-        .route("/api/v1/webhooks/pagerduty", post(post_pagerduty))
+    let webhooks = OpenApiRouter::new()
+        .routes(routes!(post_pagerduty))
         .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT))
         .route_layer(admission);
     events.merge(webhooks).with_state(state)
@@ -154,7 +154,7 @@ pub async fn serve_with(
     ingestor: Ingestor,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app: Router = router_with(state, auth, ingestor);
+    let app: Router = router_with(state, auth, ingestor).into();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
@@ -313,12 +313,35 @@ pub struct EventsResponse {
 
 /// `POST /api/v1/events?wait=true`: answer once the metrics include the events, rather than
 /// once they are stored.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsParams {
+    /// `true` (also `1`, `yes` or empty): answer once the metrics include the events; `false`
+    /// (also `0`, `no`; the default): once they are stored.
     #[serde(default)]
+    #[param(value_type = Option<bool>)]
     pub wait: Option<String>,
 }
 
+/// Generic events (change, deployment, incident) from CI or incident tools: one JSON object, or
+/// NDJSON with one per line. Idempotent on each event's `id`. Also one CDEvent (CloudEvents JSON,
+/// structured mode), idempotent on its `context.id`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    operation_id = "events",
+    tag = "ingestion",
+    params(EventsParams),
+    request_body(content = String, description = "One event as JSON, or NDJSON (one event per line)", content_type = "application/x-ndjson"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every event is stored (re-sent ones change nothing): `received`, `duplicates`, `stored` (by kind), and `warnings`, one `{repo, message}` per repository of the events that no team owns (stored, but in no team's figures)", body = Object),
+        (status = 202, description = "A CDEvent of a type doraboard does not use: `{\"status\": \"ignored\", \"type\": ...}`, stored nowhere", body = Object),
+        (status = 400, description = "An event is invalid: the line and field are named, nothing is stored", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token"),
+        (status = 503, description = "Ingestion is disabled: no token is configured"),
+    )
+)]
 async fn post_events(
     State(state): State<IngestState>,
     Query(params): Query<EventsParams>,
@@ -400,6 +423,19 @@ async fn post_cdevent(
     Ok(Json(EventsResponse { report, warnings }).into_response())
 }
 
+/// PagerDuty V3 webhooks (incidents), signed with `X-PagerDuty-Signature`; idempotent.
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/pagerduty",
+    operation_id = "pagerduty_webhook",
+    tag = "ingestion",
+    request_body(content = Object, description = "A PagerDuty V3 webhook payload", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Stored, or recognised as a redelivery"),
+        (status = 401, description = "Bad or missing signature"),
+        (status = 503, description = "PagerDuty webhooks are disabled: no signing secret is configured"),
+    )
+)]
 async fn post_pagerduty(
     State(state): State<IngestState>,
     headers: HeaderMap,

@@ -88,6 +88,10 @@ mod tests {
 
     /// `/held` answers once `release` is notified, after notifying `started`; `/never` never
     /// answers.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a stand-in router for the middleware under test, not the API's"
+    )]
     fn app(limits: AnswerLimits, started: Arc<Notify>, release: Arc<Notify>) -> Router {
         Router::new()
             .route(

@@ -1,94 +1,22 @@
 //! The OpenAPI 3.1 document of the HTTP API, generated from the code with utoipa and served at
 //! `GET /api/v1/openapi.json`.
 //!
-//! Handlers carry `#[utoipa::path]`; the response bodies derive `ToSchema` where they are
-//! defined (the engine's report types, this crate's own). A route added to the router must be
-//! listed in [`ApiDoc`] too: `tests/it/exports_api.rs` asks the server for every route of the
-//! interface contract and fails when one that answers is missing from the document.
+//! Handlers carry `#[utoipa::path]`, their query parameter structs derive `IntoParams` and the
+//! response bodies `ToSchema` where they are defined (the engine's report types, this crate's
+//! own). The router registers each route with utoipa-axum's `routes!`, which collects the
+//! document from those very handlers (see `crate::routes::router`); [`ApiDoc`] adds what no
+//! handler says: the title, the tags and the security scheme.
 
 use crate::server::AppState;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Serialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use std::sync::Arc;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/openapi.json", get(openapi_json))
-}
-
-/// The query parameters shared by the metrics-like routes: `team`, then [`PeriodQuery`].
-pub struct MetricsQuery;
-
-impl IntoParams for MetricsQuery {
-    fn into_params(
-        parameter_in: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
-    ) -> Vec<utoipa::openapi::path::Parameter> {
-        let mut params = TeamQuery::into_params(&parameter_in);
-        params.extend(PeriodQuery::into_params(&parameter_in));
-        params
-    }
-}
-
-/// `team`, apart so that routes covering every scope can leave it out.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "read only by the derived IntoParams, for the document"
-)]
-pub struct TeamQuery {
-    /// A team or tribe slug; omitted: the whole organisation.
-    team: Option<String>,
-}
-
-/// The period and bucket parameters of the metrics-like routes.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "read only by the derived IntoParams, for the document"
-)]
-pub struct PeriodQuery {
-    /// First day of the period (ISO 8601 date, inclusive), in the scope's time zone. Default: 90
-    /// days before `to`.
-    #[param(format = Date, example = "2026-08-01")]
-    from: Option<String>,
-    /// The day after the period (exclusive). Default: tomorrow (UTC).
-    #[param(format = Date, example = "2026-11-01")]
-    to: Option<String>,
-    /// Series bucket: `day`, `week` (ISO, Monday first), `month` or `quarter`; omitted: no series.
-    #[param(example = "week")]
-    bucket: Option<String>,
-}
-
-/// The lead-time series' per-bucket phases, which only `GET /api/v1/metrics` offers.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "read only by the derived IntoParams, for the document"
-)]
-pub struct PhasesQuery {
-    /// `true`: each bucket of `lead_time.series` carries its `breakdown` (coding, pickup, review,
-    /// deploy), as the lead-time breakdown chart draws it; needs `bucket`. Default `false`: four
-    /// more order statistics per bucket, computed only when asked.
-    #[param(example = true)]
-    phases_per_bucket: Option<bool>,
-}
-
-/// Paging of the lists behind the figures (`/api/v1/explain` and its CSV exports).
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "read only by the derived IntoParams, for the document"
-)]
-pub struct PageQuery {
-    /// Rows of each list: 1 to 10,000 for `/api/v1/explain` (default 10,000), 1 to 100,000 for
-    /// a CSV export (default: the whole list, refused with a 400 when it is longer than that).
-    limit: Option<u32>,
-    /// Rows skipped first, for the next page. Default 0.
-    offset: Option<u32>,
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(openapi_json))
 }
 
 /// Every error answers this shape.
@@ -110,32 +38,6 @@ pub struct ErrorDetail {
         title = "doraboard",
         description = "DORA metrics for engineering leaders: deployment frequency, lead time for changes, change failure rate, time to restore service and rework rate, per team, tribe and organisation, with the rows behind every figure.",
         license(name = "MIT OR Apache-2.0")
-    ),
-    paths(
-        crate::routes::healthz,
-        crate::sync_status::sync_status,
-        crate::routes::teams,
-        crate::routes::setup,
-        crate::routes::metrics,
-        crate::routes::metrics_scopes,
-        crate::routes::explain,
-        crate::routes::explain_deployment,
-        crate::targets::targets,
-        crate::annotations::create,
-        crate::annotations::list,
-        crate::annotations::remove,
-        crate::exports::metrics_csv,
-        crate::exports::targets_csv,
-        crate::exports::changes_csv,
-        crate::exports::deployments_csv,
-        crate::exports::incidents_csv,
-        crate::prometheus::metrics,
-        openapi_json,
-        charts,
-        report,
-        events,
-        pagerduty_webhook,
-        github_webhook,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerScheme),
@@ -168,11 +70,19 @@ impl utoipa::Modify for BearerScheme {
     }
 }
 
-/// The document, built once per call (cheap: no I/O).
-pub fn document() -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
-    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
-    doc
+/// The document the router collected, as `GET /api/v1/openapi.json` serves it.
+#[derive(Clone)]
+pub(crate) struct Document(Arc<utoipa::openapi::OpenApi>);
+
+/// The layer handing the router's `document` to [`openapi_json`], with this build's version and
+/// axum's catch-all parameters (`{*key}`) written as OpenAPI path parameters (`{key}`).
+pub(crate) fn serving(mut document: utoipa::openapi::OpenApi) -> Extension<Document> {
+    document.info.version = env!("CARGO_PKG_VERSION").to_string();
+    document.paths.paths = std::mem::take(&mut document.paths.paths)
+        .into_iter()
+        .map(|(path, item)| (path.replace("{*", "{"), item))
+        .collect();
+    Extension(Document(Arc::new(document)))
 }
 
 /// This document.
@@ -182,114 +92,90 @@ pub fn document() -> utoipa::openapi::OpenApi {
     tag = "operations",
     responses((status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json", body = Object))
 )]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(document())
+async fn openapi_json(Extension(document): Extension<Document>) -> Response {
+    Json(document.0.as_ref()).into_response()
 }
-
-// ---- routes served by other modules, documented here ---------------------------------------------
-// These functions only carry the documentation of a route whose handler lives in a module that
-// does not depend on utoipa; they are never called.
-
-/// A chart of the metrics, as SVG (for the web and the report) or PNG (for slides).
-#[utoipa::path(
-    get,
-    path = "/api/v1/charts/{file}",
-    tag = "charts",
-    params(
-        ("file" = String, Path, description = "`{chart}.svg` or `{chart}.png`; `{chart}` is a metrics JSON key (`deployment_frequency`, `lead_time`, `change_failure_rate`, `time_to_restore`, `rework_rate`), `lead_time_breakdown` or `lead_time_distribution`", example = "lead_time.svg"),
-        MetricsQuery,
-        ("compare" = Option<String>, Query, description = "More teams or tribes on the same chart, comma-separated", example = "checkout,payments"),
-        ("width" = Option<u32>, Query, description = "Width in pixels (PNG; SVG scales)"),
-        ("height" = Option<u32>, Query, description = "Height in pixels"),
-    ),
-    responses(
-        (status = 200, description = "The chart; carries an ETag and answers 304 to If-None-Match", content_type = "image/svg+xml", body = String),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "An invalid parameter, named", body = ErrorBody),
-        (status = 404, description = "No such chart", body = ErrorBody),
-    )
-)]
-#[expect(dead_code, reason = "only its #[utoipa::path] documents the route")]
-fn charts() {}
-
-/// The executive report: one printable page (HTML) for the organisation, or a team or tribe.
-#[utoipa::path(
-    get,
-    path = "/api/v1/report",
-    tag = "report",
-    params(
-        ("team" = Option<String>, Query, description = "A team or tribe slug; omitted: the whole organisation"),
-        ("from" = Option<String>, Query, format = Date, description = "First day of the period (inclusive)"),
-        ("to" = Option<String>, Query, format = Date, description = "The day after the period (exclusive)"),
-    ),
-    responses(
-        (status = 200, description = "The report as a printable HTML page", content_type = "text/html", body = String),
-        (status = 400, description = "An invalid parameter, named", body = ErrorBody),
-    )
-)]
-#[expect(dead_code, reason = "only its #[utoipa::path] documents the route")]
-fn report() {}
-
-/// Generic events (change, deployment, incident) from CI or incident tools: one JSON object, or
-/// NDJSON with one per line. Idempotent on each event's `id`. Also one CDEvent (CloudEvents JSON,
-/// structured mode), idempotent on its `context.id`.
-#[utoipa::path(
-    post,
-    path = "/api/v1/events",
-    tag = "ingestion",
-    request_body(content = String, description = "One event as JSON, or NDJSON (one event per line)", content_type = "application/x-ndjson"),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Every event is stored (re-sent ones change nothing): `received`, `duplicates`, `stored` (by kind), and `warnings`, one `{repo, message}` per repository of the events that no team owns (stored, but in no team's figures)", body = Object),
-        (status = 202, description = "A CDEvent of a type doraboard does not use: `{\"status\": \"ignored\", \"type\": ...}`, stored nowhere", body = Object),
-        (status = 400, description = "An event is invalid: the line and field are named, nothing is stored", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token"),
-        (status = 503, description = "Ingestion is disabled: no token is configured"),
-    )
-)]
-#[expect(dead_code, reason = "only its #[utoipa::path] documents the route")]
-fn events() {}
-
-/// PagerDuty V3 webhooks (incidents), signed with `X-PagerDuty-Signature`; idempotent.
-#[utoipa::path(
-    post,
-    path = "/api/v1/webhooks/pagerduty",
-    tag = "ingestion",
-    request_body(content = Object, description = "A PagerDuty V3 webhook payload", content_type = "application/json"),
-    responses(
-        (status = 200, description = "Stored, or recognised as a redelivery"),
-        (status = 401, description = "Bad or missing signature"),
-        (status = 503, description = "PagerDuty webhooks are disabled: no signing secret is configured"),
-    )
-)]
-#[expect(dead_code, reason = "only its #[utoipa::path] documents the route")]
-fn pagerduty_webhook() {}
-
-/// GitHub webhooks, signed with `X-Hub-Signature-256`; idempotent on `X-GitHub-Delivery`.
-#[utoipa::path(
-    post,
-    path = "/api/v1/webhooks/github",
-    tag = "ingestion",
-    request_body(content = Object, description = "A GitHub webhook payload; the event type is in `X-GitHub-Event`", content_type = "application/json"),
-    responses(
-        (status = 200, description = "Stored (a record), deleted (the incident of an issue that lost the incident label, or was deleted or transferred), recognised as a redelivery, or a ping answered"),
-        (status = 202, description = "Logged without a record, or ignored (event, action, repository or environment not used)"),
-        (status = 400, description = "Malformed JSON or a payload missing what its event needs"),
-        (status = 401, description = "Bad or missing signature"),
-        (status = 413, description = "The body is over 5 MiB"),
-        (status = 503, description = "GitHub webhooks are disabled: no webhook secret is configured"),
-    )
-)]
-#[expect(dead_code, reason = "only its #[utoipa::path] documents the route")]
-fn github_webhook() {}
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Method, Request, StatusCode};
+    use serde_json::Value;
+    use std::sync::Arc;
+    use tower::ServiceExt;
 
-    #[test]
-    fn the_document_builds_and_names_the_metrics_schema() {
-        let json = serde_json::to_value(document()).expect("serializes");
+    /// The application's router over an empty store and configuration.
+    async fn app() -> Router {
+        let store = engine::store::Store::connect("sqlite::memory:")
+            .await
+            .expect("store");
+        let config = engine::config::Config::from_toml_str("", "test.toml").expect("config");
+        let ingestor = collector::ingest::Ingestor::new(store.clone(), &config);
+        let state = crate::server::AppState {
+            store,
+            config: Arc::new(config),
+            read_access: crate::access::ReadAccess::Open,
+        };
+        crate::routes::router(state, ingestor, crate::ingest::IngestAuth::new(None, None))
+    }
+
+    /// What `router` answers `method path`: the status and the body.
+    async fn ask(router: &Router, method: Method, path: &str) -> (StatusCode, String) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .expect("request");
+        let response = router.clone().oneshot(request).await.expect("answer");
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// The document the router serves.
+    async fn served() -> Value {
+        let (status, body) = ask(&app().await, Method::GET, "/api/v1/openapi.json").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_str(&body).expect("json")
+    }
+
+    /// Every operation of the document is a route the router answers with its handler, not
+    /// with the fallback's "no route" 404 or the 405 of a method it does not route.
+    #[tokio::test]
+    async fn every_documented_operation_is_routed() {
+        let router = app().await;
+        let json = served().await;
+        let paths = json["paths"].as_object().expect("paths");
+        let mut operations = 0;
+        for (path, item) in paths {
+            // Each path parameter filled in, as a client would (a catch-all takes slashes).
+            let concrete = path
+                .replace("{key}", "acme/shop/deployments/1")
+                .replace("{file}", "lead_time.svg")
+                .replace("{id}", "1");
+            assert!(!concrete.contains('{'), "{path}: a parameter left unfilled");
+            for method in item.as_object().expect("path item").keys() {
+                let method: Method = method.to_uppercase().parse().expect("method");
+                let (status, body) = ask(&router, method.clone(), &concrete).await;
+                assert_ne!(
+                    status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path}: {body}"
+                );
+                assert!(!body.contains("no route"), "{method} {path}: {body}");
+                operations += 1;
+            }
+        }
+        // The 24 operations of this writing: a document that lost routes fails here too.
+        assert!(operations >= 24, "only {operations} operations documented");
+    }
+
+    #[tokio::test]
+    async fn the_document_builds_and_names_the_metrics_schema() {
+        let json = served().await;
         assert!(json["paths"]["/api/v1/metrics"]["get"].is_object());
         assert!(json["components"]["schemas"]["MetricsReport"].is_object());
         let names = |path: &str| -> Vec<String> {
@@ -308,9 +194,9 @@ mod tests {
         assert!(json["components"]["schemas"]["ScopesReport"].is_object());
     }
 
-    #[test]
-    fn the_metrics_schema_documents_the_dora_score() {
-        let json = serde_json::to_value(document()).expect("serializes");
+    #[tokio::test]
+    async fn the_metrics_schema_documents_the_dora_score() {
+        let json = served().await;
         let schemas = &json["components"]["schemas"];
         assert!(schemas["MetricsReport"]["properties"]["dora_score"].is_object());
         let score = &schemas["DoraScore"]["properties"];
@@ -332,9 +218,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn healthz_documents_the_sync_outcome() {
-        let json = serde_json::to_value(document()).expect("serializes");
+    #[tokio::test]
+    async fn healthz_documents_the_sync_outcome() {
+        let json = served().await;
         let schemas = &json["components"]["schemas"];
         let health = &schemas["Health"]["properties"];
         for field in ["status", "data_version", "sync"] {

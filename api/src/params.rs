@@ -1,4 +1,8 @@
 //! Query parameters, parsed at the edge into the engine's validated types.
+//!
+//! Each struct is one group of parameters as a handler extracts it (a handler takes several
+//! `Query<..>` groups), and derives `IntoParams`: the OpenAPI document lists the groups a
+//! handler's `#[utoipa::path]` names, from these very structs.
 
 use crate::error::ApiError;
 use axum::extract::FromRequestParts;
@@ -8,6 +12,7 @@ use engine::explain::Page;
 use engine::period::{Bucket, Period};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use utoipa::IntoParams;
 
 /// axum's `Query`, answering a query string it cannot read (a duplicated or malformed parameter)
 /// with the API's JSON 400 naming the problem, like every other bad parameter.
@@ -25,19 +30,59 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
-/// `team`, `from`, `to` (exclusive) and `bucket`, as every metrics-like route takes them.
-#[derive(Debug, Default, Deserialize)]
-pub struct MetricsParams {
+/// `team`: whose figures.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TeamParam {
+    /// A team or tribe slug; omitted: the whole organisation.
+    #[param(example = "checkout")]
     pub team: Option<String>,
+}
+
+/// `from` and `to` (exclusive): the period asked about.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodParams {
+    /// First day of the period (ISO 8601 date, inclusive), in the scope's time zone. Default: 90
+    /// days before `to`.
+    #[param(format = Date, example = "2026-08-01")]
     pub from: Option<String>,
+    /// The day after the period (exclusive). Default: tomorrow (UTC).
+    #[param(format = Date, example = "2026-11-01")]
     pub to: Option<String>,
+}
+
+/// `bucket`: the series' step.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BucketParam {
+    /// Series bucket: `day`, `week` (ISO, Monday first), `month` or `quarter`; omitted: no series.
+    #[param(example = "week")]
     pub bucket: Option<String>,
-    /// Rows per list of an explanation or export (the lists behind the figures).
+}
+
+/// `limit` and `offset`: paging of the lists behind the figures (`/api/v1/explain` and its CSV
+/// exports).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Rows of each list: 1 to 10,000 for `/api/v1/explain` (default 10,000), 1 to 100,000 for
+    /// a CSV export (default: the whole list, refused with a 400 when it is longer than that).
+    #[param(value_type = Option<u32>)]
     pub limit: Option<String>,
-    /// Rows skipped first, for the next page.
+    /// Rows skipped first, for the next page. Default 0.
+    #[param(value_type = Option<u32>)]
     pub offset: Option<String>,
-    /// `true`: each bucket of the lead-time series carries its phase breakdown (`GET
-    /// /api/v1/metrics` only).
+}
+
+/// `phases_per_bucket`, which only `GET /api/v1/metrics` takes.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PhasesParam {
+    /// `true`: each bucket of `lead_time.series` carries its `breakdown` (coding, pickup, review,
+    /// deploy), as the lead-time breakdown chart draws it; needs `bucket`. Default `false`: four
+    /// more order statistics per bucket, computed only when asked.
+    #[param(value_type = Option<bool>, example = true)]
     pub phases_per_bucket: Option<String>,
 }
 
@@ -54,7 +99,8 @@ pub const MAX_EXPLAIN_ROWS: usize = 10_000;
 /// The most rows one CSV export carries: about 30 MB.
 pub const MAX_CSV_ROWS: usize = 100_000;
 
-impl MetricsParams {
+impl PeriodParams {
+    /// The period, refused when backwards or longer than [`MAX_PERIOD_DAYS`].
     pub fn period(&self) -> Result<Period, ApiError> {
         let parse = |name: &'static str, value: &str| {
             Period::parse_date(value).map_err(|e| ApiError::bad(name, e.to_string()))
@@ -81,16 +127,17 @@ impl MetricsParams {
         }
         Ok(period)
     }
+}
 
-    /// The series' bucket, if any; refused when the period would cut into more than
+impl BucketParam {
+    /// The series' bucket, if any; refused when `period` would cut into more than
     /// [`MAX_BUCKETS`] of them.
-    pub fn bucket(&self) -> Result<Option<Bucket>, ApiError> {
+    pub fn bucket(&self, period: &Period) -> Result<Option<Bucket>, ApiError> {
         let bucket: Bucket = match self.bucket.as_deref() {
             None | Some("") => return Ok(None),
             Some(b) => b.parse().map_err(|e: String| ApiError::bad("bucket", e))?,
         };
-        let period = self.period()?;
-        let count = bucket.count_in(&period, MAX_BUCKETS);
+        let count = bucket.count_in(period, MAX_BUCKETS);
         if count > MAX_BUCKETS {
             return Err(ApiError::bad(
                 "bucket",
@@ -105,7 +152,9 @@ impl MetricsParams {
         }
         Ok(Some(bucket))
     }
+}
 
+impl PageParams {
     /// Which rows of each list to answer: `limit` (1 to `max`, default `max`) rows from `offset`
     /// (default 0); also whether `limit` was given.
     pub fn page(&self, max: usize) -> Result<(Page, bool), ApiError> {
@@ -136,10 +185,12 @@ impl MetricsParams {
         };
         Ok((page, limit.is_some()))
     }
+}
 
+impl PhasesParam {
     /// Whether the lead-time series should carry each bucket's phases: `true` or `false`
-    /// (default), and only with a bucket to carry them.
-    pub fn phases_per_bucket(&self) -> Result<bool, ApiError> {
+    /// (default), and only with a `bucket` to carry them.
+    pub fn phases_per_bucket(&self, bucket: Option<Bucket>) -> Result<bool, ApiError> {
         let asked = match self.phases_per_bucket.as_deref() {
             None | Some("") | Some("false") => false,
             Some("true") => true,
@@ -150,7 +201,7 @@ impl MetricsParams {
                 ));
             }
         };
-        if asked && self.bucket.as_deref().unwrap_or_default().is_empty() {
+        if asked && bucket.is_none() {
             return Err(ApiError::bad(
                 "phases_per_bucket",
                 "needs a series: give `bucket` too".to_string(),
@@ -158,7 +209,9 @@ impl MetricsParams {
         }
         Ok(asked)
     }
+}
 
+impl TeamParam {
     /// The team or tribe slug; empty means the organisation.
     pub fn team(&self) -> Option<&str> {
         self.team.as_deref().filter(|t| !t.is_empty())
@@ -170,21 +223,10 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn params(from: &str, to: &str, bucket: &str) -> MetricsParams {
-        MetricsParams {
-            team: None,
-            from: Some(from.to_string()),
-            to: Some(to.to_string()),
-            bucket: Some(bucket.to_string()),
-            ..MetricsParams::default()
-        }
-    }
-
     fn paging(limit: Option<&str>, offset: Option<&str>) -> Result<(Page, bool), ApiError> {
-        MetricsParams {
+        PageParams {
             limit: limit.map(str::to_string),
             offset: offset.map(str::to_string),
-            ..MetricsParams::default()
         }
         .page(100)
     }
@@ -235,22 +277,26 @@ mod tests {
             to in "([0-9]{4}-[0-9]{2}-[0-9]{2}|.{0,12})",
             bucket in "(day|week|month|quarter|.{0,6})",
         ) {
-            let p = params(&from, &to, &bucket);
-            match p.period() {
-                Ok(period) => prop_assert!(period.days() >= 1 && period.days() <= MAX_PERIOD_DAYS),
+            let dates = PeriodParams { from: Some(from), to: Some(to) };
+            let period = match dates.period() {
+                Ok(period) => {
+                    prop_assert!(period.days() >= 1 && period.days() <= MAX_PERIOD_DAYS);
+                    period
+                }
                 Err(ApiError::BadParameter { parameter, .. }) => {
                     prop_assert!(["from", "to"].contains(&parameter));
+                    return Ok(());
                 }
-                Err(other) => prop_assert!(false, "unexpected {other}"),
-            }
-            match p.bucket() {
+                Err(other) => return Err(TestCaseError::fail(format!("unexpected {other}"))),
+            };
+            let asked = BucketParam { bucket: Some(bucket.clone()) };
+            match asked.bucket(&period) {
                 Ok(Some(bucket)) => {
-                    let period = p.period().expect("a bucket is only checked on a valid period");
                     prop_assert!(bucket.count_in(&period, MAX_BUCKETS) <= MAX_BUCKETS);
                 }
                 Ok(None) => prop_assert!(bucket.is_empty()),
                 Err(ApiError::BadParameter { parameter, .. }) => {
-                    prop_assert!(["from", "to", "bucket"].contains(&parameter));
+                    prop_assert_eq!(parameter, "bucket");
                 }
                 Err(other) => prop_assert!(false, "unexpected {other}"),
             }

@@ -18,11 +18,9 @@
 
 use crate::error::ApiError;
 use crate::server::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
 use chrono::{Duration, Utc};
 use engine::config::Scope;
 use engine::metric_key::MetricKey;
@@ -31,9 +29,10 @@ use engine::period::Period;
 use engine::present::Trend;
 use engine::store::{Counter, ServiceCounters};
 use std::fmt::Write as _;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/metrics", get(metrics))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(metrics))
 }
 
 /// The rolling window of the DORA gauges, in days.

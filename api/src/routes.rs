@@ -2,36 +2,36 @@
 //! query layer, and answer JSON; they hold no metric logic of their own.
 
 use crate::error::ApiError;
-use crate::params::MetricsParams;
-use crate::params::Query;
+use crate::params::{BucketParam, PageParams, PeriodParams, PhasesParam, Query, TeamParam};
 use crate::server::AppState;
 use axum::extract::{Path, State};
-use axum::routing::get;
 use axum::{Json, Router};
 use engine::config::{ConfigError, Scope};
 use engine::metrics::MetricsReport;
 use engine::period::{Bucket, Period};
 use serde::Serialize;
+use utoipa::OpenApi as _;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Every route; `auth` authorises ingestion and annotation writes.
+///
+/// Each API route is registered with `routes!`, which takes its path and method from the
+/// handler's `#[utoipa::path]`: the router and the OpenAPI document it serves come from this
+/// one registration. Only the dashboard's pages and assets are routed outside the document.
 pub fn router(
     state: AppState,
     ingestor: collector::ingest::Ingestor,
     auth: crate::ingest::IngestAuth,
 ) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/api/v1/teams", get(teams))
-        .route("/api/v1/setup", get(setup))
-        .route("/api/v1/metrics", get(metrics))
-        .route("/api/v1/metrics/scopes", get(metrics_scopes))
-        .route("/api/v1/explain", get(explain))
-        .route(
-            "/api/v1/explain/deployments/{*key}",
-            get(explain_deployment),
-        )
-        .route("/api/v1/sync/status", get(crate::sync_status::sync_status))
-        .merge(crate::dashboard::router())
+    let (api, document) = OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(teams))
+        .routes(routes!(setup))
+        .routes(routes!(metrics))
+        .routes(routes!(metrics_scopes))
+        .routes(routes!(explain))
+        .routes(routes!(explain_deployment))
+        .routes(routes!(crate::sync_status::sync_status))
         .merge(crate::targets::router())
         .merge(crate::exports::router())
         .merge(crate::prometheus::router())
@@ -41,8 +41,11 @@ pub fn router(
         .merge(crate::annotations::router(auth.clone()))
         .merge(crate::ingest::router_with(&state, auth, ingestor.clone()))
         .merge(crate::webhooks::router(&state, ingestor))
+        .split_for_parts();
+    api.merge(crate::dashboard::router())
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
+        .layer(crate::openapi::serving(document))
         .with_state(state)
 }
 
@@ -188,46 +191,32 @@ fn internal(e: ConfigError) -> ApiError {
 }
 
 /// Resolves the `team` parameter, answering 400 with the known slugs when it names none.
-pub(crate) fn scope(
-    state: &AppState,
-    params: &MetricsParams,
-) -> Result<engine::config::Scope, ApiError> {
-    state.config.scope(params.team()).map_err(|_| {
-        let known: Vec<&str> = state
-            .config
-            .tribes
-            .iter()
-            .map(|t| t.slug.as_str())
-            .chain(state.config.teams.iter().map(|t| t.slug.as_str()))
-            .collect();
-        ApiError::bad(
-            "team",
-            format!(
-                "`{}` is not a team or tribe; known: {}",
-                params.team().unwrap_or_default(),
-                known.join(", ")
-            ),
-        )
-    })
+pub(crate) fn scope(state: &AppState, team: &TeamParam) -> Result<Scope, ApiError> {
+    crate::charts::resolve_scope(&state.config, team.team(), "team")
 }
 
 /// The five metrics with previous-period figures and tiers.
 #[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics",
-    params(crate::openapi::MetricsQuery, crate::openapi::PhasesQuery),
+    params(TeamParam, PeriodParams, BucketParam, PhasesParam),
     responses(
         (status = 200, description = "The five metrics of the scope and period, with the previous period's figures, tiers and (with `bucket`) series", body = MetricsReport),
         (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
     ))]
 async fn metrics(
     State(state): State<AppState>,
-    Query(params): Query<MetricsParams>,
+    Query(team): Query<TeamParam>,
+    Query(dates): Query<PeriodParams>,
+    Query(bucket): Query<BucketParam>,
+    Query(phases): Query<PhasesParam>,
 ) -> Result<Json<MetricsReport>, ApiError> {
+    let period = dates.period()?;
+    let bucket = bucket.bucket(&period)?;
     let question = engine::query::Question {
-        period: params.period()?,
-        bucket: params.bucket()?,
-        phases_per_bucket: params.phases_per_bucket()?,
+        period,
+        bucket,
+        phases_per_bucket: phases.phases_per_bucket(bucket)?,
     };
-    let scope = scope(&state, &params)?;
+    let scope = scope(&state, &team)?;
     let report = engine::query::answer_one(&state.store, &state.config, &scope, question).await?;
     Ok(Json(report))
 }
@@ -260,24 +249,27 @@ pub struct ScopesReport {
 /// The organisation and every tribe and team in one answer, so the overview makes one request
 /// rather than one per scope.
 #[utoipa::path(get, path = "/api/v1/metrics/scopes", tag = "metrics",
-    params(crate::openapi::PeriodQuery),
+    params(PeriodParams, BucketParam),
     responses(
         (status = 200, description = "The organisation's report and one per tribe and team (in `/api/v1/teams` order), each exactly what `/api/v1/metrics` answers for that scope and these parameters", body = ScopesReport),
         (status = 400, description = "An invalid parameter, named (`team` is not taken)", body = crate::openapi::ErrorBody),
     ))]
 async fn metrics_scopes(
     State(state): State<AppState>,
-    Query(params): Query<MetricsParams>,
+    Query(team): Query<TeamParam>,
+    Query(dates): Query<PeriodParams>,
+    Query(bucket): Query<BucketParam>,
 ) -> Result<Json<ScopesReport>, ApiError> {
-    // Refused rather than ignored: a caller sending it expects a narrower answer than it gets.
-    if params.team().is_some() {
+    // Read only to be refused rather than ignored (so not documented): a caller sending it
+    // expects a narrower answer than it gets.
+    if team.team().is_some() {
         return Err(ApiError::bad(
             "team",
             "not taken here: the answer covers every scope; ask /api/v1/metrics?team=SLUG for one",
         ));
     }
-    let period = params.period()?;
-    let bucket = params.bucket()?;
+    let period = dates.period()?;
+    let bucket = bucket.bucket(&period)?;
     let mut scopes = vec![state.config.scope(None).map_err(internal)?];
     scopes.extend(state.config.scopes());
     let mut scopes = reports(&state, &scopes, period, bucket).await?;
@@ -291,25 +283,27 @@ async fn metrics_scopes(
 
 /// The rows behind the figures of a scope and period, a page of each list at a time.
 #[utoipa::path(get, path = "/api/v1/explain", tag = "metrics",
-    params(crate::openapi::MetricsQuery, crate::openapi::PageQuery),
+    params(TeamParam, PeriodParams, PageParams),
     responses(
         (status = 200, description = "The deployments, changes (slowest first), incidents and rollbacks behind the figures: at most `limit` rows of each list from `offset`; `totals` gives each list's full length", body = engine::explain::Explanation),
         (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
     ))]
 async fn explain(
     State(state): State<AppState>,
-    Query(params): Query<MetricsParams>,
+    Query(team): Query<TeamParam>,
+    Query(dates): Query<PeriodParams>,
+    Query(paging): Query<PageParams>,
 ) -> Result<Json<engine::explain::Explanation>, ApiError> {
-    let period = params.period()?;
-    let (page, _) = params.page(crate::params::MAX_EXPLAIN_ROWS)?;
-    let scope = scope(&state, &params)?;
+    let period = dates.period()?;
+    let (page, _) = paging.page(crate::params::MAX_EXPLAIN_ROWS)?;
+    let scope = scope(&state, &team)?;
     let explained =
         engine::explain::explain(&state.store, &state.config, &scope, period, page).await?;
     Ok(Json(explained))
 }
 
 /// One deployment: what it shipped, and every piece of evidence that it failed.
-#[utoipa::path(get, path = "/api/v1/explain/deployments/{key}", tag = "metrics",
+#[utoipa::path(get, path = "/api/v1/explain/deployments/{*key}", tag = "metrics",
     params(("key" = String, Path, description = "The deployment's key, slashes included", example = "acme/shop/deployments/42")),
     responses(
         (status = 200, description = "The deployment, the changes it shipped first, its failure evidence and rework marks", body = Object),

@@ -12,21 +12,20 @@
 //! `GET /api/v1/metrics` answers, so the two can never disagree.
 
 use crate::error::ApiError;
-use crate::params::MetricsParams;
-use crate::params::Query;
+use crate::params::{BucketParam, PeriodParams, Query, TeamParam};
 use crate::server::AppState;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use engine::config::{Scope, ScopeKind, Targets};
 use engine::metric_key::MetricKey;
 use engine::metrics::MetricsReport;
 use engine::period::Bucket;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/targets", get(targets))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(targets))
 }
 
 /// The standing of one or more teams for one period.
@@ -333,7 +332,7 @@ pub(crate) fn team_scopes(state: &AppState, scope: &Scope) -> Vec<Scope> {
     get,
     path = "/api/v1/targets",
     tag = "metrics",
-    params(crate::openapi::MetricsQuery),
+    params(TeamParam, PeriodParams, BucketParam),
     responses(
         (status = 200, description = "Each team's standing against its targets", body = TargetsReport),
         (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
@@ -341,11 +340,13 @@ pub(crate) fn team_scopes(state: &AppState, scope: &Scope) -> Vec<Scope> {
 )]
 pub async fn targets(
     State(state): State<AppState>,
-    Query(params): Query<MetricsParams>,
+    Query(team): Query<TeamParam>,
+    Query(dates): Query<PeriodParams>,
+    Query(bucket): Query<BucketParam>,
 ) -> Result<Json<TargetsReport>, ApiError> {
-    let period = params.period()?;
-    let bucket = params.bucket()?;
-    let scope = crate::routes::scope(&state, &params)?;
+    let period = dates.period()?;
+    let bucket = bucket.bucket(&period)?;
+    let scope = crate::routes::scope(&state, &team)?;
     let mut teams = Vec::new();
     for team in team_scopes(&state, &scope) {
         let report =

@@ -22,7 +22,6 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
 use axum::{Json, http::header::CONTENT_TYPE};
 use collector::events::kind;
 use collector::ingest::{Ingestor, Settle};
@@ -33,6 +32,7 @@ use engine::store::Counter;
 use engine::store::events::{EventRecord, LoggedEvent, NewRawEvent};
 use serde_json::{Value, json};
 use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 #[derive(Clone)]
 struct GithubState {
@@ -46,7 +46,10 @@ struct GithubState {
 /// The route, with the secret read from the environment variable the configuration names
 /// (`webhooks.github_secret_env`).
 /// `ingestor` is shared with the other ingestion routes (one write queue).
-pub fn router<S: Clone + Send + Sync + 'static>(state: &AppState, ingestor: Ingestor) -> Router<S> {
+pub fn router<S: Clone + Send + Sync + 'static>(
+    state: &AppState,
+    ingestor: Ingestor,
+) -> OpenApiRouter<S> {
     router_with(state, state.config.github_webhook_secret(), ingestor)
 }
 
@@ -55,7 +58,7 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(
     state: &AppState,
     secret: Option<Secret>,
     ingestor: Ingestor,
-) -> Router<S> {
+) -> OpenApiRouter<S> {
     let admission = axum::middleware::from_fn_with_state(ingestor.clone(), crate::ingest::admit);
     let state = GithubState {
         ingestor,
@@ -63,8 +66,8 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(
         secret_env: state.config.webhooks.github_secret_env.as_str().into(),
         settings: Arc::new(Settings::from_config(&state.config)),
     };
-    Router::new()
-        .route("/api/v1/webhooks/github", post(post_github))
+    OpenApiRouter::new()
+        .routes(routes!(post_github))
         .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT))
         .route_layer(admission)
         .with_state(state)
@@ -79,7 +82,7 @@ pub async fn serve_with(
     ingestor: Ingestor,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app: Router = router_with(state, secret, ingestor);
+    let app: Router = router_with(state, secret, ingestor).into();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
@@ -93,6 +96,22 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
+/// GitHub webhooks, signed with `X-Hub-Signature-256`; idempotent on `X-GitHub-Delivery`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/github",
+    operation_id = "github_webhook",
+    tag = "ingestion",
+    request_body(content = Object, description = "A GitHub webhook payload; the event type is in `X-GitHub-Event`", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Stored (a record), deleted (the incident of an issue that lost the incident label, or was deleted or transferred), recognised as a redelivery, or a ping answered"),
+        (status = 202, description = "Logged without a record, or ignored (event, action, repository or environment not used)"),
+        (status = 400, description = "Malformed JSON or a payload missing what its event needs"),
+        (status = 401, description = "Bad or missing signature"),
+        (status = 413, description = "The body is over 5 MiB"),
+        (status = 503, description = "GitHub webhooks are disabled: no webhook secret is configured"),
+    )
+)]
 async fn post_github(
     State(state): State<GithubState>,
     headers: HeaderMap,

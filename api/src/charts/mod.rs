@@ -24,20 +24,18 @@ pub mod render;
 pub use model::{Chart, ChartKind, Marker, MetricGroup, MetricKey};
 
 use crate::error::ApiError;
-use crate::params::MetricsParams;
-use crate::params::Query;
+use crate::params::{BucketParam, PeriodParams, Query};
 use crate::server::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use engine::config::{Config, Scope};
 use engine::explain::Page;
 use engine::period::{Bucket, Period};
 use engine::query::QueryError;
 use engine::store::Store;
 use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Size of a chart when the request gives none.
 pub const DEFAULT_SIZE: (u32, u32) = (960, 540);
@@ -52,21 +50,36 @@ pub const CACHE_CONTROL: &str = "public, max-age=60";
 const RENDER_VERSION: &str = "charts-1";
 
 /// The chart routes, merged into the API's router.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/charts/{file}", get(chart))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(chart))
 }
 
-/// The query parameters of a chart.
-#[derive(Debug, Default, Deserialize)]
+/// The query parameters of a chart: those of `/api/v1/metrics` (the bucket defaulting to a
+/// week), plus what to compare and the size.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChartParams {
+    /// A team or tribe slug; omitted (and no `compare`): the whole organisation.
+    #[param(example = "checkout")]
     pub team: Option<String>,
+    /// First day of the period (ISO 8601 date, inclusive), in the scope's time zone. Default: 90
+    /// days before `to`.
+    #[param(format = Date, example = "2026-08-01")]
     pub from: Option<String>,
+    /// The day after the period (exclusive). Default: tomorrow (UTC).
+    #[param(format = Date, example = "2026-11-01")]
     pub to: Option<String>,
-    /// day, week (the default for charts), month or quarter.
+    /// Series bucket: `day`, `week` (the default for charts), `month` or `quarter`.
+    #[param(example = "month")]
     pub bucket: Option<String>,
-    /// More teams or tribes to draw on the same chart: `compare=checkout,payments`.
+    /// More teams or tribes on the same chart, comma-separated.
+    #[param(example = "checkout,payments")]
     pub compare: Option<String>,
+    /// Width in pixels, 320 to 3840 (default 960; an SVG scales).
+    #[param(value_type = Option<u32>)]
     pub width: Option<String>,
+    /// Height in pixels, 200 to 2160 (default 540).
+    #[param(value_type = Option<u32>)]
     pub height: Option<String>,
 }
 
@@ -199,14 +212,9 @@ fn size(
 }
 
 impl ChartParams {
-    fn metrics_params(&self) -> MetricsParams {
-        MetricsParams {
-            team: self.team.clone(),
-            from: self.from.clone(),
-            to: self.to.clone(),
-            bucket: self.bucket.clone(),
-            ..MetricsParams::default()
-        }
+    /// The slug of `team`, if one is given.
+    fn team(&self) -> Option<&str> {
+        self.team.as_deref().filter(|t| !t.is_empty())
     }
 
     /// Width and height in pixels, within [`MIN_SIZE`] and [`MAX_SIZE`].
@@ -231,9 +239,16 @@ impl ChartParams {
 
     /// Validates everything but the size into a [`ChartRequest`].
     pub fn request(&self, config: &Config, kind: ChartKind) -> Result<ChartRequest, ApiError> {
-        let metrics = self.metrics_params();
-        let period = metrics.period()?;
-        let bucket = metrics.bucket()?.unwrap_or(Bucket::Week);
+        let period = PeriodParams {
+            from: self.from.clone(),
+            to: self.to.clone(),
+        }
+        .period()?;
+        let bucket = BucketParam {
+            bucket: self.bucket.clone(),
+        }
+        .bucket(&period)?
+        .unwrap_or(Bucket::Week);
         let mut scopes = Vec::new();
         let compare: Vec<&str> = self
             .compare
@@ -243,8 +258,8 @@ impl ChartParams {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .collect();
-        if metrics.team().is_some() || compare.is_empty() {
-            scopes.push(resolve_scope(config, metrics.team(), "team")?);
+        if self.team().is_some() || compare.is_empty() {
+            scopes.push(resolve_scope(config, self.team(), "team")?);
         }
         for slug in compare {
             let scope = resolve_scope(config, Some(slug), "compare")?;
@@ -379,7 +394,23 @@ pub fn cache_headers(etag: &str) -> [(header::HeaderName, HeaderValue); 2] {
     ]
 }
 
-/// `GET /api/v1/charts/{chart}.{svg,png}`.
+/// A chart of the metrics, as SVG (for the web and the report) or PNG (for slides).
+#[utoipa::path(
+    get,
+    path = "/api/v1/charts/{file}",
+    operation_id = "charts",
+    tag = "charts",
+    params(
+        ("file" = String, Path, description = "`{chart}.svg` or `{chart}.png`; `{chart}` is a metrics JSON key (`deployment_frequency`, `lead_time`, `change_failure_rate`, `time_to_restore`, `rework_rate`), `lead_time_breakdown` or `lead_time_distribution`", example = "lead_time.svg"),
+        ChartParams,
+    ),
+    responses(
+        (status = 200, description = "The chart; carries an ETag and answers 304 to If-None-Match", content_type = "image/svg+xml", body = String),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such chart", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn chart(
     State(state): State<AppState>,
     Path(file): Path<String>,

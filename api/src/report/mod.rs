@@ -18,22 +18,19 @@ pub mod slide;
 use crate::charts::build::{MetricChartInput, metric_chart};
 use crate::charts::{self, Chart, ChartError, MetricKey};
 use crate::error::ApiError;
-use crate::params::MetricsParams;
-use crate::params::Query;
+use crate::params::{PeriodParams, Query, TeamParam};
 use crate::server::AppState;
 use crate::targets::TeamStanding;
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use engine::config::{Config, Scope, ScopeKind};
 use engine::metrics::MetricsReport;
 use engine::period::{Bucket, Period};
 use engine::query::{QueryError, metrics_for_scope};
 use engine::store::Store;
 use narrative::Highlight;
-use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The four keys drawn as small trend charts on the page, in DORA's grouped order (rework rate
 /// is in the figures).
@@ -260,32 +257,30 @@ pub async fn build(
 }
 
 /// The report routes, merged into the API's router.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/report", get(report))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(report))
 }
 
-/// `from`, `to` (exclusive) and `team`, as `/api/v1/metrics` takes them.
-#[derive(Debug, Default, Deserialize)]
-pub struct ReportParams {
-    pub team: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-}
-
-/// `GET /api/v1/report`: the printable HTML page.
+/// The executive report: one printable page (HTML) for the organisation, or a team or tribe.
+#[utoipa::path(
+    get,
+    path = "/api/v1/report",
+    tag = "report",
+    params(TeamParam, PeriodParams),
+    responses(
+        (status = 200, description = "The report as a printable HTML page; carries an ETag and answers 304 to If-None-Match", content_type = "text/html", body = String),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn report(
     State(state): State<AppState>,
-    Query(params): Query<ReportParams>,
+    Query(team): Query<TeamParam>,
+    Query(dates): Query<PeriodParams>,
     headers: HeaderMap,
 ) -> Result<Response, ChartError> {
-    let metrics = MetricsParams {
-        team: params.team.clone(),
-        from: params.from.clone(),
-        to: params.to.clone(),
-        ..MetricsParams::default()
-    };
-    let period = metrics.period()?;
-    let scope = charts::resolve_scope(&state.config, metrics.team(), "team")?;
+    let period = dates.period()?;
+    let scope = charts::resolve_scope(&state.config, team.team(), "team")?;
     let version = state.store.data_version().await.map_err(QueryError::from)?;
     let annotations = charts::markers::for_scopes_of(
         &state.store,
