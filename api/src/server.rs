@@ -121,5 +121,6 @@ pub async fn serve(
     warm.abort();
     flusher.abort();
     collector::telemetry::flush_or_warn(&store).await;
+    engine::facts_cache::store_due_copies(&store).await;
     served
 }

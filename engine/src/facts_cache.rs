@@ -336,7 +336,7 @@ async fn read_rows(
 /// change a write since may have moved, the others from their stored copies where those are
 /// current, the rest read from the records; and their copies stored for the next process:
 /// before answering when the process held nothing of the repository (a process that starts may
-/// end right after its answer), in the background when it reloads a repository written to
+/// end right after its answer), later ([`copy_later`]) when it reloads a repository written to
 /// meanwhile (a server, whose answer should not wait for it).
 async fn load(
     store: &Store,
@@ -359,7 +359,12 @@ async fn load(
             None => repos.push(repo.clone()),
         }
     }
-    keep_copies_later(store, environment, filters_key, patched.clone());
+    copy_later(
+        store,
+        environment,
+        filters_key,
+        patched.iter().map(|(repo, _, _)| repo.clone()),
+    );
     loaded.extend(patched);
     if repos.is_empty() {
         return Ok(loaded);
@@ -379,12 +384,13 @@ async fn load(
     for batch in missing.chunks(REPOS_PER_READ) {
         let read = read_rows(store, batch, versions, environment, filters).await?;
         let (later, now): (Vec<_>, Vec<_>) = read.iter().partition(|(repo, _, _)| reloaded(repo));
+        let now: Vec<_> = now.iter().map(|(repo, v, rows)| (repo, *v, rows)).collect();
         keep_copies(store, environment, filters_key, &now).await;
-        keep_copies_later(
+        copy_later(
             store,
             environment,
             filters_key,
-            later.into_iter().cloned().collect(),
+            later.into_iter().map(|(repo, _, _)| repo.clone()),
         );
         loaded.extend(read);
     }
@@ -419,25 +425,89 @@ async fn patch(
     Ok(Some((repo.clone(), version, rows)))
 }
 
-/// [`keep_copies`] in the background: a server's answer does not wait for it.
-fn keep_copies_later(
+/// How long the copy of a repository reloaded after a write waits before it is stored: under
+/// steady ingestion a repository is written every few seconds, and each copy rewrites all its
+/// rows (taking the write lock a delivery waits for on SQLite); one copy per delay is enough
+/// for the next process, which reads the rows of any repository whose copy is behind.
+const COPY_DELAY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Repositories whose held rows are newer than their stored copy, by shelf, with the
+/// environment and filters key the copies are stored under.
+type DueCopies = HashMap<ShelfKey, (String, String, BTreeSet<RepoSlug>)>;
+
+fn due_copies() -> MutexGuard<'static, DueCopies> {
+    static DUE: OnceLock<Mutex<DueCopies>> = OnceLock::new();
+    DUE.get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Stores the copies of `repos` once [`COPY_DELAY`] has passed (or at [`store_due_copies`]),
+/// from the rows then held: a burst of writes costs one copy, of the latest rows.
+fn copy_later(
     store: &Store,
     environment: &str,
     filters_key: &str,
-    rows: Vec<(RepoSlug, i64, RepoRows)>,
+    repos: impl IntoIterator<Item = RepoSlug>,
 ) {
-    if rows.is_empty() {
+    let mut repos = repos.into_iter().peekable();
+    if repos.peek().is_none() {
         return;
     }
-    let (store, environment, filters_key) = (
-        store.clone(),
-        environment.to_string(),
-        filters_key.to_string(),
-    );
-    tokio::spawn(async move {
-        let copies: Vec<&(RepoSlug, i64, RepoRows)> = rows.iter().collect();
-        keep_copies(&store, &environment, &filters_key, &copies).await;
-    });
+    let key = shelf_key(store, environment, filters_key);
+    let mut due = due_copies();
+    let scheduled = due.contains_key(&key);
+    due.entry(key.clone())
+        .or_insert_with(|| {
+            (
+                environment.to_string(),
+                filters_key.to_string(),
+                BTreeSet::new(),
+            )
+        })
+        .2
+        .extend(repos);
+    if !scheduled {
+        let store = store.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(COPY_DELAY).await;
+            store_due(&store, &key).await;
+        });
+    }
+}
+
+/// Stores at once every copy still waiting for its delay: a server that stops.
+pub async fn store_due_copies(store: &Store) {
+    let keys: Vec<ShelfKey> = due_copies()
+        .keys()
+        .filter(|key| key.0 == store.id())
+        .cloned()
+        .collect();
+    for key in keys {
+        store_due(store, &key).await;
+    }
+}
+
+/// Stores the copies due for `key`, from the rows held now.
+async fn store_due(store: &Store, key: &ShelfKey) {
+    let Some((environment, filters_key, repos)) = due_copies().remove(key) else {
+        return;
+    };
+    let held: Vec<(RepoSlug, Arc<Held>)> = {
+        let shelves = shelves();
+        let Some(shelf) = shelves.get(key) else {
+            return;
+        };
+        repos
+            .into_iter()
+            .filter_map(|repo| Some((repo.clone(), shelf.get(&repo)?.clone())))
+            .collect()
+    };
+    let copies: Vec<_> = held
+        .iter()
+        .map(|(repo, held)| (repo, held.version, &held.rows))
+        .collect();
+    keep_copies(store, &environment, &filters_key, &copies).await;
 }
 
 /// Stores copies of rows read; only a cache: a store that cannot take them (read-only, busy) still
@@ -446,19 +516,12 @@ async fn keep_copies(
     store: &Store,
     environment: &str,
     filters_key: &str,
-    read: &[&(RepoSlug, i64, RepoRows)],
+    copies: &[(&RepoSlug, i64, &RepoRows)],
 ) {
-    if read.is_empty() {
+    if copies.is_empty() {
         return;
     }
-    let copies: Vec<(&RepoSlug, i64, &RepoRows)> = read
-        .iter()
-        .map(|(repo, version, rows)| (repo, *version, rows))
-        .collect();
-    if let Err(e) = store
-        .keep_held_rows(environment, filters_key, &copies)
-        .await
-    {
+    if let Err(e) = store.keep_held_rows(environment, filters_key, copies).await {
         tracing::warn!(error = %e, "could not store the rows read for the next process");
     }
 }
