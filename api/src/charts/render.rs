@@ -947,6 +947,9 @@ fn draw_bars<DB: DrawingBackend>(
 }
 
 #[cfg(test)]
+mod pinned;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
