@@ -8,6 +8,7 @@ use super::de::{
 };
 use super::patterns::{Globs, Regexes};
 use crate::model::RepoSlug;
+use crate::tiers::Bands;
 use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -183,8 +184,8 @@ pub struct MetricsConfig {
     /// Which published tier table rates the figures: `2024`, `2023`, `2021` or `custom`.
     #[serde(deserialize_with = "de_tiers")]
     pub tiers: String,
-    /// The bands used when `tiers = "custom"`, in the shape of [`crate::tiers::CustomBands`]
-    /// (checked at load time; [`MetricsConfig::custom_bands`] converts).
+    /// The bands used when `tiers = "custom"`, in the shape of [`crate::tiers::CustomBands`],
+    /// as written (checked at load time; [`MetricsConfig::bands`] holds them made into bands).
     pub custom_tiers: Option<toml::Table>,
     /// The organisation's time zone: buckets organisation-wide figures, and is the default of
     /// tribes and teams that set none.
@@ -198,16 +199,16 @@ pub struct MetricsConfig {
     pub benchmark: String,
     /// The edition of the Quick Check benchmarks: 2024 or 2025.
     pub benchmark_edition: u16,
+    /// The table `tiers` names (`custom_tiers` when custom), resolved once when the
+    /// configuration is validated rather than on every question.
+    #[serde(skip)]
+    pub(super) bands: Bands,
 }
 
 impl MetricsConfig {
-    /// `custom_tiers` as typed bands (validated at load time, so this fails only on a table
-    /// changed since).
-    pub fn custom_bands(&self) -> Result<Option<crate::tiers::CustomBands>, toml::de::Error> {
-        self.custom_tiers
-            .as_ref()
-            .map(|t| crate::tiers::CustomBands::deserialize(t.clone()))
-            .transpose()
+    /// The tier table that rates the figures: the one `tiers` names, or `custom_tiers`.
+    pub fn bands(&self) -> &Bands {
+        &self.bands
     }
 }
 
@@ -418,13 +419,15 @@ impl Default for ApiConfig {
 
 impl Default for MetricsConfig {
     fn default() -> Self {
+        let bands = Bands::latest();
         MetricsConfig {
-            tiers: "2024".to_string(),
+            tiers: bands.name.clone(),
             custom_tiers: None,
             time_zone: Tz::UTC,
             small_sample: 10,
             benchmark: crate::score::benchmarks::DEFAULT_BENCHMARK.to_string(),
             benchmark_edition: crate::score::benchmarks::EDITIONS[1],
+            bands: Bands::latest(),
         }
     }
 }
