@@ -31,10 +31,10 @@ pub use crate::scope::{Scope, ScopeKind};
 pub use patterns::{Globs, Regexes};
 pub use secret::{GithubAuth, Secret, secret_from_env};
 pub use types::{
-    ApiConfig, BUILTIN_BOT_PATTERNS, CdEventsConfig, CollectorConfig, DatabaseUrl,
-    DeploymentSourceKind, DeploymentsConfig, DigestConfig, DigestPeriod, FiltersConfig,
-    GithubConfig, IncidentsConfig, MAX_CONCURRENCY, MAX_DIGEST_ATTEMPTS, MAX_PENDING_DELIVERIES,
-    MetricsConfig, PagerDutyConfig, TIER_TABLES, Targets, TeamConfig, TribeConfig, WebhooksConfig,
+    ApiConfig, CdEventsConfig, CollectorConfig, DatabaseUrl, DeploymentSourceKind,
+    DeploymentsConfig, DigestConfig, DigestPeriod, FiltersConfig, GithubConfig, IncidentsConfig,
+    MAX_CONCURRENCY, MAX_DIGEST_ATTEMPTS, MAX_PENDING_DELIVERIES, MetricsConfig, PagerDutyConfig,
+    TIER_TABLES, Targets, TeamConfig, TribeConfig, WebhooksConfig,
 };
 
 use crate::model::RepoSlug;

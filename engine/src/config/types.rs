@@ -15,9 +15,6 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// Author patterns (regular expressions) always treated as bots, before `filters.bot_authors`.
-pub const BUILTIN_BOT_PATTERNS: &[&str] = &crate::filters::BUILT_IN_BOT_PATTERNS;
-
 /// The tier tables `metrics.tiers` accepts.
 pub const TIER_TABLES: &[&str] = &["2024", "2023", "2021", "custom"];
 
@@ -218,23 +215,13 @@ impl MetricsConfig {
 pub struct FiltersConfig {
     /// Count changes by bots (`false`: drop them).
     pub include_bots: bool,
-    /// Extra author patterns (regular expressions) treated as bots, beside [`BUILTIN_BOT_PATTERNS`].
+    /// Extra author patterns (regular expressions) treated as bots, beside
+    /// [`crate::filters::BUILT_IN_BOT_PATTERNS`].
     pub bot_authors: Regexes,
     /// Changes whose title matches one of these regular expressions are dropped.
     pub exclude_titles: Regexes,
     /// Changes touching only paths matching these globs are dropped.
     pub exclude_paths: Globs,
-}
-
-impl FiltersConfig {
-    /// Every bot pattern in force: the built-in ones, then `bot_authors`.
-    pub fn bot_patterns(&self) -> Vec<&str> {
-        BUILTIN_BOT_PATTERNS
-            .iter()
-            .copied()
-            .chain(self.bot_authors.iter().map(String::as_str))
-            .collect()
-    }
 }
 
 /// How long a digest looks back: the last full ISO week or calendar month.
