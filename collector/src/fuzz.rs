@@ -11,6 +11,7 @@ use crate::events::schema::parse_event;
 use crate::{cdevents, pagerduty, webhooks};
 use engine::config::Config;
 use engine::model::Source;
+use engine::test_support::mutated;
 use proptest::prelude::*;
 
 const CASES: u32 = 2_000;
@@ -39,35 +40,12 @@ fn config() -> Config {
     .expect("a valid config")
 }
 
-/// A valid input with random edits: bytes replaced, inserted or removed, or the text cut short.
-fn mutated(seed: &'static str) -> impl Strategy<Value = String> {
-    let edits = prop::collection::vec((any::<prop::sample::Index>(), 0u8..4, any::<char>()), 1..8);
-    edits.prop_map(move |edits| {
-        let mut text: Vec<char> = seed.chars().collect();
-        for (at, kind, c) in edits {
-            if text.is_empty() {
-                break;
-            }
-            let i = at.index(text.len());
-            match kind {
-                0 => text[i] = c,
-                1 => text.insert(i, c),
-                2 => {
-                    text.remove(i);
-                }
-                _ => text.truncate(i),
-            }
-        }
-        text.into_iter().collect()
-    })
-}
-
 /// Random text, mutated valid input, or valid input.
 fn inputs(seed: &'static str) -> impl Strategy<Value = String> {
     prop_oneof![
         any::<String>(),
         "[{}\\[\\]\":,a-z0-9 \n-]{0,200}",
-        mutated(seed),
+        mutated(seed, 1..8),
         Just(seed.to_string()),
     ]
 }

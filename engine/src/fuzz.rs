@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use crate::period::{Bucket, Period};
+use crate::test_support::mutated;
 use proptest::prelude::*;
 
 /// Cases per property.
@@ -11,35 +12,12 @@ const CASES: u32 = 2_000;
 
 const EXAMPLE: &str = include_str!("../../doraboard.example.toml");
 
-/// The example with random edits: characters replaced, inserted or removed, or cut short.
-fn mutated(seed: &'static str) -> impl Strategy<Value = String> {
-    let edits = prop::collection::vec((any::<prop::sample::Index>(), 0u8..4, any::<char>()), 1..6);
-    edits.prop_map(move |edits| {
-        let mut text: Vec<char> = seed.chars().collect();
-        for (at, kind, c) in edits {
-            if text.is_empty() {
-                break;
-            }
-            let i = at.index(text.len());
-            match kind {
-                0 => text[i] = c,
-                1 => text.insert(i, c),
-                2 => {
-                    text.remove(i);
-                }
-                _ => text.truncate(i),
-            }
-        }
-        text.into_iter().collect()
-    })
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(CASES))]
 
     #[test]
     fn configurations_never_panic_and_refusals_name_the_file(
-        text in prop_oneof![any::<String>(), "[\\[\\]a-z_=\" \n.0-9]{0,120}", mutated(EXAMPLE)]
+        text in prop_oneof![any::<String>(), "[\\[\\]a-z_=\" \n.0-9]{0,120}", mutated(EXAMPLE, 1..6)]
     ) {
         if let Err(e) = Config::from_toml_str(&text, "fuzz.toml") {
             let message = e.to_string();

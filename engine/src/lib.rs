@@ -29,5 +29,8 @@ pub mod score;
 pub mod store;
 pub mod tiers;
 
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
+
 #[cfg(test)]
 mod fuzz;

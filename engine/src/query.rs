@@ -16,7 +16,6 @@ use crate::model::RepoSlug;
 use crate::period::{Bucket, Period};
 use crate::score::{Benchmark, BenchmarkError};
 use crate::store::{Store, StoreError};
-use crate::tiers::{Bands, BandsError};
 use chrono::{NaiveTime, TimeZone, Utc};
 use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -31,16 +30,10 @@ pub enum QueryError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Filters(#[from] FilterError),
-    #[error(transparent)]
-    Bands(#[from] BandsError),
     #[error("metrics.benchmark: {0}")]
     Benchmark(#[from] BenchmarkError),
     #[error(transparent)]
     Annotations(#[from] crate::annotations::ListError),
-    #[error(
-        "metrics.tiers: `{0}` is not a published tier table (expected 2021, 2023, 2024 or custom)"
-    )]
-    UnknownBands(String),
 }
 
 /// The analysis settings the configuration implies.
@@ -214,21 +207,6 @@ fn units<'a>(
 pub async fn first_steps(store: &Store, config: &Config) -> Result<Vec<String>, QueryError> {
     let has_data = store.data_version().await? > 0;
     Ok(crate::present::first_steps(config.teams.len(), has_data))
-}
-
-/// The tier table the configuration picks.
-pub fn bands(config: &Config) -> Result<Bands, QueryError> {
-    let name = config.metrics.tiers.as_str();
-    if name == "custom" {
-        let custom = config
-            .metrics
-            .custom_bands()
-            .map_err(|e| QueryError::UnknownBands(format!("custom: {e}")))?;
-        if let Some(custom) = custom {
-            return Ok(Bands::custom(&custom)?);
-        }
-    }
-    Bands::published(name).ok_or_else(|| QueryError::UnknownBands(name.to_string()))
 }
 
 /// The benchmark `metrics.benchmark` and `metrics.benchmark_edition` name.
@@ -412,7 +390,7 @@ async fn compute_from_held_rows(
     versions: &crate::freshness::Versions,
 ) -> Result<Vec<MetricsReport>, QueryError> {
     let filters = filters(config)?;
-    let bands = bands(config)?;
+    let bands = config.metrics.bands();
     let benchmark = benchmark(config)?;
     let now = config.now();
     let repos: Vec<RepoSlug> = scopes
@@ -485,7 +463,7 @@ async fn compute_from_held_rows(
                 period: question.period.measured(now, scope.time_zone),
                 bucket: question.bucket,
                 time_zone: scope.time_zone,
-                bands: &bands,
+                bands,
                 filters: &filters,
                 small_sample: config.metrics.small_sample,
                 phases_per_bucket: question.phases_per_bucket,
@@ -523,13 +501,13 @@ pub async fn compute_for_scope(
         )
         .await?;
     restrict_to_paths(&mut inputs, &scope.paths, &scope.teams);
-    let bands = bands(config)?;
+    let bands = config.metrics.bands();
     let filters = filters(config)?;
     let request = MetricsRequest {
         period: measured,
         bucket: question.bucket,
         time_zone: tz,
-        bands: &bands,
+        bands,
         filters: &filters,
         small_sample: config.metrics.small_sample,
         phases_per_bucket: question.phases_per_bucket,

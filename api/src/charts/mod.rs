@@ -318,12 +318,11 @@ pub async fn chart_for(
                 [only] => only.previous_report(),
                 _ => None,
             };
-            let bands = engine::query::bands(config)?;
             Ok(build::metric_chart(&build::MetricChartInput {
                 metric: *metric,
                 reports: &reports,
                 previous: previous.as_ref(),
-                bands: &bands,
+                bands: config.metrics.bands(),
                 small_sample: config.metrics.small_sample,
                 bucket: *bucket,
             }))

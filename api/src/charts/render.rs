@@ -259,7 +259,6 @@ pub fn wrap<DB: DrawingBackend>(
     lines
 }
 
-/// Draws `chart` filling `area`; `scale` multiplies every size (1.0 at 960 pixels wide).
 /// How to draw a chart besides its data.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DrawOptions {
@@ -283,7 +282,8 @@ impl DrawOptions {
     }
 }
 
-/// Draws `chart` filling `area`.
+/// Draws `chart` filling `area`: the heading, then either the empty state or the legend, the y
+/// unit and the plot (bands, grid, x axis, data, annotations), top to bottom.
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     chart: &Chart,
@@ -293,14 +293,61 @@ pub fn draw<DB: DrawingBackend>(
         s: options.scale,
         raster: options.raster_text,
     };
-    let (width, height) = area.dim_in_pixel();
-    let (width, height) = (width as i32, height as i32);
+    let canvas = Canvas::of(area, m, options.compact);
     area.fill(&RGBColor(255, 255, 255)).map_err(fail)?;
-    let pad = m.px(if options.compact { 10.0 } else { 18.0 });
-    let inner = width - 2 * pad;
+    let mut y = draw_heading(area, m, &canvas, chart)?;
+    if let Body::Empty { message } = &chart.body {
+        return draw_empty(area, m, &canvas, y, message);
+    }
+    if !canvas.compact {
+        let legend = legend_entries(chart);
+        if !legend.is_empty() {
+            y = draw_legend(area, m, &legend, canvas.pad, y, canvas.width - canvas.pad)?;
+            y += m.px(6.0);
+        }
+    }
+    y = draw_y_unit(area, m, &canvas, chart, y)?;
+    let (y_max, tick_labels) = y_ticks(chart);
+    let plot = place_plot(area, m, &canvas, chart, &tick_labels, y, y_max);
+    if let Body::Lines { bands, .. } = &chart.body {
+        draw_bands(area, m, &plot, bands)?;
+    }
+    draw_grid(area, m, &plot, &tick_labels)?;
+    draw_x_axis(area, m, &plot, chart, !canvas.compact)?;
+    draw_body(area, m, &plot, &chart.body)?;
+    draw_annotations(area, m, &plot, &chart.markers)
+}
 
-    // Title and caption.
-    let title_size = if options.compact { 17.0 } else { 22.0 };
+/// The drawing area's size in pixels, the margin kept around everything, and whether the chart
+/// is a small multiple (see [`DrawOptions::compact`]).
+struct Canvas {
+    width: i32,
+    height: i32,
+    pad: i32,
+    compact: bool,
+}
+
+impl Canvas {
+    fn of<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, m: Metrics, compact: bool) -> Self {
+        let (width, height) = area.dim_in_pixel();
+        Canvas {
+            width: width as i32,
+            height: height as i32,
+            pad: m.px(if compact { 10.0 } else { 18.0 }),
+            compact,
+        }
+    }
+}
+
+/// The title and, unless compact, the caption wrapped to the width; returns the y below them.
+fn draw_heading<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    m: Metrics,
+    canvas: &Canvas,
+    chart: &Chart,
+) -> Result<i32, RenderError> {
+    let (pad, compact) = (canvas.pad, canvas.compact);
+    let title_size = if compact { 17.0 } else { 22.0 };
     let title = text_style(
         m.size(title_size),
         true,
@@ -309,107 +356,139 @@ pub fn draw<DB: DrawingBackend>(
         VPos::Top,
     );
     put(area, m, chart.title.clone(), (pad, pad), title)?;
-    let mut y = pad + m.px(if options.compact { 22.0 } else { 32.0 });
-    if !options.compact {
+    let mut y = pad + m.px(if compact { 22.0 } else { 32.0 });
+    if !compact {
         let caption = text_style(m.size(14.0), false, palette::MUTED, HPos::Left, VPos::Top);
-        for line in wrap(area, &chart.caption, &caption, inner) {
+        for line in wrap(area, &chart.caption, &caption, canvas.width - 2 * pad) {
             put(area, m, line, (pad, y), caption.clone())?;
             y += m.px(19.0);
         }
     }
-    y += m.px(if options.compact { 2.0 } else { 8.0 });
+    Ok(y + m.px(if compact { 2.0 } else { 8.0 }))
+}
 
-    if let Body::Empty { message } = &chart.body {
-        let bottom = height - pad;
-        let frame = ShapeStyle {
-            color: rgb(palette::GRID).to_rgba(),
-            filled: false,
-            stroke_width: m.stroke(1.5),
-        };
-        area.draw(&Rectangle::new([(pad, y), (width - pad, bottom)], frame))
-            .map_err(fail)?;
-        let style = text_style(
-            m.size(20.0),
-            false,
-            palette::MUTED,
-            HPos::Center,
-            VPos::Center,
-        );
-        let lines = wrap(area, message, &style, width - 4 * pad);
-        let line_height = m.px(28.0);
-        let first = (y + bottom) / 2 - (lines.len() as i32 - 1) * line_height / 2;
-        for (i, line) in lines.into_iter().enumerate() {
-            put(
-                area,
-                m,
-                line,
-                (width / 2, first + i as i32 * line_height),
-                style.clone(),
-            )?;
-        }
-        return Ok(());
-    }
-
-    // Legend.
-    let legend = if options.compact {
-        Vec::new()
-    } else {
-        legend_entries(chart)
+/// The empty state: a frame from `top` down to the margin with `message` centred in it.
+fn draw_empty<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    m: Metrics,
+    canvas: &Canvas,
+    top: i32,
+    message: &str,
+) -> Result<(), RenderError> {
+    let (width, pad) = (canvas.width, canvas.pad);
+    let bottom = canvas.height - pad;
+    let frame = ShapeStyle {
+        color: rgb(palette::GRID).to_rgba(),
+        filled: false,
+        stroke_width: m.stroke(1.5),
     };
-    if !legend.is_empty() {
-        y = draw_legend(area, m, &legend, pad, y, width - pad)?;
-        y += m.px(6.0);
+    area.draw(&Rectangle::new([(pad, top), (width - pad, bottom)], frame))
+        .map_err(fail)?;
+    let style = text_style(
+        m.size(20.0),
+        false,
+        palette::MUTED,
+        HPos::Center,
+        VPos::Center,
+    );
+    let lines = wrap(area, message, &style, width - 4 * pad);
+    let line_height = m.px(28.0);
+    let first = (top + bottom) / 2 - (lines.len() as i32 - 1) * line_height / 2;
+    for (i, line) in lines.into_iter().enumerate() {
+        put(
+            area,
+            m,
+            line,
+            (width / 2, first + i as i32 * line_height),
+            style.clone(),
+        )?;
     }
+    Ok(())
+}
 
-    // The y unit above the axis, then the plot.
-    let axis_text = text_style(m.size(12.5), false, palette::MUTED, HPos::Left, VPos::Top);
-    put(area, m, chart.y_label.clone(), (pad, y), axis_text)?;
-    y += m.px(22.0);
+/// What the y axis shows, written above it; returns the y below it.
+fn draw_y_unit<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    m: Metrics,
+    canvas: &Canvas,
+    chart: &Chart,
+    top: i32,
+) -> Result<i32, RenderError> {
+    let style = text_style(m.size(12.5), false, palette::MUTED, HPos::Left, VPos::Top);
+    put(area, m, chart.y_label.clone(), (canvas.pad, top), style)?;
+    Ok(top + m.px(22.0))
+}
 
+/// The top of the y axis and its ticks with their labels.
+fn y_ticks(chart: &Chart) -> (f64, Vec<(f64, String)>) {
     let values = stacked_maxima(chart);
     let (mut top, step) = nice_axis(values);
     if chart.unit == Unit::Percent && values <= 100.0 {
         // A share never exceeds all of it.
         top = top.min(100.0);
     }
-    let tick_style = text_style(
+    let labels = ticks(top, step)
+        .into_iter()
+        .map(|v| (v, chart.unit.tick(v, step)))
+        .collect();
+    (top, labels)
+}
+
+fn tick_style(m: Metrics) -> TextStyle<'static> {
+    text_style(
         m.size(12.0),
         false,
         palette::MUTED,
         HPos::Right,
         VPos::Center,
-    );
-    let tick_labels: Vec<(f64, String)> = ticks(top, step)
-        .into_iter()
-        .map(|v| (v, chart.unit.tick(v, step)))
-        .collect();
+    )
+}
+
+/// The plot rectangle from `top` down: right of the widest tick label, leaving room at the
+/// right for the tier names when there are bands and below for the x labels.
+fn place_plot<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    m: Metrics,
+    canvas: &Canvas,
+    chart: &Chart,
+    tick_labels: &[(f64, String)],
+    top: i32,
+    y_max: f64,
+) -> Plot {
+    let style = tick_style(m);
     let label_width = tick_labels
         .iter()
-        .filter_map(|(_, t)| area.estimate_text_size(t, &tick_style).ok())
+        .filter_map(|(_, t)| area.estimate_text_size(t, &style).ok())
         .map(|(w, _)| w as i32)
         .max()
         .unwrap_or(0);
     let has_bands = matches!(&chart.body, Body::Lines { bands, .. } if !bands.is_empty());
-    let plot = Plot {
+    let pad = canvas.pad;
+    Plot {
         left: pad + label_width + m.px(8.0),
-        right: width - pad - if has_bands { m.px(52.0) } else { 0 },
-        top: y,
-        bottom: height - pad - m.px(if options.compact { 20.0 } else { 44.0 }),
-        y_max: top,
+        right: canvas.width - pad - if has_bands { m.px(52.0) } else { 0 },
+        top,
+        bottom: canvas.height - pad - m.px(if canvas.compact { 20.0 } else { 44.0 }),
+        y_max,
         n: chart.categories.len().max(1),
-    };
-
-    if let Body::Lines { bands, .. } = &chart.body {
-        draw_bands(area, m, &plot, bands)?;
     }
-    // Grid and y tick labels.
-    for (value, label) in &tick_labels {
+}
+
+/// A horizontal grid line at each tick with its label left of the plot.
+fn draw_grid<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    m: Metrics,
+    plot: &Plot,
+    tick_labels: &[(f64, String)],
+) -> Result<(), RenderError> {
+    let style = tick_style(m);
+    let grid = ShapeStyle {
+        color: rgb(palette::GRID).to_rgba(),
+        filled: false,
+        stroke_width: 1,
+    };
+    for (value, label) in tick_labels {
         let py = plot.y(*value);
-        let grid = ShapeStyle {
-            color: rgb(palette::GRID).to_rgba(),
-            filled: false,
-            stroke_width: 1,
-        };
         area.draw(&PathElement::new(
             vec![(plot.left, py), (plot.right, py)],
             grid,
@@ -420,47 +499,63 @@ pub fn draw<DB: DrawingBackend>(
             m,
             label.clone(),
             (plot.left - m.px(6.0), py),
-            tick_style.clone(),
+            style.clone(),
         )?;
     }
-    // The x axis.
-    let axis = ShapeStyle {
-        color: rgb(palette::MUTED).to_rgba(),
-        filled: false,
-        stroke_width: 1,
-    };
-    area.draw(&PathElement::new(
-        vec![(plot.left, plot.bottom), (plot.right, plot.bottom)],
-        axis,
-    ))
-    .map_err(fail)?;
-    draw_x_labels(area, m, &plot, chart, !options.compact)?;
+    Ok(())
+}
 
-    match &chart.body {
+/// The data: lines with their markers, stacked bars or bars.
+fn draw_body<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    m: Metrics,
+    plot: &Plot,
+    body: &Body,
+) -> Result<(), RenderError> {
+    match body {
         Body::Lines {
             series,
             previous,
             small_sample,
             partial,
             ..
-        } => {
-            if let Some(previous) = previous {
-                let previous = &whole_buckets(previous, partial);
-                draw_line(area, &plot, previous, m.stroke(1.5), 0.75)?;
-                draw_isolated(area, m, &plot, previous)?;
-            }
-            for s in series {
-                draw_line(area, &plot, &whole_buckets(s, partial), m.stroke(2.5), 1.0)?;
-            }
-            for s in series {
-                draw_markers(area, m, &plot, s, *small_sample, partial)?;
-            }
-        }
-        Body::Stacked { layers } => draw_stacked(area, &plot, layers)?,
-        Body::Bars { series } => draw_bars(area, m, &plot, series)?,
-        Body::Empty { .. } => {}
+        } => draw_lines(
+            area,
+            m,
+            plot,
+            series,
+            previous.as_ref(),
+            *small_sample,
+            partial,
+        ),
+        Body::Stacked { layers } => draw_stacked(area, plot, layers),
+        Body::Bars { series } => draw_bars(area, m, plot, series),
+        Body::Empty { .. } => Ok(()),
     }
-    draw_annotations(area, m, &plot, &chart.markers)?;
+}
+
+/// The previous period as a faint line (its lone values as dots), then each series' line over
+/// whole buckets, then every series' markers on top of all lines.
+fn draw_lines<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    m: Metrics,
+    plot: &Plot,
+    series: &[Series],
+    previous: Option<&Series>,
+    small_sample: usize,
+    partial: &[bool],
+) -> Result<(), RenderError> {
+    if let Some(previous) = previous {
+        let previous = &whole_buckets(previous, partial);
+        draw_line(area, plot, previous, m.stroke(1.5), 0.75)?;
+        draw_isolated(area, m, plot, previous)?;
+    }
+    for s in series {
+        draw_line(area, plot, &whole_buckets(s, partial), m.stroke(2.5), 1.0)?;
+    }
+    for s in series {
+        draw_markers(area, m, plot, s, small_sample, partial)?;
+    }
     Ok(())
 }
 
@@ -723,14 +818,25 @@ fn draw_bands<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Category labels under the axis, every k-th one so that none overlap, and the x axis's name.
-fn draw_x_labels<DB: DrawingBackend>(
+/// The x axis: its line, category labels under it, every k-th one so that none overlap, and
+/// its name.
+fn draw_x_axis<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     m: Metrics,
     plot: &Plot,
     chart: &Chart,
     with_name: bool,
 ) -> Result<(), RenderError> {
+    let axis = ShapeStyle {
+        color: rgb(palette::MUTED).to_rgba(),
+        filled: false,
+        stroke_width: 1,
+    };
+    area.draw(&PathElement::new(
+        vec![(plot.left, plot.bottom), (plot.right, plot.bottom)],
+        axis,
+    ))
+    .map_err(fail)?;
     let style = text_style(m.size(12.0), false, palette::MUTED, HPos::Center, VPos::Top);
     let widest = chart
         .categories
@@ -741,11 +847,6 @@ fn draw_x_labels<DB: DrawingBackend>(
     let every = ((widest + f64::from(m.px(10.0))) / plot.slot())
         .ceil()
         .max(1.0) as usize;
-    let tick = ShapeStyle {
-        color: rgb(palette::MUTED).to_rgba(),
-        filled: false,
-        stroke_width: 1,
-    };
     for (i, label) in chart.categories.iter().enumerate() {
         if i % every != 0 {
             continue;
@@ -753,7 +854,7 @@ fn draw_x_labels<DB: DrawingBackend>(
         let x = plot.x(i);
         area.draw(&PathElement::new(
             vec![(x, plot.bottom), (x, plot.bottom + m.px(4.0))],
-            tick,
+            axis,
         ))
         .map_err(fail)?;
         put(
@@ -945,6 +1046,9 @@ fn draw_bars<DB: DrawingBackend>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod pinned;
 
 #[cfg(test)]
 mod tests {

@@ -169,7 +169,7 @@ pub async fn build(
     }
 
     // Small trend charts, annotated.
-    let bands = engine::query::bands(config)?;
+    let bands = config.metrics.bands();
     let annotations =
         engine::annotations::for_scopes(store, config, &[scope], period.from, period.to).await?;
     let charts = TREND_CHARTS
@@ -179,7 +179,7 @@ pub async fn build(
                 metric,
                 reports: std::slice::from_ref(&headline),
                 previous: previous.as_ref(),
-                bands: &bands,
+                bands,
                 small_sample: config.metrics.small_sample,
                 bucket,
             });

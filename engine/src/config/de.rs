@@ -508,10 +508,14 @@ time_zone = "Europe/Warzaw"
         );
         assert!(m.contains("glob"), "{m}");
         let c = parse("[filters]\nbot_authors = [\"^ci-\"]").expect("valid");
-        assert_eq!(
-            c.filters.bot_patterns(),
-            vec![r"\[bot\]$", "(?i)^dependabot", "(?i)^renovate", "^ci-"]
-        );
+        let filters = crate::query::filters(&c).expect("the filters questions use");
+        for bot in ["ci-runner", "dependabot", "renovate", "release-please[bot]"] {
+            assert!(
+                filters.is_bot_author(bot),
+                "{bot}: built in, then bot_authors"
+            );
+        }
+        assert!(!filters.is_bot_author("alice-ci-"), "anchored as written");
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //! One job per file: this one loads and answers lookups; `types` holds the sections and their
 //! defaults, `de` the field deserializers (one value each), `patterns` the compiled forms of
 //! pattern lists, `environment` the overrides and the origin of each key, `validate` the
-//! cross-field checks, `secret` the secrets read from the environment. What a query covers,
+//! cross-field checks and the tier table resolved once ([`MetricsConfig::bands`]), `secret` the
+//! secrets read from the environment. What a query covers,
 //! [`Scope`], is built from the teams in [`crate::scope`].
 
 mod de;
@@ -30,10 +31,10 @@ pub use crate::scope::{Scope, ScopeKind};
 pub use patterns::{Globs, Regexes};
 pub use secret::{GithubAuth, Secret, secret_from_env};
 pub use types::{
-    ApiConfig, BUILTIN_BOT_PATTERNS, CdEventsConfig, CollectorConfig, DatabaseUrl,
-    DeploymentSourceKind, DeploymentsConfig, DigestConfig, DigestPeriod, FiltersConfig,
-    GithubConfig, IncidentsConfig, MAX_CONCURRENCY, MAX_DIGEST_ATTEMPTS, MAX_PENDING_DELIVERIES,
-    MetricsConfig, PagerDutyConfig, TIER_TABLES, Targets, TeamConfig, TribeConfig, WebhooksConfig,
+    ApiConfig, CdEventsConfig, CollectorConfig, DatabaseUrl, DeploymentSourceKind,
+    DeploymentsConfig, DigestConfig, DigestPeriod, FiltersConfig, GithubConfig, IncidentsConfig,
+    MAX_CONCURRENCY, MAX_DIGEST_ATTEMPTS, MAX_PENDING_DELIVERIES, MetricsConfig, PagerDutyConfig,
+    TIER_TABLES, Targets, TeamConfig, TribeConfig, WebhooksConfig,
 };
 
 use crate::model::RepoSlug;

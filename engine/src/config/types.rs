@@ -8,14 +8,12 @@ use super::de::{
 };
 use super::patterns::{Globs, Regexes};
 use crate::model::RepoSlug;
+use crate::tiers::Bands;
 use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
-
-/// Author patterns (regular expressions) always treated as bots, before `filters.bot_authors`.
-pub const BUILTIN_BOT_PATTERNS: &[&str] = &crate::filters::BUILT_IN_BOT_PATTERNS;
 
 /// The tier tables `metrics.tiers` accepts.
 pub const TIER_TABLES: &[&str] = &["2024", "2023", "2021", "custom"];
@@ -183,8 +181,8 @@ pub struct MetricsConfig {
     /// Which published tier table rates the figures: `2024`, `2023`, `2021` or `custom`.
     #[serde(deserialize_with = "de_tiers")]
     pub tiers: String,
-    /// The bands used when `tiers = "custom"`, in the shape of [`crate::tiers::CustomBands`]
-    /// (checked at load time; [`MetricsConfig::custom_bands`] converts).
+    /// The bands used when `tiers = "custom"`, in the shape of [`crate::tiers::CustomBands`],
+    /// as written (checked at load time; [`MetricsConfig::bands`] holds them made into bands).
     pub custom_tiers: Option<toml::Table>,
     /// The organisation's time zone: buckets organisation-wide figures, and is the default of
     /// tribes and teams that set none.
@@ -198,16 +196,16 @@ pub struct MetricsConfig {
     pub benchmark: String,
     /// The edition of the Quick Check benchmarks: 2024 or 2025.
     pub benchmark_edition: u16,
+    /// The table `tiers` names (`custom_tiers` when custom), resolved once when the
+    /// configuration is validated rather than on every question.
+    #[serde(skip)]
+    pub(super) bands: Bands,
 }
 
 impl MetricsConfig {
-    /// `custom_tiers` as typed bands (validated at load time, so this fails only on a table
-    /// changed since).
-    pub fn custom_bands(&self) -> Result<Option<crate::tiers::CustomBands>, toml::de::Error> {
-        self.custom_tiers
-            .as_ref()
-            .map(|t| crate::tiers::CustomBands::deserialize(t.clone()))
-            .transpose()
+    /// The tier table that rates the figures: the one `tiers` names, or `custom_tiers`.
+    pub fn bands(&self) -> &Bands {
+        &self.bands
     }
 }
 
@@ -217,23 +215,13 @@ impl MetricsConfig {
 pub struct FiltersConfig {
     /// Count changes by bots (`false`: drop them).
     pub include_bots: bool,
-    /// Extra author patterns (regular expressions) treated as bots, beside [`BUILTIN_BOT_PATTERNS`].
+    /// Extra author patterns (regular expressions) treated as bots, beside
+    /// [`crate::filters::BUILT_IN_BOT_PATTERNS`].
     pub bot_authors: Regexes,
     /// Changes whose title matches one of these regular expressions are dropped.
     pub exclude_titles: Regexes,
     /// Changes touching only paths matching these globs are dropped.
     pub exclude_paths: Globs,
-}
-
-impl FiltersConfig {
-    /// Every bot pattern in force: the built-in ones, then `bot_authors`.
-    pub fn bot_patterns(&self) -> Vec<&str> {
-        BUILTIN_BOT_PATTERNS
-            .iter()
-            .copied()
-            .chain(self.bot_authors.iter().map(String::as_str))
-            .collect()
-    }
 }
 
 /// How long a digest looks back: the last full ISO week or calendar month.
@@ -418,13 +406,15 @@ impl Default for ApiConfig {
 
 impl Default for MetricsConfig {
     fn default() -> Self {
+        let bands = Bands::latest();
         MetricsConfig {
-            tiers: "2024".to_string(),
+            tiers: bands.name.clone(),
             custom_tiers: None,
             time_zone: Tz::UTC,
             small_sample: 10,
             benchmark: crate::score::benchmarks::DEFAULT_BENCHMARK.to_string(),
             benchmark_edition: crate::score::benchmarks::EDITIONS[1],
+            bands: Bands::latest(),
         }
     }
 }

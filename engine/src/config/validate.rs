@@ -11,6 +11,7 @@ use super::{
     WebhooksConfig, known_list,
 };
 use crate::model::RepoSlug;
+use crate::tiers::Bands;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -108,17 +109,7 @@ impl RawConfig {
                  e.g. workflow = \"deploy.yml\"",
             ));
         }
-        if self.metrics.tiers == "custom" && self.metrics.custom_tiers.is_none() {
-            return Err(origins.invalid(
-                &["metrics.tiers", "metrics.custom_tiers"],
-                "metrics.custom_tiers",
-                "tiers = \"custom\" needs the bands in [metrics.custom_tiers]",
-            ));
-        }
-
-        if let Some(table) = &self.metrics.custom_tiers {
-            check_custom_tiers(table, origins)?;
-        }
+        let bands = resolve_bands(&self.metrics, origins)?;
         check_benchmark(&self.metrics, origins)?;
 
         let mut tribes = self.tribes;
@@ -271,7 +262,10 @@ impl RawConfig {
             api: self.api,
             pagerduty: self.pagerduty,
             cdevents: self.cdevents,
-            metrics: self.metrics,
+            metrics: MetricsConfig {
+                bands,
+                ..self.metrics
+            },
             filters: self.filters,
             digest: self.digest,
             tribes,
@@ -349,7 +343,6 @@ fn check_annotations(
         .collect()
 }
 
-/// `metrics.custom_tiers` reads as [`crate::tiers::CustomBands`] and makes consistent bands.
 /// `metrics.benchmark` must name a benchmark of `metrics.benchmark_edition`.
 fn check_benchmark(metrics: &MetricsConfig, origins: &Origins) -> Result<(), ConfigError> {
     use crate::score::{Benchmark, BenchmarkError};
@@ -368,7 +361,33 @@ fn check_benchmark(metrics: &MetricsConfig, origins: &Origins) -> Result<(), Con
     }
 }
 
-fn check_custom_tiers(table: &toml::Table, origins: &Origins) -> Result<(), ConfigError> {
+/// The bands `metrics.tiers` names: a published table, or `metrics.custom_tiers` (checked
+/// whenever present, so a table switched on later is known to be good).
+fn resolve_bands(metrics: &MetricsConfig, origins: &Origins) -> Result<Bands, ConfigError> {
+    let custom = metrics
+        .custom_tiers
+        .as_ref()
+        .map(|table| custom_bands(table, origins))
+        .transpose()?;
+    match (metrics.tiers.as_str(), custom) {
+        ("custom", Some(bands)) => Ok(bands),
+        ("custom", None) => Err(origins.invalid(
+            &["metrics.tiers", "metrics.custom_tiers"],
+            "metrics.custom_tiers",
+            "tiers = \"custom\" needs the bands in [metrics.custom_tiers]",
+        )),
+        (name, _) => Bands::published(name).ok_or_else(|| {
+            origins.invalid(
+                &["metrics.tiers"],
+                "metrics.tiers",
+                format!("`{name}` is not a published tier table"),
+            )
+        }),
+    }
+}
+
+/// `metrics.custom_tiers` read as [`crate::tiers::CustomBands`] and made into consistent bands.
+fn custom_bands(table: &toml::Table, origins: &Origins) -> Result<Bands, ConfigError> {
     const BASE: &str = crate::tiers::CUSTOM_KEY;
     let bands: crate::tiers::CustomBands = serde_path_to_error::deserialize(table.clone())
         .map_err(|e| {
@@ -393,7 +412,7 @@ fn check_custom_tiers(table: &toml::Table, origins: &Origins) -> Result<(), Conf
                 ),
             )
         })?;
-    crate::tiers::Bands::custom(&bands).map_err(|e| {
+    Bands::custom(&bands).map_err(|e| {
         let key = e.key();
         let text = e.to_string();
         let message = text
@@ -401,8 +420,7 @@ fn check_custom_tiers(table: &toml::Table, origins: &Origins) -> Result<(), Conf
             .unwrap_or(&text)
             .to_string();
         origins.invalid(&[&key], &key, message)
-    })?;
-    Ok(())
+    })
 }
 
 /// A GitHub App needs its id, its installation and exactly one source of its key, and excludes
@@ -452,6 +470,7 @@ mod tests {
     use super::*;
     use crate::config::DigestPeriod;
     use crate::config::testing::*;
+    use crate::tiers::Tier;
     use chrono::Duration;
 
     #[test]
@@ -526,7 +545,7 @@ mod tests {
             .collect();
         let c = parse(&text).expect("example custom tiers");
         assert_eq!(c.metrics.tiers, "custom");
-        assert!(c.metrics.custom_bands().expect("typed").is_some());
+        assert_eq!(c.metrics.bands().name, "custom");
     }
 
     #[test]
@@ -704,6 +723,7 @@ repos = ["acme/d"]
         );
         let c = parse("[metrics]\ntiers = 2021").expect("a bare year");
         assert_eq!(c.metrics.tiers, "2021");
+        assert_eq!(c.metrics.bands().name, "2021");
     }
 
     #[test]
@@ -714,8 +734,20 @@ repos = ["acme/d"]
                      change_failure_rate = [0.05, 0.10, 0.20]\n\
                      time_to_restore = [\"30m\", \"4h\", \"2d\"]\n";
         let c = parse(bands).expect("valid custom bands");
-        let typed = c.metrics.custom_bands().expect("typed").expect("some");
-        assert_eq!(typed.lead_time[1], "1d");
+        let custom = c.metrics.bands();
+        assert_eq!(custom.name, "custom");
+        assert_eq!(
+            custom.lead_time(86_400.0),
+            Tier::High,
+            "a bound is inclusive"
+        );
+        assert_eq!(custom.lead_time(86_401.0), Tier::Medium);
+        let published = parse(&bands.replace("\"custom\"", "\"2023\"")).expect("valid");
+        assert_eq!(
+            published.metrics.bands().name,
+            "2023",
+            "custom bands wait until chosen"
+        );
         let m = invalid(
             parse(&bands.replace("[\"1h\", \"1d\", \"1w\"]", "[\"1h\", \"1d\"]")),
             "test.toml",

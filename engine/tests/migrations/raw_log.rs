@@ -2,14 +2,12 @@
 //! bodies packed alone, bodies in a block whose rows hold the delivery ids) reads back the same,
 //! its redeliveries are still recognised, and new events follow it, on both backends.
 
+use crate::old_store;
 use engine::store::Store;
 use engine::store::events::{LoggedEvent, NewRawEvent, RawEvent};
 use flate2::Compression;
 use flate2::write::DeflateEncoder;
-use sqlx::migrate::Migrator;
-use std::borrow::Cow;
 use std::io::Write;
-use std::path::Path;
 
 /// A block as the previous version packed it: each body's length (4 bytes, little-endian) and
 /// bytes, deflated.
@@ -120,94 +118,20 @@ async fn check_migrated(store: &Store) {
     assert_eq!(store.raw_event_count(Some("import")).await.expect("n"), 4);
 }
 
-fn migrations(backend: &str) -> String {
-    format!("{}/../migrations/{backend}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The migrations before 0015.
-async fn previous_migrator(backend: &str) -> Migrator {
-    let mut migrator = Migrator::new(Path::new(&migrations(backend)))
-        .await
-        .expect("the migrations folder reads");
-    migrator.migrations = Cow::Owned(
-        migrator
-            .migrations
-            .iter()
-            .filter(|m| m.version < 15)
-            .cloned()
-            .collect(),
-    );
-    migrator
-}
-
 #[tokio::test]
 async fn sqlite_raw_log_of_the_previous_version_reads_back_and_deduplicates() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}", dir.path().join("old.db").display());
-    let options = url
-        .parse::<sqlx::sqlite::SqliteConnectOptions>()
-        .expect("url")
-        .create_if_missing(true);
-    let pool = sqlx::SqlitePool::connect_with(options).await.expect("pool");
-    previous_migrator("sqlite")
-        .await
-        .run(&pool)
-        .await
-        .expect("0001-0014");
-    for sql in old_rows() {
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .execute(&pool)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
-    pool.close().await;
-    let store = Store::connect(&url).await.expect("migrates");
-    check_migrated(&store).await;
+    old_store::on_sqlite(15, &old_rows(), check_migrated).await;
 }
 
 #[tokio::test]
 async fn postgres_raw_log_of_the_previous_version_reads_back_and_deduplicates() {
-    let Some(test) = engine::store::testing::TestStore::postgres("raw_log_migration").await else {
-        return;
-    };
-    // A schema of our own, migrated only to 0014, then reopened by the current version.
-    let url = std::env::var("TEST_POSTGRES_URL").expect("set when TestStore opened");
-    let schema = format!("raw_log_{}", std::process::id());
-    let admin = sqlx::PgPool::connect(&url).await.expect("admin");
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP SCHEMA IF EXISTS {schema} CASCADE"
-    )))
-    .execute(&admin)
-    .await
-    .expect("drop");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .expect("schema");
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{separator}options[search_path]={schema}");
-    let pool = sqlx::PgPool::connect(&scoped).await.expect("pool");
-    previous_migrator("postgres")
-        .await
-        .run(&pool)
-        .await
-        .expect("0001-0014");
-    for sql in old_rows() {
-        // PostgreSQL's byte strings are written '\x..', SQLite's X'..'; text is text.
-        let sql = sql.replace("X'", "'\\x");
-        let sql = sql.replace("'old text'", "convert_to('old text', 'UTF8')");
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .execute(&pool)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
-    pool.close().await;
-    let store = Store::connect(&scoped).await.expect("migrates");
-    check_migrated(&store).await;
-    store.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&admin)
-        .await
-        .expect("drop");
-    test.finish().await;
+    // PostgreSQL's byte strings are written '\x..', SQLite's X'..'; text is text.
+    let rows: Vec<String> = old_rows()
+        .into_iter()
+        .map(|sql| {
+            sql.replace("X'", "'\\x")
+                .replace("'old text'", "convert_to('old text', 'UTF8')")
+        })
+        .collect();
+    old_store::on_postgres("raw_log_migration", 15, &rows, check_migrated).await;
 }

@@ -2,12 +2,10 @@
 //! names were case-insensitive) move to the lower-case name, keys and references included, on
 //! both backends.
 
+use crate::old_store;
 use engine::analysis::AnalysisOptions;
 use engine::model::{IncidentCause, RepoSlug};
 use engine::store::Store;
-use sqlx::migrate::Migrator;
-use std::borrow::Cow;
-use std::path::Path;
 
 /// What a database written by the previous version holds: `Acme/Shop` as configured, and the
 /// records GitHub and events made of it, one change stored under two cases.
@@ -37,26 +35,6 @@ const OLD_ROWS: &[&str] = &[
     "INSERT INTO deployment_change (deployment, change) VALUES ('Acme/Shop/deployments/7', 'Acme/Shop#2')",
     "INSERT INTO sync_state (repo, resource, cursor) VALUES ('Acme/Shop', 'pulls', '2026-03-01')",
 ];
-
-fn migrations(backend: &str) -> String {
-    format!("{}/../migrations/{backend}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The migrations before 0003.
-async fn previous_migrator(backend: &str) -> Migrator {
-    let mut migrator = Migrator::new(Path::new(&migrations(backend)))
-        .await
-        .expect("the migrations folder reads");
-    migrator.migrations = Cow::Owned(
-        migrator
-            .migrations
-            .iter()
-            .filter(|m| m.version < 3)
-            .cloned()
-            .collect(),
-    );
-    migrator
-}
 
 async fn check_migrated(store: &Store) {
     let shop: RepoSlug = "acme/shop".parse().expect("slug");
@@ -128,69 +106,10 @@ async fn check_migrated(store: &Store) {
 
 #[tokio::test]
 async fn sqlite_names_stored_in_another_case_move_to_lower_case() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}", dir.path().join("old.db").display());
-    let options = url
-        .parse::<sqlx::sqlite::SqliteConnectOptions>()
-        .expect("url")
-        .create_if_missing(true);
-    let pool = sqlx::SqlitePool::connect_with(options).await.expect("pool");
-    previous_migrator("sqlite")
-        .await
-        .run(&pool)
-        .await
-        .expect("0001-0002");
-    for sql in OLD_ROWS {
-        sqlx::query(sqlx::AssertSqlSafe(*sql))
-            .execute(&pool)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
-    pool.close().await;
-    let store = Store::connect(&url).await.expect("migrates");
-    check_migrated(&store).await;
+    old_store::on_sqlite(3, OLD_ROWS, check_migrated).await;
 }
 
 #[tokio::test]
 async fn postgres_names_stored_in_another_case_move_to_lower_case() {
-    let Some(test) = engine::store::testing::TestStore::postgres("case_migration").await else {
-        return;
-    };
-    // A schema of our own, migrated only to 0002, then reopened by the current version.
-    let url = std::env::var("TEST_POSTGRES_URL").expect("set when TestStore opened");
-    let schema = format!("case_{}", std::process::id());
-    let admin = sqlx::PgPool::connect(&url).await.expect("admin");
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP SCHEMA IF EXISTS {schema} CASCADE"
-    )))
-    .execute(&admin)
-    .await
-    .expect("drop");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .expect("schema");
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{separator}options[search_path]={schema}");
-    let pool = sqlx::PgPool::connect(&scoped).await.expect("pool");
-    previous_migrator("postgres")
-        .await
-        .run(&pool)
-        .await
-        .expect("0001-0002");
-    for sql in OLD_ROWS {
-        sqlx::query(sqlx::AssertSqlSafe(*sql))
-            .execute(&pool)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
-    pool.close().await;
-    let store = Store::connect(&scoped).await.expect("migrates");
-    check_migrated(&store).await;
-    store.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&admin)
-        .await
-        .expect("drop");
-    test.finish().await;
+    old_store::on_postgres("case_migration", 3, OLD_ROWS, check_migrated).await;
 }

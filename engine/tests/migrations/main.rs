@@ -1,0 +1,7 @@
+//! Migrations that move what a previous version stored, on both backends: each module fills a
+//! store migrated up to the version before its migration, opens it with the current version
+//! and checks what it reads back ([`old_store`] does the filling and opening).
+
+mod case_names;
+mod old_store;
+mod raw_log;
