@@ -7,6 +7,7 @@
 //! right place. Assets carry an ETag of their content and are revalidated on every load, which on
 //! a LAN costs one 304 each.
 
+use crate::error::ApiError;
 use crate::server::AppState;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -146,7 +147,7 @@ fn render_index(host: &str) -> String {
 async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
     match ASSETS.iter().find(|a| a.name == file) {
         Some(a) => respond(&headers, a.content_type, a.body.to_vec()),
-        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+        None => ApiError::NotFound(format!("no asset {file}")).into_response(),
     }
 }
 

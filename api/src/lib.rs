@@ -1,7 +1,7 @@
 //! doraboard's HTTP side: the JSON API under `/api/v1`, health and the dashboard.
 //!
 //! - [`routes`]: the router, one handler per route of the interface contract;
-//! - [`error`]: the one error type handlers return, and the status each variant answers;
+//! - [`error`]: the API's errors, which to use where, and the one body they all answer;
 //! - [`params`]: query parameters parsed into validated types before they reach the engine;
 //! - [`server`]: binding, request tracing and graceful shutdown;
 //! - [`access`]: optional read protection by token (`[api] read_token_env`);

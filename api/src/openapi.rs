@@ -6,11 +6,11 @@
 //! listed in [`ApiDoc`] too: `tests/it/exports_api.rs` asks the server for every route of the
 //! interface contract and fails when one that answers is missing from the document.
 
+use crate::error::{ErrorBody, ErrorDetail};
 use crate::server::AppState;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Serialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{IntoParams, OpenApi};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/openapi.json", get(openapi_json))
@@ -89,19 +89,6 @@ pub struct PageQuery {
     limit: Option<u32>,
     /// Rows skipped first, for the next page. Default 0.
     offset: Option<u32>,
-}
-
-/// Every error answers this shape.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// The query parameter at fault (400 only).
-    pub parameter: Option<String>,
-    pub message: String,
 }
 
 #[derive(OpenApi)]

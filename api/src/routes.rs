@@ -216,7 +216,7 @@ pub(crate) fn scope(
     params(crate::openapi::MetricsQuery, crate::openapi::PhasesQuery),
     responses(
         (status = 200, description = "The five metrics of the scope and period, with the previous period's figures, tiers and (with `bucket`) series", body = MetricsReport),
-        (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An invalid parameter, named", body = crate::error::ErrorBody),
     ))]
 async fn metrics(
     State(state): State<AppState>,
@@ -263,7 +263,7 @@ pub struct ScopesReport {
     params(crate::openapi::PeriodQuery),
     responses(
         (status = 200, description = "The organisation's report and one per tribe and team (in `/api/v1/teams` order), each exactly what `/api/v1/metrics` answers for that scope and these parameters", body = ScopesReport),
-        (status = 400, description = "An invalid parameter, named (`team` is not taken)", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An invalid parameter, named (`team` is not taken)", body = crate::error::ErrorBody),
     ))]
 async fn metrics_scopes(
     State(state): State<AppState>,
@@ -294,7 +294,7 @@ async fn metrics_scopes(
     params(crate::openapi::MetricsQuery, crate::openapi::PageQuery),
     responses(
         (status = 200, description = "The deployments, changes (slowest first), incidents and rollbacks behind the figures: at most `limit` rows of each list from `offset`; `totals` gives each list's full length", body = engine::explain::Explanation),
-        (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An invalid parameter, named", body = crate::error::ErrorBody),
     ))]
 async fn explain(
     State(state): State<AppState>,
@@ -313,7 +313,7 @@ async fn explain(
     params(("key" = String, Path, description = "The deployment's key, slashes included", example = "acme/shop/deployments/42")),
     responses(
         (status = 200, description = "The deployment, the changes it shipped first, its failure evidence and rework marks", body = Object),
-        (status = 404, description = "No deployment with this key", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No deployment with this key", body = crate::error::ErrorBody),
     ))]
 async fn explain_deployment(
     State(state): State<AppState>,

@@ -336,7 +336,7 @@ pub(crate) fn team_scopes(state: &AppState, scope: &Scope) -> Vec<Scope> {
     params(crate::openapi::MetricsQuery),
     responses(
         (status = 200, description = "Each team's standing against its targets", body = TargetsReport),
-        (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An invalid parameter, named", body = crate::error::ErrorBody),
     )
 )]
 pub async fn targets(

@@ -117,10 +117,7 @@ impl IntoResponse for ChartError {
             ChartError::Api(e) => e.into_response(),
             ChartError::Render(e) => {
                 tracing::error!(error = %e, "chart rendering failed");
-                let body = serde_json::json!({
-                    "error": {"message": "internal error; the server log has the details"}
-                });
-                (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+                crate::error::internal_error()
             }
         }
     }
