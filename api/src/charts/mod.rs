@@ -24,6 +24,7 @@ pub mod render;
 pub use model::{Chart, ChartKind, Marker, MetricGroup, MetricKey};
 
 use crate::error::ApiError;
+use crate::etag;
 use crate::params::MetricsParams;
 use crate::params::Query;
 use crate::server::AppState;
@@ -46,8 +47,6 @@ pub const MIN_SIZE: (u32, u32) = (320, 200);
 pub const MAX_SIZE: (u32, u32) = (3840, 2160);
 /// At most this many teams or tribes on one chart (the palette has seven distinct colours).
 pub const MAX_SCOPES: usize = 6;
-/// How long a client may reuse a chart without asking again.
-pub const CACHE_CONTROL: &str = "public, max-age=60";
 /// Changes whenever the drawing changes, so ETags of old pictures stop matching.
 const RENDER_VERSION: &str = "charts-1";
 
@@ -326,17 +325,6 @@ pub async fn chart_for(
     }
 }
 
-/// A strong ETag over `parts`: a quoted SHA-1 prefix.
-pub fn etag(parts: &[&str]) -> String {
-    let mut hasher = sha1_smol::Sha1::new();
-    for part in parts {
-        hasher.update(part.as_bytes());
-        hasher.update(&[0x1f]);
-    }
-    let hex = hasher.digest().to_string();
-    format!("\"{}\"", &hex[..24])
-}
-
 /// What of the configuration shapes figures and pictures (never its secrets' names or the
 /// database URL): teams, tribes, tiers, filters, the environment measured.
 pub fn config_fingerprint(config: &Config) -> String {
@@ -349,31 +337,6 @@ pub fn config_fingerprint(config: &Config) -> String {
         config.deployments.environment,
         config.incidents.attribution_window
     )
-}
-
-/// Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for GET).
-pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
-    let strip = |t: &str| t.trim().trim_start_matches("W/").to_string();
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim() == "*" || strip(t) == strip(etag))
-}
-
-/// Headers every cacheable answer carries.
-pub fn cache_headers(etag: &str) -> [(header::HeaderName, HeaderValue); 2] {
-    [
-        (
-            header::ETAG,
-            HeaderValue::from_str(etag).unwrap_or_else(|_| HeaderValue::from_static("\"-\"")),
-        ),
-        (
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(CACHE_CONTROL),
-        ),
-    ]
 }
 
 /// `GET /api/v1/charts/{chart}.{svg,png}`.
@@ -399,7 +362,7 @@ async fn chart(
         .iter()
         .map(|s| s.slug.clone().unwrap_or_default())
         .collect();
-    let tag = etag(&[
+    let tag = etag::of(&[
         RENDER_VERSION,
         env!("CARGO_PKG_VERSION"),
         &version.to_string(),
@@ -412,8 +375,9 @@ async fn chart(
         &config_fingerprint(&state.config),
         &markers::fingerprint(&annotations),
     ]);
-    if not_modified(&headers, &tag) {
-        return Ok((StatusCode::NOT_MODIFIED, cache_headers(&tag)).into_response());
+    let cache = etag::cache_headers(&tag, etag::REUSE_FOR_A_MINUTE);
+    if etag::not_modified(&headers, &tag) {
+        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
     let mut chart = chart_for(&state.store, &state.config, &request).await?;
     markers::annotate(&mut chart, &annotations, &request.period, request.bucket);
@@ -425,7 +389,7 @@ async fn chart(
     })
     .await
     .map_err(|e| ChartError::Render(render::RenderError::from_join(e)))??;
-    let mut response = (StatusCode::OK, cache_headers(&tag), body).into_response();
+    let mut response = (StatusCode::OK, cache, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(format.content_type()),

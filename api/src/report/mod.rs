@@ -18,6 +18,7 @@ pub mod slide;
 use crate::charts::build::{MetricChartInput, metric_chart};
 use crate::charts::{self, Chart, ChartError, MetricKey};
 use crate::error::ApiError;
+use crate::etag;
 use crate::params::MetricsParams;
 use crate::params::Query;
 use crate::server::AppState;
@@ -294,7 +295,7 @@ async fn report(
         &period,
     )
     .await?;
-    let tag = charts::etag(&[
+    let tag = etag::of(&[
         "report-1",
         env!("CARGO_PKG_VERSION"),
         &version.to_string(),
@@ -304,8 +305,9 @@ async fn report(
         &charts::config_fingerprint(&state.config),
         &charts::markers::fingerprint(&annotations),
     ]);
-    if charts::not_modified(&headers, &tag) {
-        return Ok((StatusCode::NOT_MODIFIED, charts::cache_headers(&tag)).into_response());
+    let cache = etag::cache_headers(&tag, etag::REUSE_FOR_A_MINUTE);
+    if etag::not_modified(&headers, &tag) {
+        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
     let report = build(&state.store, &state.config, &scope, period)
         .await
@@ -313,7 +315,7 @@ async fn report(
     let page = tokio::task::spawn_blocking(move || html::render(&report))
         .await
         .map_err(|e| ChartError::Render(charts::render::RenderError::from_join(e)))??;
-    let mut response = (StatusCode::OK, charts::cache_headers(&tag), page).into_response();
+    let mut response = (StatusCode::OK, cache, page).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
