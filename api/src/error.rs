@@ -353,4 +353,21 @@ mod tests {
             json!({"error": {"message": INTERNAL_MESSAGE}})
         );
     }
+
+    #[test]
+    fn the_openapi_document_describes_this_body() {
+        let json = serde_json::to_value(crate::openapi::document()).expect("serializes");
+        let schemas = &json["components"]["schemas"];
+        let detail = &schemas["ErrorDetail"]["properties"];
+        for field in ["message", "parameter", "field", "line", "errors"] {
+            assert!(detail[field].is_object(), "ErrorDetail.{field}: {detail}");
+        }
+        assert_eq!(schemas["ErrorDetail"]["required"], json!(["message"]));
+        assert!(schemas["EventProblem"].is_object(), "{schemas}");
+        let bad = &json["paths"]["/api/v1/metrics"]["get"]["responses"]["400"];
+        assert_eq!(
+            bad["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody",
+            "{bad}"
+        );
+    }
 }
