@@ -8,15 +8,14 @@
 //!   ([`QueryError`]) becomes a 500 through `?`; a bad query parameter or body field is
 //!   [`ApiError::bad`], which names it in `parameter`.
 //! - [`IngestError`]: the ingestion routes (`POST /api/v1/events`, the GitHub and PagerDuty
-//!   webhooks). Every refusal is counted (`webhook_rejected` in `/metrics`); invalid events are
-//!   named by `line` and `field`, all of them listed in `errors`.
+//!   webhooks). Every refusal is counted (`doraboard_webhook_rejected_total` in `/metrics`);
+//!   invalid events are named by `line` and `field`, all of them listed in `errors`.
 //!
 //! Status codes by cause: 400 bad input (named), 401 authentication (with `WWW-Authenticate`),
 //! 404 / 405 unknown address or method, 413 a body over the route's limit, 503 not configured or
 //! busy (busy with `Retry-After`), 500 anything else: logged in full, shown only as
 //! [`INTERNAL_MESSAGE`].
 
-use crate::limits::RETRY_AFTER_SECONDS;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +27,9 @@ use utoipa::ToSchema;
 
 /// What a 500 tells the client; the cause goes to the log.
 pub const INTERNAL_MESSAGE: &str = "internal error; the server log has the details";
+
+/// How long a client refused for load is asked to wait, in seconds.
+const RETRY_AFTER_SECONDS: u64 = 1;
 
 /// The body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -74,7 +76,7 @@ impl ErrorDetail {
 }
 
 /// Headers an error answer carries besides its body.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Extra {
     None,
     /// `WWW-Authenticate: Bearer`: a machine's write.

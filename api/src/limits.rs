@@ -15,9 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
-/// How long a refused client is asked to wait, in seconds.
-pub(crate) const RETRY_AFTER_SECONDS: u64 = 1;
-
 /// The limits every read request passes through.
 #[derive(Clone)]
 pub struct AnswerLimits {
