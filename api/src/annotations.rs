@@ -10,11 +10,12 @@
 
 use crate::error::ApiError;
 use crate::ingest::IngestAuth;
+use crate::params::Path;
 use crate::params::{MetricsParams, Query};
 use crate::server::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};

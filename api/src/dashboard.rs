@@ -9,9 +9,10 @@
 
 use crate::error::ApiError;
 use crate::etag;
+use crate::params::Path;
 use crate::server::AppState;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

@@ -3,9 +3,10 @@
 
 use crate::error::ApiError;
 use crate::params::MetricsParams;
+use crate::params::Path;
 use crate::params::Query;
 use crate::server::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use engine::config::{ConfigError, Scope};
