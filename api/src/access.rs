@@ -6,14 +6,12 @@
 //! with a JSON error and `WWW-Authenticate` offering both schemes. Tokens never reach the logs:
 //! the request span holds the method and route only.
 
+use crate::error::ApiError;
 use crate::tokens::{self, Schemes, Tokens};
-use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use engine::config::{Config, ConfigError};
-use serde_json::json;
 use std::sync::Arc;
 
 /// Who may read.
@@ -66,22 +64,7 @@ pub async fn require(State(access): State<ReadAccess>, request: Request, next: N
 }
 
 fn unauthorized(message: &str) -> Response {
-    let mut response = (
-        StatusCode::UNAUTHORIZED,
-        Json(json!({"error": {"message": message}})),
-    )
-        .into_response();
-    let headers = response.headers_mut();
-    // Basic first: browsers use the first scheme they support.
-    headers.append(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static(r#"Basic realm="doraboard", charset="UTF-8""#),
-    );
-    headers.append(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static(r#"Bearer realm="doraboard""#),
-    );
-    response
+    ApiError::ReadRefused(message.to_string()).into_response()
 }
 
 #[cfg(test)]
@@ -89,6 +72,7 @@ mod tests {
     use super::*;
     use axum::Router;
     use axum::body::Body;
+    use axum::http::{StatusCode, header};
     use axum::routing::{get, post};
     use engine::config::Secret;
     use tower::ServiceExt;

@@ -10,12 +10,12 @@
 
 use crate::error::ApiError;
 use crate::ingest::IngestAuth;
-use crate::params::{PeriodParams, Query, TeamParam};
+use crate::params::{Path, PeriodParams, Query, TeamParam};
 use crate::server::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -140,10 +140,10 @@ fn new_annotation(state: &AppState, body: &AnnotationBody) -> Result<NewAnnotati
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Stored; the answer is the annotation with its id", body = Annotation),
-        (status = 400, description = "An invalid or unknown field, named in `parameter`; nothing is stored", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token (an ingestion token)", body = crate::openapi::ErrorBody),
-        (status = 413, description = "The body is over 4 KiB", body = crate::openapi::ErrorBody),
-        (status = 503, description = "No ingestion token is configured", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An invalid or unknown field, named in `parameter`; nothing is stored", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token (an ingestion token)", body = crate::error::ErrorBody),
+        (status = 413, description = "The body is over 4 KiB", body = crate::error::ErrorBody),
+        (status = 503, description = "No ingestion token is configured", body = crate::error::ErrorBody),
     ))]
 async fn create(
     State(state): State<AppState>,
@@ -173,7 +173,7 @@ async fn create(
     params(TeamParam, PeriodParams),
     responses(
         (status = 200, description = "The annotations dated in the period, by date (at most 500); the configuration's have a null id", body = Vec<Annotation>),
-        (status = 400, description = "An invalid parameter, named; or more than 500 annotations in the period", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An invalid parameter, named; or more than 500 annotations in the period", body = crate::error::ErrorBody),
     ))]
 async fn list(
     State(state): State<AppState>,
@@ -212,9 +212,9 @@ pub(crate) fn list_error(e: ListError) -> ApiError {
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Removed"),
-        (status = 400, description = "The id is not a number", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token (an ingestion token)", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No stored annotation has this id (the configuration's cannot be removed here)", body = crate::openapi::ErrorBody),
+        (status = 400, description = "The id is not a number", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token (an ingestion token)", body = crate::error::ErrorBody),
+        (status = 404, description = "No stored annotation has this id (the configuration's cannot be removed here)", body = crate::error::ErrorBody),
     ))]
 async fn remove(
     State(state): State<AppState>,

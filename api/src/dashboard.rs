@@ -7,9 +7,12 @@
 //! right place. Assets carry an ETag of their content and are revalidated on every load, which on
 //! a LAN costs one 304 each.
 
+use crate::error::ApiError;
+use crate::etag;
+use crate::params::Path;
 use crate::server::AppState;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -97,36 +100,15 @@ fn escape_attribute(value: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// A short, stable tag of some bytes (FNV-1a), quoted as an ETag.
-fn etag(bytes: &[u8]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        hash ^= u64::from(*b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("\"{hash:016x}\"")
-}
-
-fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
-    headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag))
-}
-
 fn respond(headers: &HeaderMap, content_type: &'static str, body: Vec<u8>) -> Response {
-    let tag = etag(&body);
-    let mut response = if not_modified(headers, &tag) {
-        StatusCode::NOT_MODIFIED.into_response()
+    let tag = etag::of_bytes(&body);
+    let cache = etag::cache_headers(&tag, etag::REVALIDATE);
+    let mut response = if etag::not_modified(headers, &tag) {
+        (StatusCode::NOT_MODIFIED, cache).into_response()
     } else {
-        ([(header::CONTENT_TYPE, content_type)], body).into_response()
+        (cache, [(header::CONTENT_TYPE, content_type)], body).into_response()
     };
-    let h = response.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    if let Ok(v) = HeaderValue::from_str(&tag) {
-        h.insert(header::ETAG, v);
-    }
-    h.insert(
+    response.headers_mut().insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
@@ -150,7 +132,7 @@ fn render_index(host: &str) -> String {
 async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
     match ASSETS.iter().find(|a| a.name == file) {
         Some(a) => respond(&headers, a.content_type, a.body.to_vec()),
-        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+        None => ApiError::NotFound(format!("no asset {file}")).into_response(),
     }
 }
 

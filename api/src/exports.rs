@@ -274,7 +274,7 @@ fn scopes_under(state: &AppState, scope: &Scope) -> Vec<Scope> {
     params(TeamParam, PeriodParams, BucketParam),
     responses(
         (status = 200, description = "Without `bucket`: one row per scope (the one asked for, then its tribes and teams). With `bucket`: one row per bucket. Durations in hours, rates 0..1.", content_type = "text/csv", body = String),
-        (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An invalid parameter, named", body = crate::error::ErrorBody),
     )
 )]
 pub async fn metrics_csv(
@@ -316,7 +316,7 @@ pub async fn metrics_csv(
     params(TeamParam, PeriodParams, BucketParam),
     responses(
         (status = 200, description = "One row per team and target; durations in hours, rates 0..1", content_type = "text/csv", body = String),
-        (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An invalid parameter, named", body = crate::error::ErrorBody),
     )
 )]
 pub async fn targets_csv(
@@ -425,7 +425,7 @@ async fn explanation(
     params(TeamParam, PeriodParams, PageParams),
     responses(
         (status = 200, description = "One row per change first shipped in the period, slowest first; `excluded` names the noise filter that left it out of lead time", content_type = "text/csv", body = String),
-        (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An invalid parameter, named", body = crate::error::ErrorBody),
     )
 )]
 pub async fn changes_csv(
@@ -498,7 +498,7 @@ pub async fn changes_csv(
     params(TeamParam, PeriodParams, PageParams),
     responses(
         (status = 200, description = "One row per deployment attempt, oldest first; `failure_kinds` and `failure_reasons` give the evidence of a failed deployment, joined by ` | `", content_type = "text/csv", body = String),
-        (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An invalid parameter, named", body = crate::error::ErrorBody),
     )
 )]
 pub async fn deployments_csv(
@@ -558,7 +558,7 @@ pub async fn deployments_csv(
     params(TeamParam, PeriodParams, PageParams),
     responses(
         (status = 200, description = "One row per incident opened in the period; `duration_hours` is empty while it is open", content_type = "text/csv", body = String),
-        (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An invalid parameter, named", body = crate::error::ErrorBody),
     )
 )]
 pub async fn incidents_csv(

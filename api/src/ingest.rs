@@ -16,26 +16,27 @@
 //! ingestion. With no token configured, ingestion is refused (503), as
 //! is PagerDuty without its secret.
 
+use crate::error::IngestError;
 use crate::params::Query;
 use crate::server::AppState;
 use crate::tokens::{self, Schemes, Tokens};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use collector::cdevents;
 use collector::events::ndjson::parse_body;
-use collector::events::{EventContext, EventError, Warning, logged};
+use collector::events::{EventContext, Warning, logged};
 use collector::ingest::{IngestReport, Ingestor, Settle};
 use collector::pagerduty::{self, Handling};
 use collector::telemetry;
 use engine::config::{Config, Secret};
 use engine::model::Source;
+use engine::store::Counter;
 use engine::store::events::{LoggedEvent, NewRawEvent};
-use engine::store::{Counter, StoreError};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -160,80 +161,6 @@ pub async fn serve_with(
         .await
 }
 
-/// Why an ingestion request was refused. Every variant answers
-/// `{"error": {"message": ..., "field": ..., "line": ...}}`.
-#[derive(Debug, thiserror::Error)]
-pub enum IngestError {
-    /// 401, with `WWW-Authenticate: Bearer`: no token, a wrong one, or a bad signature.
-    #[error("{0}")]
-    Unauthorized(String),
-    /// 400: events that do not validate; the first is the message, all are listed.
-    #[error("{}", .0.first().map(ToString::to_string).unwrap_or_default())]
-    Invalid(Vec<EventError>),
-    /// 400: a body that is not what the endpoint reads.
-    #[error("{0}")]
-    Malformed(String),
-    /// 413: the body is over the limit.
-    #[error("the body is larger than {0} bytes")]
-    TooLarge(usize),
-    /// 503: this ingestion is not configured (no token, no secret).
-    #[error("{0}")]
-    NotConfigured(String),
-    /// 503, with `Retry-After`: `[api] max_pending_deliveries` deliveries are in flight; nothing
-    /// of this one was read or stored.
-    #[error("{0}")]
-    Busy(String),
-    /// 500: the store failed; logged in full, not shown.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl IntoResponse for IngestError {
-    fn into_response(self) -> Response {
-        telemetry::bump(Counter::WebhookRejected);
-        let status = match &self {
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Invalid(_) | Self::Malformed(_) => StatusCode::BAD_REQUEST,
-            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::NotConfigured(_) | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Store(e) => {
-                tracing::error!(error = %e, "ingestion failed");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
-        let body = match &self {
-            Self::Invalid(errors) => {
-                let first = errors.first();
-                json!({"error": {
-                    "message": self.to_string(),
-                    "field": first.and_then(|e| e.field.clone()),
-                    "line": first.and_then(|e| e.line),
-                    "errors": errors.iter().map(|e| json!({
-                        "line": e.line, "field": e.field, "message": e.message,
-                    })).collect::<Vec<_>>(),
-                }})
-            }
-            Self::Store(_) => {
-                json!({"error": {"message": "internal error; the server log has the details"}})
-            }
-            other => json!({"error": {"message": other.to_string()}}),
-        };
-        let mut response = (status, Json(body)).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        if matches!(self, Self::Busy(_)) {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(crate::limits::RETRY_AFTER_SECONDS),
-            );
-        }
-        response
-    }
-}
-
 /// Takes a place among the deliveries in flight for the whole request, before its body is read
 /// (every ingestion route): beyond `[api] max_pending_deliveries`, a 503 that stored nothing.
 pub(crate) async fn admit(
@@ -292,7 +219,10 @@ async fn require_token(
 }
 
 /// The body, or 413 / 400.
-fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, IngestError> {
+pub(crate) fn body_bytes(
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<Bytes, IngestError> {
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             IngestError::TooLarge(limit)
@@ -337,7 +267,7 @@ pub struct EventsParams {
     responses(
         (status = 200, description = "Every event is stored (re-sent ones change nothing): `received`, `duplicates`, `stored` (by kind), and `warnings`, one `{repo, message}` per repository of the events that no team owns (stored, but in no team's figures)", body = Object),
         (status = 202, description = "A CDEvent of a type doraboard does not use: `{\"status\": \"ignored\", \"type\": ...}`, stored nowhere", body = Object),
-        (status = 400, description = "An event is invalid: the line and field are named, nothing is stored", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An event is invalid: the line and field are named, nothing is stored", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or wrong bearer token"),
         (status = 503, description = "Ingestion is disabled: no token is configured"),
     )

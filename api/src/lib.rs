@@ -1,7 +1,8 @@
 //! doraboard's HTTP side: the JSON API under `/api/v1`, health and the dashboard.
 //!
 //! - [`routes`]: the router, one handler per route of the interface contract;
-//! - [`error`]: the one error type handlers return, and the status each variant answers;
+//! - [`error`]: the API's errors, which to use where, and the one body they all answer;
+//! - [`etag`]: the ETags, `304`s and cache headers of the dashboard, charts and report;
 //! - [`params`]: query parameters parsed into validated types before they reach the engine;
 //! - [`server`]: binding, request tracing and graceful shutdown;
 //! - [`access`]: optional read protection by token (`[api] read_token_env`);
@@ -26,6 +27,7 @@ pub mod charts;
 pub mod dashboard;
 pub mod digest;
 pub mod error;
+pub mod etag;
 pub mod exports;
 pub mod ingest;
 pub mod limits;

@@ -7,18 +7,13 @@
 //! max_pending_deliveries` instead) are not limited here: a monitor must always get through, and deliveries must never be
 //! refused for the readers' sake.
 
-use axum::Json;
+use crate::error::ApiError;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
-
-/// How long a refused client is asked to wait, in seconds.
-pub(crate) const RETRY_AFTER_SECONDS: u64 = 1;
 
 /// The limits every read request passes through.
 #[derive(Clone)]
@@ -66,15 +61,7 @@ pub async fn limit(State(limits): State<AnswerLimits>, request: Request, next: N
 }
 
 fn busy(message: String) -> Response {
-    let mut response = (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({"error": {"message": message}})),
-    )
-        .into_response();
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
-    response
+    ApiError::Busy(message).into_response()
 }
 
 #[cfg(test)]
@@ -82,6 +69,7 @@ mod tests {
     use super::*;
     use axum::Router;
     use axum::body::Body;
+    use axum::http::{StatusCode, header};
     use axum::routing::get;
     use tokio::sync::Notify;
     use tower::ServiceExt;

@@ -7,29 +7,16 @@
 //! document from those very handlers (see `crate::routes::router`); [`ApiDoc`] adds what no
 //! handler says: the title, the tags and the security scheme.
 
+use crate::error::{ErrorBody, ErrorDetail};
 use crate::server::AppState;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde::Serialize;
 use std::sync::Arc;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(openapi_json))
-}
-
-/// Every error answers this shape.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// The query parameter at fault (400 only).
-    pub parameter: Option<String>,
-    pub message: String,
 }
 
 #[derive(OpenApi)]

@@ -1,4 +1,4 @@
-//! Query parameters, parsed at the edge into the engine's validated types.
+//! Query parameters (and path segments), parsed at the edge into the engine's validated types.
 //!
 //! Each struct is one group of parameters as a handler extracts it (a handler takes several
 //! `Query<..>` groups), and derives `IntoParams`: the OpenAPI document lists the groups a
@@ -27,6 +27,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
             .await
             .map(|q| Query(q.0))
             .map_err(|e| ApiError::bad("query", e.body_text()))
+    }
+}
+
+/// axum's `Path`, answering a path segment it cannot read (not UTF-8 once decoded) with the
+/// API's JSON 400, like a bad query parameter.
+#[derive(Debug, Clone)]
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e| ApiError::bad("path", e.body_text()))
     }
 }
 

@@ -2,9 +2,9 @@
 //! query layer, and answer JSON; they hold no metric logic of their own.
 
 use crate::error::ApiError;
-use crate::params::{BucketParam, PageParams, PeriodParams, PhasesParam, Query, TeamParam};
+use crate::params::{BucketParam, PageParams, Path, PeriodParams, PhasesParam, Query, TeamParam};
 use crate::server::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::{Json, Router};
 use engine::config::{ConfigError, Scope};
 use engine::metrics::MetricsReport;
@@ -200,7 +200,7 @@ pub(crate) fn scope(state: &AppState, team: &TeamParam) -> Result<Scope, ApiErro
     params(TeamParam, PeriodParams, BucketParam, PhasesParam),
     responses(
         (status = 200, description = "The five metrics of the scope and period, with the previous period's figures, tiers and (with `bucket`) series", body = MetricsReport),
-        (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An invalid parameter, named", body = crate::error::ErrorBody),
     ))]
 async fn metrics(
     State(state): State<AppState>,
@@ -252,7 +252,7 @@ pub struct ScopesReport {
     params(PeriodParams, BucketParam),
     responses(
         (status = 200, description = "The organisation's report and one per tribe and team (in `/api/v1/teams` order), each exactly what `/api/v1/metrics` answers for that scope and these parameters", body = ScopesReport),
-        (status = 400, description = "An invalid parameter, named (`team` is not taken)", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An invalid parameter, named (`team` is not taken)", body = crate::error::ErrorBody),
     ))]
 async fn metrics_scopes(
     State(state): State<AppState>,
@@ -286,7 +286,7 @@ async fn metrics_scopes(
     params(TeamParam, PeriodParams, PageParams),
     responses(
         (status = 200, description = "The deployments, changes (slowest first), incidents and rollbacks behind the figures: at most `limit` rows of each list from `offset`; `totals` gives each list's full length", body = engine::explain::Explanation),
-        (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An invalid parameter, named", body = crate::error::ErrorBody),
     ))]
 async fn explain(
     State(state): State<AppState>,
@@ -307,7 +307,7 @@ async fn explain(
     params(("key" = String, Path, description = "The deployment's key, slashes included", example = "acme/shop/deployments/42")),
     responses(
         (status = 200, description = "The deployment, the changes it shipped first, its failure evidence and rework marks", body = Object),
-        (status = 404, description = "No deployment with this key", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No deployment with this key", body = crate::error::ErrorBody),
     ))]
 async fn explain_deployment(
     State(state): State<AppState>,

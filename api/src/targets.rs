@@ -335,7 +335,7 @@ pub(crate) fn team_scopes(state: &AppState, scope: &Scope) -> Vec<Scope> {
     params(TeamParam, PeriodParams, BucketParam),
     responses(
         (status = 200, description = "Each team's standing against its targets", body = TargetsReport),
-        (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An invalid parameter, named", body = crate::error::ErrorBody),
     )
 )]
 pub async fn targets(

@@ -15,7 +15,8 @@
 //!   without a record (the next poll derives what it needs);
 //! - 202 `{"status": "ignored", "reason"}` for everything else: nothing stored.
 
-use crate::ingest::{IngestError, WEBHOOK_BODY_LIMIT};
+use crate::error::IngestError;
+use crate::ingest::WEBHOOK_BODY_LIMIT;
 use crate::server::AppState;
 use axum::Router;
 use axum::body::Bytes;
@@ -117,13 +118,7 @@ async fn post_github(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), IngestError> {
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            IngestError::TooLarge(WEBHOOK_BODY_LIMIT)
-        } else {
-            IngestError::Malformed(rejection.body_text())
-        }
-    })?;
+    let body = crate::ingest::body_bytes(body, WEBHOOK_BODY_LIMIT)?;
     let Some(secret) = &state.secret else {
         return Err(crate::ingest::not_configured(
             "GitHub webhooks",

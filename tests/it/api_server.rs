@@ -310,6 +310,9 @@ async fn every_client_error_answers_json() {
             400,
         ),
         ("GET", "/api/v1/metrics?from=2026-02-30", 400),
+        ("GET", "/api/v1/explain/deployments/%FF", 400),
+        ("GET", "/api/v1/charts/%FF.svg", 400),
+        ("GET", "/assets/%FF.js", 400),
     ] {
         let response = client
             .request(

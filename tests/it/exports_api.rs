@@ -840,5 +840,11 @@ async fn dashboard_page_and_assets_are_served_with_etags() {
         .await
         .expect("request");
     assert_eq!(again.status().as_u16(), 304);
-    assert_eq!(get(&server, "/assets/nope.js").await.status, 404);
+    assert_eq!(again.headers()["etag"], etag.as_str());
+    assert_eq!(again.headers()["cache-control"], "no-cache");
+    let missing = get(&server, "/assets/nope.js").await;
+    assert_eq!(missing.status, 404);
+    let body: serde_json::Value = serde_json::from_str(&missing.body).expect("a JSON error");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("nope.js"), "{body}");
 }

@@ -24,9 +24,10 @@ pub mod render;
 pub use model::{Chart, ChartKind, Marker, MetricGroup, MetricKey};
 
 use crate::error::ApiError;
-use crate::params::{BucketParam, PeriodParams, Query};
+use crate::etag;
+use crate::params::{BucketParam, Path, PeriodParams, Query};
 use crate::server::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use engine::config::{Config, Scope};
@@ -44,8 +45,6 @@ pub const MIN_SIZE: (u32, u32) = (320, 200);
 pub const MAX_SIZE: (u32, u32) = (3840, 2160);
 /// At most this many teams or tribes on one chart (the palette has seven distinct colours).
 pub const MAX_SCOPES: usize = 6;
-/// How long a client may reuse a chart without asking again.
-pub const CACHE_CONTROL: &str = "public, max-age=60";
 /// Changes whenever the drawing changes, so ETags of old pictures stop matching.
 const RENDER_VERSION: &str = "charts-1";
 
@@ -130,10 +129,7 @@ impl IntoResponse for ChartError {
             ChartError::Api(e) => e.into_response(),
             ChartError::Render(e) => {
                 tracing::error!(error = %e, "chart rendering failed");
-                let body = serde_json::json!({
-                    "error": {"message": "internal error; the server log has the details"}
-                });
-                (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+                crate::error::internal_error()
             }
         }
     }
@@ -343,17 +339,6 @@ pub async fn chart_for(
     }
 }
 
-/// A strong ETag over `parts`: a quoted SHA-1 prefix.
-pub fn etag(parts: &[&str]) -> String {
-    let mut hasher = sha1_smol::Sha1::new();
-    for part in parts {
-        hasher.update(part.as_bytes());
-        hasher.update(&[0x1f]);
-    }
-    let hex = hasher.digest().to_string();
-    format!("\"{}\"", &hex[..24])
-}
-
 /// What of the configuration shapes figures and pictures (never its secrets' names or the
 /// database URL): teams, tribes, tiers, filters, the environment measured.
 pub fn config_fingerprint(config: &Config) -> String {
@@ -366,31 +351,6 @@ pub fn config_fingerprint(config: &Config) -> String {
         config.deployments.environment,
         config.incidents.attribution_window
     )
-}
-
-/// Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for GET).
-pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
-    let strip = |t: &str| t.trim().trim_start_matches("W/").to_string();
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim() == "*" || strip(t) == strip(etag))
-}
-
-/// Headers every cacheable answer carries.
-pub fn cache_headers(etag: &str) -> [(header::HeaderName, HeaderValue); 2] {
-    [
-        (
-            header::ETAG,
-            HeaderValue::from_str(etag).unwrap_or_else(|_| HeaderValue::from_static("\"-\"")),
-        ),
-        (
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(CACHE_CONTROL),
-        ),
-    ]
 }
 
 /// A chart of the metrics, as SVG (for the web and the report) or PNG (for slides).
@@ -406,8 +366,8 @@ pub fn cache_headers(etag: &str) -> [(header::HeaderName, HeaderValue); 2] {
     responses(
         (status = 200, description = "The chart; carries an ETag and answers 304 to If-None-Match", content_type = "image/svg+xml", body = String),
         (status = 304, description = "Not modified"),
-        (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such chart", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An invalid parameter, named", body = crate::error::ErrorBody),
+        (status = 404, description = "No such chart", body = crate::error::ErrorBody),
     )
 )]
 async fn chart(
@@ -432,7 +392,7 @@ async fn chart(
         .iter()
         .map(|s| s.slug.clone().unwrap_or_default())
         .collect();
-    let tag = etag(&[
+    let tag = etag::of(&[
         RENDER_VERSION,
         env!("CARGO_PKG_VERSION"),
         &version.to_string(),
@@ -445,8 +405,9 @@ async fn chart(
         &config_fingerprint(&state.config),
         &markers::fingerprint(&annotations),
     ]);
-    if not_modified(&headers, &tag) {
-        return Ok((StatusCode::NOT_MODIFIED, cache_headers(&tag)).into_response());
+    let cache = etag::cache_headers(&tag, etag::REUSE_FOR_A_MINUTE);
+    if etag::not_modified(&headers, &tag) {
+        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
     let mut chart = chart_for(&state.store, &state.config, &request).await?;
     markers::annotate(&mut chart, &annotations, &request.period, request.bucket);
@@ -458,7 +419,7 @@ async fn chart(
     })
     .await
     .map_err(|e| ChartError::Render(render::RenderError::from_join(e)))??;
-    let mut response = (StatusCode::OK, cache_headers(&tag), body).into_response();
+    let mut response = (StatusCode::OK, cache, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(format.content_type()),

@@ -18,6 +18,7 @@ pub mod slide;
 use crate::charts::build::{MetricChartInput, metric_chart};
 use crate::charts::{self, Chart, ChartError, MetricKey};
 use crate::error::ApiError;
+use crate::etag;
 use crate::params::{PeriodParams, Query, TeamParam};
 use crate::server::AppState;
 use crate::targets::TeamStanding;
@@ -270,7 +271,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses(
         (status = 200, description = "The report as a printable HTML page; carries an ETag and answers 304 to If-None-Match", content_type = "text/html", body = String),
         (status = 304, description = "Not modified"),
-        (status = 400, description = "An invalid parameter, named", body = crate::openapi::ErrorBody),
+        (status = 400, description = "An invalid parameter, named", body = crate::error::ErrorBody),
     )
 )]
 async fn report(
@@ -289,7 +290,7 @@ async fn report(
         &period,
     )
     .await?;
-    let tag = charts::etag(&[
+    let tag = etag::of(&[
         "report-1",
         env!("CARGO_PKG_VERSION"),
         &version.to_string(),
@@ -299,8 +300,9 @@ async fn report(
         &charts::config_fingerprint(&state.config),
         &charts::markers::fingerprint(&annotations),
     ]);
-    if charts::not_modified(&headers, &tag) {
-        return Ok((StatusCode::NOT_MODIFIED, charts::cache_headers(&tag)).into_response());
+    let cache = etag::cache_headers(&tag, etag::REUSE_FOR_A_MINUTE);
+    if etag::not_modified(&headers, &tag) {
+        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
     let report = build(&state.store, &state.config, &scope, period)
         .await
@@ -308,7 +310,7 @@ async fn report(
     let page = tokio::task::spawn_blocking(move || html::render(&report))
         .await
         .map_err(|e| ChartError::Render(charts::render::RenderError::from_join(e)))??;
-    let mut response = (StatusCode::OK, charts::cache_headers(&tag), page).into_response();
+    let mut response = (StatusCode::OK, cache, page).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
