@@ -84,7 +84,7 @@ async fn openapi_json(Extension(document): Extension<Document>) -> Response {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use axum::Router;
     use axum::body::Body;
     use axum::http::{Method, Request, StatusCode};
@@ -123,7 +123,7 @@ mod tests {
     }
 
     /// The document the router serves.
-    async fn served() -> Value {
+    pub(crate) async fn served() -> Value {
         let (status, body) = ask(&app().await, Method::GET, "/api/v1/openapi.json").await;
         assert_eq!(status, StatusCode::OK, "{body}");
         serde_json::from_str(&body).expect("json")
