@@ -134,16 +134,6 @@ pub(super) fn check_cron(expr: &str) -> Result<cron::Schedule, String> {
     })
 }
 
-pub(super) fn de_cron<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let s = String::deserialize(d)?;
-    check_cron(&s).map_err(D::Error::custom)?;
-    Ok(s)
-}
-
-pub(super) fn de_opt_cron<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    de_cron(d).map(Some)
-}
-
 pub(super) fn de_opt_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     de_http_url(d).map(Some)
 }

@@ -468,8 +468,8 @@ fn check_github_app(github: &GithubConfig, origins: &Origins) -> Result<(), Conf
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::DigestPeriod;
     use crate::config::testing::*;
+    use crate::config::{CronExpr, DigestPeriod};
     use crate::tiers::Tier;
     use chrono::Duration;
 
@@ -833,8 +833,11 @@ repos = ["acme/d"]
         assert_eq!(d.team.as_deref(), Some("loyalty"));
         assert_eq!(d.dashboard_url.as_deref(), Some("https://dora.example.com"));
         assert_eq!((d.attempts, d.backoff), (5, Duration::seconds(10)));
-        assert!(c.digest_schedule().expect("schedule").is_some());
-        assert!(Config::default().digest_schedule().expect("none").is_none());
+        assert_eq!(
+            d.schedule.as_ref().map(CronExpr::as_str),
+            Some("0 0 8 1 * *")
+        );
+        assert!(Config::default().digest_schedule().is_none());
 
         let m = invalid(
             parse("[digest]\nschedule = \"0 8 * * 1\""),
