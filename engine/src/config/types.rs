@@ -8,6 +8,7 @@ use super::de::{
     de_opt_rate, de_opt_tz, de_pending_deliveries, de_slug, de_tiers, de_tz,
 };
 use super::patterns::{Globs, Regexes};
+use crate::filters::NoiseFilters;
 use crate::model::RepoSlug;
 use crate::tiers::Bands;
 use chrono::{Duration, NaiveDate};
@@ -210,7 +211,7 @@ impl MetricsConfig {
 }
 
 /// `[filters]`: noise removed before measuring.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FiltersConfig {
     /// Count changes by bots (`false`: drop them).
@@ -222,6 +223,41 @@ pub struct FiltersConfig {
     pub exclude_titles: Regexes,
     /// Changes touching only paths matching these globs are dropped.
     pub exclude_paths: Globs,
+    /// The filters these settings make, built once when the configuration is validated rather
+    /// than on every question.
+    #[serde(skip)]
+    pub(super) noise: NoiseFilters,
+}
+
+impl FiltersConfig {
+    /// The noise filters the settings make: the built-in bot patterns, `bot_authors`,
+    /// `exclude_titles` and `exclude_paths`.
+    pub fn noise(&self) -> &NoiseFilters {
+        &self.noise
+    }
+}
+
+/// Compared by the settings: the filters follow from them.
+impl PartialEq for FiltersConfig {
+    fn eq(&self, other: &Self) -> bool {
+        self.include_bots == other.include_bots
+            && self.bot_authors == other.bot_authors
+            && self.exclude_titles == other.exclude_titles
+            && self.exclude_paths == other.exclude_paths
+    }
+}
+
+/// The settings only, printed as before the filters were kept beside them: rows filtered by
+/// them are stored under this text ([`crate::query`]), so it must not change.
+impl fmt::Debug for FiltersConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FiltersConfig")
+            .field("include_bots", &self.include_bots)
+            .field("bot_authors", &self.bot_authors)
+            .field("exclude_titles", &self.exclude_titles)
+            .field("exclude_paths", &self.exclude_paths)
+            .finish()
+    }
 }
 
 /// How long a digest looks back: the last full ISO week or calendar month.
