@@ -145,9 +145,13 @@ async fn index_builds(store: &Store, config: &Config, repo: &RepoSlug) -> anyhow
         .iter()
         .find(|t| t.repos.contains(repo))
         .ok_or_else(|| anyhow::anyhow!("no team owns {repo}"))?;
-    let filters = engine::query::filters(config)?;
     let rows = store
-        .repo_rows(&team.repos, &config.deployments.environment, &filters, None)
+        .repo_rows(
+            &team.repos,
+            &config.deployments.environment,
+            config.filters.noise(),
+            None,
+        )
         .await?;
     let mut together: Vec<ChangeRow> = rows
         .values()

@@ -8,7 +8,7 @@
 //! - `DELETE /{id}` removes a stored one (the ingestion token); the configuration's are
 //!   read-only.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, body_bytes};
 use crate::ingest::IngestAuth;
 use crate::params::{Path, PeriodParams, Query, TeamParam};
 use crate::server::AppState;
@@ -149,13 +149,7 @@ async fn create(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let bytes = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(format!("the body is larger than {BODY_LIMIT} bytes"))
-        } else {
-            ApiError::bad("body", rejection.body_text())
-        }
-    })?;
+    let bytes = body_bytes(body, BODY_LIMIT)?;
     let new = new_annotation(&state, &parse_body(&bytes)?)?;
     let stored = state
         .store

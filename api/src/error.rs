@@ -10,6 +10,8 @@
 //! - [`IngestError`]: the ingestion routes (`POST /api/v1/events`, the GitHub and PagerDuty
 //!   webhooks). Every refusal is counted (`doraboard_webhook_rejected_total` in `/metrics`);
 //!   invalid events are named by `line` and `field`, all of them listed in `errors`.
+//! - A body read whole goes through `body_bytes`, whose `BodyError` becomes either of them
+//!   (413 over the route's limit, else 400), so every route refuses a body alike.
 //!
 //! Status codes by cause: 400 bad input (named), 401 authentication (with `WWW-Authenticate`),
 //! 404 / 405 unknown address or method, 413 a body over the route's limit, 503 not configured or
@@ -17,6 +19,8 @@
 //! [`INTERNAL_MESSAGE`].
 
 use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use collector::events::EventError;
@@ -204,6 +208,50 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Why a request body could not be read, for whichever error the route answers with.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// Over the route's limit, in bytes: a 413.
+    TooLarge(usize),
+    /// Not read for another reason (a broken stream, say): a 400 saying why.
+    Unreadable(String),
+}
+
+/// The body of a route that reads it whole (`Result<Bytes, BytesRejection>` as its extractor,
+/// under a `DefaultBodyLimit` of `limit`), or why not.
+pub(crate) fn body_bytes(
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<Bytes, BodyError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            BodyError::TooLarge(limit)
+        } else {
+            BodyError::Unreadable(rejection.body_text())
+        }
+    })
+}
+
+impl From<BodyError> for ApiError {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge(limit) => {
+                Self::TooLarge(format!("the body is larger than {limit} bytes"))
+            }
+            BodyError::Unreadable(message) => Self::bad("body", message),
+        }
+    }
+}
+
+impl From<BodyError> for IngestError {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge(limit) => Self::TooLarge(limit),
+            BodyError::Unreadable(message) => Self::Malformed(message),
+        }
+    }
+}
+
 /// Why an ingestion request was refused. Each variant documents the status it answers.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -324,6 +372,32 @@ mod tests {
         assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(busy.headers()[header::RETRY_AFTER], "1");
         assert_eq!(body(busy).await, json!({"error": {"message": "full"}}));
+    }
+
+    #[tokio::test]
+    async fn an_unread_body_answers_alike_on_every_route() {
+        let too_large = || BodyError::TooLarge(4096);
+        let expected = json!({"error": {"message": "the body is larger than 4096 bytes"}});
+        for response in [
+            ApiError::from(too_large()).into_response(),
+            IngestError::from(too_large()).into_response(),
+        ] {
+            assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+            assert_eq!(body(response).await, expected);
+        }
+        let unreadable = || BodyError::Unreadable("stream ended".to_string());
+        let read = ApiError::from(unreadable()).into_response();
+        assert_eq!(read.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body(read).await,
+            json!({"error": {"message": "stream ended", "parameter": "body"}})
+        );
+        let ingest = IngestError::from(unreadable()).into_response();
+        assert_eq!(ingest.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body(ingest).await,
+            json!({"error": {"message": "stream ended"}})
+        );
     }
 
     #[tokio::test]

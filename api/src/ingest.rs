@@ -16,7 +16,7 @@
 //! ingestion. With no token configured, ingestion is refused (503), as
 //! is PagerDuty without its secret.
 
-use crate::error::IngestError;
+use crate::error::{IngestError, body_bytes};
 use crate::params::Query;
 use crate::server::AppState;
 use crate::tokens::{self, Schemes, Tokens};
@@ -216,20 +216,6 @@ async fn require_token(
         }
         Some(_) => Ok(next.run(request).await),
     }
-}
-
-/// The body, or 413 / 400.
-pub(crate) fn body_bytes(
-    body: Result<Bytes, BytesRejection>,
-    limit: usize,
-) -> Result<Bytes, IngestError> {
-    body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            IngestError::TooLarge(limit)
-        } else {
-            IngestError::Malformed(rejection.body_text())
-        }
-    })
 }
 
 /// What `POST /api/v1/events` answers.

@@ -118,7 +118,7 @@ async fn post_github(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), IngestError> {
-    let body = crate::ingest::body_bytes(body, WEBHOOK_BODY_LIMIT)?;
+    let body = crate::error::body_bytes(body, WEBHOOK_BODY_LIMIT)?;
     let Some(secret) = &state.secret else {
         return Err(crate::ingest::not_configured(
             "GitHub webhooks",

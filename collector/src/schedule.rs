@@ -10,7 +10,7 @@
 use crate::github::GitHub;
 use crate::sync::{Quiet, RunError, SyncOptions, SyncRunner};
 use chrono::Utc;
-use engine::config::{Config, ConfigError};
+use engine::config::Config;
 use engine::store::Store;
 use std::future::Future;
 use std::sync::Arc;
@@ -23,15 +23,14 @@ pub async fn run(
     gh: GitHub,
     options: SyncOptions,
     shutdown: impl Future<Output = ()>,
-) -> Result<(), ConfigError> {
-    let schedule = config.cron_schedule()?;
+) {
     tracing::info!(
         schedule = config.collector.schedule.as_str(),
         repositories = config.repos().len(),
         "scheduled GitHub sync enabled (times in UTC)"
     );
     let run_forever = async {
-        for next in schedule.upcoming(Utc) {
+        for next in config.cron_schedule().upcoming(Utc) {
             let wait = (next - Utc::now()).to_std().unwrap_or_default();
             tracing::debug!(next = %next, "next scheduled sync");
             tokio::time::sleep(wait).await;
@@ -43,7 +42,6 @@ pub async fn run(
         () = run_forever => {}
         () = shutdown => {}
     }
-    Ok(())
 }
 
 /// One scheduled run: logged, never fatal.
@@ -102,17 +100,11 @@ pub fn spawn(config: Arc<Config>, store: Store) -> Option<tokio::task::JoinHandl
             return None;
         }
     };
-    Some(tokio::spawn(async move {
-        let stopped = run(
-            config,
-            store,
-            gh,
-            SyncOptions::default(),
-            std::future::pending(),
-        )
-        .await;
-        if let Err(error) = stopped {
-            tracing::error!(%error, "the scheduled GitHub sync stopped");
-        }
-    }))
+    Some(tokio::spawn(run(
+        config,
+        store,
+        gh,
+        SyncOptions::default(),
+        std::future::pending(),
+    )))
 }

@@ -12,7 +12,7 @@ use crate::metrics::change_index::Elapsed;
 use crate::metrics::facts::{ChangeFact, DeploymentFact, RollbackFact};
 use crate::metrics::rows::ChangeRow;
 use crate::period::Period;
-use crate::query::{QueryError, filters};
+use crate::query::QueryError;
 use crate::store::{IncidentLinkDetail, Store};
 use serde::Serialize;
 
@@ -134,7 +134,7 @@ pub async fn explain(
         )
         .await?;
     crate::metrics::ownership::restrict_to_paths(&mut inputs, &scope.paths, &scope.teams);
-    let noise = filters(config)?;
+    let noise = config.filters.noise();
     let mut facts = inputs.deployments;
     facts.sort_by(|a, b| (a.finished_at, &a.key).cmp(&(b.finished_at, &b.key)));
     let mut totals = ExplainTotals {
@@ -165,7 +165,7 @@ pub async fn explain(
     let mut changes: Vec<ExplainedChange> = inputs
         .changes
         .into_iter()
-        .map(|c| ExplainedChange::new(c, &noise))
+        .map(|c| ExplainedChange::new(c, noise))
         .collect();
     changes.sort_by(|a, b| {
         b.lead_time_seconds

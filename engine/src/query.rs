@@ -7,7 +7,6 @@ use crate::analysis::AnalysisOptions;
 use crate::cache::ReportKey;
 use crate::config::{Config, ConfigError, Scope};
 use crate::facts_cache::{GroupIndex, Held};
-use crate::filters::{FilterError, NoiseFilters};
 use crate::metrics::change_index::ChangeIndex;
 use crate::metrics::ownership::restrict_to_paths;
 use crate::metrics::rows::{FactView, IncidentRow};
@@ -28,8 +27,6 @@ pub enum QueryError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Filters(#[from] FilterError),
     #[error("metrics.benchmark: {0}")]
     Benchmark(#[from] BenchmarkError),
     #[error(transparent)]
@@ -64,7 +61,7 @@ pub async fn store_row_copies(store: &Store, config: &Config) -> Result<(), Quer
         &repos,
         &versions,
         &config.deployments.environment,
-        &filters(config)?,
+        config.filters.noise(),
         &filters_key(config),
     )
     .await?;
@@ -81,7 +78,7 @@ pub async fn warm_up(store: &Store, config: &Config) -> Result<(), QueryError> {
         &repos,
         &versions,
         &config.deployments.environment,
-        &filters(config)?,
+        config.filters.noise(),
         &filters_key(config),
     )
     .await?;
@@ -213,17 +210,6 @@ pub async fn first_steps(store: &Store, config: &Config) -> Result<Vec<String>, 
 pub fn benchmark(config: &Config) -> Result<&'static Benchmark, QueryError> {
     let m = &config.metrics;
     Ok(Benchmark::find(&m.benchmark, m.benchmark_edition)?)
-}
-
-/// The noise filters the configuration sets.
-pub fn filters(config: &Config) -> Result<NoiseFilters, QueryError> {
-    let f = &config.filters;
-    Ok(NoiseFilters::new(
-        f.include_bots,
-        &f.bot_authors,
-        &f.exclude_titles,
-        &f.exclude_paths,
-    )?)
 }
 
 /// The five metrics of a team, a tribe (`slug`) or the whole organisation (`None`), for a period,
@@ -389,7 +375,7 @@ async fn compute_from_held_rows(
     question: Question,
     versions: &crate::freshness::Versions,
 ) -> Result<Vec<MetricsReport>, QueryError> {
-    let filters = filters(config)?;
+    let filters = config.filters.noise();
     let bands = config.metrics.bands();
     let benchmark = benchmark(config)?;
     let now = config.now();
@@ -410,7 +396,7 @@ async fn compute_from_held_rows(
         &repos,
         versions,
         &config.deployments.environment,
-        &filters,
+        filters,
         &filters_key(config),
     )
     .await?;
@@ -464,7 +450,7 @@ async fn compute_from_held_rows(
                 bucket: question.bucket,
                 time_zone: scope.time_zone,
                 bands,
-                filters: &filters,
+                filters,
                 small_sample: config.metrics.small_sample,
                 phases_per_bucket: question.phases_per_bucket,
                 benchmark,
@@ -501,14 +487,12 @@ pub async fn compute_for_scope(
         )
         .await?;
     restrict_to_paths(&mut inputs, &scope.paths, &scope.teams);
-    let bands = config.metrics.bands();
-    let filters = filters(config)?;
     let request = MetricsRequest {
         period: measured,
         bucket: question.bucket,
         time_zone: tz,
-        bands,
-        filters: &filters,
+        bands: config.metrics.bands(),
+        filters: config.filters.noise(),
         small_sample: config.metrics.small_sample,
         phases_per_bucket: question.phases_per_bucket,
         benchmark: benchmark(config)?,

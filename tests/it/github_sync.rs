@@ -752,7 +752,8 @@ async fn the_schedule_runs_the_sync_and_never_two_at_once() {
     let fake = org_fake().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let (mut config, store) = setup_file(&fake, "deployments", dir.path()).await;
-    config.collector.schedule = "* * * * * *".into(); // every second; a sync takes longer here
+    // Every second; a sync takes longer here.
+    config.collector.schedule = "* * * * * *".parse().expect("a cron expression");
     let config = std::sync::Arc::new(config);
     let gh = client(&fake);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -780,7 +781,7 @@ async fn the_schedule_runs_the_sync_and_never_two_at_once() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let _ = stop.send(());
-    schedule.await.expect("joined").expect("a valid schedule");
+    schedule.await.expect("joined");
     let last = store
         .last_sync_run()
         .await

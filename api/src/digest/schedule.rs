@@ -16,28 +16,18 @@ use engine::query::QueryError;
 use engine::store::{DigestClaim, Store};
 use std::sync::Arc;
 
-/// Why the schedule cannot start: its expression or a channel.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error(transparent)]
-    Schedule(#[from] engine::config::ConfigError),
-    #[error(transparent)]
-    Channels(#[from] ConfigError),
-}
-
 /// Starts the schedule when `digest.schedule` is set; its channels are checked first, so a
 /// misconfigured digest stops `serve` from starting rather than failing silently each week.
 pub fn spawn(
     config: Arc<Config>,
     store: Store,
-) -> Result<Option<tokio::task::JoinHandle<()>>, StartError> {
-    let schedule = config.digest_schedule()?;
-    let Some(schedule) = schedule else {
+) -> Result<Option<tokio::task::JoinHandle<()>>, ConfigError> {
+    let Some(schedule) = config.digest_schedule().cloned() else {
         return Ok(None);
     };
     let channels = Channels::from_config(&config.digest)?;
     tracing::info!(
-        schedule = config.digest.schedule.as_deref().unwrap_or_default(),
+        schedule = schedule.source(),
         channels = ?channels.all(),
         "scheduled digest enabled (times in UTC)"
     );

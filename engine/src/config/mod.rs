@@ -13,11 +13,12 @@
 //!
 //! One job per file: this one loads and answers lookups; `types` holds the sections and their
 //! defaults, `de` the field deserializers (one value each), `patterns` the compiled forms of
-//! pattern lists, `environment` the overrides and the origin of each key, `validate` the
-//! cross-field checks and the tier table resolved once ([`MetricsConfig::bands`]), `secret` the
-//! secrets read from the environment. What a query covers,
-//! [`Scope`], is built from the teams in [`crate::scope`].
+//! pattern lists, `cron_expr` the parsed cron expressions, `environment` the overrides and the
+//! origin of each key, `validate` the cross-field checks and the tier table resolved once
+//! ([`MetricsConfig::bands`]), `secret` the secrets read from the environment. What a query
+//! covers, [`Scope`], is built from the teams in [`crate::scope`].
 
+mod cron_expr;
 mod de;
 mod environment;
 mod patterns;
@@ -28,6 +29,7 @@ mod types;
 mod validate;
 
 pub use crate::scope::{Scope, ScopeKind};
+pub use cron_expr::CronExpr;
 pub use patterns::{Globs, Regexes};
 pub use secret::{GithubAuth, Secret, secret_from_env};
 pub use types::{
@@ -38,7 +40,6 @@ pub use types::{
 };
 
 use crate::model::RepoSlug;
-use de::check_cron;
 use environment::{Origins, apply_env, join_key};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -241,28 +242,14 @@ impl Config {
         raw.validate(&origins)
     }
 
-    /// The digest's schedule, parsed; `None` when `digest.schedule` is not set.
-    pub fn digest_schedule(&self) -> Result<Option<cron::Schedule>, ConfigError> {
-        self.digest
-            .schedule
-            .as_deref()
-            .map(|expr| {
-                check_cron(expr).map_err(|message| ConfigError::Invalid {
-                    origin: "configuration".to_string(),
-                    key: "digest.schedule".to_string(),
-                    message,
-                })
-            })
-            .transpose()
+    /// The digest's schedule; `None` when `digest.schedule` is not set.
+    pub fn digest_schedule(&self) -> Option<&cron::Schedule> {
+        self.digest.schedule.as_ref().map(CronExpr::schedule)
     }
 
-    /// The collector's schedule, parsed.
-    pub fn cron_schedule(&self) -> Result<cron::Schedule, ConfigError> {
-        check_cron(&self.collector.schedule).map_err(|message| ConfigError::Invalid {
-            origin: "configuration".to_string(),
-            key: "collector.schedule".to_string(),
-            message,
-        })
+    /// The collector's schedule.
+    pub fn cron_schedule(&self) -> &cron::Schedule {
+        self.collector.schedule.schedule()
     }
 
     pub fn team(&self, slug: &str) -> Option<&TeamConfig> {
@@ -295,7 +282,6 @@ mod tests {
         assert!(c.teams.len() >= 2);
         assert!(c.teams.iter().any(|t| !t.paths.is_empty()));
         assert_eq!(c.incidents.attribution_window, Duration::days(7));
-        assert!(c.cron_schedule().is_ok());
         assert_eq!(c.annotations.len(), 2, "the example's [[annotations]]");
     }
 
@@ -323,7 +309,6 @@ mod tests {
         assert_eq!(c.metrics.time_zone, Tz::UTC);
         assert_eq!(c.metrics.small_sample, 10);
         assert!(!c.filters.include_bots);
-        assert!(c.cron_schedule().is_ok());
         // An empty file is the defaults.
         let empty = parse("").expect("empty file");
         assert_eq!(empty.database_url, c.database_url);

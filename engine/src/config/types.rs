@@ -1,12 +1,14 @@
 //! The sections of `doraboard.toml` as typed values, with their defaults. Each field's
 //! deserializer ([`super::de`]) checks its value, so an error carries the key's path.
 
+use super::cron_expr::CronExpr;
 use super::de::{
-    de_attempts, de_concurrency, de_cron, de_date, de_duration, de_env_name, de_http_url,
-    de_non_empty, de_opt_cron, de_opt_duration, de_opt_env_name, de_opt_http_url, de_opt_non_empty,
-    de_opt_positive, de_opt_rate, de_opt_tz, de_pending_deliveries, de_slug, de_tiers, de_tz,
+    de_attempts, de_concurrency, de_date, de_duration, de_env_name, de_http_url, de_non_empty,
+    de_opt_duration, de_opt_env_name, de_opt_http_url, de_opt_non_empty, de_opt_positive,
+    de_opt_rate, de_opt_tz, de_pending_deliveries, de_slug, de_tiers, de_tz,
 };
 use super::patterns::{Globs, Regexes};
+use crate::filters::NoiseFilters;
 use crate::model::RepoSlug;
 use crate::tiers::Bands;
 use chrono::{Duration, NaiveDate};
@@ -43,9 +45,8 @@ pub struct GithubConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CollectorConfig {
-    /// Cron expression of the built-in schedule, seconds field first (6 or 7 fields); validated.
-    #[serde(deserialize_with = "de_cron")]
-    pub schedule: String,
+    /// Cron expression of the built-in schedule, seconds field first (6 or 7 fields), parsed.
+    pub schedule: CronExpr,
     /// How far back the history of a repository reaches (moved earlier, the next sync fetches
     /// the older part).
     #[serde(deserialize_with = "de_date")]
@@ -210,7 +211,7 @@ impl MetricsConfig {
 }
 
 /// `[filters]`: noise removed before measuring.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FiltersConfig {
     /// Count changes by bots (`false`: drop them).
@@ -222,6 +223,41 @@ pub struct FiltersConfig {
     pub exclude_titles: Regexes,
     /// Changes touching only paths matching these globs are dropped.
     pub exclude_paths: Globs,
+    /// The filters these settings make, built once when the configuration is validated rather
+    /// than on every question.
+    #[serde(skip)]
+    pub(super) noise: NoiseFilters,
+}
+
+impl FiltersConfig {
+    /// The noise filters the settings make: the built-in bot patterns, `bot_authors`,
+    /// `exclude_titles` and `exclude_paths`.
+    pub fn noise(&self) -> &NoiseFilters {
+        &self.noise
+    }
+}
+
+/// Compared by the settings: the filters follow from them.
+impl PartialEq for FiltersConfig {
+    fn eq(&self, other: &Self) -> bool {
+        self.include_bots == other.include_bots
+            && self.bot_authors == other.bot_authors
+            && self.exclude_titles == other.exclude_titles
+            && self.exclude_paths == other.exclude_paths
+    }
+}
+
+/// The settings only, printed as before the filters were kept beside them: rows filtered by
+/// them are stored under this text ([`crate::query`]), so it must not change.
+impl fmt::Debug for FiltersConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FiltersConfig")
+            .field("include_bots", &self.include_bots)
+            .field("bot_authors", &self.bot_authors)
+            .field("exclude_titles", &self.exclude_titles)
+            .field("exclude_paths", &self.exclude_paths)
+            .finish()
+    }
 }
 
 /// How long a digest looks back: the last full ISO week or calendar month.
@@ -242,9 +278,8 @@ pub enum DigestPeriod {
 pub struct DigestConfig {
     pub period: DigestPeriod,
     /// Cron expression (seconds field first) at which `serve` sends the digest of the last full
-    /// period; unset: `serve` sends none.
-    #[serde(deserialize_with = "de_opt_cron")]
-    pub schedule: Option<String>,
+    /// period, parsed; unset: `serve` sends none.
+    pub schedule: Option<CronExpr>,
     /// The team or tribe the scheduled digest is about; unset: the organisation.
     pub team: Option<String>,
     /// Where the dashboard is served; the digest links to its report.
@@ -355,7 +390,9 @@ impl Default for GithubConfig {
 impl Default for CollectorConfig {
     fn default() -> Self {
         CollectorConfig {
-            schedule: "0 */15 * * * *".to_string(),
+            schedule: "0 */15 * * * *"
+                .parse()
+                .expect("the default schedule is a valid cron expression"),
             since: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default(),
             repo_concurrency: 4,
             pr_concurrency: 4,

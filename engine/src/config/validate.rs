@@ -10,6 +10,7 @@ use super::{
     IncidentsConfig, MetricsConfig, PagerDutyConfig, Targets, TeamConfig, TribeConfig,
     WebhooksConfig, known_list,
 };
+use crate::filters::NoiseFilters;
 use crate::model::RepoSlug;
 use crate::tiers::Bands;
 use chrono::NaiveDate;
@@ -111,6 +112,7 @@ impl RawConfig {
         }
         let bands = resolve_bands(&self.metrics, origins)?;
         check_benchmark(&self.metrics, origins)?;
+        let noise = noise_filters(&self.filters, origins)?;
 
         let mut tribes = self.tribes;
         let mut tribe_slugs: BTreeMap<String, usize> = BTreeMap::new();
@@ -266,7 +268,10 @@ impl RawConfig {
                 bands,
                 ..self.metrics
             },
-            filters: self.filters,
+            filters: FiltersConfig {
+                noise,
+                ..self.filters
+            },
             digest: self.digest,
             tribes,
             teams,
@@ -359,6 +364,24 @@ fn check_benchmark(metrics: &MetricsConfig, origins: &Origins) -> Result<(), Con
             e.to_string(),
         )),
     }
+}
+
+/// The noise filters `[filters]` makes, built once. Only the built-in bot patterns could fail
+/// here (every configured pattern compiled when read): they join `filters.bot_authors`.
+fn noise_filters(filters: &FiltersConfig, origins: &Origins) -> Result<NoiseFilters, ConfigError> {
+    NoiseFilters::new(
+        filters.include_bots,
+        &filters.bot_authors,
+        &filters.exclude_titles,
+        &filters.exclude_paths,
+    )
+    .map_err(|e| {
+        origins.invalid(
+            &["filters.bot_authors"],
+            "filters.bot_authors",
+            e.to_string(),
+        )
+    })
 }
 
 /// The bands `metrics.tiers` names: a published table, or `metrics.custom_tiers` (checked
@@ -468,8 +491,8 @@ fn check_github_app(github: &GithubConfig, origins: &Origins) -> Result<(), Conf
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::DigestPeriod;
     use crate::config::testing::*;
+    use crate::config::{CronExpr, DigestPeriod};
     use crate::tiers::Tier;
     use chrono::Duration;
 
@@ -782,6 +805,37 @@ repos = ["acme/d"]
     }
 
     #[test]
+    fn the_noise_filters_are_built_from_the_settings_once_read() {
+        use crate::filters::Excluded;
+        let c = parse_env(
+            "[filters]\nexclude_paths = [\"docs/**\"]",
+            &[("DORABOARD_FILTERS_EXCLUDE_TITLES", "^WIP")],
+        )
+        .expect("valid");
+        let noise = c.filters.noise();
+        let docs = ["docs/a.md".to_string()];
+        assert_eq!(noise.excludes_parts(true, "fix", &[]), Some(Excluded::Bot));
+        assert_eq!(
+            noise.excludes_parts(false, "WIP: x", &[]),
+            Some(Excluded::Title)
+        );
+        assert_eq!(
+            noise.excludes_parts(false, "fix", &docs),
+            Some(Excluded::Paths)
+        );
+        assert_eq!(noise.excludes_parts(false, "fix", &[]), None);
+        let c = parse("[filters]\ninclude_bots = true").expect("valid");
+        assert_eq!(c.filters.noise().excludes_parts(true, "fix", &[]), None);
+        assert_eq!(
+            Config::default()
+                .filters
+                .noise()
+                .excludes_parts(false, "WIP: x", &docs),
+            None
+        );
+    }
+
+    #[test]
     fn the_benchmark_defaults_to_all_industries_of_2025_and_is_checked() {
         let c = parse("").expect("valid");
         assert_eq!(
@@ -833,8 +887,11 @@ repos = ["acme/d"]
         assert_eq!(d.team.as_deref(), Some("loyalty"));
         assert_eq!(d.dashboard_url.as_deref(), Some("https://dora.example.com"));
         assert_eq!((d.attempts, d.backoff), (5, Duration::seconds(10)));
-        assert!(c.digest_schedule().expect("schedule").is_some());
-        assert!(Config::default().digest_schedule().expect("none").is_none());
+        assert_eq!(
+            d.schedule.as_ref().map(CronExpr::as_str),
+            Some("0 0 8 1 * *")
+        );
+        assert!(Config::default().digest_schedule().is_none());
 
         let m = invalid(
             parse("[digest]\nschedule = \"0 8 * * 1\""),
