@@ -97,7 +97,8 @@ pub(crate) trait RowExt {
     fn int(&self, column: &str) -> Result<i64, sqlx::Error>;
     fn opt_int(&self, column: &str) -> Result<Option<i64>, sqlx::Error>;
     fn flag(&self, column: &str) -> Result<bool, sqlx::Error>;
-    fn bytes(&self, column: &str) -> Result<Vec<u8>, sqlx::Error>;
+    /// Borrowed from the row: a large value (a stored copy) is decoded without copying it.
+    fn bytes(&self, column: &str) -> Result<&[u8], sqlx::Error>;
 }
 
 /// `$first, $first+1, ...`: `n` placeholders for an `IN (...)` list.

@@ -633,7 +633,7 @@ async fn read_raw_events(
                     source: row.text("source")?,
                     delivery_id: row.opt_text("delivery_id")?,
                     received_at: row.int("received_at")?,
-                    body: row.bytes("body")?,
+                    body: row.bytes("body")?.to_vec(),
                 })
             },
         )
@@ -655,7 +655,9 @@ async fn read_raw_events(
             chunk.iter().map(|id| Value::int(*id)).collect(),
         );
         let stored = tx
-            .fetch_all(statement, |row| Ok((row.int("id")?, row.bytes("body")?)))
+            .fetch_all(statement, |row| {
+                Ok((row.int("id")?, row.bytes("body")?.to_vec()))
+            })
             .await?;
         for (id, body) in stored {
             blocks.insert(id, packed::unpack_block(&body, id)?);

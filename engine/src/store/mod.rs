@@ -328,7 +328,7 @@ macro_rules! impl_row_ext {
             fn flag(&self, column: &str) -> Result<bool, sqlx::Error> {
                 self.try_get(column)
             }
-            fn bytes(&self, column: &str) -> Result<Vec<u8>, sqlx::Error> {
+            fn bytes(&self, column: &str) -> Result<&[u8], sqlx::Error> {
                 self.try_get(column)
             }
         }
