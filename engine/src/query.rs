@@ -361,8 +361,9 @@ fn report_key(store: &Store, config: &Config, scope: &Scope, question: Question)
     }
 }
 
-/// The noise filters' settings as text: what rows made with them are kept under.
-fn filters_key(config: &Config) -> String {
+/// The noise filters' settings as text: what rows made with them are kept under (in memory and
+/// in their stored copies).
+pub fn filters_key(config: &Config) -> String {
     format!("{:?}", config.filters)
 }
 

@@ -1801,6 +1801,27 @@ async fn held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read(s
         assert_eq!(patched, whole, "after delivering up to {from}");
     }
     assert_eq!(ask().await.expect("answer").lead_time.changes, 3);
+    // The patched rows' copy is stored later (once per delay, or when a server stops), from the
+    // rows then held: not by every question after a delivery.
+    let copy_version = || async {
+        store
+            .held_row_versions(
+                &[repo(API)],
+                &config.deployments.environment,
+                &engine::query::filters_key(&config),
+            )
+            .await
+            .expect("copies")
+            .get(&repo(API))
+            .copied()
+    };
+    let current = held_version().await;
+    assert!(
+        copy_version().await.is_some_and(|v| v < current),
+        "the copy waits for its delay"
+    );
+    engine::facts_cache::store_due_copies(&store).await;
+    assert_eq!(copy_version().await, Some(current), "stored when due");
     // A record written outside the event log may move any row: the next read is whole.
     let before = held_version().await;
     store
