@@ -1,8 +1,9 @@
 //! Derivation still to do, recorded in the store (`derivation_queue`) rather than in a process.
 //!
 //! Every write of records queues the repositories it made stale, in its own transaction
-//! ([`enqueue`]); a derivation deletes its repository's row in the transaction that writes the
-//! derived rows. So the queue and the derived rows never disagree: a process killed mid-derivation
+//! ([`enqueue`], which also moves the row's generation); a derivation deletes its repository's
+//! row in the transaction that writes the derived rows, if no write queued it again meanwhile
+//! (same generation). So the queue and the derived rows never disagree: a process killed mid-derivation
 //! rolls both back, and whichever process starts next ([`Store::derive_all_queued`], the
 //! background worker of `serve`) derives the repository again, to the same figures.
 //!
@@ -56,7 +57,8 @@ pub(crate) fn enqueue(stale: &Stale) -> Vec<Statement> {
         "ON CONFLICT (repo) DO UPDATE SET from_at = CASE \
          WHEN derivation_queue.from_at IS NULL OR excluded.from_at IS NULL THEN NULL \
          WHEN excluded.from_at < derivation_queue.from_at THEN excluded.from_at \
-         ELSE derivation_queue.from_at END",
+         ELSE derivation_queue.from_at END, \
+         generation = derivation_queue.generation + 1",
         rows,
     )
 }
@@ -102,22 +104,35 @@ impl Store {
     ) -> Result<Option<ReanalyzeReport>, StoreError> {
         let mut tx = self.begin().await?;
         super::lock_repository(&mut tx, repo).await?;
-        // A write first: on SQLite it takes the write lock before anything is read.
+        // What the derivation covers: the queued mark and the row's generation. On SQLite a
+        // write, which takes the write lock before anything is read (one writer anyway); on
+        // PostgreSQL a plain read, so that writes queuing the repository meanwhile do not wait
+        // for the whole derivation on the row's lock.
+        let claim = if tx.is_postgres() {
+            "SELECT from_at, generation FROM derivation_queue WHERE repo = $1"
+        } else {
+            "UPDATE derivation_queue SET generation = generation WHERE repo = $1 \
+             RETURNING from_at, generation"
+        };
+        let slug = Value::text(repo.to_string());
         let claimed = tx
-            .fetch_optional(
-                Statement::new(
-                    "DELETE FROM derivation_queue WHERE repo = $1 RETURNING from_at",
-                    vec![Value::text(repo.to_string())],
-                ),
-                |row| Ok(row.opt_int("from_at")?),
-            )
+            .fetch_optional(Statement::new(claim, vec![slug.clone()]), |row| {
+                Ok((row.opt_int("from_at")?, row.int("generation")?))
+            })
             .await?;
-        let Some(from) = claimed else {
+        let Some((from, generation)) = claimed else {
             return Ok(None);
         };
         let mut report = ReanalyzeReport::default();
         let links_foreign_incidents =
             super::analyse_in(&mut tx, repo, options, from, &mut report).await?;
+        // Off the queue unless a write queued it again meanwhile (it is then derived again,
+        // from the earlier of the two marks).
+        tx.execute(Statement::new(
+            "DELETE FROM derivation_queue WHERE repo = $1 AND generation = $2",
+            vec![slug, Value::int(generation)],
+        ))
+        .await?;
         // Changes deployed before `from` keep their rows (see `resume`).
         let touched = Touched::repos_from([(repo, from)]).with_every_scope(links_foreign_incidents);
         tx.execute_all(codec::bump_data_version(&touched)).await?;
