@@ -2211,3 +2211,80 @@ async fn counters_add_up_across_concurrent_writers_and_gauges_keep_the_newest(st
         Some(3_990)
     );
 }
+
+/// PostgreSQL, where a write may queue a repository while another process derives it: the
+/// derivation claims the queue row without locking it, and takes it off the queue at its end
+/// only if no write queued the repository again meanwhile. Here a write's requeue (the row's
+/// generation moved, as `enqueue` does) holds the row while the derivation runs and commits
+/// before the derivation ends: the repository stays queued, and is derived again.
+#[tokio::test]
+async fn a_repository_queued_again_while_it_is_derived_stays_queued_on_postgres() {
+    use engine::store::testing::TestStore;
+    use sqlx::Connection;
+    let Some(db) = TestStore::postgres("queued_again_while_derived").await else {
+        return;
+    };
+    let store = db.store.clone();
+    load_rollback_story(&store).await;
+    let options = AnalysisOptions::default();
+    store.derive_all_queued(&options).await.expect("derives");
+    store
+        .upsert_changes(&[change("acme/api#9", API, SHA_B, "2026-03-03T10:00:00Z")])
+        .await
+        .expect("a write queues the repository");
+    assert_eq!(
+        store.queued_derivations().await.expect("queue"),
+        [repo(API)]
+    );
+    // Another writer queues the repository again, holding the row until it commits.
+    let mut writer = sqlx::PgConnection::connect(&db.url)
+        .await
+        .expect("connects");
+    let mut requeue = writer.begin().await.expect("begins");
+    sqlx::query("UPDATE derivation_queue SET generation = generation + 1 WHERE repo = $1")
+        .bind(API)
+        .execute(&mut *requeue)
+        .await
+        .expect("requeues");
+    let deriving = tokio::spawn({
+        let store = store.clone();
+        let options = options.clone();
+        async move { store.derive_queued(&repo(API), &options).await }
+    });
+    // The derivation runs (its claim does not wait for the row) until it takes the row off the
+    // queue, which waits for the writer; then the writer commits.
+    let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                   AND query LIKE 'DELETE FROM derivation_queue%'";
+    // From a connection of its own: a transaction sees one snapshot of the activity.
+    let mut watcher = sqlx::PgConnection::connect(&db.url)
+        .await
+        .expect("connects");
+    let mut polls = 0;
+    while sqlx::query_scalar::<_, i64>(waiting)
+        .fetch_one(&mut watcher)
+        .await
+        .expect("reads activity")
+        == 0
+    {
+        polls += 1;
+        assert!(
+            polls < 3_000,
+            "the derivation never reached the end of its claim"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    requeue.commit().await.expect("commits");
+    let report = deriving.await.expect("joins").expect("derives");
+    assert!(report.is_some(), "the repository was derived");
+    assert_eq!(
+        store.queued_derivations().await.expect("queue"),
+        [repo(API)],
+        "queued again meanwhile: it stays queued"
+    );
+    store
+        .derive_all_queued(&options)
+        .await
+        .expect("derives again");
+    assert!(store.queued_derivations().await.expect("queue").is_empty());
+    db.finish().await;
+}
