@@ -392,6 +392,8 @@ async fn compute_from_held_rows(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    // Where a question's time goes, for `RUST_LOG=engine=debug`.
+    let started = std::time::Instant::now();
     let held = crate::facts_cache::repo_rows(
         store,
         &repos,
@@ -402,10 +404,13 @@ async fn compute_from_held_rows(
     )
     .await?;
     let held: HashMap<&RepoSlug, &Held> = repos.iter().zip(held.iter().map(|h| &**h)).collect();
+    let rows_read = started.elapsed();
     let incidents = crate::facts_cache::incidents(store, versions, &repos, &teams).await?;
+    let incidents_read = started.elapsed();
+    let indexing = std::cell::Cell::new(std::time::Duration::ZERO);
     let grouped = index_groups(config, |r| held.get(r).map(|h| h.rows.changes.len()));
     let filters_key = filters_key(config);
-    Ok(scopes
+    let reports = scopes
         .iter()
         .map(|scope| {
             let rows: Vec<&Held> = scope
@@ -429,6 +434,7 @@ async fn compute_from_held_rows(
             let (groups, alone) = units(scope, &grouped);
             let groups = held_groups(store, config, &filters_key, groups, &held);
             // Every index, or none: a figure comes from one way or the other.
+            let index_started = std::time::Instant::now();
             let indexes: Vec<Option<&ChangeIndex>> = groups
                 .iter()
                 .map(|(group, members)| group.index_if_asked_before(members))
@@ -439,6 +445,7 @@ async fn compute_from_held_rows(
                         .map(|h| h.index_if_asked_before()),
                 )
                 .collect();
+            indexing.set(indexing.get() + index_started.elapsed());
             let view = FactView {
                 deployments: rows.iter().map(|h| h.rows.deployments.as_slice()).collect(),
                 changes: rows.iter().map(|h| h.rows.changes.as_slice()).collect(),
@@ -458,7 +465,17 @@ async fn compute_from_held_rows(
             };
             asked(compute_view(&view, label(scope), &request), question.period)
         })
-        .collect())
+        .collect();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    tracing::debug!(
+        scopes = scopes.len(),
+        rows_ms = ms(rows_read),
+        incidents_ms = ms(incidents_read - rows_read),
+        indexes_ms = ms(indexing.get()),
+        total_ms = ms(started.elapsed()),
+        "answered from held rows"
+    );
+    Ok(reports)
 }
 
 fn label(scope: &Scope) -> ScopeLabel {
