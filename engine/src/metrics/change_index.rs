@@ -37,6 +37,20 @@ impl Elapsed {
         Elapsed::Deploy,
     ];
 
+    /// `f` of every stretch, in the order of [`Elapsed::ALL`], on two threads (lead time and
+    /// coding on the second).
+    pub fn map_on_two_threads<T: Send>(f: impl Fn(Elapsed) -> T + Sync) -> [T; 5] {
+        std::thread::scope(|threads| {
+            let other = threads.spawn(|| [Elapsed::Lead, Elapsed::Coding].map(&f));
+            let [pickup, review, deploy] =
+                [Elapsed::Pickup, Elapsed::Review, Elapsed::Deploy].map(&f);
+            let [lead, coding] = other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            [lead, coding, pickup, review, deploy]
+        })
+    }
+
     /// Seconds of this stretch for `c`, if it has it (never negative: clock skew between
     /// tools must not subtract).
     pub fn of(self, c: &ChangeRow) -> Option<u64> {
@@ -75,23 +89,14 @@ impl ChangeIndex {
                     .filter_map(|c| Some((c.deployed_at, d.of(c)?))),
             )
         };
+        // A server rebuilds a group's index after a delivery, while the answer waits.
         let durations = if changes.len() >= BUILT_ON_TWO_THREADS_FROM {
-            // A server rebuilds a group's index after a delivery, while the answer waits: half
-            // the kinds on a second thread (lead time and coding have the most values).
-            std::thread::scope(|threads| {
-                let other = threads.spawn(|| [Elapsed::Lead, Elapsed::Coding].map(index));
-                let [pickup, review, deploy] =
-                    [Elapsed::Pickup, Elapsed::Review, Elapsed::Deploy].map(index);
-                let [lead, coding] = other
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                vec![lead, coding, pickup, review, deploy]
-            })
+            Elapsed::map_on_two_threads(index)
         } else {
-            Elapsed::ALL.map(index).into()
+            Elapsed::ALL.map(index)
         };
         Self {
-            durations,
+            durations: durations.into(),
             excluded: changes
                 .iter()
                 .filter_map(|c| Some((c.deployed_at, c.excluded?)))

@@ -815,15 +815,7 @@ impl LeadFigures {
         // Half the work on a second thread: a one-shot process (`doraboard metrics`) has the
         // machine's cores to itself. Lead time and deploy time have every change, the other
         // phases fewer.
-        let all = std::thread::scope(|threads| {
-            let other = threads.spawn(|| [Elapsed::Lead, Elapsed::Coding].map(summaries));
-            let [pickup, review, deploy] =
-                [Elapsed::Pickup, Elapsed::Review, Elapsed::Deploy].map(summaries);
-            let [lead, coding] = other
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            [lead, coding, pickup, review, deploy]
-        });
+        let all = Elapsed::map_on_two_threads(summaries);
         let series = (0..w.spans.len())
             .map(|i| Elapsed::ALL.map(|e| all[e as usize].1[i]))
             .collect();
