@@ -3,5 +3,6 @@
 //! and checks what it reads back ([`old_store`] does the filling and opening).
 
 mod case_names;
+mod links_by_repo;
 mod old_store;
 mod raw_log;

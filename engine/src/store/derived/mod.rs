@@ -307,9 +307,9 @@ impl RepoAnalysis<'_> {
         for sql in [
             format!("DELETE FROM deployment_change WHERE deployment IN ({REPO_DEPLOYMENTS})"),
             format!("DELETE FROM deployment_change WHERE change IN ({REPO_CHANGES})"),
-            format!("DELETE FROM failure_link WHERE deployment IN ({REPO_DEPLOYMENTS})"),
+            "DELETE FROM failure_link WHERE repo = $1".to_string(),
             format!("DELETE FROM rework WHERE deployment IN ({REPO_DEPLOYMENTS})"),
-            format!("DELETE FROM incident_link WHERE deployment IN ({REPO_DEPLOYMENTS})"),
+            "DELETE FROM incident_link WHERE repo = $1".to_string(),
             format!(
                 "DELETE FROM incident_link WHERE incident IN ({})",
                 repo_incidents()
@@ -376,6 +376,7 @@ impl RepoAnalysis<'_> {
             Value::text(&f.evidence),
             Value::text(&f.reason),
             Value::opt_time(f.restored_at),
+            self.slug(),
         ]);
         self.write_if_full().await
     }
@@ -392,6 +393,11 @@ impl RepoAnalysis<'_> {
             Value::text(&l.incident),
             Value::opt_text(l.deployment.as_deref()),
             Value::text(&l.reason),
+            // The deployment's repository: the one derived (its own deployments only).
+            match l.deployment {
+                Some(_) => self.slug(),
+                None => Value::Text(None),
+            },
         ]);
         self.write_if_full().await
     }
@@ -408,7 +414,7 @@ impl RepoAnalysis<'_> {
         let buffered = std::mem::take(&mut self.buffered);
         for (head, rows, count) in [
             (
-                "INSERT INTO failure_link (deployment, kind, evidence, reason, restored_at)",
+                "INSERT INTO failure_link (deployment, kind, evidence, reason, restored_at, repo)",
                 buffered.failures,
                 &mut self.report.failures,
             ),
@@ -418,7 +424,7 @@ impl RepoAnalysis<'_> {
                 &mut self.report.rework,
             ),
             (
-                "INSERT INTO incident_link (incident, deployment, reason)",
+                "INSERT INTO incident_link (incident, deployment, reason, repo)",
                 buffered.links,
                 &mut self.report.incident_links,
             ),

@@ -15,7 +15,7 @@
 //! both are few. A repository with abbreviated shas, or an earlier linear cut by a short sha
 //! (looked up by prefix), is derived in full instead.
 
-use super::{FULL_SHA, REPO_DEPLOYMENTS, RepoAnalysis, repo_incidents};
+use super::{FULL_SHA, RepoAnalysis, repo_incidents};
 use crate::model::Deployment;
 use crate::store::StoreError;
 use crate::store::codec::{self, Statement, Value};
@@ -109,13 +109,8 @@ impl RepoAnalysis<'_> {
                  AND deployment IN ({later})"
             )),
             from_later(format!("DELETE FROM rework WHERE deployment IN ({later})")),
-            whole(format!(
-                "DELETE FROM failure_link WHERE kind = 'incident' \
-                 AND deployment IN ({REPO_DEPLOYMENTS})"
-            )),
-            whole(format!(
-                "DELETE FROM incident_link WHERE deployment IN ({REPO_DEPLOYMENTS})"
-            )),
+            whole("DELETE FROM failure_link WHERE repo = $1 AND kind = 'incident'".to_string()),
+            whole("DELETE FROM incident_link WHERE repo = $1".to_string()),
             whole(format!(
                 "DELETE FROM incident_link WHERE incident IN ({})",
                 repo_incidents()
