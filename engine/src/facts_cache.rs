@@ -431,9 +431,15 @@ async fn patch(
 /// for the next process, which reads the rows of any repository whose copy is behind.
 const COPY_DELAY: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Repositories whose held rows are newer than their stored copy, by shelf, with the
-/// environment and filters key the copies are stored under.
-type DueCopies = HashMap<ShelfKey, (String, String, BTreeSet<RepoSlug>)>;
+/// Repositories whose held rows are newer than their stored copy, of one shelf.
+struct Due {
+    /// What the copies are stored under (the shelf key holds the environment lowercased).
+    environment: String,
+    filters_key: String,
+    repos: BTreeSet<RepoSlug>,
+}
+
+type DueCopies = HashMap<ShelfKey, Due>;
 
 fn due_copies() -> MutexGuard<'static, DueCopies> {
     static DUE: OnceLock<Mutex<DueCopies>> = OnceLock::new();
@@ -458,14 +464,12 @@ fn copy_later(
     let mut due = due_copies();
     let scheduled = due.contains_key(&key);
     due.entry(key.clone())
-        .or_insert_with(|| {
-            (
-                environment.to_string(),
-                filters_key.to_string(),
-                BTreeSet::new(),
-            )
+        .or_insert_with(|| Due {
+            environment: environment.to_string(),
+            filters_key: filters_key.to_string(),
+            repos: BTreeSet::new(),
         })
-        .2
+        .repos
         .extend(repos);
     if !scheduled {
         let store = store.clone();
@@ -490,7 +494,12 @@ pub async fn store_due_copies(store: &Store) {
 
 /// Stores the copies due for `key`, from the rows held now.
 async fn store_due(store: &Store, key: &ShelfKey) {
-    let Some((environment, filters_key, repos)) = due_copies().remove(key) else {
+    let Some(Due {
+        environment,
+        filters_key,
+        repos,
+    }) = due_copies().remove(key)
+    else {
         return;
     };
     let held: Vec<(RepoSlug, Arc<Held>)> = {
