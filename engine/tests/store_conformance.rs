@@ -1768,9 +1768,36 @@ async fn held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read(s
                 .expect("delivery");
         }
     };
+    // The rows held, and those read whole, for the configuration's environment and filters.
+    let rows = || async {
+        let versions = engine::freshness::current(&store, &[repo(API)])
+            .await
+            .expect("versions");
+        let filters = config.filters.noise();
+        let environment = &config.deployments.environment;
+        let held = engine::facts_cache::repo_rows(
+            &store,
+            &[repo(API)],
+            &versions,
+            environment,
+            filters,
+            &engine::query::filters_key(&config),
+        )
+        .await
+        .expect("held rows");
+        let whole = store
+            .repo_rows(&[repo(API)], environment, filters, None)
+            .await
+            .expect("whole read");
+        (held[0].rows.clone(), whole[&repo(API)].clone())
+    };
     // A new deployment shipping the third change: only changes from its finish are read again.
     // A deployment moved later: from its old finish (d2, 12:00 on 2 March).
     let moved = deployment("d2", API, SHA_B, "2026-03-07T12:00:00Z");
+    // Redeploying an earlier sha rolls back: the deployment before it, finished before the
+    // write's mark, is blamed; d6 delivered again with a sha of its own blames none.
+    let d6 = |sha| deployment("d6", API, sha, "2026-03-10T12:00:00Z");
+    let mut failures = Vec::new();
     for (delivered, from) in [
         (
             deployment("d4", API, SHA_C, "2026-03-06T12:00:00Z"),
@@ -1782,7 +1809,10 @@ async fn held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read(s
             deployment("d5", API, SHA_C, "2026-03-09T12:00:00Z"),
             "2026-03-09T12:00:00Z",
         ),
+        (d6(SHA_B), "2026-03-10T12:00:00Z"),
+        (d6("ddddddd4444444"), "2026-03-10T12:00:00Z"),
     ] {
+        let failed_before = ask().await.expect("answer").change_failure_rate.failed;
         let before = held_version().await;
         deliver(delivered).await;
         store.derive_all_queued(&options).await.expect("derives");
@@ -1799,7 +1829,15 @@ async fn held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read(s
             .await
             .expect("whole read");
         assert_eq!(patched, whole, "after delivering up to {from}");
+        let (held, whole) = rows().await;
+        assert_eq!(held, whole, "rows after delivering up to {from}");
+        failures.push(patched.change_failure_rate.failed as i64 - failed_before as i64);
     }
+    assert_eq!(
+        failures,
+        [0, 0, 1, 1, -1],
+        "rollbacks blame deployments before the writes' marks, and stop blaming them"
+    );
     assert_eq!(ask().await.expect("answer").lead_time.changes, 3);
     // The patched rows' copy is stored later (once per delay, or when a server stops), from the
     // rows then held: not by every question after a delivery.

@@ -12,8 +12,9 @@ use super::facts::{ChangeFact, DeploymentFact, IncidentFact, MetricInputs, Rollb
 use crate::filters::{Excluded, NoiseFilters};
 use crate::model::DeploymentStatus;
 
-/// A deployment attempt to the measured environment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A deployment attempt to the measured environment. Ordered by time, then by its flags: rows
+/// read whole and rows patched after a write ([`crate::facts_cache`]) sort the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DeploymentRow {
     /// `finished_at`, Unix seconds.
     pub at: i64,

@@ -42,14 +42,19 @@ struct ChangeRead {
 impl Store {
     /// Every fact of `repos` for deployments to `environment` (case-insensitive), by repository
     /// (a repository with no facts maps to empty rows); `filters` decide which changes are left
-    /// out of lead time. With `changes_from`, only the changes deployed at or after it (Unix
-    /// seconds): what a write left unchanged before it is not read again.
+    /// out of lead time.
+    ///
+    /// With `since` (Unix seconds), only what writes marked from that time may have moved (see
+    /// `repository_write`): the deployments finished at or after it, the earlier ones that failed
+    /// (a failure can be found on any earlier deployment: an incident, a revert, a rollback blame
+    /// it), the changes deployed at or after it, and the rollbacks (few). Earlier deployments
+    /// keep their time, status and rework mark; [`crate::facts_cache`] patches the rest.
     pub async fn repo_rows(
         &self,
         repos: &[RepoSlug],
         environment: &str,
         filters: &NoiseFilters,
-        changes_from: Option<i64>,
+        since: Option<i64>,
     ) -> Result<HashMap<RepoSlug, RepoRows>, StoreError> {
         // Keyed by slug as the rows name it, so no row parses a slug.
         let mut out: HashMap<String, RepoRows> = repos
@@ -70,26 +75,44 @@ impl Store {
             codec::placeholders(1, n),
             n + 1
         );
-        let deployments = self
-            .fetch_all(
-                scoped(format!(
-                    "SELECT d.repo, d.finished_at, d.status, \
-                     EXISTS (SELECT 1 FROM failure_link f WHERE f.deployment = d.key) AS failed, \
+        let flags = "EXISTS (SELECT 1 FROM failure_link f WHERE f.deployment = d.key) AS failed, \
+             EXISTS (SELECT 1 FROM rework r WHERE r.deployment = d.key) AS rework";
+        let deployments_statement = match since {
+            None => scoped(format!(
+                "SELECT d.repo, d.finished_at, d.status, {flags} FROM deployment d WHERE {in_scope}"
+            )),
+            // The earlier failed ones found from the repository's failure links (by index), not
+            // by probing every deployment's (the repository's condition left to the links, so
+            // that the deployments are looked up by key).
+            Some(since) => {
+                let mut statement = scoped(format!(
+                    "SELECT d.repo, d.finished_at, d.status, {flags} \
+                     FROM deployment d WHERE {in_scope} AND d.finished_at >= ${at} \
+                     UNION ALL SELECT d.repo, d.finished_at, d.status, true AS failed, \
                      EXISTS (SELECT 1 FROM rework r WHERE r.deployment = d.key) AS rework \
-                     FROM deployment d WHERE {in_scope}"
-                )),
-                |row| {
-                    Ok((
-                        row.text("repo")?,
-                        DeploymentRow {
-                            at: row.int("finished_at")?,
-                            success: row.text("status")? == "success",
-                            failed: row.flag("failed")?,
-                            rework: row.flag("rework")?,
-                        },
-                    ))
-                },
-            )
+                     FROM deployment d WHERE d.key IN (SELECT f.deployment FROM failure_link f \
+                     WHERE f.repo IN ({repos})) \
+                     AND LOWER(d.environment) = LOWER(${environment}) AND d.finished_at < ${at}",
+                    environment = n + 1,
+                    at = n + 2,
+                    repos = codec::placeholders(1, n),
+                ));
+                statement.params.push(Value::int(since));
+                statement
+            }
+        };
+        let deployments = self
+            .fetch_all(deployments_statement, |row| {
+                Ok((
+                    row.text("repo")?,
+                    DeploymentRow {
+                        at: row.int("finished_at")?,
+                        success: row.text("status")? == "success",
+                        failed: row.flag("failed")?,
+                        rework: row.flag("rework")?,
+                    },
+                ))
+            })
             .await?;
         for (repo, row) in deployments {
             if let Some(rows) = out.get_mut(&repo) {
@@ -114,13 +137,13 @@ impl Store {
              JOIN deployment_change dc ON dc.deployment = d.key \
              JOIN change c ON c.key = dc.change \
              WHERE {in_scope} AND d.status = 'success'{}",
-            match changes_from {
+            match since {
                 Some(_) => format!(" AND d.finished_at >= ${}", n + 2),
                 None => String::new(),
             }
         ));
-        if let Some(from) = changes_from {
-            changes_statement.params.push(Value::int(from));
+        if let Some(since) = since {
+            changes_statement.params.push(Value::int(since));
         }
         let changes = self.fetch_all(changes_statement, change_read).await?;
         let mut bot_authors: HashMap<String, bool> = HashMap::new();
@@ -144,10 +167,11 @@ impl Store {
                 scoped(format!(
                     "SELECT d.repo, d.finished_at AS failed_at, \
                      COALESCE(f.restored_at, r.finished_at) AS restored_at \
-                     FROM deployment d \
-                     JOIN failure_link f ON f.deployment = d.key AND f.kind = 'rollback' \
+                     FROM failure_link f \
+                     JOIN deployment d ON d.key = f.deployment \
                      LEFT JOIN deployment r ON r.key = f.evidence \
-                     WHERE {in_scope}"
+                     WHERE f.repo IN ({}) AND f.kind = 'rollback' AND {in_scope}",
+                    codec::placeholders(1, n)
                 )),
                 |row| {
                     let repo = row.text("repo")?;
@@ -170,7 +194,8 @@ impl Store {
             }
         }
         for rows in out.values_mut() {
-            sort_by_time(&mut rows.deployments);
+            // By time, then flags: the same order whichever way the rows were read.
+            rows.deployments.sort_unstable();
             sort_by_time(&mut rows.changes);
             sort_by_time(&mut rows.rollbacks);
             rows.deployments.shrink_to_fit();
