@@ -1,39 +1,41 @@
 //! Which deployment each incident is blamed on.
 
 use super::shas::sha_condition;
-use super::{RepoAnalysis, SUCCESSES, repo_incidents};
+use super::{PAGE, RepoAnalysis, SUCCESSES};
 use crate::analysis::{self, ExplicitCause, Found, Scope};
 use crate::model::{Incident, IncidentCause, Timestamp};
 use crate::store::StoreError;
 use crate::store::codec::{self, Statement, Value};
 
 impl RepoAnalysis<'_> {
+    /// Attributes the incidents this derivation covers, a page at a time in (opening time, key)
+    /// order.
     pub(super) async fn attribute_incidents(&mut self) -> Result<(), StoreError> {
-        let mut after: Option<(i64, String)> = None;
-        loop {
-            let mut params = vec![self.slug(), Value::text(&self.options.environment)];
-            let (resume, order) = self.page_after("opened_at", after.as_ref(), &mut params);
-            let columns = codec::INCIDENT_COLUMNS;
-            // With each incident, the latest successful deployment that finished before it
-            // opened (the window rule's candidate), found by the index rather than a query each.
-            let latest = |column: &str| {
-                format!(
-                    "(SELECT d.{column} FROM deployment d WHERE d.repo = $1 \
-                     AND d.status = 'success' AND lower(d.environment) = lower($2) \
-                     AND d.finished_at <= scoped.opened_at \
-                     ORDER BY d.finished_at DESC, {} DESC LIMIT 1) AS latest_{column}",
-                    self.bytewise("d.key")
-                )
-            };
+        let columns = codec::INCIDENT_COLUMNS;
+        // With each incident, the latest successful deployment that finished before it opened
+        // (the window rule's candidate), found by the index rather than a query each.
+        let latest = |column: &str| {
+            format!(
+                "(SELECT d.{column} FROM deployment d WHERE d.repo = $1 \
+                 AND d.status = 'success' AND lower(d.environment) = lower($2) \
+                 AND d.finished_at <= scoped.opened_at \
+                 ORDER BY d.finished_at DESC, {} DESC LIMIT 1) AS latest_{column}",
+                self.bytewise("d.key")
+            )
+        };
+        let (latest_key, latest_finished_at) = (latest("key"), latest("finished_at"));
+        let incidents = std::mem::take(&mut self.incidents);
+        for page in incidents.chunks(PAGE as usize) {
             let sql = format!(
-                "SELECT {columns}, {}, {} FROM (\
-                 SELECT {columns} FROM incident WHERE key IN ({})\
-                 ) AS scoped WHERE {resume} {order}",
-                latest("key"),
-                latest("finished_at"),
-                repo_incidents()
+                "SELECT {columns}, {latest_key}, {latest_finished_at} FROM incident AS scoped \
+                 WHERE key IN ({})",
+                codec::placeholders(3, page.len())
             );
-            let page = self
+            let params = [self.slug(), Value::text(&self.options.environment)]
+                .into_iter()
+                .chain(page.iter().map(|(_, key)| Value::text(key)))
+                .collect();
+            let mut read = self
                 .tx
                 .fetch_all(Statement::new(sql, params), |row| {
                     let incident = codec::incident(row)?;
@@ -50,12 +52,14 @@ impl RepoAnalysis<'_> {
                     Ok((incident, latest))
                 })
                 .await?;
-            let Some((last, _)) = page.last() else { break };
-            after = Some((last.opened_at.timestamp(), last.key.clone()));
-            for (incident, latest) in &page {
+            read.sort_unstable_by(|(a, _), (b, _)| {
+                (a.opened_at, &a.key).cmp(&(b.opened_at, &b.key))
+            });
+            for (incident, latest) in &read {
                 self.attribute(incident, latest.as_ref()).await?;
             }
         }
+        self.incidents = incidents;
         Ok(())
     }
 

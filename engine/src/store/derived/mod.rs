@@ -223,9 +223,11 @@ async fn analyse_in(
         abbreviations: false,
         buffered: Buffered::default(),
         resume: None,
+        incidents: Vec::new(),
         links_foreign_incidents: false,
     };
     run.find_abbreviations().await?;
+    run.find_incidents().await?;
     match from {
         Some(from) if !run.abbreviations => run.resume_from(from).await?,
         _ => {}
@@ -257,6 +259,8 @@ struct RepoAnalysis<'a> {
     buffered: Buffered,
     /// Set when the derivation is incremental: where its walk of deployments resumes.
     resume: Option<resume::Resume>,
+    /// The incidents it covers, by (opening time, key): see [`RepoAnalysis::find_incidents`].
+    incidents: Vec<(i64, String)>,
     /// Whether it linked an incident of no repository (a team's): scopes without this
     /// repository may count it, so the write moves every scope's version.
     links_foreign_incidents: bool,
@@ -310,19 +314,47 @@ impl RepoAnalysis<'_> {
             "DELETE FROM failure_link WHERE repo = $1".to_string(),
             format!("DELETE FROM rework WHERE deployment IN ({REPO_DEPLOYMENTS})"),
             "DELETE FROM incident_link WHERE repo = $1".to_string(),
-            format!(
-                "DELETE FROM incident_link WHERE incident IN ({})",
-                repo_incidents()
-            ),
-            // An incident this repository now analyses may have been linked by another one's.
-            format!(
-                "DELETE FROM failure_link WHERE kind = 'incident' AND evidence IN ({})",
-                repo_incidents()
-            ),
         ] {
             self.tx
                 .execute(Statement::new(sql, vec![self.slug()]))
                 .await?;
+        }
+        self.delete_links_of_incidents().await
+    }
+
+    /// Finds the incidents this derivation covers ([`repo_incidents`]), once: neither they nor
+    /// the records deciding which repository analyses them change during a derivation.
+    async fn find_incidents(&mut self) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT key, opened_at FROM incident WHERE key IN ({})",
+            repo_incidents()
+        );
+        let mut found = self
+            .tx
+            .fetch_all(Statement::new(sql, vec![self.slug()]), |row| {
+                Ok((row.int("opened_at")?, row.text("key")?))
+            })
+            .await?;
+        // The order they are attributed in: by opening time, then key byte by byte.
+        found.sort_unstable();
+        self.incidents = found;
+        Ok(())
+    }
+
+    /// Deletes the links derived from the incidents this derivation covers, wherever they point:
+    /// an incident this repository now analyses may have been linked by another one's.
+    async fn delete_links_of_incidents(&mut self) -> Result<(), StoreError> {
+        for chunk in self.incidents.chunks(LIST) {
+            let keys: Vec<Value> = chunk.iter().map(|(_, key)| Value::text(key)).collect();
+            let list = codec::placeholders(1, chunk.len());
+            for sql in [
+                format!("DELETE FROM incident_link WHERE incident IN ({list})"),
+                format!(
+                    "DELETE FROM failure_link WHERE kind = 'incident' AND evidence IN ({list})"
+                ),
+            ] {
+                self.tx.execute(Statement::new(sql, keys.clone())).await?;
+            }
         }
         Ok(())
     }

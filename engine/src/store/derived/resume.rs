@@ -15,7 +15,7 @@
 //! both are few. A repository with abbreviated shas, or an earlier linear cut by a short sha
 //! (looked up by prefix), is derived in full instead.
 
-use super::{FULL_SHA, RepoAnalysis, repo_incidents};
+use super::{FULL_SHA, RepoAnalysis};
 use crate::model::Deployment;
 use crate::store::StoreError;
 use crate::store::codec::{self, Statement, Value};
@@ -111,18 +111,10 @@ impl RepoAnalysis<'_> {
             from_later(format!("DELETE FROM rework WHERE deployment IN ({later})")),
             whole("DELETE FROM failure_link WHERE repo = $1 AND kind = 'incident'".to_string()),
             whole("DELETE FROM incident_link WHERE repo = $1".to_string()),
-            whole(format!(
-                "DELETE FROM incident_link WHERE incident IN ({})",
-                repo_incidents()
-            )),
-            // An incident this repository now analyses may have been linked by another one's.
-            whole(format!(
-                "DELETE FROM failure_link WHERE kind = 'incident' AND evidence IN ({})",
-                repo_incidents()
-            )),
         ] {
             self.tx.execute(statement).await?;
         }
+        self.delete_links_of_incidents().await?;
         self.resume = Some(Resume {
             previous,
             considered,
