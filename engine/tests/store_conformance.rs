@@ -2257,9 +2257,28 @@ async fn counters_add_up_across_concurrent_writers_and_gauges_keep_the_newest(st
 /// before the derivation ends: the repository stays queued, and is derived again.
 #[tokio::test]
 async fn a_repository_queued_again_while_it_is_derived_stays_queued_on_postgres() {
+    queued_again_while_derived(false).await;
+}
+
+/// The same for a whole reanalysis (changed options, `doraboard reanalyze`): it took the
+/// repository off the queue at its start, so a write queuing it meanwhile waited for the whole
+/// reanalysis on the row's lock.
+#[tokio::test]
+async fn a_repository_queued_again_while_it_is_reanalysed_stays_queued_on_postgres() {
+    queued_again_while_derived(true).await;
+}
+
+/// [`a_repository_queued_again_while_it_is_derived_stays_queued_on_postgres`], the derivation
+/// from the queue or (`whole`) a reanalysis of the repository's whole history.
+async fn queued_again_while_derived(whole: bool) {
     use engine::store::testing::TestStore;
     use sqlx::Connection;
-    let Some(db) = TestStore::postgres("queued_again_while_derived").await else {
+    let name = if whole {
+        "queued_again_while_reanalysed"
+    } else {
+        "queued_again_while_derived"
+    };
+    let Some(db) = TestStore::postgres(name).await else {
         return;
     };
     let store = db.store.clone();
@@ -2287,7 +2306,14 @@ async fn a_repository_queued_again_while_it_is_derived_stays_queued_on_postgres(
     let deriving = tokio::spawn({
         let store = store.clone();
         let options = options.clone();
-        async move { store.derive_queued(&repo(API), &options).await }
+        async move {
+            if whole {
+                let report = store.reanalyze(&[repo(API)], &options).await?;
+                Ok(Some(report))
+            } else {
+                store.derive_queued(&repo(API), &options).await
+            }
+        }
     });
     // The derivation runs (its claim does not wait for the row) until it takes the row off the
     // queue, which waits for the writer; then the writer commits.

@@ -113,13 +113,13 @@ impl Store {
         for repo in repos {
             let mut tx = self.begin().await?;
             lock_repository(&mut tx, repo).await?;
-            tx.execute(Statement::new(
-                "DELETE FROM derivation_queue WHERE repo = $1",
-                vec![Value::text(repo.to_string())],
-            ))
-            .await?;
+            // Whole, whatever the queue's mark; off the queue at the end unless queued again.
+            let claimed = queue::claim(&mut tx, repo).await?;
             let links_foreign_incidents =
                 analyse_in(&mut tx, repo, options, None, &mut report).await?;
+            if let Some(claimed) = claimed {
+                queue::release(&mut tx, repo, claimed.generation).await?;
+            }
             let touched = Touched::repos([repo]).with_every_scope(links_foreign_incidents);
             tx.execute_all(codec::bump_data_version(&touched)).await?;
             tx.commit().await?;

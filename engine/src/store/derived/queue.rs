@@ -15,6 +15,7 @@ use super::{ReanalyzeReport, Store, StoreError};
 use crate::analysis::AnalysisOptions;
 use crate::model::RepoSlug;
 use crate::store::codec::{self, Statement, Touched, Value};
+use crate::store::tx::Transaction;
 use std::collections::BTreeMap;
 
 /// Repositories made stale by a write, each with the earliest time it can affect: the queue
@@ -79,6 +80,55 @@ fn fingerprint(options: &AnalysisOptions) -> String {
     )
 }
 
+/// A repository's row in the queue as a derivation found it.
+pub(super) struct Claim {
+    /// The derivation covers the successful deployments finished from then (None: everything).
+    pub(super) from: Option<i64>,
+    /// Moved by every write queuing the repository ([`enqueue`]).
+    pub(super) generation: i64,
+}
+
+/// The queue row of `repo`, read inside `tx` (which holds the repository's lock): None when it
+/// is not queued. On SQLite a write, which takes the write lock before anything is read (one
+/// writer anyway); on PostgreSQL a plain read, so that writes queuing the repository meanwhile do
+/// not wait for the whole derivation on the row's lock.
+pub(super) async fn claim(
+    tx: &mut Transaction,
+    repo: &RepoSlug,
+) -> Result<Option<Claim>, StoreError> {
+    let claim = if tx.is_postgres() {
+        "SELECT from_at, generation FROM derivation_queue WHERE repo = $1"
+    } else {
+        "UPDATE derivation_queue SET generation = generation WHERE repo = $1 \
+         RETURNING from_at, generation"
+    };
+    tx.fetch_optional(
+        Statement::new(claim, vec![Value::text(repo.to_string())]),
+        |row| {
+            Ok(Claim {
+                from: row.opt_int("from_at")?,
+                generation: row.int("generation")?,
+            })
+        },
+    )
+    .await
+}
+
+/// Takes `repo` off the queue at the end of its derivation, unless a write queued it again since
+/// the claim: it is then derived again, from the earlier of the two marks.
+pub(super) async fn release(
+    tx: &mut Transaction,
+    repo: &RepoSlug,
+    generation: i64,
+) -> Result<(), StoreError> {
+    tx.execute(Statement::new(
+        "DELETE FROM derivation_queue WHERE repo = $1 AND generation = $2",
+        vec![Value::text(repo.to_string()), Value::int(generation)],
+    ))
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// The repositories waiting for derivation, oldest first.
     pub async fn queued_derivations(&self) -> Result<Vec<RepoSlug>, StoreError> {
@@ -104,35 +154,13 @@ impl Store {
     ) -> Result<Option<ReanalyzeReport>, StoreError> {
         let mut tx = self.begin().await?;
         super::lock_repository(&mut tx, repo).await?;
-        // What the derivation covers: the queued mark and the row's generation. On SQLite a
-        // write, which takes the write lock before anything is read (one writer anyway); on
-        // PostgreSQL a plain read, so that writes queuing the repository meanwhile do not wait
-        // for the whole derivation on the row's lock.
-        let claim = if tx.is_postgres() {
-            "SELECT from_at, generation FROM derivation_queue WHERE repo = $1"
-        } else {
-            "UPDATE derivation_queue SET generation = generation WHERE repo = $1 \
-             RETURNING from_at, generation"
-        };
-        let slug = Value::text(repo.to_string());
-        let claimed = tx
-            .fetch_optional(Statement::new(claim, vec![slug.clone()]), |row| {
-                Ok((row.opt_int("from_at")?, row.int("generation")?))
-            })
-            .await?;
-        let Some((from, generation)) = claimed else {
+        let Some(Claim { from, generation }) = claim(&mut tx, repo).await? else {
             return Ok(None);
         };
         let mut report = ReanalyzeReport::default();
         let links_foreign_incidents =
             super::analyse_in(&mut tx, repo, options, from, &mut report).await?;
-        // Off the queue unless a write queued it again meanwhile (it is then derived again,
-        // from the earlier of the two marks).
-        tx.execute(Statement::new(
-            "DELETE FROM derivation_queue WHERE repo = $1 AND generation = $2",
-            vec![slug, Value::int(generation)],
-        ))
-        .await?;
+        release(&mut tx, repo, generation).await?;
         // Changes deployed before `from` keep their rows (see `resume`).
         let touched = Touched::repos_from([(repo, from)]).with_every_scope(links_foreign_incidents);
         tx.execute_all(codec::bump_data_version(&touched)).await?;
