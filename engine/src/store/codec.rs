@@ -93,6 +93,8 @@ pub(crate) fn anonymous_placeholders(sql: &str) -> Option<String> {
 /// The columns of a row of either backend, so decoders are written once.
 pub(crate) trait RowExt {
     fn text(&self, column: &str) -> Result<String, sqlx::Error>;
+    /// Borrowed from the row: a read of many rows allocates nothing per row for it.
+    fn str(&self, column: &str) -> Result<&str, sqlx::Error>;
     fn opt_text(&self, column: &str) -> Result<Option<String>, sqlx::Error>;
     fn int(&self, column: &str) -> Result<i64, sqlx::Error>;
     fn opt_int(&self, column: &str) -> Result<Option<i64>, sqlx::Error>;

@@ -272,6 +272,19 @@ impl Store {
         })
     }
 
+    /// Runs one read and hands each row to `visit` as it arrives: what a read of many rows keeps
+    /// is up to `visit`, not a value per row.
+    async fn for_each_row(
+        &self,
+        statement: Statement,
+        visit: impl FnMut(&dyn RowExt) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let statement = self.adapt(statement);
+        on_backend!(self, |pool| {
+            visit_each(bound_query!(statement).fetch(pool), visit).await
+        })
+    }
+
     /// Runs one read that returns at most one row.
     async fn fetch_optional<T>(
         &self,
@@ -298,15 +311,28 @@ impl Store {
 /// row), so collecting them all before decoding would hold a large repository's whole history
 /// twice over (hundreds of megabytes for 150,000 changes).
 async fn decode_each<'r, R: RowExt + 'r, T>(
-    mut rows: impl futures_util::Stream<Item = Result<R, sqlx::Error>> + Unpin + 'r,
+    rows: impl futures_util::Stream<Item = Result<R, sqlx::Error>> + Unpin + 'r,
     decode: impl Fn(&dyn RowExt) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
-    use futures_util::TryStreamExt;
     let mut decoded = Vec::new();
-    while let Some(row) = rows.try_next().await? {
-        decoded.push(decode(&row)?);
-    }
+    visit_each(rows, |row| {
+        decoded.push(decode(row)?);
+        Ok(())
+    })
+    .await?;
     Ok(decoded)
+}
+
+/// Hands each row to `visit` as it arrives.
+async fn visit_each<'r, R: RowExt + 'r>(
+    mut rows: impl futures_util::Stream<Item = Result<R, sqlx::Error>> + Unpin + 'r,
+    mut visit: impl FnMut(&dyn RowExt) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    use futures_util::TryStreamExt;
+    while let Some(row) = rows.try_next().await? {
+        visit(&row)?;
+    }
+    Ok(())
 }
 
 /// Reads the columns of a row of either backend, so decoders are written once.
@@ -314,6 +340,9 @@ macro_rules! impl_row_ext {
     ($($row:ty),*) => {$(
         impl RowExt for $row {
             fn text(&self, column: &str) -> Result<String, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn str(&self, column: &str) -> Result<&str, sqlx::Error> {
                 self.try_get(column)
             }
             fn opt_text(&self, column: &str) -> Result<Option<String>, sqlx::Error> {

@@ -29,16 +29,6 @@ impl RepoRows {
     }
 }
 
-/// A change as read, before the filters turn it into a row.
-struct ChangeRead {
-    repo: String,
-    row: ChangeRow,
-    author: String,
-    bot: bool,
-    title: String,
-    paths: String,
-}
-
 impl Store {
     /// Every fact of `repos` for deployments to `environment` (case-insensitive), by repository
     /// (a repository with no facts maps to empty rows); `filters` decide which changes are left
@@ -101,24 +91,20 @@ impl Store {
                 statement
             }
         };
-        let deployments = self
-            .fetch_all(deployments_statement, |row| {
-                Ok((
-                    row.text("repo")?,
-                    DeploymentRow {
-                        at: row.int("finished_at")?,
-                        success: row.text("status")? == "success",
-                        failed: row.flag("failed")?,
-                        rework: row.flag("rework")?,
-                    },
-                ))
-            })
-            .await?;
-        for (repo, row) in deployments {
-            if let Some(rows) = out.get_mut(&repo) {
-                rows.deployments.push(row);
+        // Each row pushed straight onto its repository's rows, borrowing its text: a read of a
+        // large repository allocates nothing per row but the row kept.
+        self.for_each_row(deployments_statement, |row| {
+            if let Some(rows) = out.get_mut(row.str("repo")?) {
+                rows.deployments.push(DeploymentRow {
+                    at: row.int("finished_at")?,
+                    success: row.str("status")? == "success",
+                    failed: row.flag("failed")?,
+                    rework: row.flag("rework")?,
+                });
             }
-        }
+            Ok(())
+        })
+        .await?;
         let title = if filters.reads_titles() {
             "c.title"
         } else {
@@ -145,54 +131,61 @@ impl Store {
         if let Some(since) = since {
             changes_statement.params.push(Value::int(since));
         }
-        let changes = self.fetch_all(changes_statement, change_read).await?;
+        // Each author matched against the bot patterns once.
         let mut bot_authors: HashMap<String, bool> = HashMap::new();
-        for mut read in changes {
-            let bot = read.bot
-                || *bot_authors
-                    .entry(std::mem::take(&mut read.author))
-                    .or_insert_with_key(|author| filters.is_bot_author(author));
-            let paths = if read.paths == "[]" {
-                Vec::new()
-            } else {
-                codec::list(&read.paths, "paths", &read.repo)?
+        self.for_each_row(changes_statement, |row| {
+            let repo = row.str("repo")?;
+            let author = row.str("author")?;
+            let bot = row.flag("bot")?
+                || match bot_authors.get(author) {
+                    Some(bot) => *bot,
+                    None => {
+                        let bot = filters.is_bot_author(author);
+                        bot_authors.insert(author.to_string(), bot);
+                        bot
+                    }
+                };
+            let paths = match row.str("paths")? {
+                "[]" => Vec::new(),
+                paths => codec::list(paths, "paths", repo)?,
             };
-            read.row.excluded = filters.excludes_parts(bot, &read.title, &paths);
-            if let Some(rows) = out.get_mut(&read.repo) {
-                rows.changes.push(read.row);
+            let change = ChangeRow {
+                deployed_at: row.int("deployed_at")?,
+                first_commit_at: row.int("first_commit_at")?,
+                opened_at: row.opt_int("opened_at")?,
+                first_review_at: row.opt_int("first_review_at")?,
+                merged_at: row.int("merged_at")?,
+                excluded: filters.excludes_parts(bot, row.str("title")?, &paths),
+            };
+            if let Some(rows) = out.get_mut(repo) {
+                rows.changes.push(change);
             }
-        }
-        let rollbacks = self
-            .fetch_all(
-                scoped(format!(
-                    "SELECT d.repo, d.finished_at AS failed_at, \
-                     COALESCE(f.restored_at, r.finished_at) AS restored_at \
-                     FROM failure_link f \
-                     JOIN deployment d ON d.key = f.deployment \
-                     LEFT JOIN deployment r ON r.key = f.evidence \
-                     WHERE f.repo IN ({}) AND f.kind = 'rollback' AND {in_scope}",
-                    codec::placeholders(1, n)
-                )),
-                |row| {
-                    let repo = row.text("repo")?;
-                    let restored_at = row.opt_int("restored_at")?.ok_or_else(|| {
-                        StoreError::corrupt("restored_at", &repo, "a rollback without a time")
-                    })?;
-                    Ok((
-                        repo,
-                        RollbackRow {
-                            failed_at: row.int("failed_at")?,
-                            restored_at,
-                        },
-                    ))
-                },
-            )
-            .await?;
-        for (repo, row) in rollbacks {
-            if let Some(rows) = out.get_mut(&repo) {
-                rows.rollbacks.push(row);
+            Ok(())
+        })
+        .await?;
+        let rollbacks = scoped(format!(
+            "SELECT d.repo, d.finished_at AS failed_at, \
+             COALESCE(f.restored_at, r.finished_at) AS restored_at \
+             FROM failure_link f \
+             JOIN deployment d ON d.key = f.deployment \
+             LEFT JOIN deployment r ON r.key = f.evidence \
+             WHERE f.repo IN ({}) AND f.kind = 'rollback' AND {in_scope}",
+            codec::placeholders(1, n)
+        ));
+        self.for_each_row(rollbacks, |row| {
+            let repo = row.str("repo")?;
+            let restored_at = row.opt_int("restored_at")?.ok_or_else(|| {
+                StoreError::corrupt("restored_at", repo, "a rollback without a time")
+            })?;
+            if let Some(rows) = out.get_mut(repo) {
+                rows.rollbacks.push(RollbackRow {
+                    failed_at: row.int("failed_at")?,
+                    restored_at,
+                });
             }
-        }
+            Ok(())
+        })
+        .await?;
         for rows in out.values_mut() {
             // By time, then flags: the same order whichever way the rows were read.
             rows.deployments.sort_unstable();
@@ -223,22 +216,4 @@ impl Store {
         )
         .await
     }
-}
-
-fn change_read(row: &dyn codec::RowExt) -> Result<ChangeRead, StoreError> {
-    Ok(ChangeRead {
-        repo: row.text("repo")?,
-        row: ChangeRow {
-            deployed_at: row.int("deployed_at")?,
-            first_commit_at: row.int("first_commit_at")?,
-            opened_at: row.opt_int("opened_at")?,
-            first_review_at: row.opt_int("first_review_at")?,
-            merged_at: row.int("merged_at")?,
-            excluded: None,
-        },
-        author: row.text("author")?,
-        bot: row.flag("bot")?,
-        title: row.text("title")?,
-        paths: row.text("paths")?,
-    })
 }
