@@ -149,7 +149,7 @@ pub struct IngestTransaction {
 /// large enough that the pages of the indexes a bulk write fills in random key order (delivery
 /// ids, shas) are mostly written once rather than spilled to the write-ahead log page by page
 /// again and again. 48 MiB imports the 100k benchmark as fast as 96 MiB did (and 16 MiB too),
-/// and keeps the import of 1M deployments under 200 MB of memory (163 MB instead of 247 MB).
+/// and keeps the import of 1M deployments under 200 MB of memory (183 MB instead of 247 MB).
 const BULK_CACHE_KIB: u32 = 49_152;
 
 impl Store {

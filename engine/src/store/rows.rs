@@ -65,8 +65,10 @@ impl Store {
             codec::placeholders(1, n),
             n + 1
         );
-        let flags = "EXISTS (SELECT 1 FROM failure_link f WHERE f.deployment = d.key) AS failed, \
-             EXISTS (SELECT 1 FROM rework r WHERE r.deployment = d.key) AS rework";
+        let rework = "EXISTS (SELECT 1 FROM rework r WHERE r.deployment = d.key) AS rework";
+        let flags = format!(
+            "EXISTS (SELECT 1 FROM failure_link f WHERE f.deployment = d.key) AS failed, {rework}"
+        );
         let deployments_statement = match since {
             None => scoped(format!(
                 "SELECT d.repo, d.finished_at, d.status, {flags} FROM deployment d WHERE {in_scope}"
@@ -78,8 +80,7 @@ impl Store {
                 let mut statement = scoped(format!(
                     "SELECT d.repo, d.finished_at, d.status, {flags} \
                      FROM deployment d WHERE {in_scope} AND d.finished_at >= ${at} \
-                     UNION ALL SELECT d.repo, d.finished_at, d.status, true AS failed, \
-                     EXISTS (SELECT 1 FROM rework r WHERE r.deployment = d.key) AS rework \
+                     UNION ALL SELECT d.repo, d.finished_at, d.status, true AS failed, {rework} \
                      FROM deployment d WHERE d.key IN (SELECT f.deployment FROM failure_link f \
                      WHERE f.repo IN ({repos})) \
                      AND LOWER(d.environment) = LOWER(${environment}) AND d.finished_at < ${at}",
