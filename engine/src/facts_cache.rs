@@ -612,24 +612,31 @@ pub async fn incidents(
     };
     let (mut all_repos, mut all_teams) = (BTreeSet::new(), BTreeSet::new());
     let mut patchable = None;
-    if let Some(h) = held().get(&store.id()) {
-        let covers =
-            repos.iter().all(|r| h.repos.contains(r)) && teams.iter().all(|t| h.teams.contains(t));
-        if h.version == versions.latest() && covers {
-            return Ok(Arc::clone(&h.facts));
+    {
+        let mut held = held();
+        let mut take = false;
+        if let Some(h) = held.get(&store.id()) {
+            let covers = repos.iter().all(|r| h.repos.contains(r))
+                && teams.iter().all(|t| h.teams.contains(t));
+            if h.version == versions.latest() && covers {
+                return Ok(Arc::clone(&h.facts));
+            }
+            take = covers && versions.every_scope() <= h.version;
+            if covers || h.version == versions.latest() {
+                (all_repos, all_teams) = (h.repos.clone(), h.teams.clone());
+            }
         }
-        if covers && versions.every_scope() <= h.version {
-            patchable = Some((h.version, Arc::clone(&h.facts)));
-        }
-        if covers || h.version == versions.latest() {
-            (all_repos, all_teams) = (h.repos.clone(), h.teams.clone());
+        // Taken out while it is patched: held by nothing else then, its facts are moved into the
+        // patched list rather than copied (20,000 incidents at 1M deployments).
+        if take {
+            patchable = held.remove(&store.id()).map(|h| (h.version, h.facts));
         }
     }
     all_repos.extend(repos.iter().cloned());
     all_teams.extend(teams.iter().cloned());
     let facts = match patchable {
         Some((version, facts)) => {
-            patch_incidents(store, version, &facts, &all_repos, &all_teams).await?
+            patch_incidents(store, version, facts, &all_repos, &all_teams).await?
         }
         None => {
             let (repo_list, team_list): (Vec<RepoSlug>, Vec<String>) = (
@@ -646,7 +653,8 @@ pub async fn incidents(
                 .await?
         }
     };
-    // By (opening time, key) byte by byte, whether read whole or patched, on either backend.
+    // By (opening time, key) byte by byte, whether read whole or patched, on either backend (a
+    // stable sort: the patched list is sorted but for the few facts read again at its end).
     let mut facts = facts;
     facts.sort_by(|a, b| (a.opened_at, &a.key).cmp(&(b.opened_at, &b.key)));
     let facts = Arc::new(facts);
@@ -663,11 +671,12 @@ pub async fn incidents(
 }
 
 /// `held` (read at `version`) with the incidents of the repositories written since read again:
-/// the only ones a derivation of those repositories can have blamed differently.
+/// the only ones a derivation of those repositories can have blamed differently. Moved out of
+/// `held` when nothing else holds it, copied otherwise.
 async fn patch_incidents(
     store: &Store,
     version: i64,
-    held: &[IncidentFact],
+    held: Arc<Vec<IncidentFact>>,
     repos: &BTreeSet<RepoSlug>,
     teams: &BTreeSet<String>,
 ) -> Result<Vec<IncidentFact>, StoreError> {
@@ -688,12 +697,10 @@ async fn patch_incidents(
             DateTime::<Utc>::MAX_UTC,
         )
         .await?;
-    Ok(held
-        .iter()
-        .filter(|f| !f.repo.as_ref().is_some_and(|r| written.contains(r)))
-        .cloned()
-        .chain(fresh.into_iter().filter(in_scope))
-        .collect())
+    let mut facts = Arc::try_unwrap(held).unwrap_or_else(|shared| (*shared).clone());
+    facts.retain(|f| !f.repo.as_ref().is_some_and(|r| written.contains(r)));
+    facts.extend(fresh.into_iter().filter(in_scope));
+    Ok(facts)
 }
 
 #[cfg(test)]
