@@ -69,7 +69,8 @@ impl RepoAnalysis<'_> {
             return Ok(());
         };
         // The earlier deployments that shipped a linear cut: successful, declaring nothing, not
-        // a rollback, not a redeployment of a sha deployed before; each cut up to when the
+        // a rollback (the predicate of the index `deployment_linear_cuts`, migration 0024, which
+        // serves it), not a redeployment of a sha deployed before; each cut up to when the
         // earliest change holding its sha was merged (unknown sha: when it started).
         let sql = format!(
             "SELECT MAX(COALESCE((SELECT MIN(c.merged_at) FROM change_commit cc \
