@@ -656,14 +656,14 @@ async fn read_raw_events(
             ),
             chunk.iter().map(|id| Value::int(*id)).collect(),
         );
-        let stored = tx
+        // Unpacked from the row's bytes as each arrives: no copy of the packed block is kept.
+        let unpacked = tx
             .fetch_all(statement, |row| {
-                Ok((row.int("id")?, row.bytes("body")?.to_vec()))
+                let id = row.int("id")?;
+                Ok((id, packed::unpack_block(row.bytes("body")?, id)?))
             })
             .await?;
-        for (id, body) in stored {
-            blocks.insert(id, packed::unpack_block(&body, id)?);
-        }
+        blocks.extend(unpacked);
     }
     rows.into_iter()
         .map(|row| {
