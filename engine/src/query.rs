@@ -408,6 +408,7 @@ async fn compute_from_held_rows(
     let incidents = crate::facts_cache::incidents(store, versions, &repos, &teams).await?;
     let incidents_read = started.elapsed();
     let indexing = std::cell::Cell::new(std::time::Duration::ZERO);
+    let grouping = std::cell::Cell::new(std::time::Duration::ZERO);
     let grouped = index_groups(config, |r| held.get(r).map(|h| h.rows.changes.len()));
     let filters_key = filters_key(config);
     let reports = scopes
@@ -432,7 +433,9 @@ async fn compute_from_held_rows(
                 .collect();
             // The scope's whole groups indexed together, its other repositories alone.
             let (groups, alone) = units(scope, &grouped);
+            let group_started = std::time::Instant::now();
             let groups = held_groups(store, config, &filters_key, groups, &held);
+            grouping.set(grouping.get() + group_started.elapsed());
             // Every index, or none: a figure comes from one way or the other.
             let index_started = std::time::Instant::now();
             let indexes: Vec<Option<&ChangeIndex>> = groups
@@ -472,6 +475,7 @@ async fn compute_from_held_rows(
         rows_ms = ms(rows_read),
         incidents_ms = ms(incidents_read - rows_read),
         indexes_ms = ms(indexing.get()),
+        groups_ms = ms(grouping.get()),
         total_ms = ms(started.elapsed()),
         "answered from held rows"
     );

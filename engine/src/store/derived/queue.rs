@@ -152,6 +152,7 @@ impl Store {
         repo: &RepoSlug,
         options: &AnalysisOptions,
     ) -> Result<Option<ReanalyzeReport>, StoreError> {
+        let started = std::time::Instant::now();
         let mut tx = self.begin().await?;
         super::lock_repository(&mut tx, repo).await?;
         let Some(Claim { from, generation }) = claim(&mut tx, repo).await? else {
@@ -165,6 +166,13 @@ impl Store {
         let touched = Touched::repos_from([(repo, from)]).with_every_scope(links_foreign_incidents);
         tx.execute_all(codec::bump_data_version(&touched)).await?;
         tx.commit().await?;
+        // Where a delivery's time goes, for `RUST_LOG=engine=debug`.
+        tracing::debug!(
+            %repo,
+            incremental = from.is_some(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "derived"
+        );
         Ok(Some(report))
     }
 

@@ -1,11 +1,20 @@
 //! Reverts and hotfixes: rework, and the failure of the deployment that shipped their target.
 
 use super::shas::sha_condition;
-use super::{INCIDENT_OWNER, MAYBE_REWORK, RepoAnalysis};
+use super::{INCIDENT_OWNER, LIST, MAYBE_REWORK, RepoAnalysis};
 use crate::analysis::{self, FailureKind};
 use crate::model::{Change, reverted_title};
 use crate::store::StoreError;
 use crate::store::codec::{self, Statement, Value};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// What a revert or hotfix names, found.
+enum Target {
+    /// The incident it fixes (of this repository, or linked by its analysis).
+    Incident(String),
+    /// The change it reverts or fixes.
+    Change(FailureKind, String),
+}
 
 impl RepoAnalysis<'_> {
     pub(super) async fn find_reverts_and_hotfixes(&mut self) -> Result<(), StoreError> {
@@ -23,49 +32,131 @@ impl RepoAnalysis<'_> {
                 .await?;
             let Some(last) = page.last() else { break };
             after = Some((last.merged_at.timestamp(), last.key.clone()));
-            for change in page.iter().filter(|c| c.is_rework()) {
-                self.rework_and_failure_of(change).await?;
-            }
+            let rework: Vec<&Change> = page.iter().filter(|c| c.is_rework()).collect();
+            self.rework_and_failures_of(&rework).await?;
         }
         Ok(())
     }
 
     /// A shipped revert or hotfix is rework; the deployment that shipped its target failed.
-    async fn rework_and_failure_of(&mut self, change: &Change) -> Result<(), StoreError> {
-        let fixed_incident = match change.fixes.as_deref() {
-            Some(reference) => self.incident_in_scope(reference.trim()).await?,
-            None => None,
-        };
-        if let Some(deployment) = self.shipped_by(&change.key).await? {
-            let rework = analysis::rework_of(change, &deployment, fixed_incident.as_deref());
-            self.insert_rework(&rework).await?;
+    /// A page of changes at a time: which deployment shipped each change and each target, and
+    /// which referenced keys are changes, are looked up for the whole page at once.
+    async fn rework_and_failures_of(&mut self, changes: &[&Change]) -> Result<(), StoreError> {
+        let references: Vec<&str> = changes
+            .iter()
+            .flat_map(|c| [c.reverts.as_deref(), c.fixes.as_deref()])
+            .flatten()
+            .map(str::trim)
+            .collect();
+        let known = self.existing_changes(&references).await?;
+        let mut found = Vec::with_capacity(changes.len());
+        for change in changes {
+            found.push(self.target_of(change, &known).await?);
         }
-        if fixed_incident.is_some() {
-            return Ok(());
+        let keys: BTreeSet<&str> = changes
+            .iter()
+            .map(|c| c.key.as_str())
+            .chain(found.iter().filter_map(|target| match target {
+                Some(Target::Change(_, key)) => Some(key.as_str()),
+                _ => None,
+            }))
+            .collect();
+        let keys: Vec<&str> = keys.into_iter().collect();
+        let shipped = self.shipped_by_each(&keys).await?;
+        for (change, target) in changes.iter().zip(found) {
+            let fixed_incident = match target {
+                Some(Target::Incident(ref incident)) => Some(incident.as_str()),
+                _ => None,
+            };
+            if let Some(deployment) = shipped.get(&change.key) {
+                let rework = analysis::rework_of(change, deployment, fixed_incident);
+                self.insert_rework(&rework).await?;
+            }
+            let Some(Target::Change(kind, target)) = target else {
+                continue;
+            };
+            if let Some(failed) = shipped.get(&target) {
+                let failure = analysis::reverted_or_hotfixed(kind, &target, change, failed);
+                self.insert_failure(&failure).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// What a revert or hotfix names: the incident of this analysis it fixes, else the change
+    /// it reverts or fixes (if found). `known` holds the referenced keys that are changes.
+    async fn target_of(
+        &mut self,
+        change: &Change,
+        known: &HashSet<String>,
+    ) -> Result<Option<Target>, StoreError> {
+        if let Some(reference) = change.fixes.as_deref()
+            && let Some(incident) = self.incident_in_scope(reference.trim()).await?
+        {
+            return Ok(Some(Target::Incident(incident)));
         }
         let (kind, target) = match (&change.reverts, &change.fixes) {
             (Some(r), _) => (
                 FailureKind::Revert,
-                self.resolve_change_ref(r, change).await?,
+                self.resolve_change_ref(r, change, known).await?,
             ),
             (None, Some(f)) => (
                 FailureKind::Hotfix,
-                self.resolve_change_ref(f, change).await?,
+                self.resolve_change_ref(f, change, known).await?,
             ),
             (None, None) => match reverted_title(&change.title) {
                 Some(title) => (
                     FailureKind::Revert,
                     self.latest_change_titled(title, change).await?,
                 ),
-                None => return Ok(()),
+                None => return Ok(None),
             },
         };
-        let Some(target) = target else { return Ok(()) };
-        if let Some(failed) = self.shipped_by(&target).await? {
-            let failure = analysis::reverted_or_hotfixed(kind, &target, change, &failed);
-            self.insert_failure(&failure).await?;
+        Ok(target.map(|target| Target::Change(kind, target)))
+    }
+
+    /// Which of `keys` are changes of this repository.
+    async fn existing_changes(&mut self, keys: &[&str]) -> Result<HashSet<String>, StoreError> {
+        // `repo || ''`: by the keys' index, not the repository's changes.
+        let sql = "SELECT key FROM change WHERE repo || '' = $1 AND key IN ({list})";
+        let found = self.fetch_for_keys(sql, keys, |row| Ok(row.text("key")?));
+        Ok(found.await?.into_iter().collect())
+    }
+
+    /// The deployment of this repository that shipped each of `changes` (those shipped).
+    async fn shipped_by_each(
+        &mut self,
+        changes: &[&str],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let sql = "SELECT dc.change, dc.deployment FROM deployment_change dc \
+                   JOIN deployment d ON d.key = dc.deployment \
+                   WHERE d.repo = $1 AND dc.change IN ({list})";
+        let shipped = self.fetch_for_keys(sql, changes, |row| {
+            Ok((row.text("change")?, row.text("deployment")?))
+        });
+        Ok(shipped.await?.into_iter().collect())
+    }
+
+    /// The rows of `sql` (the repository `$1`, `{list}` the keys) for `keys`, a list at a time.
+    async fn fetch_for_keys<T>(
+        &mut self,
+        sql: &str,
+        keys: &[&str],
+        decode: impl Fn(&dyn codec::RowExt) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut rows = Vec::new();
+        for chunk in keys.chunks(LIST) {
+            let sql = sql.replace("{list}", &codec::placeholders(2, chunk.len()));
+            let params = std::iter::once(self.slug())
+                .chain(chunk.iter().map(|k| Value::text(*k)))
+                .collect();
+            rows.extend(
+                self.tx
+                    .fetch_all(Statement::new(sql, params), &decode)
+                    .await?,
+            );
         }
-        Ok(())
+        Ok(rows)
     }
 
     /// The key of the incident `key` if it is of this repository or its analysis links it.
@@ -88,6 +179,7 @@ impl RepoAnalysis<'_> {
         &mut self,
         reference: &str,
         from: &Change,
+        known: &HashSet<String>,
     ) -> Result<Option<String>, StoreError> {
         let reference = reference.trim();
         let key = self.bytewise("key");
@@ -103,12 +195,8 @@ impl RepoAnalysis<'_> {
                 .fetch_key(Statement::new(sql, vec![self.slug(), Value::int(number)]))
                 .await;
         }
-        let by_key = Statement::new(
-            "SELECT key FROM change WHERE repo = $1 AND key = $2",
-            vec![self.slug(), Value::text(reference)],
-        );
-        if let Some(found) = self.fetch_key(by_key).await? {
-            return Ok(Some(found));
+        if known.contains(reference) {
+            return Ok(Some(reference.to_string()));
         }
         let is_sha = reference.len() >= 7 && reference.chars().all(|c| c.is_ascii_hexdigit());
         if !is_sha {
