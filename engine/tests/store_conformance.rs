@@ -56,6 +56,7 @@ conformance!(
     an_incident_without_repository_naming_a_deployment_is_linked_to_it,
     a_cause_in_another_repository_is_linked_by_that_repository_alone,
     ingesting_an_incident_reanalyses_the_repository_of_its_cause,
+    an_incident_naming_a_deployment_stored_later_is_linked_by_its_repository,
     a_rollback_reports_the_failed_deployment_and_when_service_was_restored,
     deployment_detail_explains_why_a_deployment_failed,
     a_webhook_delivered_twice_is_stored_once,
@@ -1011,6 +1012,62 @@ async fn ingesting_an_incident_reanalyses_the_repository_of_its_cause(store: Sto
         .expect("deletes");
     assert_eq!(deleted.repos, [repo(API), repo(WEB)]);
     assert!(failed_of(&store).await.is_empty());
+}
+
+/// An incident of API naming WEB's deployment `w9` before `w9` is stored, then one naming it
+/// afterwards: once `w9` arrives, WEB's derivation finds and links both (a derivation finds the
+/// incidents naming its deployments by the repository of the deployment named, which every
+/// write of either keeps), through each write path. When `w9` moves to API, WEB's derivation no
+/// longer covers them: run after API's, it leaves API's links to `w9` as they are.
+async fn an_incident_naming_a_deployment_stored_later_is_linked_by_its_repository(store: Store) {
+    use engine::store::events::{EventRecord, LoggedEvent};
+    let options = AnalysisOptions::default();
+    let mut early = incident("inc-early", Some(API), "2026-03-02T12:00:00Z");
+    early.cause = Some(IncidentCause::Deployment("w9".into()));
+    let logged = |record| LoggedEvent {
+        raw: None,
+        record: Some(record),
+    };
+    store
+        .ingest(vec![logged(EventRecord::Incident(early))])
+        .await
+        .expect("ingests the incident");
+    store.derive_all_queued(&options).await.expect("derives");
+    assert_eq!(links_of(&store).await, [("inc-early".to_string(), None)]);
+
+    let w9 = deployment("w9", WEB, SHA_B, "2026-03-01T10:00:00Z");
+    store
+        .ingest(vec![logged(EventRecord::Deployment(w9.clone()))])
+        .await
+        .expect("ingests the deployment");
+    let mut late = incident("inc-late", Some(API), "2026-03-03T12:00:00Z");
+    late.cause = Some(IncidentCause::Deployment("w9".into()));
+    store
+        .upsert_incidents(&[late])
+        .await
+        .expect("incident loads");
+    store.derive_all_queued(&options).await.expect("derives");
+    let named = |d: Option<&str>| {
+        ["inc-early", "inc-late"]
+            .map(|i| (i.to_string(), d.map(String::from)))
+            .to_vec()
+    };
+    assert_eq!(links_of(&store).await, named(Some("w9")));
+
+    let moved = Deployment {
+        repo: repo(API),
+        ..w9
+    };
+    store
+        .upsert_deployments(&[moved])
+        .await
+        .expect("deployment moves");
+    // API's derivation links them to `w9`; WEB's, after it, must not take them back.
+    store
+        .reanalyze(&[repo(API), repo(WEB)], &options)
+        .await
+        .expect("reanalysis");
+    assert_eq!(links_of(&store).await, named(Some("w9")));
 }
 
 async fn a_rollback_reports_the_failed_deployment_and_when_service_was_restored(store: Store) {

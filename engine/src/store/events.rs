@@ -15,6 +15,7 @@
 //! - [`Store::raw_events_after`] pages through the log in arrival order, for replay.
 
 use super::codec::{self, Statement, Touched, Value};
+use super::derived::causes;
 use super::derived::queue::{self, Stale};
 use super::packed::{self, BlockRef};
 use super::tx::Transaction;
@@ -380,9 +381,13 @@ impl IngestTransaction {
             deployments.values().map(codec::deployment_values).collect(),
         ))
         .await?;
+        let keys: Vec<&str> = deployments.keys().map(String::as_str).collect();
+        self.run(causes::naming_deployments(&keys)).await?;
         self.upsert_incidents(incidents.into_values().collect())
             .await?;
-        let merges = updates.iter().map(update_statement).collect();
+        let mut merges: Vec<Statement> = updates.iter().map(update_statement).collect();
+        let keys: Vec<&str> = updates.iter().map(|u| u.incident.key.as_str()).collect();
+        merges.extend(causes::of_incidents(&keys));
         self.run(merges).await?;
         Ok(outcome)
     }
@@ -591,12 +596,14 @@ impl IngestTransaction {
     }
 
     async fn upsert_incidents(&mut self, incidents: Vec<Incident>) -> Result<(), StoreError> {
-        self.run(codec::insert_statements(
+        let mut statements = codec::insert_statements(
             &format!("INSERT INTO incident ({})", codec::INCIDENT_COLUMNS),
             &upsert_tail(codec::INCIDENT_COLUMNS),
             incidents.iter().map(codec::incident_values).collect(),
-        ))
-        .await
+        );
+        let keys: Vec<&str> = incidents.iter().map(|i| i.key.as_str()).collect();
+        statements.extend(causes::of_incidents(&keys));
+        self.run(statements).await
     }
 
     async fn run(&mut self, statements: Vec<Statement>) -> Result<(), StoreError> {

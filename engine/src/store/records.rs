@@ -49,11 +49,12 @@ impl Store {
         let latest = last_per_key(deployments, |d| &d.key);
         let repos = latest.iter().map(|d| &d.repo).collect();
         let rows = latest.iter().map(|d| codec::deployment_values(d)).collect();
+        let keys: Vec<&str> = latest.iter().map(|d| d.key.as_str()).collect();
         self.upsert(
             repos,
             &[],
             false,
-            Vec::new(),
+            super::derived::causes::naming_deployments(&keys),
             "INSERT INTO deployment (key, repo, environment, sha, status, started_at, \
              finished_at, source, rollback, declared_changes, declared_commits)",
             "ON CONFLICT (key) DO UPDATE SET repo = excluded.repo, \
@@ -73,12 +74,13 @@ impl Store {
         let latest = last_per_key(incidents, |i| &i.key);
         let repos = latest.iter().filter_map(|i| i.repo.as_ref()).collect();
         let rows = latest.iter().map(|i| codec::incident_values(i)).collect();
+        let keys: Vec<&str> = latest.iter().map(|i| i.key.as_str()).collect();
         // An incident may move between repositories or belong to a team: any scope may change.
         self.upsert(
             repos,
             &[],
             true,
-            Vec::new(),
+            super::derived::causes::of_incidents(&keys),
             "INSERT INTO incident (key, repo, team, title, opened_at, resolved_at, source, \
              cause_kind, cause_ref)",
             "ON CONFLICT (key) DO UPDATE SET repo = excluded.repo, team = excluded.team, \

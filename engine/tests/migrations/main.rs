@@ -3,6 +3,7 @@
 //! and checks what it reads back ([`old_store`] does the filling and opening).
 
 mod case_names;
+mod cause_repo;
 mod links_by_repo;
 mod old_store;
 mod raw_log;

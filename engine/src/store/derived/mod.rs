@@ -18,6 +18,7 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 
 mod absorbed;
+pub(crate) mod causes;
 mod incidents;
 pub(crate) mod queue;
 mod resume;
@@ -71,16 +72,16 @@ pub(crate) const INCIDENT_OWNER: &str = "CASE i.cause_kind \
      ELSE i.repo END";
 /// The incidents the analysis of the repository `$1` covers (those [`INCIDENT_OWNER`] gives it),
 /// one access path each: its own incidents, those of other repositories or of none that name one
-/// of its deployments or changes, and those of no repository that name a commit. Incidents naming
-/// a change are found from the incidents (few) rather than from the repository's changes (many).
+/// of its deployments (by the repository of the deployment named, see [`causes`]) or changes, and
+/// those of no repository that name a commit. Incidents naming a change are found from the
+/// incidents (few) rather than from the repository's changes (many).
 pub(super) fn repo_incidents() -> &'static str {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
             "SELECT i.key FROM incident i WHERE i.repo = $1 AND (i.cause_kind IS NULL \
              OR i.cause_kind = 'sha' OR ({INCIDENT_OWNER}) = $1) \
-             UNION ALL SELECT i.key FROM incident i WHERE i.cause_kind = 'deployment' \
-             AND i.cause_ref IN (SELECT key FROM deployment WHERE repo = $1) \
-             AND (i.repo IS NULL OR i.repo <> $1) \
+             UNION ALL SELECT i.key FROM incident i WHERE i.cause_repo = $1 \
+             AND i.cause_kind = 'deployment' AND (i.repo IS NULL OR i.repo <> $1) \
              UNION ALL SELECT i.key FROM incident i WHERE i.cause_kind = 'change' \
              AND (i.repo IS NULL OR i.repo <> $1) \
              AND EXISTS (SELECT 1 FROM change c WHERE c.key = i.cause_ref AND c.repo = $1) \
