@@ -6,6 +6,18 @@ use crate::analysis::{self, ExplicitCause, Found, Scope};
 use crate::model::{Incident, IncidentCause, Timestamp};
 use crate::store::StoreError;
 use crate::store::codec::{self, Statement, Value};
+use std::collections::{HashMap, HashSet};
+
+/// What the deployments and changes a page of incidents name are.
+struct Named {
+    /// The deployments named that are successful deployments of this repository to the
+    /// environment.
+    successes: HashSet<String>,
+    /// The deployments named that are stored, of any repository or status.
+    stored: HashSet<String>,
+    /// The deployment of this repository that shipped each change named (those shipped).
+    shipped: HashMap<String, String>,
+}
 
 impl RepoAnalysis<'_> {
     /// Attributes the incidents this derivation covers, a page at a time in (opening time, key)
@@ -55,8 +67,11 @@ impl RepoAnalysis<'_> {
             read.sort_unstable_by(|(a, _), (b, _)| {
                 (a.opened_at, &a.key).cmp(&(b.opened_at, &b.key))
             });
+            let named = self
+                .named_by(read.iter().map(|(incident, _)| incident))
+                .await?;
             for (incident, latest) in &read {
-                self.attribute(incident, latest.as_ref()).await?;
+                self.attribute(incident, latest.as_ref(), &named).await?;
             }
         }
         self.incidents = incidents;
@@ -69,9 +84,10 @@ impl RepoAnalysis<'_> {
         &mut self,
         incident: &Incident,
         latest: Option<&(String, Timestamp)>,
+        named: &Named,
     ) -> Result<(), StoreError> {
         let explicit = match &incident.cause {
-            Some(cause) => Some(self.explicit_cause(cause).await?),
+            Some(cause) => Some(self.explicit_cause(cause, named).await?),
             None => None,
         };
         // Only an incident of this repository is blamed on its latest deployment; one analysed
@@ -93,25 +109,49 @@ impl RepoAnalysis<'_> {
         self.insert_incident_link(&link).await
     }
 
-    async fn explicit_cause(&mut self, cause: &IncidentCause) -> Result<ExplicitCause, StoreError> {
+    /// What the deployments and changes these incidents name are, looked up for them all at once.
+    async fn named_by(
+        &mut self,
+        incidents: impl Iterator<Item = &Incident>,
+    ) -> Result<Named, StoreError> {
+        let (mut deployments, mut changes) = (Vec::new(), Vec::new());
+        for incident in incidents {
+            match &incident.cause {
+                Some(IncidentCause::Deployment(key)) => deployments.push(key.as_str()),
+                Some(IncidentCause::Change(key)) => changes.push(key.as_str()),
+                _ => {}
+            }
+        }
+        let key = |row: &dyn codec::RowExt| Ok(row.text("key")?);
+        // `repo || ''`: by the keys' index, not the repository's deployments.
+        let sql = "SELECT key FROM deployment WHERE key IN ({list}) AND repo || '' = $1 \
+                   AND status = 'success' AND lower(environment) = lower($2)";
+        let leading = vec![self.slug(), Value::text(&self.options.environment)];
+        let successes = self.fetch_for_keys(sql, leading, &deployments, key).await?;
+        let sql = "SELECT key FROM deployment WHERE key IN ({list})";
+        let stored = self
+            .fetch_for_keys(sql, Vec::new(), &deployments, key)
+            .await?;
+        Ok(Named {
+            successes: successes.into_iter().collect(),
+            stored: stored.into_iter().collect(),
+            shipped: self.shipped_by_each(&changes).await?,
+        })
+    }
+
+    async fn explicit_cause(
+        &mut self,
+        cause: &IncidentCause,
+        named: &Named,
+    ) -> Result<ExplicitCause, StoreError> {
         Ok(match cause {
             IncidentCause::Deployment(key) => {
-                let sql = format!("SELECT key FROM deployment WHERE {SUCCESSES} AND key = $3");
-                let params = vec![
-                    self.slug(),
-                    Value::text(&self.options.environment),
-                    Value::text(key),
-                ];
-                let found = if self.fetch_key(Statement::new(sql, params)).await?.is_some() {
+                let found = if named.successes.contains(key) {
                     Found::Success
+                } else if named.stored.contains(key) {
+                    Found::NotSuccessful
                 } else {
-                    let sql = "SELECT key FROM deployment WHERE key = $1";
-                    let stored = Statement::new(sql, vec![Value::text(key)]);
-                    if self.fetch_key(stored).await?.is_some() {
-                        Found::NotSuccessful
-                    } else {
-                        Found::Unknown
-                    }
+                    Found::Unknown
                 };
                 ExplicitCause::Deployment {
                     key: key.clone(),
@@ -120,7 +160,7 @@ impl RepoAnalysis<'_> {
             }
             IncidentCause::Change(key) => ExplicitCause::Change {
                 key: key.clone(),
-                shipped_by: self.shipped_by(key).await?,
+                shipped_by: named.shipped.get(key).cloned(),
             },
             IncidentCause::Sha(sha) => {
                 // Through the earliest change holding it, else a deployment of that sha.

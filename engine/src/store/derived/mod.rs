@@ -380,6 +380,29 @@ impl RepoAnalysis<'_> {
         Ok(())
     }
 
+    /// The rows of `sql` for `keys`, a list at a time: `{list}` stands for the keys, after the
+    /// `leading` parameters.
+    async fn fetch_for_keys<T>(
+        &mut self,
+        sql: &str,
+        leading: Vec<Value>,
+        keys: &[&str],
+        decode: impl Fn(&dyn codec::RowExt) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut rows = Vec::new();
+        for chunk in keys.chunks(LIST) {
+            let list = codec::placeholders(leading.len() + 1, chunk.len());
+            let params = leading
+                .iter()
+                .cloned()
+                .chain(chunk.iter().map(|k| Value::text(*k)))
+                .collect();
+            let statement = Statement::new(sql.replace("{list}", &list), params);
+            rows.extend(self.tx.fetch_all(statement, &decode).await?);
+        }
+        Ok(rows)
+    }
+
     /// The deployment of this repository that shipped the change.
     async fn shipped_by(&mut self, change: &str) -> Result<Option<String>, StoreError> {
         let statement = Statement::new(

@@ -1,7 +1,7 @@
 //! Reverts and hotfixes: rework, and the failure of the deployment that shipped their target.
 
 use super::shas::sha_condition;
-use super::{INCIDENT_OWNER, LIST, MAYBE_REWORK, RepoAnalysis};
+use super::{INCIDENT_OWNER, MAYBE_REWORK, RepoAnalysis};
 use crate::analysis::{self, FailureKind};
 use crate::model::{Change, reverted_title};
 use crate::store::StoreError;
@@ -119,44 +119,22 @@ impl RepoAnalysis<'_> {
     async fn existing_changes(&mut self, keys: &[&str]) -> Result<HashSet<String>, StoreError> {
         // `repo || ''`: by the keys' index, not the repository's changes.
         let sql = "SELECT key FROM change WHERE repo || '' = $1 AND key IN ({list})";
-        let found = self.fetch_for_keys(sql, keys, |row| Ok(row.text("key")?));
+        let found = self.fetch_for_keys(sql, vec![self.slug()], keys, |row| Ok(row.text("key")?));
         Ok(found.await?.into_iter().collect())
     }
 
     /// The deployment of this repository that shipped each of `changes` (those shipped).
-    async fn shipped_by_each(
+    pub(super) async fn shipped_by_each(
         &mut self,
         changes: &[&str],
     ) -> Result<HashMap<String, String>, StoreError> {
         let sql = "SELECT dc.change, dc.deployment FROM deployment_change dc \
                    JOIN deployment d ON d.key = dc.deployment \
                    WHERE d.repo = $1 AND dc.change IN ({list})";
-        let shipped = self.fetch_for_keys(sql, changes, |row| {
+        let shipped = self.fetch_for_keys(sql, vec![self.slug()], changes, |row| {
             Ok((row.text("change")?, row.text("deployment")?))
         });
         Ok(shipped.await?.into_iter().collect())
-    }
-
-    /// The rows of `sql` (the repository `$1`, `{list}` the keys) for `keys`, a list at a time.
-    async fn fetch_for_keys<T>(
-        &mut self,
-        sql: &str,
-        keys: &[&str],
-        decode: impl Fn(&dyn codec::RowExt) -> Result<T, StoreError>,
-    ) -> Result<Vec<T>, StoreError> {
-        let mut rows = Vec::new();
-        for chunk in keys.chunks(LIST) {
-            let sql = sql.replace("{list}", &codec::placeholders(2, chunk.len()));
-            let params = std::iter::once(self.slug())
-                .chain(chunk.iter().map(|k| Value::text(*k)))
-                .collect();
-            rows.extend(
-                self.tx
-                    .fetch_all(Statement::new(sql, params), &decode)
-                    .await?,
-            );
-        }
-        Ok(rows)
     }
 
     /// The key of the incident `key` if it is of this repository or its analysis links it.

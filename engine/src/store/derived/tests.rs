@@ -206,6 +206,51 @@ async fn an_incident_link_records_the_window_reason() {
     assert!(reason.contains("7d attribution window"), "{reason}");
 }
 
+/// An incident naming a deployment is blamed on it only if it is a successful deployment of the
+/// repository; the reason tells a failed deployment from one never stored.
+#[tokio::test]
+async fn an_incident_naming_a_deployment_is_blamed_on_it_only_if_it_succeeded() {
+    use crate::model::IncidentCause;
+    let t = at("2026-03-02T10:00:00Z");
+    let failed = Deployment {
+        status: DeploymentStatus::Failure,
+        ..deployment("d2", "b", t + Duration::hours(1))
+    };
+    let deployments = [deployment("d1", "a", t), failed];
+    let naming = |key: &str, named: &str| Incident {
+        cause: Some(IncidentCause::Deployment(named.into())),
+        ..incident(key, t + Duration::hours(2))
+    };
+    let incidents = [
+        naming("INC-1", "d1"),
+        naming("INC-2", "d2"),
+        naming("INC-3", "d9"),
+    ];
+    let derived = analyse(&[], &deployments, &incidents).await;
+    let blamed: Vec<(&str, Option<&str>)> = derived
+        .links
+        .iter()
+        .map(|(i, d, _)| (i.as_str(), d.as_deref()))
+        .collect();
+    assert_eq!(
+        blamed,
+        [
+            ("INC-1", Some("d1")),
+            ("INC-2", Some("d1")),
+            ("INC-3", Some("d1"))
+        ]
+    );
+    let reasons: Vec<&str> = derived.links.iter().map(|(_, _, r)| r.as_str()).collect();
+    assert!(
+        reasons[1].contains("d2") && reasons[1].contains("not a known successful deployment"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].contains("d9") && reasons[2].contains("not a known deployment"),
+        "{reasons:?}"
+    );
+}
+
 #[tokio::test]
 async fn abbreviated_shas_find_their_change_either_way() {
     let t = at("2026-03-02T09:00:00Z");
