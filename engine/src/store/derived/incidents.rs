@@ -124,8 +124,8 @@ impl RepoAnalysis<'_> {
         }
         let key = |row: &dyn codec::RowExt| Ok(row.text("key")?);
         // `repo || ''`: by the keys' index, not the repository's deployments.
-        let sql = "SELECT key FROM deployment WHERE key IN ({list}) AND repo || '' = $1 \
-                   AND status = 'success' AND lower(environment) = lower($2)";
+        let sql = "SELECT key FROM deployment WHERE repo || '' = $1 AND status = 'success' \
+                   AND lower(environment) = lower($2) AND key IN ({list})";
         let leading = vec![self.slug(), Value::text(&self.options.environment)];
         let successes = self.fetch_for_keys(sql, leading, &deployments, key).await?;
         let sql = "SELECT key FROM deployment WHERE key IN ({list})";

@@ -381,7 +381,8 @@ impl RepoAnalysis<'_> {
     }
 
     /// The rows of `sql` for `keys`, a list at a time: `{list}` stands for the keys, after the
-    /// `leading` parameters.
+    /// `leading` parameters (and last in `sql`, so its placeholders stay in order: see
+    /// [`codec::anonymous_placeholders`]).
     async fn fetch_for_keys<T>(
         &mut self,
         sql: &str,
