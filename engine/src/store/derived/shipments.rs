@@ -25,6 +25,7 @@ impl RepoAnalysis<'_> {
             let lookups = PageLookups {
                 merged: self.first_merges_of_shas(&page).await?,
                 holders: self.changes_holding_declared(&page).await?,
+                declared: self.changes_declared(&page).await?,
                 exact: !self.abbreviations,
             };
             for deployment in page {
@@ -144,18 +145,13 @@ impl RepoAnalysis<'_> {
             self.ship_cuts(pending).await?;
             pending.claim(&deployment.key, changes);
         } else if let Some(keys) = &deployment.declared_changes {
-            self.flush(pending).await?;
-            for chunk in keys.chunks(LIST) {
-                let mut params = vec![Value::text(&deployment.key), self.slug()];
-                params.extend(chunk.iter().map(Value::text));
-                // By key (the primary key): `repo || ''` keeps SQLite, which has no statistics,
-                // from scanning the repository's every change instead.
-                let source = format!(
-                    "SELECT key FROM change WHERE repo || '' = $2 AND key IN ({})",
-                    codec::placeholders(3, chunk.len())
-                );
-                self.ship_selected(source, params).await?;
-            }
+            self.ship_cuts(pending).await?;
+            let changes = keys
+                .iter()
+                .map(String::as_str)
+                .filter(|key| lookups.declared.contains(*key))
+                .collect();
+            pending.claim(&deployment.key, changes);
         } else if let Some(shas) = &deployment.declared_commits {
             // Abbreviated shas: matched by prefix in the database.
             self.flush(pending).await?;
@@ -306,6 +302,25 @@ impl RepoAnalysis<'_> {
         Ok(holders)
     }
 
+    /// Which of the changes the page's deployments declare are changes of this repository.
+    async fn changes_declared(
+        &mut self,
+        page: &[Deployment],
+    ) -> Result<HashSet<String>, StoreError> {
+        let mut keys: Vec<&str> = page
+            .iter()
+            .flat_map(|d| d.declared_changes.iter().flatten())
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        // By key (the primary key): `repo || ''` keeps SQLite, which has no statistics, from
+        // scanning the repository's every change instead.
+        let sql = "SELECT key FROM change WHERE repo || '' = $1 AND key IN ({list})";
+        let found = self.fetch_for_keys(sql, vec![self.slug()], &keys, |row| Ok(row.text("key")?));
+        Ok(found.await?.into_iter().collect())
+    }
+
     /// When the earliest change holding `sha` (a prefix either way) was merged.
     async fn first_merge_of_sha(&mut self, sha: &str) -> Result<Option<i64>, StoreError> {
         let mut params = vec![self.slug()];
@@ -335,6 +350,8 @@ struct PageLookups {
     merged: HashMap<String, i64>,
     /// Full declared sha -> the changes holding it.
     holders: HashMap<String, Vec<String>>,
+    /// The declared changes that are changes of the repository.
+    declared: HashSet<String>,
     /// Whether `holders` is the whole answer for full shas (no abbreviations in the repository).
     exact: bool,
 }
@@ -369,7 +386,8 @@ impl PageLookups {
 /// Shipments waiting to be written, in deployment order, so consecutive deployments share a
 /// statement (a round trip per deployment would dominate on PostgreSQL). Only one kind is
 /// pending at a time, so writing them in order keeps "the first deployment to claim a change
-/// ships it".
+/// ships it"; claims (declared changes, or the changes holding declared commits) hold each
+/// change once, so no statement inserts a change twice, whatever order it inserts rows in.
 #[derive(Default)]
 struct PendingShipments {
     /// Merge time up to which linear cuts have taken changes.

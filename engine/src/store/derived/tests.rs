@@ -163,6 +163,48 @@ async fn a_change_ships_once_at_its_first_deployment() {
     );
 }
 
+/// A deployment declaring its changes ships those of its repository that no earlier deployment
+/// shipped, each once; a linear cut after it takes what is left.
+#[tokio::test]
+async fn declared_changes_ship_once_and_only_if_of_the_repository() {
+    let t = at("2026-03-02T09:00:00Z");
+    let other = Change {
+        key: "acme/other#1".into(),
+        repo: "acme/other".parse().unwrap(),
+        ..change(1, "f", t)
+    };
+    let changes = [
+        change(1, "a", t),
+        change(2, "b", t + Duration::hours(1)),
+        change(3, "c", t + Duration::hours(2)),
+        other,
+    ];
+    let declaring = |key: &str, sha: &str, hours: i64, declared: &[&str]| Deployment {
+        declared_changes: Some(declared.iter().map(|k| k.to_string()).collect()),
+        ..deployment(key, sha, t + Duration::hours(hours))
+    };
+    let deployments = [
+        declaring(
+            "d1",
+            "a",
+            3,
+            &["acme/shop#1", "acme/other#1", "acme/shop#9", "acme/shop#1"],
+        ),
+        declaring("d2", "b", 4, &["acme/shop#1", "acme/shop#2"]),
+        deployment("d3", "c", t + Duration::hours(5)),
+    ];
+    let derived = analyse(&changes, &deployments, &[]).await;
+    let shipped = |d: &str, c: &str| (d.to_string(), c.to_string());
+    assert_eq!(
+        derived.shipments,
+        [
+            shipped("d1", "acme/shop#1"),
+            shipped("d2", "acme/shop#2"),
+            shipped("d3", "acme/shop#3")
+        ]
+    );
+}
+
 #[tokio::test]
 async fn deployments_to_other_environments_are_ignored() {
     let t = at("2026-03-02T09:00:00Z");
