@@ -8,8 +8,8 @@
 use super::LIST;
 use crate::store::codec::{self, Statement, Value};
 
-/// Sets the column from the stored deployments for the incidents `where_` selects (its
-/// parameters from `$1`).
+/// Sets the column from the stored deployments, for the incidents the condition appended
+/// selects (an `IN` list of keys, from `$1`).
 const SET_CAUSE_REPO: &str = "UPDATE incident SET cause_repo = (SELECT d.repo FROM deployment d \
      WHERE d.key = incident.cause_ref AND incident.cause_kind = 'deployment') WHERE";
 

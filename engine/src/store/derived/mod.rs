@@ -15,7 +15,7 @@ use super::{Store, StoreError};
 use crate::analysis::{AnalysisOptions, FailureLink, IncidentLink, ReworkMark};
 use crate::model::RepoSlug;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 mod absorbed;
 pub(crate) mod causes;
@@ -404,6 +404,15 @@ impl RepoAnalysis<'_> {
         Ok(rows)
     }
 
+    /// Which of `keys` are changes of this repository.
+    async fn existing_changes(&mut self, keys: &[&str]) -> Result<HashSet<String>, StoreError> {
+        // By key (the primary key): `repo || ''` keeps SQLite, which has no statistics, from
+        // scanning the repository's every change instead.
+        let sql = "SELECT key FROM change WHERE repo || '' = $1 AND key IN ({list})";
+        let found = self.fetch_for_keys(sql, vec![self.slug()], keys, |row| Ok(row.text("key")?));
+        Ok(found.await?.into_iter().collect())
+    }
+
     /// The deployment of this repository that shipped the change.
     async fn shipped_by(&mut self, change: &str) -> Result<Option<String>, StoreError> {
         let statement = Statement::new(
@@ -412,6 +421,20 @@ impl RepoAnalysis<'_> {
             vec![Value::text(change), self.slug()],
         );
         self.fetch_key(statement).await
+    }
+
+    /// The deployment of this repository that shipped each of `changes` (those shipped).
+    async fn shipped_by_each(
+        &mut self,
+        changes: &[&str],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let sql = "SELECT dc.change, dc.deployment FROM deployment_change dc \
+                   JOIN deployment d ON d.key = dc.deployment \
+                   WHERE d.repo = $1 AND dc.change IN ({list})";
+        let shipped = self.fetch_for_keys(sql, vec![self.slug()], changes, |row| {
+            Ok((row.text("change")?, row.text("deployment")?))
+        });
+        Ok(shipped.await?.into_iter().collect())
     }
 
     async fn fetch_key(&mut self, statement: Statement) -> Result<Option<String>, StoreError> {

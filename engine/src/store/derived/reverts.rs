@@ -6,7 +6,7 @@ use crate::analysis::{self, FailureKind};
 use crate::model::{Change, reverted_title};
 use crate::store::StoreError;
 use crate::store::codec::{self, Statement, Value};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 /// What a revert or hotfix names, found.
 enum Target {
@@ -113,28 +113,6 @@ impl RepoAnalysis<'_> {
             },
         };
         Ok(target.map(|target| Target::Change(kind, target)))
-    }
-
-    /// Which of `keys` are changes of this repository.
-    async fn existing_changes(&mut self, keys: &[&str]) -> Result<HashSet<String>, StoreError> {
-        // `repo || ''`: by the keys' index, not the repository's changes.
-        let sql = "SELECT key FROM change WHERE repo || '' = $1 AND key IN ({list})";
-        let found = self.fetch_for_keys(sql, vec![self.slug()], keys, |row| Ok(row.text("key")?));
-        Ok(found.await?.into_iter().collect())
-    }
-
-    /// The deployment of this repository that shipped each of `changes` (those shipped).
-    pub(super) async fn shipped_by_each(
-        &mut self,
-        changes: &[&str],
-    ) -> Result<HashMap<String, String>, StoreError> {
-        let sql = "SELECT dc.change, dc.deployment FROM deployment_change dc \
-                   JOIN deployment d ON d.key = dc.deployment \
-                   WHERE d.repo = $1 AND dc.change IN ({list})";
-        let shipped = self.fetch_for_keys(sql, vec![self.slug()], changes, |row| {
-            Ok((row.text("change")?, row.text("deployment")?))
-        });
-        Ok(shipped.await?.into_iter().collect())
     }
 
     /// The key of the incident `key` if it is of this repository or its analysis links it.

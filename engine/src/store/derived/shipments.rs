@@ -314,11 +314,7 @@ impl RepoAnalysis<'_> {
             .collect();
         keys.sort_unstable();
         keys.dedup();
-        // By key (the primary key): `repo || ''` keeps SQLite, which has no statistics, from
-        // scanning the repository's every change instead.
-        let sql = "SELECT key FROM change WHERE repo || '' = $1 AND key IN ({list})";
-        let found = self.fetch_for_keys(sql, vec![self.slug()], &keys, |row| Ok(row.text("key")?));
-        Ok(found.await?.into_iter().collect())
+        self.existing_changes(&keys).await
     }
 
     /// When the earliest change holding `sha` (a prefix either way) was merged.
