@@ -394,20 +394,19 @@ pub(crate) fn change(row: &dyn RowExt) -> Result<Change, StoreError> {
 /// Inserts the `change_commit` rows of the changes (which the streamed analysis looks shas up
 /// in), once [`super::records::delete_change_commits`] deleted those of their stored versions.
 pub(crate) fn change_commit_statements(changes: &[&Change]) -> Vec<Statement> {
-    let mut keys: Vec<(String, String, &str)> = changes
+    let rows = changes
         .iter()
         .flat_map(|c| {
             commit_shas(c.merge_sha.as_ref(), &c.commits)
                 .into_iter()
-                .map(|sha| (c.repo.to_string(), sha, c.key.as_str()))
+                .map(|sha| {
+                    vec![
+                        Value::text(c.repo.to_string()),
+                        Value::text(sha),
+                        Value::text(&c.key),
+                    ]
+                })
         })
-        .collect();
-    // In the primary key's order: each statement fills nearby pages of the index instead of
-    // pages all over it (a bulk import writes millions of rows).
-    keys.sort_unstable();
-    let rows = keys
-        .into_iter()
-        .map(|(repo, sha, change)| vec![Value::text(repo), Value::text(sha), Value::text(change)])
         .collect();
     insert_statements(
         "INSERT INTO change_commit (repo, sha, change)",

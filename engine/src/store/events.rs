@@ -497,10 +497,7 @@ impl IngestTransaction {
             .filter_map(|e| e.raw.as_ref())
             .filter(|raw| seen.insert((raw.source.as_str(), raw.delivery_id.as_str())))
             .collect();
-        // In the primary key's order: each statement fills nearby pages of the index.
-        let mut by_key = raws.clone();
-        by_key.sort_unstable_by_key(|raw| (raw.source.as_str(), raw.delivery_id.as_str()));
-        let deliveries = by_key
+        let deliveries = raws
             .iter()
             .map(|raw| vec![Value::text(&raw.source), Value::text(&raw.delivery_id)])
             .collect();
