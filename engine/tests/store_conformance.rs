@@ -73,6 +73,7 @@ conformance!(
     other_analysis_options_queue_every_repository,
     incremental_derivation_equals_a_full_one_on_a_random_history,
     a_change_rewritten_with_other_commits_is_found_by_its_new_shas_only,
+    a_bulk_write_finds_each_change_by_the_shas_of_its_last_version,
     a_write_stamps_only_the_repositories_it_touched,
     a_replica_answers_fresh_after_another_handle_writes,
     held_rows_give_the_figures_of_the_whole_read,
@@ -422,6 +423,91 @@ async fn a_change_rewritten_with_other_commits_is_found_by_its_new_shas_only(sto
     assert_eq!(
         derived_rows(&store).await,
         ["shipment d-old acme/api#9".to_string()]
+    );
+}
+
+/// A bulk write sets its commit rows aside and writes them when it commits: each change is still
+/// found by the shas of its last version with commits (and the merge shas of versions without
+/// commits after it), whether its earlier version was stored before the write or by an earlier
+/// batch of it.
+async fn a_bulk_write_finds_each_change_by_the_shas_of_its_last_version(store: Store) {
+    let sha = |n: u32| n.to_string().repeat(40);
+    let before = change("acme/api#9", API, &sha(1), "2026-03-02T10:00:00Z");
+    store.upsert_changes(&[before]).await.expect("loads");
+    let write = |changes: Vec<Change>| {
+        changes
+            .into_iter()
+            .map(|c| engine::store::events::LoggedEvent {
+                raw: None,
+                record: Some(engine::store::events::EventRecord::Change(c)),
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut tx = store.begin_bulk_ingest().await.expect("begin");
+    tx.write(write(vec![
+        change("acme/api#9", API, &sha(2), "2026-03-02T10:00:00Z"),
+        change("acme/api#10", API, &sha(3), "2026-03-02T11:00:00Z"),
+    ]))
+    .await
+    .expect("first batch");
+    let mut without_commits = change("acme/api#11", API, &sha(6), "2026-03-02T12:00:00Z");
+    without_commits.commits = Vec::new();
+    tx.write(write(vec![
+        change("acme/api#10", API, &sha(4), "2026-03-02T11:00:00Z"),
+        change("acme/api#11", API, &sha(5), "2026-03-02T12:00:00Z"),
+    ]))
+    .await
+    .expect("second batch");
+    tx.write(write(vec![without_commits]))
+        .await
+        .expect("third batch");
+    tx.commit().await.expect("commit");
+    // One deployment declaring each sha, in order: a change ships at the first that finds it.
+    let deployments: Vec<Deployment> = (1..=6)
+        .map(|n| {
+            let mut d = deployment(
+                &format!("d{n}"),
+                API,
+                &sha(n),
+                &format!("2026-03-0{}T10:00:00Z", n + 2),
+            );
+            d.declared_commits = Some(vec![sha(n)]);
+            d
+        })
+        .collect();
+    store
+        .upsert_deployments(&deployments)
+        .await
+        .expect("deployments");
+    store
+        .derive_all_queued(&AnalysisOptions::default())
+        .await
+        .expect("derives");
+    // #9 by its new sha only, #10 by its second version's, #11 by both of its versions' (its
+    // first version's sha comes first).
+    assert_eq!(
+        derived_rows(&store).await,
+        [
+            "shipment d2 acme/api#9".to_string(),
+            "shipment d4 acme/api#10".to_string(),
+            "shipment d5 acme/api#11".to_string(),
+        ]
+    );
+    // The merge sha of #11's version without commits finds it too.
+    let mut again = deployment("d7", API, &sha(6), "2026-03-02T13:00:00Z");
+    again.declared_commits = Some(vec![sha(6)]);
+    store
+        .upsert_deployments(&[again])
+        .await
+        .expect("deployment");
+    store
+        .derive_all_queued(&AnalysisOptions::default())
+        .await
+        .expect("derives");
+    assert!(
+        derived_rows(&store)
+            .await
+            .contains(&"shipment d7 acme/api#11".to_string())
     );
 }
 
