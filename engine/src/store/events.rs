@@ -199,6 +199,9 @@ fn write_staged_commits(rewritten: bool) -> Statement {
 /// and keeps the import of 1M deployments under 200 MB of memory (183 MB instead of 247 MB).
 const BULK_CACHE_KIB: u32 = 49_152;
 
+/// The page cache of a bulk write's connection while it sorts its staged commit rows, in KiB.
+const SORT_CACHE_KIB: u32 = 8_192;
+
 impl Store {
     /// [`Store::begin_ingest`] for a bulk write (an import, a replay of the log): its
     /// `change_commit` rows are written in key order when it commits ([`StagedCommits`]), and on
@@ -476,11 +479,18 @@ impl IngestTransaction {
     /// with the repositories they made stale queued for derivation; returns those repositories.
     pub async fn commit(mut self) -> Result<IngestCommit, StoreError> {
         if let Some(staged) = self.staged.take() {
-            self.run(vec![
+            let cache = |kib: u32| Statement::new(format!("PRAGMA cache_size = -{kib}"), vec![]);
+            let mut statements = vec![
                 write_staged_commits(staged.rewritten),
                 Statement::new(STAGED_COMMITS[0], vec![]),
-            ])
-            .await?;
+            ];
+            // SQLite sorts in memory up to the page cache's size, on top of the cache: a
+            // smaller cache while the rows are sorted keeps the import's peak memory down.
+            if !self.tx.is_postgres() {
+                statements.insert(0, cache(SORT_CACHE_KIB));
+                statements.push(cache(BULK_CACHE_KIB));
+            }
+            self.run(statements).await?;
         }
         if !self.with_cause.is_empty() {
             let keys: Vec<String> = std::mem::take(&mut self.with_cause).into_iter().collect();
