@@ -426,10 +426,9 @@ async fn a_change_rewritten_with_other_commits_is_found_by_its_new_shas_only(sto
     );
 }
 
-/// A bulk write sets its commit rows aside and writes them when it commits: each change is still
-/// found by the shas of its last version with commits (and the merge shas of versions without
-/// commits after it), whether its earlier version was stored before the write or by an earlier
-/// batch of it.
+/// A bulk write (one transaction, many batches) finds each change by the shas of its last
+/// version with commits (and the merge shas of versions without commits after it), whether its
+/// earlier version was stored before the write or by an earlier batch of it.
 async fn a_bulk_write_finds_each_change_by_the_shas_of_its_last_version(store: Store) {
     let sha = |n: u32| n.to_string().repeat(40);
     let before = change("acme/api#9", API, &sha(1), "2026-03-02T10:00:00Z");

@@ -394,31 +394,25 @@ pub(crate) fn change(row: &dyn RowExt) -> Result<Change, StoreError> {
 /// Inserts the `change_commit` rows of the changes (which the streamed analysis looks shas up
 /// in), once [`super::records::delete_change_commits`] deleted those of their stored versions.
 pub(crate) fn change_commit_statements(changes: &[&Change]) -> Vec<Statement> {
+    let rows = changes
+        .iter()
+        .flat_map(|c| {
+            commit_shas(c.merge_sha.as_ref(), &c.commits)
+                .into_iter()
+                .map(|sha| {
+                    vec![
+                        Value::text(c.repo.to_string()),
+                        Value::text(sha),
+                        Value::text(&c.key),
+                    ]
+                })
+        })
+        .collect();
     insert_statements(
         "INSERT INTO change_commit (repo, sha, change)",
         "ON CONFLICT DO NOTHING",
-        change_commit_rows(changes)
-            .map(|(_, row)| row.to_vec())
-            .collect(),
+        rows,
     )
-}
-
-/// The `change_commit` rows of the changes, `(repo, sha, change)`, each with its change.
-pub(crate) fn change_commit_rows<'a>(
-    changes: &'a [&'a Change],
-) -> impl Iterator<Item = (&'a Change, [Value; 3])> {
-    changes.iter().flat_map(|c| {
-        commit_shas(c.merge_sha.as_ref(), &c.commits)
-            .into_iter()
-            .map(move |sha| {
-                let row = [
-                    Value::text(c.repo.to_string()),
-                    Value::text(sha),
-                    Value::text(&c.key),
-                ];
-                (*c, row)
-            })
-    })
 }
 
 /// The `change_commit` rows of a change: its merge sha and commits, lower-cased, each once.

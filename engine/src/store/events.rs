@@ -144,52 +144,6 @@ pub struct IngestTransaction {
     /// An incident was written or deleted: it may move between repositories or belong to a team,
     /// so every scope's version moves, not only those of `repos`.
     every_scope: bool,
-    /// A bulk write's `change_commit` rows, set aside until it commits.
-    staged: Option<StagedCommits>,
-}
-
-/// The `change_commit` rows of a bulk write, kept in a temporary table and written to
-/// `change_commit` once, in key order, when it commits. Its key (repository, sha) is in random
-/// order, so a row written as each batch comes lands on a random page of an index larger than
-/// the page cache: at 1M deployments (13M rows), inserting them in random order took several
-/// times as long as sorting them and inserting them in order (over 4 minutes against 32 s).
-struct StagedCommits {
-    /// The number of the batch being written: a change written again with commits by a later
-    /// batch keeps only the rows from that batch on, as if each batch had replaced them.
-    batch: i64,
-    /// A batch wrote commits of a change already stored: the rows of its earlier versions are
-    /// left out when the staged rows are written.
-    rewritten: bool,
-}
-
-/// The temporary table of [`StagedCommits`]: one per connection, created by the bulk write
-/// (after dropping any left by a write whose connection was reused) and dropped at its commit.
-/// `replaces`: the row's version listed commits, so it replaces the change's earlier rows (a
-/// version without commits keeps them, see [`codec::CHANGE_UPSERT`]).
-const STAGED_COMMITS: [&str; 2] = [
-    "DROP TABLE IF EXISTS staged_change_commit",
-    "CREATE TEMPORARY TABLE staged_change_commit (batch BIGINT NOT NULL, \
-     replaces BOOLEAN NOT NULL, repo TEXT NOT NULL, sha TEXT NOT NULL, change TEXT NOT NULL)",
-];
-
-/// Writes the staged rows into `change_commit` in key order; when `rewritten`, only each
-/// change's rows from the last batch that replaced them (on SQLite an upsert's `SELECT` needs
-/// a `WHERE`).
-fn write_staged_commits(rewritten: bool) -> Statement {
-    let rows = if rewritten {
-        "(SELECT repo, sha, change, batch, \
-         MAX(CASE WHEN replaces THEN batch END) OVER (PARTITION BY change) AS since \
-         FROM staged_change_commit) s WHERE since IS NULL OR batch >= since"
-    } else {
-        "staged_change_commit WHERE true"
-    };
-    Statement::new(
-        format!(
-            "INSERT INTO change_commit (repo, sha, change) SELECT repo, sha, change FROM {rows} \
-             ORDER BY repo, sha, change ON CONFLICT DO NOTHING"
-        ),
-        vec![],
-    )
 }
 
 /// The page cache of a bulk write's connection on SQLite, in KiB (SQLite's default is 2,000):
@@ -199,27 +153,12 @@ fn write_staged_commits(rewritten: bool) -> Statement {
 /// and keeps the import of 1M deployments under 200 MB of memory (183 MB instead of 247 MB).
 const BULK_CACHE_KIB: u32 = 49_152;
 
-/// The page cache of a bulk write's connection while it sorts its staged commit rows, in KiB.
-const SORT_CACHE_KIB: u32 = 8_192;
-
 impl Store {
-    /// [`Store::begin_ingest`] for a bulk write (an import, a replay of the log): its
-    /// `change_commit` rows are written in key order when it commits ([`StagedCommits`]), and on
-    /// SQLite its connection keeps a larger page cache (48 MiB) until it closes, which for these
-    /// commands is when the process ends.
+    /// [`Store::begin_ingest`] for a bulk write (an import, a replay of the log): on SQLite its
+    /// connection keeps a larger page cache (48 MiB) until it closes, which for these commands
+    /// is when the process ends.
     pub async fn begin_bulk_ingest(&self) -> Result<IngestTransaction, StoreError> {
         let mut ingest = self.begin_ingest().await?;
-        ingest
-            .run(
-                STAGED_COMMITS
-                    .map(|sql| Statement::new(sql, vec![]))
-                    .to_vec(),
-            )
-            .await?;
-        ingest.staged = Some(StagedCommits {
-            batch: 0,
-            rewritten: false,
-        });
         if !ingest.tx.is_postgres() {
             ingest
                 .tx
@@ -244,7 +183,6 @@ impl Store {
             stale: Stale::new(),
             wrote: false,
             every_scope: false,
-            staged: None,
         })
     }
 
@@ -427,7 +365,7 @@ impl IngestTransaction {
             .filter(|c| !c.commits.is_empty())
             .map(|c| c.key.as_str())
             .collect();
-        let rewritten = super::records::delete_change_commits(&mut self.tx, &keys).await?;
+        super::records::delete_change_commits(&mut self.tx, &keys).await?;
         self.run(codec::insert_statements(
             &format!("INSERT INTO change ({})", codec::CHANGE_COLUMNS),
             codec::CHANGE_UPSERT,
@@ -435,28 +373,7 @@ impl IngestTransaction {
         ))
         .await?;
         let changes: Vec<&Change> = changes.values().collect();
-        let commits = match &mut self.staged {
-            Some(staged) => {
-                staged.batch += 1;
-                staged.rewritten |= rewritten;
-                let batch = staged.batch;
-                codec::insert_statements(
-                    "INSERT INTO staged_change_commit (batch, replaces, repo, sha, change)",
-                    "",
-                    codec::change_commit_rows(&changes)
-                        .map(|(change, row)| {
-                            let replaces = !change.commits.is_empty();
-                            [Value::int(batch), Value::Bool(replaces)]
-                                .into_iter()
-                                .chain(row)
-                                .collect()
-                        })
-                        .collect(),
-                )
-            }
-            None => codec::change_commit_statements(&changes),
-        };
-        self.run(commits).await?;
+        self.run(codec::change_commit_statements(&changes)).await?;
         self.mark_deployments(&deployments).await?;
         self.run(codec::insert_statements(
             &format!("INSERT INTO deployment ({})", codec::DEPLOYMENT_COLUMNS),
@@ -478,20 +395,6 @@ impl IngestTransaction {
     /// Makes every batch visible at once (and bumps the data version if a record was written),
     /// with the repositories they made stale queued for derivation; returns those repositories.
     pub async fn commit(mut self) -> Result<IngestCommit, StoreError> {
-        if let Some(staged) = self.staged.take() {
-            let cache = |kib: u32| Statement::new(format!("PRAGMA cache_size = -{kib}"), vec![]);
-            let mut statements = vec![
-                write_staged_commits(staged.rewritten),
-                Statement::new(STAGED_COMMITS[0], vec![]),
-            ];
-            // SQLite sorts in memory up to the page cache's size, on top of the cache: a
-            // smaller cache while the rows are sorted keeps the import's peak memory down.
-            if !self.tx.is_postgres() {
-                statements.insert(0, cache(SORT_CACHE_KIB));
-                statements.push(cache(BULK_CACHE_KIB));
-            }
-            self.run(statements).await?;
-        }
         if !self.with_cause.is_empty() {
             let keys: Vec<String> = std::mem::take(&mut self.with_cause).into_iter().collect();
             let owners = super::derived::incident_owners(&mut self.tx, &keys).await?;

@@ -194,13 +194,11 @@ const KEYS_PER_DELETE: usize = 500;
 
 /// Deletes the `change_commit` rows of the stored versions of the changes `keys` (before they
 /// are rewritten), found by primary key from the stored shas: the table needs no second index
-/// by change. Changes not stored yet (an import) cost one read per 500 keys. True when any of
-/// them was stored.
+/// by change. Changes not stored yet (an import) cost one read per 500 keys.
 pub(crate) async fn delete_change_commits(
     tx: &mut Transaction,
     keys: &[&str],
-) -> Result<bool, StoreError> {
-    let mut any_stored = false;
+) -> Result<(), StoreError> {
     for chunk in keys.chunks(KEYS_PER_DELETE) {
         let stored = tx
             .fetch_all(
@@ -219,7 +217,6 @@ pub(crate) async fn delete_change_commits(
                 },
             )
             .await?;
-        any_stored |= !stored.is_empty();
         let rows: Vec<[Value; 3]> = stored
             .into_iter()
             .flat_map(|(key, repo, shas)| {
@@ -247,7 +244,7 @@ pub(crate) async fn delete_change_commits(
             .await?;
         }
     }
-    Ok(any_stored)
+    Ok(())
 }
 
 /// [`Store::delete_incidents`] inside a transaction the caller commits (push ingestion deletes
