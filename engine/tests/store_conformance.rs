@@ -449,14 +449,14 @@ async fn a_bulk_write_finds_each_change_by_the_shas_of_its_last_version(store: S
     ]))
     .await
     .expect("first batch");
-    let mut without_commits = change("acme/api#11", API, &sha(6), "2026-03-02T12:00:00Z");
-    without_commits.commits = Vec::new();
     tx.write(write(vec![
         change("acme/api#10", API, &sha(4), "2026-03-02T11:00:00Z"),
         change("acme/api#11", API, &sha(5), "2026-03-02T12:00:00Z"),
     ]))
     .await
     .expect("second batch");
+    let mut without_commits = change("acme/api#11", API, &sha(6), "2026-03-02T12:00:00Z");
+    without_commits.commits = Vec::new();
     tx.write(write(vec![without_commits]))
         .await
         .expect("third batch");
@@ -492,7 +492,8 @@ async fn a_bulk_write_finds_each_change_by_the_shas_of_its_last_version(store: S
             "shipment d5 acme/api#11".to_string(),
         ]
     );
-    // The merge sha of #11's version without commits finds it too.
+    // The merge sha of #11's version without commits finds it too: a deployment of it finished
+    // before all the others ships it.
     let mut again = deployment("d7", API, &sha(6), "2026-03-02T13:00:00Z");
     again.declared_commits = Some(vec![sha(6)]);
     store
