@@ -464,24 +464,16 @@ async fn a_bulk_write_finds_each_change_by_the_shas_of_its_last_version(store: S
     // One deployment declaring each sha, in order: a change ships at the first that finds it.
     let deployments: Vec<Deployment> = (1..=6)
         .map(|n| {
-            let mut d = deployment(
-                &format!("d{n}"),
-                API,
-                &sha(n),
-                &format!("2026-03-0{}T10:00:00Z", n + 2),
-            );
-            d.declared_commits = Some(vec![sha(n)]);
-            d
+            let finished = format!("2026-03-0{}T10:00:00Z", n + 2);
+            declaring(&format!("d{n}"), &sha(n), &finished, &[&sha(n)])
         })
         .collect();
     store
         .upsert_deployments(&deployments)
         .await
         .expect("deployments");
-    store
-        .derive_all_queued(&AnalysisOptions::default())
-        .await
-        .expect("derives");
+    let options = AnalysisOptions::default();
+    store.derive_all_queued(&options).await.expect("derives");
     // #9 by its new sha only, #10 by its second version's, #11 by both of its versions' (its
     // first version's sha comes first).
     assert_eq!(
@@ -494,16 +486,12 @@ async fn a_bulk_write_finds_each_change_by_the_shas_of_its_last_version(store: S
     );
     // The merge sha of #11's version without commits finds it too: a deployment of it finished
     // before all the others ships it.
-    let mut again = deployment("d7", API, &sha(6), "2026-03-02T13:00:00Z");
-    again.declared_commits = Some(vec![sha(6)]);
+    let again = declaring("d7", &sha(6), "2026-03-02T13:00:00Z", &[&sha(6)]);
     store
         .upsert_deployments(&[again])
         .await
         .expect("deployment");
-    store
-        .derive_all_queued(&AnalysisOptions::default())
-        .await
-        .expect("derives");
+    store.derive_all_queued(&options).await.expect("derives");
     assert!(
         derived_rows(&store)
             .await
