@@ -26,6 +26,7 @@
 mod annotations;
 mod codec;
 mod counters;
+mod delivery;
 mod derived;
 mod digest;
 mod error;
@@ -168,6 +169,7 @@ impl Store {
                 migrate(&POSTGRES_MIGRATIONS, &mut *pool.acquire().await?).await?
             }
         };
+        store.convert_delivery_texts().await?;
         Ok((store, applied))
     }
 
