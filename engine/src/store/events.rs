@@ -15,7 +15,6 @@
 //! - [`Store::raw_events_after`] pages through the log in arrival order, for replay.
 
 use super::codec::{self, Statement, Touched, Value};
-use super::delivery;
 use super::derived::causes;
 use super::derived::queue::{self, Stale};
 use super::packed::{self, BlockRef};
@@ -482,8 +481,8 @@ impl IngestTransaction {
 
     /// Logs the raw events not logged yet; returns the `(source, delivery_id)` of those it added.
     ///
-    /// The delivery ids' digests are inserted into `raw_delivery` first (a write, which on SQLite
-    /// takes the write lock before anything is read): those it returns are new. The new events' bodies are
+    /// The delivery ids are inserted into `raw_delivery` first (a write, which on SQLite takes the
+    /// write lock before anything is read): those it returns are new. The new events' bodies are
     /// then packed together as one block, with their delivery ids, and each gets its row
     /// referring to its rank in the block; a single new event is packed alone in its row.
     async fn log_raw(
@@ -498,34 +497,27 @@ impl IngestTransaction {
             .filter_map(|e| e.raw.as_ref())
             .filter(|raw| seen.insert((raw.source.as_str(), raw.delivery_id.as_str())))
             .collect();
-        let digests: Vec<Vec<u8>> = raws
+        let deliveries = raws
             .iter()
-            .map(|raw| delivery::digest(&raw.source, &raw.delivery_id))
+            .map(|raw| vec![Value::text(&raw.source), Value::text(&raw.delivery_id)])
             .collect();
-        let mut added = HashSet::new();
+        let mut fresh = HashSet::new();
         for statement in codec::insert_statements(
-            "INSERT INTO raw_delivery (digest)",
-            "ON CONFLICT (digest) DO NOTHING RETURNING digest",
-            digests
-                .iter()
-                .map(|d| vec![Value::Bytes(d.clone())])
-                .collect(),
+            "INSERT INTO raw_delivery (source, delivery_id)",
+            "ON CONFLICT (source, delivery_id) DO NOTHING RETURNING source, delivery_id",
+            deliveries,
         ) {
-            added.extend(
-                self.tx
-                    .fetch_all(statement, |row| Ok(row.bytes("digest")?.to_vec()))
-                    .await?,
-            );
+            let added = self
+                .tx
+                .fetch_all(statement, |row| {
+                    Ok((row.text("source")?, row.text("delivery_id")?))
+                })
+                .await?;
+            fresh.extend(added);
         }
         let new: Vec<&NewRawEvent> = raws
             .into_iter()
-            .zip(&digests)
-            .filter(|(_, digest)| added.contains(*digest))
-            .map(|(raw, _)| raw)
-            .collect();
-        let fresh = new
-            .iter()
-            .map(|raw| (raw.source.clone(), raw.delivery_id.clone()))
+            .filter(|raw| fresh.contains(&(raw.source.clone(), raw.delivery_id.clone())))
             .collect();
         let rows = match new.as_slice() {
             [] => Vec::new(),

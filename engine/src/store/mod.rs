@@ -26,7 +26,6 @@
 mod annotations;
 mod codec;
 mod counters;
-mod delivery;
 mod derived;
 mod digest;
 mod error;
@@ -169,7 +168,6 @@ impl Store {
                 migrate(&POSTGRES_MIGRATIONS, &mut *pool.acquire().await?).await?
             }
         };
-        store.convert_delivery_texts().await?;
         Ok((store, applied))
     }
 

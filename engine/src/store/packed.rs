@@ -4,9 +4,9 @@
 //! - A batch of events (an import's, an API request's) is packed as one **block**: the zstd
 //!   frame of each event's delivery id and body one after the other, kept once in `raw_block`,
 //!   which shrinks them to about a fifth; each event's row holds a [`BlockRef`] to its place in
-//!   the block, and no delivery id (`raw_delivery` keeps only a digest of it, which makes
-//!   redeliveries harmless). Blocks logged before zstd are deflate streams, which read back the
-//!   same; blocks logged before those held bodies only, their rows the delivery ids.
+//!   the block, and no delivery id (the one copy outside the block is `raw_delivery`'s, which
+//!   makes redeliveries harmless). Blocks logged before zstd are deflate streams, which read
+//!   back the same; blocks logged before those held bodies only, their rows the delivery ids.
 //! - A single event (a webhook) is packed alone: the byte [`PACKED`] followed by the raw deflate
 //!   stream of its text (about 60 % of it).
 //! - Bodies logged before compression are their UTF-8 text, which never holds either marker
@@ -201,6 +201,18 @@ mod tests {
             unpack_block(&pack_block(&[]).unwrap(), 1).unwrap(),
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn a_deflate_block_of_earlier_versions_reads_back_and_new_blocks_are_zstd() {
+        let mut plain = Vec::new();
+        for field in ["d-1", r#"{"n":1}"#] {
+            plain.extend_from_slice(&u32::try_from(field.len()).unwrap().to_le_bytes());
+            plain.extend_from_slice(field.as_bytes());
+        }
+        let old = deflate(&plain, Vec::new()).unwrap();
+        assert_eq!(unpack_block(&old, 3).unwrap(), ["d-1", r#"{"n":1}"#]);
+        assert!(pack_block(&["d-1", r#"{"n":1}"#]).unwrap().starts_with(&ZSTD_MAGIC));
     }
 
     #[test]
