@@ -212,7 +212,11 @@ mod tests {
         }
         let old = deflate(&plain, Vec::new()).unwrap();
         assert_eq!(unpack_block(&old, 3).unwrap(), ["d-1", r#"{"n":1}"#]);
-        assert!(pack_block(&["d-1", r#"{"n":1}"#]).unwrap().starts_with(&ZSTD_MAGIC));
+        assert!(
+            pack_block(&["d-1", r#"{"n":1}"#])
+                .unwrap()
+                .starts_with(&ZSTD_MAGIC)
+        );
     }
 
     #[test]
