@@ -78,6 +78,7 @@ conformance!(
     a_replica_answers_fresh_after_another_handle_writes,
     held_rows_give_the_figures_of_the_whole_read,
     postgres_sessions_compile_no_statement,
+    postgres_sessions_receive_no_notices,
     held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read,
     a_teams_repositories_indexed_together_give_the_figures_of_the_whole_read,
     a_record_without_commits_never_overwrites_what_a_poll_filled_in,
@@ -2106,6 +2107,17 @@ async fn postgres_sessions_compile_no_statement(store: Store) {
         assert_eq!(
             engine::store::testing::postgres_setting(&store, "jit").await,
             Some("off".to_string())
+        );
+    }
+}
+
+/// The migrator's `CREATE TABLE IF NOT EXISTS` made PostgreSQL send a notice that every command
+/// printed twice on its start: the store's sessions keep notices on the server.
+async fn postgres_sessions_receive_no_notices(store: Store) {
+    if store.backend_name() == "postgres" {
+        assert_eq!(
+            engine::store::testing::postgres_setting(&store, "client_min_messages").await,
+            Some("warning".to_string())
         );
     }
 }
