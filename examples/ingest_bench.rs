@@ -10,6 +10,7 @@
 //! cargo run --release --example ingest_bench -- 20000 128 15      # deliveries, concurrency,
 //!                                                                 # fake GitHub latency (ms)
 //! BENCH_DATABASE_URL=postgres://... cargo run --release --example ingest_bench
+//! RUST_LOG=sqlx::query=debug cargo run --release --example ingest_bench 2> statements.ndjson
 //! ```
 //!
 //! Not a test: it takes a few seconds and its figures depend on the machine. It exits non-zero
@@ -59,6 +60,12 @@ impl Delivery {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // `RUST_LOG` picks what to log, as JSON lines on stderr: each statement and its time, say.
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let mut args = std::env::args().skip(1);
     let deliveries: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let concurrency: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(64);

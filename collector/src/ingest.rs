@@ -62,6 +62,9 @@ const GROUP_REQUESTS: usize = 256;
 const GROUP_EVENTS: usize = 5_000;
 /// How often [`Ingestor::resume_queued`] looks at the store's derivation queue.
 const QUEUE_POLL: std::time::Duration = std::time::Duration::from_secs(30);
+/// On SQLite, how long a queued reanalysis gives way to deliveries waiting to be written (see
+/// [`Backlog`]): the most a flood of deliveries delays the metrics beyond the analysis itself.
+const MAX_DEFER: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Writes pushed events and keeps the analysis of the repositories they touch current.
 ///
@@ -80,6 +83,50 @@ pub struct Ingestor {
     /// SQLite has one writer: the group writer and the reanalyses take turns here (first come,
     /// first served) rather than in SQLite's busy handler, which sleeps and retries.
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
+    backlog: Arc<Backlog>,
+}
+
+/// Deliveries handed to the group writer and not answered yet.
+///
+/// On SQLite the group writer and the reanalyses take turns at the one write lock. Under a flood
+/// of deliveries a reanalysis waits while deliveries are pending, up to [`MAX_DEFER`] after it
+/// was queued: the writes go first, and each reanalysis, whose cost hardly depends on how many
+/// deliveries it covers, then covers more of them. Without pending deliveries it runs at once.
+#[derive(Default)]
+struct Backlog {
+    jobs: std::sync::atomic::AtomicUsize,
+    /// Signalled when the last pending delivery is answered.
+    drained: tokio::sync::Notify,
+}
+
+impl Backlog {
+    fn add(&self) {
+        self.jobs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn remove(&self) {
+        if self.jobs.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            self.drained.notify_waiters();
+        }
+    }
+
+    fn pending(&self) -> bool {
+        self.jobs.load(std::sync::atomic::Ordering::SeqCst) > 0
+    }
+
+    /// Returns once no delivery is pending, or at `deadline`.
+    async fn drained_or(&self, deadline: tokio::time::Instant) {
+        loop {
+            // Registered before the check, so the last answer in between still wakes us.
+            let drained = self.drained.notified();
+            if !self.pending() {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, drained).await.is_err() {
+                return;
+            }
+        }
+    }
 }
 
 /// A delivery's place among those in flight, held until it is answered.
@@ -98,6 +145,7 @@ impl Ingestor {
     pub fn new(store: Store, config: &Config) -> Self {
         let write_lock =
             (store.backend_name() == "sqlite").then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let backlog = Arc::new(Backlog::default());
         Ingestor {
             reanalyzer: Arc::new(Reanalyzer {
                 store: store.clone(),
@@ -105,12 +153,14 @@ impl Ingestor {
                 queue: Mutex::new(Queue::default()),
                 idle: tokio::sync::Notify::new(),
                 write_lock: write_lock.clone(),
+                backlog: Arc::clone(&backlog),
             }),
             store,
             writer: Arc::new(std::sync::OnceLock::new()),
             admissions: Arc::new(Semaphore::new(config.api.max_pending_deliveries)),
             capacity: config.api.max_pending_deliveries,
             write_lock,
+            backlog,
         }
     }
 
@@ -153,10 +203,11 @@ impl Ingestor {
         };
         let kinds: Vec<Option<EventRecord>> = events.iter().map(|e| e.record.clone()).collect();
         let (done, outcome) = oneshot::channel();
-        self.writer()
-            .send(Job { events, done })
-            .await
-            .map_err(|_| failed("the ingestion writer stopped".to_string()))?;
+        self.backlog.add();
+        if self.writer().send(Job { events, done }).await.is_err() {
+            self.backlog.remove();
+            return Err(failed("the ingestion writer stopped".to_string()));
+        }
         let outcome = outcome
             .await
             .map_err(|_| failed("the ingestion writer stopped".to_string()))?
@@ -231,6 +282,7 @@ impl Ingestor {
                 self.store.clone(),
                 self.write_lock.clone(),
                 Arc::clone(&self.reanalyzer),
+                Arc::clone(&self.backlog),
                 receive,
             ));
             send
@@ -243,6 +295,7 @@ async fn write_groups(
     store: Store,
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
     reanalyzer: Arc<Reanalyzer>,
+    backlog: Arc<Backlog>,
     mut jobs: mpsc::Receiver<Job>,
 ) {
     while let Some(first) = jobs.recv().await {
@@ -283,6 +336,7 @@ async fn write_groups(
         };
         for (job, outcome) in group.into_iter().zip(outcomes) {
             let _ = job.done.send(outcome);
+            backlog.remove();
         }
     }
 }
@@ -327,12 +381,13 @@ struct Reanalyzer {
     idle: tokio::sync::Notify,
     /// The ingestor's SQLite write queue: a reanalysis writes too.
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
+    backlog: Arc<Backlog>,
 }
 
 #[derive(Default)]
 struct Queue {
-    /// Repositories waiting for an analysis, in order, each once.
-    pending: VecDeque<RepoSlug>,
+    /// Repositories waiting for an analysis, in order, each once, with when it was queued.
+    pending: VecDeque<(RepoSlug, tokio::time::Instant)>,
     queued: HashSet<RepoSlug>,
     /// Callers waiting for the next analysis of a repository.
     waiters: HashMap<RepoSlug, Vec<Done>>,
@@ -357,7 +412,7 @@ impl Reanalyzer {
                     waits.push(wait);
                 }
                 if queue.queued.insert(repo.clone()) {
-                    queue.pending.push_back(repo);
+                    queue.pending.push_back((repo, tokio::time::Instant::now()));
                 }
             }
             let start = !queue.running && !queue.pending.is_empty();
@@ -384,9 +439,9 @@ impl Reanalyzer {
     /// Analyses queued repositories until none is left.
     async fn work(self: Arc<Self>) {
         loop {
-            let (repo, waiters) = {
+            let (repo, queued_at, waiters) = {
                 let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-                let Some(repo) = queue.pending.pop_front() else {
+                let Some((repo, queued_at)) = queue.pending.pop_front() else {
                     queue.running = false;
                     drop(queue);
                     self.idle.notify_waiters();
@@ -394,11 +449,14 @@ impl Reanalyzer {
                 };
                 queue.queued.remove(&repo);
                 let waiters = queue.waiters.remove(&repo).unwrap_or_default();
-                (repo, waiters)
+                (repo, queued_at, waiters)
             };
             let result = {
                 let _turn = match &self.write_lock {
-                    Some(lock) => Some(lock.lock().await),
+                    Some(lock) => {
+                        self.backlog.drained_or(queued_at + MAX_DEFER).await;
+                        Some(lock.lock().await)
+                    }
                     None => None,
                 };
                 self.store.derive_queued(&repo, &self.options).await
@@ -741,5 +799,62 @@ fn invalid_or_read(e: ItemsError, name: &str) -> ImportError {
             errors: vec![error],
             more: 0,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backlog;
+    use std::sync::Arc;
+    use tokio::time::{Duration, Instant, timeout};
+
+    /// Far enough that reaching it means the wait did not end as it should.
+    const NEVER: Duration = Duration::from_secs(3600);
+    /// A bound on how long a wait that should end at once may take, so a bug fails, not hangs.
+    const PATIENCE: Duration = Duration::from_secs(30);
+
+    #[tokio::test]
+    async fn a_reanalysis_goes_at_once_without_pending_deliveries() {
+        let backlog = Backlog::default();
+        timeout(PATIENCE, backlog.drained_or(Instant::now() + NEVER))
+            .await
+            .expect("nothing pending: no wait");
+    }
+
+    #[tokio::test]
+    async fn a_reanalysis_waits_for_pending_deliveries_until_they_are_answered() {
+        let backlog = Arc::new(Backlog::default());
+        backlog.add();
+        backlog.add();
+        let waiting = tokio::spawn({
+            let backlog = Arc::clone(&backlog);
+            async move { backlog.drained_or(Instant::now() + NEVER).await }
+        });
+        tokio::task::yield_now().await;
+        backlog.remove();
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "one delivery is still pending");
+        backlog.remove();
+        timeout(PATIENCE, waiting)
+            .await
+            .expect("the last answer ends the wait")
+            .expect("the wait does not panic");
+        assert!(!backlog.pending());
+    }
+
+    #[tokio::test]
+    async fn a_reanalysis_waits_no_longer_than_its_deadline() {
+        let backlog = Backlog::default();
+        backlog.add();
+        let start = Instant::now();
+        let deadline = start + Duration::from_millis(50);
+        timeout(PATIENCE, backlog.drained_or(deadline))
+            .await
+            .expect("the deadline ends the wait");
+        assert!(Instant::now() >= deadline, "it waited until the deadline");
+        assert!(backlog.pending(), "the delivery is still pending");
+        timeout(PATIENCE, backlog.drained_or(start))
+            .await
+            .expect("a deadline passed: no wait");
     }
 }
