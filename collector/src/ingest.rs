@@ -64,7 +64,10 @@ const GROUP_EVENTS: usize = 5_000;
 const QUEUE_POLL: std::time::Duration = std::time::Duration::from_secs(30);
 /// On SQLite, how long a queued reanalysis gives way to deliveries waiting to be written (see
 /// [`Backlog`]): the most a flood of deliveries delays the metrics beyond the analysis itself.
-const MAX_DEFER: std::time::Duration = std::time::Duration::from_millis(250);
+/// `ingest_bench` (10,000 deliveries, 64 at a time, while a sync runs), medians of three runs
+/// each: 3,060 deliveries/s without deferring, 4,270 with 250 ms, 4,780 with 500 ms, 5,170 with
+/// 1 s; every delivery was in the metrics sooner, too (3.4 s, then 2.3, 2.2 and 2.1 s).
+const MAX_DEFER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Writes pushed events and keeps the analysis of the repositories they touch current.
 ///
