@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use collector::ingest::Ingestor;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -21,6 +22,8 @@ pub struct AnswerLimits {
     permits: Arc<Semaphore>,
     max: usize,
     timeout: Duration,
+    /// Told of each answer being computed, so that its background reanalyses wait for it.
+    ingestor: Option<Ingestor>,
 }
 
 impl AnswerLimits {
@@ -29,7 +32,15 @@ impl AnswerLimits {
             permits: Arc::new(Semaphore::new(max_concurrent)),
             max: max_concurrent,
             timeout,
+            ingestor: None,
         }
+    }
+
+    /// Answers hold back `ingestor`'s reanalyses while they are computed
+    /// ([`Ingestor::answering`]).
+    pub fn yielded_to_by(mut self, ingestor: Ingestor) -> Self {
+        self.ingestor = Some(ingestor);
+        self
     }
 }
 
@@ -48,6 +59,7 @@ pub async fn limit(State(limits): State<AnswerLimits>, request: Request, next: N
             limits.max
         ));
     };
+    let _answering = limits.ingestor.as_ref().map(Ingestor::answering);
     match tokio::time::timeout(limits.timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {

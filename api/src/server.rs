@@ -60,7 +60,8 @@ pub fn app_with_auth(
         api.answer_timeout
             .to_std()
             .unwrap_or(Duration::from_secs(30)),
-    );
+    )
+    .yielded_to_by(ingestor.clone());
     let read_access = state.read_access.clone();
     // Outermost first: who may read, then how many answers at once, so a refused reader never
     // holds an answer slot.

@@ -62,11 +62,15 @@ const GROUP_REQUESTS: usize = 256;
 const GROUP_EVENTS: usize = 5_000;
 /// How often [`Ingestor::resume_queued`] looks at the store's derivation queue.
 const QUEUE_POLL: std::time::Duration = std::time::Duration::from_secs(30);
-/// On SQLite, how long a queued reanalysis gives way to deliveries waiting to be written (see
-/// [`Backlog`]): the most a flood of deliveries delays the metrics beyond the analysis itself.
-/// `ingest_bench` (10,000 deliveries, 64 at a time, while a sync runs), medians of three runs
-/// each: 3,060 deliveries/s without deferring, 4,270 with 250 ms, 4,780 with 500 ms, 5,170 with
-/// 1 s; every delivery was in the metrics sooner, too (3.4 s, then 2.3, 2.2 and 2.1 s).
+/// How long after its repository was queued a reanalysis starts at the soonest: the deliveries
+/// of a burst (GitHub sends a deployment and its statuses, a pull request and its reviews) cost
+/// one analysis, and a question asked right after a delivery is answered before it starts.
+const DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(20);
+/// How long a queued reanalysis gives way to [`Foreground`] work: the most that deliveries and
+/// questions keep delaying the metrics beyond the analysis itself. `ingest_bench` (10,000
+/// deliveries, 64 at a time, while a sync runs, SQLite), medians of three runs each: 3,060
+/// deliveries/s without giving way, 4,270 with 250 ms, 4,780 with 500 ms, 5,170 with 1 s; every
+/// delivery was in the metrics sooner, too (3.4 s, then 2.3, 2.2 and 2.1 s).
 const MAX_DEFER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Writes pushed events and keeps the analysis of the repositories they touch current.
@@ -86,23 +90,37 @@ pub struct Ingestor {
     /// SQLite has one writer: the group writer and the reanalyses take turns here (first come,
     /// first served) rather than in SQLite's busy handler, which sleeps and retries.
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
-    backlog: Arc<Backlog>,
+    foreground: Arc<Foreground>,
 }
 
-/// Deliveries handed to the group writer and not answered yet.
+/// Work someone is waiting for: deliveries handed to the group writer and not answered yet, and
+/// questions being answered ([`Ingestor::answering`]).
 ///
-/// On SQLite the group writer and the reanalyses take turns at the one write lock. Under a flood
-/// of deliveries a reanalysis waits while deliveries are pending, up to [`MAX_DEFER`] after it
-/// was queued: the writes go first, and each reanalysis, whose cost hardly depends on how many
-/// deliveries it covers, then covers more of them. Without pending deliveries it runs at once.
+/// Reanalyses are background work and give way to it, up to [`MAX_DEFER`] after they were
+/// queued. Under a flood of deliveries the writes go first (on SQLite the group writer and the
+/// reanalyses take turns at the one write lock), and each reanalysis, whose cost hardly depends
+/// on how many deliveries it covers, then covers more of them. A question does not share the
+/// machine's cores with a reanalysis that could have waited. Without such work a reanalysis
+/// starts [`DEBOUNCE`] after it was queued.
 #[derive(Default)]
-struct Backlog {
+struct Foreground {
     jobs: std::sync::atomic::AtomicUsize,
-    /// Signalled when the last pending delivery is answered.
+    /// Signalled when the last piece of foreground work ends.
     drained: tokio::sync::Notify,
 }
 
-impl Backlog {
+/// A question being answered, held until it is: see [`Ingestor::answering`].
+pub struct Answering {
+    foreground: Arc<Foreground>,
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.foreground.remove();
+    }
+}
+
+impl Foreground {
     fn add(&self) {
         self.jobs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
@@ -117,10 +135,10 @@ impl Backlog {
         self.jobs.load(std::sync::atomic::Ordering::SeqCst) > 0
     }
 
-    /// Returns once no delivery is pending, or at `deadline`.
+    /// Returns once no foreground work is left, or at `deadline`.
     async fn drained_or(&self, deadline: tokio::time::Instant) {
         loop {
-            // Registered before the check, so the last answer in between still wakes us.
+            // Registered before the check, so the last piece ending in between still wakes us.
             let drained = self.drained.notified();
             if !self.pending() {
                 return;
@@ -148,7 +166,7 @@ impl Ingestor {
     pub fn new(store: Store, config: &Config) -> Self {
         let write_lock =
             (store.backend_name() == "sqlite").then(|| Arc::new(tokio::sync::Mutex::new(())));
-        let backlog = Arc::new(Backlog::default());
+        let foreground = Arc::new(Foreground::default());
         Ingestor {
             reanalyzer: Arc::new(Reanalyzer {
                 store: store.clone(),
@@ -156,14 +174,14 @@ impl Ingestor {
                 queue: Mutex::new(Queue::default()),
                 idle: tokio::sync::Notify::new(),
                 write_lock: write_lock.clone(),
-                backlog: Arc::clone(&backlog),
+                foreground: Arc::clone(&foreground),
             }),
             store,
             writer: Arc::new(std::sync::OnceLock::new()),
             admissions: Arc::new(Semaphore::new(config.api.max_pending_deliveries)),
             capacity: config.api.max_pending_deliveries,
             write_lock,
-            backlog,
+            foreground,
         }
     }
 
@@ -176,6 +194,15 @@ impl Ingestor {
     pub fn admit(&self) -> Option<Admission> {
         let permit = self.admissions.clone().try_acquire_owned().ok()?;
         Some(Admission { _permit: permit })
+    }
+
+    /// Marks a question being answered until the guard drops: reanalyses wait for it (see
+    /// [`Foreground`]).
+    pub fn answering(&self) -> Answering {
+        self.foreground.add();
+        Answering {
+            foreground: Arc::clone(&self.foreground),
+        }
     }
 
     /// How many deliveries may be in flight at once.
@@ -206,9 +233,9 @@ impl Ingestor {
         };
         let kinds: Vec<Option<EventRecord>> = events.iter().map(|e| e.record.clone()).collect();
         let (done, outcome) = oneshot::channel();
-        self.backlog.add();
+        self.foreground.add();
         if self.writer().send(Job { events, done }).await.is_err() {
-            self.backlog.remove();
+            self.foreground.remove();
             return Err(failed("the ingestion writer stopped".to_string()));
         }
         let outcome = outcome
@@ -285,7 +312,7 @@ impl Ingestor {
                 self.store.clone(),
                 self.write_lock.clone(),
                 Arc::clone(&self.reanalyzer),
-                Arc::clone(&self.backlog),
+                Arc::clone(&self.foreground),
                 receive,
             ));
             send
@@ -298,7 +325,7 @@ async fn write_groups(
     store: Store,
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
     reanalyzer: Arc<Reanalyzer>,
-    backlog: Arc<Backlog>,
+    foreground: Arc<Foreground>,
     mut jobs: mpsc::Receiver<Job>,
 ) {
     while let Some(first) = jobs.recv().await {
@@ -339,7 +366,7 @@ async fn write_groups(
         };
         for (job, outcome) in group.into_iter().zip(outcomes) {
             let _ = job.done.send(outcome);
-            backlog.remove();
+            foreground.remove();
         }
     }
 }
@@ -384,7 +411,7 @@ struct Reanalyzer {
     idle: tokio::sync::Notify,
     /// The ingestor's SQLite write queue: a reanalysis writes too.
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
-    backlog: Arc<Backlog>,
+    foreground: Arc<Foreground>,
 }
 
 #[derive(Default)]
@@ -454,12 +481,11 @@ impl Reanalyzer {
                 let waiters = queue.waiters.remove(&repo).unwrap_or_default();
                 (repo, queued_at, waiters)
             };
+            tokio::time::sleep_until(queued_at + DEBOUNCE).await;
+            self.foreground.drained_or(queued_at + MAX_DEFER).await;
             let result = {
                 let _turn = match &self.write_lock {
-                    Some(lock) => {
-                        self.backlog.drained_or(queued_at + MAX_DEFER).await;
-                        Some(lock.lock().await)
-                    }
+                    Some(lock) => Some(lock.lock().await),
                     None => None,
                 };
                 self.store.derive_queued(&repo, &self.options).await
@@ -807,7 +833,7 @@ fn invalid_or_read(e: ItemsError, name: &str) -> ImportError {
 
 #[cfg(test)]
 mod tests {
-    use super::Backlog;
+    use super::Foreground;
     use std::sync::Arc;
     use tokio::time::{Duration, Instant, timeout};
 
@@ -818,45 +844,65 @@ mod tests {
 
     #[tokio::test]
     async fn a_reanalysis_goes_at_once_without_pending_deliveries() {
-        let backlog = Backlog::default();
-        timeout(PATIENCE, backlog.drained_or(Instant::now() + NEVER))
+        let foreground = Foreground::default();
+        timeout(PATIENCE, foreground.drained_or(Instant::now() + NEVER))
             .await
             .expect("nothing pending: no wait");
     }
 
     #[tokio::test]
     async fn a_reanalysis_waits_for_pending_deliveries_until_they_are_answered() {
-        let backlog = Arc::new(Backlog::default());
-        backlog.add();
-        backlog.add();
+        let foreground = Arc::new(Foreground::default());
+        foreground.add();
+        foreground.add();
         let waiting = tokio::spawn({
-            let backlog = Arc::clone(&backlog);
-            async move { backlog.drained_or(Instant::now() + NEVER).await }
+            let foreground = Arc::clone(&foreground);
+            async move { foreground.drained_or(Instant::now() + NEVER).await }
         });
         tokio::task::yield_now().await;
-        backlog.remove();
+        foreground.remove();
         tokio::task::yield_now().await;
         assert!(!waiting.is_finished(), "one delivery is still pending");
-        backlog.remove();
+        foreground.remove();
         timeout(PATIENCE, waiting)
             .await
             .expect("the last answer ends the wait")
             .expect("the wait does not panic");
-        assert!(!backlog.pending());
+        assert!(!foreground.pending());
+    }
+
+    #[tokio::test]
+    async fn a_reanalysis_waits_for_the_questions_being_answered() {
+        let foreground = Arc::new(Foreground::default());
+        foreground.add();
+        let question = super::Answering {
+            foreground: Arc::clone(&foreground),
+        };
+        let waiting = tokio::spawn({
+            let foreground = Arc::clone(&foreground);
+            async move { foreground.drained_or(Instant::now() + NEVER).await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "a question is being answered");
+        drop(question);
+        timeout(PATIENCE, waiting)
+            .await
+            .expect("the answer ends the wait")
+            .expect("the wait does not panic");
     }
 
     #[tokio::test]
     async fn a_reanalysis_waits_no_longer_than_its_deadline() {
-        let backlog = Backlog::default();
-        backlog.add();
+        let foreground = Foreground::default();
+        foreground.add();
         let start = Instant::now();
         let deadline = start + Duration::from_millis(50);
-        timeout(PATIENCE, backlog.drained_or(deadline))
+        timeout(PATIENCE, foreground.drained_or(deadline))
             .await
             .expect("the deadline ends the wait");
         assert!(Instant::now() >= deadline, "it waited until the deadline");
-        assert!(backlog.pending(), "the delivery is still pending");
-        timeout(PATIENCE, backlog.drained_or(start))
+        assert!(foreground.pending(), "the delivery is still pending");
+        timeout(PATIENCE, foreground.drained_or(start))
             .await
             .expect("a deadline passed: no wait");
     }
