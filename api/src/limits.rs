@@ -140,6 +140,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn reanalyses_wait_for_an_answer_while_it_is_computed() {
+        let store = engine::store::Store::connect("sqlite::memory:")
+            .await
+            .expect("store");
+        let config = engine::config::Config::from_toml_str("", "test.toml").expect("config");
+        let ingestor = Ingestor::new(store, &config);
+        let (started, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let limits =
+            AnswerLimits::new(4, Duration::from_secs(3600)).yielded_to_by(ingestor.clone());
+        let app = app(limits, started.clone(), release.clone());
+        let answer = tokio::spawn(app.clone().oneshot(get_request("/held")));
+        started.notified().await;
+        assert_eq!(ingestor.foreground(), 1, "the answer is being computed");
+        let health = app
+            .oneshot(get_request("/healthz"))
+            .await
+            .expect("an answer");
+        assert_eq!(health.status(), StatusCode::OK);
+        assert_eq!(ingestor.foreground(), 1, "a health check is not waited for");
+        release.notify_one();
+        let served = answer.await.expect("joined").expect("an answer");
+        assert_eq!(served.status(), StatusCode::OK);
+        assert_eq!(ingestor.foreground(), 0, "answered: nothing to wait for");
+    }
+
+    #[tokio::test]
     async fn an_answer_past_the_time_limit_is_abandoned_with_a_503() {
         let notify = Arc::new(Notify::new());
         let limits = AnswerLimits::new(4, Duration::from_millis(20));

@@ -109,20 +109,23 @@ struct Foreground {
     drained: tokio::sync::Notify,
 }
 
-/// A question being answered, held until it is: see [`Ingestor::answering`].
-pub struct Answering {
+/// A piece of [`Foreground`] work, counted until dropped (whether it completed or was abandoned).
+pub struct ForegroundWork {
     foreground: Arc<Foreground>,
 }
 
-impl Drop for Answering {
+impl Drop for ForegroundWork {
     fn drop(&mut self) {
         self.foreground.remove();
     }
 }
 
 impl Foreground {
-    fn add(&self) {
+    fn start(self: &Arc<Self>) -> ForegroundWork {
         self.jobs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        ForegroundWork {
+            foreground: Arc::clone(self),
+        }
     }
 
     fn remove(&self) {
@@ -160,6 +163,8 @@ pub struct Admission {
 struct Job {
     events: Vec<LoggedEvent>,
     done: oneshot::Sender<Result<BatchOutcome, String>>,
+    /// Reanalyses wait for the job until it is answered, or dropped unanswered.
+    _pending: ForegroundWork,
 }
 
 impl Ingestor {
@@ -198,11 +203,15 @@ impl Ingestor {
 
     /// Marks a question being answered until the guard drops: reanalyses wait for it (see
     /// [`Foreground`]).
-    pub fn answering(&self) -> Answering {
-        self.foreground.add();
-        Answering {
-            foreground: Arc::clone(&self.foreground),
-        }
+    pub fn answering(&self) -> ForegroundWork {
+        self.foreground.start()
+    }
+
+    /// How many deliveries and answers the reanalyses are waiting for now.
+    pub fn foreground(&self) -> usize {
+        self.foreground
+            .jobs
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// How many deliveries may be in flight at once.
@@ -233,11 +242,15 @@ impl Ingestor {
         };
         let kinds: Vec<Option<EventRecord>> = events.iter().map(|e| e.record.clone()).collect();
         let (done, outcome) = oneshot::channel();
-        self.foreground.add();
-        if self.writer().send(Job { events, done }).await.is_err() {
-            self.foreground.remove();
-            return Err(failed("the ingestion writer stopped".to_string()));
-        }
+        let job = Job {
+            events,
+            done,
+            _pending: self.foreground.start(),
+        };
+        self.writer()
+            .send(job)
+            .await
+            .map_err(|_| failed("the ingestion writer stopped".to_string()))?;
         let outcome = outcome
             .await
             .map_err(|_| failed("the ingestion writer stopped".to_string()))?
@@ -312,7 +325,6 @@ impl Ingestor {
                 self.store.clone(),
                 self.write_lock.clone(),
                 Arc::clone(&self.reanalyzer),
-                Arc::clone(&self.foreground),
                 receive,
             ));
             send
@@ -325,7 +337,6 @@ async fn write_groups(
     store: Store,
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
     reanalyzer: Arc<Reanalyzer>,
-    foreground: Arc<Foreground>,
     mut jobs: mpsc::Receiver<Job>,
 ) {
     while let Some(first) = jobs.recv().await {
@@ -366,7 +377,6 @@ async fn write_groups(
         };
         for (job, outcome) in group.into_iter().zip(outcomes) {
             let _ = job.done.send(outcome);
-            foreground.remove();
         }
     }
 }
@@ -843,7 +853,7 @@ mod tests {
     const PATIENCE: Duration = Duration::from_secs(30);
 
     #[tokio::test]
-    async fn a_reanalysis_goes_at_once_without_pending_deliveries() {
+    async fn a_reanalysis_goes_at_once_without_foreground_work() {
         let foreground = Foreground::default();
         timeout(PATIENCE, foreground.drained_or(Instant::now() + NEVER))
             .await
@@ -851,50 +861,30 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_reanalysis_waits_for_pending_deliveries_until_they_are_answered() {
+    async fn a_reanalysis_waits_until_the_last_foreground_work_ends() {
         let foreground = Arc::new(Foreground::default());
-        foreground.add();
-        foreground.add();
+        let delivery = foreground.start();
+        let question = foreground.start();
         let waiting = tokio::spawn({
             let foreground = Arc::clone(&foreground);
             async move { foreground.drained_or(Instant::now() + NEVER).await }
         });
         tokio::task::yield_now().await;
-        foreground.remove();
+        drop(delivery);
         tokio::task::yield_now().await;
-        assert!(!waiting.is_finished(), "one delivery is still pending");
-        foreground.remove();
+        assert!(!waiting.is_finished(), "a question is still being answered");
+        drop(question);
         timeout(PATIENCE, waiting)
             .await
-            .expect("the last answer ends the wait")
+            .expect("the last piece of work ending ends the wait")
             .expect("the wait does not panic");
         assert!(!foreground.pending());
     }
 
     #[tokio::test]
-    async fn a_reanalysis_waits_for_the_questions_being_answered() {
-        let foreground = Arc::new(Foreground::default());
-        foreground.add();
-        let question = super::Answering {
-            foreground: Arc::clone(&foreground),
-        };
-        let waiting = tokio::spawn({
-            let foreground = Arc::clone(&foreground);
-            async move { foreground.drained_or(Instant::now() + NEVER).await }
-        });
-        tokio::task::yield_now().await;
-        assert!(!waiting.is_finished(), "a question is being answered");
-        drop(question);
-        timeout(PATIENCE, waiting)
-            .await
-            .expect("the answer ends the wait")
-            .expect("the wait does not panic");
-    }
-
-    #[tokio::test]
     async fn a_reanalysis_waits_no_longer_than_its_deadline() {
-        let foreground = Foreground::default();
-        foreground.add();
+        let foreground = Arc::new(Foreground::default());
+        let _delivery = foreground.start();
         let start = Instant::now();
         let deadline = start + Duration::from_millis(50);
         timeout(PATIENCE, foreground.drained_or(deadline))

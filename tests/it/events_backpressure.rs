@@ -104,5 +104,10 @@ async fn a_saturated_server_refuses_with_503_and_stores_nothing_it_refused() {
     let (status, body) = server.post_events(Some(TOKEN), deployment("refused")).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(server.ingestor.in_flight(), 0);
+    assert_eq!(
+        server.ingestor.foreground(),
+        0,
+        "every delivery answered: reanalyses wait for nothing"
+    );
     assert_eq!(server.store.raw_event_count(None).await.expect("count"), 2);
 }
