@@ -109,7 +109,8 @@ struct Foreground {
     drained: tokio::sync::Notify,
 }
 
-/// A piece of [`Foreground`] work, counted until dropped (whether it completed or was abandoned).
+/// A piece of foreground work (a delivery being written, a question being answered) that
+/// reanalyses wait for, counted until dropped, whether it completed or was abandoned.
 pub struct ForegroundWork {
     foreground: Arc<Foreground>,
 }
@@ -201,8 +202,8 @@ impl Ingestor {
         Some(Admission { _permit: permit })
     }
 
-    /// Marks a question being answered until the guard drops: reanalyses wait for it (see
-    /// [`Foreground`]).
+    /// Marks a question being answered until the guard drops: reanalyses wait for it, up to a
+    /// second after they were queued.
     pub fn answering(&self) -> ForegroundWork {
         self.foreground.start()
     }
