@@ -181,6 +181,76 @@ async fn incident_updates_merge_in_any_order(store: Store) {
     let stored = store.incident("pd:x").await.expect("read").expect("stored");
     assert_eq!(stored.resolved_at, None);
 
+    // Several incidents in one batch, some updated more than once, interleaved: stored as if
+    // each update had arrived on its own.
+    let interleaved = [
+        ("1", Open),
+        ("2", Resolved(at("2026-03-05T10:20:00Z"))),
+        ("3", Reopened(at("2026-03-05T10:30:00Z"))),
+        ("1", Resolved(at("2026-03-05T10:40:00Z"))),
+        ("2", Reopened(at("2026-03-05T10:30:00Z"))),
+        ("4", Resolved(at("2026-03-05T10:40:00Z"))),
+        ("1", Reopened(at("2026-03-05T10:30:00Z"))),
+        ("2", Resolved(at("2026-03-05T10:50:00Z"))),
+        ("4", Reopened(at("2026-03-05T10:45:00Z"))),
+    ];
+    store
+        .ingest(
+            interleaved
+                .iter()
+                .enumerate()
+                .map(|(n, (incident, transition))| {
+                    event(
+                        &format!("batch/{n}"),
+                        update(&format!("pd:b{incident}"), *transition),
+                    )
+                })
+                .collect(),
+        )
+        .await
+        .expect("ingested");
+    for (n, (incident, transition)) in interleaved.iter().enumerate() {
+        store
+            .ingest(vec![event(
+                &format!("alone/{n}"),
+                update(&format!("pd:a{incident}"), *transition),
+            )])
+            .await
+            .expect("ingested");
+    }
+    for incident in ["1", "2", "3", "4"] {
+        let batched = store
+            .incident(&format!("pd:b{incident}"))
+            .await
+            .expect("read");
+        let alone = store
+            .incident(&format!("pd:a{incident}"))
+            .await
+            .expect("read");
+        let (batched, alone) = (batched.expect("stored"), alone.expect("stored"));
+        assert_eq!(
+            (batched.opened_at, batched.resolved_at),
+            (alone.opened_at, alone.resolved_at),
+            "incident {incident}"
+        );
+    }
+    // Worked by hand: 1 resolved at 10:40, its reopening at 10:30 older; 2 reopened after its
+    // first resolution, then resolved again; 3 reopened, never resolved; 4 reopened after its
+    // resolution.
+    for (incident, resolved) in [
+        ("pd:b1", Some(at("2026-03-05T10:40:00Z"))),
+        ("pd:b2", Some(at("2026-03-05T10:50:00Z"))),
+        ("pd:b3", None),
+        ("pd:b4", None),
+    ] {
+        let stored = store
+            .incident(incident)
+            .await
+            .expect("read")
+            .expect("stored");
+        assert_eq!(stored.resolved_at, resolved, "{incident}");
+    }
+
     // A resolution that knows only its own time, before or after the opening event: the incident
     // opened at the earliest time reported.
     let resolution = |opened: &str| {
