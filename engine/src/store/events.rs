@@ -385,7 +385,7 @@ impl IngestTransaction {
         self.run(causes::naming_deployments(&keys)).await?;
         self.upsert_incidents(incidents.into_values().collect())
             .await?;
-        let mut merges = update_statements(&updates);
+        let mut merges: Vec<Statement> = updates.iter().map(update_statement).collect();
         let keys: Vec<&str> = updates.iter().map(|u| u.incident.key.as_str()).collect();
         merges.extend(causes::of_incidents(&keys));
         self.run(merges).await?;
@@ -730,54 +730,15 @@ fn upsert_tail(columns: &str) -> String {
     format!("ON CONFLICT (key) DO UPDATE SET {}", sets.join(", "))
 }
 
-/// The merges of incident updates, in order. Updates of distinct incidents whose merges are
-/// alike (an opening, a resolution, reopenings at the same time) share a statement; an incident
-/// updated again starts a new round of statements, so its updates still apply one after the
-/// other (a statement may not update one row twice on PostgreSQL).
-fn update_statements(updates: &[IncidentUpdate]) -> Vec<Statement> {
-    let mut statements = Vec::new();
-    let mut round: BTreeMap<String, Vec<Vec<Value>>> = BTreeMap::new();
-    let mut keys: BTreeSet<&str> = BTreeSet::new();
-    for update in updates {
-        if !keys.insert(update.incident.key.as_str()) {
-            statements.extend(merge_round(std::mem::take(&mut round)));
-            keys = BTreeSet::from([update.incident.key.as_str()]);
-        }
-        let (values, merge) = update_merge(update);
-        round.entry(merge).or_default().push(values);
-    }
-    statements.extend(merge_round(round));
-    statements
-}
-
-/// One round of [`update_statements`]: the rows of distinct incidents, by how `resolved_at`
-/// merges.
-fn merge_round(round: BTreeMap<String, Vec<Vec<Value>>>) -> Vec<Statement> {
-    let head = format!("INSERT INTO incident ({})", codec::INCIDENT_COLUMNS);
-    round
-        .into_iter()
-        .flat_map(|(merge, rows)| {
-            let tail = format!(
-                "ON CONFLICT (key) DO UPDATE SET \
-                 repo = excluded.repo, team = excluded.team, title = excluded.title, \
-                 opened_at = CASE WHEN incident.opened_at < excluded.opened_at \
-                 THEN incident.opened_at ELSE excluded.opened_at END, \
-                 source = excluded.source, resolved_at = {merge}"
-            );
-            codec::insert_statements(&head, &tail, rows)
-        })
-        .collect()
-}
-
-/// An update's row, and how its `resolved_at` merges into the stored incident (or the row is
-/// inserted). The incident's description (repository, team, title) is the event's; it opened at
-/// the earliest time any of its events reports (a resolution that arrives first, or alone, knows
-/// no better than its own time); its explicit cause is kept; whether and when it was resolved
-/// follows the transition:
+/// The statement merging one lifecycle event into the stored incident (or inserting it). The
+/// incident's description (repository, team, title) is the event's; it opened at the earliest
+/// time any of its events reports (a resolution that arrives first, or alone, knows no better
+/// than its own time); its explicit cause is kept; whether and when it was resolved follows the
+/// transition:
 /// - open: unchanged (a new incident is open);
 /// - resolved at t: the later of t and any stored resolution;
 /// - reopened at t: open, unless the stored resolution is later than t (events out of order).
-fn update_merge(update: &IncidentUpdate) -> (Vec<Value>, String) {
+fn update_statement(update: &IncidentUpdate) -> Statement {
     let mut values = codec::incident_values(&update.incident);
     // `resolved_at` is the sixth column of INCIDENT_COLUMNS.
     let (resolved, merge) = match update.transition {
@@ -799,7 +760,18 @@ fn update_merge(update: &IncidentUpdate) -> (Vec<Value>, String) {
         ),
     };
     values[5] = Value::opt_time(resolved);
-    (values, merge)
+    Statement::new(
+        format!(
+            "INSERT INTO incident ({}) VALUES ({}) ON CONFLICT (key) DO UPDATE SET \
+             repo = excluded.repo, team = excluded.team, title = excluded.title, \
+             opened_at = CASE WHEN incident.opened_at < excluded.opened_at \
+             THEN incident.opened_at ELSE excluded.opened_at END, \
+             source = excluded.source, resolved_at = {merge}",
+            codec::INCIDENT_COLUMNS,
+            codec::placeholders(1, values.len()),
+        ),
+        values,
+    )
 }
 
 #[cfg(test)]
@@ -811,67 +783,6 @@ mod tests {
         assert_eq!(
             upsert_tail("key, repo, title"),
             "ON CONFLICT (key) DO UPDATE SET repo = excluded.repo, title = excluded.title"
-        );
-    }
-
-    #[test]
-    fn updates_of_distinct_incidents_share_statements_and_a_repeated_one_starts_a_round() {
-        use chrono::{TimeZone, Utc};
-        let at = |minute: u32| Utc.with_ymd_and_hms(2026, 3, 5, 10, minute, 0).single();
-        let update = |key: &str, transition| IncidentUpdate {
-            incident: Incident {
-                key: key.into(),
-                repo: None,
-                team: Some("shop".into()),
-                title: "Checkout errors".into(),
-                opened_at: at(0).expect("a time"),
-                resolved_at: None,
-                source: crate::model::Source::Webhook,
-                cause: None,
-            },
-            transition,
-        };
-        let t = |minute| at(minute).expect("a time");
-        let updates = [
-            update("a", IncidentTransition::Open),
-            update("b", IncidentTransition::Resolved(t(20))),
-            update("c", IncidentTransition::Open),
-            update("a", IncidentTransition::Resolved(t(30))),
-            update("d", IncidentTransition::Reopened(t(40))),
-            update("e", IncidentTransition::Reopened(t(40))),
-            update("f", IncidentTransition::Reopened(t(50))),
-        ];
-        let columns = codec::INCIDENT_COLUMNS.split(", ").count();
-        // Each statement's incidents, sorted.
-        let statements = update_statements(&updates);
-        let keys: Vec<Vec<&str>> = statements
-            .iter()
-            .map(|statement| {
-                let mut keys: Vec<&str> = statement
-                    .params
-                    .iter()
-                    .step_by(columns)
-                    .map(|key| match key {
-                        Value::Text(Some(key)) => key.as_str(),
-                        other => panic!("a key, not {other:?}"),
-                    })
-                    .collect();
-                keys.sort_unstable();
-                keys
-            })
-            .collect();
-        // Round one: the resolution of b, the openings of a and c. Round two, from a's second
-        // update: the reopenings of d and e at one time, that of f, the resolution of a (within a
-        // round, statements come in the order of their SQL).
-        assert_eq!(
-            keys,
-            [
-                vec!["b"],
-                vec!["a", "c"],
-                vec!["d", "e"],
-                vec!["f"],
-                vec!["a"]
-            ]
         );
     }
 
