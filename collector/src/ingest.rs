@@ -117,7 +117,10 @@ pub struct ForegroundWork {
 
 impl Drop for ForegroundWork {
     fn drop(&mut self) {
-        self.foreground.remove();
+        let ended = &self.foreground;
+        if ended.jobs.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            ended.drained.notify_waiters();
+        }
     }
 }
 
@@ -129,14 +132,8 @@ impl Foreground {
         }
     }
 
-    fn remove(&self) {
-        if self.jobs.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
-            self.drained.notify_waiters();
-        }
-    }
-
-    fn pending(&self) -> bool {
-        self.jobs.load(std::sync::atomic::Ordering::SeqCst) > 0
+    fn count(&self) -> usize {
+        self.jobs.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Returns once no foreground work is left, or at `deadline`.
@@ -144,7 +141,7 @@ impl Foreground {
         loop {
             // Registered before the check, so the last piece ending in between still wakes us.
             let drained = self.drained.notified();
-            if !self.pending() {
+            if self.count() == 0 {
                 return;
             }
             if tokio::time::timeout_at(deadline, drained).await.is_err() {
@@ -210,9 +207,7 @@ impl Ingestor {
 
     /// How many deliveries and answers the reanalyses are waiting for now.
     pub fn foreground(&self) -> usize {
-        self.foreground
-            .jobs
-            .load(std::sync::atomic::Ordering::SeqCst)
+        self.foreground.count()
     }
 
     /// How many deliveries may be in flight at once.
@@ -879,7 +874,7 @@ mod tests {
             .await
             .expect("the last piece of work ending ends the wait")
             .expect("the wait does not panic");
-        assert!(!foreground.pending());
+        assert_eq!(foreground.count(), 0);
     }
 
     #[tokio::test]
@@ -892,7 +887,7 @@ mod tests {
             .await
             .expect("the deadline ends the wait");
         assert!(Instant::now() >= deadline, "it waited until the deadline");
-        assert!(foreground.pending(), "the delivery is still pending");
+        assert_eq!(foreground.count(), 1, "the delivery is still pending");
         timeout(PATIENCE, foreground.drained_or(start))
             .await
             .expect("a deadline passed: no wait");
