@@ -1,6 +1,6 @@
 //! A stored copy of each repository's rows ([`RepoRows`]), so a process that starts does not read
-//! every change again: `held_rows` keeps them encoded as fixed-size little-endian records, stamped
-//! with the repository's version when they were read. Only a cache: a copy whose version is behind
+//! every change again: `held_rows` keeps them encoded compactly ([`encode`]), stamped with the
+//! repository's version when they were read. Only a cache: a copy whose version is behind
 //! the repository's is ignored (and replaced after the next full read), and one that does not
 //! decode is read again.
 
@@ -14,10 +14,11 @@ use std::collections::HashMap;
 
 /// Bumped whenever the encoding or what a copy's version means changes: older copies then fail
 /// to decode and are read again. 2: versions stop counting writes that stamp only every scope
-/// (such writes now also stamp each repository whose facts they change).
-const MAGIC: &[u8; 4] = b"DRH2";
-/// An absent time.
-const NONE: i64 = i64::MIN;
+/// (such writes now also stamp each repository whose facts they change). 3: differences from
+/// nearby times.
+const MAGIC: &[u8; 4] = b"DRH3";
+/// Marks a difference written in eight bytes.
+const ESCAPE: i32 = i32::MIN;
 
 impl Store {
     /// The stored rows of `repos` for an environment and filter settings, with their versions.
@@ -105,56 +106,71 @@ impl Store {
     }
 }
 
+/// Each kind sorted by time, so every time is written as a difference from a time close to it
+/// (the previous row's, or another time of the same change) that fits in four bytes: 21 bytes a
+/// change where eight-byte times took 41, half the bytes to store and read. Decoding the 100k
+/// benchmark's copies takes 6 ms (2.7 ms with eight-byte times); varints would have taken 14
+/// bytes a change, but 15 ms. Differences wrap, so any `i64` reads back exactly.
 fn encode(rows: &RepoRows) -> Vec<u8> {
-    let mut out = Vec::with_capacity(
-        16 + rows.deployments.len() * 9 + rows.changes.len() * 41 + rows.rollbacks.len() * 16,
-    );
-    out.extend_from_slice(MAGIC);
+    let mut out = Writer(Vec::with_capacity(
+        16 + rows.deployments.len() * 5 + rows.changes.len() * 21 + rows.rollbacks.len() * 8,
+    ));
+    out.0.extend_from_slice(MAGIC);
     for n in [
         rows.deployments.len(),
         rows.changes.len(),
         rows.rollbacks.len(),
     ] {
-        out.extend_from_slice(&(n as u32).to_le_bytes());
+        out.count(n);
     }
+    let mut previous = 0;
     for d in &rows.deployments {
-        out.extend_from_slice(&d.at.to_le_bytes());
-        out.push(u8::from(d.success) | u8::from(d.failed) << 1 | u8::from(d.rework) << 2);
+        out.int(d.at.wrapping_sub(previous));
+        out.0
+            .push(u8::from(d.success) | u8::from(d.failed) << 1 | u8::from(d.rework) << 2);
+        previous = d.at;
     }
+    let mut previous = 0;
     for c in &rows.changes {
-        for t in [
-            c.deployed_at,
-            c.first_commit_at,
-            c.opened_at.unwrap_or(NONE),
-            c.first_review_at.unwrap_or(NONE),
-            c.merged_at,
-        ] {
-            out.extend_from_slice(&t.to_le_bytes());
-        }
-        out.push(match c.excluded {
+        let excluded = match c.excluded {
             None => 0,
             Some(Excluded::Bot) => 1,
             Some(Excluded::Title) => 2,
             Some(Excluded::Paths) => 3,
-        });
+        };
+        out.0.push(
+            excluded
+                | u8::from(c.opened_at.is_some()) << 2
+                | u8::from(c.first_review_at.is_some()) << 3,
+        );
+        out.int(c.deployed_at.wrapping_sub(previous));
+        out.int(c.deployed_at.wrapping_sub(c.merged_at));
+        out.int(c.merged_at.wrapping_sub(c.first_commit_at));
+        for t in [c.opened_at, c.first_review_at].into_iter().flatten() {
+            out.int(c.merged_at.wrapping_sub(t));
+        }
+        previous = c.deployed_at;
     }
+    let mut previous = 0;
     for r in &rows.rollbacks {
-        out.extend_from_slice(&r.failed_at.to_le_bytes());
-        out.extend_from_slice(&r.restored_at.to_le_bytes());
+        out.int(r.failed_at.wrapping_sub(previous));
+        out.int(r.restored_at.wrapping_sub(r.failed_at));
+        previous = r.failed_at;
     }
-    out
+    out.0
 }
 
 /// Reads what [`encode`] wrote; None if it is not that (another version, a truncated copy).
 fn decode(bytes: &[u8]) -> Option<RepoRows> {
     let mut at = Reader { bytes, pos: 0 };
-    if at.take(4)? != MAGIC {
+    if at.array()? != *MAGIC {
         return None;
     }
-    let mut count = || Some(u32::from_le_bytes(at.take(4)?.try_into().ok()?) as usize);
-    let (deployments, changes, rollbacks) = (count()?, count()?, count()?);
-    // Refuse counts the bytes cannot hold before allocating for them.
-    if deployments * 9 + changes * 41 + rollbacks * 16 != bytes.len() - 16 {
+    let (deployments, changes, rollbacks) = (at.count()?, at.count()?, at.count()?);
+    // Refuse counts the bytes cannot hold (each row takes at least 5, 13 and 8 bytes) before
+    // allocating for them.
+    let least = deployments as u64 * 5 + changes as u64 * 13 + rollbacks as u64 * 8;
+    if least > (bytes.len() - at.pos) as u64 {
         return None;
     }
     let mut rows = RepoRows {
@@ -162,44 +178,77 @@ fn decode(bytes: &[u8]) -> Option<RepoRows> {
         changes: Vec::with_capacity(changes),
         rollbacks: Vec::with_capacity(rollbacks),
     };
+    let mut previous = 0i64;
     for _ in 0..deployments {
-        let at_time = at.int()?;
-        let flags = at.take(1)?[0];
+        previous = previous.wrapping_add(at.int()?);
+        let flags = at.byte()?;
         rows.deployments.push(DeploymentRow {
-            at: at_time,
+            at: previous,
             success: flags & 1 != 0,
             failed: flags & 2 != 0,
             rework: flags & 4 != 0,
         });
     }
-    let some = |t: i64| (t != NONE).then_some(t);
+    let mut previous = 0i64;
     for _ in 0..changes {
-        let (deployed_at, first_commit_at) = (at.int()?, at.int()?);
-        let (opened_at, first_review_at, merged_at) = (at.int()?, at.int()?, at.int()?);
-        let excluded = match at.take(1)?[0] {
+        let flags = at.byte()?;
+        let excluded = match flags & 3 {
             0 => None,
             1 => Some(Excluded::Bot),
             2 => Some(Excluded::Title),
-            3 => Some(Excluded::Paths),
-            _ => return None,
+            _ => Some(Excluded::Paths),
         };
+        let deployed_at = previous.wrapping_add(at.int()?);
+        let merged_at = deployed_at.wrapping_sub(at.int()?);
+        let first_commit_at = merged_at.wrapping_sub(at.int()?);
+        let mut before_merge = |present: bool| -> Option<Option<i64>> {
+            Some(if present {
+                Some(merged_at.wrapping_sub(at.int()?))
+            } else {
+                None
+            })
+        };
+        let opened_at = before_merge(flags & 4 != 0)?;
+        let first_review_at = before_merge(flags & 8 != 0)?;
         rows.changes.push(ChangeRow {
             deployed_at,
             first_commit_at,
-            opened_at: some(opened_at),
-            first_review_at: some(first_review_at),
+            opened_at,
+            first_review_at,
             merged_at,
             excluded,
         });
+        previous = deployed_at;
     }
+    let mut previous = 0i64;
     for _ in 0..rollbacks {
-        let failed_at = at.int()?;
+        let failed_at = previous.wrapping_add(at.int()?);
         rows.rollbacks.push(RollbackRow {
             failed_at,
-            restored_at: at.int()?,
+            restored_at: failed_at.wrapping_add(at.int()?),
         });
+        previous = failed_at;
     }
-    Some(rows)
+    (at.pos == bytes.len()).then_some(rows)
+}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn count(&mut self, n: usize) {
+        self.0.extend_from_slice(&(n as u32).to_le_bytes());
+    }
+
+    /// Four bytes, or (differences beyond 68 years) an escape and eight.
+    fn int(&mut self, value: i64) {
+        match i32::try_from(value) {
+            Ok(small) if small != ESCAPE => self.0.extend_from_slice(&small.to_le_bytes()),
+            _ => {
+                self.0.extend_from_slice(&ESCAPE.to_le_bytes());
+                self.0.extend_from_slice(&value.to_le_bytes());
+            }
+        }
+    }
 }
 
 struct Reader<'a> {
@@ -208,14 +257,25 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        let slice = self.bytes.get(self.pos..self.pos + n)?;
-        self.pos += n;
-        Some(slice)
+    fn byte(&mut self) -> Option<u8> {
+        Some(self.array::<1>()?[0])
+    }
+
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let array = *self.bytes.get(self.pos..)?.first_chunk::<N>()?;
+        self.pos += N;
+        Some(array)
     }
 
     fn int(&mut self) -> Option<i64> {
-        Some(i64::from_le_bytes(self.take(8)?.try_into().ok()?))
+        match i32::from_le_bytes(self.array()?) {
+            ESCAPE => Some(i64::from_le_bytes(self.array()?)),
+            small => Some(small.into()),
+        }
+    }
+
+    fn count(&mut self) -> Option<usize> {
+        Some(u32::from_le_bytes(self.array()?) as usize)
     }
 }
 
@@ -241,6 +301,95 @@ fn copies_statement(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn time() -> impl Strategy<Value = i64> {
+        prop_oneof![
+            1_600_000_000..1_800_000_000i64,
+            Just(i64::MIN),
+            Just(i64::MAX),
+            any::<i64>(),
+        ]
+    }
+
+    fn excluded() -> impl Strategy<Value = Option<Excluded>> {
+        prop::sample::select(vec![
+            None,
+            Some(Excluded::Bot),
+            Some(Excluded::Title),
+            Some(Excluded::Paths),
+        ])
+    }
+
+    prop_compose! {
+        fn repo_rows()(
+            deployments in prop::collection::vec((time(), any::<[bool; 3]>()), 0..20),
+            changes in prop::collection::vec(
+                (time(), time(), prop::option::of(time()), prop::option::of(time()), time(), excluded()),
+                0..20,
+            ),
+            rollbacks in prop::collection::vec((time(), time()), 0..5),
+        ) -> RepoRows {
+            RepoRows {
+                deployments: deployments
+                    .into_iter()
+                    .map(|(at, [success, failed, rework])| DeploymentRow { at, success, failed, rework })
+                    .collect(),
+                changes: changes
+                    .into_iter()
+                    .map(|(deployed_at, first_commit_at, opened_at, first_review_at, merged_at, excluded)| {
+                        ChangeRow { deployed_at, first_commit_at, opened_at, first_review_at, merged_at, excluded }
+                    })
+                    .collect(),
+                rollbacks: rollbacks
+                    .into_iter()
+                    .map(|(failed_at, restored_at)| RollbackRow { failed_at, restored_at })
+                    .collect(),
+            }
+        }
+    }
+
+    proptest! {
+        /// Any rows, in any order and with any times (the extremes included), read back exactly;
+        /// any shorter copy is refused.
+        #[test]
+        fn any_rows_decode_as_they_were_encoded(rows in repo_rows(), cut in any::<prop::sample::Index>()) {
+            let bytes = encode(&rows);
+            prop_assert_eq!(decode(&bytes), Some(rows));
+            let shorter = cut.index(bytes.len());
+            prop_assert_eq!(decode(&bytes[..shorter]), None);
+        }
+    }
+
+    #[test]
+    fn differences_at_the_edges_of_four_bytes_read_back() {
+        let edges = [i32::MIN, i32::MIN + 1, i32::MAX].map(i64::from);
+        let rows = RepoRows {
+            deployments: edges
+                .iter()
+                .chain(&[i64::from(i32::MAX) + 1, -i64::from(i32::MAX) - 2])
+                .map(|&at| DeploymentRow {
+                    at,
+                    success: true,
+                    failed: false,
+                    rework: false,
+                })
+                .collect(),
+            ..RepoRows::default()
+        };
+        assert_eq!(decode(&encode(&rows)), Some(rows));
+    }
+
+    #[test]
+    fn counts_the_bytes_cannot_hold_are_refused() {
+        let mut bytes = MAGIC.to_vec();
+        for count in [u32::MAX, 1, 1] {
+            bytes.extend_from_slice(&count.to_le_bytes());
+        }
+        bytes.extend_from_slice(&[0; 26]);
+        assert_eq!(decode(&bytes), None);
+        assert_eq!(decode(&bytes[..10]), None, "counts cut short");
+    }
 
     #[test]
     fn rows_decode_as_they_were_encoded() {
