@@ -14,6 +14,7 @@
 //!   incident label, or was deleted or transferred), deleted in the same transaction.
 //! - [`Store::raw_events_after`] pages through the log in arrival order, for replay.
 
+use super::bulk;
 use super::codec::{self, Statement, Touched, Value};
 use super::derived::causes;
 use super::derived::queue::{self, Stale};
@@ -144,6 +145,9 @@ pub struct IngestTransaction {
     /// An incident was written or deleted: it may move between repositories or belong to a team,
     /// so every scope's version moves, not only those of `repos`.
     every_scope: bool,
+    /// A bulk write: the `change_commit` rows of its changes are written at commit, all at once
+    /// (`store/bulk.rs`).
+    bulk: bool,
 }
 
 /// The page cache of a bulk write's connection on SQLite, in KiB (SQLite's default is 2,000):
@@ -153,6 +157,14 @@ pub struct IngestTransaction {
 /// and keeps the import of 1M deployments under 200 MB of memory (183 MB instead of 247 MB).
 const BULK_CACHE_KIB: u32 = 49_152;
 
+/// The page cache while a bulk write sorts its `change_commit` rows, in KiB.
+const SORT_CACHE_KIB: u32 = 8_192;
+
+/// Sets the page cache of a SQLite connection (and how much its sorts keep in memory).
+fn cache_size(kib: u32) -> Statement {
+    Statement::new(format!("PRAGMA cache_size = -{kib}"), vec![])
+}
+
 impl Store {
     /// [`Store::begin_ingest`] for a bulk write (an import, a replay of the log): on SQLite its
     /// connection keeps a larger page cache (48 MiB) until it closes, which for these commands
@@ -160,14 +172,10 @@ impl Store {
     pub async fn begin_bulk_ingest(&self) -> Result<IngestTransaction, StoreError> {
         let mut ingest = self.begin_ingest().await?;
         if !ingest.tx.is_postgres() {
-            ingest
-                .tx
-                .execute(Statement::new(
-                    format!("PRAGMA cache_size = -{BULK_CACHE_KIB}"),
-                    vec![],
-                ))
-                .await?;
+            ingest.run(vec![cache_size(BULK_CACHE_KIB)]).await?;
         }
+        ingest.run(vec![bulk::create_written_changes()]).await?;
+        ingest.bulk = true;
         Ok(ingest)
     }
 
@@ -183,6 +191,7 @@ impl Store {
             stale: Stale::new(),
             wrote: false,
             every_scope: false,
+            bulk: false,
         })
     }
 
@@ -373,7 +382,11 @@ impl IngestTransaction {
         ))
         .await?;
         let changes: Vec<&Change> = changes.values().collect();
-        self.run(codec::change_commit_statements(&changes)).await?;
+        if self.bulk {
+            self.run(bulk::remember_written_changes(&changes)).await?;
+        } else {
+            self.run(codec::change_commit_statements(&changes)).await?;
+        }
         self.mark_deployments(&deployments).await?;
         self.run(codec::insert_statements(
             &format!("INSERT INTO deployment ({})", codec::DEPLOYMENT_COLUMNS),
@@ -395,6 +408,20 @@ impl IngestTransaction {
     /// Makes every batch visible at once (and bumps the data version if a record was written),
     /// with the repositories they made stale queued for derivation; returns those repositories.
     pub async fn commit(mut self) -> Result<IngestCommit, StoreError> {
+        if self.bulk {
+            // Before anything reads `change_commit` (the owners of incidents, below).
+            let postgres = self.tx.is_postgres();
+            let statements = bulk::write_change_commits(postgres);
+            if postgres {
+                self.run(statements).await?;
+            } else {
+                // SQLite sorts in memory as much as the page cache may hold, on top of it: a
+                // smaller cache for the sort keeps the import's peak memory where it was.
+                self.run(vec![cache_size(SORT_CACHE_KIB)]).await?;
+                self.run(statements).await?;
+                self.run(vec![cache_size(BULK_CACHE_KIB)]).await?;
+            }
+        }
         if !self.with_cause.is_empty() {
             let keys: Vec<String> = std::mem::take(&mut self.with_cause).into_iter().collect();
             let owners = super::derived::incident_owners(&mut self.tx, &keys).await?;

@@ -24,6 +24,7 @@
 //! Timestamps are stored as Unix seconds (UTC): sub-second precision is dropped on write.
 
 mod annotations;
+mod bulk;
 mod codec;
 mod counters;
 mod derived;
