@@ -150,31 +150,15 @@ pub struct IngestTransaction {
     bulk: bool,
 }
 
-/// The page cache of a bulk write's connection on SQLite, in KiB (SQLite's default is 2,000):
-/// large enough that the pages of the indexes a bulk write fills in random key order (delivery
-/// ids, shas) are mostly written once rather than spilled to the write-ahead log page by page
-/// again and again. 48 MiB imports the 100k benchmark as fast as 96 MiB did (and 16 MiB too),
-/// and keeps the import of 1M deployments under 200 MB of memory (183 MB instead of 247 MB).
-const BULK_CACHE_KIB: u32 = 49_152;
-
-/// The page cache while a bulk write sorts its `change_commit` rows, in KiB.
-const SORT_CACHE_KIB: u32 = 8_192;
-
-/// Sets the page cache of a SQLite connection (and how much its sorts keep in memory).
-fn cache_size(kib: u32) -> Statement {
-    Statement::new(format!("PRAGMA cache_size = -{kib}"), vec![])
-}
-
 impl Store {
     /// [`Store::begin_ingest`] for a bulk write (an import, a replay of the log): on SQLite its
     /// connection keeps a larger page cache (48 MiB) until it closes, which for these commands
-    /// is when the process ends.
+    /// is when the process ends, and the shas of its changes are written when it commits
+    /// (`store/bulk.rs`).
     pub async fn begin_bulk_ingest(&self) -> Result<IngestTransaction, StoreError> {
         let mut ingest = self.begin_ingest().await?;
-        if !ingest.tx.is_postgres() {
-            ingest.run(vec![cache_size(BULK_CACHE_KIB)]).await?;
-        }
-        ingest.run(vec![bulk::create_written_changes()]).await?;
+        let postgres = ingest.tx.is_postgres();
+        ingest.run(bulk::begin(postgres)).await?;
         ingest.bulk = true;
         Ok(ingest)
     }
@@ -411,16 +395,7 @@ impl IngestTransaction {
         if self.bulk {
             // Before anything reads `change_commit` (the owners of incidents, below).
             let postgres = self.tx.is_postgres();
-            let statements = bulk::write_change_commits(postgres);
-            if postgres {
-                self.run(statements).await?;
-            } else {
-                // SQLite sorts in memory as much as the page cache may hold, on top of it: a
-                // smaller cache for the sort keeps the import's peak memory where it was.
-                self.run(vec![cache_size(SORT_CACHE_KIB)]).await?;
-                self.run(statements).await?;
-                self.run(vec![cache_size(BULK_CACHE_KIB)]).await?;
-            }
+            self.run(bulk::write_change_commits(postgres)).await?;
         }
         if !self.with_cause.is_empty() {
             let keys: Vec<String> = std::mem::take(&mut self.with_cause).into_iter().collect();
