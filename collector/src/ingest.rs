@@ -681,6 +681,7 @@ pub async fn import_file(
     telemetry::add(Counter::EventsIngested, report.loaded.total() as u64);
     // `doraboard import` exits soon: its count reaches the store now.
     telemetry::flush_or_warn(store).await;
+    store.analyze().await.map_err(store_error)?;
     // One derivation pass per repository, from the queue the import's transaction filled (and
     // whatever else was queued); a process killed now leaves the queue for the next one.
     let options = engine::query::analysis_options(config);

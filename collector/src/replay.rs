@@ -81,6 +81,7 @@ pub async fn replay(store: &Store, config: &Config) -> Result<ReplayReport, Stor
         tx.write(batch).await?;
     }
     tx.commit().await?;
+    store.analyze().await?;
     let repos = store.repositories().await?;
     report.repositories = repos.len();
     store

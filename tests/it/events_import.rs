@@ -271,6 +271,34 @@ async fn an_import_names_the_repositories_no_team_owns_on_postgres() {
     }
 }
 
+/// PostgreSQL plans the import's derivation from statistics of what the import wrote, not of the
+/// empty tables it started from: the import analyzes the tables before it derives.
+#[tokio::test]
+async fn an_import_on_postgres_refreshes_the_planner_statistics_before_it_derives() {
+    use engine::store::testing::postgres_analyzed;
+    let Some(test) = engine::store::testing::TestStore::postgres("import_statistics").await else {
+        return;
+    };
+    let store = test.store.clone();
+    assert_eq!(
+        postgres_analyzed(&store, "change_commit").await,
+        Some(false)
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(dir.path(), "events.ndjson", &documented_events().join("\n"));
+    import_file(&store, &config(CONFIG), &file)
+        .await
+        .expect("imported");
+    for table in ["change", "change_commit", "deployment", "deployment_change"] {
+        assert_eq!(
+            postgres_analyzed(&store, table).await,
+            Some(true),
+            "{table}"
+        );
+    }
+    test.finish().await;
+}
+
 #[test]
 fn the_import_command_warns_about_repositories_no_team_owns() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -144,3 +144,24 @@ pub async fn rows_in(store: &Store, table: &str) -> i64 {
         .unwrap_or_else(|e| panic!("{table} counts: {e}"));
     count.unwrap_or(0)
 }
+
+/// Whether `table` of the store's schema was analyzed on demand (`ANALYZE`, not autovacuum's),
+/// on PostgreSQL (`None` on SQLite).
+pub async fn postgres_analyzed(store: &Store, table: &str) -> Option<bool> {
+    use super::codec::{Statement, Value};
+    if store.backend_name() != "postgres" {
+        return None;
+    }
+    let analyzed = store
+        .fetch_optional(
+            Statement::new(
+                "SELECT (last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL) AS analyzed \
+                 FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = $1",
+                vec![Value::text(table)],
+            ),
+            |row| Ok(row.flag("analyzed")?),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{table}'s statistics read: {e}"));
+    Some(analyzed.unwrap_or(false))
+}
