@@ -58,6 +58,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{AssertSqlSafe, Row};
+use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -68,6 +69,9 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
 /// migrator's lock from reading what is applied to the end, so a process migrating at the same
 /// time is not counted as ours (the lock is re-entrant: `run_direct` takes it again).
 async fn migrate<C: Migrate>(migrator: &Migrator, conn: &mut C) -> Result<Vec<String>, StoreError> {
+    if up_to_date(migrator, conn).await {
+        return Ok(Vec::new());
+    }
     if migrator.locking {
         conn.lock().await?;
     }
@@ -87,6 +91,26 @@ async fn migrate<C: Migrate>(migrator: &Migrator, conn: &mut C) -> Result<Vec<St
         .filter(|m| m.migration_type.is_up_migration() && !before.contains(&m.version))
         .map(|m| format!("{:04} {}", m.version, m.description))
         .collect())
+}
+
+/// Whether the schema holds every migration, as it is, and nothing else: the usual start, told in
+/// two reads instead of the dozen statements (the lock taken and released twice) of a migrator's
+/// run, 4 ms of each process's start on PostgreSQL. Anything else (no migrations table yet, one
+/// missing, changed, failed or unknown) goes through the migrator, which applies or refuses.
+async fn up_to_date<C: Migrate>(migrator: &Migrator, conn: &mut C) -> bool {
+    let Ok(applied) = conn.list_applied_migrations(&migrator.table_name).await else {
+        return false;
+    };
+    if !matches!(conn.dirty_version(&migrator.table_name).await, Ok(None)) {
+        return false;
+    }
+    let applied: BTreeMap<i64, &[u8]> = applied.iter().map(|m| (m.version, &*m.checksum)).collect();
+    let expected: BTreeMap<i64, &[u8]> = migrator
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+        .map(|m| (m.version, &*m.checksum))
+        .collect();
+    applied == expected
 }
 
 /// Connections of a file database: WAL lets readers run beside the one writer.

@@ -7,3 +7,4 @@ mod cause_repo;
 mod links_by_repo;
 mod old_store;
 mod raw_log;
+mod up_to_date;

@@ -1,0 +1,87 @@
+//! A store whose schema is up to date opens without running the migrator (a quick check of what
+//! is applied); any other schema still goes through it, which applies what is missing and
+//! refuses a migration changed since it was applied, one that failed, or one this version does
+//! not know (a store of a newer version).
+
+use engine::store::Store;
+use engine::store::testing::TestStore;
+
+/// Runs `sql` against the database of `url` (with the store's schema on PostgreSQL).
+async fn run(url: &str, sql: &str) {
+    let sql = sqlx::AssertSqlSafe(sql.to_string());
+    if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("pool");
+        sqlx::query(sql).execute(&pool).await.expect("runs");
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("pool");
+        sqlx::query(sql).execute(&pool).await.expect("runs");
+        pool.close().await;
+    }
+}
+
+/// Opens the store of `url` again, expecting it to refuse with a message holding `says`.
+async fn refused(url: &str, says: &str) {
+    match Store::connect(url).await {
+        Ok(_) => panic!("a store that should be refused opened ({says})"),
+        Err(e) => assert!(e.to_string().contains(says), "{e}"),
+    }
+}
+
+/// `url` names a store migrated once already.
+async fn checks(url: &str) {
+    let (_, applied) = Store::connect_migrating(url).await.expect("reopens");
+    assert!(applied.is_empty(), "{applied:?}");
+    let latest = "(SELECT MAX(version) FROM _sqlx_migrations)";
+    run(
+        url,
+        &format!(
+            "UPDATE _sqlx_migrations SET checksum = checksum || checksum WHERE version = {latest}"
+        ),
+    )
+    .await;
+    refused(url, "modified").await;
+    run(
+        url,
+        &format!("UPDATE _sqlx_migrations SET checksum = substr(checksum, 1, length(checksum) / 2) WHERE version = {latest}"),
+    )
+    .await;
+    let (_, applied) = Store::connect_migrating(url).await.expect("as it was");
+    assert!(applied.is_empty(), "{applied:?}");
+    run(
+        url,
+        &format!("UPDATE _sqlx_migrations SET success = false WHERE version = {latest}"),
+    )
+    .await;
+    refused(url, "partially applied").await;
+    run(
+        url,
+        &format!("UPDATE _sqlx_migrations SET success = true WHERE version = {latest}"),
+    )
+    .await;
+    run(
+        url,
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         SELECT 99990101000000, 'from a newer version', true, checksum, 0 FROM _sqlx_migrations \
+         WHERE version = 1",
+    )
+    .await;
+    refused(url, "99990101000000").await;
+}
+
+#[tokio::test]
+async fn an_up_to_date_schema_opens_and_any_other_goes_through_the_migrator_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    let (_, applied) = Store::connect_migrating(&url).await.expect("creates");
+    assert!(!applied.is_empty());
+    checks(&url).await;
+}
+
+#[tokio::test]
+async fn an_up_to_date_schema_opens_and_any_other_goes_through_the_migrator_on_postgres() {
+    if let Some(test) = TestStore::postgres("schema_up_to_date").await {
+        checks(&test.url).await;
+        test.finish().await;
+    }
+}
