@@ -126,8 +126,7 @@ fn encode(rows: &RepoRows) -> Vec<u8> {
     let mut previous = 0;
     for d in &rows.deployments {
         out.int(d.at.wrapping_sub(previous));
-        out.0
-            .push(u8::from(d.success) | u8::from(d.failed) << 1 | u8::from(d.rework) << 2);
+        out.byte(u8::from(d.success) | u8::from(d.failed) << 1 | u8::from(d.rework) << 2);
         previous = d.at;
     }
     let mut previous = 0;
@@ -138,7 +137,7 @@ fn encode(rows: &RepoRows) -> Vec<u8> {
             Some(Excluded::Title) => 2,
             Some(Excluded::Paths) => 3,
         };
-        out.0.push(
+        out.byte(
             excluded
                 | u8::from(c.opened_at.is_some()) << 2
                 | u8::from(c.first_review_at.is_some()) << 3,
@@ -235,6 +234,10 @@ fn decode(bytes: &[u8]) -> Option<RepoRows> {
 struct Writer(Vec<u8>);
 
 impl Writer {
+    fn byte(&mut self, byte: u8) {
+        self.0.push(byte);
+    }
+
     fn count(&mut self, n: usize) {
         self.0.extend_from_slice(&(n as u32).to_le_bytes());
     }
