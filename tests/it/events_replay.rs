@@ -133,6 +133,12 @@ async fn ingest_everything(server: &Server) {
 /// A fresh store holding only a copy of `from`'s raw event log, in arrival order.
 async fn copy_of_the_log(from: &Store) -> Store {
     let to = Store::connect("sqlite::memory:").await.expect("store");
+    copy_log(from, &to).await;
+    to
+}
+
+/// Copies `from`'s raw event log into `to`, in arrival order.
+async fn copy_log(from: &Store, to: &Store) {
     let mut after = 0;
     loop {
         let page = from.raw_events_after(after, 3).await.expect("read the log");
@@ -146,7 +152,47 @@ async fn copy_of_the_log(from: &Store) -> Store {
             );
         }
     }
-    to
+}
+
+/// Replays the log of `server`'s store into `fresh` (holding only a copy of that log), twice:
+/// the records and metrics come out as the server's.
+async fn replaying_gives_the_same_records_and_metrics(server: &Server, fresh: &Store) {
+    let original = snapshot(&server.store, &server.config).await;
+    let report = collector::replay::replay(fresh, &server.config)
+        .await
+        .expect("replayed");
+    assert_eq!(report.events, 14);
+    assert_eq!(
+        report.replayed.to_string(),
+        "2 changes, 3 deployments, 9 incidents"
+    );
+    assert!(report.skipped.is_empty(), "{report:?}");
+    assert_eq!(snapshot(fresh, &server.config).await, original);
+
+    // Replaying again over the rebuilt records changes nothing.
+    collector::replay::replay(fresh, &server.config)
+        .await
+        .expect("replayed");
+    assert_eq!(snapshot(fresh, &server.config).await, original);
+}
+
+/// The same replay into a PostgreSQL store.
+#[tokio::test]
+async fn replaying_the_log_into_a_fresh_postgres_store_gives_the_same_records_and_metrics() {
+    let Some(test) = engine::store::testing::TestStore::postgres("replay_postgres").await else {
+        return;
+    };
+    let server = Server::start(CONFIG).await;
+    ingest_everything(&server).await;
+    server.settled().await;
+    copy_log(&server.store, &test.store).await;
+    replaying_gives_the_same_records_and_metrics(&server, &test.store).await;
+    assert_eq!(
+        engine::store::testing::postgres_analyzed(&test.store, "deployment").await,
+        Some(true),
+        "the replay analyzed what it wrote before deriving"
+    );
+    test.finish().await;
 }
 
 #[tokio::test]
@@ -164,22 +210,7 @@ async fn replaying_the_log_into_a_fresh_store_gives_the_same_records_and_metrics
     );
 
     let fresh = copy_of_the_log(&server.store).await;
-    let report = collector::replay::replay(&fresh, &server.config)
-        .await
-        .expect("replayed");
-    assert_eq!(report.events, 14);
-    assert_eq!(
-        report.replayed.to_string(),
-        "2 changes, 3 deployments, 9 incidents"
-    );
-    assert!(report.skipped.is_empty(), "{report:?}");
-    assert_eq!(snapshot(&fresh, &server.config).await, original);
-
-    // Replaying again over the rebuilt records changes nothing.
-    collector::replay::replay(&fresh, &server.config)
-        .await
-        .expect("replayed");
-    assert_eq!(snapshot(&fresh, &server.config).await, original);
+    replaying_gives_the_same_records_and_metrics(&server, &fresh).await;
 }
 
 #[tokio::test]
