@@ -28,37 +28,34 @@ async fn refused(url: &str, says: &str) {
     }
 }
 
-/// `url` names a store migrated once already.
-async fn checks(url: &str) {
-    let (_, applied) = Store::connect_migrating(url).await.expect("reopens");
-    assert!(applied.is_empty(), "{applied:?}");
-    let latest = "(SELECT MAX(version) FROM _sqlx_migrations)";
+/// Sets `set` on the latest migration applied to the store of `url`.
+async fn alter_latest(url: &str, set: &str) {
     run(
         url,
         &format!(
-            "UPDATE _sqlx_migrations SET checksum = checksum || checksum WHERE version = {latest}"
+            "UPDATE _sqlx_migrations SET {set} \
+             WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)"
         ),
     )
     .await;
-    refused(url, "modified").await;
-    run(
-        url,
-        &format!("UPDATE _sqlx_migrations SET checksum = substr(checksum, 1, length(checksum) / 2) WHERE version = {latest}"),
-    )
-    .await;
-    let (_, applied) = Store::connect_migrating(url).await.expect("as it was");
+}
+
+/// Opens the store of `url`, expecting it up to date: no migration applied.
+async fn opens_as_it_is(url: &str) {
+    let (_, applied) = Store::connect_migrating(url).await.expect("opens");
     assert!(applied.is_empty(), "{applied:?}");
-    run(
-        url,
-        &format!("UPDATE _sqlx_migrations SET success = false WHERE version = {latest}"),
-    )
-    .await;
+}
+
+/// `url` names a store migrated once already.
+async fn checks(url: &str) {
+    opens_as_it_is(url).await;
+    alter_latest(url, "checksum = checksum || checksum").await;
+    refused(url, "modified").await;
+    alter_latest(url, "checksum = substr(checksum, 1, length(checksum) / 2)").await;
+    opens_as_it_is(url).await;
+    alter_latest(url, "success = false").await;
     refused(url, "partially applied").await;
-    run(
-        url,
-        &format!("UPDATE _sqlx_migrations SET success = true WHERE version = {latest}"),
-    )
-    .await;
+    alter_latest(url, "success = true").await;
     run(
         url,
         "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
