@@ -10,6 +10,7 @@ pub mod facts;
 pub mod ownership;
 pub mod ranks;
 pub mod rows;
+pub mod selections;
 pub mod stats;
 
 use crate::filters::{FilterCounts, NoiseFilters};
@@ -21,7 +22,6 @@ use change_index::{ChangeIndex, Elapsed};
 use chrono::Duration;
 use chrono_tz::Tz;
 use facts::MetricInputs;
-use ranks::kth_smallest;
 use rows::{ChangeRow, DeploymentRow, FactView, OwnedRows, Timed, in_window};
 use serde::Serialize;
 use stats::{Summary, summarize};
@@ -854,7 +854,7 @@ impl LeadFigures {
                 &stats::POINT_QUANTILES
             };
             let ranks = stats::quantile_ranks(len, quantiles);
-            let values = kth_smallest(windows, &ranks);
+            let values = selections::kth_smallest_kept(windows, &ranks);
             let at = |k| {
                 ranks
                     .iter()

@@ -12,11 +12,15 @@
 //! values the sorted sample would give: nothing is approximated.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 use vers_vecs::{BitVec, RsVec};
 
 /// Values of one kind, in the time order of their facts.
 #[derive(Debug, Clone)]
 pub struct RankIndex {
+    /// Tells indexes apart for [`super::selections`]: an index never changes once built, and no
+    /// two built indexes share an id (a clone, holding the same values, keeps it).
+    id: u64,
     /// The time of each value (non-decreasing), to find a window by binary search.
     times: Vec<i64>,
     /// How many low bits the values use: higher bits are zero for every value.
@@ -31,6 +35,7 @@ pub struct RankIndex {
 impl RankIndex {
     /// An index of `entries`: (time, value), in non-decreasing time order.
     pub fn new(entries: impl IntoIterator<Item = (i64, u64)>) -> Self {
+        static BUILT: AtomicU64 = AtomicU64::new(0);
         let (times, mut values): (Vec<i64>, Vec<u64>) = entries.into_iter().unzip();
         debug_assert!(times.is_sorted());
         let bits = 64 - values.iter().max().copied().unwrap_or(0).leading_zeros();
@@ -52,11 +57,16 @@ impl RankIndex {
             low.clear();
         }
         Self {
+            id: BUILT.fetch_add(1, Ordering::Relaxed),
             times,
             bits,
             levels,
             zeros,
         }
+    }
+
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     pub fn len(&self) -> usize {
