@@ -12,7 +12,7 @@ use crate::filters::NoiseFilters;
 use crate::freshness::Versions;
 use crate::metrics::change_index::ChangeIndex;
 use crate::metrics::facts::IncidentFact;
-use crate::metrics::rows::{ChangeRow, DeploymentRow, sort_by_time};
+use crate::metrics::rows::{ChangeRow, sort_by_time};
 use crate::model::RepoSlug;
 use crate::store::{RepoRows, Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -399,8 +399,8 @@ async fn load(
 
 /// `held`'s rows brought up to the repository's version by reading only what the writes since
 /// may have moved (see [`Store::repo_rows`] with a time): the deployments and changes from the
-/// earliest time those writes marked, the earlier deployments that failed (an incident, a revert
-/// or a rollback can blame one anywhere in the history) and the rollbacks. `None` when a write
+/// earliest time those writes marked (a derivation marks from the earliest deployment it blamed
+/// or stopped blaming, see `store::derived::blamed`), and the rollbacks. `None` when a write
 /// may have moved anything (read it whole).
 async fn patch(
     store: &Store,
@@ -418,61 +418,18 @@ async fn patch(
         .repo_rows(std::slice::from_ref(repo), environment, filters, Some(from))
         .await?;
     let mut rows = read.remove(repo).unwrap_or_default();
-    let Some(deployments) = patch_deployments(&held.rows.deployments, &rows.deployments, from)
-    else {
-        tracing::warn!(%repo, "held deployments disagree with the store; reading them whole");
-        return Ok(None);
-    };
-    rows.deployments = deployments;
-    let kept = held.rows.changes.partition_point(|c| c.deployed_at < from);
-    let mut changes = Vec::with_capacity(kept + rows.changes.len());
-    changes.extend_from_slice(&held.rows.changes[..kept]);
-    changes.append(&mut rows.changes);
-    rows.changes = changes;
+    rows.deployments = held_before(&held.rows.deployments, |d| d.at, from, rows.deployments);
+    rows.changes = held_before(&held.rows.changes, |c| c.deployed_at, from, rows.changes);
     Ok(Some((repo.clone(), version, rows)))
 }
 
-/// The deployment rows of a repository after writes from `from`: the `held` rows before it, each
-/// failed only if `read` (the deployments from `from`, and the earlier failed ones) says so, then
-/// the rows read from `from`. Earlier rows are told apart by time, status and rework mark alone:
-/// rows alike in those are alike for every metric, whichever of them failed. `None` when a failed
-/// row read matches no held row (the held rows are not what the store holds).
-fn patch_deployments(
-    held: &[DeploymentRow],
-    read: &[DeploymentRow],
-    from: i64,
-) -> Option<Vec<DeploymentRow>> {
-    let (failed_before, since) = read.split_at(read.partition_point(|d| d.at < from));
-    let alike = |d: &DeploymentRow| (d.at, d.success, d.rework);
-    let mut failed: Vec<_> = failed_before.iter().map(alike).collect();
-    failed.sort_unstable();
-    let kept = held.partition_point(|d| d.at < from);
-    let mut rows: Vec<DeploymentRow> = held[..kept]
-        .iter()
-        .map(|d| DeploymentRow {
-            failed: false,
-            ..*d
-        })
-        .collect();
-    rows.sort_unstable_by_key(alike);
-    // Both sorted alike: each failed row read marks the next unmarked row alike.
-    let mut failed = failed.into_iter().peekable();
-    for row in &mut rows {
-        match failed.peek() {
-            Some(f) if *f < alike(row) => return None,
-            Some(f) if *f == alike(row) => {
-                row.failed = true;
-                failed.next();
-            }
-            _ => {}
-        }
-    }
-    if failed.next().is_some() {
-        return None;
-    }
-    rows.sort_unstable();
-    rows.extend_from_slice(since);
-    Some(rows)
+/// The `held` rows (sorted by `time`) before `from`, then the rows `read` from it.
+fn held_before<T: Copy>(held: &[T], time: impl Fn(&T) -> i64, from: i64, read: Vec<T>) -> Vec<T> {
+    let kept = held.partition_point(|row| time(row) < from);
+    let mut rows = Vec::with_capacity(kept + read.len());
+    rows.extend_from_slice(&held[..kept]);
+    rows.extend(read);
+    rows
 }
 
 /// How long the copy of a repository reloaded after a write waits before it is stored: under
@@ -701,79 +658,4 @@ async fn patch_incidents(
     facts.retain(|f| !f.repo.as_ref().is_some_and(|r| written.contains(r)));
     facts.extend(fresh.into_iter().filter(in_scope));
     Ok(facts)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn row(at: i64, success: bool, failed: bool, rework: bool) -> DeploymentRow {
-        DeploymentRow {
-            at,
-            success,
-            failed,
-            rework,
-        }
-    }
-
-    #[test]
-    fn failures_move_onto_and_off_earlier_rows_alike_in_time_status_and_rework() {
-        // At 10: two successes (one rework), one failed attempt; at 20 one success, failed.
-        let held = [
-            row(10, true, true, false),
-            row(10, true, false, true),
-            row(10, false, false, false),
-            row(20, true, true, false),
-            row(30, true, false, false),
-        ];
-        // Writes from 30: the rework deployment at 10 failed instead, the one at 20 no longer.
-        let read = [
-            row(10, true, true, true),
-            row(30, true, false, false),
-            row(31, true, false, true),
-        ];
-        let patched = patch_deployments(&held, &read, 30).expect("patched");
-        assert_eq!(
-            patched,
-            vec![
-                row(10, false, false, false),
-                row(10, true, false, false),
-                row(10, true, true, true),
-                row(20, true, false, false),
-                row(30, true, false, false),
-                row(31, true, false, true),
-            ]
-        );
-        // As the same rows read whole sort.
-        let mut whole = patched.clone();
-        whole.reverse();
-        whole.sort_unstable();
-        assert_eq!(patched, whole);
-    }
-
-    #[test]
-    fn two_failures_alike_need_two_rows_alike() {
-        let held = [row(10, true, false, false), row(10, true, false, false)];
-        let both = [row(10, true, true, false), row(10, true, true, false)];
-        assert_eq!(
-            patch_deployments(&held, &both, 20),
-            Some(both.to_vec()),
-            "both alike rows failed"
-        );
-        let three = [both[0], both[0], both[0]];
-        assert_eq!(patch_deployments(&held, &three, 20), None, "one too many");
-    }
-
-    #[test]
-    fn a_failed_row_unlike_every_held_row_asks_for_a_whole_read() {
-        let held = [row(10, true, false, false), row(30, true, false, false)];
-        for unlike in [
-            row(11, true, true, false),
-            row(10, false, true, false),
-            row(10, true, true, true),
-            row(5, true, true, false),
-        ] {
-            assert_eq!(patch_deployments(&held, &[unlike], 20), None, "{unlike:?}");
-        }
-    }
 }

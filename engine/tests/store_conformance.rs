@@ -1923,11 +1923,13 @@ async fn held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read(s
             .expect("whole read");
         (held[0].rows.clone(), whole[&repo(API)].clone())
     };
-    // A new deployment shipping the third change: only changes from its finish are read again.
-    // A deployment moved later: from its old finish (d2, 12:00 on 2 March).
+    // A new deployment shipping the third change: only rows from its finish are read again.
+    // A deployment moved later: from its old finish (d2, 12:00 on 2 March), or earlier still, as
+    // here: the rollback d3 and the incident now blame d1 (10:30), no longer d2.
     let moved = deployment("d2", API, SHA_B, "2026-03-07T12:00:00Z");
     // Redeploying an earlier sha rolls back: the deployment before it, finished before the
-    // write's mark, is blamed; d6 delivered again with a sha of its own blames none.
+    // write's mark, is blamed, and the derivation marks from it; d6 delivered again with a sha
+    // of its own blames none, and marks from the one it stopped blaming.
     let d6 = |sha| deployment("d6", API, sha, "2026-03-10T12:00:00Z");
     let mut failures = Vec::new();
     for (delivered, from) in [
@@ -1935,14 +1937,15 @@ async fn held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read(s
             deployment("d4", API, SHA_C, "2026-03-06T12:00:00Z"),
             "2026-03-06T12:00:00Z",
         ),
-        (moved, "2026-03-02T12:00:00Z"),
+        (moved, "2026-03-02T10:30:00Z"),
         // A redeployment ships nothing new: the changes (and their index) stay as they were.
+        // It blames d2, moved to 12:00 on 7 March.
         (
             deployment("d5", API, SHA_C, "2026-03-09T12:00:00Z"),
-            "2026-03-09T12:00:00Z",
+            "2026-03-07T12:00:00Z",
         ),
-        (d6(SHA_B), "2026-03-10T12:00:00Z"),
-        (d6("ddddddd4444444"), "2026-03-10T12:00:00Z"),
+        (d6(SHA_B), "2026-03-09T12:00:00Z"),
+        (d6("ddddddd4444444"), "2026-03-09T12:00:00Z"),
     ] {
         let failed_before = ask().await.expect("answer").change_failure_rate.failed;
         let before = held_version().await;
@@ -1954,7 +1957,7 @@ async fn held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read(s
                 .await
                 .expect("read"),
             Some(at(from).timestamp()),
-            "the writes since {before} name where the change rows may have moved"
+            "the writes since {before} name where the rows may have moved"
         );
         let patched = ask().await.expect("patched rows");
         let whole = engine::query::compute_for_scope(&store, &config, &api, question)

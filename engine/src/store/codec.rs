@@ -200,7 +200,7 @@ pub(crate) const WRITES_REMEMBERED: i64 = 10_000;
 
 /// The statements every write ends with: bump the data version, then stamp what the write
 /// touched with it, so caches (see [`crate::freshness`]) see it, and record from when each
-/// repository's change rows may have changed (`repository_write`). Last, because on PostgreSQL
+/// repository's rows may have changed (`repository_write`). Last, because on PostgreSQL
 /// the bump holds the row's lock until commit: concurrent writers queue only for that final
 /// step, and versions become visible in the order they were handed out.
 pub(crate) fn bump_data_version(touched: &Touched) -> Vec<Statement> {

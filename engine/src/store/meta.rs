@@ -280,8 +280,10 @@ impl Store {
         .await
     }
 
-    /// From when (Unix seconds) the change rows of `repo` may differ from those read at version
-    /// `held`: the earliest time the writes since marked (`repository_write`). `None` when one
+    /// From when (Unix seconds) the rows of `repo` (its changes, its deployments and their
+    /// flags) may differ from those read at version `held`: the earliest time the writes since
+    /// marked (`repository_write`; a derivation's covers the deployments it blamed or stopped
+    /// blaming, see `derived::blamed`). `None` when one
     /// of them may have changed any row, or when they reach further back than the store
     /// remembers: read the rows whole.
     pub async fn changes_moved_since(

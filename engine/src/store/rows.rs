@@ -35,10 +35,10 @@ impl Store {
     /// out of lead time.
     ///
     /// With `since` (Unix seconds), only what writes marked from that time may have moved (see
-    /// `repository_write`): the deployments finished at or after it, the earlier ones that failed
-    /// (a failure can be found on any earlier deployment: an incident, a revert, a rollback blame
-    /// it), the changes deployed at or after it, and the rollbacks (few). Earlier deployments
-    /// keep their time, status and rework mark; [`crate::facts_cache`] patches the rest.
+    /// `repository_write`): the deployments finished at or after it, the changes deployed at or
+    /// after it, and the rollbacks (few). A derivation's mark is early enough to cover the
+    /// earlier deployments it blamed or stopped blaming (`derived::blamed`), so
+    /// [`crate::facts_cache`] keeps the held rows before it as they are.
     pub async fn repo_rows(
         &self,
         repos: &[RepoSlug],
@@ -65,33 +65,14 @@ impl Store {
             codec::placeholders(1, n),
             n + 1
         );
-        let rework = "EXISTS (SELECT 1 FROM rework r WHERE r.deployment = d.key) AS rework";
-        let flags = format!(
-            "EXISTS (SELECT 1 FROM failure_link f WHERE f.deployment = d.key) AS failed, {rework}"
-        );
-        let deployments_statement = match since {
-            None => scoped(format!(
-                "SELECT d.repo, d.finished_at, d.status, {flags} FROM deployment d WHERE {in_scope}"
-            )),
-            // The earlier failed ones found from the repository's failure links (by index), not
-            // by probing every deployment's (the repository's condition left to the links, so
-            // that the deployments are looked up by key).
-            Some(since) => {
-                let mut statement = scoped(format!(
-                    "SELECT d.repo, d.finished_at, d.status, {flags} \
-                     FROM deployment d WHERE {in_scope} AND d.finished_at >= ${at} \
-                     UNION ALL SELECT d.repo, d.finished_at, d.status, true AS failed, {rework} \
-                     FROM deployment d WHERE d.key IN (SELECT f.deployment FROM failure_link f \
-                     WHERE f.repo IN ({repos})) \
-                     AND LOWER(d.environment) = LOWER(${environment}) AND d.finished_at < ${at}",
-                    environment = n + 1,
-                    at = n + 2,
-                    repos = codec::placeholders(1, n),
-                ));
-                statement.params.push(Value::int(since));
-                statement
-            }
-        };
+        let mut deployments_statement = scoped(format!(
+            "SELECT d.repo, d.finished_at, d.status, \
+             EXISTS (SELECT 1 FROM failure_link f WHERE f.deployment = d.key) AS failed, \
+             EXISTS (SELECT 1 FROM rework r WHERE r.deployment = d.key) AS rework \
+             FROM deployment d WHERE {in_scope}{}",
+            since_condition(since, n + 2)
+        ));
+        deployments_statement.params.extend(since.map(Value::int));
         // Each row pushed straight onto its repository's rows, borrowing its text: a read of a
         // large repository allocates nothing per row but the row kept.
         self.for_each_row(deployments_statement, |row| {
@@ -124,14 +105,9 @@ impl Store {
              JOIN deployment_change dc ON dc.deployment = d.key \
              JOIN change c ON c.key = dc.change \
              WHERE {in_scope} AND d.status = 'success'{}",
-            match since {
-                Some(_) => format!(" AND d.finished_at >= ${}", n + 2),
-                None => String::new(),
-            }
+            since_condition(since, n + 2)
         ));
-        if let Some(since) = since {
-            changes_statement.params.push(Value::int(since));
-        }
+        changes_statement.params.extend(since.map(Value::int));
         // Each author matched against the bot patterns once.
         let mut bot_authors: HashMap<String, bool> = HashMap::new();
         self.for_each_row(changes_statement, |row| {
@@ -216,5 +192,14 @@ impl Store {
             super::facts::incident_fact,
         )
         .await
+    }
+}
+
+/// The condition on the deployments' finish that [`Store::repo_rows`] adds with a `since`
+/// (parameter `$at`).
+fn since_condition(since: Option<i64>, at: usize) -> String {
+    match since {
+        Some(_) => format!(" AND d.finished_at >= ${at}"),
+        None => String::new(),
     }
 }

@@ -49,9 +49,20 @@ async fn opens_as_it_is(url: &str) {
 /// `url` names a store migrated once already.
 async fn checks(url: &str) {
     opens_as_it_is(url).await;
-    alter_latest(url, "checksum = checksum || checksum").await;
+    // Byte functions both backends share (SQLite's `||` would read the checksum as text).
+    run(
+        url,
+        "CREATE TABLE saved_checksum AS SELECT version, checksum FROM _sqlx_migrations",
+    )
+    .await;
+    alter_latest(url, "checksum = substr(checksum, 2)").await;
     refused(url, "modified").await;
-    alter_latest(url, "checksum = substr(checksum, 1, length(checksum) / 2)").await;
+    alter_latest(
+        url,
+        "checksum = (SELECT s.checksum FROM saved_checksum s \
+         WHERE s.version = _sqlx_migrations.version)",
+    )
+    .await;
     opens_as_it_is(url).await;
     alter_latest(url, "success = false").await;
     refused(url, "partially applied").await;

@@ -18,6 +18,7 @@ use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 mod absorbed;
+mod blamed;
 pub(crate) mod causes;
 mod incidents;
 pub(crate) mod queue;
