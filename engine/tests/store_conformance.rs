@@ -1867,6 +1867,8 @@ async fn held_rows_give_the_figures_of_the_whole_read(store: Store) {
 async fn held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read(store: Store) {
     use engine::store::events::{EventRecord, LoggedEvent};
     const SHA_C: &str = "ccccccc3333333";
+    const SHA_E: &str = "eeeeeee5555555";
+    const SHA_G: &str = "ggggggg7777777";
     load_rollback_story(&store).await;
     store
         .upsert_changes(&[change("acme/api#3", API, SHA_C, "2026-03-05T10:00:00Z")])
@@ -1888,16 +1890,17 @@ async fn held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read(s
     // Held, then indexed (a second question), as a server holds them.
     ask().await.expect("first");
     ask().await.expect("second");
-    let deliver = |d: Deployment| {
+    let deliver = |records: Vec<EventRecord>| {
         let store = store.clone();
         async move {
-            store
-                .ingest(vec![LoggedEvent {
+            let events = records
+                .into_iter()
+                .map(|record| LoggedEvent {
                     raw: None,
-                    record: Some(EventRecord::Deployment(d)),
-                }])
-                .await
-                .expect("delivery");
+                    record: Some(record),
+                })
+                .collect();
+            store.ingest(events).await.expect("delivery");
         }
     };
     // The rows held, and those read whole, for the configuration's environment and filters.
@@ -1931,49 +1934,100 @@ async fn held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read(s
     // write's mark, is blamed, and the derivation marks from it; d6 delivered again with a sha
     // of its own blames none, and marks from the one it stopped blaming.
     let d6 = |sha| deployment("d6", API, sha, "2026-03-10T12:00:00Z");
+    let deployed = |d: Deployment| vec![EventRecord::Deployment(d)];
+    // A pull request edited after it shipped: its row moves, from its shipment (d1, 10:30 on 2
+    // March); its derivation (in full) moves nothing else.
+    let mut edited = change("acme/api#1", API, SHA_A, "2026-03-02T10:00:00Z");
+    edited.first_commit_at -= Duration::days(2);
+    let incident_on_d7 = incident("inc-2", Some(API), "2026-03-11T13:00:00Z");
     let mut failures = Vec::new();
     for (delivered, from) in [
         (
-            deployment("d4", API, SHA_C, "2026-03-06T12:00:00Z"),
-            "2026-03-06T12:00:00Z",
+            deployed(deployment("d4", API, SHA_C, "2026-03-06T12:00:00Z")),
+            Some("2026-03-06T12:00:00Z"),
         ),
-        (moved, "2026-03-02T10:30:00Z"),
+        (deployed(moved), Some("2026-03-02T10:30:00Z")),
         // A redeployment ships nothing new: the changes (and their index) stay as they were.
         // It blames d2, moved to 12:00 on 7 March.
         (
-            deployment("d5", API, SHA_C, "2026-03-09T12:00:00Z"),
-            "2026-03-07T12:00:00Z",
+            deployed(deployment("d5", API, SHA_C, "2026-03-09T12:00:00Z")),
+            Some("2026-03-07T12:00:00Z"),
         ),
-        (d6(SHA_B), "2026-03-09T12:00:00Z"),
-        (d6("ddddddd4444444"), "2026-03-09T12:00:00Z"),
+        (deployed(d6(SHA_B)), Some("2026-03-09T12:00:00Z")),
+        (deployed(d6("ddddddd4444444")), Some("2026-03-09T12:00:00Z")),
+        // A new pull request and the deployment shipping it: the derivation (in full) marks
+        // from the one shipment that moved.
+        (
+            vec![
+                EventRecord::Change(change("acme/api#4", API, SHA_E, "2026-03-11T10:00:00Z")),
+                EventRecord::Deployment(deployment("d7", API, SHA_E, "2026-03-11T12:00:00Z")),
+            ],
+            Some("2026-03-11T12:00:00Z"),
+        ),
+        (
+            vec![EventRecord::Change(edited)],
+            Some("2026-03-02T10:30:00Z"),
+        ),
+        // A pull request no deployment shipped moves no row: a mark past every time.
+        (
+            vec![EventRecord::Change(change(
+                "acme/api#5",
+                API,
+                "fffffff6666666",
+                "2026-03-20T10:00:00Z",
+            ))],
+            None,
+        ),
+        // An incident moves no row when written; its derivation (in full) blames d7 and marks
+        // from it.
+        (
+            vec![EventRecord::Incident(incident_on_d7)],
+            Some("2026-03-11T12:00:00Z"),
+        ),
+        // A deployment delivered before the pull request it ships: the pull request moves no
+        // row when written, its derivation ships it from that deployment, and marks from there.
+        (
+            deployed(deployment("d8", API, SHA_G, "2026-03-12T12:00:00Z")),
+            Some("2026-03-12T12:00:00Z"),
+        ),
+        (
+            vec![EventRecord::Change(change(
+                "acme/api#6",
+                API,
+                SHA_G,
+                "2026-03-12T10:00:00Z",
+            ))],
+            Some("2026-03-12T12:00:00Z"),
+        ),
     ] {
         let failed_before = ask().await.expect("answer").change_failure_rate.failed;
         let before = held_version().await;
         deliver(delivered).await;
         store.derive_all_queued(&options).await.expect("derives");
+        let mark = Some(from.map_or(i64::MAX, |from| at(from).timestamp()));
         assert_eq!(
             store
                 .changes_moved_since(&repo(API), before)
                 .await
                 .expect("read"),
-            Some(at(from).timestamp()),
-            "the writes since {before} name where the rows may have moved"
+            mark,
+            "the writes since {before} name where the rows may have moved ({from:?})"
         );
         let patched = ask().await.expect("patched rows");
         let whole = engine::query::compute_for_scope(&store, &config, &api, question)
             .await
             .expect("whole read");
-        assert_eq!(patched, whole, "after delivering up to {from}");
+        assert_eq!(patched, whole, "after delivering up to {from:?}");
         let (held, whole) = rows().await;
-        assert_eq!(held, whole, "rows after delivering up to {from}");
+        assert_eq!(held, whole, "rows after delivering up to {from:?}");
         failures.push(patched.change_failure_rate.failed as i64 - failed_before as i64);
     }
     assert_eq!(
         failures,
-        [0, 0, 1, 1, -1],
+        [0, 0, 1, 1, -1, 0, 0, 0, 1, 0, 0],
         "rollbacks blame deployments before the writes' marks, and stop blaming them"
     );
-    assert_eq!(ask().await.expect("answer").lead_time.changes, 3);
+    assert_eq!(ask().await.expect("answer").lead_time.changes, 5);
     // The patched rows' copy is stored later (once per delay, or when a server stops), from the
     // rows then held: not by every question after a delivery.
     let copy_version = || async {

@@ -149,13 +149,13 @@ pub(crate) struct Touched {
 }
 
 impl Touched {
-    /// Repositories any of whose change rows may have changed.
+    /// Repositories any of whose rows may have changed.
     pub(crate) fn repos<'a>(repos: impl IntoIterator<Item = &'a RepoSlug>) -> Self {
         Self::repos_from(repos.into_iter().map(|r| (r, None)))
     }
 
-    /// Repositories whose change rows deployed before the time given with each are as they
-    /// were (`None`: none is): the same marks as the derivation queue's.
+    /// Repositories whose rows before the time given with each are as they were (`None`: none
+    /// is; see `derived::moved` and `IngestTransaction`'s marks).
     pub(crate) fn repos_from<'a>(
         repos: impl IntoIterator<Item = (&'a RepoSlug, Option<i64>)>,
     ) -> Self {

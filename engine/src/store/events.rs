@@ -140,6 +140,12 @@ pub struct IngestTransaction {
     /// What the batches made stale: deployments from the earliest time they touched, anything
     /// else (changes, incidents) the whole history.
     stale: Stale,
+    /// From when each repository's rows (as `crate::facts_cache` holds them) may have moved, for
+    /// `repository_write`: as `stale` for deployments, but a change moves only the row of its
+    /// shipment, if it was shipped (see [`IngestTransaction::mark_shipped_changes`]), and an
+    /// incident none (its derivation marks what its blame moved); a deleted incident takes its
+    /// failure links with it, which moves anything.
+    rows_moved: Stale,
     /// Whether any record was written: only then does the data version move.
     wrote: bool,
     /// An incident was written or deleted: it may move between repositories or belong to a team,
@@ -173,6 +179,7 @@ impl Store {
             repos: BTreeSet::new(),
             with_cause: BTreeSet::new(),
             stale: Stale::new(),
+            rows_moved: Stale::new(),
             wrote: false,
             every_scope: false,
             bulk: false,
@@ -297,6 +304,14 @@ impl IngestTransaction {
                 if !matches!(record, EventRecord::Deployment(_)) {
                     queue::mark(&mut self.stale, repo, None);
                 }
+                // An incident shows in held rows only through the blame its derivation (marking
+                // for itself) finds: its record moves no row.
+                if matches!(
+                    record,
+                    EventRecord::Incident(_) | EventRecord::IncidentUpdate(_)
+                ) {
+                    queue::mark(&mut self.rows_moved, repo, Some(i64::MAX));
+                }
             }
             self.every_scope |= matches!(
                 record,
@@ -339,6 +354,7 @@ impl IngestTransaction {
                     outcome.deleted_incidents += deleted.incidents;
                     for repo in &deleted.repos {
                         queue::mark(&mut self.stale, repo, None);
+                        queue::mark(&mut self.rows_moved, repo, None);
                     }
                     self.repos.extend(deleted.repos);
                 }
@@ -371,6 +387,7 @@ impl IngestTransaction {
         } else {
             self.run(codec::change_commit_statements(&changes)).await?;
         }
+        self.mark_shipped_changes(&changes).await?;
         self.mark_deployments(&deployments).await?;
         self.run(codec::insert_statements(
             &format!("INSERT INTO deployment ({})", codec::DEPLOYMENT_COLUMNS),
@@ -407,14 +424,16 @@ impl IngestTransaction {
             if !self.stale.contains_key(repo) {
                 queue::mark(&mut self.stale, repo, None);
             }
+            if !self.rows_moved.contains_key(repo) {
+                queue::mark(&mut self.rows_moved, repo, None);
+            }
         }
         self.run(queue::enqueue(&self.stale)).await?;
         if self.wrote {
-            // A repository's change rows moved only from where the queue re-derives it.
             let touched = Touched::repos_from(
                 self.repos
                     .iter()
-                    .map(|r| (r, self.stale.get(r).copied().flatten())),
+                    .map(|r| (r, self.rows_moved.get(r).copied().flatten())),
             )
             .with_every_scope(self.every_scope);
             self.run(codec::bump_data_version(&touched)).await?;
@@ -462,15 +481,58 @@ impl IngestTransaction {
                     continue;
                 };
                 if new.repo.to_string() == repo {
-                    queue::mark(&mut self.stale, &new.repo, Some(finished));
+                    self.mark_both(&new.repo, Some(finished));
                 } else {
-                    queue::mark(&mut self.stale, &codec::repo(&repo, &key)?, None);
+                    self.mark_both(&codec::repo(&repo, &key)?, None);
                 }
             }
         }
         for deployment in deployments.values() {
             let finished = deployment.finished_at.timestamp();
-            queue::mark(&mut self.stale, &deployment.repo, Some(finished));
+            self.mark_both(&deployment.repo, Some(finished));
+        }
+        Ok(())
+    }
+
+    /// Marks `repo` stale, and its rows moved, from `from`.
+    fn mark_both(&mut self, repo: &RepoSlug, from: Option<i64>) {
+        queue::mark(&mut self.stale, repo, from);
+        queue::mark(&mut self.rows_moved, repo, from);
+    }
+
+    /// Marks the rows of the repositories of `changes` moved from the earliest finish of the
+    /// deployments that shipped them: a change record shows in held rows only through its
+    /// shipment (which its derivation, marking for itself, may move), so an unshipped change
+    /// moves no row (a mark past every time). A bulk write marks them whole: it derives
+    /// everything after.
+    async fn mark_shipped_changes(&mut self, changes: &[&Change]) -> Result<(), StoreError> {
+        for change in changes {
+            let moved = if self.bulk { None } else { Some(i64::MAX) };
+            queue::mark(&mut self.rows_moved, &change.repo, moved);
+        }
+        if self.bulk {
+            return Ok(());
+        }
+        for chunk in changes.chunks(500) {
+            let statement = Statement::new(
+                format!(
+                    "SELECT d.repo, MIN(d.finished_at) AS earliest FROM deployment_change dc \
+                     JOIN deployment d ON d.key = dc.deployment \
+                     WHERE dc.change IN ({}) GROUP BY d.repo",
+                    codec::placeholders(1, chunk.len())
+                ),
+                chunk.iter().map(|c| Value::text(&c.key)).collect(),
+            );
+            let shipped = self
+                .tx
+                .fetch_all(statement, |row| {
+                    let repo = row.text("repo")?;
+                    Ok((codec::repo(&repo, &repo)?, row.int("earliest")?))
+                })
+                .await?;
+            for (repo, earliest) in shipped {
+                queue::mark(&mut self.rows_moved, &repo, Some(earliest));
+            }
         }
         Ok(())
     }

@@ -109,8 +109,9 @@ impl Store {
         tx.execute_all(super::derived::queue::enqueue(&stale))
             .await?;
         if deleted.incidents > 0 {
-            tx.execute_all(codec::bump_data_version(&Touched::every_scope()))
-                .await?;
+            // Their failure links went with them: the blamed deployments' rows moved, anywhere.
+            let touched = Touched::repos(deleted.repos.iter()).with_every_scope(true);
+            tx.execute_all(codec::bump_data_version(&touched)).await?;
         }
         tx.commit().await?;
         Ok(deleted)

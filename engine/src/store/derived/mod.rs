@@ -18,9 +18,9 @@ use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 mod absorbed;
-mod blamed;
 pub(crate) mod causes;
 mod incidents;
+mod moved;
 pub(crate) mod queue;
 mod resume;
 mod reverts;

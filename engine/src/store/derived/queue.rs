@@ -160,24 +160,14 @@ impl Store {
         };
         let mut report = ReanalyzeReport::default();
         let slug = repo.to_string();
-        let blamed_before = match from {
-            Some(_) => super::blamed::blamed(&mut tx, &slug).await?,
-            None => Default::default(),
-        };
+        let before = super::moved::before(&mut tx, &slug, from.is_some()).await?;
         let links_foreign_incidents =
             super::analyse_in(&mut tx, repo, options, from, &mut report).await?;
         release(&mut tx, repo, generation).await?;
         // Changes deployed before `from` keep their rows (see `resume`), and deployments before
-        // it their flags, but for those blamed anew or no longer.
-        let moved_from = match from {
-            Some(from) => {
-                let blamed_after = super::blamed::blamed(&mut tx, &slug).await?;
-                let moved =
-                    super::blamed::earliest_moved(&mut tx, &blamed_before, &blamed_after, from);
-                Some(moved.await?)
-            }
-            None => None,
-        };
+        // it their flags, but for those blamed anew or no longer; a whole derivation marks from
+        // the first deployment whose rows moved (see `moved`).
+        let moved_from = super::moved::mark(&mut tx, &slug, before, from).await?;
         let touched =
             Touched::repos_from([(repo, moved_from)]).with_every_scope(links_foreign_incidents);
         tx.execute_all(codec::bump_data_version(&touched)).await?;
