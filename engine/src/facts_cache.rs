@@ -34,6 +34,53 @@ pub struct Held {
     generation: u64,
     /// The changes indexed for lead-time figures, once the repository is asked about again.
     index: LazyIndex,
+    /// The rows these replaced, when their changes differ only from some time on.
+    replaced: Option<Replaced>,
+}
+
+/// Rows replaced after a write that moved their changes from `moved` on: the index built for
+/// them (if it was) answers for the changes deployed before, and the new rows' index (or their
+/// group's) indexes only the others anew ([`ChangeIndex::extending`]).
+#[derive(Debug)]
+struct Replaced {
+    generation: u64,
+    moved: i64,
+    index: Option<Arc<ChangeIndex>>,
+}
+
+/// Up to how many changes a rebuilt index indexes anew on top of the older one (and at least a
+/// quarter of all its changes): past that it is built whole again, and becomes the older part
+/// of the next ones.
+const RECENT_CHANGES: usize = 4_096;
+
+/// The index of `total` changes, replacing `previous` after a write that moved them from the
+/// time given with it: the older index for the changes before, `recent` (the sorted changes
+/// from a time on) indexed anew, when they are few enough; else `whole`.
+fn rebuilt(
+    previous: Option<(&Arc<ChangeIndex>, i64)>,
+    total: usize,
+    recent: impl FnOnce(i64) -> Vec<ChangeRow>,
+    whole: impl FnOnce() -> ChangeIndex,
+) -> ChangeIndex {
+    if let Some((previous, moved)) = previous {
+        let (earlier, cut) = ChangeIndex::reusable(previous, moved);
+        let recent = recent(cut);
+        if recent.len() <= RECENT_CHANGES.max(total / 4) {
+            return ChangeIndex::extending(earlier, cut, &recent);
+        }
+    }
+    whole()
+}
+
+/// When `new` (sorted by time) first differs from `old`: every change deployed before is in
+/// both. None when they are the same.
+fn first_moved(old: &[ChangeRow], new: &[ChangeRow]) -> Option<i64> {
+    let p = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    [old.get(p), new.get(p)]
+        .into_iter()
+        .flatten()
+        .map(|c| c.deployed_at)
+        .min()
 }
 
 /// A change index built from the second time it is asked for (or at once when it replaces one
@@ -44,7 +91,7 @@ pub struct Held {
 /// question on, and again at once for rows reloaded after a write.
 #[derive(Debug)]
 struct LazyIndex {
-    index: OnceLock<ChangeIndex>,
+    index: OnceLock<Arc<ChangeIndex>>,
     /// A question has read the rows (or the older rows they replaced had an index).
     asked: AtomicBool,
 }
@@ -66,24 +113,30 @@ impl LazyIndex {
         if !self.asked.swap(true, Ordering::Relaxed) {
             return None;
         }
-        Some(self.index.get_or_init(build))
+        Some(self.index.get_or_init(|| Arc::new(build())))
     }
 
     fn mark_asked(&self) {
         self.asked.store(true, Ordering::Relaxed);
     }
 
-    fn build(&self, build: impl FnOnce() -> ChangeIndex) {
+    fn build(&self, build: impl FnOnce() -> Arc<ChangeIndex>) {
         self.index.get_or_init(build);
     }
 
-    fn built(&self) -> Option<&ChangeIndex> {
+    fn built(&self) -> Option<&Arc<ChangeIndex>> {
         self.index.get()
     }
 }
 
 impl Held {
-    fn new(version: i64, rows: RepoRows, generation: Option<u64>, asked: bool) -> Self {
+    fn new(
+        version: i64,
+        rows: RepoRows,
+        generation: Option<u64>,
+        asked: bool,
+        replaced: Option<Replaced>,
+    ) -> Self {
         static GENERATIONS: AtomicU64 = AtomicU64::new(0);
         Self {
             version,
@@ -91,6 +144,7 @@ impl Held {
             generation: generation
                 .unwrap_or_else(|| GENERATIONS.fetch_add(1, Ordering::Relaxed) + 1),
             index: LazyIndex::new(asked),
+            replaced,
         }
     }
 
@@ -98,8 +152,19 @@ impl Held {
     /// None the first time (marking it asked): a one-shot process never builds one, a server
     /// from the second question on.
     pub fn index_if_asked_before(&self) -> Option<&ChangeIndex> {
-        self.index
-            .if_asked_before(|| ChangeIndex::new(&self.rows.changes))
+        self.index.if_asked_before(|| {
+            let changes = &self.rows.changes;
+            let previous = self
+                .replaced
+                .as_ref()
+                .and_then(|r| Some((r.index.as_ref()?, r.moved)));
+            rebuilt(
+                previous,
+                changes.len(),
+                |cut| changes[changes.partition_point(|c| c.deployed_at < cut)..].to_vec(),
+                || ChangeIndex::new(changes),
+            )
+        })
     }
 }
 
@@ -166,14 +231,22 @@ pub async fn repo_rows(
             let same_changes = old.filter(|old| old.rows.changes == rows.changes);
             // Rows replacing indexed ones are indexed at once: the repository is asked about.
             let old_index = old.and_then(|old| old.index.built());
+            let replaced = old.filter(|_| same_changes.is_none()).and_then(|old| {
+                Some(Replaced {
+                    generation: old.generation,
+                    moved: first_moved(&old.rows.changes, &rows.changes)?,
+                    index: old.index.built().cloned(),
+                })
+            });
             let held = Held::new(
                 version,
                 rows,
                 same_changes.map(|old| old.generation),
                 old_index.is_some(),
+                replaced,
             );
             if let Some(index) = same_changes.and_then(|old| old.index.built()) {
-                held.index.build(|| index.clone());
+                held.index.build(|| Arc::clone(index));
             }
             shelf.insert(repo, Arc::new(held));
         }
@@ -199,11 +272,12 @@ pub fn index_held(groups: &[(Arc<GroupIndex>, Vec<Arc<Held>>)], alone: &[Arc<Hel
         h.index.mark_asked();
     }
     for h in alone.iter().rev() {
-        h.index.build(|| ChangeIndex::new(&h.rows.changes));
+        h.index
+            .build(|| Arc::new(ChangeIndex::new(&h.rows.changes)));
     }
     for (group, members) in groups.iter().rev() {
         let members: Vec<&Held> = members.iter().map(|h| &**h).collect();
-        group.index.build(|| merged_index(&members));
+        group.index.build(|| Arc::new(merged_index(&members)));
     }
 }
 
@@ -225,12 +299,31 @@ pub struct GroupIndex {
     /// The members' change generations it is (to be) built from.
     generations: Vec<u64>,
     index: LazyIndex,
+    /// The index of the group it replaces and the earliest time its members' changes moved
+    /// from, when every member changed since is its rows' direct successor (see [`Replaced`]).
+    previous: Option<(Arc<ChangeIndex>, i64)>,
 }
 
 impl GroupIndex {
     /// [`Held::index_if_asked_before`] for the group; `members` are the rows it was found for.
     pub fn index_if_asked_before(&self, members: &[&Held]) -> Option<&ChangeIndex> {
-        self.index.if_asked_before(|| merged_index(members))
+        self.index.if_asked_before(|| {
+            let previous = self.previous.as_ref().map(|(index, moved)| (index, *moved));
+            let total = members.iter().map(|h| h.rows.changes.len()).sum();
+            let recent = |cut: i64| {
+                let mut recent: Vec<ChangeRow> = members
+                    .iter()
+                    .flat_map(|h| {
+                        let changes = &h.rows.changes;
+                        &changes[changes.partition_point(|c| c.deployed_at < cut)..]
+                    })
+                    .copied()
+                    .collect();
+                sort_by_time(&mut recent);
+                recent
+            };
+            rebuilt(previous, total, recent, || merged_index(members))
+        })
     }
 }
 
@@ -270,9 +363,21 @@ pub fn group_index(
         old => {
             // Replacing an indexed group: its repositories are asked about, index at once.
             let asked = old.is_some_and(|g| g.index.built().is_some());
+            let previous = old.and_then(|old| {
+                let index = old.index.built()?;
+                let mut moved = None;
+                for ((_, held), &was) in members.iter().zip(&old.generations) {
+                    if held.generation != was {
+                        let replaced = held.replaced.as_ref().filter(|r| r.generation == was)?;
+                        moved = Some(moved.map_or(replaced.moved, |m: i64| m.min(replaced.moved)));
+                    }
+                }
+                Some((Arc::clone(index), moved?))
+            });
             let group = Arc::new(GroupIndex {
                 generations,
                 index: LazyIndex::new(asked),
+                previous,
             });
             groups.insert(key, Arc::clone(&group));
             group

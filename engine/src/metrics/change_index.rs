@@ -11,6 +11,8 @@
 use super::ranks::RankIndex;
 use super::rows::ChangeRow;
 use crate::filters::Excluded;
+use std::ops::Range;
+use std::sync::Arc;
 
 /// The stretches of a change's life the lead-time figures measure: the whole lead time, then
 /// its phases (docs/metrics.md).
@@ -69,8 +71,18 @@ impl Elapsed {
 const BUILT_ON_TWO_THREADS_FROM: usize = 8_000;
 
 /// The lead-time figures' view of one repository's changes.
+///
+/// After a write that moved changes from some time on, the index is built again from that time
+/// only ([`ChangeIndex::extending`]): the index built before answers for the changes deployed
+/// earlier (its windows end there), and only the recent ones are indexed anew. A server so
+/// rebuilds a few hundred changes after a delivery that ships some, not a whole team's (at
+/// about 0.4 µs a change), and the selections of earlier buckets, made over the same older
+/// index, stay kept (`super::selections`).
 #[derive(Debug, Clone)]
 pub struct ChangeIndex {
+    /// An index built whole before, right for the changes deployed before the time given with
+    /// it: its windows end there, and this index's own start there.
+    earlier: Option<(Arc<ChangeIndex>, i64)>,
     /// One index per [`Elapsed`], in the order of [`Elapsed::ALL`]: the changes the filters
     /// keep that have that stretch, by deployment time.
     durations: Vec<RankIndex>,
@@ -96,6 +108,7 @@ impl ChangeIndex {
             Elapsed::ALL.map(index)
         };
         Self {
+            earlier: None,
             durations: durations.into(),
             excluded: changes
                 .iter()
@@ -104,17 +117,65 @@ impl ChangeIndex {
         }
     }
 
-    pub fn durations(&self, elapsed: Elapsed) -> &RankIndex {
-        &self.durations[elapsed as usize]
+    /// Where an index replacing `previous` after a write that moved changes from `moved` on can
+    /// start: the index built whole that still answers for the changes deployed before the time
+    /// returned with it (the earlier of `moved` and where `previous`'s own changes start).
+    pub fn reusable(previous: &Arc<ChangeIndex>, moved: i64) -> (Arc<ChangeIndex>, i64) {
+        match &previous.earlier {
+            Some((whole, cut)) => (Arc::clone(whole), moved.min(*cut)),
+            None => (Arc::clone(previous), moved),
+        }
+    }
+
+    /// The index of changes whose `earlier` part (from [`ChangeIndex::reusable`]) answers for
+    /// those deployed before `cut`, and `recent` (sorted, every change deployed from `cut` on)
+    /// for the others.
+    pub fn extending(earlier: Arc<ChangeIndex>, cut: i64, recent: &[ChangeRow]) -> Self {
+        debug_assert!(earlier.earlier.is_none() && recent.iter().all(|c| c.deployed_at >= cut));
+        Self {
+            earlier: Some((earlier, cut)),
+            ..Self::new(recent)
+        }
+    }
+
+    /// The positions of `elapsed` deployed in `[start, end)`, each index with its own: pushed
+    /// onto `windows`.
+    pub fn windows<'a>(
+        &'a self,
+        elapsed: Elapsed,
+        start: i64,
+        end: i64,
+        windows: &mut Vec<(&'a RankIndex, Range<usize>)>,
+    ) {
+        let start = match &self.earlier {
+            Some((earlier, cut)) => {
+                earlier.windows(elapsed, start, end.min(*cut), windows);
+                start.max(*cut)
+            }
+            None => start,
+        };
+        let ranks = &self.durations[elapsed as usize];
+        windows.push((ranks, ranks.window(start, end)));
     }
 
     /// Why each change deployed in `[start, end)` and left out by the filters was.
-    pub fn excluded(&self, start: i64, end: i64) -> impl Iterator<Item = Excluded> + '_ {
+    pub fn excluded(&self, start: i64, end: i64) -> Vec<Excluded> {
+        let mut found = Vec::new();
+        let start = match &self.earlier {
+            Some((earlier, cut)) => {
+                found = earlier.excluded(start, end.min(*cut));
+                start.max(*cut)
+            }
+            None => start,
+        };
         let from = self.excluded.partition_point(|(t, _)| *t < start);
         let to = self.excluded.partition_point(|(t, _)| *t < end);
-        self.excluded[from..to.max(from)]
-            .iter()
-            .map(|(_, why)| *why)
+        found.extend(
+            self.excluded[from..to.max(from)]
+                .iter()
+                .map(|(_, why)| *why),
+        );
+        found
     }
 }
 
@@ -209,6 +270,62 @@ mod tests {
             let by_scan = compute_view(&scanned, label.clone(), &request);
             let by_index = compute_view(&indexed, label, &request);
             prop_assert_eq!(by_scan.lead_time, by_index.lead_time);
+        }
+
+        /// Two writes: the first moved the changes from `first_day` on (the index then built
+        /// extends the whole one), the second from `second_day` on; the changes moved away
+        /// (`gone`) must not count, wherever the cuts fall.
+        #[test]
+        fn an_index_extending_an_older_one_agrees_with_the_scan(
+            changes in prop::collection::vec(change(), 0..80),
+            gone in prop::collection::vec(change(), 0..30),
+            first_day in 0..110i64,
+            second_day in 0..110i64,
+            bucket in prop::sample::select(vec![None, Some(Bucket::Day), Some(Bucket::Week)]),
+        ) {
+            let mut changes = changes;
+            changes.sort_by_key(|c| c.deployed_at);
+            let (first, second) = (START + first_day * DAY, START + second_day * DAY);
+            // Before the first write: the changes before its cut, then others since moved.
+            let mut before: Vec<ChangeRow> = changes.iter().filter(|c| c.deployed_at < first).copied()
+                .chain(gone.iter().filter(|c| c.deployed_at >= first).copied())
+                .collect();
+            before.sort_by_key(|c| c.deployed_at);
+            let whole = Arc::new(ChangeIndex::new(&before));
+            // After the first write: `gone` again from the second cut on, as a middle state.
+            let mut middle: Vec<ChangeRow> = changes.iter().filter(|c| c.deployed_at < second).copied()
+                .chain(gone.iter().filter(|c| c.deployed_at >= second.max(first)).copied())
+                .collect();
+            middle.sort_by_key(|c| c.deployed_at);
+            let (earlier, cut) = ChangeIndex::reusable(&whole, first);
+            let recent: Vec<ChangeRow> = middle.iter().filter(|c| c.deployed_at >= cut).copied().collect();
+            let middle_index = Arc::new(ChangeIndex::extending(earlier, cut, &recent));
+            let (earlier, cut) = ChangeIndex::reusable(&middle_index, second);
+            prop_assert!(Arc::ptr_eq(&earlier, &whole), "always one older part");
+            let recent: Vec<ChangeRow> = changes.iter().filter(|c| c.deployed_at >= cut).copied().collect();
+            let index = ChangeIndex::extending(earlier, cut, &recent);
+            let bands = Bands::published("2024").expect("bands");
+            let filters = NoiseFilters::default();
+            let request = MetricsRequest {
+                period: Period::new(
+                    NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
+                    NaiveDate::from_ymd_opt(2026, 4, 20).unwrap_or_default(),
+                ).expect("period"),
+                bucket,
+                time_zone: chrono_tz::UTC,
+                bands: &bands,
+                filters: &filters,
+                small_sample: 5,
+                phases_per_bucket: true,
+                benchmark: crate::score::Benchmark::standard(),
+            };
+            let label = ScopeLabel { team: None, name: "org".into(), kind: "organisation".into() };
+            let scanned = FactView { changes: vec![changes.as_slice()], ..FactView::default() };
+            let indexed = FactView { change_indexes: Some(vec![&index]), ..scanned.clone() };
+            prop_assert_eq!(
+                compute_view(&scanned, label.clone(), &request).lead_time,
+                compute_view(&indexed, label, &request).lead_time
+            );
         }
     }
 }

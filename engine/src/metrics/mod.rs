@@ -829,16 +829,16 @@ impl LeadFigures {
     fn indexed(w: &Window, indexes: &[&ChangeIndex], phases: bool) -> Self {
         let mut excluded = FilterCounts::default();
         for index in indexes {
-            index.excluded(w.start, w.end).for_each(|r| excluded.add(r));
+            index
+                .excluded(w.start, w.end)
+                .into_iter()
+                .for_each(|r| excluded.add(r));
         }
         let windows = |e: Elapsed, start: i64, end: i64| {
-            let windows: Vec<_> = indexes
-                .iter()
-                .map(|index| {
-                    let ranks = index.durations(e);
-                    (ranks, ranks.window(start, end))
-                })
-                .collect();
+            let mut windows = Vec::with_capacity(indexes.len());
+            for index in indexes {
+                index.windows(e, start, end, &mut windows);
+            }
             let len = windows.iter().map(|(_, positions)| positions.len()).sum();
             (len, windows)
         };
