@@ -31,11 +31,17 @@ const SHIPPED: &str = "SELECT dc.deployment, dc.change FROM deployment_change dc
      WHERE dc.deployment IN (SELECT key FROM deployment WHERE repo = $1)";
 
 /// What a derivation compares its outcome with.
-pub(super) struct Before {
-    blamed: BTreeSet<String>,
-    /// For a whole derivation: the deployments marked rework, and whether any change was shipped
-    /// (then in [`SHIPPED_BEFORE`]).
-    whole: Option<(BTreeSet<String>, bool)>,
+pub(super) enum Before {
+    /// An incremental derivation: the deployments blamed.
+    Incremental(BTreeSet<String>),
+    /// A derivation of the whole history: the deployments blamed, those marked rework, and the
+    /// shipments (in [`SHIPPED_BEFORE`]).
+    Whole {
+        blamed: BTreeSet<String>,
+        rework: BTreeSet<String>,
+    },
+    /// A derivation of the whole history of a repository that had shipped nothing.
+    Unshipped,
 }
 
 /// Takes what a derivation of `repo` (incremental when `incremental`) compares with.
@@ -44,16 +50,14 @@ pub(super) async fn before(
     repo: &str,
     incremental: bool,
 ) -> Result<Before, StoreError> {
-    let blamed = blamed(tx, repo).await?;
     if incremental {
-        return Ok(Before {
-            blamed,
-            whole: None,
-        });
+        return Ok(Before::Incremental(blamed(tx, repo).await?));
     }
-    let rework = reworked(tx, repo).await?;
     tx.execute(Statement::new(
-        format!("CREATE TEMPORARY TABLE {SHIPPED_BEFORE} (deployment TEXT NOT NULL, change TEXT NOT NULL)"),
+        format!(
+            "CREATE TEMPORARY TABLE {SHIPPED_BEFORE} \
+             (deployment TEXT NOT NULL, change TEXT NOT NULL)"
+        ),
         vec![],
     ))
     .await?;
@@ -62,11 +66,14 @@ pub(super) async fn before(
             format!("INSERT INTO {SHIPPED_BEFORE} (deployment, change) {SHIPPED}"),
             vec![Value::text(repo)],
         ))
-        .await?
-        > 0;
-    Ok(Before {
-        blamed,
-        whole: Some((rework, shipped)),
+        .await?;
+    if shipped == 0 {
+        drop_shipped_before(tx).await?;
+        return Ok(Before::Unshipped);
+    }
+    Ok(Before::Whole {
+        blamed: blamed(tx, repo).await?,
+        rework: reworked(tx, repo).await?,
     })
 }
 
@@ -78,38 +85,48 @@ pub(super) async fn mark(
     before: Before,
     from: Option<i64>,
 ) -> Result<Option<i64>, StoreError> {
-    let mut moved: BTreeSet<String> = before
-        .blamed
-        .symmetric_difference(&blamed(tx, repo).await?)
-        .cloned()
-        .collect();
-    let Some((rework, shipped)) = before.whole else {
-        let earliest = earliest_finish(tx, &moved).await?;
-        return Ok(from.map(|from| earliest.map_or(from, |t| t.min(from))));
-    };
-    moved.extend(
-        rework
-            .symmetric_difference(&reworked(tx, repo).await?)
-            .cloned(),
-    );
-    let earliest_shipment = if shipped {
-        earliest_shipment_moved(tx, repo).await?
-    } else {
-        None
-    };
+    match before {
+        Before::Unshipped => Ok(None),
+        Before::Incremental(blamed_before) => {
+            let moved = blamed_before
+                .symmetric_difference(&blamed(tx, repo).await?)
+                .cloned()
+                .collect();
+            let earliest = earliest_finish(tx, &moved).await?;
+            Ok(from.map(|from| earliest.map_or(from, |t| t.min(from))))
+        }
+        Before::Whole {
+            blamed: blamed_before,
+            rework,
+        } => {
+            let mut moved: BTreeSet<String> = blamed_before
+                .symmetric_difference(&blamed(tx, repo).await?)
+                .cloned()
+                .collect();
+            moved.extend(
+                rework
+                    .symmetric_difference(&reworked(tx, repo).await?)
+                    .cloned(),
+            );
+            let shipment = earliest_shipment_moved(tx, repo).await?;
+            drop_shipped_before(tx).await?;
+            let earliest = earliest_finish(tx, &moved)
+                .await?
+                .into_iter()
+                .chain(shipment)
+                .min();
+            Ok(Some(earliest.unwrap_or(i64::MAX)))
+        }
+    }
+}
+
+async fn drop_shipped_before(tx: &mut Transaction) -> Result<(), StoreError> {
     tx.execute(Statement::new(
         format!("DROP TABLE {SHIPPED_BEFORE}"),
         vec![],
     ))
     .await?;
-    if !shipped {
-        return Ok(None);
-    }
-    let earliest = [earliest_finish(tx, &moved).await?, earliest_shipment]
-        .into_iter()
-        .flatten()
-        .min();
-    Ok(Some(earliest.unwrap_or(i64::MAX)))
+    Ok(())
 }
 
 /// The deployments of `repo` some failure link blames (by the links' repository index).
