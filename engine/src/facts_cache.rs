@@ -505,7 +505,7 @@ async fn load(
 /// `held`'s rows brought up to the repository's version by reading only what the writes since
 /// may have moved (see [`Store::repo_rows`] with a time): the deployments and changes from the
 /// earliest time those writes marked (a derivation marks from the earliest deployment it blamed
-/// or stopped blaming, see `store::derived::blamed`), and the rollbacks. `None` when a write
+/// or stopped blaming, see `store::derived::moved`), and the rollbacks. `None` when a write
 /// may have moved anything (read it whole).
 async fn patch(
     store: &Store,

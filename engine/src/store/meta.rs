@@ -283,7 +283,7 @@ impl Store {
     /// From when (Unix seconds) the rows of `repo` (its changes, its deployments and their
     /// flags) may differ from those read at version `held`: the earliest time the writes since
     /// marked (`repository_write`; a derivation's covers the deployments it blamed or stopped
-    /// blaming, see `derived::blamed`). `None` when one
+    /// blaming, see `derived::moved`). `None` when one
     /// of them may have changed any row, or when they reach further back than the store
     /// remembers: read the rows whole.
     pub async fn changes_moved_since(

@@ -37,7 +37,7 @@ impl Store {
     /// With `since` (Unix seconds), only what writes marked from that time may have moved (see
     /// `repository_write`): the deployments finished at or after it, the changes deployed at or
     /// after it, and the rollbacks (few). A derivation's mark is early enough to cover the
-    /// earlier deployments it blamed or stopped blaming (`derived::blamed`), so
+    /// earlier deployments it blamed or stopped blaming (`derived::moved`), so
     /// [`crate::facts_cache`] keeps the held rows before it as they are.
     pub async fn repo_rows(
         &self,
