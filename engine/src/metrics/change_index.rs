@@ -184,7 +184,7 @@ mod tests {
     use super::*;
     use crate::filters::NoiseFilters;
     use crate::metrics::rows::{FactView, OwnedRows};
-    use crate::metrics::{MetricsRequest, ScopeLabel, compute_view};
+    use crate::metrics::{LeadTime, MetricsRequest, ScopeLabel, compute_view};
     use crate::period::{Bucket, Period};
     use crate::tiers::Bands;
     use chrono::NaiveDate;
@@ -224,6 +224,46 @@ mod tests {
             })
     }
 
+    /// The lead-time figures of `changes` (one slice per repository) over `period`, scanned and
+    /// read from `indexes`.
+    fn lead_time_both_ways(
+        changes: Vec<&[ChangeRow]>,
+        indexes: Vec<&ChangeIndex>,
+        period: Period,
+        bucket: Option<Bucket>,
+        zone: chrono_tz::Tz,
+    ) -> (LeadTime, LeadTime) {
+        let bands = Bands::published("2024").expect("bands");
+        let filters = NoiseFilters::default();
+        let request = MetricsRequest {
+            period,
+            bucket,
+            time_zone: zone,
+            bands: &bands,
+            filters: &filters,
+            small_sample: 5,
+            phases_per_bucket: true,
+            benchmark: crate::score::Benchmark::standard(),
+        };
+        let label = ScopeLabel {
+            team: None,
+            name: "org".into(),
+            kind: "organisation".into(),
+        };
+        let scanned = FactView {
+            changes,
+            ..FactView::default()
+        };
+        let indexed = FactView {
+            change_indexes: Some(indexes),
+            ..scanned.clone()
+        };
+        (
+            compute_view(&scanned, label.clone(), &request).lead_time,
+            compute_view(&indexed, label, &request).lead_time,
+        )
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -246,30 +286,14 @@ mod tests {
             let from = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default()
                 + chrono::Duration::days(from_day);
             let period = Period::new(from, from + chrono::Duration::days(days)).expect("period");
-            let bands = Bands::published("2024").expect("bands");
-            let filters = NoiseFilters::default();
-            let request = MetricsRequest {
+            let (by_scan, by_index) = lead_time_both_ways(
+                rows.iter().map(|r| r.changes.as_slice()).collect(),
+                indexes.iter().collect(),
                 period,
                 bucket,
-                time_zone: zone,
-                bands: &bands,
-                filters: &filters,
-                small_sample: 5,
-                phases_per_bucket: true,
-                benchmark: crate::score::Benchmark::standard(),
-            };
-            let label = ScopeLabel { team: None, name: "org".into(), kind: "organisation".into() };
-            let scanned = FactView {
-                changes: rows.iter().map(|r| r.changes.as_slice()).collect(),
-                ..FactView::default()
-            };
-            let indexed = FactView {
-                change_indexes: Some(indexes.iter().collect()),
-                ..scanned.clone()
-            };
-            let by_scan = compute_view(&scanned, label.clone(), &request);
-            let by_index = compute_view(&indexed, label, &request);
-            prop_assert_eq!(by_scan.lead_time, by_index.lead_time);
+                zone,
+            );
+            prop_assert_eq!(by_scan, by_index);
         }
 
         /// Two writes: the first moved the changes from `first_day` on (the index then built
@@ -304,28 +328,13 @@ mod tests {
             prop_assert!(Arc::ptr_eq(&earlier, &whole), "always one older part");
             let recent: Vec<ChangeRow> = changes.iter().filter(|c| c.deployed_at >= cut).copied().collect();
             let index = ChangeIndex::extending(earlier, cut, &recent);
-            let bands = Bands::published("2024").expect("bands");
-            let filters = NoiseFilters::default();
-            let request = MetricsRequest {
-                period: Period::new(
-                    NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
-                    NaiveDate::from_ymd_opt(2026, 4, 20).unwrap_or_default(),
-                ).expect("period"),
-                bucket,
-                time_zone: chrono_tz::UTC,
-                bands: &bands,
-                filters: &filters,
-                small_sample: 5,
-                phases_per_bucket: true,
-                benchmark: crate::score::Benchmark::standard(),
-            };
-            let label = ScopeLabel { team: None, name: "org".into(), kind: "organisation".into() };
-            let scanned = FactView { changes: vec![changes.as_slice()], ..FactView::default() };
-            let indexed = FactView { change_indexes: Some(vec![&index]), ..scanned.clone() };
-            prop_assert_eq!(
-                compute_view(&scanned, label.clone(), &request).lead_time,
-                compute_view(&indexed, label, &request).lead_time
-            );
+            let period = Period::new(
+                NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
+                NaiveDate::from_ymd_opt(2026, 4, 20).unwrap_or_default(),
+            ).expect("period");
+            let (by_scan, by_index) =
+                lead_time_both_ways(vec![changes.as_slice()], vec![&index], period, bucket, chrono_tz::UTC);
+            prop_assert_eq!(by_scan, by_index);
         }
     }
 }
