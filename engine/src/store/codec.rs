@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 /// Rows per multi-row `INSERT`: far below the bind-parameter limits of both backends (SQLite
 /// 32,766, PostgreSQL 65,535) for our widest table.
-const ROWS_PER_INSERT: usize = 500;
+pub(crate) const ROWS_PER_INSERT: usize = 500;
 
 /// A bind parameter; every column is one of these, on both backends.
 #[derive(Debug, Clone)]

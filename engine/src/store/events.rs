@@ -561,23 +561,15 @@ impl IngestTransaction {
             .filter_map(|e| e.raw.as_ref())
             .filter(|raw| seen.insert((raw.source.as_str(), raw.delivery_id.as_str())))
             .collect();
-        let deliveries = raws
+        // In key order: neighbouring rows land on the same pages of the table.
+        let mut deliveries: Vec<(&str, &str)> = raws
             .iter()
-            .map(|raw| vec![Value::text(&raw.source), Value::text(&raw.delivery_id)])
+            .map(|raw| (raw.source.as_str(), raw.delivery_id.as_str()))
             .collect();
+        deliveries.sort_unstable();
         let mut fresh = HashSet::new();
-        for statement in codec::insert_statements(
-            "INSERT INTO raw_delivery (source, delivery_id)",
-            "ON CONFLICT (source, delivery_id) DO NOTHING RETURNING source, delivery_id",
-            deliveries,
-        ) {
-            let added = self
-                .tx
-                .fetch_all(statement, |row| {
-                    Ok((row.text("source")?, row.text("delivery_id")?))
-                })
-                .await?;
-            fresh.extend(added);
+        for chunk in deliveries.chunks(codec::ROWS_PER_INSERT) {
+            fresh.extend(self.claim_deliveries(chunk).await?);
         }
         let new: Vec<&NewRawEvent> = raws
             .into_iter()
@@ -617,6 +609,54 @@ impl IngestTransaction {
             rows,
         ))
         .await?;
+        Ok(fresh)
+    }
+
+    /// Inserts the delivery ids not logged yet (at most [`codec::ROWS_PER_INSERT`]); returns
+    /// those it inserted.
+    ///
+    /// Returning the rows an insert added costs as much as the insert (about 3 µs a row on
+    /// SQLite, where each row crosses to this thread) and a large batch (an import, a sync's
+    /// page) is usually all new: so a large batch is inserted plainly inside a savepoint, and
+    /// only if some of its rows were there already is that undone and the insert run again,
+    /// returning the new rows.
+    async fn claim_deliveries(
+        &mut self,
+        deliveries: &[(&str, &str)],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let insert = |tail: &str| {
+            let rows = deliveries
+                .iter()
+                .map(|(source, id)| vec![Value::text(*source), Value::text(*id)])
+                .collect();
+            codec::insert_statements("INSERT INTO raw_delivery (source, delivery_id)", tail, rows)
+        };
+        let savepoint = |sql: &'static str| Statement::new(sql, vec![]);
+        if deliveries.len() >= PLAIN_CLAIM_ROWS {
+            self.run(vec![savepoint("SAVEPOINT claim_deliveries")])
+                .await?;
+            let inserted = self.tx.execute_all(insert(CLAIM_TAIL)).await?;
+            if inserted.iter().sum::<u64>() == deliveries.len() as u64 {
+                self.run(vec![savepoint("RELEASE SAVEPOINT claim_deliveries")])
+                    .await?;
+                return Ok(deliveries
+                    .iter()
+                    .map(|(source, id)| (source.to_string(), id.to_string()))
+                    .collect());
+            }
+            self.run(vec![
+                savepoint("ROLLBACK TO SAVEPOINT claim_deliveries"),
+                savepoint("RELEASE SAVEPOINT claim_deliveries"),
+            ])
+            .await?;
+        }
+        let mut fresh = Vec::new();
+        for statement in insert(&format!("{CLAIM_TAIL} RETURNING source, delivery_id")) {
+            let added = self.tx.fetch_all(statement, |row| {
+                Ok((row.text("source")?, row.text("delivery_id")?))
+            });
+            fresh.extend(added.await?);
+        }
         Ok(fresh)
     }
 
@@ -675,6 +715,14 @@ impl IngestTransaction {
         Ok(())
     }
 }
+
+/// From this many delivery ids on, [`IngestTransaction::claim_deliveries`] inserts them plainly
+/// first: below it, the savepoint's two more statements (round trips on PostgreSQL) would cost
+/// more than returning the rows.
+const PLAIN_CLAIM_ROWS: usize = 64;
+
+/// A delivery id already logged is left as it is.
+const CLAIM_TAIL: &str = "ON CONFLICT (source, delivery_id) DO NOTHING";
 
 /// A row of the raw log as stored: its body may be a reference into a block, which holds its
 /// delivery id too when the row does not.
