@@ -9,6 +9,7 @@ use crate::model::{
 use chrono::DateTime;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 /// Rows per multi-row `INSERT`: far below the bind-parameter limits of both backends (SQLite
 /// 32,766, PostgreSQL 65,535) for our widest table.
@@ -105,10 +106,16 @@ pub(crate) trait RowExt {
 
 /// `$first, $first+1, ...`: `n` placeholders for an `IN (...)` list.
 pub(crate) fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    // Written into one string: a bulk write builds millions of them.
+    let mut list = String::with_capacity(n * 6);
+    for i in first..first + n {
+        if i > first {
+            list.push_str(", ");
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(list, "${i}");
+    }
+    list
 }
 
 /// Splits rows into multi-row `INSERT` statements: `{head} VALUES (...), (...) {tail}`.
