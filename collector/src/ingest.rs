@@ -21,7 +21,9 @@ use crate::telemetry;
 use engine::analysis::AnalysisOptions;
 use engine::config::Config;
 use engine::model::{RepoSlug, Source};
-use engine::store::events::{BatchOutcome, EventRecord, IngestTransaction, LoggedEvent};
+use engine::store::events::{
+    BatchOutcome, EventRecord, IngestTransaction, LoggedEvent, PackedBlock,
+};
 use engine::store::{Counter, Store, StoreError};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
@@ -637,12 +639,8 @@ pub async fn import_file(
         tokio::task::spawn_blocking(move || read_batches(&path, format, &ctx, &name, &batches))
     };
     let mut written = Ok(());
-    while let Some(Batch {
-        mut events,
-        mut kinds,
-    }) = to_write.recv().await
-    {
-        written = write_batch(&mut tx, &mut events, &mut kinds, &mut report).await;
+    while let Some(batch) = to_write.recv().await {
+        written = write_batch(&mut tx, batch, &mut report).await;
         if written.is_err() {
             break;
         }
@@ -706,7 +704,27 @@ pub async fn import_file(
 /// A batch of an import read and validated, to be written: the logged events and their records.
 struct Batch {
     events: Vec<LoggedEvent>,
-    kinds: Vec<EventRecord>,
+    /// The events' block, packed on the reading thread (None if packing failed: the write
+    /// packs again and says why).
+    packed: Option<PackedBlock>,
+    /// Each event's kind, counted once if it is new (the records themselves go to the store).
+    kinds: Vec<KindCounts>,
+}
+
+impl Batch {
+    fn new() -> Self {
+        Self {
+            events: Vec::with_capacity(BATCH),
+            packed: None,
+            kinds: Vec::with_capacity(BATCH),
+        }
+    }
+
+    /// The batch with its block packed, ready to be sent.
+    fn packed(mut self) -> Self {
+        self.packed = PackedBlock::of(&self.events).ok();
+        self
+    }
 }
 
 /// What reading an import's file found besides its batches.
@@ -729,10 +747,7 @@ fn read_batches(
     batches: &mpsc::Sender<Batch>,
 ) -> Result<FileRead, ImportError> {
     let mut read = FileRead::default();
-    let mut batch = Batch {
-        events: Vec::with_capacity(BATCH),
-        kinds: Vec::with_capacity(BATCH),
-    };
+    let mut batch = Batch::new();
     let mut writing = true;
     for item in items(path, format).map_err(|e| invalid_or_read(e, name))? {
         let item = item.map_err(|source| ImportError::Read {
@@ -744,7 +759,7 @@ fn read_batches(
             Ok(record) => {
                 read.unowned.extend(ctx.unowned([&record]));
                 if read.errors.is_empty() {
-                    batch.kinds.push(record.clone());
+                    batch.kinds.push(KindCounts::of(&record));
                     batch.events.push(logged(record, &item.raw, ctx));
                 }
             }
@@ -752,38 +767,27 @@ fn read_batches(
             Err(_) => read.more += 1,
         }
         if batch.events.len() >= BATCH && writing {
-            let full = std::mem::replace(
-                &mut batch,
-                Batch {
-                    events: Vec::with_capacity(BATCH),
-                    kinds: Vec::with_capacity(BATCH),
-                },
-            );
-            writing = batches.blocking_send(full).is_ok();
+            let full = std::mem::replace(&mut batch, Batch::new());
+            writing = batches.blocking_send(full.packed()).is_ok();
         }
     }
     if read.errors.is_empty() && !batch.events.is_empty() && writing {
         // The writer may have stopped in the meantime: it says why.
-        let _ = batches.blocking_send(batch);
+        let _ = batches.blocking_send(batch.packed());
     }
     Ok(read)
 }
 
-/// Writes the batch (if any) into the import's transaction and counts what was new; `kinds` are
-/// the batch's records, in order.
+/// Writes the batch into the import's transaction and counts what was new.
 async fn write_batch(
     tx: &mut IngestTransaction,
-    batch: &mut Vec<LoggedEvent>,
-    kinds: &mut Vec<EventRecord>,
+    batch: Batch,
     report: &mut ImportReport,
 ) -> Result<(), StoreError> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let outcome = tx.write(std::mem::take(batch)).await?;
-    for (record, new) in kinds.drain(..).zip(outcome.new) {
+    let outcome = tx.write_packed(batch.events, batch.packed).await?;
+    for (kind, new) in batch.kinds.into_iter().zip(outcome.new) {
         if new {
-            report.loaded.add(&record);
+            report.loaded += kind;
         } else {
             report.duplicates += 1;
         }

@@ -67,6 +67,47 @@ async fn an_ndjson_file_loads_and_reimporting_it_changes_nothing() {
     assert_eq!(store.data_version().await.expect("version"), version);
 }
 
+/// An import packs each batch's raw events ahead as one block; a batch holding events logged
+/// before is packed again from its new events alone, so the log still reads back each event's
+/// own body.
+#[tokio::test]
+async fn a_file_reimported_with_new_events_logs_only_those_and_they_read_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::connect("sqlite::memory:").await.expect("store");
+    let config = config(CONFIG);
+    let lines = documented_events();
+    let first = write(dir.path(), "first.ndjson", &lines[..2].join("\n"));
+    import_file(&store, &config, &first)
+        .await
+        .expect("imported");
+
+    let retitled = lines[0].replace("Faster checkout", "Faster checkout, again");
+    let second = [&lines[0], &retitled, &lines[1], &lines[2]].map(String::as_str);
+    let file = write(dir.path(), "second.ndjson", &second.join("\n"));
+    let report = import_file(&store, &config, &file).await.expect("imported");
+    assert_eq!(report.duplicates, 2);
+    assert_eq!(
+        report.loaded.to_string(),
+        "1 change, 0 deployments, 1 incident"
+    );
+
+    let logged: Vec<String> = store
+        .raw_events_after(0, 10)
+        .await
+        .expect("log")
+        .into_iter()
+        .map(|e| e.body)
+        .collect();
+    let expected = [&lines[0], &lines[1], &retitled, &lines[2]].map(String::as_str);
+    assert_eq!(logged, expected);
+    let change = store
+        .change("acme/shop#42")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(change.title, "Faster checkout, again");
+}
+
 #[tokio::test]
 async fn a_csv_file_with_a_header_loads_the_same_records() {
     let dir = tempfile::tempdir().expect("tempdir");

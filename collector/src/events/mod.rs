@@ -193,6 +193,13 @@ pub struct KindCounts {
 }
 
 impl KindCounts {
+    /// One record's count: cheaper to keep than the record.
+    pub fn of(record: &EventRecord) -> Self {
+        let mut one = Self::default();
+        one.add(record);
+        one
+    }
+
     pub fn add(&mut self, record: &EventRecord) {
         match record {
             EventRecord::Change(_) => self.changes += 1,
@@ -205,6 +212,14 @@ impl KindCounts {
 
     pub fn total(&self) -> usize {
         self.changes + self.deployments + self.incidents
+    }
+}
+
+impl std::ops::AddAssign for KindCounts {
+    fn add_assign(&mut self, other: Self) {
+        self.changes += other.changes;
+        self.deployments += other.deployments;
+        self.incidents += other.incidents;
     }
 }
 

@@ -276,7 +276,17 @@ impl IngestTransaction {
     /// raw form). Within a batch, and across batches, a later record of a key replaces an earlier
     /// one, as if they had arrived one by one.
     pub async fn write(&mut self, events: Vec<LoggedEvent>) -> Result<BatchOutcome, StoreError> {
-        let mut fresh = self.log_raw(&events).await?;
+        self.write_packed(events, None).await
+    }
+
+    /// [`IngestTransaction::write`] with the batch's block packed ahead (by
+    /// [`PackedBlock::of`] the same events), stored as it is when every event is new.
+    pub async fn write_packed(
+        &mut self,
+        events: Vec<LoggedEvent>,
+        packed: Option<PackedBlock>,
+    ) -> Result<BatchOutcome, StoreError> {
+        let mut fresh = self.log_raw(&events, packed).await?;
         let mut outcome = BatchOutcome {
             new: Vec::with_capacity(events.len()),
             ..BatchOutcome::default()
@@ -552,15 +562,10 @@ impl IngestTransaction {
     async fn log_raw(
         &mut self,
         events: &[LoggedEvent],
+        packed: Option<PackedBlock>,
     ) -> Result<HashSet<(String, String)>, StoreError> {
         let now = chrono::Utc::now();
-        let mut seen = HashSet::new();
-        // The first of a repeated delivery id in the batch is the one logged.
-        let raws: Vec<&NewRawEvent> = events
-            .iter()
-            .filter_map(|e| e.raw.as_ref())
-            .filter(|raw| seen.insert((raw.source.as_str(), raw.delivery_id.as_str())))
-            .collect();
+        let raws = first_raws(events);
         // In key order: neighbouring rows land on the same pages of the table.
         let mut deliveries: Vec<(&str, &str)> = raws
             .iter()
@@ -571,6 +576,7 @@ impl IngestTransaction {
         for chunk in deliveries.chunks(codec::ROWS_PER_INSERT) {
             fresh.extend(self.claim_deliveries(chunk).await?);
         }
+        let logged = raws.len();
         let new: Vec<&NewRawEvent> = raws
             .into_iter()
             .filter(|raw| fresh.contains(&(raw.source.clone(), raw.delivery_id.clone())))
@@ -584,7 +590,12 @@ impl IngestTransaction {
                 Value::Bytes(packed::pack(&raw.body)),
             ]],
             several => {
-                let block = self.insert_block(several).await?;
+                // Packed ahead from the same events: the same block if all of them are new.
+                let packed = match packed {
+                    Some(packed) if several.len() == logged => packed,
+                    _ => PackedBlock::pack(several)?,
+                };
+                let block = self.insert_block(packed).await?;
                 several
                     .iter()
                     .enumerate()
@@ -661,16 +672,12 @@ impl IngestTransaction {
     }
 
     /// Stores the delivery ids and bodies of `raws` as one block; its id.
-    async fn insert_block(&mut self, raws: &[&NewRawEvent]) -> Result<i64, StoreError> {
-        let fields: Vec<&str> = raws
-            .iter()
-            .flat_map(|raw| [raw.delivery_id.as_str(), raw.body.as_str()])
-            .collect();
+    async fn insert_block(&mut self, packed: PackedBlock) -> Result<i64, StoreError> {
         self.tx
             .fetch_optional(
                 Statement::new(
                     "INSERT INTO raw_block (body) VALUES ($1) RETURNING id",
-                    vec![Value::Bytes(packed::pack_block(&fields)?)],
+                    vec![Value::Bytes(packed.0)],
                 ),
                 |row| Ok(row.int("id")?),
             )
@@ -723,6 +730,35 @@ const PLAIN_CLAIM_ROWS: usize = 64;
 
 /// A delivery id already logged is left as it is.
 const CLAIM_TAIL: &str = "ON CONFLICT (source, delivery_id) DO NOTHING";
+
+/// The raw events of a batch logged, in order: the first of each delivery id.
+fn first_raws(events: &[LoggedEvent]) -> Vec<&NewRawEvent> {
+    let mut seen = HashSet::new();
+    events
+        .iter()
+        .filter_map(|e| e.raw.as_ref())
+        .filter(|raw| seen.insert((raw.source.as_str(), raw.delivery_id.as_str())))
+        .collect()
+}
+
+/// A batch's raw events packed as one block (compression is most of a block's cost): an import
+/// packs each batch on its reading thread while the one before is written.
+pub struct PackedBlock(Vec<u8>);
+
+impl PackedBlock {
+    /// The block of `events` as [`IngestTransaction::write_packed`] logs them when all are new.
+    pub fn of(events: &[LoggedEvent]) -> Result<Self, StoreError> {
+        Self::pack(&first_raws(events))
+    }
+
+    fn pack(raws: &[&NewRawEvent]) -> Result<Self, StoreError> {
+        let fields: Vec<&str> = raws
+            .iter()
+            .flat_map(|raw| [raw.delivery_id.as_str(), raw.body.as_str()])
+            .collect();
+        Ok(Self(packed::pack_block(&fields)?))
+    }
+}
 
 /// A row of the raw log as stored: its body may be a reference into a block, which holds its
 /// delivery id too when the row does not.
