@@ -556,9 +556,10 @@ impl IngestTransaction {
     /// Logs the raw events not logged yet; returns the `(source, delivery_id)` of those it added.
     ///
     /// The delivery ids are inserted into `raw_delivery` first (a write, which on SQLite takes the
-    /// write lock before anything is read): those it returns are new. The new events' bodies are
-    /// then packed together as one block, with their delivery ids, and each gets its row
-    /// referring to its rank in the block; a single new event is packed alone in its row.
+    /// write lock before anything is read): those it inserted are new. The new events' bodies are
+    /// then packed together as one block (or `packed`, when every event is new), with their
+    /// delivery ids, and each gets its row referring to its rank in the block; a single new
+    /// event is packed alone in its row.
     async fn log_raw(
         &mut self,
         events: &[LoggedEvent],
