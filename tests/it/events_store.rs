@@ -42,6 +42,7 @@ both_backends!(
     a_transaction_of_many_batches_is_all_or_nothing,
     the_log_reads_back_in_arrival_order,
     batches_logged_as_blocks_read_back_as_they_arrived,
+    a_block_of_several_sources_reads_back_each_events_source,
     incidents_naming_a_deployment_touch_its_repository,
 );
 
@@ -392,6 +393,65 @@ async fn batches_logged_as_blocks_read_back_as_they_arrived(store: Store) {
     .map(|(id, body)| (id.to_string(), body.to_string()))
     .collect();
     assert_eq!(bodies, expected);
+}
+
+/// A block's events are logged as one row per run of one source: each reads back with its own
+/// source, counted as many times as it holds events, page after page from any event.
+async fn a_block_of_several_sources_reads_back_each_events_source(store: Store) {
+    let raw = |source: &str, id: &str| LoggedEvent {
+        raw: Some(NewRawEvent {
+            source: source.into(),
+            delivery_id: id.into(),
+            body: format!("{{\"{id}\": true}}"),
+        }),
+        record: None,
+    };
+    let sources = [
+        "events",
+        "pagerduty",
+        "pagerduty",
+        "events",
+        "events",
+        "github",
+    ];
+    let batch = sources
+        .iter()
+        .enumerate()
+        .map(|(i, source)| raw(source, &format!("m{i}")))
+        .collect();
+    store.ingest(batch).await.expect("batch");
+    store
+        .ingest(vec![raw("events", "after")])
+        .await
+        .expect("single event");
+
+    assert_eq!(store.raw_event_count(None).await.expect("raw"), 7);
+    assert_eq!(store.raw_event_count(Some("events")).await.expect("raw"), 4);
+    assert_eq!(
+        store.raw_event_count(Some("pagerduty")).await.expect("raw"),
+        2
+    );
+    for page_size in [1, 2, 4, 7] {
+        let mut read = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = store
+                .raw_events_after(after, page_size)
+                .await
+                .expect("page");
+            assert!(page.len() <= page_size as usize);
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            read.extend(page.into_iter().map(|e| (e.source, e.delivery_id)));
+        }
+        let expected: Vec<(String, String)> = sources
+            .iter()
+            .enumerate()
+            .map(|(i, source)| (source.to_string(), format!("m{i}")))
+            .chain([("events".to_string(), "after".to_string())])
+            .collect();
+        assert_eq!(read, expected, "pages of {page_size}");
+    }
 }
 
 async fn incidents_naming_a_deployment_touch_its_repository(store: Store) {
