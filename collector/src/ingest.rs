@@ -22,7 +22,7 @@ use engine::analysis::AnalysisOptions;
 use engine::config::Config;
 use engine::model::{RepoSlug, Source};
 use engine::store::events::{
-    BatchOutcome, EventRecord, IngestTransaction, LoggedEvent, PackedBlock,
+    BatchOutcome, EventRecord, IngestTransaction, LoggedEvent, PreparedBatch,
 };
 use engine::store::{Counter, Store, StoreError};
 use serde::Serialize;
@@ -704,9 +704,8 @@ pub async fn import_file(
 /// A batch of an import read and validated, to be written: the logged events and their records.
 struct Batch {
     events: Vec<LoggedEvent>,
-    /// The events' block, packed on the reading thread (None if packing failed: the write
-    /// packs again and says why).
-    packed: Option<PackedBlock>,
+    /// The events' writing work, prepared on the reading thread.
+    prepared: Option<PreparedBatch>,
     /// Each event's kind, counted once if it is new (the records themselves go to the store).
     kinds: Vec<KindCounts>,
 }
@@ -715,14 +714,14 @@ impl Batch {
     fn new() -> Self {
         Self {
             events: Vec::with_capacity(BATCH),
-            packed: None,
+            prepared: None,
             kinds: Vec::with_capacity(BATCH),
         }
     }
 
-    /// The batch with its block packed, ready to be sent.
-    fn packed(mut self) -> Self {
-        self.packed = PackedBlock::of(&self.events).ok();
+    /// The batch with its writing work prepared, ready to be sent.
+    fn prepared(mut self) -> Self {
+        self.prepared = Some(PreparedBatch::of(&self.events));
         self
     }
 }
@@ -768,12 +767,12 @@ fn read_batches(
         }
         if batch.events.len() >= BATCH && writing {
             let full = std::mem::replace(&mut batch, Batch::new());
-            writing = batches.blocking_send(full.packed()).is_ok();
+            writing = batches.blocking_send(full.prepared()).is_ok();
         }
     }
     if read.errors.is_empty() && !batch.events.is_empty() && writing {
         // The writer may have stopped in the meantime: it says why.
-        let _ = batches.blocking_send(batch.packed());
+        let _ = batches.blocking_send(batch.prepared());
     }
     Ok(read)
 }
@@ -784,7 +783,7 @@ async fn write_batch(
     batch: Batch,
     report: &mut ImportReport,
 ) -> Result<(), StoreError> {
-    let outcome = tx.write_packed(batch.events, batch.packed).await?;
+    let outcome = tx.write_prepared(batch.events, batch.prepared).await?;
     for (kind, new) in batch.kinds.into_iter().zip(outcome.new) {
         if new {
             report.loaded += kind;

@@ -67,9 +67,9 @@ async fn an_ndjson_file_loads_and_reimporting_it_changes_nothing() {
     assert_eq!(store.data_version().await.expect("version"), version);
 }
 
-/// An import packs each batch's raw events ahead as one block; a batch holding events logged
-/// before is packed again from its new events alone, so the log still reads back each event's
-/// own body.
+/// An import prepares each batch's writing ahead, as if all its events were new; a batch holding
+/// events logged before is prepared again from its new events alone, so the log still reads back
+/// each event's own body, and a redelivered older version does not undo the edit before it.
 #[tokio::test]
 async fn a_file_reimported_with_new_events_logs_only_those_and_they_read_back() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -82,7 +82,7 @@ async fn a_file_reimported_with_new_events_logs_only_those_and_they_read_back() 
         .expect("imported");
 
     let retitled = lines[0].replace("Faster checkout", "Faster checkout, again");
-    let second = [&lines[0], &retitled, &lines[1], &lines[2]].map(String::as_str);
+    let second = [&retitled, &lines[0], &lines[1], &lines[2]].map(String::as_str);
     let file = write(dir.path(), "second.ndjson", &second.join("\n"));
     let report = import_file(&store, &config, &file).await.expect("imported");
     assert_eq!(report.duplicates, 2);

@@ -279,33 +279,33 @@ impl IngestTransaction {
     /// raw form). Within a batch, and across batches, a later record of a key replaces an earlier
     /// one, as if they had arrived one by one.
     pub async fn write(&mut self, events: Vec<LoggedEvent>) -> Result<BatchOutcome, StoreError> {
-        self.write_packed(events, None).await
+        self.write_prepared(events, None).await
     }
 
-    /// [`IngestTransaction::write`] with the batch's block packed ahead (by
-    /// [`PackedBlock::of`] the same events), stored as it is when every event is new.
-    pub async fn write_packed(
+    /// [`IngestTransaction::write`] with the batch's work prepared ahead (by
+    /// [`PreparedBatch::of`] the same events), used as it is when every event is new.
+    pub async fn write_prepared(
         &mut self,
         events: Vec<LoggedEvent>,
-        packed: Option<PackedBlock>,
+        prepared: Option<PreparedBatch>,
     ) -> Result<BatchOutcome, StoreError> {
-        let mut fresh = self.log_raw(&events, packed).await?;
+        let (block, prepared) = match prepared {
+            Some(p) => (p.block, Some(p.records)),
+            None => (None, None),
+        };
+        let new = self.log_raw(&events, block).await?;
+        let prepared = prepared.filter(|_| new.iter().all(|&n| n));
         let mut outcome = BatchOutcome {
-            new: Vec::with_capacity(events.len()),
+            new,
             ..BatchOutcome::default()
         };
         let mut changes: BTreeMap<String, Change> = BTreeMap::new();
         let mut deployments: BTreeMap<String, Deployment> = BTreeMap::new();
         let mut incidents: BTreeMap<String, Incident> = BTreeMap::new();
         let mut updates: Vec<IncidentUpdate> = Vec::new();
-        for event in events {
-            // The first event of a delivery id claims it: a repeat later in the batch is a
-            // redelivery like any other.
-            let is_new = match &event.raw {
-                Some(raw) => fresh.remove(&(raw.source.clone(), raw.delivery_id.clone())),
-                None => true,
-            };
-            outcome.new.push(is_new);
+        let mut raws = Vec::with_capacity(events.len());
+        for (event, &is_new) in events.into_iter().zip(&outcome.new) {
+            raws.push(event.raw);
             let Some(record) = event.record.filter(|_| is_new) else {
                 continue;
             };
@@ -388,26 +388,20 @@ impl IngestTransaction {
             .map(|c| c.key.as_str())
             .collect();
         super::records::delete_change_commits(&mut self.tx, &keys).await?;
-        self.run(codec::insert_statements(
-            &format!("INSERT INTO change ({})", codec::CHANGE_COLUMNS),
-            codec::CHANGE_UPSERT,
-            changes.values().map(codec::change_values).collect(),
-        ))
-        .await?;
-        let changes: Vec<&Change> = changes.values().collect();
+        let statements = match prepared {
+            Some(prepared) => prepared,
+            None => RecordStatements::of(changes.values(), deployments.values()),
+        };
+        self.run(statements.changes).await?;
+        let written: Vec<&Change> = changes.values().collect();
         if self.bulk {
-            self.run(bulk::remember_written_changes(&changes)).await?;
+            self.run(statements.written_changes).await?;
         } else {
-            self.run(codec::change_commit_statements(&changes)).await?;
+            self.run(codec::change_commit_statements(&written)).await?;
         }
-        self.mark_shipped_changes(&changes).await?;
+        self.mark_shipped_changes(&written).await?;
         self.mark_deployments(&deployments).await?;
-        self.run(codec::insert_statements(
-            &format!("INSERT INTO deployment ({})", codec::DEPLOYMENT_COLUMNS),
-            &upsert_tail(codec::DEPLOYMENT_COLUMNS),
-            deployments.values().map(codec::deployment_values).collect(),
-        ))
-        .await?;
+        self.run(statements.deployments).await?;
         let keys: Vec<&str> = deployments.keys().map(String::as_str).collect();
         self.run(causes::naming_deployments(&keys)).await?;
         self.upsert_incidents(incidents.into_values().collect())
@@ -416,6 +410,7 @@ impl IngestTransaction {
         let keys: Vec<&str> = updates.iter().map(|u| u.incident.key.as_str()).collect();
         merges.extend(causes::of_incidents(&keys));
         self.run(merges).await?;
+        free_elsewhere((raws, changes, deployments));
         Ok(outcome)
     }
 
@@ -556,34 +551,43 @@ impl IngestTransaction {
         }
     }
 
-    /// Logs the raw events not logged yet; returns the `(source, delivery_id)` of those it added.
+    /// Logs the raw events not logged yet; returns for each event whether it is new (the first
+    /// of its delivery id in the batch, not logged before; an event without a raw form is).
     ///
     /// The delivery ids are inserted into `raw_delivery` first (a write, which on SQLite takes the
     /// write lock before anything is read): those it inserted are new. The new events' bodies are
-    /// then packed together as one block (or `packed`, when every event is new), with their
+    /// then packed together as one block (or `block`, when every event is new), with their
     /// delivery ids, and each gets its row referring to its rank in the block; a single new
     /// event is packed alone in its row.
     async fn log_raw(
         &mut self,
         events: &[LoggedEvent],
-        packed: Option<PackedBlock>,
-    ) -> Result<HashSet<(String, String)>, StoreError> {
+        block: Option<PackedBlock>,
+    ) -> Result<Vec<bool>, StoreError> {
         let now = chrono::Utc::now();
         let raws = first_raws(events);
+        let delivery = |i: usize| (raws[i].1.source.as_str(), raws[i].1.delivery_id.as_str());
         // In key order: neighbouring rows land on the same pages of the table.
-        let mut deliveries: Vec<(&str, &str)> = raws
-            .iter()
-            .map(|raw| (raw.source.as_str(), raw.delivery_id.as_str()))
-            .collect();
-        deliveries.sort_unstable();
-        let mut fresh = HashSet::new();
-        for chunk in deliveries.chunks(codec::ROWS_PER_INSERT) {
-            fresh.extend(self.claim_deliveries(chunk).await?);
+        let mut order: Vec<usize> = (0..raws.len()).collect();
+        order.sort_unstable_by_key(|&i| delivery(i));
+        let mut claimed = vec![false; raws.len()];
+        for chunk in order.chunks(codec::ROWS_PER_INSERT) {
+            let deliveries: Vec<(&str, &str)> = chunk.iter().map(|&i| delivery(i)).collect();
+            let fresh = self.claim_deliveries(&deliveries).await?;
+            for (&i, fresh) in chunk.iter().zip(fresh) {
+                claimed[i] = fresh;
+            }
+        }
+        let mut is_new: Vec<bool> = events.iter().map(|e| e.raw.is_none()).collect();
+        for (&(event, _), &fresh) in raws.iter().zip(&claimed) {
+            is_new[event] = fresh;
         }
         let logged = raws.len();
         let new: Vec<&NewRawEvent> = raws
-            .into_iter()
-            .filter(|raw| fresh.contains(&(raw.source.clone(), raw.delivery_id.clone())))
+            .iter()
+            .zip(&claimed)
+            .filter(|(_, fresh)| **fresh)
+            .map(|((_, raw), _)| *raw)
             .collect();
         let rows = match new.as_slice() {
             [] => Vec::new(),
@@ -596,8 +600,8 @@ impl IngestTransaction {
             ]],
             several => {
                 // Packed ahead from the same events: the same block if all of them are new.
-                let packed = match packed {
-                    Some(packed) if several.len() == logged => packed,
+                let packed = match block {
+                    Some(block) if several.len() == logged => block,
                     _ => PackedBlock::pack(several)?,
                 };
                 let block = self.insert_block(packed).await?;
@@ -625,11 +629,11 @@ impl IngestTransaction {
             rows,
         ))
         .await?;
-        Ok(fresh)
+        Ok(is_new)
     }
 
-    /// Inserts the delivery ids not logged yet (at most [`codec::ROWS_PER_INSERT`]); returns
-    /// those it inserted.
+    /// Inserts the delivery ids not logged yet (at most [`codec::ROWS_PER_INSERT`], each once);
+    /// returns for each whether it inserted it.
     ///
     /// Returning the rows an insert added costs as much as the insert (about 3 µs a row on
     /// SQLite, where each row crosses to this thread) and a large batch (an import, a sync's
@@ -639,7 +643,7 @@ impl IngestTransaction {
     async fn claim_deliveries(
         &mut self,
         deliveries: &[(&str, &str)],
-    ) -> Result<Vec<(String, String)>, StoreError> {
+    ) -> Result<Vec<bool>, StoreError> {
         let insert = |tail: &str| {
             let rows = deliveries
                 .iter()
@@ -655,10 +659,7 @@ impl IngestTransaction {
             if inserted.iter().sum::<u64>() == deliveries.len() as u64 {
                 self.run(vec![savepoint("RELEASE SAVEPOINT claim_deliveries")])
                     .await?;
-                return Ok(deliveries
-                    .iter()
-                    .map(|(source, id)| (source.to_string(), id.to_string()))
-                    .collect());
+                return Ok(vec![true; deliveries.len()]);
             }
             self.run(vec![
                 savepoint("ROLLBACK TO SAVEPOINT claim_deliveries"),
@@ -666,14 +667,17 @@ impl IngestTransaction {
             ])
             .await?;
         }
-        let mut fresh = Vec::new();
+        let mut fresh = HashSet::new();
         for statement in insert(&format!("{CLAIM_TAIL} RETURNING source, delivery_id")) {
             let added = self.tx.fetch_all(statement, |row| {
                 Ok((row.text("source")?, row.text("delivery_id")?))
             });
             fresh.extend(added.await?);
         }
-        Ok(fresh)
+        Ok(deliveries
+            .iter()
+            .map(|&(source, id)| fresh.contains(&(source.to_string(), id.to_string())))
+            .collect())
     }
 
     /// Stores the delivery ids and bodies of `raws` as one block; its id.
@@ -758,24 +762,100 @@ fn runs(raws: &[&NewRawEvent]) -> Vec<(usize, usize)> {
     runs
 }
 
-/// The raw events of a batch logged, in order: the first of each delivery id.
-fn first_raws(events: &[LoggedEvent]) -> Vec<&NewRawEvent> {
+/// The raw events of a batch logged, in order, each with its place among the batch's events: the
+/// first of each delivery id.
+fn first_raws(events: &[LoggedEvent]) -> Vec<(usize, &NewRawEvent)> {
     let mut seen = HashSet::new();
     events
         .iter()
-        .filter_map(|e| e.raw.as_ref())
-        .filter(|raw| seen.insert((raw.source.as_str(), raw.delivery_id.as_str())))
+        .enumerate()
+        .filter_map(|(i, e)| Some((i, e.raw.as_ref()?)))
+        .filter(|(_, raw)| seen.insert((raw.source.as_str(), raw.delivery_id.as_str())))
         .collect()
 }
 
-/// A batch's raw events packed as one block (compression is most of a block's cost): an import
-/// packs each batch on its reading thread while the one before is written.
-pub struct PackedBlock(Vec<u8>);
+/// A batch's work that needs nothing from the store, done ahead of its write on another thread:
+/// an import prepares each batch on its reading thread while the one before is written, which
+/// takes about a third of the writing task's work off it. Used as it is when every event of the
+/// batch is new, as an import's nearly always are; otherwise the write does it again for the new
+/// ones.
+pub struct PreparedBatch {
+    /// None when packing failed: the write packs again and says why.
+    block: Option<PackedBlock>,
+    records: RecordStatements,
+}
+
+impl PreparedBatch {
+    /// The work of writing `events` when all of them are new.
+    pub fn of(events: &[LoggedEvent]) -> Self {
+        let mut changes: BTreeMap<&str, &Change> = BTreeMap::new();
+        let mut deployments: BTreeMap<&str, &Deployment> = BTreeMap::new();
+        for record in events.iter().filter_map(|e| e.record.as_ref()) {
+            match record {
+                EventRecord::Change(c) => {
+                    changes.insert(&c.key, c);
+                }
+                EventRecord::Deployment(d) => {
+                    deployments.insert(&d.key, d);
+                }
+                _ => {}
+            }
+        }
+        Self {
+            block: PackedBlock::of(events).ok(),
+            records: RecordStatements::of(changes.into_values(), deployments.into_values()),
+        }
+    }
+}
+
+/// The statements writing a batch's latest version of each change and deployment, in key order.
+struct RecordStatements {
+    changes: Vec<Statement>,
+    /// The changes' keys for a bulk write (`bulk::remember_written_changes`).
+    written_changes: Vec<Statement>,
+    deployments: Vec<Statement>,
+}
+
+impl RecordStatements {
+    fn of<'a>(
+        changes: impl Iterator<Item = &'a Change>,
+        deployments: impl Iterator<Item = &'a Deployment>,
+    ) -> Self {
+        let changes: Vec<&Change> = changes.collect();
+        Self {
+            changes: codec::insert_statements(
+                &format!("INSERT INTO change ({})", codec::CHANGE_COLUMNS),
+                codec::CHANGE_UPSERT,
+                changes.iter().map(|c| codec::change_values(c)).collect(),
+            ),
+            written_changes: bulk::remember_written_changes(&changes),
+            deployments: codec::insert_statements(
+                &format!("INSERT INTO deployment ({})", codec::DEPLOYMENT_COLUMNS),
+                &upsert_tail(codec::DEPLOYMENT_COLUMNS),
+                deployments.map(codec::deployment_values).collect(),
+            ),
+        }
+    }
+}
+
+/// Frees a written batch's leftovers on a blocking thread: its events and records are hundreds
+/// of thousands of small allocations per batch of an import, whose freeing took a fifth of the
+/// writing task's time.
+fn free_elsewhere<T: Send + 'static>(leftovers: T) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => drop(runtime.spawn_blocking(move || drop(leftovers))),
+        Err(_) => drop(leftovers),
+    }
+}
+
+/// A batch's raw events packed as one block (compression is most of a block's cost).
+struct PackedBlock(Vec<u8>);
 
 impl PackedBlock {
-    /// The block of `events` as [`IngestTransaction::write_packed`] logs them when all are new.
-    pub fn of(events: &[LoggedEvent]) -> Result<Self, StoreError> {
-        Self::pack(&first_raws(events))
+    /// The block of `events` as [`IngestTransaction::write_prepared`] logs them when all are new.
+    fn of(events: &[LoggedEvent]) -> Result<Self, StoreError> {
+        let raws: Vec<&NewRawEvent> = first_raws(events).into_iter().map(|(_, r)| r).collect();
+        Self::pack(&raws)
     }
 
     fn pack(raws: &[&NewRawEvent]) -> Result<Self, StoreError> {
