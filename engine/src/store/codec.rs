@@ -10,6 +10,7 @@ use chrono::DateTime;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 /// Rows per multi-row `INSERT`: far below the bind-parameter limits of both backends (SQLite
 /// 32,766, PostgreSQL 65,535) for our widest table.
@@ -18,18 +19,20 @@ pub(crate) const ROWS_PER_INSERT: usize = 500;
 /// A bind parameter; every column is one of these, on both backends.
 #[derive(Debug, Clone)]
 pub(crate) enum Value {
-    Text(Option<String>),
+    /// Shared, so that a write can keep its texts and free them away from SQLite's thread
+    /// (`tx::Transaction::execute`).
+    Text(Option<Arc<str>>),
     Int(Option<i64>),
     Bool(bool),
     Bytes(Vec<u8>),
 }
 
 impl Value {
-    pub(crate) fn text(s: impl Into<String>) -> Self {
-        Value::Text(Some(s.into()))
+    pub(crate) fn text(s: impl AsRef<str>) -> Self {
+        Value::Text(Some(Arc::from(s.as_ref())))
     }
-    pub(crate) fn opt_text(s: Option<impl Into<String>>) -> Self {
-        Value::Text(s.map(Into::into))
+    pub(crate) fn opt_text(s: Option<impl AsRef<str>>) -> Self {
+        Value::Text(s.map(|s| Arc::from(s.as_ref())))
     }
     pub(crate) fn int(i: i64) -> Self {
         Value::Int(Some(i))

@@ -150,14 +150,23 @@ macro_rules! on_backend {
 }
 
 /// A `sqlx::query` of a [`Statement`] with its parameters bound, for whichever backend the
-/// surrounding `on_backend!` arm is expanding.
+/// surrounding `on_backend!` arm is expanding. With `kept`, a vector of texts, each bound text
+/// is also pushed there, so that its last owner, who frees it, is not SQLite's thread (see
+/// `tx::Transaction::execute`).
 macro_rules! bound_query {
-    ($statement:expr) => {{
+    ($statement:expr) => {
+        bound_query!($statement, Vec::new())
+    };
+    ($statement:expr, $kept:expr) => {{
         let Statement { sql, params } = $statement;
+        let kept: &mut Vec<std::sync::Arc<str>> = &mut $kept;
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for param in params {
             query = match param {
-                Value::Text(v) => query.bind(v),
+                Value::Text(v) => {
+                    kept.extend(v.iter().cloned());
+                    query.bind(v)
+                }
                 Value::Int(v) => query.bind(v),
                 Value::Bool(v) => query.bind(v),
                 Value::Bytes(v) => query.bind(v),
