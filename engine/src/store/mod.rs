@@ -150,21 +150,23 @@ macro_rules! on_backend {
 }
 
 /// A `sqlx::query` of a [`Statement`] with its parameters bound, for whichever backend the
-/// surrounding `on_backend!` arm is expanding. With `kept`, a vector of texts, each bound text
-/// is also pushed there, so that its last owner, who frees it, is not SQLite's thread (see
-/// `tx::Transaction::execute`).
+/// surrounding `on_backend!` arm is expanding. With `keep`, a closure, each bound text is shown
+/// to it (`tx::Transaction::execute` keeps them, so that SQLite's thread is not the one that
+/// frees them).
 macro_rules! bound_query {
     ($statement:expr) => {
-        bound_query!($statement, Vec::new())
+        bound_query!($statement, |_: &std::sync::Arc<str>| {})
     };
-    ($statement:expr, $kept:expr) => {{
+    ($statement:expr, $keep:expr) => {{
         let Statement { sql, params } = $statement;
-        let kept: &mut Vec<std::sync::Arc<str>> = &mut $kept;
+        let keep: &mut dyn FnMut(&std::sync::Arc<str>) = &mut $keep;
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for param in params {
             query = match param {
                 Value::Text(v) => {
-                    kept.extend(v.iter().cloned());
+                    if let Some(text) = &v {
+                        keep(text);
+                    }
                     query.bind(v)
                 }
                 Value::Int(v) => query.bind(v),

@@ -63,10 +63,12 @@ impl Transaction {
     pub(crate) async fn execute(&mut self, statement: Statement) -> Result<u64, StoreError> {
         let statement = self.store.adapt(statement);
         let affected = on_tx!(self.tx, |conn| {
-            bound_query!(statement, self.kept)
-                .execute(&mut **conn)
-                .await?
-                .rows_affected()
+            bound_query!(statement, |text: &Arc<str>| self
+                .kept
+                .push(Arc::clone(text)))
+            .execute(&mut **conn)
+            .await?
+            .rows_affected()
         });
         if self.kept.len() >= KEPT_TEXTS {
             free_elsewhere(std::mem::take(&mut self.kept));
