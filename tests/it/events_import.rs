@@ -424,3 +424,30 @@ async fn a_killed_import_leaves_the_store_as_it_was() {
 
     assert_eq!(snapshot().await, before);
 }
+
+/// An imported event's delivery id is a digest of its normalized record: a version that computed
+/// it otherwise would log a file imported again, after an upgrade, as new events. Pinned here.
+#[tokio::test]
+async fn an_imported_events_delivery_id_stays_the_same_across_versions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::connect("sqlite::memory:").await.expect("store");
+    let file = write(dir.path(), "events.ndjson", &documented_events().join("\n"));
+    import_file(&store, &config(CONFIG), &file)
+        .await
+        .expect("imported");
+    let ids: Vec<String> = store
+        .raw_events_after(0, 10)
+        .await
+        .expect("log")
+        .into_iter()
+        .map(|e| e.delivery_id)
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "change:acme/shop#42@010f492cb57c07e2e01ec252",
+            "deployment:jenkins-shop-1187@b7899082d1b76399394f52ec",
+            "incident:PD-Q1W2E3@706c7f457f35d5829058f1eb",
+        ]
+    );
+}

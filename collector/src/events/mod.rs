@@ -137,16 +137,42 @@ pub fn kind(record: &EventRecord) -> &'static str {
 /// `type:id@digest`: the same for every re-sending of an event that normalizes to the same
 /// record, whatever its whitespace, field order or ignored fields; different for a new version.
 pub fn delivery_id(record: &EventRecord) -> String {
-    let (key, json) = match record {
-        EventRecord::Change(c) => (&c.key, serde_json::to_vec(c)),
-        EventRecord::Deployment(d) => (&d.key, serde_json::to_vec(d)),
-        EventRecord::Incident(i) => (&i.key, serde_json::to_vec(i)),
-        EventRecord::IncidentUpdate(u) => (&u.incident.key, serde_json::to_vec(&u.incident)),
-        EventRecord::IncidentDeletion(d) => (&d.key, serde_json::to_vec(&("deleted", &d.key))),
+    // The record's JSON goes straight into the digest, never held: an import digests millions.
+    let mut digest = Digesting(Sha256::new());
+    let (key, written) = match record {
+        EventRecord::Change(c) => (&c.key, serde_json::to_writer(&mut digest, c)),
+        EventRecord::Deployment(d) => (&d.key, serde_json::to_writer(&mut digest, d)),
+        EventRecord::Incident(i) => (&i.key, serde_json::to_writer(&mut digest, i)),
+        EventRecord::IncidentUpdate(u) => (
+            &u.incident.key,
+            serde_json::to_writer(&mut digest, &u.incident),
+        ),
+        EventRecord::IncidentDeletion(d) => (
+            &d.key,
+            serde_json::to_writer(&mut digest, &("deleted", &d.key)),
+        ),
     };
-    // Serializing plain records cannot fail; an empty digest input would still be deterministic.
-    let digest = Sha256::digest(json.unwrap_or_default());
+    // Serializing plain records cannot fail; were it to, the digest of an empty input is as
+    // deterministic as the one it had.
+    let digest = match written {
+        Ok(()) => digest.0.finalize(),
+        Err(_) => Sha256::digest([]),
+    };
     format!("{}:{key}@{}", kind(record), hex::encode(&digest[..12]))
+}
+
+/// Writes into a digest.
+struct Digesting(Sha256);
+
+impl std::io::Write for Digesting {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A validated event ready for the store: the record, logged with its raw text.
