@@ -390,7 +390,7 @@ impl IngestTransaction {
         super::records::delete_change_commits(&mut self.tx, &keys).await?;
         let statements = match prepared {
             Some(prepared) => prepared,
-            None => RecordStatements::of(changes.values(), deployments.values()),
+            None => RecordStatements::of(changes.values(), deployments.values(), self.bulk),
         };
         self.run(statements.changes).await?;
         let written: Vec<&Change> = changes.values().collect();
@@ -805,7 +805,8 @@ impl PreparedBatch {
         }
         Self {
             block: PackedBlock::of(events).ok(),
-            records: RecordStatements::of(changes.into_values(), deployments.into_values()),
+            // Prepared for an import: a bulk write.
+            records: RecordStatements::of(changes.into_values(), deployments.into_values(), true),
         }
     }
 }
@@ -813,7 +814,7 @@ impl PreparedBatch {
 /// The statements writing a batch's latest version of each change and deployment, in key order.
 struct RecordStatements {
     changes: Vec<Statement>,
-    /// The changes' keys for a bulk write (`bulk::remember_written_changes`).
+    /// The changes' keys, for a bulk write (`bulk::remember_written_changes`); none otherwise.
     written_changes: Vec<Statement>,
     deployments: Vec<Statement>,
 }
@@ -822,6 +823,7 @@ impl RecordStatements {
     fn of<'a>(
         changes: impl Iterator<Item = &'a Change>,
         deployments: impl Iterator<Item = &'a Deployment>,
+        bulk: bool,
     ) -> Self {
         let changes: Vec<&Change> = changes.collect();
         Self {
@@ -830,7 +832,11 @@ impl RecordStatements {
                 codec::CHANGE_UPSERT,
                 changes.iter().map(|c| codec::change_values(c)).collect(),
             ),
-            written_changes: bulk::remember_written_changes(&changes),
+            written_changes: if bulk {
+                bulk::remember_written_changes(&changes)
+            } else {
+                Vec::new()
+            },
             deployments: codec::insert_statements(
                 &format!("INSERT INTO deployment ({})", codec::DEPLOYMENT_COLUMNS),
                 &upsert_tail(codec::DEPLOYMENT_COLUMNS),
