@@ -526,9 +526,10 @@ impl IngestTransaction {
         for chunk in changes.chunks(500) {
             let statement = Statement::new(
                 format!(
-                    "SELECT d.repo, MIN(d.finished_at) AS earliest FROM deployment_change dc \
-                     JOIN deployment d ON d.key = dc.deployment \
-                     WHERE dc.change IN ({}) GROUP BY d.repo",
+                    "SELECT d.repo, MIN(d.finished_at) AS earliest FROM change c \
+                     JOIN deployment_change dc ON dc.change_id = c.id \
+                     JOIN deployment d ON d.id = dc.deployment_id \
+                     WHERE c.key IN ({}) GROUP BY d.repo",
                     codec::placeholders(1, chunk.len())
                 ),
                 chunk.iter().map(|c| Value::text(&c.key)).collect(),

@@ -92,8 +92,8 @@ impl Store {
                      c.first_commit_at, c.opened_at, c.first_review_at, c.merged_at, \
                      d.finished_at AS deployed_at, d.key AS deployment \
                      FROM deployment d \
-                     JOIN deployment_change dc ON dc.deployment = d.key \
-                     JOIN change c ON c.key = dc.change \
+                     JOIN deployment_change dc ON dc.deployment_id = d.id \
+                     JOIN change c ON c.id = dc.change_id \
                      WHERE {in_window} AND d.status = 'success' \
                      ORDER BY d.finished_at, c.merged_at, c.key"
                 )),
@@ -143,9 +143,10 @@ impl Store {
         let changes = self
             .fetch_all(
                 by_key(format!(
-                    "SELECT {change_columns} FROM deployment_change dc \
-                     JOIN change c ON c.key = dc.change \
-                     WHERE dc.deployment = $1 ORDER BY c.merged_at, c.key"
+                    "SELECT {change_columns} FROM deployment d \
+                     JOIN deployment_change dc ON dc.deployment_id = d.id \
+                     JOIN change c ON c.id = dc.change_id \
+                     WHERE d.key = $1 ORDER BY c.merged_at, c.key"
                 )),
                 codec::change,
             )

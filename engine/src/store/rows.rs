@@ -102,8 +102,8 @@ impl Store {
              c.opened_at, c.first_review_at, c.merged_at, c.author, c.bot, \
              {title}, {paths} \
              FROM deployment d \
-             JOIN deployment_change dc ON dc.deployment = d.key \
-             JOIN change c ON c.key = dc.change \
+             JOIN deployment_change dc ON dc.deployment_id = d.id \
+             JOIN change c ON c.id = dc.change_id \
              WHERE {in_scope} AND d.status = 'success'{}",
             since_condition(since, n + 2)
         ));

@@ -99,7 +99,8 @@ pub async fn derived_rows(store: &Store) -> Vec<String> {
     use super::codec::Statement;
     let mut rows = Vec::new();
     for sql in [
-        "SELECT 'shipment ' || deployment || ' ' || change AS line FROM deployment_change",
+        "SELECT 'shipment ' || d.key || ' ' || c.key AS line FROM deployment_change dc \
+         JOIN deployment d ON d.id = dc.deployment_id JOIN change c ON c.id = dc.change_id",
         "SELECT 'failure ' || deployment || ' ' || kind || ' ' || evidence || ' ' || reason \
          || ' ' || COALESCE(CAST(restored_at AS TEXT), '-') AS line FROM failure_link",
         "SELECT 'rework ' || deployment || ' ' || reason AS line FROM rework",

@@ -7,4 +7,5 @@ mod cause_repo;
 mod links_by_repo;
 mod old_store;
 mod raw_log;
+mod shipment_ids;
 mod up_to_date;

@@ -50,8 +50,10 @@ const FULL_SHA: usize = 40;
 
 /// The deployments of the repository `$1`.
 const REPO_DEPLOYMENTS: &str = "SELECT key FROM deployment WHERE repo = $1";
-/// The changes of the repository `$1`.
-const REPO_CHANGES: &str = "SELECT key FROM change WHERE repo = $1";
+/// The ids of the deployments of the repository `$1`.
+const REPO_DEPLOYMENT_IDS: &str = "SELECT id FROM deployment WHERE repo = $1";
+/// The ids of the changes of the repository `$1`.
+const REPO_CHANGE_IDS: &str = "SELECT id FROM change WHERE repo = $1";
 /// The repository whose analysis covers the incident `i`: the repository of the deployment or
 /// change its cause names, when one is stored (whatever repository the incident names, if any);
 /// for an incident without a repository that names a commit, the repository of the earliest
@@ -311,8 +313,8 @@ impl RepoAnalysis<'_> {
     async fn start(&mut self) -> Result<(), StoreError> {
         // One DELETE per access path (rather than `... OR ...`), so each can use an index.
         for sql in [
-            format!("DELETE FROM deployment_change WHERE deployment IN ({REPO_DEPLOYMENTS})"),
-            format!("DELETE FROM deployment_change WHERE change IN ({REPO_CHANGES})"),
+            format!("DELETE FROM deployment_change WHERE deployment_id IN ({REPO_DEPLOYMENT_IDS})"),
+            format!("DELETE FROM deployment_change WHERE change_id IN ({REPO_CHANGE_IDS})"),
             "DELETE FROM failure_link WHERE repo = $1".to_string(),
             format!("DELETE FROM rework WHERE deployment IN ({REPO_DEPLOYMENTS})"),
             "DELETE FROM incident_link WHERE repo = $1".to_string(),
@@ -417,8 +419,9 @@ impl RepoAnalysis<'_> {
     /// The deployment of this repository that shipped the change.
     async fn shipped_by(&mut self, change: &str) -> Result<Option<String>, StoreError> {
         let statement = Statement::new(
-            "SELECT dc.deployment AS key FROM deployment_change dc \
-             JOIN deployment d ON d.key = dc.deployment WHERE dc.change = $1 AND d.repo = $2",
+            "SELECT d.key FROM deployment_change dc \
+             JOIN deployment d ON d.id = dc.deployment_id \
+             JOIN change c ON c.id = dc.change_id WHERE c.key = $1 AND d.repo = $2",
             vec![Value::text(change), self.slug()],
         );
         self.fetch_key(statement).await
@@ -429,9 +432,10 @@ impl RepoAnalysis<'_> {
         &mut self,
         changes: &[&str],
     ) -> Result<HashMap<String, String>, StoreError> {
-        let sql = "SELECT dc.change, dc.deployment FROM deployment_change dc \
-                   JOIN deployment d ON d.key = dc.deployment \
-                   WHERE d.repo = $1 AND dc.change IN ({list})";
+        let sql = "SELECT c.key AS change, d.key AS deployment FROM deployment_change dc \
+                   JOIN deployment d ON d.id = dc.deployment_id \
+                   JOIN change c ON c.id = dc.change_id \
+                   WHERE d.repo = $1 AND c.key IN ({list})";
         let shipped = self.fetch_for_keys(sql, vec![self.slug()], changes, |row| {
             Ok((row.text("change")?, row.text("deployment")?))
         });

@@ -27,8 +27,8 @@ use std::collections::BTreeSet;
 /// compared).
 const SHIPPED_BEFORE: &str = "derivation_shipped_before";
 /// The shipments of the deployments of the repository `$1`.
-const SHIPPED: &str = "SELECT dc.deployment, dc.change FROM deployment_change dc \
-     WHERE dc.deployment IN (SELECT key FROM deployment WHERE repo = $1)";
+const SHIPPED: &str = "SELECT dc.deployment_id, dc.change_id FROM deployment_change dc \
+     WHERE dc.deployment_id IN (SELECT id FROM deployment WHERE repo = $1)";
 
 /// What a derivation compares its outcome with.
 pub(super) enum Before {
@@ -56,14 +56,14 @@ pub(super) async fn before(
     tx.execute(Statement::new(
         format!(
             "CREATE TEMPORARY TABLE {SHIPPED_BEFORE} \
-             (deployment TEXT NOT NULL, change TEXT NOT NULL)"
+             (deployment_id BIGINT NOT NULL, change_id BIGINT NOT NULL)"
         ),
         vec![],
     ))
     .await?;
     let shipped = tx
         .execute(Statement::new(
-            format!("INSERT INTO {SHIPPED_BEFORE} (deployment, change) {SHIPPED}"),
+            format!("INSERT INTO {SHIPPED_BEFORE} (deployment_id, change_id) {SHIPPED}"),
             vec![Value::text(repo)],
         ))
         .await?;
@@ -196,11 +196,11 @@ async fn earliest_shipment_moved(
     repo: &str,
 ) -> Result<Option<i64>, StoreError> {
     let sql = format!(
-        "SELECT MIN(d.finished_at) AS earliest FROM deployment d WHERE d.key IN (\
-         SELECT deployment FROM (SELECT deployment, change FROM {SHIPPED_BEFORE} \
+        "SELECT MIN(d.finished_at) AS earliest FROM deployment d WHERE d.id IN (\
+         SELECT deployment_id FROM (SELECT deployment_id, change_id FROM {SHIPPED_BEFORE} \
          EXCEPT {SHIPPED}) AS gone \
-         UNION ALL SELECT deployment FROM ({SHIPPED} \
-         EXCEPT SELECT deployment, change FROM {SHIPPED_BEFORE}) AS new)"
+         UNION ALL SELECT deployment_id FROM ({SHIPPED} \
+         EXCEPT SELECT deployment_id, change_id FROM {SHIPPED_BEFORE}) AS new)"
     );
     let earliest = tx
         .fetch_optional(Statement::new(sql, vec![Value::text(repo)]), |row| {

@@ -99,9 +99,11 @@ impl RepoAnalysis<'_> {
         let from_later = |sql: String| Statement::new(sql, vec![self.slug(), Value::int(from)]);
         let whole = |sql: String| Statement::new(sql, vec![self.slug()]);
         for statement in [
-            from_later(format!(
-                "DELETE FROM deployment_change WHERE deployment IN ({later})"
-            )),
+            from_later(
+                "DELETE FROM deployment_change WHERE deployment_id IN \
+                 (SELECT id FROM deployment WHERE repo = $1 AND finished_at >= $2)"
+                    .to_string(),
+            ),
             from_later(format!(
                 "DELETE FROM failure_link WHERE kind = 'rollback' AND evidence IN ({later})"
             )),

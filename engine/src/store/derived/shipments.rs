@@ -193,9 +193,10 @@ impl RepoAnalysis<'_> {
         params: Vec<Value>,
     ) -> Result<(), StoreError> {
         let sql = format!(
-            "INSERT INTO deployment_change (deployment, change) \
-             SELECT $1, selected.key FROM ({source}) AS selected WHERE true \
-             ON CONFLICT DO NOTHING"
+            "INSERT INTO deployment_change (change_id, deployment_id) \
+             SELECT c.id, d.id FROM ({source}) AS selected \
+             JOIN change c ON c.key = selected.key JOIN deployment d ON d.key = $1 \
+             WHERE true ON CONFLICT DO NOTHING"
         );
         let shipped = self.tx.execute(Statement::new(sql, params)).await?;
         self.report.shipments += shipped as usize;
@@ -225,8 +226,9 @@ impl RepoAnalysis<'_> {
             }
             params.push(self.slug());
             let mut sql = format!(
-                "INSERT INTO deployment_change (deployment, change) \
-                 SELECT cut.column1, c.key FROM (VALUES {}) AS cut \
+                "INSERT INTO deployment_change (change_id, deployment_id) \
+                 SELECT c.id, d.id FROM (VALUES {}) AS cut \
+                 JOIN deployment d ON d.key = cut.column1 \
                  JOIN change c ON c.repo = ${} \
                  AND c.merged_at > cut.column2 AND c.merged_at <= cut.column3 \
                  WHERE c.side_branch IS NULL AND {}",
@@ -254,8 +256,10 @@ impl RepoAnalysis<'_> {
             .map(|(deployment, change)| vec![Value::text(deployment), Value::text(change)])
             .collect();
         for statement in codec::insert_statements(
-            "INSERT INTO deployment_change (deployment, change)",
-            "ON CONFLICT DO NOTHING",
+            "INSERT INTO deployment_change (change_id, deployment_id) \
+             SELECT c.id, d.id FROM (",
+            ") AS claim JOIN deployment d ON d.key = claim.column1 \
+             JOIN change c ON c.key = claim.column2 WHERE true ON CONFLICT DO NOTHING",
             rows,
         ) {
             self.report.shipments += self.tx.execute(statement).await? as usize;

@@ -91,7 +91,11 @@ async fn analyse(
     let derived = Derived {
         shipments: store
             .fetch_all(
-                read("SELECT deployment, change FROM deployment_change ORDER BY change"),
+                read(
+                    "SELECT d.key AS deployment, c.key AS change FROM deployment_change dc \
+                     JOIN deployment d ON d.id = dc.deployment_id \
+                     JOIN change c ON c.id = dc.change_id ORDER BY c.key",
+                ),
                 |r| Ok((r.text("deployment")?, r.text("change")?)),
             )
             .await
