@@ -66,11 +66,11 @@ pub(super) fn write_change_commits(postgres: bool) -> Vec<Statement> {
     };
     let insert = Statement::new(
         format!(
-            "INSERT INTO change_commit (repo, sha, change) \
-             SELECT c.repo, lower(j.value), c.key \
+            "INSERT INTO change_commit (repo, sha, change_id) \
+             SELECT c.repo, lower(j.value), c.id \
              FROM {WRITTEN_CHANGES} w JOIN change c ON c.key = w.key, {commits} \
              UNION ALL \
-             SELECT c.repo, lower(c.merge_sha), c.key \
+             SELECT c.repo, lower(c.merge_sha), c.id \
              FROM {WRITTEN_CHANGES} w JOIN change c ON c.key = w.key \
              WHERE c.merge_sha IS NOT NULL \
              ORDER BY 1, 2, 3 \

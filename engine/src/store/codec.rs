@@ -419,8 +419,9 @@ pub(crate) fn change_commit_statements(changes: &[&Change]) -> Vec<Statement> {
         })
         .collect();
     insert_statements(
-        "INSERT INTO change_commit (repo, sha, change)",
-        "ON CONFLICT DO NOTHING",
+        "INSERT INTO change_commit (repo, sha, change_id) \
+         SELECT commits.column1, commits.column2, c.id FROM (",
+        ") AS commits JOIN change c ON c.key = commits.column3 WHERE true ON CONFLICT DO NOTHING",
         rows,
     )
 }

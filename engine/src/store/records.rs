@@ -205,7 +205,7 @@ pub(crate) async fn delete_change_commits(
             .fetch_all(
                 Statement::new(
                     format!(
-                        "SELECT key, repo, merge_sha, commits FROM change WHERE key IN ({})",
+                        "SELECT id, key, repo, merge_sha, commits FROM change WHERE key IN ({})",
                         codec::placeholders(1, chunk.len())
                     ),
                     chunk.iter().map(|k| Value::text(*k)).collect(),
@@ -214,15 +214,15 @@ pub(crate) async fn delete_change_commits(
                     let key = row.text("key")?;
                     let commits = codec::list(&row.text("commits")?, "commits", &key)?;
                     let shas = codec::commit_shas(row.opt_text("merge_sha")?.as_ref(), &commits);
-                    Ok((key, row.text("repo")?, shas))
+                    Ok((row.int("id")?, row.text("repo")?, shas))
                 },
             )
             .await?;
         let rows: Vec<[Value; 3]> = stored
             .into_iter()
-            .flat_map(|(key, repo, shas)| {
+            .flat_map(|(id, repo, shas)| {
                 shas.into_iter()
-                    .map(move |sha| [Value::text(&repo), Value::text(sha), Value::text(&key)])
+                    .map(move |sha| [Value::text(&repo), Value::text(sha), Value::int(id)])
             })
             .collect();
         for rows in rows.chunks(KEYS_PER_DELETE / 3) {
@@ -231,7 +231,7 @@ pub(crate) async fn delete_change_commits(
             for row in rows {
                 let n = params.len();
                 terms.push(format!(
-                    "(repo = ${} AND sha = ${} AND change = ${})",
+                    "(repo = ${} AND sha = ${} AND change_id = ${})",
                     n + 1,
                     n + 2,
                     n + 3

@@ -1,6 +1,6 @@
-//! Migration 0029: changes and deployments get integer ids and the shipments stored before it
-//! (pairs of keys) become pairs of ids, on both backends; records written after it get ids of
-//! their own.
+//! Migrations 0029 and 0030: changes and deployments get integer ids, and the shipments and
+//! change commits stored before them (naming keys) name ids instead, on both backends; records
+//! written after them get ids of their own.
 
 use crate::old_store;
 use engine::analysis::AnalysisOptions;
@@ -8,7 +8,8 @@ use engine::model::RepoSlug;
 use engine::store::Store;
 use engine::store::testing::derived_rows;
 
-/// Two changes of `acme/shop`, each shipped by a deployment declaring it.
+/// Two changes of `acme/shop`, each shipped by a deployment declaring it or its commit (found
+/// through `change_commit` when derived again).
 const OLD_ROWS: &[&str] = &[
     "INSERT INTO repository (slug, owner, name) VALUES ('acme/shop', 'acme', 'shop')",
     "INSERT INTO change (key, repo, number, title, author, bot, first_commit_at, opened_at, \
@@ -25,7 +26,8 @@ const OLD_ROWS: &[&str] = &[
      ('acme/shop/deployments/7', 'acme/shop', 'production', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', \
       'success', NULL, 1772359000, 'github_deployment', false, '[\"acme/shop#1\"]', NULL), \
      ('acme/shop/deployments/8', 'acme/shop', 'production', 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', \
-      'success', NULL, 1772362800, 'github_deployment', false, '[\"acme/shop#2\"]', NULL)",
+      'success', NULL, 1772362800, 'github_deployment', false, NULL, \
+      '[\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"]')",
     "INSERT INTO deployment_change (deployment, change) VALUES \
      ('acme/shop/deployments/7', 'acme/shop#1'), ('acme/shop/deployments/8', 'acme/shop#2')",
 ];
@@ -70,6 +72,7 @@ async fn check_migrated(store: &Store) {
     nine.key = "acme/shop/deployments/9".into();
     nine.sha = "cccccccccccccccccccccccccccccccccccccccc".into();
     nine.declared_changes = Some(vec!["acme/shop#3".into()]);
+    nine.declared_commits = None;
     nine.finished_at += chrono::Duration::hours(3);
     store.upsert_deployments(&[nine]).await.expect("deployment");
     let shop: RepoSlug = "acme/shop".parse().expect("slug");

@@ -168,7 +168,7 @@ impl RepoAnalysis<'_> {
                 let holding =
                     sha_condition(std::slice::from_ref(sha), self.abbreviations, &mut params);
                 let sql = format!(
-                    "SELECT c.key FROM change_commit cc JOIN change c ON c.key = cc.change \
+                    "SELECT c.key FROM change_commit cc JOIN change c ON c.id = cc.change_id \
                      WHERE cc.repo = $1 AND {holding} ORDER BY c.merged_at, {} LIMIT 1",
                     self.bytewise("c.key")
                 );

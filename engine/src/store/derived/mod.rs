@@ -69,7 +69,7 @@ pub(crate) const INCIDENT_OWNER: &str = "CASE i.cause_kind \
      (SELECT c.repo FROM change c WHERE c.key = i.cause_ref), i.repo) \
      WHEN 'sha' THEN COALESCE(i.repo, (SELECT c.repo FROM repository r \
      JOIN change_commit cc ON cc.repo = r.slug \
-     JOIN change c ON c.key = cc.change WHERE length(i.cause_ref) >= 7 \
+     JOIN change c ON c.id = cc.change_id WHERE length(i.cause_ref) >= 7 \
      AND cc.sha >= lower(i.cause_ref) AND cc.sha < lower(i.cause_ref) || 'g' \
      ORDER BY c.merged_at, c.key LIMIT 1)) \
      ELSE i.repo END";

@@ -115,7 +115,7 @@ impl RepoAnalysis<'_> {
             params.extend(chunk.iter().map(Value::text));
             let sql = format!(
                 "SELECT cc.sha, MIN(c.merged_at) AS merged FROM change_commit cc \
-                 JOIN change c ON c.key = cc.change \
+                 JOIN change c ON c.id = cc.change_id \
                  WHERE cc.repo = $1 AND cc.sha IN ({}) GROUP BY cc.sha",
                 codec::placeholders(2, chunk.len())
             );
@@ -331,7 +331,7 @@ impl RepoAnalysis<'_> {
         );
         let sql = format!(
             "SELECT MIN(c.merged_at) AS merged FROM change_commit cc \
-             JOIN change c ON c.key = cc.change WHERE cc.repo = $1 AND {holding}"
+             JOIN change c ON c.id = cc.change_id WHERE cc.repo = $1 AND {holding}"
         );
         Ok(self
             .tx
