@@ -27,6 +27,7 @@ mod annotations;
 mod bulk;
 mod codec;
 mod counters;
+mod deliveries;
 mod derived;
 mod digest;
 mod error;
@@ -204,6 +205,7 @@ impl Store {
                 migrate(&POSTGRES_MIGRATIONS, &mut *pool.acquire().await?).await?
             }
         };
+        store.digest_old_deliveries().await?;
         Ok((store, applied))
     }
 
