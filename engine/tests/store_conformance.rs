@@ -82,6 +82,7 @@ conformance!(
     held_rows_patched_after_deliveries_give_the_figures_of_the_whole_read,
     a_teams_repositories_indexed_together_give_the_figures_of_the_whole_read,
     a_record_without_commits_never_overwrites_what_a_poll_filled_in,
+    a_number_reference_names_the_earliest_change_numbered_so_whatever_its_key,
     annotations_are_added_listed_by_date_and_removed,
     a_sync_run_is_recorded_counted_and_only_the_last_ones_kept,
     counters_add_up_across_concurrent_writers_and_gauges_keep_the_newest,
@@ -2551,4 +2552,75 @@ async fn queued_again_while_derived(whole: bool) {
         .expect("derives again");
     assert!(store.queued_derivations().await.expect("queue").is_empty());
     db.finish().await;
+}
+
+/// `Reverts #3` names the earliest merged change of the repository numbered 3, whether it is
+/// keyed `owner/name#3` (found by its key) or otherwise (found by the index of the changes
+/// numbered otherwise, migration 0032).
+async fn a_number_reference_names_the_earliest_change_numbered_so_whatever_its_key(store: Store) {
+    let numbered = |key: &str, number: i64, sha: &str, merged: &str| Change {
+        number: Some(number),
+        ..change(key, API, sha, merged)
+    };
+    let mut changes = vec![
+        numbered("imported-3", 3, "a3a3a3a3a3", "2026-03-02T08:00:00Z"),
+        numbered("acme/api#3", 3, "b3b3b3b3b3", "2026-03-02T09:00:00Z"),
+        numbered("imported-4", 4, "a4a4a4a4a4", "2026-03-02T08:10:00Z"),
+        numbered("acme/api#5", 5, "a5a5a5a5a5", "2026-03-02T08:20:00Z"),
+        numbered("later-5", 5, "b5b5b5b5b5", "2026-03-02T09:20:00Z"),
+    ];
+    let mut deployments: Vec<Deployment> = changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut d = deployment(
+                &format!("d-{}", c.key),
+                API,
+                c.merge_sha.as_deref().unwrap_or_default(),
+                &format!("2026-03-02T10:0{i}:00Z"),
+            );
+            d.declared_changes = Some(vec![c.key.clone()]);
+            d
+        })
+        .collect();
+    for (n, reference) in [(10, "#3"), (11, "#4"), (12, "#5")] {
+        let mut revert = numbered(
+            &format!("acme/api#{n}"),
+            n,
+            &format!("c{n}c{n}c{n}c{n}"),
+            "2026-03-02T11:00:00Z",
+        );
+        revert.reverts = Some(reference.into());
+        changes.push(revert);
+    }
+    let mut reverting = deployment("d-reverts", API, "c12c12c12c12", "2026-03-02T12:00:00Z");
+    reverting.declared_changes = Some(vec![
+        "acme/api#10".into(),
+        "acme/api#11".into(),
+        "acme/api#12".into(),
+    ]);
+    deployments.push(reverting);
+    store.upsert_changes(&changes).await.expect("changes load");
+    store
+        .upsert_deployments(&deployments)
+        .await
+        .expect("deployments load");
+    store
+        .reanalyze(&[repo(API)], &AnalysisOptions::default())
+        .await
+        .expect("reanalysis");
+    let reverted: Vec<String> = derived_rows(&store)
+        .await
+        .into_iter()
+        .filter(|row| row.starts_with("failure ") && row.contains(" revert "))
+        .collect();
+    assert_eq!(reverted.len(), 3, "{reverted:?}");
+    for blamed in ["d-imported-3", "d-imported-4", "d-acme/api#5"] {
+        assert!(
+            reverted
+                .iter()
+                .any(|row| row.starts_with(&format!("failure {blamed} "))),
+            "{blamed} in {reverted:?}"
+        );
+    }
 }

@@ -143,13 +143,19 @@ impl RepoAnalysis<'_> {
             .strip_prefix('#')
             .and_then(|n| n.parse::<i64>().ok())
         {
+            // The change keyed `owner/name#42` by its primary key, and those numbered otherwise
+            // through the partial index of migration 0032, whose predicate this repeats.
             let sql = format!(
-                "SELECT key FROM change WHERE repo = $1 AND number = $2 \
+                "SELECT key FROM (\
+                 SELECT key, merged_at FROM change WHERE key = $3 AND repo = $1 AND number = $2 \
+                 UNION ALL SELECT key, merged_at FROM change \
+                 WHERE repo = $1 AND number = $2 AND number IS NOT NULL \
+                 AND key <> repo || '#' || CAST(number AS TEXT)) AS numbered \
                  ORDER BY merged_at, {key} LIMIT 1"
             );
-            return self
-                .fetch_key(Statement::new(sql, vec![self.slug(), Value::int(number)]))
-                .await;
+            let conventional = Value::text(format!("{}#{number}", self.repo));
+            let params = vec![self.slug(), Value::int(number), conventional];
+            return self.fetch_key(Statement::new(sql, params)).await;
         }
         if known.contains(reference) {
             return Ok(Some(reference.to_string()));
