@@ -16,7 +16,6 @@
 
 use super::bulk;
 use super::codec::{self, Statement, Touched, Value};
-use super::deliveries;
 use super::derived::causes;
 use super::derived::queue::{self, Stale};
 use super::packed::{self, BlockRef};
@@ -558,7 +557,7 @@ impl IngestTransaction {
     /// Logs the raw events not logged yet; returns for each event whether it is new (the first
     /// of its delivery id in the batch, not logged before; an event without a raw form is).
     ///
-    /// The deliveries' digests are inserted into `raw_delivery` first (a write, which on SQLite takes the
+    /// The delivery ids are inserted into `raw_delivery` first (a write, which on SQLite takes the
     /// write lock before anything is read): those it inserted are new. The new events' bodies are
     /// then packed together as one block (or `block`, when every event is new), with their
     /// delivery ids, and each gets its row referring to its rank in the block; a single new
@@ -570,17 +569,14 @@ impl IngestTransaction {
     ) -> Result<Vec<bool>, StoreError> {
         let now = chrono::Utc::now();
         let raws = first_raws(events);
-        let digests: Vec<Vec<u8>> = raws
-            .iter()
-            .map(|(_, raw)| deliveries::digest(&raw.source, &raw.delivery_id))
-            .collect();
+        let delivery = |i: usize| (raws[i].1.source.as_str(), raws[i].1.delivery_id.as_str());
         // In key order: neighbouring rows land on the same pages of the table.
         let mut order: Vec<usize> = (0..raws.len()).collect();
-        order.sort_unstable_by_key(|&i| &digests[i]);
+        order.sort_unstable_by_key(|&i| delivery(i));
         let mut claimed = vec![false; raws.len()];
         for chunk in order.chunks(codec::ROWS_PER_INSERT) {
-            let chunk_digests: Vec<&[u8]> = chunk.iter().map(|&i| digests[i].as_slice()).collect();
-            let fresh = self.claim_deliveries(&chunk_digests).await?;
+            let deliveries: Vec<(&str, &str)> = chunk.iter().map(|&i| delivery(i)).collect();
+            let fresh = self.claim_deliveries(&deliveries).await?;
             for (&i, fresh) in chunk.iter().zip(fresh) {
                 claimed[i] = fresh;
             }
@@ -639,31 +635,34 @@ impl IngestTransaction {
         Ok(is_new)
     }
 
-    /// Inserts the deliveries' digests not logged yet (at most [`codec::ROWS_PER_INSERT`], each
-    /// once); returns for each whether it inserted it.
+    /// Inserts the delivery ids not logged yet (at most [`codec::ROWS_PER_INSERT`], each once);
+    /// returns for each whether it inserted it.
     ///
     /// Returning the rows an insert added costs as much as the insert (about 3 µs a row on
     /// SQLite, where each row crosses to this thread) and a large batch (an import, a sync's
     /// page) is usually all new: so a large batch is inserted plainly inside a savepoint, and
     /// only if some of its rows were there already is that undone and the insert run again,
     /// returning the new rows.
-    async fn claim_deliveries(&mut self, digests: &[&[u8]]) -> Result<Vec<bool>, StoreError> {
+    async fn claim_deliveries(
+        &mut self,
+        deliveries: &[(&str, &str)],
+    ) -> Result<Vec<bool>, StoreError> {
         let insert = |tail: &str| {
-            let rows = digests
+            let rows = deliveries
                 .iter()
-                .map(|digest| vec![Value::Bytes(digest.to_vec())])
+                .map(|(source, id)| vec![Value::text(*source), Value::text(*id)])
                 .collect();
-            codec::insert_statements("INSERT INTO raw_delivery (digest)", tail, rows)
+            codec::insert_statements("INSERT INTO raw_delivery (source, delivery_id)", tail, rows)
         };
         let savepoint = |sql: &'static str| Statement::new(sql, vec![]);
-        if digests.len() >= PLAIN_CLAIM_ROWS {
+        if deliveries.len() >= PLAIN_CLAIM_ROWS {
             self.run(vec![savepoint("SAVEPOINT claim_deliveries")])
                 .await?;
             let inserted = self.tx.execute_all(insert(CLAIM_TAIL)).await?;
-            if inserted.iter().sum::<u64>() == digests.len() as u64 {
+            if inserted.iter().sum::<u64>() == deliveries.len() as u64 {
                 self.run(vec![savepoint("RELEASE SAVEPOINT claim_deliveries")])
                     .await?;
-                return Ok(vec![true; digests.len()]);
+                return Ok(vec![true; deliveries.len()]);
             }
             self.run(vec![
                 savepoint("ROLLBACK TO SAVEPOINT claim_deliveries"),
@@ -672,13 +671,16 @@ impl IngestTransaction {
             .await?;
         }
         let mut fresh = HashSet::new();
-        for statement in insert(&format!("{CLAIM_TAIL} RETURNING digest")) {
-            let added = self
-                .tx
-                .fetch_all(statement, |row| Ok(row.bytes("digest")?.to_vec()));
+        for statement in insert(&format!("{CLAIM_TAIL} RETURNING source, delivery_id")) {
+            let added = self.tx.fetch_all(statement, |row| {
+                Ok((row.text("source")?, row.text("delivery_id")?))
+            });
             fresh.extend(added.await?);
         }
-        Ok(digests.iter().map(|&d| fresh.contains(d)).collect())
+        Ok(deliveries
+            .iter()
+            .map(|&(source, id)| fresh.contains(&(source.to_string(), id.to_string())))
+            .collect())
     }
 
     /// Stores the delivery ids and bodies of `raws` as one block; its id.
@@ -733,13 +735,13 @@ impl IngestTransaction {
     }
 }
 
-/// From this many deliveries on, [`IngestTransaction::claim_deliveries`] inserts them plainly
+/// From this many delivery ids on, [`IngestTransaction::claim_deliveries`] inserts them plainly
 /// first: below it, the savepoint's two more statements (round trips on PostgreSQL) would cost
 /// more than returning the rows.
 const PLAIN_CLAIM_ROWS: usize = 64;
 
-/// A delivery already logged is left as it is.
-const CLAIM_TAIL: &str = "ON CONFLICT (digest) DO NOTHING";
+/// A delivery id already logged is left as it is.
+const CLAIM_TAIL: &str = "ON CONFLICT (source, delivery_id) DO NOTHING";
 
 /// How many events one row of the raw log may stand for: a row's events are numbered from its
 /// id times this ([`RawEvent::id`]).

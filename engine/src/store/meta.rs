@@ -204,8 +204,9 @@ impl Store {
         let mut tx = self.begin().await?;
         let added = tx
             .execute(Statement::new(
-                "INSERT INTO raw_delivery (digest) VALUES ($1) ON CONFLICT (digest) DO NOTHING",
-                vec![Value::Bytes(super::deliveries::digest(source, delivery_id))],
+                "INSERT INTO raw_delivery (source, delivery_id) VALUES ($1, $2) \
+                 ON CONFLICT (source, delivery_id) DO NOTHING",
+                vec![Value::text(source), Value::text(delivery_id)],
             ))
             .await?
             > 0;

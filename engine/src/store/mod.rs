@@ -27,7 +27,6 @@ mod annotations;
 mod bulk;
 mod codec;
 mod counters;
-mod deliveries;
 mod derived;
 mod digest;
 mod error;
@@ -205,7 +204,6 @@ impl Store {
                 migrate(&POSTGRES_MIGRATIONS, &mut *pool.acquire().await?).await?
             }
         };
-        store.digest_old_deliveries().await?;
         Ok((store, applied))
     }
 

@@ -4,8 +4,8 @@
 //! - A batch of events (an import's, an API request's) is packed as one **block**: the zstd
 //!   frame of each event's delivery id and body one after the other, kept once in `raw_block`,
 //!   which shrinks them to about a fifth; each event's row holds a [`BlockRef`] to its place in
-//!   the block, and no delivery id (`raw_delivery` keeps a digest of each, which makes
-//!   redeliveries harmless: see `deliveries`). Blocks logged before zstd are deflate streams, which read
+//!   the block, and no delivery id (the one copy outside the block is `raw_delivery`'s, which
+//!   makes redeliveries harmless). Blocks logged before zstd are deflate streams, which read
 //!   back the same; blocks logged before those held bodies only, their rows the delivery ids.
 //! - A single event (a webhook) is packed alone: the byte [`PACKED`] followed by the raw deflate
 //!   stream of its text (about 60 % of it).

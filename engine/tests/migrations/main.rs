@@ -4,7 +4,6 @@
 
 mod case_names;
 mod cause_repo;
-mod delivery_digests;
 mod links_by_repo;
 mod old_store;
 mod raw_log;
