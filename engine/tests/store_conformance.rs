@@ -2556,7 +2556,7 @@ async fn queued_again_while_derived(whole: bool) {
 
 /// `Reverts #3` names the earliest merged change of the repository numbered 3, whether it is
 /// keyed `owner/name#3` (found by its key) or otherwise (found by the index of the changes
-/// numbered otherwise, migration 0032).
+/// numbered otherwise, migration 0031).
 async fn a_number_reference_names_the_earliest_change_numbered_so_whatever_its_key(store: Store) {
     let numbered = |key: &str, number: i64, sha: &str, merged: &str| Change {
         number: Some(number),

@@ -144,7 +144,7 @@ impl RepoAnalysis<'_> {
             .and_then(|n| n.parse::<i64>().ok())
         {
             // The change keyed `owner/name#42` by its primary key, and those numbered otherwise
-            // through the partial index of migration 0032, whose predicate this repeats.
+            // through the partial index of migration 0031, whose predicate this repeats.
             let sql = format!(
                 "SELECT key FROM (\
                  SELECT key, merged_at FROM change WHERE key = $3 AND repo = $1 AND number = $2 \
