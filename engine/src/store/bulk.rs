@@ -66,12 +66,14 @@ pub(super) fn write_change_commits(postgres: bool) -> Vec<Statement> {
     };
     let insert = Statement::new(
         format!(
-            "INSERT INTO change_commit (repo, sha, change_id) \
-             SELECT c.repo, lower(j.value), c.id \
-             FROM {WRITTEN_CHANGES} w JOIN change c ON c.key = w.key, {commits} \
-             UNION ALL \
-             SELECT c.repo, lower(c.merge_sha), c.id \
+            "INSERT INTO change_commit (repo_id, sha, change_id) \
+             SELECT r.id, lower(j.value), c.id \
              FROM {WRITTEN_CHANGES} w JOIN change c ON c.key = w.key \
+             JOIN repository r ON r.slug = c.repo, {commits} \
+             UNION ALL \
+             SELECT r.id, lower(c.merge_sha), c.id \
+             FROM {WRITTEN_CHANGES} w JOIN change c ON c.key = w.key \
+             JOIN repository r ON r.slug = c.repo \
              WHERE c.merge_sha IS NOT NULL \
              ORDER BY 1, 2, 3 \
              ON CONFLICT DO NOTHING"

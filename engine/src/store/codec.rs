@@ -409,19 +409,14 @@ pub(crate) fn change_commit_statements(changes: &[&Change]) -> Vec<Statement> {
         .flat_map(|c| {
             commit_shas(c.merge_sha.as_ref(), &c.commits)
                 .into_iter()
-                .map(|sha| {
-                    vec![
-                        Value::text(c.repo.to_string()),
-                        Value::text(sha),
-                        Value::text(&c.key),
-                    ]
-                })
+                .map(|sha| vec![Value::text(sha), Value::text(&c.key)])
         })
         .collect();
     insert_statements(
-        "INSERT INTO change_commit (repo, sha, change_id) \
-         SELECT commits.column1, commits.column2, c.id FROM (",
-        ") AS commits JOIN change c ON c.key = commits.column3 WHERE true ON CONFLICT DO NOTHING",
+        "INSERT INTO change_commit (repo_id, sha, change_id) \
+         SELECT r.id, commits.column1, c.id FROM (",
+        ") AS commits JOIN change c ON c.key = commits.column2 \
+         JOIN repository r ON r.slug = c.repo WHERE true ON CONFLICT DO NOTHING",
         rows,
     )
 }

@@ -205,7 +205,9 @@ pub(crate) async fn delete_change_commits(
             .fetch_all(
                 Statement::new(
                     format!(
-                        "SELECT id, key, repo, merge_sha, commits FROM change WHERE key IN ({})",
+                        "SELECT c.id, c.key, r.id AS repo_id, c.merge_sha, c.commits \
+                         FROM change c JOIN repository r ON r.slug = c.repo \
+                         WHERE c.key IN ({})",
                         codec::placeholders(1, chunk.len())
                     ),
                     chunk.iter().map(|k| Value::text(*k)).collect(),
@@ -214,7 +216,7 @@ pub(crate) async fn delete_change_commits(
                     let key = row.text("key")?;
                     let commits = codec::list(&row.text("commits")?, "commits", &key)?;
                     let shas = codec::commit_shas(row.opt_text("merge_sha")?.as_ref(), &commits);
-                    Ok((row.int("id")?, row.text("repo")?, shas))
+                    Ok((row.int("id")?, row.int("repo_id")?, shas))
                 },
             )
             .await?;
@@ -222,7 +224,7 @@ pub(crate) async fn delete_change_commits(
             .into_iter()
             .flat_map(|(id, repo, shas)| {
                 shas.into_iter()
-                    .map(move |sha| [Value::text(&repo), Value::text(sha), Value::int(id)])
+                    .map(move |sha| [Value::int(repo), Value::text(sha), Value::int(id)])
             })
             .collect();
         for rows in rows.chunks(KEYS_PER_DELETE / 3) {
@@ -231,7 +233,7 @@ pub(crate) async fn delete_change_commits(
             for row in rows {
                 let n = params.len();
                 terms.push(format!(
-                    "(repo = ${} AND sha = ${} AND change_id = ${})",
+                    "(repo_id = ${} AND sha = ${} AND change_id = ${})",
                     n + 1,
                     n + 2,
                     n + 3

@@ -4,6 +4,7 @@
 
 mod case_names;
 mod cause_repo;
+mod commit_repository_ids;
 mod links_by_repo;
 mod old_store;
 mod raw_log;

@@ -23,9 +23,11 @@ const PICK_REASON: &str = "a cherry-pick (git cherry-pick -x) of another change'
 /// Changes of the repository `$1` that share a commit with another change, or carry
 /// cherry-picks: the only ones that can be absorbed.
 const CANDIDATES: &str = "SELECT key FROM change WHERE id IN (\
-         SELECT a.change_id FROM change_commit a WHERE a.repo = $1 \
+         SELECT a.change_id FROM change_commit a \
+         WHERE a.repo_id = (SELECT id FROM repository WHERE slug = $1) \
          AND EXISTS (SELECT 1 FROM change_commit b \
-             WHERE b.repo = $1 AND b.sha = a.sha AND b.change_id <> a.change_id)) \
+             WHERE b.repo_id = (SELECT id FROM repository WHERE slug = $1) \
+             AND b.sha = a.sha AND b.change_id <> a.change_id)) \
      UNION SELECT key FROM change WHERE repo = $1 AND cherry_picks <> '[]'";
 
 /// Who holds a commit: (change, merged at), for comparing with the change that also holds it.
@@ -130,7 +132,9 @@ impl RepoAnalysis<'_> {
             params.extend(chunk.iter().map(Value::text));
             let sql = format!(
                 "SELECT cc.sha, c.key AS change, c.merged_at FROM change_commit cc \
-                 JOIN change c ON c.id = cc.change_id WHERE cc.repo = $1 AND cc.sha IN ({})",
+                 JOIN change c ON c.id = cc.change_id \
+                 WHERE cc.repo_id = (SELECT id FROM repository WHERE slug = $1) \
+                 AND cc.sha IN ({})",
                 codec::placeholders(2, chunk.len())
             );
             let rows = self
@@ -219,7 +223,8 @@ pub(super) fn holders(repo: &str, condition: &str) -> String {
     format!(
         "SELECT h.sha, h.change FROM (\
              SELECT sha, c.key AS change FROM change_commit cc \
-             JOIN change c ON c.id = cc.change_id WHERE cc.repo = {repo} AND {condition} \
+             JOIN change c ON c.id = cc.change_id \
+             WHERE cc.repo_id = (SELECT id FROM repository WHERE slug = {repo}) AND {condition} \
              UNION SELECT sha, change FROM shipped_through WHERE repo = {repo} AND {condition}) h \
          WHERE {}",
         not_absorbed("h.change")

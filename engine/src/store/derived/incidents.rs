@@ -169,7 +169,8 @@ impl RepoAnalysis<'_> {
                     sha_condition(std::slice::from_ref(sha), self.abbreviations, &mut params);
                 let sql = format!(
                     "SELECT c.key FROM change_commit cc JOIN change c ON c.id = cc.change_id \
-                     WHERE cc.repo = $1 AND {holding} ORDER BY c.merged_at, {} LIMIT 1",
+                     WHERE cc.repo_id = (SELECT id FROM repository WHERE slug = $1) \
+                     AND {holding} ORDER BY c.merged_at, {} LIMIT 1",
                     self.bytewise("c.key")
                 );
                 let by_change = match self.fetch_key(Statement::new(sql, params)).await? {

@@ -68,7 +68,7 @@ pub(crate) const INCIDENT_OWNER: &str = "CASE i.cause_kind \
      WHEN 'change' THEN COALESCE(\
      (SELECT c.repo FROM change c WHERE c.key = i.cause_ref), i.repo) \
      WHEN 'sha' THEN COALESCE(i.repo, (SELECT c.repo FROM repository r \
-     JOIN change_commit cc ON cc.repo = r.slug \
+     JOIN change_commit cc ON cc.repo_id = r.id \
      JOIN change c ON c.id = cc.change_id WHERE length(i.cause_ref) >= 7 \
      AND cc.sha >= lower(i.cause_ref) AND cc.sha < lower(i.cause_ref) || 'g' \
      ORDER BY c.merged_at, c.key LIMIT 1)) \
@@ -371,7 +371,8 @@ impl RepoAnalysis<'_> {
             .fetch_optional(
                 Statement::new(
                     format!(
-                        "SELECT sha FROM change_commit WHERE repo = $1 \
+                        "SELECT sha FROM change_commit \
+                         WHERE repo_id = (SELECT id FROM repository WHERE slug = $1) \
                          AND length(sha) < {FULL_SHA} AND length(sha) >= 7 LIMIT 1"
                     ),
                     vec![self.slug()],

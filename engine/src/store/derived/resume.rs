@@ -74,7 +74,9 @@ impl RepoAnalysis<'_> {
         // earliest change holding its sha was merged (unknown sha: when it started).
         let sql = format!(
             "SELECT MAX(COALESCE((SELECT MIN(c.merged_at) FROM change_commit cc \
-             JOIN change c ON c.id = cc.change_id WHERE cc.repo = d.repo AND cc.sha = lower(d.sha)), \
+             JOIN change c ON c.id = cc.change_id \
+             WHERE cc.repo_id = (SELECT id FROM repository WHERE slug = d.repo) \
+             AND cc.sha = lower(d.sha)), \
              d.started_at, d.finished_at)) AS considered, CAST(MIN(length(d.sha)) AS BIGINT) AS shortest \
              FROM deployment d WHERE d.repo = $1 AND d.status = 'success' \
              AND lower(d.environment) = lower($2) AND d.finished_at < $3 \

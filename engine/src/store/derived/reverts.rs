@@ -168,7 +168,8 @@ impl RepoAnalysis<'_> {
         let holding = sha_condition(&[reference.to_string()], self.abbreviations, &mut params);
         let sql = format!(
             "SELECT c.key FROM change_commit cc JOIN change c ON c.id = cc.change_id \
-             WHERE cc.repo = $1 AND c.key <> $2 AND {holding} \
+             WHERE cc.repo_id = (SELECT id FROM repository WHERE slug = $1) \
+             AND c.key <> $2 AND {holding} \
              ORDER BY c.merged_at, {} LIMIT 1",
             self.bytewise("c.key")
         );

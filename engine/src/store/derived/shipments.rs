@@ -116,7 +116,8 @@ impl RepoAnalysis<'_> {
             let sql = format!(
                 "SELECT cc.sha, MIN(c.merged_at) AS merged FROM change_commit cc \
                  JOIN change c ON c.id = cc.change_id \
-                 WHERE cc.repo = $1 AND cc.sha IN ({}) GROUP BY cc.sha",
+                 WHERE cc.repo_id = (SELECT id FROM repository WHERE slug = $1) \
+                 AND cc.sha IN ({}) GROUP BY cc.sha",
                 codec::placeholders(2, chunk.len())
             );
             let rows = self
@@ -331,7 +332,8 @@ impl RepoAnalysis<'_> {
         );
         let sql = format!(
             "SELECT MIN(c.merged_at) AS merged FROM change_commit cc \
-             JOIN change c ON c.id = cc.change_id WHERE cc.repo = $1 AND {holding}"
+             JOIN change c ON c.id = cc.change_id \
+             WHERE cc.repo_id = (SELECT id FROM repository WHERE slug = $1) AND {holding}"
         );
         Ok(self
             .tx
