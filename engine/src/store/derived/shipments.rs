@@ -25,7 +25,6 @@ impl RepoAnalysis<'_> {
             let lookups = PageLookups {
                 merged: self.first_merges_of_shas(&page).await?,
                 holders: self.changes_holding_declared(&page).await?,
-                declared: self.changes_declared(&page).await?,
                 exact: !self.abbreviations,
             };
             for deployment in page {
@@ -147,12 +146,8 @@ impl RepoAnalysis<'_> {
             pending.claim(&deployment.key, changes);
         } else if let Some(keys) = &deployment.declared_changes {
             self.ship_cuts(pending).await?;
-            let changes = keys
-                .iter()
-                .map(String::as_str)
-                .filter(|key| lookups.declared.contains(*key))
-                .collect();
-            pending.claim(&deployment.key, changes);
+            // Keys of no change of this repository are claimed too: the insert leaves them out.
+            pending.claim(&deployment.key, keys.iter().map(String::as_str).collect());
         } else if let Some(shas) = &deployment.declared_commits {
             // Abbreviated shas: matched by prefix in the database.
             self.flush(pending).await?;
@@ -260,7 +255,8 @@ impl RepoAnalysis<'_> {
             "INSERT INTO deployment_change (change_id, deployment_id) \
              SELECT c.id, d.id FROM (",
             ") AS claim JOIN deployment d ON d.key = claim.column1 \
-             JOIN change c ON c.key = claim.column2 WHERE true ON CONFLICT DO NOTHING",
+             JOIN change c ON c.key = claim.column2 AND c.repo = d.repo \
+             WHERE true ON CONFLICT DO NOTHING",
             rows,
         ) {
             self.report.shipments += self.tx.execute(statement).await? as usize;
@@ -307,21 +303,6 @@ impl RepoAnalysis<'_> {
         Ok(holders)
     }
 
-    /// Which of the changes the page's deployments declare are changes of this repository.
-    async fn changes_declared(
-        &mut self,
-        page: &[Deployment],
-    ) -> Result<HashSet<String>, StoreError> {
-        let mut keys: Vec<&str> = page
-            .iter()
-            .flat_map(|d| d.declared_changes.iter().flatten())
-            .map(String::as_str)
-            .collect();
-        keys.sort_unstable();
-        keys.dedup();
-        self.existing_changes(&keys).await
-    }
-
     /// When the earliest change holding `sha` (a prefix either way) was merged.
     async fn first_merge_of_sha(&mut self, sha: &str) -> Result<Option<i64>, StoreError> {
         let mut params = vec![self.slug()];
@@ -352,8 +333,6 @@ struct PageLookups {
     merged: HashMap<String, i64>,
     /// Full declared sha -> the changes holding it.
     holders: HashMap<String, Vec<String>>,
-    /// The declared changes that are changes of the repository.
-    declared: HashSet<String>,
     /// Whether `holders` is the whole answer for full shas (no abbreviations in the repository).
     exact: bool,
 }
