@@ -26,6 +26,9 @@ use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
 
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long Chromium may take to start listening: a bound for a loaded 2-core machine running
+/// the other tests at the same time (two launches once took over 30 s there), not a speed check.
+const LAUNCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 // ---- a minimal DevTools client ---------------------------------------------------------------------
 
@@ -322,7 +325,7 @@ async fn launch(binary: &Path) -> Browser {
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
     // Chromium writes its port and browser target path here once it listens.
     let port_file = profile.path().join("DevToolsActivePort");
-    let deadline = std::time::Instant::now() + TIMEOUT;
+    let deadline = std::time::Instant::now() + LAUNCH_TIMEOUT;
     let ws_url = loop {
         if let Ok(text) = std::fs::read_to_string(&port_file) {
             let mut lines = text.lines();
