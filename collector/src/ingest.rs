@@ -648,28 +648,20 @@ pub async fn import_file(
     // A write failed: the reader stops at its next batch.
     drop(to_write);
     let read = match reading.await {
-        Ok(read) => read?,
+        Ok(read) => read,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     };
-    written.map_err(store_error)?;
+    let read = match loaded(read, written.map_err(store_error), &name) {
+        Ok(read) => read,
+        Err(e) => {
+            if let Err(error) = tx.rollback().await {
+                tracing::warn!(%error, "rolling back the import");
+            }
+            return Err(e);
+        }
+    };
     report.events = read.events;
     report.unowned = read.unowned.into_iter().collect();
-    if !read.errors.is_empty() {
-        // Dropped without a commit: rolled back.
-        drop(tx);
-        return Err(ImportError::Invalid {
-            path: name,
-            errors: read.errors,
-            more: read.more,
-        });
-    }
-    if report.events == 0 {
-        return Err(ImportError::Invalid {
-            path: name,
-            errors: vec![EventError::general("the file holds no event")],
-            more: 0,
-        });
-    }
     tx.commit().await.map_err(store_error)?;
     tracing::info!(
         events = report.events,
@@ -699,6 +691,32 @@ pub async fn import_file(
         "import: derived"
     );
     Ok(report)
+}
+
+/// The file as read, if it was read and written whole without an error: otherwise nothing may be
+/// loaded.
+fn loaded(
+    read: Result<FileRead, ImportError>,
+    written: Result<(), ImportError>,
+    name: &str,
+) -> Result<FileRead, ImportError> {
+    let read = read?;
+    written?;
+    if !read.errors.is_empty() {
+        return Err(ImportError::Invalid {
+            path: name.to_string(),
+            errors: read.errors,
+            more: read.more,
+        });
+    }
+    if read.events == 0 {
+        return Err(ImportError::Invalid {
+            path: name.to_string(),
+            errors: vec![EventError::general("the file holds no event")],
+            more: 0,
+        });
+    }
+    Ok(read)
 }
 
 /// A batch of an import read and validated, to be written: the logged events and their records.

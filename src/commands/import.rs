@@ -3,7 +3,7 @@
 use std::path::Path;
 
 pub async fn run(config_path: &Path, file: &Path) -> anyhow::Result<()> {
-    let (config, store) = super::open(config_path, false).await?;
+    let (config, store) = super::open_for_bulk_load(config_path).await?;
     let report = collector::ingest::import_file(&store, &config, file).await?;
     // The first question after an import would otherwise read every record it loaded.
     engine::query::store_row_copies(&store, &config).await?;

@@ -34,6 +34,16 @@ pub async fn open(config_path: &Path, demo: bool) -> anyhow::Result<(Config, Sto
     Ok((config, store))
 }
 
+/// [`open`] for a command that only loads data: one connection to a SQLite store, which lets a
+/// first load write its pages once (`Store::connect_for_bulk_load`).
+pub async fn open_for_bulk_load(config_path: &Path) -> anyhow::Result<(Config, Store)> {
+    let config = load_config(config_path)?;
+    let store = Store::connect_for_bulk_load(&config.database_url)
+        .await
+        .with_context(|| format!("opening the database of {}", config_path.display()))?;
+    Ok((config, store))
+}
+
 /// Fails with the first-run steps (the dashboard's words) when there is nothing to measure yet:
 /// no team configured, or no data ever collected or imported. Rating an empty organisation
 /// "low" would be a wrong answer, not an empty one.

@@ -360,33 +360,24 @@ fn the_import_command_warns_about_repositories_no_team_owns() {
     );
 }
 
-/// A `doraboard import` killed in the middle of its write pass (SIGKILL: no cleanup runs) leaves
-/// the store exactly as it was: records, raw log and derivation queue.
-#[tokio::test]
-async fn a_killed_import_leaves_the_store_as_it_was() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let first = write(dir.path(), "first.ndjson", &documented_events().join("\n"));
-    assert!(
-        doraboard(dir.path(), &["import", first.to_str().expect("utf-8")])
-            .status
-            .success()
-    );
-    let db = dir.path().join("doraboard.db");
-    let url = format!("sqlite://{}", db.display());
-    let snapshot = || async {
-        let store = Store::connect(&url).await.expect("store");
-        let state = (
+/// The records, raw log, derivation queue and derived rows of the store at `url`, to compare.
+async fn store_state(url: &str) -> String {
+    let store = Store::connect(url).await.expect("store");
+    let state = format!(
+        "{:?}",
+        (
             store.counts().await.expect("counts"),
             store.raw_event_count(None).await.expect("raw events"),
             store.queued_derivations().await.expect("queue"),
             engine::store::testing::derived_rows(&store).await,
-        );
-        store.close().await;
-        state
-    };
-    let before = snapshot().await;
+        )
+    );
+    store.close().await;
+    state
+}
 
-    // Large enough that its transaction spills into the write-ahead log long before it commits.
+/// A file of 30,000 deployments: an import's transaction reaches the disk long before it commits.
+fn large_file(dir: &Path) -> PathBuf {
     let lines: Vec<String> = (0..30_000)
         .map(|i| {
             serde_json::json!({"type": "deployment", "id": format!("big-{i}"),
@@ -396,33 +387,112 @@ async fn a_killed_import_leaves_the_store_as_it_was() {
             .to_string()
         })
         .collect();
-    let big = write(dir.path(), "big.ndjson", &lines.join("\n"));
-    let wal = dir.path().join("doraboard.db-wal");
-    let wal_size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
-    let at_start = wal_size();
+    write(dir, "big.ndjson", &lines.join("\n"))
+}
+
+/// Runs `doraboard import file` in `dir` and kills it (SIGKILL: no cleanup runs) once `written`
+/// has grown by 512 KiB: its uncommitted writes reached that file (polled: nothing about time is
+/// asserted).
+fn kill_the_import_once_it_writes(dir: &Path, file: &Path, written: &Path) {
+    let size = || std::fs::metadata(written).map_or(0, |m| m.len());
+    let at_start = size();
     let mut child = Command::new(env!("CARGO_BIN_EXE_doraboard"))
         .arg("--config")
-        .arg(dir.path().join("doraboard.toml"))
-        .args(["import", big.to_str().expect("utf-8")])
+        .arg(dir.join("doraboard.toml"))
+        .args(["import", file.to_str().expect("utf-8")])
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("start the import");
-    // Killed once its uncommitted writes reach the log (polled: nothing about time is asserted).
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
-            panic!("the import ended ({status}) before it could be killed: make the file larger");
+            panic!(
+                "the import ended ({status}) before {} grew: make the file larger",
+                written.display()
+            );
         }
-        if wal_size() > at_start + 512 * 1024 {
+        if size() > at_start + 512 * 1024 {
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
     child.kill().expect("kill the import");
     child.wait().expect("reap the import");
+}
 
-    assert_eq!(snapshot().await, before);
+/// A `doraboard import` killed in the middle of its write pass leaves the store exactly as it
+/// was: records, raw log and derivation queue.
+#[tokio::test]
+async fn a_killed_import_leaves_the_store_as_it_was() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = write(dir.path(), "first.ndjson", &documented_events().join("\n"));
+    assert!(
+        doraboard(dir.path(), &["import", first.to_str().expect("utf-8")])
+            .status
+            .success()
+    );
+    let url = format!("sqlite://{}", dir.path().join("doraboard.db").display());
+    let before = store_state(&url).await;
+
+    // A store holding records: the import writes through the write-ahead log.
+    let big = large_file(dir.path());
+    kill_the_import_once_it_writes(dir.path(), &big, &dir.path().join("doraboard.db-wal"));
+
+    assert_eq!(store_state(&url).await, before);
+}
+
+/// An import into an empty store writes its pages straight into the database, through a
+/// rollback journal (`store/first_load.rs`). Killed then, the store opens empty and in WAL again,
+/// and the same import run again loads everything.
+#[tokio::test]
+async fn a_killed_first_load_leaves_the_store_empty() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert!(doraboard(dir.path(), &["migrate"]).status.success());
+    let db = dir.path().join("doraboard.db");
+    let url = format!("sqlite://{}", db.display());
+    let before = store_state(&url).await;
+
+    // Only a first load writes into the database itself before it commits.
+    let big = large_file(dir.path());
+    kill_the_import_once_it_writes(dir.path(), &big, &db);
+
+    assert_eq!(store_state(&url).await, before);
+    let out = doraboard(dir.path(), &["import", big.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{out:?}");
+    let store = Store::connect(&url).await.expect("store");
+    assert_eq!(
+        engine::store::testing::sqlite_journal_mode(&store)
+            .await
+            .as_deref(),
+        Some("wal")
+    );
+    assert_eq!(store.counts().await.expect("counts").deployments, 30_000);
+    store.close().await;
+}
+
+/// A first load that fails (a bad line) or succeeds puts the store back in WAL, where other
+/// processes read beside its one writer.
+#[tokio::test]
+async fn a_first_load_goes_back_to_wal_whether_it_fails_or_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("doraboard.db").display());
+    let store = Store::connect_for_bulk_load(&url).await.expect("store");
+    let config = config(CONFIG);
+    let mut lines = documented_events();
+    lines[1] = lines[1].replace("\"status\"", "\"state\"");
+    let bad = write(dir.path(), "bad.ndjson", &lines.join("\n"));
+    let good = write(dir.path(), "good.ndjson", &documented_events().join("\n"));
+    let mode = || engine::store::testing::sqlite_journal_mode(&store);
+
+    assert!(import_file(&store, &config, &bad).await.is_err());
+    assert_eq!(mode().await.as_deref(), Some("wal"));
+    assert_eq!(store.counts().await.expect("counts").deployments, 0);
+
+    import_file(&store, &config, &good).await.expect("imported");
+    assert_eq!(mode().await.as_deref(), Some("wal"));
+    assert_eq!(store.counts().await.expect("counts").deployments, 1);
+    store.close().await;
 }
 
 /// An imported event's delivery id is a digest of its normalized record: a version that computed

@@ -154,6 +154,8 @@ pub struct IngestTransaction {
     /// A bulk write: the `change_commit` rows of its changes are written at commit, all at once
     /// (`store/bulk.rs`).
     bulk: bool,
+    /// A first load, written through a rollback journal (`store/first_load.rs`).
+    first_load: bool,
 }
 
 impl Store {
@@ -161,8 +163,22 @@ impl Store {
     /// connection keeps a larger page cache (48 MiB) until it closes, which for these commands
     /// is when the process ends, and the shas of its changes are written when it commits
     /// (`store/bulk.rs`).
+    ///
+    /// A first load on SQLite writes through a rollback journal rather than WAL
+    /// (`store/first_load.rs`); [`IngestTransaction::commit`] and
+    /// [`IngestTransaction::rollback`] go back to WAL.
     pub async fn begin_bulk_ingest(&self) -> Result<IngestTransaction, StoreError> {
-        let mut ingest = self.begin_ingest().await?;
+        let first_load = self.leave_wal_for_first_load().await?;
+        let mut ingest = match self.begin_ingest().await {
+            Ok(ingest) => ingest,
+            Err(e) => {
+                if first_load {
+                    self.return_to_wal().await;
+                }
+                return Err(e);
+            }
+        };
+        ingest.first_load = first_load;
         let postgres = ingest.tx.is_postgres();
         ingest.run(bulk::begin(postgres)).await?;
         ingest.bulk = true;
@@ -183,6 +199,7 @@ impl Store {
             wrote: false,
             every_scope: false,
             bulk: false,
+            first_load: false,
         })
     }
 
@@ -448,10 +465,25 @@ impl IngestTransaction {
             .with_every_scope(self.every_scope);
             self.run(codec::bump_data_version(&touched)).await?;
         }
+        let store = self.tx.store().clone();
         self.tx.commit().await?;
+        if self.first_load {
+            store.return_to_wal().await;
+        }
         Ok(IngestCommit {
             repos: self.repos.into_iter().collect(),
         })
+    }
+
+    /// Undoes every write, as dropping the transaction does, and puts a first load's store back
+    /// in WAL (dropped, it stays in its rollback journal until it is opened again).
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        let store = self.tx.store().clone();
+        let rolled_back = self.tx.rollback().await;
+        if self.first_load {
+            store.return_to_wal().await;
+        }
+        rolled_back
     }
 
     /// [`Store::raw_events_after`] inside this transaction (replay reads the log while it

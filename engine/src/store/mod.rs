@@ -31,6 +31,7 @@ mod derived;
 mod digest;
 mod error;
 mod facts;
+mod first_load;
 pub mod github;
 mod held;
 mod meta;
@@ -190,9 +191,23 @@ impl Store {
     /// [`Store::connect`], saying which migrations it applied ("0012 add foo" each, oldest
     /// first; empty when the schema was up to date).
     pub async fn connect_migrating(url: &str) -> Result<(Store, Vec<String>), StoreError> {
+        Self::connect_with(url, SQLITE_FILE_CONNECTIONS).await
+    }
+
+    /// [`Store::connect`] for a process that only loads data (`doraboard import`): one
+    /// connection to a SQLite file, which lets a first load write its pages once (see
+    /// `store/first_load.rs`). The same as [`Store::connect`] on PostgreSQL.
+    pub async fn connect_for_bulk_load(url: &str) -> Result<Store, StoreError> {
+        Ok(Self::connect_with(url, 1).await?.0)
+    }
+
+    async fn connect_with(
+        url: &str,
+        sqlite_connections: u32,
+    ) -> Result<(Store, Vec<String>), StoreError> {
         let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
         let store = match scheme.to_ascii_lowercase().as_str() {
-            "sqlite" => Self::connect_sqlite(url).await?,
+            "sqlite" => Self::connect_sqlite(url, sqlite_connections).await?,
             "postgres" | "postgresql" => Self::connect_postgres(url).await?,
             _ => return Err(StoreError::unsupported_scheme(scheme)),
         };
@@ -207,7 +222,7 @@ impl Store {
         Ok((store, applied))
     }
 
-    async fn connect_sqlite(url: &str) -> Result<Store, StoreError> {
+    async fn connect_sqlite(url: &str, connections: u32) -> Result<Store, StoreError> {
         let connect_error = |source| StoreError::Connect {
             backend: "SQLite",
             source,
@@ -233,7 +248,7 @@ impl Store {
                 .await
         } else {
             SqlitePoolOptions::new()
-                .max_connections(SQLITE_FILE_CONNECTIONS)
+                .max_connections(connections)
                 .connect_with(options)
                 .await
         }

@@ -133,6 +133,21 @@ pub async fn postgres_setting(store: &Store, name: &str) -> Option<String> {
     value.into_iter().next()
 }
 
+/// SQLite's journal mode (`wal`, `delete`...) on one of the store's connections; None on
+/// PostgreSQL.
+pub async fn sqlite_journal_mode(store: &Store) -> Option<String> {
+    use super::codec::Statement;
+    if store.backend_name() != "sqlite" {
+        return None;
+    }
+    store
+        .fetch_optional(Statement::new("PRAGMA journal_mode", vec![]), |row| {
+            Ok(row.text("journal_mode")?)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("the journal mode reads back: {e}"))
+}
+
 /// How many rows `table` holds.
 pub async fn rows_in(store: &Store, table: &str) -> i64 {
     use super::codec::Statement;

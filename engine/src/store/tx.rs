@@ -113,6 +113,19 @@ impl Transaction {
         })
     }
 
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Undoes every write (as dropping it does), for a caller with work to do after it.
+    pub(crate) async fn rollback(self) -> Result<(), StoreError> {
+        match self.tx {
+            Tx::Sqlite(tx) => tx.rollback().await?,
+            Tx::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+
     /// Makes every write visible at once.
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         match self.tx {
