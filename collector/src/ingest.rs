@@ -583,6 +583,16 @@ pub enum ImportError {
         #[source]
         source: StoreError,
     },
+    /// The file was loaded; what follows (deriving the repositories) failed and is resumed from
+    /// the store's queue by the next process that opens it.
+    #[error(
+        "{path}: loaded, but deriving its figures failed (resumed at the next start): {source}"
+    )]
+    AfterLoad {
+        path: String,
+        #[source]
+        source: StoreError,
+    },
 }
 
 fn describe(errors: &[EventError], more: usize) -> String {
@@ -663,6 +673,13 @@ pub async fn import_file(
     report.events = read.events;
     report.unowned = read.unowned.into_iter().collect();
     tx.commit().await.map_err(store_error)?;
+    let store_error = |source| ImportError::AfterLoad {
+        path: name.clone(),
+        source,
+    };
+    // Into the database before the derivation reads it back: on SQLite each page read otherwise
+    // searches a write-ahead log as large as the import (a first load wrote none).
+    store.checkpoint().await.map_err(store_error)?;
     tracing::info!(
         events = report.events,
         seconds = started.elapsed().as_secs_f64(),

@@ -33,21 +33,23 @@ impl Store {
             return Ok(false);
         }
         let mut conn = pool.acquire().await?;
-        let empty: bool = sqlx::query_scalar(
+        // Every statement here runs to its end (`fetch_all`): one left stepping would keep the
+        // connection reading, and SQLite would refuse the journal's change or a checkpoint.
+        let empty: Vec<bool> = sqlx::query_scalar(
             "SELECT NOT EXISTS (SELECT 1 FROM raw_event) AND NOT EXISTS (SELECT 1 FROM change) \
              AND NOT EXISTS (SELECT 1 FROM deployment)",
         )
-        .fetch_one(&mut *conn)
+        .fetch_all(&mut *conn)
         .await?;
-        if !empty {
+        if empty != [true] {
             return Ok(false);
         }
         match sqlx::query_scalar::<_, String>("PRAGMA journal_mode = DELETE")
-            .fetch_one(&mut *conn)
+            .fetch_all(&mut *conn)
             .await
         {
             // An in-memory database answers "memory" and stays so.
-            Ok(mode) => Ok(mode == "delete"),
+            Ok(mode) => Ok(mode == ["delete"]),
             Err(sqlx::Error::Database(e))
                 if e.code()
                     .is_some_and(|code| HELD_ELSEWHERE.contains(&&*code)) =>
@@ -64,7 +66,7 @@ impl Store {
     pub(super) async fn return_to_wal(&self) {
         if let Backend::Sqlite(pool) = &self.backend {
             let result = sqlx::query_scalar::<_, String>("PRAGMA journal_mode = WAL")
-                .fetch_one(pool)
+                .fetch_all(pool)
                 .await;
             if let Err(error) = result {
                 tracing::warn!(%error, "the store stays in its rollback journal until reopened");

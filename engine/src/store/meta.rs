@@ -232,7 +232,10 @@ impl Store {
     /// database and truncates it. Nothing to do on PostgreSQL.
     pub async fn checkpoint(&self) -> Result<(), StoreError> {
         if let Backend::Sqlite(pool) = &self.backend {
-            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            // `main` only: a connection that left WAL and came back (a first load) fails to
+            // checkpoint its temporary database, the one a bulk write creates ("database table is
+            // locked"); it has no log to checkpoint anyway.
+            sqlx::query("PRAGMA main.wal_checkpoint(TRUNCATE)")
                 .execute(pool)
                 .await?;
         }
