@@ -1526,6 +1526,45 @@ async fn a_sqlite_file_is_created_and_keeps_its_data_when_reopened() {
     assert_eq!(march(&reopened).await, inputs);
 }
 
+/// A first load holds a SQLite store until it ends (`store/first_load.rs`): another opener is told
+/// so, once SQLite's busy timeout has passed, and opens it once the load has committed.
+#[tokio::test]
+async fn a_store_held_by_a_first_load_says_so_to_another_opener() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}", dir.path().join("doraboard.db").display());
+    let loading = Store::connect_for_bulk_load(&url).await.expect("opens");
+    let mut tx = loading.begin_bulk_ingest().await.expect("begin");
+    let sha = "1".repeat(40);
+    tx.write(vec![engine::store::events::LoggedEvent {
+        raw: None,
+        record: Some(engine::store::events::EventRecord::Change(change(
+            "acme/api#1",
+            API,
+            &sha,
+            "2026-03-02T10:00:00Z",
+        ))),
+    }])
+    .await
+    .expect("written");
+
+    let refused = Store::connect(&url).await.map(|_| ()).expect_err("held");
+    assert!(
+        matches!(refused, engine::store::StoreError::HeldByALoad),
+        "{refused:?}"
+    );
+    assert!(
+        refused
+            .to_string()
+            .contains("an import into an empty store")
+    );
+
+    tx.commit().await.expect("commit");
+    let reopened = Store::connect(&url)
+        .await
+        .expect("opens once the load is done");
+    assert_eq!(reopened.counts().await.expect("counts").changes, 1);
+}
+
 #[test]
 fn store_futures_can_cross_threads() {
     fn assert_send<T: Send>(_: &T) {}

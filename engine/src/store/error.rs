@@ -19,6 +19,14 @@ pub enum StoreError {
         source: sqlx::Error,
     },
 
+    /// Another process holds the SQLite database past the busy timeout: a first load
+    /// (`store/first_load.rs`) does until it ends.
+    #[error(
+        "the SQLite database is locked by another process (an import into an empty store keeps it \
+         until it is done): try again when it has finished"
+    )]
+    HeldByALoad,
+
     /// The schema could not be brought up to date.
     #[error("cannot migrate the database schema: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -11,8 +11,8 @@
 //! the next connection to open the store. The store goes back to WAL when the transaction ends.
 //!
 //! What it costs: while such an import runs, another process cannot open or read the store (it
-//! waits for the busy timeout, then fails with "database is locked"), where in WAL mode it read
-//! the store as it was before the import. Any other bulk write (a replay, an import into a store
+//! waits for the busy timeout at most, then fails with [`StoreError::HeldByALoad`]), where in WAL
+//! mode it read the store as it was before the import. Any other bulk write (a replay, an import into a store
 //! holding records, or one sharing the database with other connections) stays in WAL.
 
 use super::{Backend, Store, StoreError};
@@ -20,6 +20,16 @@ use super::{Backend, Store, StoreError};
 /// SQLite's result codes for a database another connection holds (`SQLITE_BUSY`,
 /// `SQLITE_LOCKED`): the journal cannot change, and the load goes on in WAL.
 const HELD_ELSEWHERE: [&str; 2] = ["5", "6"];
+
+/// Whether `error` is SQLite's word for a database another connection holds.
+pub(super) fn held_elsewhere(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(e) => e
+            .code()
+            .is_some_and(|code| HELD_ELSEWHERE.contains(&&*code)),
+        _ => false,
+    }
+}
 
 impl Store {
     /// Leaves WAL for a rollback journal if this is a first load that can (see the module's
@@ -50,10 +60,7 @@ impl Store {
         {
             // An in-memory database answers "memory" and stays so.
             Ok(mode) => Ok(mode == ["delete"]),
-            Err(sqlx::Error::Database(e))
-                if e.code()
-                    .is_some_and(|code| HELD_ELSEWHERE.contains(&&*code)) =>
-            {
+            Err(e) if held_elsewhere(&e) => {
                 tracing::debug!("another connection holds the store: the import stays in WAL");
                 Ok(false)
             }

@@ -252,7 +252,13 @@ impl Store {
                 .connect_with(options)
                 .await
         }
-        .map_err(connect_error)?;
+        .map_err(|source| {
+            if first_load::held_elsewhere(&source) {
+                StoreError::HeldByALoad
+            } else {
+                connect_error(source)
+            }
+        })?;
         Ok(Store {
             backend: Backend::Sqlite(pool),
             id: next_store_id(),
