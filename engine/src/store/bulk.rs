@@ -34,9 +34,6 @@ const SORT_CACHE_KIB: u32 = 8_192;
 /// it commits).
 const WRITTEN_CHANGES: &str = "bulk_written_change";
 
-/// The positions of the shas in a change's packed commits (SQLite; see [`write_change_commits`]).
-const SHA_POSITIONS: &str = "bulk_sha_position";
-
 /// Sets up a bulk write, inside its transaction.
 pub(super) fn begin(postgres: bool) -> Vec<Statement> {
     let mut statements = Vec::new();
@@ -62,31 +59,15 @@ pub(super) fn remember_written_changes(changes: &[&Change]) -> Vec<Statement> {
 /// Writes the `change_commit` rows of every change written (a change written in several batches
 /// once), then drops the table of their keys.
 pub(super) fn write_change_commits(postgres: bool) -> Vec<Statement> {
-    // On SQLite the commits are a JSON list, or packed shas (`codec::commits`): the nth sha of
-    // a packed list is the 20 bytes after its first byte and n - 1 shas.
-    let (commits, packed) = if postgres {
-        (
-            "jsonb_array_elements_text(c.commits::jsonb) AS j(value)",
-            String::new(),
-        )
+    let commits = if postgres {
+        "jsonb_array_elements_text(c.commits::jsonb) AS j(value)"
     } else {
-        (
-            "json_each(CASE WHEN typeof(c.commits) = 'text' THEN c.commits ELSE '[]' END) AS j",
-            format!(
-                "SELECT r.id, hex_sha, c.id FROM (\
-                 SELECT c.id, c.repo, lower(hex(substr(c.commits, 2 + 20 * n.i, 20))) AS hex_sha \
-                 FROM {WRITTEN_CHANGES} w JOIN change c ON c.key = w.key \
-                 JOIN {SHA_POSITIONS} n ON n.i < length(c.commits) / 20 \
-                 WHERE typeof(c.commits) = 'blob') c \
-                 JOIN repository r ON r.slug = c.repo \
-                 UNION ALL "
-            ),
-        )
+        "json_each(c.commits) AS j"
     };
     let insert = Statement::new(
         format!(
             "INSERT INTO change_commit (repo_id, sha, change_id) \
-             {packed}SELECT r.id, lower(j.value), c.id \
+             SELECT r.id, lower(j.value), c.id \
              FROM {WRITTEN_CHANGES} w JOIN change c ON c.key = w.key \
              JOIN repository r ON r.slug = c.repo, {commits} \
              UNION ALL \
@@ -101,32 +82,15 @@ pub(super) fn write_change_commits(postgres: bool) -> Vec<Statement> {
     );
     let drop = Statement::new(format!("DROP TABLE {WRITTEN_CHANGES}"), vec![]);
     if postgres {
-        return vec![insert, drop];
+        vec![insert, drop]
+    } else {
+        vec![
+            cache_size(SORT_CACHE_KIB),
+            insert,
+            cache_size(BULK_CACHE_KIB),
+            drop,
+        ]
     }
-    // The positions 0, 1, ... of the longest packed list, as the rowids of a table: each
-    // change's shas are then a range of it (a recursive `WITH` in the statement itself was
-    // scanned whole for every change).
-    let positions = Statement::new(
-        format!(
-            "INSERT INTO {SHA_POSITIONS} (i) WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL \
-             SELECT i + 1 FROM n WHERE i + 1 < (SELECT MAX(length(c.commits)) / 20 \
-             FROM {WRITTEN_CHANGES} w JOIN change c ON c.key = w.key \
-             WHERE typeof(c.commits) = 'blob')) SELECT i FROM n"
-        ),
-        vec![],
-    );
-    vec![
-        Statement::new(
-            format!("CREATE TEMPORARY TABLE {SHA_POSITIONS} (i INTEGER PRIMARY KEY)"),
-            vec![],
-        ),
-        positions,
-        cache_size(SORT_CACHE_KIB),
-        insert,
-        cache_size(BULK_CACHE_KIB),
-        drop,
-        Statement::new(format!("DROP TABLE {SHA_POSITIONS}"), vec![]),
-    ]
 }
 
 /// Sets the page cache of a SQLite connection (and how much its sorts keep in memory).

@@ -25,12 +25,6 @@ pub(crate) enum Value {
     Int(Option<i64>),
     Bool(bool),
     Bytes(Vec<u8>),
-    /// A change's commits (see [`commits`]): `packed` where SQLite can store them so, the JSON
-    /// list otherwise and always on PostgreSQL (`Store::adapt` picks).
-    Commits {
-        packed: Option<Vec<u8>>,
-        json: Arc<str>,
-    },
 }
 
 impl Value {
@@ -111,8 +105,6 @@ pub(crate) trait RowExt {
     fn flag(&self, column: &str) -> Result<bool, sqlx::Error>;
     /// Borrowed from the row: a large value (a stored copy) is decoded without copying it.
     fn bytes(&self, column: &str) -> Result<&[u8], sqlx::Error>;
-    /// A text's or a blob's bytes, whichever the column holds (SQLite stores either).
-    fn raw(&self, column: &str) -> Result<&[u8], sqlx::Error>;
 }
 
 /// `$first, $first+1, ...`: `n` placeholders for an `IN (...)` list.
@@ -282,67 +274,6 @@ pub(crate) fn json_list(list: &[String]) -> Value {
     Value::text(serde_json::to_string(list).unwrap_or_else(|_| "[]".to_string()))
 }
 
-/// The first byte of a change's commits packed as 20-byte shas: a JSON list starts with `[`.
-const PACKED_COMMITS: u8 = 0;
-
-/// A change's commits as stored. On SQLite, when every one is a full lower-case sha, as a
-/// synced or imported change's are: a zero byte, then 20 bytes per sha (about 50 bytes for a
-/// change's 2.6 commits on the benchmark, against 110 as a JSON list of hex texts: 30 MB of the
-/// 100k store). Otherwise, and on PostgreSQL, a JSON list; no commits at all stay `[]` on both,
-/// which the changes' upsert compares with. Only the codec and the statement writing
-/// `change_commit` after a bulk write (`store/bulk.rs`) read the column.
-pub(crate) fn commits(list: &[String]) -> Value {
-    let Value::Text(Some(json)) = json_list(list) else {
-        return json_list(list);
-    };
-    let full = |sha: &String| {
-        sha.len() == 40 && sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    };
-    let packed = (!list.is_empty() && list.iter().all(full)).then(|| {
-        let mut packed = Vec::with_capacity(1 + 20 * list.len());
-        packed.push(PACKED_COMMITS);
-        for sha in list {
-            packed.extend(
-                sha.as_bytes()
-                    .chunks(2)
-                    .map(|pair| hex_digit(pair[0]) << 4 | hex_digit(pair[1])),
-            );
-        }
-        packed
-    });
-    Value::Commits { packed, json }
-}
-
-/// The value of a lower-case hex digit (checked by the caller).
-fn hex_digit(b: u8) -> u8 {
-    match b {
-        b'a'..=b'f' => b - b'a' + 10,
-        _ => b - b'0',
-    }
-}
-
-/// A change's commits as [`commits`] stored them.
-pub(crate) fn read_commits(stored: &[u8], key: &str) -> Result<Vec<String>, StoreError> {
-    match stored.split_first() {
-        Some((&PACKED_COMMITS, shas)) if shas.len() % 20 == 0 => Ok(shas
-            .chunks(20)
-            .map(|sha| {
-                let mut text = String::with_capacity(40);
-                for b in sha {
-                    let _ = write!(text, "{b:02x}");
-                }
-                text
-            })
-            .collect()),
-        Some((&PACKED_COMMITS, _)) => Err(StoreError::corrupt(
-            "commits",
-            key,
-            "packed shas are not 20 bytes each",
-        )),
-        _ => serde_json::from_slice(stored).map_err(|e| StoreError::corrupt("commits", key, e)),
-    }
-}
-
 pub(crate) fn opt_json_list(list: Option<&Vec<String>>) -> Value {
     match list {
         Some(list) => json_list(list),
@@ -431,7 +362,7 @@ pub(crate) fn change_values(c: &Change) -> Vec<Value> {
         Value::opt_time(c.first_review_at),
         Value::time(c.merged_at),
         Value::opt_text(c.merge_sha.as_deref()),
-        commits(&c.commits),
+        json_list(&c.commits),
         json_list(&c.labels),
         Value::opt_text(c.branch.as_deref()),
         json_list(&c.paths),
@@ -457,7 +388,7 @@ pub(crate) fn change(row: &dyn RowExt) -> Result<Change, StoreError> {
         first_review_at: opt_time(row.opt_int("first_review_at")?, "first_review_at", k)?,
         merged_at: time(row.int("merged_at")?, "merged_at", k)?,
         merge_sha: row.opt_text("merge_sha")?,
-        commits: read_commits(row.raw("commits")?, k)?,
+        commits: list(&row.text("commits")?, "commits", k)?,
         labels: list(&row.text("labels")?, "labels", k)?,
         branch: row.opt_text("branch")?,
         paths: list(&row.text("paths")?, "paths", k)?,
@@ -671,44 +602,6 @@ mod tests {
             Value::Text(text) => text.map(|t| t.to_string()),
             _ => panic!("a text"),
         }
-    }
-
-    #[test]
-    fn full_lower_case_commits_are_packed_and_read_back_and_others_stay_json() {
-        let full = |n: u32| format!("{n:040x}");
-        let packable = vec![full(1), "ab".repeat(20), full(u32::MAX)];
-        let Value::Commits {
-            packed: Some(packed),
-            json,
-        } = commits(&packable)
-        else {
-            panic!("full lower-case shas are packed");
-        };
-        assert_eq!(packed.len(), 1 + 20 * 3);
-        assert_eq!(packed[0], PACKED_COMMITS);
-        assert_eq!(packed[1 + 20 + 5], 0xab);
-        assert_eq!(read_commits(&packed, "c").expect("reads back"), packable);
-        assert_eq!(
-            read_commits(json.as_bytes(), "c").expect("reads back"),
-            packable
-        );
-        // Abbreviated, upper-case or no commits: JSON only (`[]` for none, which the upsert
-        // compares with).
-        for list in [
-            vec![full(1), "abcdef1".to_string()],
-            vec!["AB".repeat(20)],
-            vec![],
-        ] {
-            let Value::Commits { packed: None, json } = commits(&list) else {
-                panic!("{list:?} stays JSON");
-            };
-            assert_eq!(
-                read_commits(json.as_bytes(), "c").expect("reads back"),
-                list
-            );
-        }
-        let broken = read_commits(&packed[..30], "acme/shop#1").unwrap_err();
-        assert!(broken.to_string().contains("acme/shop#1"), "{broken}");
     }
 
     #[test]

@@ -173,8 +173,6 @@ macro_rules! bound_query {
                 Value::Int(v) => query.bind(v),
                 Value::Bool(v) => query.bind(v),
                 Value::Bytes(v) => query.bind(v),
-                // Left as JSON by `Store::adapt` (PostgreSQL, or shas SQLite cannot pack).
-                Value::Commits { json, .. } => query.bind(Some(json)),
             };
         }
         query
@@ -311,23 +309,12 @@ impl Store {
     }
 
     /// The statement as this backend runs it fastest (see [`codec::anonymous_placeholders`]).
-    /// On SQLite, a change's commits are bound packed where they can be ([`codec::commits`]).
     fn adapt(&self, statement: Statement) -> Statement {
         match self.backend {
-            Backend::Sqlite(_) => {
-                let Statement { sql, mut params } = statement;
-                for param in &mut params {
-                    if let Value::Commits { packed, .. } = param
-                        && let Some(packed) = packed.take()
-                    {
-                        *param = Value::Bytes(packed);
-                    }
-                }
-                match codec::anonymous_placeholders(&sql) {
-                    Some(anonymous) => Statement::new(anonymous, params),
-                    None => Statement::new(sql, params),
-                }
-            }
+            Backend::Sqlite(_) => match codec::anonymous_placeholders(&statement.sql) {
+                Some(sql) => Statement::new(sql, statement.params),
+                None => statement,
+            },
             Backend::Postgres(_) => statement,
         }
     }
@@ -431,9 +418,6 @@ macro_rules! impl_row_ext {
             }
             fn bytes(&self, column: &str) -> Result<&[u8], sqlx::Error> {
                 self.try_get(column)
-            }
-            fn raw(&self, column: &str) -> Result<&[u8], sqlx::Error> {
-                self.try_get_unchecked(column)
             }
         }
     )*};

@@ -214,7 +214,7 @@ pub(crate) async fn delete_change_commits(
                 ),
                 |row| {
                     let key = row.text("key")?;
-                    let commits = codec::read_commits(row.raw("commits")?, &key)?;
+                    let commits = codec::list(&row.text("commits")?, "commits", &key)?;
                     let shas = codec::commit_shas(row.opt_text("merge_sha")?.as_ref(), &commits);
                     Ok((row.int("id")?, row.int("repo_id")?, shas))
                 },
