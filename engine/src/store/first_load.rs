@@ -11,9 +11,10 @@
 //! the next connection to open the store. The store goes back to WAL when the transaction ends.
 //!
 //! What it costs: while such an import runs, another process cannot open or read the store (it
-//! waits for the busy timeout at most, then fails with [`StoreError::HeldByALoad`]), where in WAL
-//! mode it read the store as it was before the import. Any other bulk write (a replay, an import into a store
-//! holding records, or one sharing the database with other connections) stays in WAL.
+//! waits for the busy timeout at most, then fails with [`StoreError::HeldByALoad`]), where in
+//! WAL mode it read the store as it was before the import. Any other bulk write (a replay, an
+//! import into a store holding records, or one sharing the database with other connections)
+//! stays in WAL.
 
 use super::{Backend, Store, StoreError};
 
@@ -43,8 +44,8 @@ impl Store {
             return Ok(false);
         }
         let mut conn = pool.acquire().await?;
-        // Every statement here runs to its end (`fetch_all`): one left stepping would keep the
-        // connection reading, and SQLite would refuse the journal's change or a checkpoint.
+        // Each statement runs to its end (`fetch_all`): SQLite changes no journal under a
+        // statement still reading.
         let empty: Vec<bool> = sqlx::query_scalar(
             "SELECT NOT EXISTS (SELECT 1 FROM raw_event) AND NOT EXISTS (SELECT 1 FROM change) \
              AND NOT EXISTS (SELECT 1 FROM deployment)",
