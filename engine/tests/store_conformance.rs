@@ -67,6 +67,7 @@ conformance!(
     an_ingested_deletion_undoes_the_incident_in_arrival_order,
     two_thousand_repositories_fit_in_one_metrics_query,
     a_release_merge_ships_its_features_and_is_not_a_change_of_its_own,
+    a_change_no_longer_absorbed_ships_as_a_change_of_its_own,
     a_cherry_pick_ships_the_original_at_whichever_copy_lands_first,
     a_linear_cut_ships_neither_absorbed_changes_nor_other_branches,
     a_derivation_left_queued_resumes_to_the_figures_of_a_full_one,
@@ -1642,6 +1643,47 @@ async fn a_release_merge_ships_its_features_and_is_not_a_change_of_its_own(store
     assert_eq!(
         shipped(&store).await,
         vec![d1("acme/api#1"), d1("acme/api#2")]
+    );
+}
+
+/// The release of [`load_gitflow_release`], rewritten with a commit of its own, is no longer
+/// absorbed: what the last derivation recorded is replaced, not kept.
+async fn a_change_no_longer_absorbed_ships_as_a_change_of_its_own(store: Store) {
+    const OWN: &str = "0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a";
+    load_gitflow_release(&store).await;
+    store
+        .upsert_deployments(&[declaring(
+            "d1",
+            RELEASE,
+            "2026-03-03T11:00:00Z",
+            &[F1, F2, OWN, RELEASE],
+        )])
+        .await
+        .expect("deployments load");
+    let options = AnalysisOptions::default();
+    store
+        .reanalyze(&[repo(API)], &options)
+        .await
+        .expect("reanalysis");
+    let d1 = |c: &str| (c.to_string(), "d1".to_string());
+    assert_eq!(
+        shipped(&store).await,
+        vec![d1("acme/api#1"), d1("acme/api#2")]
+    );
+
+    let mut release = change("acme/api#3", API, RELEASE, "2026-03-03T10:00:00Z");
+    release.commits = vec![F1.into(), F2.into(), OWN.into()];
+    store
+        .upsert_changes(&[release])
+        .await
+        .expect("the release rewritten");
+    store
+        .reanalyze(&[repo(API)], &options)
+        .await
+        .expect("reanalysis");
+    assert_eq!(
+        shipped(&store).await,
+        vec![d1("acme/api#1"), d1("acme/api#2"), d1("acme/api#3")]
     );
 }
 

@@ -38,14 +38,31 @@ impl RepoAnalysis<'_> {
     /// before it, or are cherry-picks of commits other changes hold; and which commits ship an
     /// original through its copies. Replaces what the last full derivation found.
     pub(super) async fn find_absorbed_changes(&mut self) -> Result<(), StoreError> {
-        for sql in [
-            "DELETE FROM absorbed_change WHERE change IN (SELECT key FROM change WHERE repo = $1)",
-            "DELETE FROM shipped_through WHERE repo = $1",
-        ] {
+        // The delete reads every change key of the repository, even from an empty table (0.4 s
+        // of the derivations after a 100k first load, where no change is absorbed yet).
+        let any_absorbed = self
+            .tx
+            .fetch_optional(
+                Statement::new("SELECT 1 AS one FROM absorbed_change LIMIT 1", vec![]),
+                |_| Ok(()),
+            )
+            .await?
+            .is_some();
+        if any_absorbed {
             self.tx
-                .execute(Statement::new(sql, vec![self.slug()]))
+                .execute(Statement::new(
+                    "DELETE FROM absorbed_change WHERE change IN \
+                     (SELECT key FROM change WHERE repo = $1)",
+                    vec![self.slug()],
+                ))
                 .await?;
         }
+        self.tx
+            .execute(Statement::new(
+                "DELETE FROM shipped_through WHERE repo = $1",
+                vec![self.slug()],
+            ))
+            .await?;
         let keys = self
             .tx
             .fetch_all(Statement::new(CANDIDATES, vec![self.slug()]), |row| {
