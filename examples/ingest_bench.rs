@@ -31,6 +31,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+/// The allocator of the `doraboard` binary (src/main.rs), so the figures are the product's.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const TOKEN: &str = "bench-token";
 const SECRET: &str = "bench-pagerduty-secret";
 const GITHUB_SECRET: &str = "bench-github-webhook-secret";

@@ -7,6 +7,14 @@ use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// jemalloc rather than the system's allocator, for SQLite's allocations too: an import
+/// allocates and frees millions of small values (parsed events, bound parameters, SQLite's
+/// records), and glibc's allocator, locking an arena on each call, took a fifth of the 100k
+/// import's CPU time; with jemalloc the import takes 30 % less time (docs/analytics.md).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// DORA metrics for engineering leaders: deployment frequency, lead time for changes, change
 /// failure rate, time to restore and rework rate, per team and tribe.
 #[derive(Debug, Parser)]
