@@ -14,6 +14,7 @@
 //! it ends with the rows of its new version alone.
 
 use super::codec::{self, Statement, Value};
+use super::sha_form::ShaForm;
 use crate::model::Change;
 
 /// The page cache of a bulk write's connection on SQLite, in KiB (SQLite's default is 2,000):
@@ -64,19 +65,22 @@ pub(super) fn write_change_commits(postgres: bool) -> Vec<Statement> {
     } else {
         "json_each(c.commits) AS j"
     };
+    let form = ShaForm::of(postgres);
     let insert = Statement::new(
         format!(
             "INSERT INTO change_commit (repo_id, sha, change_id) \
-             SELECT r.id, lower(j.value), c.id \
+             SELECT r.id, {}, c.id \
              FROM {WRITTEN_CHANGES} w JOIN change c ON c.key = w.key \
              JOIN repository r ON r.slug = c.repo, {commits} \
              UNION ALL \
-             SELECT r.id, lower(c.merge_sha), c.id \
+             SELECT r.id, {}, c.id \
              FROM {WRITTEN_CHANGES} w JOIN change c ON c.key = w.key \
              JOIN repository r ON r.slug = c.repo \
              WHERE c.merge_sha IS NOT NULL \
              ORDER BY 1, 2, 3 \
-             ON CONFLICT DO NOTHING"
+             ON CONFLICT DO NOTHING",
+            form.stored("j.value"),
+            form.stored("c.merge_sha")
         ),
         vec![],
     );

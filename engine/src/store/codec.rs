@@ -3,6 +3,7 @@
 //! [`StoreError::Corrupt`], naming the record.
 
 use super::StoreError;
+use super::sha_form::ShaForm;
 use crate::model::{
     Change, Deployment, DeploymentStatus, Incident, IncidentCause, RepoSlug, Source, Timestamp,
 };
@@ -402,14 +403,15 @@ pub(crate) fn change(row: &dyn RowExt) -> Result<Change, StoreError> {
 }
 
 /// Inserts the `change_commit` rows of the changes (which the streamed analysis looks shas up
-/// in), once [`super::records::delete_change_commits`] deleted those of their stored versions.
-pub(crate) fn change_commit_statements(changes: &[&Change]) -> Vec<Statement> {
+/// in), once [`super::records::delete_change_commits`] deleted those of their stored versions;
+/// shas kept in `form`.
+pub(crate) fn change_commit_statements(changes: &[&Change], form: ShaForm) -> Vec<Statement> {
     let rows = changes
         .iter()
         .flat_map(|c| {
             commit_shas(c.merge_sha.as_ref(), &c.commits)
                 .into_iter()
-                .map(|sha| vec![Value::text(sha), Value::text(&c.key)])
+                .map(|sha| vec![form.value(&sha), Value::text(&c.key)])
         })
         .collect();
     insert_statements(

@@ -19,6 +19,7 @@ use super::codec::{self, Statement, Touched, Value};
 use super::derived::causes;
 use super::derived::queue::{self, Stale};
 use super::packed::{self, BlockRef};
+use super::sha_form::ShaForm;
 use super::tx::Transaction;
 use super::{Store, StoreError};
 use crate::model::{Change, Deployment, Incident, RepoSlug, Timestamp};
@@ -414,7 +415,9 @@ impl IngestTransaction {
         if self.bulk {
             self.run(statements.written_changes).await?;
         } else {
-            self.run(codec::change_commit_statements(&written)).await?;
+            let form = ShaForm::of(self.tx.is_postgres());
+            self.run(codec::change_commit_statements(&written, form))
+                .await?;
         }
         self.mark_shipped_changes(&written).await?;
         self.mark_deployments(&deployments).await?;

@@ -38,6 +38,7 @@ mod meta;
 mod packed;
 mod records;
 mod rows;
+mod sha_form;
 mod sync_runs;
 #[doc(hidden)]
 pub mod testing;
@@ -301,6 +302,10 @@ impl Store {
             Backend::Sqlite(_) => "sqlite",
             Backend::Postgres(_) => "postgres",
         }
+    }
+
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
     }
 
     /// Closes every connection; pending queries finish first.

@@ -7,6 +7,7 @@
 //! cannot deadlock.
 
 use super::codec::{self, Statement, Touched, Value};
+use super::sha_form::ShaForm;
 use super::tx::Transaction;
 use super::{Store, StoreError};
 use crate::model::{Change, Deployment, Incident, RepoSlug};
@@ -30,7 +31,7 @@ impl Store {
             repos,
             &keys,
             false,
-            codec::change_commit_statements(&latest),
+            codec::change_commit_statements(&latest, ShaForm::of(self.is_postgres())),
             "INSERT INTO change (key, repo, number, title, author, bot, first_commit_at, \
              opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, \
              reverts, fixes, cherry_picks, side_branch)",
@@ -220,11 +221,12 @@ pub(crate) async fn delete_change_commits(
                 },
             )
             .await?;
+        let form = ShaForm::of(tx.is_postgres());
         let rows: Vec<[Value; 3]> = stored
             .into_iter()
             .flat_map(|(id, repo, shas)| {
                 shas.into_iter()
-                    .map(move |sha| [Value::int(repo), Value::text(sha), Value::int(id)])
+                    .map(move |sha| [Value::int(repo), form.value(&sha), Value::int(id)])
             })
             .collect();
         for rows in rows.chunks(KEYS_PER_DELETE / 3) {

@@ -2,6 +2,7 @@
 //! store migrated up to the version before its migration, opens it with the current version
 //! and checks what it reads back ([`old_store`] does the filling and opening).
 
+mod binary_shas;
 mod case_names;
 mod cause_repo;
 mod commit_repository_ids;

@@ -12,6 +12,7 @@ use super::{LIST, RepoAnalysis};
 use crate::model::Change;
 use crate::store::StoreError;
 use crate::store::codec::{self, Statement, Value};
+use crate::store::sha_form::ShaForm;
 use std::collections::{HashMap, HashSet};
 
 /// Why a change was absorbed, for `explain`.
@@ -147,13 +148,15 @@ impl RepoAnalysis<'_> {
     async fn holders_of(&mut self, shas: &[String]) -> Result<Holders, StoreError> {
         let mut holders = Holders::new();
         for chunk in shas.chunks(LIST) {
+            let form = self.sha_form();
             let mut params = vec![self.slug()];
-            params.extend(chunk.iter().map(Value::text));
+            params.extend(chunk.iter().map(|sha| form.value(sha)));
             let sql = format!(
-                "SELECT cc.sha, c.key AS change, c.merged_at FROM change_commit cc \
+                "SELECT {} AS sha, c.key AS change, c.merged_at FROM change_commit cc \
                  JOIN change c ON c.id = cc.change_id \
                  WHERE cc.repo_id = (SELECT id FROM repository WHERE slug = $1) \
                  AND cc.sha IN ({})",
+                form.text("cc.sha"),
                 codec::placeholders(2, chunk.len())
             );
             let rows = self
@@ -236,16 +239,18 @@ fn absorption(change: &Change, holders: &Holders) -> Option<&'static str> {
 }
 
 /// A query of `(sha, change)`: the changes of the repository `repo` (a placeholder) that hold a
-/// commit matching `condition` (on a `sha` column), or that such a commit ships through a
-/// cherry-pick; absorbed changes left out.
-pub(super) fn holders(repo: &str, condition: &str) -> String {
+/// commit matching `in_commits` (on `change_commit`'s `sha`, kept in `form`), or that such a
+/// commit ships through a cherry-pick (`in_shipped`, the same on `shipped_through`'s text `sha`);
+/// absorbed changes left out.
+pub(super) fn holders(repo: &str, form: ShaForm, in_commits: &str, in_shipped: &str) -> String {
     format!(
         "SELECT h.sha, h.change FROM (\
-             SELECT sha, c.key AS change FROM change_commit cc \
+             SELECT {} AS sha, c.key AS change FROM change_commit cc \
              JOIN change c ON c.id = cc.change_id \
-             WHERE cc.repo_id = (SELECT id FROM repository WHERE slug = {repo}) AND {condition} \
-             UNION SELECT sha, change FROM shipped_through WHERE repo = {repo} AND {condition}) h \
+             WHERE cc.repo_id = (SELECT id FROM repository WHERE slug = {repo}) AND {in_commits} \
+             UNION SELECT sha, change FROM shipped_through WHERE repo = {repo} AND {in_shipped}) h \
          WHERE {}",
+        form.text("cc.sha"),
         not_absorbed("h.change")
     )
 }

@@ -165,8 +165,12 @@ impl RepoAnalysis<'_> {
             IncidentCause::Sha(sha) => {
                 // Through the earliest change holding it, else a deployment of that sha.
                 let mut params = vec![self.slug()];
-                let holding =
-                    sha_condition(std::slice::from_ref(sha), self.abbreviations, &mut params);
+                let holding = sha_condition(
+                    std::slice::from_ref(sha),
+                    self.abbreviations,
+                    self.sha_form(),
+                    &mut params,
+                );
                 let sql = format!(
                     "SELECT c.key FROM change_commit cc JOIN change c ON c.id = cc.change_id \
                      WHERE cc.repo_id = (SELECT id FROM repository WHERE slug = $1) \

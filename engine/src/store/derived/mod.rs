@@ -10,6 +10,7 @@
 //! the old facts or the new ones, never a mix.
 
 use super::codec::{self, Statement, Touched, Value};
+use super::sha_form::ShaForm;
 use super::tx::Transaction;
 use super::{Store, StoreError};
 use crate::analysis::{AnalysisOptions, FailureLink, IncidentLink, ReworkMark};
@@ -59,40 +60,58 @@ const REPO_CHANGE_IDS: &str = "SELECT id FROM change WHERE repo = $1";
 /// for an incident without a repository that names a commit, the repository of the earliest
 /// merged change holding it (looked up repository by repository, through `change_commit`'s
 /// primary key: an index by sha alone would copy the whole table for these rare incidents); else
-/// the incident's own repository (NULL: no analysis covers it).
+/// the incident's own repository (NULL: no analysis covers it). SQL for a backend keeping shas in
+/// `form`.
 /// An incident is analysed exactly once, and every link derived from it points to a deployment of
 /// the repository that analyses it, so a reanalysis deletes and rewrites all of it.
-pub(crate) const INCIDENT_OWNER: &str = "CASE i.cause_kind \
-     WHEN 'deployment' THEN COALESCE(\
-     (SELECT d.repo FROM deployment d WHERE d.key = i.cause_ref), i.repo) \
-     WHEN 'change' THEN COALESCE(\
-     (SELECT c.repo FROM change c WHERE c.key = i.cause_ref), i.repo) \
-     WHEN 'sha' THEN COALESCE(i.repo, (SELECT c.repo FROM repository r \
-     JOIN change_commit cc ON cc.repo_id = r.id \
-     JOIN change c ON c.id = cc.change_id WHERE length(i.cause_ref) >= 7 \
-     AND cc.sha >= lower(i.cause_ref) AND cc.sha < lower(i.cause_ref) || 'g' \
-     ORDER BY c.merged_at, c.key LIMIT 1)) \
-     ELSE i.repo END";
-/// The incidents the analysis of the repository `$1` covers (those [`INCIDENT_OWNER`] gives it),
+pub(crate) fn incident_owner(form: ShaForm) -> String {
+    // The commits the incident names by a prefix: kept as text (abbreviations) or, on SQLite,
+    // as full shas in a range of blobs; one branch each, so each is a range of the primary key.
+    let holding = |condition: &str| {
+        format!(
+            "SELECT c.repo, c.merged_at, c.key FROM repository r \
+             JOIN change_commit cc ON cc.repo_id = r.id \
+             JOIN change c ON c.id = cc.change_id WHERE length(i.cause_ref) >= 7 AND {condition}"
+        )
+    };
+    let mut branches = vec![holding(
+        "cc.sha >= lower(i.cause_ref) AND cc.sha < lower(i.cause_ref) || 'g'",
+    )];
+    branches.extend(
+        form.full_range_sql("cc.sha", "lower(i.cause_ref)")
+            .map(|range| holding(&range)),
+    );
+    format!(
+        "CASE i.cause_kind \
+         WHEN 'deployment' THEN COALESCE(\
+         (SELECT d.repo FROM deployment d WHERE d.key = i.cause_ref), i.repo) \
+         WHEN 'change' THEN COALESCE(\
+         (SELECT c.repo FROM change c WHERE c.key = i.cause_ref), i.repo) \
+         WHEN 'sha' THEN COALESCE(i.repo, (SELECT h.repo FROM ({}) h \
+         ORDER BY h.merged_at, h.key LIMIT 1)) \
+         ELSE i.repo END",
+        branches.join(" UNION ALL ")
+    )
+}
+
+/// The incidents the analysis of the repository `$1` covers (those [`incident_owner`] gives it),
 /// one access path each: its own incidents, those of other repositories or of none that name one
 /// of its deployments (by the repository of the deployment named, see [`causes`]) or changes, and
 /// those of no repository that name a commit. Incidents naming a change are found from the
 /// incidents (few) rather than from the repository's changes (many).
-pub(super) fn repo_incidents() -> &'static str {
-    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        format!(
-            "SELECT i.key FROM incident i WHERE i.repo = $1 AND (i.cause_kind IS NULL \
-             OR i.cause_kind = 'sha' OR ({INCIDENT_OWNER}) = $1) \
-             UNION ALL SELECT i.key FROM incident i WHERE i.cause_repo = $1 \
-             AND i.cause_kind = 'deployment' AND (i.repo IS NULL OR i.repo <> $1) \
-             UNION ALL SELECT i.key FROM incident i WHERE i.cause_kind = 'change' \
-             AND (i.repo IS NULL OR i.repo <> $1) \
-             AND EXISTS (SELECT 1 FROM change c WHERE c.key = i.cause_ref AND c.repo = $1) \
-             UNION ALL SELECT i.key FROM incident i WHERE i.repo IS NULL \
-             AND i.cause_kind = 'sha' AND ({INCIDENT_OWNER}) = $1"
-        )
-    });
-    &SQL
+fn repo_incidents(form: ShaForm) -> String {
+    let owner = incident_owner(form);
+    format!(
+        "SELECT i.key FROM incident i WHERE i.repo = $1 AND (i.cause_kind IS NULL \
+         OR i.cause_kind = 'sha' OR ({owner}) = $1) \
+         UNION ALL SELECT i.key FROM incident i WHERE i.cause_repo = $1 \
+         AND i.cause_kind = 'deployment' AND (i.repo IS NULL OR i.repo <> $1) \
+         UNION ALL SELECT i.key FROM incident i WHERE i.cause_kind = 'change' \
+         AND (i.repo IS NULL OR i.repo <> $1) \
+         AND EXISTS (SELECT 1 FROM change c WHERE c.key = i.cause_ref AND c.repo = $1) \
+         UNION ALL SELECT i.key FROM incident i WHERE i.repo IS NULL \
+         AND i.cause_kind = 'sha' AND ({owner}) = $1"
+    )
 }
 /// Successful deployments of the repository `$1` to the environment `$2`.
 const SUCCESSES: &str = "repo = $1 AND status = 'success' AND lower(environment) = lower($2)";
@@ -141,6 +160,7 @@ impl Store {
         repo: &RepoSlug,
     ) -> Result<Vec<RepoSlug>, StoreError> {
         let statement = owners_statement(
+            ShaForm::of(self.is_postgres()),
             "i.repo = $1 AND i.cause_kind IN ('deployment', 'change')",
             vec![Value::text(repo.to_string())],
         );
@@ -150,7 +170,7 @@ impl Store {
 }
 
 /// The repositories whose analyses read the incidents of these keys: their own, and the one
-/// that links them ([`INCIDENT_OWNER`]).
+/// that links them ([`incident_owner`]).
 pub(crate) async fn incident_owners(
     tx: &mut Transaction,
     keys: &[String],
@@ -160,18 +180,22 @@ pub(crate) async fn incident_owners(
         let condition = format!("i.key IN ({})", codec::placeholders(1, chunk.len()));
         let params = chunk.iter().map(Value::text).collect();
         found.extend(
-            tx.fetch_all(owners_statement(&condition, params), owner)
-                .await?,
+            tx.fetch_all(
+                owners_statement(ShaForm::of(tx.is_postgres()), &condition, params),
+                owner,
+            )
+            .await?,
         );
     }
     Ok(found)
 }
 
 /// The distinct repositories, own or linking, of the incidents `i` that `condition` selects.
-fn owners_statement(condition: &str, params: Vec<Value>) -> Statement {
+fn owners_statement(form: ShaForm, condition: &str, params: Vec<Value>) -> Statement {
+    let owner = incident_owner(form);
     Statement::new(
         format!(
-            "SELECT DISTINCT owner FROM (SELECT {INCIDENT_OWNER} AS owner FROM incident i \
+            "SELECT DISTINCT owner FROM (SELECT {owner} AS owner FROM incident i \
              WHERE {condition} UNION ALL SELECT i.repo AS owner FROM incident i WHERE {condition}) \
              AS owners WHERE owner IS NOT NULL"
         ),
@@ -275,6 +299,11 @@ impl RepoAnalysis<'_> {
         Value::text(&self.repo)
     }
 
+    /// How this backend keeps `change_commit`'s shas.
+    fn sha_form(&self) -> ShaForm {
+        ShaForm::of(self.tx.is_postgres())
+    }
+
     /// `column` compared byte by byte, as Rust and SQLite compare strings, whatever PostgreSQL's
     /// collation: records with the same time are ordered by key.
     fn bytewise(&self, column: &str) -> String {
@@ -331,7 +360,7 @@ impl RepoAnalysis<'_> {
     async fn find_incidents(&mut self) -> Result<(), StoreError> {
         let sql = format!(
             "SELECT key, opened_at FROM incident WHERE key IN ({})",
-            repo_incidents()
+            repo_incidents(self.sha_form())
         );
         let mut found = self
             .tx
@@ -373,7 +402,8 @@ impl RepoAnalysis<'_> {
                     format!(
                         "SELECT sha FROM change_commit \
                          WHERE repo_id = (SELECT id FROM repository WHERE slug = $1) \
-                         AND length(sha) < {FULL_SHA} AND length(sha) >= 7 LIMIT 1"
+                         AND {} AND length(sha) >= 7 LIMIT 1",
+                        self.sha_form().abbreviated("sha")
                     ),
                     vec![self.slug()],
                 ),

@@ -76,7 +76,7 @@ impl RepoAnalysis<'_> {
             "SELECT MAX(COALESCE((SELECT MIN(c.merged_at) FROM change_commit cc \
              JOIN change c ON c.id = cc.change_id \
              WHERE cc.repo_id = (SELECT id FROM repository WHERE slug = d.repo) \
-             AND cc.sha = lower(d.sha)), \
+             AND cc.sha = {}), \
              d.started_at, d.finished_at)) AS considered, CAST(MIN(length(d.sha)) AS BIGINT) AS shortest \
              FROM deployment d WHERE d.repo = $1 AND d.status = 'success' \
              AND lower(d.environment) = lower($2) AND d.finished_at < $3 \
@@ -84,6 +84,7 @@ impl RepoAnalysis<'_> {
              AND NOT EXISTS (SELECT 1 FROM deployment e WHERE e.repo = d.repo AND e.sha = d.sha \
              AND e.status = 'success' AND lower(e.environment) = lower($2) \
              AND (e.finished_at < d.finished_at OR (e.finished_at = d.finished_at AND {} < {})))",
+            self.sha_form().stored("d.sha"),
             self.bytewise("e.key"),
             self.bytewise("d.key")
         );

@@ -1,7 +1,7 @@
 //! Reverts and hotfixes: rework, and the failure of the deployment that shipped their target.
 
 use super::shas::sha_condition;
-use super::{INCIDENT_OWNER, MAYBE_REWORK, RepoAnalysis};
+use super::{MAYBE_REWORK, RepoAnalysis, incident_owner};
 use crate::analysis::{self, FailureKind};
 use crate::model::{Change, reverted_title};
 use crate::store::StoreError;
@@ -119,7 +119,8 @@ impl RepoAnalysis<'_> {
     async fn incident_in_scope(&mut self, key: &str) -> Result<Option<String>, StoreError> {
         let sql = format!(
             "SELECT i.key FROM incident i WHERE i.key = $2 \
-             AND (i.repo = $1 OR ({INCIDENT_OWNER}) = $1)"
+             AND (i.repo = $1 OR ({}) = $1)",
+            incident_owner(self.sha_form())
         );
         self.tx
             .fetch_optional(
@@ -165,7 +166,12 @@ impl RepoAnalysis<'_> {
             return Ok(None);
         }
         let mut params = vec![self.slug(), Value::text(&from.key)];
-        let holding = sha_condition(&[reference.to_string()], self.abbreviations, &mut params);
+        let holding = sha_condition(
+            &[reference.to_string()],
+            self.abbreviations,
+            self.sha_form(),
+            &mut params,
+        );
         let sql = format!(
             "SELECT c.key FROM change_commit cc JOIN change c ON c.id = cc.change_id \
              WHERE cc.repo_id = (SELECT id FROM repository WHERE slug = $1) \

@@ -1,14 +1,16 @@
-//! Finding shas by prefix, either way, in `change_commit`.
+//! Finding shas by prefix, either way, in `change_commit` (or `shipped_through`).
 
 use super::FULL_SHA;
 use crate::store::codec::{self, Value};
+use crate::store::sha_form::ShaForm;
 
-/// A condition on `change_commit.sha` matching any of `shas`: the same sha, a longer one it
-/// abbreviates, or a stored abbreviation of it; appends its parameters. Shas shorter than 7
-/// digits match nothing. Stored abbreviations are looked for only when the repository has some.
+/// A condition on a `sha` column kept in `form` matching any of `shas`: the same sha, a longer
+/// one it abbreviates, or a stored abbreviation of it; appends its parameters. Shas shorter than
+/// 7 digits match nothing. Stored abbreviations are looked for only when the repository has some.
 pub(super) fn sha_condition(
     shas: &[String],
     abbreviations: bool,
+    form: ShaForm,
     params: &mut Vec<Value>,
 ) -> String {
     let mut terms = Vec::new();
@@ -35,6 +37,11 @@ pub(super) fn sha_condition(
         if sha.len() >= FULL_SHA {
             exact.push(sha);
         } else {
+            if let Some((first, last)) = form.full_range(&sha) {
+                let n = params.len();
+                terms.push(format!("sha BETWEEN ${} AND ${}", n + 1, n + 2));
+                params.extend([first, last]);
+            }
             match prefix_end(&sha) {
                 Some(end) => {
                     let n = params.len();
@@ -55,7 +62,7 @@ pub(super) fn sha_condition(
             "sha IN ({})",
             codec::placeholders(first, exact.len())
         ));
-        params.extend(exact.into_iter().map(Value::text));
+        params.extend(exact.iter().map(|sha| form.value(sha)));
     }
     if terms.is_empty() {
         "false".to_string()

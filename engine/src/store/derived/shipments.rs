@@ -7,6 +7,7 @@ use crate::analysis;
 use crate::model::Deployment;
 use crate::store::StoreError;
 use crate::store::codec::{self, Statement, Value};
+use crate::store::sha_form::ShaForm;
 use std::collections::{HashMap, HashSet};
 
 impl RepoAnalysis<'_> {
@@ -110,13 +111,15 @@ impl RepoAnalysis<'_> {
         shas.dedup();
         let mut found = HashMap::new();
         for chunk in shas.chunks(LIST) {
+            let form = self.sha_form();
             let mut params = vec![self.slug()];
-            params.extend(chunk.iter().map(Value::text));
+            params.extend(chunk.iter().map(|sha| form.value(sha)));
             let sql = format!(
-                "SELECT cc.sha, MIN(c.merged_at) AS merged FROM change_commit cc \
+                "SELECT {} AS sha, MIN(c.merged_at) AS merged FROM change_commit cc \
                  JOIN change c ON c.id = cc.change_id \
                  WHERE cc.repo_id = (SELECT id FROM repository WHERE slug = $1) \
                  AND cc.sha IN ({}) GROUP BY cc.sha",
+                form.text("cc.sha"),
                 codec::placeholders(2, chunk.len())
             );
             let rows = self
@@ -153,10 +156,13 @@ impl RepoAnalysis<'_> {
             self.flush(pending).await?;
             for chunk in shas.chunks(LIST) {
                 let mut params = vec![Value::text(&deployment.key), self.slug()];
-                let holding = sha_condition(chunk, self.abbreviations, &mut params);
+                let form = self.sha_form();
+                let in_commits = sha_condition(chunk, self.abbreviations, form, &mut params);
+                let in_shipped =
+                    sha_condition(chunk, self.abbreviations, ShaForm::TEXT, &mut params);
                 let source = format!(
                     "SELECT DISTINCT held.change AS key FROM ({}) held",
-                    absorbed::holders("$2", &holding)
+                    absorbed::holders("$2", form, &in_commits, &in_shipped)
                 );
                 self.ship_selected(source, params).await?;
             }
@@ -284,12 +290,11 @@ impl RepoAnalysis<'_> {
         shas.sort_unstable();
         shas.dedup();
         for chunk in shas.chunks(LIST) {
+            let form = self.sha_form();
             let mut params = vec![self.slug()];
-            params.extend(chunk.iter().map(Value::text));
-            let sql = absorbed::holders(
-                "$1",
-                &format!("sha IN ({})", codec::placeholders(2, chunk.len())),
-            );
+            let in_commits = sha_condition(chunk, false, form, &mut params);
+            let in_shipped = sha_condition(chunk, false, ShaForm::TEXT, &mut params);
+            let sql = absorbed::holders("$1", form, &in_commits, &in_shipped);
             let rows = self
                 .tx
                 .fetch_all(Statement::new(sql, params), |row| {
@@ -309,6 +314,7 @@ impl RepoAnalysis<'_> {
         let holding = sha_condition(
             std::slice::from_ref(&sha.to_string()),
             self.abbreviations,
+            self.sha_form(),
             &mut params,
         );
         let sql = format!(

@@ -1,0 +1,142 @@
+//! How `change_commit` keeps a sha. Its shas are most of the table's bytes (1.3 M rows at the
+//! benchmark's 100,000 deployments): on SQLite a full sha (40 hex digits) is kept as its 20
+//! bytes, which halves them (the table 76 -> 46 MB), and anything else (an abbreviation, a
+//! malformed sha) as lower-case text, so abbreviations are still found by prefix. SQLite orders
+//! every text before every blob, so a condition on texts never matches a full sha and a range
+//! of blobs never matches a text. PostgreSQL keeps them all as lower-case text.
+
+use super::codec::Value;
+
+/// A full sha's length in hex digits.
+const FULL_SHA: usize = 40;
+
+/// How the backend of a transaction keeps `change_commit.sha`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ShaForm {
+    binary: bool,
+}
+
+impl ShaForm {
+    /// Shas as lower-case text: PostgreSQL's `change_commit`, and other tables' shas.
+    pub(crate) const TEXT: Self = Self { binary: false };
+
+    pub(crate) fn of(postgres: bool) -> Self {
+        Self { binary: !postgres }
+    }
+
+    /// The stored form of `sha`, as a parameter.
+    pub(crate) fn value(self, sha: &str) -> Value {
+        let lower = sha.to_ascii_lowercase();
+        match self.bytes(&lower) {
+            Some(bytes) => Value::Bytes(bytes),
+            None => Value::text(lower),
+        }
+    }
+
+    /// SQL: the stored form of the text sha `expr` (evaluated more than once).
+    pub(crate) fn stored(self, expr: &str) -> String {
+        if self.binary {
+            format!(
+                "COALESCE(unhex(CASE WHEN length({expr}) = {FULL_SHA} THEN {expr} END), lower({expr}))"
+            )
+        } else {
+            format!("lower({expr})")
+        }
+    }
+
+    /// SQL: the stored sha `column` as lower-case text.
+    pub(crate) fn text(self, column: &str) -> String {
+        if self.binary {
+            format!(
+                "CASE WHEN typeof({column}) = 'blob' THEN lower(hex({column})) ELSE {column} END"
+            )
+        } else {
+            column.to_string()
+        }
+    }
+
+    /// SQL: whether the stored sha `column` is not a full sha (the predicate of the index
+    /// `change_commit_abbreviated`, which queries repeat to use it).
+    pub(crate) fn abbreviated(self, column: &str) -> String {
+        if self.binary {
+            format!("typeof({column}) = 'text'")
+        } else {
+            format!("length({column}) < {FULL_SHA}")
+        }
+    }
+
+    /// The full shas starting with the hex digits `prefix` (lower-case, shorter than a full
+    /// sha), as the first and last stored values of their range; `None` when they are kept as
+    /// text (PostgreSQL, where a text range finds them) or `prefix` is not hex.
+    pub(crate) fn full_range(self, prefix: &str) -> Option<(Value, Value)> {
+        if prefix.len() >= FULL_SHA {
+            return None;
+        }
+        let pad = |digit: char| {
+            let mut sha = prefix.to_string();
+            sha.extend(std::iter::repeat_n(digit, FULL_SHA - prefix.len()));
+            self.bytes(&sha).map(Value::Bytes)
+        };
+        Some((pad('0')?, pad('f')?))
+    }
+
+    /// SQL: a condition on the stored sha `column` matching the full shas that the text `expr`
+    /// (lower-case hex, 7 to 40 digits) abbreviates, when they are kept as blobs; `None` on
+    /// PostgreSQL, whose text ranges find them.
+    pub(crate) fn full_range_sql(self, column: &str, expr: &str) -> Option<String> {
+        self.binary.then(|| {
+            let zeros = "0".repeat(FULL_SHA);
+            let effs = "f".repeat(FULL_SHA);
+            format!(
+                "(length({expr}) <= {FULL_SHA} AND {column} BETWEEN \
+                 unhex(substr({expr} || '{zeros}', 1, {FULL_SHA})) AND \
+                 unhex(substr({expr} || '{effs}', 1, {FULL_SHA})))"
+            )
+        })
+    }
+
+    /// The 20 bytes of a lower-case full sha, when they are what is stored.
+    fn bytes(self, lower: &str) -> Option<Vec<u8>> {
+        if !self.binary || lower.len() != FULL_SHA {
+            return None;
+        }
+        hex::decode(lower).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(value: Value) -> Option<Vec<u8>> {
+        match value {
+            Value::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn full_shas_are_bytes_on_sqlite_only() {
+        let sha = "ABCDEF0123456789abcdef0123456789abcdef01";
+        let sqlite = ShaForm::of(false);
+        let stored = bytes(sqlite.value(sha)).expect("bytes");
+        assert_eq!(hex::encode(stored), sha.to_ascii_lowercase());
+        assert!(bytes(ShaForm::of(true).value(sha)).is_none());
+        // An abbreviation, or 40 characters that are not hex, stay text.
+        assert!(bytes(sqlite.value("abcdef0")).is_none());
+        assert!(bytes(sqlite.value(&"g".repeat(40))).is_none());
+    }
+
+    #[test]
+    fn a_prefix_spans_the_full_shas_it_abbreviates() {
+        let sqlite = ShaForm::of(false);
+        let (first, last) = sqlite.full_range("abc1234").expect("range");
+        let first = bytes(first).expect("bytes");
+        let last = bytes(last).expect("bytes");
+        assert_eq!(hex::encode(&first), format!("abc1234{}", "0".repeat(33)));
+        assert_eq!(hex::encode(&last), format!("abc1234{}", "f".repeat(33)));
+        assert!(sqlite.full_range("xyz1234").is_none());
+        assert!(sqlite.full_range(&"a".repeat(40)).is_none());
+        assert!(ShaForm::of(true).full_range("abc1234").is_none());
+    }
+}
