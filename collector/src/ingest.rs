@@ -645,8 +645,10 @@ pub async fn import_file(
     // One batch waits while one is written: the reader stays a batch ahead, no more.
     let (batches, mut to_write) = mpsc::channel(1);
     let reading = {
-        let (path, name) = (path.to_path_buf(), name.clone());
-        tokio::task::spawn_blocking(move || read_batches(&path, format, &ctx, &name, &batches))
+        let (path, name, store) = (path.to_path_buf(), name.clone(), store.clone());
+        tokio::task::spawn_blocking(move || {
+            read_batches(&path, format, &ctx, &name, &store, &batches)
+        })
     };
     let mut written = Ok(());
     while let Some(batch) = to_write.recv().await {
@@ -754,9 +756,9 @@ impl Batch {
         }
     }
 
-    /// The batch with its writing work prepared, ready to be sent.
-    fn prepared(mut self) -> Self {
-        self.prepared = Some(PreparedBatch::of(&self.events));
+    /// The batch with its writing work for `store` prepared, ready to be sent.
+    fn prepared(mut self, store: &Store) -> Self {
+        self.prepared = Some(PreparedBatch::of(&self.events, store));
         self
     }
 }
@@ -778,6 +780,7 @@ fn read_batches(
     format: Format,
     ctx: &EventContext,
     name: &str,
+    store: &Store,
     batches: &mpsc::Sender<Batch>,
 ) -> Result<FileRead, ImportError> {
     let mut read = FileRead::default();
@@ -802,12 +805,12 @@ fn read_batches(
         }
         if batch.events.len() >= BATCH && writing {
             let full = std::mem::replace(&mut batch, Batch::new());
-            writing = batches.blocking_send(full.prepared()).is_ok();
+            writing = batches.blocking_send(full.prepared(store)).is_ok();
         }
     }
     if read.errors.is_empty() && !batch.events.is_empty() && writing {
         // The writer may have stopped in the meantime: it says why.
-        let _ = batches.blocking_send(batch.prepared());
+        let _ = batches.blocking_send(batch.prepared(store));
     }
     Ok(read)
 }

@@ -75,6 +75,7 @@ conformance!(
     incremental_derivation_equals_a_full_one_on_a_random_history,
     a_change_rewritten_with_other_commits_is_found_by_its_new_shas_only,
     a_bulk_write_finds_each_change_by_the_shas_of_its_last_version,
+    a_change_keeps_its_shas_as_written_and_is_found_by_each,
     a_write_stamps_only_the_repositories_it_touched,
     a_replica_answers_fresh_after_another_handle_writes,
     held_rows_give_the_figures_of_the_whole_read,
@@ -499,6 +500,62 @@ async fn a_bulk_write_finds_each_change_by_the_shas_of_its_last_version(store: S
         derived_rows(&store)
             .await
             .contains(&"shipment d7 acme/api#11".to_string())
+    );
+}
+
+/// Whatever form the store keeps a change's shas in (on SQLite: bytes for lower-case full shas,
+/// text otherwise), the change reads back as written and each of its commits finds it, whether a
+/// bulk write or a plain one stored it.
+async fn a_change_keeps_its_shas_as_written_and_is_found_by_each(store: Store) {
+    let full = |n: u32| format!("{n:x}").repeat(40);
+    let mut packed = change("acme/api#20", API, &full(3), "2026-03-02T10:00:00Z");
+    packed.commits = vec![full(1), full(2), full(3)];
+    let mut listed = change("acme/api#21", API, "1234abcd", "2026-03-02T11:00:00Z");
+    listed.commits = vec![full(10).to_ascii_uppercase(), "abcd123".into()];
+    let mut plain = change("acme/api#22", API, &full(5), "2026-03-02T12:00:00Z");
+    plain.commits = vec![full(4), full(5)];
+    let mut tx = store.begin_bulk_ingest().await.expect("begin");
+    tx.write(
+        [packed.clone(), listed.clone()]
+            .into_iter()
+            .map(|c| engine::store::events::LoggedEvent {
+                raw: None,
+                record: Some(engine::store::events::EventRecord::Change(c)),
+            })
+            .collect(),
+    )
+    .await
+    .expect("bulk write");
+    tx.commit().await.expect("commit");
+    store.upsert_changes(&[plain.clone()]).await.expect("plain write");
+    let merges = [full(3), "1234abcd".to_string(), full(5)];
+    let mut read = store
+        .changes_by_merge_sha(&repo(API), &merges)
+        .await
+        .expect("read back");
+    read.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(read, [packed, listed, plain]);
+    // A deployment declaring each change's middle or odd commit, one day apart.
+    let deployments = [
+        declaring("d-packed", &full(2), "2026-03-03T10:00:00Z", &[&full(2)]),
+        declaring("d-listed", &full(10), "2026-03-04T10:00:00Z", &[&full(10)]),
+        declaring("d-plain", &full(4), "2026-03-05T10:00:00Z", &[&full(4)]),
+    ];
+    store
+        .upsert_deployments(&deployments)
+        .await
+        .expect("deployments");
+    store
+        .derive_all_queued(&AnalysisOptions::default())
+        .await
+        .expect("derives");
+    assert_eq!(
+        derived_rows(&store).await,
+        [
+            "shipment d-listed acme/api#21",
+            "shipment d-packed acme/api#20",
+            "shipment d-plain acme/api#22",
+        ]
     );
 }
 

@@ -14,7 +14,7 @@
 //! it ends with the rows of its new version alone.
 
 use super::codec::{self, Statement, Value};
-use super::sha_form::ShaForm;
+use super::sha_form::{SHA_BYTES, ShaForm};
 use crate::model::Change;
 
 /// The page cache of a bulk write's connection on SQLite, in KiB (SQLite's default is 2,000):
@@ -57,44 +57,75 @@ pub(super) fn remember_written_changes(changes: &[&Change]) -> Vec<Statement> {
     )
 }
 
+/// Positions in a change's packed commits (a temporary table of the connection, dropped when
+/// the bulk write commits): -1 stands for the merge sha.
+const POSITIONS: &str = "bulk_commit_position";
+
 /// Writes the `change_commit` rows of every change written (a change written in several batches
-/// once), then drops the table of their keys.
-pub(super) fn write_change_commits(postgres: bool) -> Vec<Statement> {
-    let commits = if postgres {
-        "jsonb_array_elements_text(c.commits::jsonb) AS j(value)"
-    } else {
-        "json_each(c.commits) AS j"
-    };
+/// once), then drops the table of their keys. `longest` bounds how many commits a written change
+/// holds.
+///
+/// On SQLite a change's commits are mostly packed, 20 bytes each (`store/sha_form.rs`): they are
+/// cut at each position up to `longest`, which also gives the merge sha (position -1), in one
+/// pass over the changes; lists kept as JSON (abbreviations, rows of older versions) go through
+/// `json_each` in a second pass, the only one on PostgreSQL.
+pub(super) fn write_change_commits(postgres: bool, longest: usize) -> Vec<Statement> {
     let form = ShaForm::of(postgres);
-    let insert = Statement::new(
+    let written = format!(
+        "FROM {WRITTEN_CHANGES} w JOIN change c ON c.key = w.key \
+         JOIN repository r ON r.slug = c.repo"
+    );
+    let listed = if postgres {
         format!(
-            "INSERT INTO change_commit (repo_id, sha, change_id) \
-             SELECT r.id, {}, c.id \
-             FROM {WRITTEN_CHANGES} w JOIN change c ON c.key = w.key \
-             JOIN repository r ON r.slug = c.repo, {commits} \
-             UNION ALL \
-             SELECT r.id, {}, c.id \
-             FROM {WRITTEN_CHANGES} w JOIN change c ON c.key = w.key \
-             JOIN repository r ON r.slug = c.repo \
-             WHERE c.merge_sha IS NOT NULL \
-             ORDER BY 1, 2, 3 \
-             ON CONFLICT DO NOTHING",
+            "SELECT r.id, {}, c.id {written}, \
+             jsonb_array_elements_text(c.commits::jsonb) AS j(value) \
+             UNION ALL SELECT r.id, {}, c.id {written} WHERE c.merge_sha IS NOT NULL",
             form.stored("j.value"),
             form.stored("c.merge_sha")
+        )
+    } else {
+        format!(
+            "SELECT r.id, {}, c.id {written}, \
+             json_each(CASE WHEN typeof(c.commits) = 'text' THEN c.commits END) AS j \
+             UNION ALL SELECT r.id, CASE WHEN p.n >= 0 \
+             THEN substr(c.commits, p.n * {SHA_BYTES} + 1, {SHA_BYTES}) \
+             WHEN typeof(c.merge_sha) = 'blob' THEN c.merge_sha ELSE {} END, c.id {written} \
+             JOIN {POSITIONS} p ON p.n >= -1 AND p.n < CASE WHEN typeof(c.commits) = 'blob' \
+             THEN length(c.commits) / {SHA_BYTES} ELSE 0 END \
+             WHERE p.n >= 0 OR c.merge_sha IS NOT NULL",
+            form.stored("j.value"),
+            form.stored("c.merge_sha")
+        )
+    };
+    let insert = Statement::new(
+        format!(
+            "INSERT INTO change_commit (repo_id, sha, change_id) {listed} \
+             ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING"
         ),
         vec![],
     );
     let drop = Statement::new(format!("DROP TABLE {WRITTEN_CHANGES}"), vec![]);
     if postgres {
-        vec![insert, drop]
-    } else {
-        vec![
-            cache_size(SORT_CACHE_KIB),
-            insert,
-            cache_size(BULK_CACHE_KIB),
-            drop,
-        ]
+        return vec![insert, drop];
     }
+    let positions = (-1..longest as i64).map(|n| vec![Value::int(n)]).collect();
+    let mut statements = vec![Statement::new(
+        format!("CREATE TEMPORARY TABLE {POSITIONS} (n INTEGER PRIMARY KEY)"),
+        vec![],
+    )];
+    statements.extend(codec::insert_statements(
+        &format!("INSERT INTO {POSITIONS} (n)"),
+        "",
+        positions,
+    ));
+    statements.extend([
+        cache_size(SORT_CACHE_KIB),
+        insert,
+        cache_size(BULK_CACHE_KIB),
+        drop,
+        Statement::new(format!("DROP TABLE {POSITIONS}"), vec![]),
+    ]);
+    statements
 }
 
 /// Sets the page cache of a SQLite connection (and how much its sorts keep in memory).

@@ -3,7 +3,7 @@
 //! [`StoreError::Corrupt`], naming the record.
 
 use super::StoreError;
-use super::sha_form::ShaForm;
+use super::sha_form::{SHA_BYTES, ShaForm};
 use crate::model::{
     Change, Deployment, DeploymentStatus, Incident, IncidentCause, RepoSlug, Source, Timestamp,
 };
@@ -106,6 +106,8 @@ pub(crate) trait RowExt {
     fn flag(&self, column: &str) -> Result<bool, sqlx::Error>;
     /// Borrowed from the row: a large value (a stored copy) is decoded without copying it.
     fn bytes(&self, column: &str) -> Result<&[u8], sqlx::Error>;
+    /// Whether the value is a blob (SQLite keeps some columns' values as bytes or text).
+    fn is_blob(&self, column: &str) -> Result<bool, sqlx::Error>;
 }
 
 /// `$first, $first+1, ...`: `n` placeholders for an `IN (...)` list.
@@ -301,6 +303,31 @@ pub(crate) fn list(json: &str, what: &'static str, key: &str) -> Result<Vec<Stri
     serde_json::from_str(json).map_err(|e| StoreError::corrupt(what, key, e))
 }
 
+/// A sha written by [`ShaForm::exact_value`]: its bytes or its text.
+pub(crate) fn stored_sha(row: &dyn RowExt, column: &str) -> Result<Option<String>, sqlx::Error> {
+    if row.is_blob(column)? {
+        Ok(Some(hex::encode(row.bytes(column)?)))
+    } else {
+        row.opt_text(column)
+    }
+}
+
+/// A change's commits as [`ShaForm::commits_value`] wrote them: their bytes or a JSON list.
+pub(crate) fn stored_commits(row: &dyn RowExt, key: &str) -> Result<Vec<String>, StoreError> {
+    if !row.is_blob("commits")? {
+        return list(&row.text("commits")?, "commits", key);
+    }
+    let packed = row.bytes("commits")?;
+    if packed.len() % SHA_BYTES != 0 {
+        return Err(StoreError::corrupt(
+            "commits",
+            key,
+            format!("{} bytes are not a whole number of shas", packed.len()),
+        ));
+    }
+    Ok(packed.chunks(SHA_BYTES).map(hex::encode).collect())
+}
+
 pub(crate) fn opt_list(
     json: Option<String>,
     what: &'static str,
@@ -350,7 +377,8 @@ pub(crate) const CHANGE_UPSERT: &str = "ON CONFLICT (key) DO UPDATE SET repo = e
      reverts = CASE WHEN excluded.commits = '[]' AND change.commits <> '[]' \
          THEN COALESCE(excluded.reverts, change.reverts) ELSE excluded.reverts END";
 
-pub(crate) fn change_values(c: &Change) -> Vec<Value> {
+/// The values of [`CHANGE_COLUMNS`], shas kept in `form`.
+pub(crate) fn change_values(c: &Change, form: ShaForm) -> Vec<Value> {
     vec![
         Value::text(&c.key),
         Value::text(c.repo.to_string()),
@@ -362,8 +390,8 @@ pub(crate) fn change_values(c: &Change) -> Vec<Value> {
         Value::opt_time(c.opened_at),
         Value::opt_time(c.first_review_at),
         Value::time(c.merged_at),
-        Value::opt_text(c.merge_sha.as_deref()),
-        json_list(&c.commits),
+        form.exact_value(c.merge_sha.as_deref()),
+        form.commits_value(&c.commits),
         json_list(&c.labels),
         Value::opt_text(c.branch.as_deref()),
         json_list(&c.paths),
@@ -388,8 +416,8 @@ pub(crate) fn change(row: &dyn RowExt) -> Result<Change, StoreError> {
         opened_at: opt_time(row.opt_int("opened_at")?, "opened_at", k)?,
         first_review_at: opt_time(row.opt_int("first_review_at")?, "first_review_at", k)?,
         merged_at: time(row.int("merged_at")?, "merged_at", k)?,
-        merge_sha: row.opt_text("merge_sha")?,
-        commits: list(&row.text("commits")?, "commits", k)?,
+        merge_sha: stored_sha(row, "merge_sha")?,
+        commits: stored_commits(row, k)?,
         labels: list(&row.text("labels")?, "labels", k)?,
         branch: row.opt_text("branch")?,
         paths: list(&row.text("paths")?, "paths", k)?,

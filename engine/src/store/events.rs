@@ -155,6 +155,8 @@ pub struct IngestTransaction {
     /// A bulk write: the `change_commit` rows of its changes are written at commit, all at once
     /// (`store/bulk.rs`).
     bulk: bool,
+    /// The most commits a change the bulk write wrote holds.
+    longest_commits: usize,
     /// A first load, written through a rollback journal (`store/first_load.rs`).
     first_load: bool,
 }
@@ -198,6 +200,7 @@ impl Store {
             stale: Stale::new(),
             rows_moved: Stale::new(),
             wrote: false,
+            longest_commits: 0,
             every_scope: false,
             bulk: false,
             first_load: false,
@@ -406,9 +409,20 @@ impl IngestTransaction {
             .map(|c| c.key.as_str())
             .collect();
         super::records::delete_change_commits(&mut self.tx, &keys).await?;
+        if self.bulk {
+            // A change written without commits keeps its stored ones: those of an earlier batch
+            // (counted then), or of a version stored before, whose `change_commit` rows stay.
+            let longest = changes.values().map(|c| c.commits.len()).max();
+            self.longest_commits = self.longest_commits.max(longest.unwrap_or(0));
+        }
         let statements = match prepared {
             Some(prepared) => prepared,
-            None => RecordStatements::of(changes.values(), deployments.values(), self.bulk),
+            None => RecordStatements::of(
+                changes.values(),
+                deployments.values(),
+                self.bulk,
+                ShaForm::of(self.tx.is_postgres()),
+            ),
         };
         self.run(statements.changes).await?;
         let written: Vec<&Change> = changes.values().collect();
@@ -442,7 +456,8 @@ impl IngestTransaction {
         if self.bulk {
             // Before anything reads `change_commit` (the owners of incidents, below).
             let postgres = self.tx.is_postgres();
-            self.run(bulk::write_change_commits(postgres)).await?;
+            self.run(bulk::write_change_commits(postgres, self.longest_commits))
+                .await?;
         }
         if !self.with_cause.is_empty() {
             let keys: Vec<String> = std::mem::take(&mut self.with_cause).into_iter().collect();
@@ -824,8 +839,8 @@ pub struct PreparedBatch {
 }
 
 impl PreparedBatch {
-    /// The work of writing `events` when all of them are new.
-    pub fn of(events: &[LoggedEvent]) -> Self {
+    /// The work of writing `events` into `store` when all of them are new.
+    pub fn of(events: &[LoggedEvent], store: &Store) -> Self {
         let mut changes: BTreeMap<&str, &Change> = BTreeMap::new();
         let mut deployments: BTreeMap<&str, &Deployment> = BTreeMap::new();
         for record in events.iter().filter_map(|e| e.record.as_ref()) {
@@ -842,7 +857,12 @@ impl PreparedBatch {
         Self {
             block: PackedBlock::of(events).ok(),
             // Prepared for an import: a bulk write.
-            records: RecordStatements::of(changes.into_values(), deployments.into_values(), true),
+            records: RecordStatements::of(
+                changes.into_values(),
+                deployments.into_values(),
+                true,
+                ShaForm::of(store.is_postgres()),
+            ),
         }
     }
 }
@@ -860,13 +880,17 @@ impl RecordStatements {
         changes: impl Iterator<Item = &'a Change>,
         deployments: impl Iterator<Item = &'a Deployment>,
         bulk: bool,
+        form: ShaForm,
     ) -> Self {
         let changes: Vec<&Change> = changes.collect();
         Self {
             changes: codec::insert_statements(
                 &format!("INSERT INTO change ({})", codec::CHANGE_COLUMNS),
                 codec::CHANGE_UPSERT,
-                changes.iter().map(|c| codec::change_values(c)).collect(),
+                changes
+                    .iter()
+                    .map(|c| codec::change_values(c, form))
+                    .collect(),
             ),
             written_changes: if bulk {
                 bulk::remember_written_changes(&changes)

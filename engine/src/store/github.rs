@@ -13,6 +13,7 @@
 //!   blocks the job for at most [`LEASE_TTL_SECONDS`].
 
 use super::codec::{self, Statement, Value};
+use super::sha_form::ShaForm;
 use super::{Backend, Store, StoreError};
 use crate::model::{Change, Deployment, Incident, RepoSlug, Timestamp};
 use serde::Serialize;
@@ -194,8 +195,9 @@ impl Store {
                 codec::CHANGE_COLUMNS,
                 codec::placeholders(2, chunk.len())
             );
+            let form = ShaForm::of(self.is_postgres());
             let mut params = vec![Value::text(repo.to_string())];
-            params.extend(chunk.iter().map(Value::text));
+            params.extend(chunk.iter().map(|sha| form.exact_value(Some(sha))));
             found.extend(
                 self.fetch_all(Statement::new(sql, params), codec::change)
                     .await?,

@@ -424,6 +424,11 @@ macro_rules! impl_row_ext {
             fn bytes(&self, column: &str) -> Result<&[u8], sqlx::Error> {
                 self.try_get(column)
             }
+            fn is_blob(&self, column: &str) -> Result<bool, sqlx::Error> {
+                use sqlx::{TypeInfo, ValueRef};
+                let value = self.try_get_raw(column)?;
+                Ok(!value.is_null() && value.type_info().name() == "BLOB")
+            }
         }
     )*};
 }

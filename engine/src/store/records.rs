@@ -19,7 +19,11 @@ impl Store {
     pub async fn upsert_changes(&self, changes: &[Change]) -> Result<usize, StoreError> {
         let latest = last_per_key(changes, |c| &c.key);
         let repos = latest.iter().map(|c| &c.repo).collect();
-        let rows = latest.iter().map(|c| codec::change_values(c)).collect();
+        let form = ShaForm::of(self.is_postgres());
+        let rows = latest
+            .iter()
+            .map(|c| codec::change_values(c, form))
+            .collect();
         // A change without commits keeps the stored ones (see `codec::CHANGE_UPSERT`): their
         // `change_commit` rows stay too.
         let keys: Vec<&str> = latest
@@ -31,7 +35,7 @@ impl Store {
             repos,
             &keys,
             false,
-            codec::change_commit_statements(&latest, ShaForm::of(self.is_postgres())),
+            codec::change_commit_statements(&latest, form),
             "INSERT INTO change (key, repo, number, title, author, bot, first_commit_at, \
              opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, \
              reverts, fixes, cherry_picks, side_branch)",
@@ -215,8 +219,9 @@ pub(crate) async fn delete_change_commits(
                 ),
                 |row| {
                     let key = row.text("key")?;
-                    let commits = codec::list(&row.text("commits")?, "commits", &key)?;
-                    let shas = codec::commit_shas(row.opt_text("merge_sha")?.as_ref(), &commits);
+                    let commits = codec::stored_commits(row, &key)?;
+                    let merge_sha = codec::stored_sha(row, "merge_sha")?;
+                    let shas = codec::commit_shas(merge_sha.as_ref(), &commits);
                     Ok((row.int("id")?, row.int("repo_id")?, shas))
                 },
             )

@@ -5,10 +5,12 @@
 //! every text before every blob, so a condition on texts never matches a full sha and a range
 //! of blobs never matches a text. PostgreSQL keeps them all as lower-case text.
 
-use super::codec::Value;
+use super::codec::{self, Value};
 
 /// A full sha's length in hex digits.
 const FULL_SHA: usize = 40;
+/// A full sha's length in bytes.
+pub(crate) const SHA_BYTES: usize = 20;
 
 /// How the backend of a transaction keeps `change_commit.sha`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +97,40 @@ impl ShaForm {
         })
     }
 
+    /// A change's merge sha as stored: on SQLite its 20 bytes when it is a lower-case full sha,
+    /// else its text as given, so it reads back the same ([`super::codec::stored_sha`]).
+    pub(crate) fn exact_value(self, sha: Option<&str>) -> Value {
+        match sha.and_then(|sha| self.exact_bytes(sha)) {
+            Some(bytes) => Value::Bytes(bytes),
+            None => Value::opt_text(sha),
+        }
+    }
+
+    /// A change's commits as stored: on SQLite the 20 bytes of each, one after another, when
+    /// there are some and every one is a lower-case full sha; else their JSON list. Either
+    /// reads back the same ([`super::codec::stored_commits`]).
+    pub(crate) fn commits_value(self, commits: &[String]) -> Value {
+        if self.binary && !commits.is_empty() {
+            let mut packed = Vec::with_capacity(commits.len() * SHA_BYTES);
+            for sha in commits {
+                match self.exact_bytes(sha) {
+                    Some(bytes) => packed.extend(bytes),
+                    None => return codec::json_list(commits),
+                }
+            }
+            return Value::Bytes(packed);
+        }
+        codec::json_list(commits)
+    }
+
+    /// The 20 bytes of a full sha written in lower case.
+    fn exact_bytes(self, sha: &str) -> Option<Vec<u8>> {
+        if sha.bytes().any(|b| b.is_ascii_uppercase()) {
+            return None;
+        }
+        self.bytes(sha)
+    }
+
     /// The 20 bytes of a lower-case full sha, when they are what is stored.
     fn bytes(self, lower: &str) -> Option<Vec<u8>> {
         if !self.binary || lower.len() != FULL_SHA {
@@ -125,6 +161,22 @@ mod tests {
         // An abbreviation, or 40 characters that are not hex, stay text.
         assert!(bytes(sqlite.value("abcdef0")).is_none());
         assert!(bytes(sqlite.value(&"g".repeat(40))).is_none());
+    }
+
+    #[test]
+    fn a_change_keeps_its_shas_as_given() {
+        let sqlite = ShaForm::of(false);
+        let lower = "abcdef0123456789abcdef0123456789abcdef01".to_string();
+        let upper = lower.to_ascii_uppercase();
+        assert!(bytes(sqlite.exact_value(Some(&lower))).is_some());
+        assert!(bytes(sqlite.exact_value(Some(&upper))).is_none());
+        assert!(bytes(ShaForm::of(true).exact_value(Some(&lower))).is_none());
+        let packed = bytes(sqlite.commits_value(&[lower.clone(), lower.clone()])).expect("bytes");
+        assert_eq!(packed.len(), 2 * SHA_BYTES);
+        // One sha that cannot be packed keeps the whole list as JSON; so does an empty one.
+        assert!(bytes(sqlite.commits_value(&[lower.clone(), "abcdef0".into()])).is_none());
+        assert!(bytes(sqlite.commits_value(&[lower, upper])).is_none());
+        assert!(bytes(sqlite.commits_value(&[])).is_none());
     }
 
     #[test]
