@@ -527,7 +527,10 @@ async fn a_change_keeps_its_shas_as_written_and_is_found_by_each(store: Store) {
     .await
     .expect("bulk write");
     tx.commit().await.expect("commit");
-    store.upsert_changes(&[plain.clone()]).await.expect("plain write");
+    store
+        .upsert_changes(&[plain.clone()])
+        .await
+        .expect("plain write");
     let merges = [full(3), "1234abcd".to_string(), full(5)];
     let mut read = store
         .changes_by_merge_sha(&repo(API), &merges)
