@@ -2639,6 +2639,10 @@ async fn queued_again_while_derived(whole: bool) {
     let mut writer = sqlx::PgConnection::connect(&db.url)
         .await
         .expect("connects");
+    let writer_pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut writer)
+        .await
+        .expect("reads its pid");
     let mut requeue = writer.begin().await.expect("begins");
     sqlx::query("UPDATE derivation_queue SET generation = generation + 1 WHERE repo = $1")
         .bind(API)
@@ -2658,15 +2662,18 @@ async fn queued_again_while_derived(whole: bool) {
         }
     });
     // The derivation runs (its claim does not wait for the row) until it takes the row off the
-    // queue, which waits for the writer; then the writer commits.
+    // queue, which waits for the writer; then the writer commits. Only a statement this writer
+    // blocks counts: the other variant of this test runs at the same time on the same server.
     let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-                   AND query LIKE 'DELETE FROM derivation_queue%'";
+                   AND query LIKE 'DELETE FROM derivation_queue%' \
+                   AND $1 = ANY(pg_blocking_pids(pid))";
     // From a connection of its own: a transaction sees one snapshot of the activity.
     let mut watcher = sqlx::PgConnection::connect(&db.url)
         .await
         .expect("connects");
     let mut polls = 0;
     while sqlx::query_scalar::<_, i64>(waiting)
+        .bind(writer_pid)
         .fetch_one(&mut watcher)
         .await
         .expect("reads activity")
