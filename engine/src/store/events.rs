@@ -421,7 +421,7 @@ impl IngestTransaction {
                 changes.values(),
                 deployments.values(),
                 self.bulk,
-                ShaForm::of(self.tx.is_postgres()),
+                self.tx.sha_form(),
             ),
         };
         self.run(statements.changes).await?;
@@ -429,7 +429,7 @@ impl IngestTransaction {
         if self.bulk {
             self.run(statements.written_changes).await?;
         } else {
-            let form = ShaForm::of(self.tx.is_postgres());
+            let form = self.tx.sha_form();
             self.run(codec::change_commit_statements(&written, form))
                 .await?;
         }
@@ -861,7 +861,7 @@ impl PreparedBatch {
                 changes.into_values(),
                 deployments.into_values(),
                 true,
-                ShaForm::of(store.is_postgres()),
+                store.sha_form(),
             ),
         }
     }

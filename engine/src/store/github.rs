@@ -13,7 +13,6 @@
 //!   blocks the job for at most [`LEASE_TTL_SECONDS`].
 
 use super::codec::{self, Statement, Value};
-use super::sha_form::ShaForm;
 use super::{Backend, Store, StoreError};
 use crate::model::{Change, Deployment, Incident, RepoSlug, Timestamp};
 use serde::Serialize;
@@ -195,7 +194,7 @@ impl Store {
                 codec::CHANGE_COLUMNS,
                 codec::placeholders(2, chunk.len())
             );
-            let form = ShaForm::of(self.is_postgres());
+            let form = self.sha_form();
             let mut params = vec![Value::text(repo.to_string())];
             params.extend(chunk.iter().map(|sha| form.exact_value(Some(sha))));
             found.extend(

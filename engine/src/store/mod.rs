@@ -304,8 +304,9 @@ impl Store {
         }
     }
 
-    pub(crate) fn is_postgres(&self) -> bool {
-        matches!(self.backend, Backend::Postgres(_))
+    /// How this store keeps shas (`store/sha_form.rs`).
+    pub(crate) fn sha_form(&self) -> sha_form::ShaForm {
+        sha_form::ShaForm::of(matches!(self.backend, Backend::Postgres(_)))
     }
 
     /// Closes every connection; pending queries finish first.

@@ -7,7 +7,6 @@
 //! cannot deadlock.
 
 use super::codec::{self, Statement, Touched, Value};
-use super::sha_form::ShaForm;
 use super::tx::Transaction;
 use super::{Store, StoreError};
 use crate::model::{Change, Deployment, Incident, RepoSlug};
@@ -19,7 +18,7 @@ impl Store {
     pub async fn upsert_changes(&self, changes: &[Change]) -> Result<usize, StoreError> {
         let latest = last_per_key(changes, |c| &c.key);
         let repos = latest.iter().map(|c| &c.repo).collect();
-        let form = ShaForm::of(self.is_postgres());
+        let form = self.sha_form();
         let rows = latest
             .iter()
             .map(|c| codec::change_values(c, form))
@@ -226,7 +225,7 @@ pub(crate) async fn delete_change_commits(
                 },
             )
             .await?;
-        let form = ShaForm::of(tx.is_postgres());
+        let form = tx.sha_form();
         let rows: Vec<[Value; 3]> = stored
             .into_iter()
             .flat_map(|(id, repo, shas)| {

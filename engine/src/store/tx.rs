@@ -55,6 +55,11 @@ impl Transaction {
         matches!(self.tx, Tx::Postgres(_))
     }
 
+    /// How this transaction's backend keeps shas (`store/sha_form.rs`).
+    pub(crate) fn sha_form(&self) -> super::sha_form::ShaForm {
+        super::sha_form::ShaForm::of(self.is_postgres())
+    }
+
     /// Runs one write; returns the rows it affected.
     ///
     /// Its texts are kept here and freed later on a blocking thread: sqlx frees a statement's

@@ -147,8 +147,8 @@ impl RepoAnalysis<'_> {
     /// For each sha: the changes of the repository holding it, with their merge times.
     async fn holders_of(&mut self, shas: &[String]) -> Result<Holders, StoreError> {
         let mut holders = Holders::new();
+        let form = self.sha_form();
         for chunk in shas.chunks(LIST) {
-            let form = self.sha_form();
             let mut params = vec![self.slug()];
             params.extend(chunk.iter().map(|sha| form.value(sha)));
             let sql = format!(

@@ -160,7 +160,7 @@ impl Store {
         repo: &RepoSlug,
     ) -> Result<Vec<RepoSlug>, StoreError> {
         let statement = owners_statement(
-            ShaForm::of(self.is_postgres()),
+            self.sha_form(),
             "i.repo = $1 AND i.cause_kind IN ('deployment', 'change')",
             vec![Value::text(repo.to_string())],
         );
@@ -180,11 +180,8 @@ pub(crate) async fn incident_owners(
         let condition = format!("i.key IN ({})", codec::placeholders(1, chunk.len()));
         let params = chunk.iter().map(Value::text).collect();
         found.extend(
-            tx.fetch_all(
-                owners_statement(ShaForm::of(tx.is_postgres()), &condition, params),
-                owner,
-            )
-            .await?,
+            tx.fetch_all(owners_statement(tx.sha_form(), &condition, params), owner)
+                .await?,
         );
     }
     Ok(found)
@@ -301,7 +298,7 @@ impl RepoAnalysis<'_> {
 
     /// How this backend keeps `change_commit`'s shas.
     fn sha_form(&self) -> ShaForm {
-        ShaForm::of(self.tx.is_postgres())
+        self.tx.sha_form()
     }
 
     /// `column` compared byte by byte, as Rust and SQLite compare strings, whatever PostgreSQL's

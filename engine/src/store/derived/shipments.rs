@@ -110,8 +110,8 @@ impl RepoAnalysis<'_> {
         shas.sort_unstable();
         shas.dedup();
         let mut found = HashMap::new();
+        let form = self.sha_form();
         for chunk in shas.chunks(LIST) {
-            let form = self.sha_form();
             let mut params = vec![self.slug()];
             params.extend(chunk.iter().map(|sha| form.value(sha)));
             let sql = format!(
@@ -289,8 +289,8 @@ impl RepoAnalysis<'_> {
             .collect();
         shas.sort_unstable();
         shas.dedup();
+        let form = self.sha_form();
         for chunk in shas.chunks(LIST) {
-            let form = self.sha_form();
             let mut params = vec![self.slug()];
             let in_commits = sha_condition(chunk, false, form, &mut params);
             let in_shipped = sha_condition(chunk, false, ShaForm::TEXT, &mut params);
