@@ -16,6 +16,7 @@
 
 use super::bulk;
 use super::codec::{self, Statement, Touched, Value};
+use super::delivery_key::{DeliveryKey, delivery_key};
 use super::derived::causes;
 use super::derived::queue::{self, Stale};
 use super::packed::{self, BlockRef};
@@ -619,13 +620,16 @@ impl IngestTransaction {
     ) -> Result<Vec<bool>, StoreError> {
         let now = chrono::Utc::now();
         let raws = first_raws(events);
-        let delivery = |i: usize| (raws[i].1.source.as_str(), raws[i].1.delivery_id.as_str());
+        let keys: Vec<DeliveryKey> = raws
+            .iter()
+            .map(|(_, raw)| delivery_key(&raw.source, &raw.delivery_id))
+            .collect();
         // In key order: neighbouring rows land on the same pages of the table.
         let mut order: Vec<usize> = (0..raws.len()).collect();
-        order.sort_unstable_by_key(|&i| delivery(i));
+        order.sort_unstable_by_key(|&i| keys[i]);
         let mut claimed = vec![false; raws.len()];
         for chunk in order.chunks(codec::ROWS_PER_INSERT) {
-            let deliveries: Vec<(&str, &str)> = chunk.iter().map(|&i| delivery(i)).collect();
+            let deliveries: Vec<DeliveryKey> = chunk.iter().map(|&i| keys[i]).collect();
             let fresh = self.claim_deliveries(&deliveries).await?;
             for (&i, fresh) in chunk.iter().zip(fresh) {
                 claimed[i] = fresh;
@@ -685,8 +689,8 @@ impl IngestTransaction {
         Ok(is_new)
     }
 
-    /// Inserts the delivery ids not logged yet (at most [`codec::ROWS_PER_INSERT`], each once);
-    /// returns for each whether it inserted it.
+    /// Inserts the keys of the deliveries not logged yet (at most [`codec::ROWS_PER_INSERT`], each
+    /// once); returns for each whether it inserted it.
     ///
     /// Returning the rows an insert added costs as much as the insert (about 3 µs a row on
     /// SQLite, where each row crosses to this thread) and a large batch (an import, a sync's
@@ -695,14 +699,14 @@ impl IngestTransaction {
     /// returning the new rows.
     async fn claim_deliveries(
         &mut self,
-        deliveries: &[(&str, &str)],
+        deliveries: &[DeliveryKey],
     ) -> Result<Vec<bool>, StoreError> {
         let insert = |tail: &str| {
             let rows = deliveries
                 .iter()
-                .map(|(source, id)| vec![Value::text(*source), Value::text(*id)])
+                .map(|key| vec![Value::Bytes(key.to_vec())])
                 .collect();
-            codec::insert_statements("INSERT INTO raw_delivery (source, delivery_id)", tail, rows)
+            codec::insert_statements("INSERT INTO raw_delivery (key)", tail, rows)
         };
         let savepoint = |sql: &'static str| Statement::new(sql, vec![]);
         if deliveries.len() >= PLAIN_CLAIM_ROWS {
@@ -721,15 +725,15 @@ impl IngestTransaction {
             .await?;
         }
         let mut fresh = HashSet::new();
-        for statement in insert(&format!("{CLAIM_TAIL} RETURNING source, delivery_id")) {
-            let added = self.tx.fetch_all(statement, |row| {
-                Ok((row.text("source")?, row.text("delivery_id")?))
-            });
+        for statement in insert(&format!("{CLAIM_TAIL} RETURNING key")) {
+            let added = self
+                .tx
+                .fetch_all(statement, |row| Ok(row.bytes("key")?.to_vec()));
             fresh.extend(added.await?);
         }
         Ok(deliveries
             .iter()
-            .map(|&(source, id)| fresh.contains(&(source.to_string(), id.to_string())))
+            .map(|key| fresh.contains(key.as_slice()))
             .collect())
     }
 
@@ -790,8 +794,8 @@ impl IngestTransaction {
 /// more than returning the rows.
 const PLAIN_CLAIM_ROWS: usize = 64;
 
-/// A delivery id already logged is left as it is.
-const CLAIM_TAIL: &str = "ON CONFLICT (source, delivery_id) DO NOTHING";
+/// A delivery already logged is left as it is.
+const CLAIM_TAIL: &str = "ON CONFLICT (key) DO NOTHING";
 
 /// How many events one row of the raw log may stand for: a row's events are numbered from its
 /// id times this ([`RawEvent::id`]).

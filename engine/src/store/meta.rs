@@ -204,9 +204,10 @@ impl Store {
         let mut tx = self.begin().await?;
         let added = tx
             .execute(Statement::new(
-                "INSERT INTO raw_delivery (source, delivery_id) VALUES ($1, $2) \
-                 ON CONFLICT (source, delivery_id) DO NOTHING",
-                vec![Value::text(source), Value::text(delivery_id)],
+                "INSERT INTO raw_delivery (key) VALUES ($1) ON CONFLICT (key) DO NOTHING",
+                vec![Value::Bytes(
+                    super::delivery_key::delivery_key(source, delivery_id).to_vec(),
+                )],
             ))
             .await?
             > 0;

@@ -27,6 +27,7 @@ mod annotations;
 mod bulk;
 mod codec;
 mod counters;
+mod delivery_key;
 mod derived;
 mod digest;
 mod error;
@@ -220,6 +221,7 @@ impl Store {
                 migrate(&POSTGRES_MIGRATIONS, &mut *pool.acquire().await?).await?
             }
         };
+        store.key_text_deliveries().await?;
         Ok((store, applied))
     }
 

@@ -6,6 +6,7 @@ mod binary_shas;
 mod case_names;
 mod cause_repo;
 mod commit_repository_ids;
+mod delivery_keys;
 mod links_by_repo;
 mod old_store;
 mod raw_log;
