@@ -71,23 +71,20 @@ const POSITIONS: &str = "bulk_commit_position";
 /// `json_each` in a second pass, the only one on PostgreSQL.
 pub(super) fn write_change_commits(postgres: bool, longest: usize) -> Vec<Statement> {
     let form = ShaForm::of(postgres);
-    let written = format!(
-        "FROM {WRITTEN_CHANGES} w JOIN change c ON c.key = w.key \
-         JOIN repository r ON r.slug = c.repo"
-    );
+    let written = format!("FROM {WRITTEN_CHANGES} w JOIN change_row c ON c.key = w.key");
     let listed = if postgres {
         format!(
-            "SELECT r.id, {}, c.id {written}, \
+            "SELECT c.repo_id, {}, c.id {written}, \
              jsonb_array_elements_text(c.commits::jsonb) AS j(value) \
-             UNION ALL SELECT r.id, {}, c.id {written} WHERE c.merge_sha IS NOT NULL",
+             UNION ALL SELECT c.repo_id, {}, c.id {written} WHERE c.merge_sha IS NOT NULL",
             form.stored("j.value"),
             form.stored("c.merge_sha")
         )
     } else {
         format!(
-            "SELECT r.id, {}, c.id {written}, \
+            "SELECT c.repo_id, {}, c.id {written}, \
              json_each(CASE WHEN typeof(c.commits) = 'text' THEN c.commits END) AS j \
-             UNION ALL SELECT r.id, CASE WHEN p.n >= 0 \
+             UNION ALL SELECT c.repo_id, CASE WHEN p.n >= 0 \
              THEN substr(c.commits, p.n * {SHA_BYTES} + 1, {SHA_BYTES}) \
              WHEN typeof(c.merge_sha) = 'blob' THEN c.merge_sha ELSE {} END, c.id {written} \
              JOIN {POSITIONS} p ON p.n >= -1 AND p.n < CASE WHEN typeof(c.commits) = 'blob' \

@@ -356,26 +356,41 @@ pub(crate) const CHANGE_COLUMNS: &str = "key, repo, number, title, author, bot, 
      opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, reverts, \
      fixes, cherry_picks, side_branch";
 
+/// The write of changes, followed by the values of [`CHANGE_COLUMNS`] of each row, then
+/// [`CHANGE_UPSERT`] (`codec::insert_statements`): a row names its repository by id
+/// (`change_row`, migration 0035) and says whether it is numbered off its `owner/name#N` key.
+pub(crate) const CHANGE_INSERT: &str = "INSERT INTO change_row (key, repo_id, number, \
+     numbered_off_key, title, author, bot, first_commit_at, opened_at, first_review_at, \
+     merged_at, merge_sha, commits, labels, branch, paths, reverts, fixes, cherry_picks, \
+     side_branch) SELECT v.column1, r.id, v.column3, \
+     v.column3 IS NOT NULL AND v.column1 <> v.column2 || '#' || CAST(v.column3 AS TEXT), \
+     v.column4, v.column5, v.column6, v.column7, v.column8, v.column9, v.column10, v.column11, \
+     v.column12, v.column13, v.column14, v.column15, v.column16, v.column17, v.column18, \
+     v.column19 FROM (";
+
 /// The upsert of a change on its key, by every path (poll, webhook, events, import, replay).
 /// What a poll filled in is never lost to a record that lacks it (a webhook's or a replayed
 /// delivery's pull request carries no commits and no reviews): when the incoming change has no
 /// commits and the stored one has, the stored commits, first commit, cherry-picks, reverted
-/// commit and first review stay. One conditional write, so no path can race it.
-pub(crate) const CHANGE_UPSERT: &str = "ON CONFLICT (key) DO UPDATE SET repo = excluded.repo, \
+/// commit and first review stay. One conditional write, so no path can race it. Each row's
+/// repository is registered by every write before its changes.
+pub(crate) const CHANGE_UPSERT: &str = ") AS v CROSS JOIN repository r WHERE r.slug = v.column2 \
+     ON CONFLICT (key) DO UPDATE SET \
+     repo_id = excluded.repo_id, numbered_off_key = excluded.numbered_off_key, \
      number = excluded.number, title = excluded.title, author = excluded.author, \
      bot = excluded.bot, opened_at = excluded.opened_at, merged_at = excluded.merged_at, \
      merge_sha = excluded.merge_sha, labels = excluded.labels, branch = excluded.branch, \
      paths = excluded.paths, fixes = excluded.fixes, side_branch = excluded.side_branch, \
-     first_review_at = CASE WHEN excluded.commits = '[]' AND change.commits <> '[]' \
-         THEN COALESCE(excluded.first_review_at, change.first_review_at) \
+     first_review_at = CASE WHEN excluded.commits = '[]' AND change_row.commits <> '[]' \
+         THEN COALESCE(excluded.first_review_at, change_row.first_review_at) \
          ELSE excluded.first_review_at END, \
-     commits = CASE WHEN excluded.commits = '[]' THEN change.commits ELSE excluded.commits END, \
-     first_commit_at = CASE WHEN excluded.commits = '[]' AND change.commits <> '[]' \
-         THEN change.first_commit_at ELSE excluded.first_commit_at END, \
-     cherry_picks = CASE WHEN excluded.commits = '[]' AND change.commits <> '[]' \
-         THEN change.cherry_picks ELSE excluded.cherry_picks END, \
-     reverts = CASE WHEN excluded.commits = '[]' AND change.commits <> '[]' \
-         THEN COALESCE(excluded.reverts, change.reverts) ELSE excluded.reverts END";
+     commits = CASE WHEN excluded.commits = '[]' THEN change_row.commits ELSE excluded.commits END, \
+     first_commit_at = CASE WHEN excluded.commits = '[]' AND change_row.commits <> '[]' \
+         THEN change_row.first_commit_at ELSE excluded.first_commit_at END, \
+     cherry_picks = CASE WHEN excluded.commits = '[]' AND change_row.commits <> '[]' \
+         THEN change_row.cherry_picks ELSE excluded.cherry_picks END, \
+     reverts = CASE WHEN excluded.commits = '[]' AND change_row.commits <> '[]' \
+         THEN COALESCE(excluded.reverts, change_row.reverts) ELSE excluded.reverts END";
 
 /// The values of [`CHANGE_COLUMNS`], shas kept in `form`.
 pub(crate) fn change_values(c: &Change, form: ShaForm) -> Vec<Value> {
@@ -444,9 +459,9 @@ pub(crate) fn change_commit_statements(changes: &[&Change], form: ShaForm) -> Ve
         .collect();
     insert_statements(
         "INSERT INTO change_commit (repo_id, sha, change_id) \
-         SELECT r.id, commits.column1, c.id FROM (",
-        ") AS commits JOIN change c ON c.key = commits.column2 \
-         JOIN repository r ON r.slug = c.repo WHERE true ON CONFLICT DO NOTHING",
+         SELECT c.repo_id, commits.column1, c.id FROM (",
+        ") AS commits JOIN change_row c ON c.key = commits.column2 \
+         WHERE true ON CONFLICT DO NOTHING",
         rows,
     )
 }

@@ -889,7 +889,7 @@ impl RecordStatements {
         let changes: Vec<&Change> = changes.collect();
         Self {
             changes: codec::insert_statements(
-                &format!("INSERT INTO change ({})", codec::CHANGE_COLUMNS),
+                codec::CHANGE_INSERT,
                 codec::CHANGE_UPSERT,
                 changes
                     .iter()

@@ -35,9 +35,7 @@ impl Store {
             &keys,
             false,
             codec::change_commit_statements(&latest, form),
-            "INSERT INTO change (key, repo, number, title, author, bot, first_commit_at, \
-             opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, \
-             reverts, fixes, cherry_picks, side_branch)",
+            codec::CHANGE_INSERT,
             codec::CHANGE_UPSERT,
             rows,
         )
@@ -209,9 +207,8 @@ pub(crate) async fn delete_change_commits(
             .fetch_all(
                 Statement::new(
                     format!(
-                        "SELECT c.id, c.key, r.id AS repo_id, c.merge_sha, c.commits \
-                         FROM change c JOIN repository r ON r.slug = c.repo \
-                         WHERE c.key IN ({})",
+                        "SELECT id, key, repo_id, merge_sha, commits FROM change_row \
+                         WHERE key IN ({})",
                         codec::placeholders(1, chunk.len())
                     ),
                     chunk.iter().map(|k| Value::text(*k)).collect(),

@@ -145,13 +145,12 @@ impl RepoAnalysis<'_> {
             .and_then(|n| n.parse::<i64>().ok())
         {
             // The change keyed `owner/name#42` by its primary key, and those numbered otherwise
-            // through the partial index of migration 0031, whose predicate this repeats.
+            // through the partial index of migration 0035, whose predicate this repeats.
             let sql = format!(
                 "SELECT key FROM (\
                  SELECT key, merged_at FROM change WHERE key = $3 AND repo = $1 AND number = $2 \
                  UNION ALL SELECT key, merged_at FROM change \
-                 WHERE repo = $1 AND number = $2 AND number IS NOT NULL \
-                 AND key <> repo || '#' || CAST(number AS TEXT)) AS numbered \
+                 WHERE repo = $1 AND number = $2 AND numbered_off_key) AS numbered \
                  ORDER BY merged_at, {key} LIMIT 1"
             );
             let conventional = Value::text(format!("{}#{number}", self.repo));
