@@ -330,7 +330,12 @@ async fn an_import_on_postgres_refreshes_the_planner_statistics_before_it_derive
     import_file(&store, &config(CONFIG), &file)
         .await
         .expect("imported");
-    for table in ["change", "change_commit", "deployment", "deployment_change"] {
+    for table in [
+        "change_row",
+        "change_commit",
+        "deployment",
+        "deployment_change",
+    ] {
         assert_eq!(
             postgres_analyzed(&store, table).await,
             Some(true),
