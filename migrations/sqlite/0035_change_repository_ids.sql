@@ -1,6 +1,6 @@
 -- A change names its repository by id (`change_row.repo_id`) instead of its slug: the slug was
 -- 21 bytes of each of the 500 k rows at 100,000 deployments, and again of each entry of the
--- indexes by repository (`change` 94.5 -> 85 MB, `change_by_repo_merged` 17.9 -> 7.5 MB).
+-- indexes by repository (`change` 94.5 -> 85.9 MB, `change_by_repo_merged` 17.9 -> 8.5 MB).
 -- `change` is now a view of the rows joined to their repository, with the columns it had, so
 -- every query reads it as before; writes go to `change_row` (engine/src/store/codec.rs). The
 -- index of changes numbered off their `owner/name#N` key cannot compare the key with a slug
