@@ -333,7 +333,7 @@ async fn an_import_on_postgres_refreshes_the_planner_statistics_before_it_derive
     for table in [
         "change_row",
         "change_commit",
-        "deployment",
+        "deployment_row",
         "deployment_change",
     ] {
         assert_eq!(

@@ -188,7 +188,7 @@ async fn replaying_the_log_into_a_fresh_postgres_store_gives_the_same_records_an
     copy_log(&server.store, &test.store).await;
     replaying_gives_the_same_records_and_metrics(&server, &test.store).await;
     assert_eq!(
-        engine::store::testing::postgres_analyzed(&test.store, "deployment").await,
+        engine::store::testing::postgres_analyzed(&test.store, "deployment_row").await,
         Some(true),
         "the replay analyzed what it wrote before deriving"
     );

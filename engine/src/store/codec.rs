@@ -482,6 +482,24 @@ pub(crate) fn commit_shas(merge_sha: Option<&String>, commits: &[String]) -> Vec
 pub(crate) const DEPLOYMENT_COLUMNS: &str = "key, repo, environment, sha, status, started_at, \
      finished_at, source, rollback, declared_changes, declared_commits";
 
+/// The write of deployments, followed by the values of [`DEPLOYMENT_COLUMNS`] of each row, then
+/// [`DEPLOYMENT_UPSERT`] (`codec::insert_statements`): a row names its repository by id
+/// (`deployment_row`, migration 0036).
+pub(crate) const DEPLOYMENT_INSERT: &str = "INSERT INTO deployment_row (key, repo_id, \
+     environment, sha, status, started_at, finished_at, source, rollback, declared_changes, \
+     declared_commits) SELECT v.column1, r.id, v.column3, v.column4, v.column5, v.column6, \
+     v.column7, v.column8, v.column9, v.column10, v.column11 FROM (";
+
+/// The upsert of a deployment on its key (each row's repository is registered by every write
+/// before its deployments).
+pub(crate) const DEPLOYMENT_UPSERT: &str = ") AS v CROSS JOIN repository r \
+     WHERE r.slug = v.column2 ON CONFLICT (key) DO UPDATE SET repo_id = excluded.repo_id, \
+     environment = excluded.environment, sha = excluded.sha, status = excluded.status, \
+     started_at = excluded.started_at, finished_at = excluded.finished_at, \
+     source = excluded.source, rollback = excluded.rollback, \
+     declared_changes = excluded.declared_changes, declared_commits = excluded.declared_commits";
+
+/// The values of [`DEPLOYMENT_COLUMNS`].
 pub(crate) fn deployment_values(d: &Deployment) -> Vec<Value> {
     vec![
         Value::text(&d.key),

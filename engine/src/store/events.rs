@@ -902,8 +902,8 @@ impl RecordStatements {
                 Vec::new()
             },
             deployments: codec::insert_statements(
-                &format!("INSERT INTO deployment ({})", codec::DEPLOYMENT_COLUMNS),
-                &upsert_tail(codec::DEPLOYMENT_COLUMNS),
+                codec::DEPLOYMENT_INSERT,
+                codec::DEPLOYMENT_UPSERT,
                 deployments.map(codec::deployment_values).collect(),
             ),
         }

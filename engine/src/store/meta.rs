@@ -47,7 +47,7 @@ pub struct StoreCounts {
 }
 
 /// What [`Store::analyze`] runs: the tables derivations read.
-const ANALYZE: &str = "ANALYZE change_row, change_commit, deployment, deployment_change, \
+const ANALYZE: &str = "ANALYZE change_row, change_commit, deployment_row, deployment_change, \
      absorbed_change, failure_link, rework, incident, incident_link";
 
 impl Store {

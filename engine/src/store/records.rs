@@ -57,14 +57,8 @@ impl Store {
             &[],
             false,
             super::derived::causes::naming_deployments(&keys),
-            "INSERT INTO deployment (key, repo, environment, sha, status, started_at, \
-             finished_at, source, rollback, declared_changes, declared_commits)",
-            "ON CONFLICT (key) DO UPDATE SET repo = excluded.repo, \
-             environment = excluded.environment, sha = excluded.sha, status = excluded.status, \
-             started_at = excluded.started_at, finished_at = excluded.finished_at, \
-             source = excluded.source, rollback = excluded.rollback, \
-             declared_changes = excluded.declared_changes, \
-             declared_commits = excluded.declared_commits",
+            codec::DEPLOYMENT_INSERT,
+            codec::DEPLOYMENT_UPSERT,
             rows,
         )
         .await?;

@@ -261,7 +261,7 @@ impl RepoAnalysis<'_> {
             "INSERT INTO deployment_change (change_id, deployment_id) \
              SELECT c.id, d.id FROM (",
             ") AS claim JOIN deployment d ON d.key = claim.column1 \
-             JOIN change c ON c.key = claim.column2 AND c.repo = d.repo \
+             JOIN change c ON c.key = claim.column2 AND c.repo_id = d.repo_id \
              WHERE true ON CONFLICT DO NOTHING",
             rows,
         ) {
