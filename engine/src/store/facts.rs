@@ -108,7 +108,7 @@ impl Store {
                      COALESCE(f.restored_at, r.finished_at) AS restored_at \
                      FROM deployment d \
                      JOIN failure_link f ON f.deployment = d.key AND f.kind = 'rollback' \
-                     LEFT JOIN deployment r ON r.key = f.evidence \
+                     LEFT JOIN deployment_row r ON r.key = f.evidence \
                      WHERE {in_window} ORDER BY d.finished_at, d.key, f.evidence"
                 )),
                 rollback_fact,

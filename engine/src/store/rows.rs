@@ -145,7 +145,7 @@ impl Store {
              COALESCE(f.restored_at, r.finished_at) AS restored_at \
              FROM failure_link f \
              JOIN deployment d ON d.key = f.deployment \
-             LEFT JOIN deployment r ON r.key = f.evidence \
+             LEFT JOIN deployment_row r ON r.key = f.evidence \
              WHERE f.repo IN ({}) AND f.kind = 'rollback' AND {in_scope}",
             codec::placeholders(1, n)
         ));
