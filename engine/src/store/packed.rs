@@ -78,7 +78,7 @@ const BLOCK_LEVEL: i32 = 1;
 /// The first bytes of every zstd frame. No raw deflate stream starts with them: their first
 /// byte opens a stored block, whose length `b5 2f` would have to be followed by its complement
 /// `4a d0`, not `fd`.
-const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+pub(crate) const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// A block as stored in `raw_block`: the zstd frame of each field's length (4 bytes,
 /// little-endian) and bytes, in order (an event's delivery id then its body, event by event).
