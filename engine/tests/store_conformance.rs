@@ -76,6 +76,7 @@ conformance!(
     a_change_rewritten_with_other_commits_is_found_by_its_new_shas_only,
     a_bulk_write_finds_each_change_by_the_shas_of_its_last_version,
     a_change_keeps_its_shas_as_written_and_is_found_by_each,
+    a_deployment_keeps_its_sha_as_written_and_ships_by_it,
     a_write_stamps_only_the_repositories_it_touched,
     a_replica_answers_fresh_after_another_handle_writes,
     held_rows_give_the_figures_of_the_whole_read,
@@ -559,6 +560,57 @@ async fn a_change_keeps_its_shas_as_written_and_is_found_by_each(store: Store) {
             "shipment d-packed acme/api#20",
             "shipment d-plain acme/api#22",
         ]
+    );
+}
+
+/// A deployment's sha reads back as written, whatever its form (on SQLite a lower-case full sha
+/// is kept as bytes, anything else as text), and ships the change it names either way; an
+/// incident naming a prefix of a deployed sha finds its deployment.
+async fn a_deployment_keeps_its_sha_as_written_and_ships_by_it(store: Store) {
+    let full = |n: u32| format!("{n:x}").repeat(40);
+    let changes = [
+        change("acme/api#30", API, &full(6), "2026-03-02T10:00:00Z"),
+        change("acme/api#31", API, &full(7), "2026-03-02T11:00:00Z"),
+        change("acme/api#32", API, &full(8), "2026-03-02T12:00:00Z"),
+    ];
+    store.upsert_changes(&changes).await.expect("changes");
+    let deployments = [
+        deployment("d-lower", API, &full(6), "2026-03-03T10:00:00Z"),
+        deployment(
+            "d-upper",
+            API,
+            &full(7).to_ascii_uppercase(),
+            "2026-03-04T10:00:00Z",
+        ),
+        deployment("d-short", API, "8888888", "2026-03-05T10:00:00Z"),
+    ];
+    store
+        .upsert_deployments(&deployments)
+        .await
+        .expect("deployments");
+    for written in &deployments {
+        let read = store.deployment(&written.key).await.expect("reads");
+        assert_eq!(read.as_ref(), Some(written), "{} reads back", written.key);
+    }
+    let mut caused = incident("inc-sha", Some(API), "2026-03-03T12:00:00Z");
+    caused.cause = Some(IncidentCause::Sha("6666666".into()));
+    store.upsert_incidents(&[caused]).await.expect("incident");
+    store
+        .derive_all_queued(&AnalysisOptions::default())
+        .await
+        .expect("derives");
+    let rows = derived_rows(&store).await;
+    for shipped in [
+        "shipment d-lower acme/api#30",
+        "shipment d-upper acme/api#31",
+        "shipment d-short acme/api#32",
+    ] {
+        assert!(rows.iter().any(|r| r == shipped), "{shipped} in {rows:?}");
+    }
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("incident inc-sha d-lower ")),
+        "the incident is blamed on d-lower: {rows:?}"
     );
 }
 

@@ -312,6 +312,12 @@ pub(crate) fn stored_sha(row: &dyn RowExt, column: &str) -> Result<Option<String
     }
 }
 
+/// A deployment's sha as [`deployment_values`] wrote it.
+pub(crate) fn deployed_sha(row: &dyn RowExt, key: &str) -> Result<String, StoreError> {
+    stored_sha(row, "sha")?
+        .ok_or_else(|| StoreError::corrupt("sha", key, "a deployment without a sha"))
+}
+
 /// A change's commits as [`ShaForm::commits_value`] wrote them: their bytes or a JSON list.
 pub(crate) fn stored_commits(row: &dyn RowExt, key: &str) -> Result<Vec<String>, StoreError> {
     if !row.is_blob("commits")? {
@@ -499,13 +505,14 @@ pub(crate) const DEPLOYMENT_UPSERT: &str = ") AS v CROSS JOIN repository r \
      source = excluded.source, rollback = excluded.rollback, \
      declared_changes = excluded.declared_changes, declared_commits = excluded.declared_commits";
 
-/// The values of [`DEPLOYMENT_COLUMNS`].
-pub(crate) fn deployment_values(d: &Deployment) -> Vec<Value> {
+/// The values of [`DEPLOYMENT_COLUMNS`], the sha kept in `form` (as it was written: its bytes
+/// only when it is a lower-case full sha).
+pub(crate) fn deployment_values(d: &Deployment, form: ShaForm) -> Vec<Value> {
     vec![
         Value::text(&d.key),
         Value::text(d.repo.to_string()),
         Value::text(&d.environment),
-        Value::text(&d.sha),
+        form.exact_value(Some(&d.sha)),
         Value::text(d.status.as_str()),
         Value::opt_time(d.started_at),
         Value::time(d.finished_at),
@@ -582,7 +589,7 @@ pub(crate) fn deployment(row: &dyn RowExt) -> Result<Deployment, StoreError> {
     Ok(Deployment {
         repo: repo(&repo_slug, k)?,
         environment: row.text("environment")?,
-        sha: row.text("sha")?,
+        sha: deployed_sha(row, k)?,
         status: status(&row.text("status")?, k)?,
         started_at: opt_time(row.opt_int("started_at")?, "started_at", k)?,
         finished_at: time(row.int("finished_at")?, "finished_at", k)?,

@@ -904,7 +904,9 @@ impl RecordStatements {
             deployments: codec::insert_statements(
                 codec::DEPLOYMENT_INSERT,
                 codec::DEPLOYMENT_UPSERT,
-                deployments.map(codec::deployment_values).collect(),
+                deployments
+                    .map(|d| codec::deployment_values(d, form))
+                    .collect(),
             ),
         }
     }

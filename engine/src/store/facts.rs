@@ -259,7 +259,7 @@ fn deployment_fact(row: &dyn codec::RowExt) -> Result<DeploymentFact, StoreError
     Ok(DeploymentFact {
         repo: codec::repo(&row.text("repo")?, k)?,
         environment: row.text("environment")?,
-        sha: row.text("sha")?,
+        sha: codec::deployed_sha(row, k)?,
         finished_at: codec::time(row.int("finished_at")?, "finished_at", k)?,
         status: codec::status(&row.text("status")?, k)?,
         failed: row.flag("failed")?,

@@ -50,7 +50,11 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let latest = last_per_key(deployments, |d| &d.key);
         let repos = latest.iter().map(|d| &d.repo).collect();
-        let rows = latest.iter().map(|d| codec::deployment_values(d)).collect();
+        let form = self.sha_form();
+        let rows = latest
+            .iter()
+            .map(|d| codec::deployment_values(d, form))
+            .collect();
         let keys: Vec<&str> = latest.iter().map(|d| d.key.as_str()).collect();
         self.upsert(
             repos,

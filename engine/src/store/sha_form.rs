@@ -9,6 +9,8 @@
 //!   blobs never matches a text.
 //! - A change's merge sha and commits: as bytes when they are full shas written in lower case,
 //!   else as text and a JSON list, so a change reads back exactly as written.
+//! - A deployment's sha, the same way (migration 0037): SQL that reads it as text goes through
+//!   [`ShaForm::text`].
 //!
 //! PostgreSQL keeps them all as text.
 
@@ -104,8 +106,9 @@ impl ShaForm {
         })
     }
 
-    /// A change's merge sha as stored: on SQLite its 20 bytes when it is a lower-case full sha,
-    /// else its text as given, so it reads back the same ([`super::codec::stored_sha`]).
+    /// A change's merge sha or a deployment's sha as stored: on SQLite its 20 bytes when it is
+    /// a lower-case full sha, else its text as given, so it reads back the same
+    /// ([`super::codec::stored_sha`]).
     pub(crate) fn exact_value(self, sha: Option<&str>) -> Value {
         match sha.and_then(|sha| self.exact_bytes(sha)) {
             Some(bytes) => Value::Bytes(bytes),

@@ -198,9 +198,11 @@ impl RepoAnalysis<'_> {
         if sha.len() < 7 {
             return Ok(None);
         }
+        let sha_text = self.sha_form().text("sha");
         let sql = format!(
-            "SELECT key FROM deployment WHERE {SUCCESSES} AND length(sha) >= 7 \
-             AND (substr(sha, 1, length($3)) = $3 OR substr($3, 1, length(sha)) = sha) \
+            "SELECT key FROM deployment WHERE {SUCCESSES} AND length({sha_text}) >= 7 \
+             AND (substr({sha_text}, 1, length($3)) = $3 \
+             OR substr($3, 1, length({sha_text})) = {sha_text}) \
              ORDER BY finished_at, {} LIMIT 1",
             self.bytewise("key")
         );

@@ -76,14 +76,16 @@ impl RepoAnalysis<'_> {
             "SELECT MAX(COALESCE((SELECT MIN(c.merged_at) FROM change_commit cc \
              JOIN change c ON c.id = cc.change_id \
              WHERE cc.repo_id = d.repo_id AND cc.sha = {}), \
-             d.started_at, d.finished_at)) AS considered, CAST(MIN(length(d.sha)) AS BIGINT) AS shortest \
+             d.started_at, d.finished_at)) AS considered, \
+             CAST(MIN(length({})) AS BIGINT) AS shortest \
              FROM deployment d WHERE d.repo = $1 AND d.status = 'success' \
              AND lower(d.environment) = lower($2) AND d.finished_at < $3 \
              AND d.declared_changes IS NULL AND d.declared_commits IS NULL AND NOT d.rollback \
              AND NOT EXISTS (SELECT 1 FROM deployment e WHERE e.repo_id = d.repo_id AND e.sha = d.sha \
              AND e.status = 'success' AND lower(e.environment) = lower($2) \
              AND (e.finished_at < d.finished_at OR (e.finished_at = d.finished_at AND {} < {})))",
-            self.sha_form().stored("d.sha"),
+            self.sha_form().stored(&self.sha_form().text("d.sha")),
+            self.sha_form().text("d.sha"),
             self.bytewise("e.key"),
             self.bytewise("d.key")
         );

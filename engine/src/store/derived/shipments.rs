@@ -73,9 +73,10 @@ impl RepoAnalysis<'_> {
         shas.sort_unstable();
         shas.dedup();
         let mut found: HashMap<String, Vec<(i64, String)>> = HashMap::new();
+        let form = self.sha_form();
         for chunk in shas.chunks(LIST) {
             let mut params = vec![self.slug(), Value::text(&self.options.environment)];
-            params.extend(chunk.iter().map(|s| Value::text(*s)));
+            params.extend(chunk.iter().map(|s| form.exact_value(Some(s))));
             let sql = format!(
                 "SELECT sha, finished_at, key FROM deployment WHERE {SUCCESSES} AND sha IN ({})",
                 codec::placeholders(3, chunk.len())
@@ -83,7 +84,12 @@ impl RepoAnalysis<'_> {
             let rows = self
                 .tx
                 .fetch_all(Statement::new(sql, params), |row| {
-                    Ok((row.text("sha")?, row.int("finished_at")?, row.text("key")?))
+                    let key = row.text("key")?;
+                    Ok((
+                        codec::deployed_sha(row, &key)?,
+                        row.int("finished_at")?,
+                        key,
+                    ))
                 })
                 .await?;
             for (sha, finished, key) in rows {
