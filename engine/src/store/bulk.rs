@@ -71,7 +71,11 @@ const POSITIONS: &str = "bulk_commit_position";
 /// `json_each` in a second pass, the only one on PostgreSQL.
 pub(super) fn write_change_commits(postgres: bool, longest: usize) -> Vec<Statement> {
     let form = ShaForm::of(postgres);
-    let written = format!("FROM {WRITTEN_CHANGES} w JOIN change_row c ON c.key = w.key");
+    // On SQLite the written keys lead (a `CROSS JOIN` keeps its order) and each change is found
+    // by its key: left to itself the planner read the changes in `change_by_repo_merged`'s order
+    // (their repository ids, the first key of the sort) and fetched each row from there.
+    let join = if postgres { "JOIN" } else { "CROSS JOIN" };
+    let written = format!("FROM {WRITTEN_CHANGES} w {join} change_row c ON c.key = w.key");
     let listed = if postgres {
         format!(
             "SELECT c.repo_id, {}, c.id {written}, \

@@ -311,11 +311,11 @@ impl IngestTransaction {
         events: Vec<LoggedEvent>,
         prepared: Option<PreparedBatch>,
     ) -> Result<BatchOutcome, StoreError> {
-        let (block, prepared) = match prepared {
-            Some(p) => (p.block, Some(p.records)),
-            None => (None, None),
+        let (block, keys, prepared) = match prepared {
+            Some(p) => (p.block, Some(p.keys), Some(p.records)),
+            None => (None, None, None),
         };
-        let new = self.log_raw(&events, block).await?;
+        let new = self.log_raw(&events, block, keys).await?;
         let prepared = prepared.filter(|_| new.iter().all(|&n| n));
         let mut outcome = BatchOutcome {
             new,
@@ -617,13 +617,11 @@ impl IngestTransaction {
         &mut self,
         events: &[LoggedEvent],
         block: Option<PackedBlock>,
+        keys: Option<Vec<DeliveryKey>>,
     ) -> Result<Vec<bool>, StoreError> {
         let now = chrono::Utc::now();
         let raws = first_raws(events);
-        let keys: Vec<DeliveryKey> = raws
-            .iter()
-            .map(|(_, raw)| delivery_key(&raw.source, &raw.delivery_id))
-            .collect();
+        let keys = keys.unwrap_or_else(|| delivery_keys(&raws));
         // In key order: neighbouring rows land on the same pages of the table.
         let mut order: Vec<usize> = (0..raws.len()).collect();
         order.sort_unstable_by_key(|&i| keys[i]);
@@ -819,6 +817,13 @@ fn runs(raws: &[&NewRawEvent]) -> Vec<(usize, usize)> {
     runs
 }
 
+/// The keys of `raws` in `raw_delivery`, in order.
+fn delivery_keys(raws: &[(usize, &NewRawEvent)]) -> Vec<DeliveryKey> {
+    raws.iter()
+        .map(|(_, raw)| delivery_key(&raw.source, &raw.delivery_id))
+        .collect()
+}
+
 /// The raw events of a batch logged, in order, each with its place among the batch's events: the
 /// first of each delivery id.
 fn first_raws(events: &[LoggedEvent]) -> Vec<(usize, &NewRawEvent)> {
@@ -839,6 +844,8 @@ fn first_raws(events: &[LoggedEvent]) -> Vec<(usize, &NewRawEvent)> {
 pub struct PreparedBatch {
     /// None when packing failed: the write packs again and says why.
     block: Option<PackedBlock>,
+    /// The keys of the deliveries of [`first_raws`] (two digests each).
+    keys: Vec<DeliveryKey>,
     records: RecordStatements,
 }
 
@@ -860,6 +867,7 @@ impl PreparedBatch {
         }
         Self {
             block: PackedBlock::of(events).ok(),
+            keys: delivery_keys(&first_raws(events)),
             // Prepared for an import: a bulk write.
             records: RecordStatements::of(
                 changes.into_values(),
