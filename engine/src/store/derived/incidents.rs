@@ -25,10 +25,13 @@ impl RepoAnalysis<'_> {
     pub(super) async fn attribute_incidents(&mut self) -> Result<(), StoreError> {
         let columns = codec::INCIDENT_COLUMNS;
         // With each incident, the latest successful deployment that finished before it opened
-        // (the window rule's candidate), found by the index rather than a query each.
+        // (the window rule's candidate), found by the index rather than a query each. From the
+        // rows, by the repository's id: through the view PostgreSQL no longer walked the index
+        // backwards from the incident's time (6 s of the 100k import's derivation).
         let latest = |column: &str| {
             format!(
-                "(SELECT d.{column} FROM deployment d WHERE d.repo = $1 \
+                "(SELECT d.{column} FROM deployment_row d \
+                 WHERE d.repo_id = (SELECT id FROM repository WHERE slug = $1) \
                  AND d.status = 'success' AND lower(d.environment) = lower($2) \
                  AND d.finished_at <= scoped.opened_at \
                  ORDER BY d.finished_at DESC, {} DESC LIMIT 1) AS latest_{column}",

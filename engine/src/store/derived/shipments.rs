@@ -266,8 +266,8 @@ impl RepoAnalysis<'_> {
         for statement in codec::insert_statements(
             "INSERT INTO deployment_change (change_id, deployment_id) \
              SELECT c.id, d.id FROM (",
-            ") AS claim JOIN deployment d ON d.key = claim.column1 \
-             JOIN change c ON c.key = claim.column2 AND c.repo_id = d.repo_id \
+            ") AS claim JOIN deployment_row d ON d.key = claim.column1 \
+             JOIN change_row c ON c.key = claim.column2 AND c.repo_id = d.repo_id \
              WHERE true ON CONFLICT DO NOTHING",
             rows,
         ) {
