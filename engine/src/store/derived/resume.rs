@@ -72,6 +72,9 @@ impl RepoAnalysis<'_> {
         // a rollback (the predicate of the index `deployment_linear_cuts`, migration 0024, which
         // serves it), not a redeployment of a sha deployed before; each cut up to when the
         // earliest change holding its sha was merged (unknown sha: when it started).
+        // A deployment's sha as text, whatever form it is kept in.
+        let form = self.sha_form();
+        let deployed_sha = form.text("d.sha");
         let sql = format!(
             "SELECT MAX(COALESCE((SELECT MIN(c.merged_at) FROM change_commit cc \
              JOIN change c ON c.id = cc.change_id \
@@ -84,8 +87,8 @@ impl RepoAnalysis<'_> {
              AND NOT EXISTS (SELECT 1 FROM deployment e WHERE e.repo_id = d.repo_id AND e.sha = d.sha \
              AND e.status = 'success' AND lower(e.environment) = lower($2) \
              AND (e.finished_at < d.finished_at OR (e.finished_at = d.finished_at AND {} < {})))",
-            self.sha_form().stored(&self.sha_form().text("d.sha")),
-            self.sha_form().text("d.sha"),
+            form.stored(&deployed_sha),
+            deployed_sha,
             self.bytewise("e.key"),
             self.bytewise("d.key")
         );
