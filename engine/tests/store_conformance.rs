@@ -77,6 +77,7 @@ conformance!(
     a_bulk_write_finds_each_change_by_the_shas_of_its_last_version,
     a_change_keeps_its_shas_as_written_and_is_found_by_each,
     a_deployment_keeps_its_sha_as_written_and_ships_by_it,
+    a_change_is_found_by_its_key_in_whichever_form_it_is_kept,
     a_write_stamps_only_the_repositories_it_touched,
     a_replica_answers_fresh_after_another_handle_writes,
     held_rows_give_the_figures_of_the_whole_read,
@@ -620,6 +621,88 @@ async fn a_deployment_keeps_its_sha_as_written_and_ships_by_it(store: Store) {
             "{expected} in {rows:#?}"
         );
     }
+}
+
+/// A change keeps its key after its repository's slug when the key starts with it and `#` or
+/// `@`, whole otherwise (`store/change_key.rs`): every form reads back, ships by the keys a
+/// deployment declares, is named by an incident, and stays one change when it moves between
+/// repositories (its key then kept in the other form), by either write path.
+async fn a_change_is_found_by_its_key_in_whichever_form_it_is_kept(store: Store) {
+    let full = |n: u32| format!("{n:x}").repeat(40);
+    let keys = [
+        "acme/web#1".to_string(),
+        format!("acme/web@{}", full(2)),
+        "acme/api#5".to_string(),
+        "ACME/web#3".to_string(),
+        "JIRA-7".to_string(),
+        "acme/webapp#4".to_string(),
+    ];
+    let changes: Vec<Change> = keys
+        .iter()
+        .zip(1..)
+        .map(|(key, n)| {
+            let merged = format!("2026-03-02T1{n}:00:00Z");
+            change(key, WEB, &full(n), &merged)
+        })
+        .collect();
+    store.upsert_changes(&changes).await.expect("changes");
+    for written in &changes {
+        let read = store.change(&written.key).await.expect("reads");
+        assert_eq!(read.as_ref(), Some(written), "{} reads back", written.key);
+    }
+    let mut declaring = deployment("d-web", WEB, &full(9), "2026-03-03T10:00:00Z");
+    declaring.declared_changes = Some(keys.to_vec());
+    store
+        .upsert_deployments(&[declaring])
+        .await
+        .expect("deployment");
+    let mut named = incident("inc-change", None, "2026-03-03T12:00:00Z");
+    named.cause = Some(IncidentCause::Change("acme/api#5".into()));
+    store.upsert_incidents(&[named]).await.expect("incident");
+    let options = AnalysisOptions::default();
+    store.derive_all_queued(&options).await.expect("derives");
+    let rows = derived_rows(&store).await;
+    for key in &keys {
+        let expected = format!("shipment d-web {key}");
+        assert!(rows.contains(&expected), "{expected} in {rows:#?}");
+    }
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("incident inc-change d-web")),
+        "the incident names a change of acme/web by a key naming acme/api: {rows:#?}"
+    );
+
+    // `acme/api#5` moves to acme/api (kept after its slug from now on), `acme/web#1` leaves
+    // acme/web (kept whole): one by an upsert, one by push ingestion.
+    let mut to_api = changes[2].clone();
+    to_api.repo = repo(API);
+    store
+        .upsert_changes(std::slice::from_ref(&to_api))
+        .await
+        .expect("moves");
+    let mut from_web = changes[0].clone();
+    from_web.repo = repo(API);
+    let mut tx = store.begin_ingest().await.expect("begin");
+    tx.write(vec![engine::store::events::LoggedEvent {
+        raw: None,
+        record: Some(engine::store::events::EventRecord::Change(from_web.clone())),
+    }])
+    .await
+    .expect("write");
+    tx.commit().await.expect("commit");
+    for moved in [&to_api, &from_web] {
+        let read = store.change(&moved.key).await.expect("reads");
+        assert_eq!(read.as_ref(), Some(moved), "{} moved", moved.key);
+    }
+    store
+        .upsert_changes(&[to_api, from_web])
+        .await
+        .expect("again");
+    assert_eq!(
+        engine::store::testing::rows_in(&store, "change").await,
+        6,
+        "each key is one change"
+    );
 }
 
 /// Derived rows follow the analysis options: other options queue every repository, once.

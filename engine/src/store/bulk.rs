@@ -13,6 +13,7 @@
 //! (`records::delete_change_commits`), so a change stored before the bulk write and rewritten by
 //! it ends with the rows of its new version alone.
 
+use super::change_key;
 use super::codec::{self, Statement, Value};
 use super::sha_form::{SHA_BYTES, ShaForm};
 use crate::model::Change;
@@ -31,7 +32,8 @@ const BULK_CACHE_KIB: u32 = 49_152;
 /// 125-132 MB).
 const SORT_CACHE_KIB: u32 = 8_192;
 
-/// The keys of the changes a bulk write wrote (a temporary table of its connection, dropped when
+/// The repositories and keys (as `change_key::form` keeps them) of the changes a bulk write
+/// wrote (a temporary table of its connection, dropped when
 /// it commits).
 const WRITTEN_CHANGES: &str = "bulk_written_change";
 
@@ -42,7 +44,10 @@ pub(super) fn begin(postgres: bool) -> Vec<Statement> {
         statements.push(cache_size(BULK_CACHE_KIB));
     }
     statements.push(Statement::new(
-        format!("CREATE TEMPORARY TABLE {WRITTEN_CHANGES} (key TEXT NOT NULL)"),
+        format!(
+            "CREATE TEMPORARY TABLE {WRITTEN_CHANGES} \
+             (repo TEXT NOT NULL, after_slug BOOLEAN NOT NULL, rest TEXT NOT NULL)"
+        ),
         vec![],
     ));
     statements
@@ -51,9 +56,15 @@ pub(super) fn begin(postgres: bool) -> Vec<Statement> {
 /// Notes the changes of a batch as written.
 pub(super) fn remember_written_changes(changes: &[&Change]) -> Vec<Statement> {
     codec::insert_statements(
-        &format!("INSERT INTO {WRITTEN_CHANGES} (key)"),
+        &format!("INSERT INTO {WRITTEN_CHANGES} (repo, after_slug, rest)"),
         "",
-        changes.iter().map(|c| vec![Value::text(&c.key)]).collect(),
+        changes
+            .iter()
+            .map(|c| {
+                let [after_slug, rest] = change_key::form_values(&c.key, &c.repo.to_string());
+                vec![Value::text(c.repo.to_string()), after_slug, rest]
+            })
+            .collect(),
     )
 }
 
@@ -75,7 +86,11 @@ pub(super) fn write_change_commits(postgres: bool, longest: usize) -> Vec<Statem
     // by its key: left to itself the planner read the changes in `change_by_repo_merged`'s order
     // (their repository ids, the first key of the sort) and fetched each row from there.
     let join = if postgres { "JOIN" } else { "CROSS JOIN" };
-    let written = format!("FROM {WRITTEN_CHANGES} w {join} change_row c ON c.key = w.key");
+    let written = format!(
+        "FROM {WRITTEN_CHANGES} w {join} repository r ON r.slug = w.repo \
+         {join} change_row c ON {}",
+        change_key::in_repo_form("c", "r.id", "w.after_slug", "w.rest")
+    );
     let listed = if postgres {
         format!(
             "SELECT c.repo_id, {}, c.id {written}, \

@@ -3,6 +3,7 @@
 //! [`StoreError::Corrupt`], naming the record.
 
 use super::StoreError;
+use super::change_key;
 use super::sha_form::{SHA_BYTES, ShaForm};
 use crate::model::{
     Change, Deployment, DeploymentStatus, Incident, IncidentCause, RepoSlug, Source, Timestamp,
@@ -362,13 +363,16 @@ pub(crate) const CHANGE_COLUMNS: &str = "key, repo, number, title, author, bot, 
      opened_at, first_review_at, merged_at, merge_sha, commits, labels, branch, paths, reverts, \
      fixes, cherry_picks, side_branch";
 
-/// The write of changes, followed by the values of [`CHANGE_COLUMNS`] of each row, then
+/// The write of changes, followed by the values of [`change_values`] of each row, then
 /// [`CHANGE_UPSERT`] (`codec::insert_statements`): a row names its repository by id
-/// (`change_row`, migration 0035) and says whether it is numbered off its `owner/name#N` key.
-pub(crate) const CHANGE_INSERT: &str = "INSERT INTO change_row (key, repo_id, number, \
-     numbered_off_key, title, author, bot, first_commit_at, opened_at, first_review_at, \
+/// (`change_row`, migration 0035), keeps its key after that repository's slug when it starts
+/// with it (`change_key`, migration 0038) and says whether it is numbered off its `owner/name#N`
+/// key.
+pub(crate) const CHANGE_INSERT: &str = "INSERT INTO change_row (key_repo_id, key_rest, repo_id, \
+     number, numbered_off_key, title, author, bot, first_commit_at, opened_at, first_review_at, \
      merged_at, merge_sha, commits, labels, branch, paths, reverts, fixes, cherry_picks, \
-     side_branch) SELECT v.column1, r.id, v.column3, \
+     side_branch) SELECT CASE WHEN v.column20 THEN r.id ELSE 0 END, v.column21, r.id, \
+     v.column3, \
      v.column3 IS NOT NULL AND v.column1 <> v.column2 || '#' || CAST(v.column3 AS TEXT), \
      v.column4, v.column5, v.column6, v.column7, v.column8, v.column9, v.column10, v.column11, \
      v.column12, v.column13, v.column14, v.column15, v.column16, v.column17, v.column18, \
@@ -381,7 +385,7 @@ pub(crate) const CHANGE_INSERT: &str = "INSERT INTO change_row (key, repo_id, nu
 /// commit and first review stay. One conditional write, so no path can race it. Each row's
 /// repository is registered by every write before its changes.
 pub(crate) const CHANGE_UPSERT: &str = ") AS v CROSS JOIN repository r WHERE r.slug = v.column2 \
-     ON CONFLICT (key) DO UPDATE SET \
+     ON CONFLICT (key_repo_id, key_rest) DO UPDATE SET \
      repo_id = excluded.repo_id, numbered_off_key = excluded.numbered_off_key, \
      number = excluded.number, title = excluded.title, author = excluded.author, \
      bot = excluded.bot, opened_at = excluded.opened_at, merged_at = excluded.merged_at, \
@@ -398,11 +402,14 @@ pub(crate) const CHANGE_UPSERT: &str = ") AS v CROSS JOIN repository r WHERE r.s
      reverts = CASE WHEN excluded.commits = '[]' AND change_row.commits <> '[]' \
          THEN COALESCE(excluded.reverts, change_row.reverts) ELSE excluded.reverts END";
 
-/// The values of [`CHANGE_COLUMNS`], shas kept in `form`.
+/// The values of [`CHANGE_COLUMNS`], shas kept in `form`, then how the key is kept
+/// ([`change_key::form_values`]).
 pub(crate) fn change_values(c: &Change, form: ShaForm) -> Vec<Value> {
+    let repo = c.repo.to_string();
+    let [after_slug, rest] = change_key::form_values(&c.key, &repo);
     vec![
         Value::text(&c.key),
-        Value::text(c.repo.to_string()),
+        Value::text(repo),
         Value::Int(c.number),
         Value::text(&c.title),
         Value::text(&c.author),
@@ -420,6 +427,8 @@ pub(crate) fn change_values(c: &Change, form: ShaForm) -> Vec<Value> {
         Value::opt_text(c.fixes.as_deref()),
         Value::text(serde_json::to_string(&c.cherry_picks).unwrap_or_else(|_| "[]".into())),
         Value::opt_text(c.side_branch.as_deref()),
+        after_slug,
+        rest,
     ]
 }
 
@@ -458,16 +467,25 @@ pub(crate) fn change_commit_statements(changes: &[&Change], form: ShaForm) -> Ve
     let rows = changes
         .iter()
         .flat_map(|c| {
+            let repo = c.repo.to_string();
+            let key = change_key::form_values(&c.key, &repo);
             commit_shas(c.merge_sha.as_ref(), &c.commits)
                 .into_iter()
-                .map(|sha| vec![form.value(&sha), Value::text(&c.key)])
+                .map(move |sha| {
+                    let mut row = vec![form.value(&sha), Value::text(&repo)];
+                    row.extend(key.iter().cloned());
+                    row
+                })
         })
         .collect();
     insert_statements(
         "INSERT INTO change_commit (repo_id, sha, change_id) \
          SELECT c.repo_id, commits.column1, c.id FROM (",
-        ") AS commits JOIN change_row c ON c.key = commits.column2 \
-         WHERE true ON CONFLICT DO NOTHING",
+        &format!(
+            ") AS commits JOIN repository r ON r.slug = commits.column2 \
+             JOIN change_row c ON {} WHERE true ON CONFLICT DO NOTHING",
+            change_key::in_repo_form("c", "r.id", "commits.column3", "commits.column4")
+        ),
         rows,
     )
 }

@@ -15,6 +15,7 @@
 //! - [`Store::raw_events_after`] pages through the log in arrival order, for replay.
 
 use super::bulk;
+use super::change_key;
 use super::codec::{self, Statement, Touched, Value};
 use super::delivery_key::{DeliveryKey, delivery_key};
 use super::derived::causes;
@@ -255,8 +256,9 @@ impl Store {
         self.fetch_optional(
             Statement::new(
                 format!(
-                    "SELECT {} FROM change WHERE key = $1",
-                    codec::CHANGE_COLUMNS
+                    "SELECT {} FROM change WHERE id IN ({})",
+                    codec::CHANGE_COLUMNS,
+                    change_key::ids_keyed("", "$1", self.is_postgres())
                 ),
                 vec![Value::text(key)],
             ),
@@ -402,14 +404,8 @@ impl IngestTransaction {
             outcome.changes + outcome.deployments + outcome.incidents + outcome.deleted_incidents
                 > 0;
         self.register_repos().await?;
-        // A change without commits keeps the stored ones (see `codec::CHANGE_UPSERT`): their
-        // `change_commit` rows stay too.
-        let keys: Vec<&str> = changes
-            .values()
-            .filter(|c| !c.commits.is_empty())
-            .map(|c| c.key.as_str())
-            .collect();
-        super::records::delete_change_commits(&mut self.tx, &keys).await?;
+        let written: Vec<&Change> = changes.values().collect();
+        super::records::prepare_change_writes(&mut self.tx, &written).await?;
         if self.bulk {
             // A change written without commits keeps its stored ones: those of an earlier batch
             // (counted then), or of a version stored before, whose `change_commit` rows stay.
@@ -426,7 +422,6 @@ impl IngestTransaction {
             ),
         };
         self.run(statements.changes).await?;
-        let written: Vec<&Change> = changes.values().collect();
         if self.bulk {
             self.run(statements.written_changes).await?;
         } else {
@@ -577,11 +572,14 @@ impl IngestTransaction {
         for chunk in changes.chunks(500) {
             let statement = Statement::new(
                 format!(
-                    "SELECT d.repo, MIN(d.finished_at) AS earliest FROM change c \
-                     JOIN deployment_change dc ON dc.change_id = c.id \
+                    "SELECT d.repo, MIN(d.finished_at) AS earliest FROM deployment_change dc \
                      JOIN deployment d ON d.id = dc.deployment_id \
-                     WHERE c.key IN ({}) GROUP BY d.repo",
-                    codec::placeholders(1, chunk.len())
+                     WHERE dc.change_id IN ({}) GROUP BY d.repo",
+                    change_key::ids_keyed(
+                        &change_key::values_from(1, chunk.len()),
+                        "v.column1",
+                        self.tx.is_postgres()
+                    )
                 ),
                 chunk.iter().map(|c| Value::text(&c.key)).collect(),
             );

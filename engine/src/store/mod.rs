@@ -25,6 +25,7 @@
 
 mod annotations;
 mod bulk;
+mod change_key;
 mod codec;
 mod counters;
 mod delivery_key;
@@ -308,7 +309,12 @@ impl Store {
 
     /// How this store keeps shas (`store/sha_form.rs`).
     pub(crate) fn sha_form(&self) -> sha_form::ShaForm {
-        sha_form::ShaForm::of(matches!(self.backend, Backend::Postgres(_)))
+        sha_form::ShaForm::of(self.is_postgres())
+    }
+
+    /// Whether the store is PostgreSQL, for the SQL the backends spell differently.
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
     }
 
     /// Closes every connection; pending queries finish first.

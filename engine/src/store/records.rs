@@ -6,11 +6,12 @@
 //! Rows are written in key order, so two writers on PostgreSQL lock them in the same order and
 //! cannot deadlock.
 
+use super::change_key;
 use super::codec::{self, Statement, Touched, Value};
 use super::tx::Transaction;
 use super::{Store, StoreError};
 use crate::model::{Change, Deployment, Incident, RepoSlug};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 impl Store {
     /// Inserts or updates changes by key; returns how many distinct records were written (the
@@ -23,16 +24,9 @@ impl Store {
             .iter()
             .map(|c| codec::change_values(c, form))
             .collect();
-        // A change without commits keeps the stored ones (see `codec::CHANGE_UPSERT`): their
-        // `change_commit` rows stay too.
-        let keys: Vec<&str> = latest
-            .iter()
-            .filter(|c| !c.commits.is_empty())
-            .map(|c| c.key.as_str())
-            .collect();
         self.upsert(
             repos,
-            &keys,
+            &latest,
             false,
             codec::change_commit_statements(&latest, form),
             codec::CHANGE_INSERT,
@@ -117,8 +111,8 @@ impl Store {
         Ok(deleted)
     }
 
-    /// One transaction: register the repositories, delete the `change_commit` rows of the
-    /// stored versions of `changes` (keys), upsert the rows, run what goes with them, queue the
+    /// One transaction: register the repositories, prepare the write of `changes`
+    /// ([`prepare_change_writes`]), upsert the rows, run what goes with them, queue the
     /// repositories for derivation, bump the data version of those repositories (of every scope
     /// if `every_scope`).
     #[expect(
@@ -128,7 +122,7 @@ impl Store {
     async fn upsert(
         &self,
         repos: BTreeSet<&RepoSlug>,
-        changes: &[&str],
+        changes: &[&Change],
         every_scope: bool,
         alongside: Vec<Statement>,
         head: &str,
@@ -158,7 +152,7 @@ impl Store {
             repo_rows,
         ))
         .await?;
-        delete_change_commits(&mut tx, changes).await?;
+        prepare_change_writes(&mut tx, changes).await?;
         let mut statements = codec::insert_statements(head, tail, rows);
         statements.extend(alongside);
         statements.extend(super::derived::queue::enqueue(&stale));
@@ -193,41 +187,62 @@ pub struct DeletedIncidents {
 /// Keys per statement: far below both backends' bind-parameter limits.
 const KEYS_PER_DELETE: usize = 500;
 
-/// Deletes the `change_commit` rows of the stored versions of the changes `keys` (before they
-/// are rewritten), found by primary key from the stored shas: the table needs no second index
-/// by change. Changes not stored yet (an import) cost one read per 500 keys.
-pub(crate) async fn delete_change_commits(
+/// Prepares the write of `changes` (before their upsert) from their stored versions, found by key
+/// in whichever form the store keeps it (`change_key`): deletes the `change_commit` rows of
+/// those the write gives commits (a change written without commits keeps its stored ones, see
+/// `codec::CHANGE_UPSERT`), found by primary key from the stored shas, so the table needs no
+/// second index by change; and re-keys a stored change whose key the write keeps in the other
+/// form (it moves to or from the repository its key starts with), so the upsert finds it.
+/// Changes not stored yet (an import) cost one read per 500 keys.
+pub(crate) async fn prepare_change_writes(
     tx: &mut Transaction,
-    keys: &[&str],
+    changes: &[&Change],
 ) -> Result<(), StoreError> {
-    for chunk in keys.chunks(KEYS_PER_DELETE) {
+    let form = tx.sha_form();
+    for chunk in changes.chunks(KEYS_PER_DELETE) {
+        let incoming: HashMap<&str, &Change> = chunk.iter().map(|c| (c.key.as_str(), *c)).collect();
+        let forms: Vec<[Value; 3]> = chunk
+            .iter()
+            .flat_map(|c| change_key::possible_forms(&c.key, &c.repo.to_string()))
+            .collect();
         let stored = tx
             .fetch_all(
                 Statement::new(
                     format!(
-                        "SELECT id, key, repo_id, merge_sha, commits FROM change_row \
-                         WHERE key IN ({})",
-                        codec::placeholders(1, chunk.len())
+                        "SELECT id, key, repo, repo_id, merge_sha, commits FROM change \
+                         WHERE id IN ({})",
+                        change_key::ids_in_forms(1, forms.len())
                     ),
-                    chunk.iter().map(|k| Value::text(*k)).collect(),
+                    forms.into_iter().flatten().collect(),
                 ),
                 |row| {
                     let key = row.text("key")?;
                     let commits = codec::stored_commits(row, &key)?;
                     let merge_sha = codec::stored_sha(row, "merge_sha")?;
                     let shas = codec::commit_shas(merge_sha.as_ref(), &commits);
-                    Ok((row.int("id")?, row.int("repo_id")?, shas))
+                    let repo = codec::repo(&row.text("repo")?, &key)?;
+                    Ok((row.int("id")?, key, repo, row.int("repo_id")?, shas))
                 },
             )
             .await?;
-        let form = tx.sha_form();
-        let rows: Vec<[Value; 3]> = stored
-            .into_iter()
-            .flat_map(|(id, repo, shas)| {
-                shas.into_iter()
-                    .map(move |sha| [Value::int(repo), form.value(&sha), Value::int(id)])
-            })
-            .collect();
+        let mut rows: Vec<[Value; 3]> = Vec::new();
+        for (id, key, repo, repo_id, shas) in stored {
+            let Some(change) = incoming.get(key.as_str()) else {
+                continue;
+            };
+            if change_key::form(&key, &repo.to_string())
+                != change_key::form(&key, &change.repo.to_string())
+            {
+                let rekey = change_key::rekey(id, &key, &change.repo);
+                tx.execute(rekey).await?;
+            }
+            if !change.commits.is_empty() {
+                rows.extend(
+                    shas.into_iter()
+                        .map(|sha| [Value::int(repo_id), form.value(&sha), Value::int(id)]),
+                );
+            }
+        }
         for rows in rows.chunks(KEYS_PER_DELETE / 3) {
             let mut params = Vec::with_capacity(rows.len() * 3);
             let mut terms = Vec::with_capacity(rows.len());

@@ -5,6 +5,7 @@
 mod binary_shas;
 mod case_names;
 mod cause_repo;
+mod change_keys;
 mod commit_repository_ids;
 mod delivery_keys;
 mod links_by_repo;

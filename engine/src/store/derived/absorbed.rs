@@ -11,6 +11,7 @@
 use super::{LIST, RepoAnalysis};
 use crate::model::Change;
 use crate::store::StoreError;
+use crate::store::change_key;
 use crate::store::codec::{self, Statement, Value};
 use crate::store::sha_form::ShaForm;
 use std::collections::{HashMap, HashSet};
@@ -134,9 +135,13 @@ impl RepoAnalysis<'_> {
 
     async fn changes(&mut self, keys: &[String]) -> Result<Vec<Change>, StoreError> {
         let sql = format!(
-            "SELECT {} FROM change WHERE key IN ({})",
+            "SELECT {} FROM change WHERE id IN ({})",
             codec::CHANGE_COLUMNS,
-            codec::placeholders(1, keys.len())
+            change_key::ids_keyed(
+                &change_key::values_from(1, keys.len()),
+                "v.column1",
+                self.tx.is_postgres()
+            )
         );
         let params = keys.iter().map(Value::text).collect();
         self.tx

@@ -9,6 +9,7 @@
 //! inserts every change it could ship and keeps those no earlier deployment claimed. Readers see
 //! the old facts or the new ones, never a mix.
 
+use super::change_key;
 use super::codec::{self, Statement, Touched, Value};
 use super::sha_form::ShaForm;
 use super::tx::Transaction;
@@ -64,7 +65,8 @@ const REPO_CHANGE_IDS: &str = "SELECT id FROM change WHERE repo = $1";
 /// `form`.
 /// An incident is analysed exactly once, and every link derived from it points to a deployment of
 /// the repository that analyses it, so a reanalysis deletes and rewrites all of it.
-pub(crate) fn incident_owner(form: ShaForm) -> String {
+pub(crate) fn incident_owner(postgres: bool) -> String {
+    let form = ShaForm::of(postgres);
     // The commits the incident names by a prefix: kept as text (abbreviations) or, on SQLite,
     // as full shas in a range of blobs; one branch each, so each is a range of the primary key.
     let holding = |condition: &str| {
@@ -86,10 +88,11 @@ pub(crate) fn incident_owner(form: ShaForm) -> String {
          WHEN 'deployment' THEN COALESCE(\
          (SELECT d.repo FROM deployment d WHERE d.key = i.cause_ref), i.repo) \
          WHEN 'change' THEN COALESCE(\
-         (SELECT c.repo FROM change c WHERE c.key = i.cause_ref), i.repo) \
+         (SELECT c.repo FROM change c WHERE c.id IN ({})), i.repo) \
          WHEN 'sha' THEN COALESCE(i.repo, (SELECT h.repo FROM ({}) h \
          ORDER BY h.merged_at, h.key LIMIT 1)) \
          ELSE i.repo END",
+        change_key::ids_keyed("", "i.cause_ref", postgres),
         branches.join(" UNION ALL ")
     )
 }
@@ -99,8 +102,8 @@ pub(crate) fn incident_owner(form: ShaForm) -> String {
 /// of its deployments (by the repository of the deployment named, see [`causes`]) or changes, and
 /// those of no repository that name a commit. Incidents naming a change are found from the
 /// incidents (few) rather than from the repository's changes (many).
-fn repo_incidents(form: ShaForm) -> String {
-    let owner = incident_owner(form);
+fn repo_incidents(postgres: bool) -> String {
+    let owner = incident_owner(postgres);
     format!(
         "SELECT i.key FROM incident i WHERE i.repo = $1 AND (i.cause_kind IS NULL \
          OR i.cause_kind = 'sha' OR ({owner}) = $1) \
@@ -108,9 +111,10 @@ fn repo_incidents(form: ShaForm) -> String {
          AND i.cause_kind = 'deployment' AND (i.repo IS NULL OR i.repo <> $1) \
          UNION ALL SELECT i.key FROM incident i WHERE i.cause_kind = 'change' \
          AND (i.repo IS NULL OR i.repo <> $1) \
-         AND EXISTS (SELECT 1 FROM change c WHERE c.key = i.cause_ref AND c.repo = $1) \
+         AND EXISTS (SELECT 1 FROM repository r JOIN change_row c ON {} WHERE r.slug = $1) \
          UNION ALL SELECT i.key FROM incident i WHERE i.repo IS NULL \
-         AND i.cause_kind = 'sha' AND ({owner}) = $1"
+         AND i.cause_kind = 'sha' AND ({owner}) = $1",
+        change_key::in_repo("c", "r", "i.cause_ref")
     )
 }
 /// Successful deployments of the repository `$1` to the environment `$2`.
@@ -160,7 +164,7 @@ impl Store {
         repo: &RepoSlug,
     ) -> Result<Vec<RepoSlug>, StoreError> {
         let statement = owners_statement(
-            self.sha_form(),
+            self.is_postgres(),
             "i.repo = $1 AND i.cause_kind IN ('deployment', 'change')",
             vec![Value::text(repo.to_string())],
         );
@@ -180,16 +184,19 @@ pub(crate) async fn incident_owners(
         let condition = format!("i.key IN ({})", codec::placeholders(1, chunk.len()));
         let params = chunk.iter().map(Value::text).collect();
         found.extend(
-            tx.fetch_all(owners_statement(tx.sha_form(), &condition, params), owner)
-                .await?,
+            tx.fetch_all(
+                owners_statement(tx.is_postgres(), &condition, params),
+                owner,
+            )
+            .await?,
         );
     }
     Ok(found)
 }
 
 /// The distinct repositories, own or linking, of the incidents `i` that `condition` selects.
-fn owners_statement(form: ShaForm, condition: &str, params: Vec<Value>) -> Statement {
-    let owner = incident_owner(form);
+fn owners_statement(postgres: bool, condition: &str, params: Vec<Value>) -> Statement {
+    let owner = incident_owner(postgres);
     Statement::new(
         format!(
             "SELECT DISTINCT owner FROM (SELECT {owner} AS owner FROM incident i \
@@ -357,7 +364,7 @@ impl RepoAnalysis<'_> {
     async fn find_incidents(&mut self) -> Result<(), StoreError> {
         let sql = format!(
             "SELECT key, opened_at FROM incident WHERE key IN ({})",
-            repo_incidents(self.sha_form())
+            repo_incidents(self.tx.is_postgres())
         );
         let mut found = self
             .tx
@@ -411,9 +418,9 @@ impl RepoAnalysis<'_> {
         Ok(())
     }
 
-    /// The rows of `sql` for `keys`, a list at a time: `{list}` stands for the keys, after the
-    /// `leading` parameters (and last in `sql`, so its placeholders stay in order: see
-    /// [`codec::anonymous_placeholders`]).
+    /// The rows of `sql` for `keys`, a list at a time: `{list}` stands for the keys, `{rows}` for
+    /// them as rows of a `VALUES`, after the `leading` parameters (and last in `sql`, so its
+    /// placeholders stay in order: see [`codec::anonymous_placeholders`]).
     async fn fetch_for_keys<T>(
         &mut self,
         sql: &str,
@@ -429,7 +436,11 @@ impl RepoAnalysis<'_> {
                 .cloned()
                 .chain(chunk.iter().map(|k| Value::text(*k)))
                 .collect();
-            let statement = Statement::new(sql.replace("{list}", &list), params);
+            let rows_of_list = change_key::value_rows(leading.len() + 1, chunk.len());
+            let sql = sql
+                .replace("{list}", &list)
+                .replace("{rows}", &rows_of_list);
+            let statement = Statement::new(sql, params);
             rows.extend(self.tx.fetch_all(statement, &decode).await?);
         }
         Ok(rows)
@@ -437,19 +448,27 @@ impl RepoAnalysis<'_> {
 
     /// Which of `keys` are changes of this repository.
     async fn existing_changes(&mut self, keys: &[&str]) -> Result<HashSet<String>, StoreError> {
-        // By key (the primary key): `repo || ''` keeps SQLite, which has no statistics, from
-        // scanning the repository's every change instead.
-        let sql = "SELECT key FROM change WHERE repo || '' = $1 AND key IN ({list})";
-        let found = self.fetch_for_keys(sql, vec![self.slug()], keys, |row| Ok(row.text("key")?));
+        // By key: each one probe of the unique index of keys (`CROSS JOIN` keeps SQLite to
+        // that order: left to itself it read the repository's every change instead).
+        let sql = format!(
+            "SELECT v.column1 AS key FROM (SELECT id, slug FROM repository WHERE slug = $1) AS r \
+             CROSS JOIN (VALUES {{rows}}) AS v CROSS JOIN change_row c WHERE {}",
+            change_key::in_repo("c", "r", "v.column1")
+        );
+        let found = self.fetch_for_keys(&sql, vec![self.slug()], keys, |row| Ok(row.text("key")?));
         Ok(found.await?.into_iter().collect())
     }
 
     /// The deployment of this repository that shipped the change.
     async fn shipped_by(&mut self, change: &str) -> Result<Option<String>, StoreError> {
         let statement = Statement::new(
-            "SELECT d.key FROM deployment_change dc \
-             JOIN deployment d ON d.id = dc.deployment_id \
-             JOIN change c ON c.id = dc.change_id WHERE c.key = $1 AND d.repo = $2",
+            format!(
+                "SELECT d.key FROM repository r JOIN change_row c ON {} \
+                 JOIN deployment_change dc ON dc.change_id = c.id \
+                 JOIN deployment_row d ON d.id = dc.deployment_id AND d.repo_id = r.id \
+                 WHERE r.slug = $2",
+                change_key::in_repo("c", "r", "$1")
+            ),
             vec![Value::text(change), self.slug()],
         );
         self.fetch_key(statement).await
@@ -460,11 +479,15 @@ impl RepoAnalysis<'_> {
         &mut self,
         changes: &[&str],
     ) -> Result<HashMap<String, String>, StoreError> {
-        let sql = "SELECT c.key AS change, d.key AS deployment FROM deployment_change dc \
-                   JOIN deployment d ON d.id = dc.deployment_id \
-                   JOIN change c ON c.id = dc.change_id \
-                   WHERE d.repo = $1 AND c.key IN ({list})";
-        let shipped = self.fetch_for_keys(sql, vec![self.slug()], changes, |row| {
+        let sql = format!(
+            "SELECT v.column1 AS change, d.key AS deployment \
+             FROM (SELECT id, slug FROM repository WHERE slug = $1) AS r \
+             CROSS JOIN (VALUES {{rows}}) AS v CROSS JOIN change_row c \
+             JOIN deployment_change dc ON dc.change_id = c.id \
+             JOIN deployment_row d ON d.id = dc.deployment_id AND d.repo_id = r.id WHERE {}",
+            change_key::in_repo("c", "r", "v.column1")
+        );
+        let shipped = self.fetch_for_keys(&sql, vec![self.slug()], changes, |row| {
             Ok((row.text("change")?, row.text("deployment")?))
         });
         Ok(shipped.await?.into_iter().collect())

@@ -5,6 +5,7 @@ use super::{MAYBE_REWORK, RepoAnalysis, incident_owner};
 use crate::analysis::{self, FailureKind};
 use crate::model::{Change, reverted_title};
 use crate::store::StoreError;
+use crate::store::change_key;
 use crate::store::codec::{self, Statement, Value};
 use std::collections::{BTreeSet, HashSet};
 
@@ -120,7 +121,7 @@ impl RepoAnalysis<'_> {
         let sql = format!(
             "SELECT i.key FROM incident i WHERE i.key = $2 \
              AND (i.repo = $1 OR ({}) = $1)",
-            incident_owner(self.sha_form())
+            incident_owner(self.tx.is_postgres())
         );
         self.tx
             .fetch_optional(
@@ -144,14 +145,17 @@ impl RepoAnalysis<'_> {
             .strip_prefix('#')
             .and_then(|n| n.parse::<i64>().ok())
         {
-            // The change keyed `owner/name#42` by its primary key, and those numbered otherwise
-            // through the partial index of migration 0035, whose predicate this repeats.
+            // The change keyed `owner/name#42` by the unique index of keys, and those numbered
+            // otherwise through the partial index of migration 0035, whose predicate this
+            // repeats.
             let sql = format!(
                 "SELECT key FROM (\
-                 SELECT key, merged_at FROM change WHERE key = $3 AND repo = $1 AND number = $2 \
+                 SELECT c.key, c.merged_at FROM repository r JOIN change_row k ON {} \
+                 JOIN change c ON c.id = k.id WHERE r.slug = $1 AND c.number = $2 \
                  UNION ALL SELECT key, merged_at FROM change \
                  WHERE repo = $1 AND number = $2 AND numbered_off_key) AS numbered \
-                 ORDER BY merged_at, {key} LIMIT 1"
+                 ORDER BY merged_at, {key} LIMIT 1",
+                change_key::in_repo("k", "r", "$3")
             );
             let conventional = Value::text(format!("{}#{number}", self.repo));
             let params = vec![self.slug(), Value::int(number), conventional];

@@ -6,6 +6,7 @@ use super::{FULL_SHA, LIST, RepoAnalysis, SUCCESSES};
 use crate::analysis;
 use crate::model::Deployment;
 use crate::store::StoreError;
+use crate::store::change_key;
 use crate::store::codec::{self, Statement, Value};
 use crate::store::sha_form::ShaForm;
 use std::collections::{HashMap, HashSet};
@@ -193,8 +194,8 @@ impl RepoAnalysis<'_> {
         Ok(())
     }
 
-    /// Ships to the deployment `$1` every change `source` selects that no earlier deployment
-    /// shipped.
+    /// Ships to the deployment `$1` every change of the repository `$2` that `source` selects
+    /// (by key) and no earlier deployment shipped.
     async fn ship_selected(
         &mut self,
         source: String,
@@ -203,8 +204,9 @@ impl RepoAnalysis<'_> {
         let sql = format!(
             "INSERT INTO deployment_change (change_id, deployment_id) \
              SELECT c.id, d.id FROM ({source}) AS selected \
-             JOIN change c ON c.key = selected.key JOIN deployment d ON d.key = $1 \
-             WHERE true ON CONFLICT DO NOTHING"
+             JOIN repository r ON r.slug = $2 JOIN change_row c ON {} \
+             JOIN deployment d ON d.key = $1 WHERE true ON CONFLICT DO NOTHING",
+            change_key::in_repo("c", "r", "selected.key")
         );
         let shipped = self.tx.execute(Statement::new(sql, params)).await?;
         self.report.shipments += shipped as usize;
@@ -261,14 +263,20 @@ impl RepoAnalysis<'_> {
         pending.claimed.clear();
         let rows = claims
             .into_iter()
-            .map(|(deployment, change)| vec![Value::text(deployment), Value::text(change)])
+            .map(|(deployment, change)| {
+                let [after_slug, rest] = change_key::form_values(&change, &self.repo);
+                vec![Value::text(deployment), after_slug, rest]
+            })
             .collect();
+        let tail = format!(
+            ") AS claim JOIN deployment_row d ON d.key = claim.column1 \
+             JOIN change_row c ON {} WHERE true ON CONFLICT DO NOTHING",
+            change_key::in_repo_form("c", "d.repo_id", "claim.column2", "claim.column3")
+        );
         for statement in codec::insert_statements(
             "INSERT INTO deployment_change (change_id, deployment_id) \
              SELECT c.id, d.id FROM (",
-            ") AS claim JOIN deployment_row d ON d.key = claim.column1 \
-             JOIN change_row c ON c.key = claim.column2 AND c.repo_id = d.repo_id \
-             WHERE true ON CONFLICT DO NOTHING",
+            &tail,
             rows,
         ) {
             self.report.shipments += self.tx.execute(statement).await? as usize;
