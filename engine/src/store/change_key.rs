@@ -11,6 +11,7 @@
 
 use super::codec::{Statement, Value};
 use crate::model::RepoSlug;
+use std::fmt::Write as _;
 
 /// SQL: whether the key `key` starts with the slug of `repo` (an alias of `repository`) and `#`
 /// or `@` (a slug holds neither).
@@ -108,10 +109,12 @@ fn in_form(row: &str, repo_id: &str, after_slug: &str, rest: &str) -> String {
     )
 }
 
-/// Both forms the change keyed `key` may be stored in, when its write is in `repo` (a slug): the
-/// form that write gives it, and the other (kept whole, or after the slug the key starts with,
-/// if it has moved between repositories), each as the parameters of a row of [`ids_in_forms`].
-pub(crate) fn possible_forms(key: &str, repo: &str) -> Vec<[Value; 3]> {
+/// The forms the change keyed `key` may be stored in, when its write is in `repo` (a slug): the
+/// form that write gives it, and the other (kept whole, or after the slug the key starts with),
+/// if it has moved between repositories; each as the parameters of a row of [`ids_in_forms`].
+/// `whole_keys_stored` says whether the store keeps any key whole: when it keeps none, a key
+/// kept after its slug has no other form to look up (an import of pull requests and pushes).
+pub(crate) fn possible_forms(key: &str, repo: &str, whole_keys_stored: bool) -> Vec<[Value; 3]> {
     let row = |slug: &str, after_slug: bool, rest: &str| {
         [
             Value::text(slug),
@@ -122,27 +125,32 @@ pub(crate) fn possible_forms(key: &str, repo: &str) -> Vec<[Value; 3]> {
     let (after_slug, rest) = form(key, repo);
     let mut forms = vec![row(repo, after_slug, rest)];
     if after_slug {
-        forms.push(row(repo, false, key));
+        if whole_keys_stored {
+            forms.push(row(repo, false, key));
+        }
     } else if let Some(at) = key.find(['#', '@']) {
         forms.push(row(&key[..at], true, &key[at..]));
     }
     forms
 }
 
+/// Whether the store keeps any change's key whole (see [`possible_forms`]).
+pub(crate) const WHOLE_KEYS_STORED: &str =
+    "SELECT 1 AS one FROM change_row WHERE key_repo_id = 0 LIMIT 1";
+
 /// SQL: the ids of the changes stored in the forms of `n` rows of [`possible_forms`] bound from
 /// `$first` on: one probe of `change_by_key` each, after the repository's (a form naming a
 /// repository the store does not hold finds nothing).
 pub(crate) fn ids_in_forms(first: usize, n: usize) -> String {
-    let rows: Vec<String> = (0..n)
-        .map(|i| {
-            let p = first + 3 * i;
-            format!("(${p}, ${}, ${})", p + 1, p + 2)
-        })
-        .collect();
+    let mut rows = String::with_capacity(n * 20);
+    for p in (first..first + 3 * n).step_by(3) {
+        let comma = if p > first { ", " } else { "" };
+        // Writing to a String cannot fail.
+        let _ = write!(rows, "{comma}(${p}, ${}, ${})", p + 1, p + 2);
+    }
     format!(
-        "SELECT kc.id FROM (VALUES {}) AS v CROSS JOIN repository kr CROSS JOIN change_row kc \
-         WHERE kr.slug = v.column1 AND {}",
-        rows.join(", "),
+        "SELECT kc.id FROM (VALUES {rows}) AS v CROSS JOIN repository kr \
+         CROSS JOIN change_row kc WHERE kr.slug = v.column1 AND {}",
         in_form("kc", "kr.id", "v.column2", "v.column3")
     )
 }

@@ -199,11 +199,23 @@ pub(crate) async fn prepare_change_writes(
     changes: &[&Change],
 ) -> Result<(), StoreError> {
     let form = tx.sha_form();
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let whole_keys_stored = tx
+        .fetch_optional(
+            Statement::new(change_key::WHOLE_KEYS_STORED, vec![]),
+            |_| Ok(()),
+        )
+        .await?
+        .is_some();
     for chunk in changes.chunks(KEYS_PER_DELETE) {
         let incoming: HashMap<&str, &Change> = chunk.iter().map(|c| (c.key.as_str(), *c)).collect();
         let forms: Vec<[Value; 3]> = chunk
             .iter()
-            .flat_map(|c| change_key::possible_forms(&c.key, &c.repo.to_string()))
+            .flat_map(|c| {
+                change_key::possible_forms(&c.key, &c.repo.to_string(), whole_keys_stored)
+            })
             .collect();
         let stored = tx
             .fetch_all(
