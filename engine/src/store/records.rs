@@ -193,7 +193,7 @@ const KEYS_PER_DELETE: usize = 500;
 /// `codec::CHANGE_UPSERT`), found by primary key from the stored shas, so the table needs no
 /// second index by change; and re-keys a stored change whose key the write keeps in the other
 /// form (it moves to or from the repository its key starts with), so the upsert finds it.
-/// Changes not stored yet (an import) cost one read per 500 keys.
+/// Changes not stored yet (an import) cost one read per 500 keys; stored ones, a second.
 pub(crate) async fn prepare_change_writes(
     tx: &mut Transaction,
     changes: &[&Change],
@@ -217,15 +217,28 @@ pub(crate) async fn prepare_change_writes(
                 change_key::possible_forms(&c.key, &c.repo.to_string(), whole_keys_stored)
             })
             .collect();
+        let found = tx
+            .fetch_all(
+                Statement::new(
+                    change_key::ids_in_forms(1, forms.len()),
+                    forms.into_iter().flatten().collect(),
+                ),
+                |row| Ok(row.opt_int("id")?),
+            )
+            .await?;
+        let ids: Vec<Value> = found.into_iter().flatten().map(Value::int).collect();
+        if ids.is_empty() {
+            continue;
+        }
         let stored = tx
             .fetch_all(
                 Statement::new(
                     format!(
                         "SELECT id, key, repo, repo_id, merge_sha, commits FROM change \
                          WHERE id IN ({})",
-                        change_key::ids_in_forms(1, forms.len())
+                        codec::placeholders(1, ids.len())
                     ),
-                    forms.into_iter().flatten().collect(),
+                    ids,
                 ),
                 |row| {
                     let key = row.text("key")?;
