@@ -74,9 +74,9 @@ pub(crate) fn value_rows(first: usize, n: usize) -> String {
     rows.join(", ")
 }
 
-/// How the change keyed `key` in the repository `repo` (its slug) keeps its key, as [`stored_repo_id`] and [`stored_rest`]
-/// decide in SQL: whether after the slug of `repo` (`key_repo_id` is then the repository's id,
-/// else 0), and the rest kept (`key_rest`).
+/// How the change keyed `key` in the repository `repo` (its slug) keeps its key, as
+/// [`stored_repo_id`] and [`stored_rest`] decide in SQL: whether after the slug (`key_repo_id` is
+/// then the repository's id, else 0), and the rest kept (`key_rest`).
 pub(crate) fn form<'a>(key: &'a str, repo: &str) -> (bool, &'a str) {
     match key.find(['#', '@']) {
         Some(at) if &key[..at] == repo => (true, &key[at..]),
