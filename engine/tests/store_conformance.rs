@@ -78,6 +78,7 @@ conformance!(
     a_change_keeps_its_shas_as_written_and_is_found_by_each,
     a_deployment_keeps_its_sha_as_written_and_ships_by_it,
     a_change_is_found_by_its_key_in_whichever_form_it_is_kept,
+    a_bulk_write_into_an_empty_store_keeps_a_moved_key_one_change,
     a_write_stamps_only_the_repositories_it_touched,
     a_replica_answers_fresh_after_another_handle_writes,
     held_rows_give_the_figures_of_the_whole_read,
@@ -702,6 +703,62 @@ async fn a_change_is_found_by_its_key_in_whichever_form_it_is_kept(store: Store)
         engine::store::testing::rows_in(&store, "change").await,
         6,
         "each key is one change"
+    );
+}
+
+/// A bulk write into a store that held no changes looks up only the keys that may have moved
+/// (`records::prepare_change_writes`): a key written by one batch and moved into or out of the
+/// repository it names by a later batch is still one change, found by the commits of its last
+/// version.
+async fn a_bulk_write_into_an_empty_store_keeps_a_moved_key_one_change(store: Store) {
+    let full = |n: u32| format!("{n:x}").repeat(40);
+    let batch = |changes: Vec<Change>| {
+        changes
+            .into_iter()
+            .map(|c| engine::store::events::LoggedEvent {
+                raw: None,
+                record: Some(engine::store::events::EventRecord::Change(c)),
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut tx = store.begin_bulk_ingest().await.expect("begin");
+    tx.write(batch(vec![
+        change("acme/api#5", WEB, &full(1), "2026-03-02T10:00:00Z"),
+        change("acme/web#1", WEB, &full(2), "2026-03-02T11:00:00Z"),
+    ]))
+    .await
+    .expect("first batch");
+    tx.write(batch(vec![
+        change("acme/api#5", API, &full(3), "2026-03-02T10:00:00Z"),
+        change("acme/web#1", API, &full(4), "2026-03-02T11:00:00Z"),
+    ]))
+    .await
+    .expect("second batch");
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        engine::store::testing::rows_in(&store, "change").await,
+        2,
+        "each key is one change"
+    );
+    for key in ["acme/api#5", "acme/web#1"] {
+        let read = store.change(key).await.expect("reads").expect("stored");
+        assert_eq!(read.repo, repo(API), "{key} moved");
+    }
+    let deployments = [
+        deployment("d-3", API, &full(3), "2026-03-03T10:00:00Z"),
+        deployment("d-4", API, &full(4), "2026-03-04T10:00:00Z"),
+    ];
+    store
+        .upsert_deployments(&deployments)
+        .await
+        .expect("deployments");
+    store
+        .derive_all_queued(&AnalysisOptions::default())
+        .await
+        .expect("derives");
+    assert_eq!(
+        derived_rows(&store).await,
+        ["shipment d-3 acme/api#5", "shipment d-4 acme/web#1"]
     );
 }
 

@@ -109,12 +109,18 @@ fn in_form(row: &str, repo_id: &str, after_slug: &str, rest: &str) -> String {
     )
 }
 
-/// The forms the change keyed `key` may be stored in, when its write is in `repo` (a slug): the
-/// form that write gives it, and the other (kept whole, or after the slug the key starts with),
-/// if it has moved between repositories; each as the parameters of a row of [`ids_in_forms`].
-/// `whole_keys_stored` says whether the store keeps any key whole: when it keeps none, a key
-/// kept after its slug has no other form to look up (an import of pull requests and pushes).
-pub(crate) fn possible_forms(key: &str, repo: &str, whole_keys_stored: bool) -> Vec<[Value; 3]> {
+/// The forms the change keyed `key` may be stored in, when its write is in `repo` (a slug), each
+/// as the parameters of a row of [`ids_in_forms`]: the form that write gives it (unless
+/// `moves_only`), and the other (kept whole, or after the slug the key starts with), where it
+/// would be if it has moved between repositories. `whole_keys_stored` says whether the store
+/// keeps any key whole: when it keeps none, a key kept after its slug has no other form to look
+/// up (an import of pull requests and pushes).
+pub(crate) fn possible_forms(
+    key: &str,
+    repo: &str,
+    whole_keys_stored: bool,
+    moves_only: bool,
+) -> Vec<[Value; 3]> {
     let row = |slug: &str, after_slug: bool, rest: &str| {
         [
             Value::text(slug),
@@ -123,7 +129,10 @@ pub(crate) fn possible_forms(key: &str, repo: &str, whole_keys_stored: bool) -> 
         ]
     };
     let (after_slug, rest) = form(key, repo);
-    let mut forms = vec![row(repo, after_slug, rest)];
+    let mut forms = Vec::with_capacity(2);
+    if !moves_only {
+        forms.push(row(repo, after_slug, rest));
+    }
     if after_slug {
         if whole_keys_stored {
             forms.push(row(repo, false, key));

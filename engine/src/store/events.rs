@@ -159,6 +159,10 @@ pub struct IngestTransaction {
     bulk: bool,
     /// The most commits a change the bulk write wrote holds.
     longest_commits: usize,
+    /// Whether the store held changes when the write began (always assumed but in a bulk write):
+    /// if not, the stored versions a bulk write finds are its own, without `change_commit` rows
+    /// yet (`records::prepare_change_writes`).
+    changes_before: bool,
     /// A first load, written through a rollback journal (`store/first_load.rs`).
     first_load: bool,
 }
@@ -187,6 +191,14 @@ impl Store {
         let postgres = ingest.tx.is_postgres();
         ingest.run(bulk::begin(postgres)).await?;
         ingest.bulk = true;
+        ingest.changes_before = ingest
+            .tx
+            .fetch_optional(
+                Statement::new("SELECT 1 AS one FROM change_row LIMIT 1", vec![]),
+                |_| Ok(()),
+            )
+            .await?
+            .is_some();
         Ok(ingest)
     }
 
@@ -203,6 +215,7 @@ impl Store {
             rows_moved: Stale::new(),
             wrote: false,
             longest_commits: 0,
+            changes_before: true,
             every_scope: false,
             bulk: false,
             first_load: false,
@@ -405,7 +418,8 @@ impl IngestTransaction {
                 > 0;
         self.register_repos().await?;
         let written: Vec<&Change> = changes.values().collect();
-        super::records::prepare_change_writes(&mut self.tx, &written).await?;
+        let moves_only = self.bulk && !self.changes_before;
+        super::records::prepare_change_writes(&mut self.tx, &written, moves_only).await?;
         if self.bulk {
             // A change written without commits keeps its stored ones: those of an earlier batch
             // (counted then), or of a version stored before, whose `change_commit` rows stay.

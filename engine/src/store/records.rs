@@ -152,7 +152,7 @@ impl Store {
             repo_rows,
         ))
         .await?;
-        prepare_change_writes(&mut tx, changes).await?;
+        prepare_change_writes(&mut tx, changes, false).await?;
         let mut statements = codec::insert_statements(head, tail, rows);
         statements.extend(alongside);
         statements.extend(super::derived::queue::enqueue(&stale));
@@ -194,9 +194,14 @@ const KEYS_PER_DELETE: usize = 500;
 /// second index by change; and re-keys a stored change whose key the write keeps in the other
 /// form (it moves to or from the repository its key starts with), so the upsert finds it.
 /// Changes not stored yet (an import) cost one read per 500 keys; stored ones, a second.
+///
+/// `moves_only`: the stored versions the write may find have no `change_commit` rows (a bulk write
+/// into a store that held no changes when it began writes them at commit), so only the changes
+/// that may have moved are looked up; in an import of pull requests and pushes, none.
 pub(crate) async fn prepare_change_writes(
     tx: &mut Transaction,
     changes: &[&Change],
+    moves_only: bool,
 ) -> Result<(), StoreError> {
     let form = tx.sha_form();
     if changes.is_empty() {
@@ -214,9 +219,13 @@ pub(crate) async fn prepare_change_writes(
         let forms: Vec<[Value; 3]> = chunk
             .iter()
             .flat_map(|c| {
-                change_key::possible_forms(&c.key, &c.repo.to_string(), whole_keys_stored)
+                let repo = c.repo.to_string();
+                change_key::possible_forms(&c.key, &repo, whole_keys_stored, moves_only)
             })
             .collect();
+        if forms.is_empty() {
+            continue;
+        }
         let found = tx
             .fetch_all(
                 Statement::new(
@@ -261,7 +270,7 @@ pub(crate) async fn prepare_change_writes(
                 let rekey = change_key::rekey(id, &key, &change.repo);
                 tx.execute(rekey).await?;
             }
-            if !change.commits.is_empty() {
+            if !change.commits.is_empty() && !moves_only {
                 rows.extend(
                     shas.into_iter()
                         .map(|sha| [Value::int(repo_id), form.value(&sha), Value::int(id)]),
