@@ -651,8 +651,17 @@ pub async fn import_file(
         })
     };
     let mut written = Ok(());
-    while let Some(batch) = to_write.recv().await {
+    // How long the writer waited for the reader, and wrote: which of the two paces the import.
+    let (mut waiting, mut writing) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+    loop {
+        let asked = std::time::Instant::now();
+        let Some(batch) = to_write.recv().await else {
+            break;
+        };
+        let received = std::time::Instant::now();
+        waiting += received - asked;
         written = write_batch(&mut tx, batch, &mut report).await;
+        writing += received.elapsed();
         if written.is_err() {
             break;
         }
@@ -685,6 +694,8 @@ pub async fn import_file(
     tracing::info!(
         events = report.events,
         seconds = started.elapsed().as_secs_f64(),
+        waiting_for_reading = waiting.as_secs_f64(),
+        writing = writing.as_secs_f64(),
         "import: validated and written"
     );
     telemetry::add(Counter::EventsIngested, report.loaded.total() as u64);
