@@ -165,6 +165,19 @@ fn incident(key: &str, repo_slug: Option<&str>, opened_at: &str) -> Incident {
     }
 }
 
+/// Changes as the events of a push-ingestion batch, without raw forms.
+fn logged_changes(
+    changes: impl IntoIterator<Item = Change>,
+) -> Vec<engine::store::events::LoggedEvent> {
+    changes
+        .into_iter()
+        .map(|c| engine::store::events::LoggedEvent {
+            raw: None,
+            record: Some(engine::store::events::EventRecord::Change(c)),
+        })
+        .collect()
+}
+
 fn keys<'a>(keys: impl IntoIterator<Item = &'a String>) -> Vec<&'a str> {
     keys.into_iter().map(String::as_str).collect()
 }
@@ -419,12 +432,7 @@ async fn a_change_rewritten_with_other_commits_is_found_by_its_new_shas_only(sto
     first.merge_sha = Some(old.clone());
     first.commits = vec![old.clone()];
     let mut tx = store.begin_ingest().await.expect("begin");
-    tx.write(vec![engine::store::events::LoggedEvent {
-        raw: None,
-        record: Some(engine::store::events::EventRecord::Change(first)),
-    }])
-    .await
-    .expect("write");
+    tx.write(logged_changes([first])).await.expect("write");
     tx.commit().await.expect("commit");
     store.derive_all_queued(&options).await.expect("derives");
     assert_eq!(
@@ -440,23 +448,14 @@ async fn a_bulk_write_finds_each_change_by_the_shas_of_its_last_version(store: S
     let sha = |n: u32| n.to_string().repeat(40);
     let before = change("acme/api#9", API, &sha(1), "2026-03-02T10:00:00Z");
     store.upsert_changes(&[before]).await.expect("loads");
-    let write = |changes: Vec<Change>| {
-        changes
-            .into_iter()
-            .map(|c| engine::store::events::LoggedEvent {
-                raw: None,
-                record: Some(engine::store::events::EventRecord::Change(c)),
-            })
-            .collect::<Vec<_>>()
-    };
     let mut tx = store.begin_bulk_ingest().await.expect("begin");
-    tx.write(write(vec![
+    tx.write(logged_changes([
         change("acme/api#9", API, &sha(2), "2026-03-02T10:00:00Z"),
         change("acme/api#10", API, &sha(3), "2026-03-02T11:00:00Z"),
     ]))
     .await
     .expect("first batch");
-    tx.write(write(vec![
+    tx.write(logged_changes([
         change("acme/api#10", API, &sha(4), "2026-03-02T11:00:00Z"),
         change("acme/api#11", API, &sha(5), "2026-03-02T12:00:00Z"),
     ]))
@@ -464,7 +463,7 @@ async fn a_bulk_write_finds_each_change_by_the_shas_of_its_last_version(store: S
     .expect("second batch");
     let mut without_commits = change("acme/api#11", API, &sha(6), "2026-03-02T12:00:00Z");
     without_commits.commits = Vec::new();
-    tx.write(write(vec![without_commits]))
+    tx.write(logged_changes([without_commits]))
         .await
         .expect("third batch");
     tx.commit().await.expect("commit");
@@ -518,17 +517,9 @@ async fn a_change_keeps_its_shas_as_written_and_is_found_by_each(store: Store) {
     let mut plain = change("acme/api#22", API, &full(5), "2026-03-02T12:00:00Z");
     plain.commits = vec![full(4), full(5)];
     let mut tx = store.begin_bulk_ingest().await.expect("begin");
-    tx.write(
-        [packed.clone(), listed.clone()]
-            .into_iter()
-            .map(|c| engine::store::events::LoggedEvent {
-                raw: None,
-                record: Some(engine::store::events::EventRecord::Change(c)),
-            })
-            .collect(),
-    )
-    .await
-    .expect("bulk write");
+    tx.write(logged_changes([packed.clone(), listed.clone()]))
+        .await
+        .expect("bulk write");
     tx.commit().await.expect("commit");
     store
         .upsert_changes(&[plain.clone()])
@@ -684,12 +675,9 @@ async fn a_change_is_found_by_its_key_in_whichever_form_it_is_kept(store: Store)
     let mut from_web = changes[0].clone();
     from_web.repo = repo(API);
     let mut tx = store.begin_ingest().await.expect("begin");
-    tx.write(vec![engine::store::events::LoggedEvent {
-        raw: None,
-        record: Some(engine::store::events::EventRecord::Change(from_web.clone())),
-    }])
-    .await
-    .expect("write");
+    tx.write(logged_changes([from_web.clone()]))
+        .await
+        .expect("write");
     tx.commit().await.expect("commit");
     for moved in [&to_api, &from_web] {
         let read = store.change(&moved.key).await.expect("reads");
@@ -712,23 +700,14 @@ async fn a_change_is_found_by_its_key_in_whichever_form_it_is_kept(store: Store)
 /// version.
 async fn a_bulk_write_into_an_empty_store_keeps_a_moved_key_one_change(store: Store) {
     let full = |n: u32| format!("{n:x}").repeat(40);
-    let batch = |changes: Vec<Change>| {
-        changes
-            .into_iter()
-            .map(|c| engine::store::events::LoggedEvent {
-                raw: None,
-                record: Some(engine::store::events::EventRecord::Change(c)),
-            })
-            .collect::<Vec<_>>()
-    };
     let mut tx = store.begin_bulk_ingest().await.expect("begin");
-    tx.write(batch(vec![
+    tx.write(logged_changes([
         change("acme/api#5", WEB, &full(1), "2026-03-02T10:00:00Z"),
         change("acme/web#1", WEB, &full(2), "2026-03-02T11:00:00Z"),
     ]))
     .await
     .expect("first batch");
-    tx.write(batch(vec![
+    tx.write(logged_changes([
         change("acme/api#5", API, &full(3), "2026-03-02T10:00:00Z"),
         change("acme/web#1", API, &full(4), "2026-03-02T11:00:00Z"),
     ]))
@@ -1796,15 +1775,12 @@ async fn a_store_held_by_a_first_load_says_so_to_another_opener() {
     let loading = Store::connect_for_bulk_load(&url).await.expect("opens");
     let mut tx = loading.begin_bulk_ingest().await.expect("begin");
     let sha = "1".repeat(40);
-    tx.write(vec![engine::store::events::LoggedEvent {
-        raw: None,
-        record: Some(engine::store::events::EventRecord::Change(change(
-            "acme/api#1",
-            API,
-            &sha,
-            "2026-03-02T10:00:00Z",
-        ))),
-    }])
+    tx.write(logged_changes([change(
+        "acme/api#1",
+        API,
+        &sha,
+        "2026-03-02T10:00:00Z",
+    )]))
     .await
     .expect("written");
 
@@ -2560,11 +2536,10 @@ async fn a_record_without_commits_never_overwrites_what_a_poll_filled_in(store: 
                     .expect("the delivery");
             }
             _ => {
-                let event = engine::store::events::LoggedEvent {
-                    raw: None,
-                    record: Some(engine::store::events::EventRecord::Change(delivered)),
-                };
-                store.ingest(vec![event]).await.expect("the delivery");
+                store
+                    .ingest(logged_changes([delivered]))
+                    .await
+                    .expect("the delivery");
             }
         }
         let stored = store.change(&key).await.expect("read").expect("stored");

@@ -61,8 +61,9 @@ pub(super) fn remember_written_changes(changes: &[&Change]) -> Vec<Statement> {
         changes
             .iter()
             .map(|c| {
-                let [after_slug, rest] = change_key::form_values(&c.key, &c.repo.to_string());
-                vec![Value::text(c.repo.to_string()), after_slug, rest]
+                let repo = c.repo.to_string();
+                let [after_slug, rest] = change_key::form_values(&c.key, &repo);
+                vec![Value::text(repo), after_slug, rest]
             })
             .collect(),
     )
