@@ -137,42 +137,41 @@ pub fn kind(record: &EventRecord) -> &'static str {
 /// `type:id@digest`: the same for every re-sending of an event that normalizes to the same
 /// record, whatever its whitespace, field order or ignored fields; different for a new version.
 pub fn delivery_id(record: &EventRecord) -> String {
-    // The record's JSON goes straight into the digest, never held: an import digests millions.
-    let mut digest = Digesting(Sha256::new());
-    let (key, written) = match record {
-        EventRecord::Change(c) => (&c.key, serde_json::to_writer(&mut digest, c)),
-        EventRecord::Deployment(d) => (&d.key, serde_json::to_writer(&mut digest, d)),
-        EventRecord::Incident(i) => (&i.key, serde_json::to_writer(&mut digest, i)),
-        EventRecord::IncidentUpdate(u) => (
-            &u.incident.key,
-            serde_json::to_writer(&mut digest, &u.incident),
-        ),
-        EventRecord::IncidentDeletion(d) => (
-            &d.key,
-            serde_json::to_writer(&mut digest, &("deleted", &d.key)),
-        ),
-    };
-    // Serializing plain records cannot fail; were it to, the digest of an empty input is as
-    // deterministic as the one it had.
-    let digest = match written {
-        Ok(()) => digest.0.finalize(),
-        Err(_) => Sha256::digest([]),
-    };
-    format!("{}:{key}@{}", kind(record), hex::encode(&digest[..12]))
-}
-
-/// Writes into a digest.
-struct Digesting(Sha256);
-
-impl std::io::Write for Digesting {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
+    thread_local! {
+        // The record's JSON, digested whole: an import digests millions, and hashing each
+        // token as serde writes it cost more than the hash of the whole.
+        static JSON: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+    let (key, digest) = JSON.with_borrow_mut(|json| {
+        json.clear();
+        let (key, written) = match record {
+            EventRecord::Change(c) => (&c.key, serde_json::to_writer(&mut *json, c)),
+            EventRecord::Deployment(d) => (&d.key, serde_json::to_writer(&mut *json, d)),
+            EventRecord::Incident(i) => (&i.key, serde_json::to_writer(&mut *json, i)),
+            EventRecord::IncidentUpdate(u) => (
+                &u.incident.key,
+                serde_json::to_writer(&mut *json, &u.incident),
+            ),
+            EventRecord::IncidentDeletion(d) => (
+                &d.key,
+                serde_json::to_writer(&mut *json, &("deleted", &d.key)),
+            ),
+        };
+        // Serializing plain records cannot fail; were it to, the digest of an empty input is
+        // as deterministic as the one it had.
+        if written.is_err() {
+            json.clear();
+        }
+        (key, Sha256::digest(&json[..]))
+    });
+    let kind = kind(record);
+    let mut id = String::with_capacity(kind.len() + key.len() + 26);
+    id.push_str(kind);
+    id.push(':');
+    id.push_str(key);
+    id.push('@');
+    id.push_str(&hex::encode(&digest[..12]));
+    id
 }
 
 /// A validated event ready for the store: the record, logged with its raw text.

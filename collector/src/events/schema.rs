@@ -168,7 +168,7 @@ impl Fields<'_> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(clean(name, s)?)),
+            Some(Value::String(s)) => Ok(Some(clean(s).map_err(|e| EventError::field(name, e))?)),
             Some(other) => Err(EventError::field(
                 name,
                 format!("expected a string, found {}", json_kind(other)),
@@ -242,7 +242,10 @@ impl Fields<'_> {
                 .enumerate()
                 .filter(|(_, v)| !v.is_null())
                 .map(|(i, v)| match v {
-                    Value::String(s) => clean(&format!("{name}[{i}]"), s),
+                    // The element's name is written only for an error: a list may hold hundreds.
+                    Value::String(s) => {
+                        clean(s).map_err(|e| EventError::field(&format!("{name}[{i}]"), e))
+                    }
                     Value::Number(n) => Ok(n.to_string()),
                     other => Err(EventError::field(
                         &format!("{name}[{i}]"),
@@ -303,9 +306,9 @@ impl Fields<'_> {
 }
 
 /// The string trimmed; a NUL character (which no database text column takes) is refused.
-fn clean(name: &str, s: &str) -> Result<String, EventError> {
+fn clean(s: &str) -> Result<String, &'static str> {
     if s.contains('\0') {
-        return Err(EventError::field(name, "contains a NUL character"));
+        return Err("contains a NUL character");
     }
     Ok(s.trim().to_string())
 }

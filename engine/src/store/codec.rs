@@ -11,7 +11,6 @@ use crate::model::{
 use chrono::DateTime;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// Rows per multi-row `INSERT`: far below the bind-parameter limits of both backends (SQLite
@@ -70,27 +69,26 @@ impl Statement {
 /// thousands of them (a 500-row insert, a list of 2,000 repositories) takes quadratic time;
 /// anonymous ones bind directly. Our SQL never holds a `$` followed by a digit in a literal.
 pub(crate) fn anonymous_placeholders(sql: &str) -> Option<String> {
-    let bytes = sql.as_bytes();
     let mut out = String::with_capacity(sql.len());
-    let (mut copied, mut i, mut expected) = (0, 0, 1_usize);
-    while i < bytes.len() {
-        if bytes[i] == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
-            let digits = bytes[i + 1..]
-                .iter()
-                .take_while(|b| b.is_ascii_digit())
-                .count();
-            let n: usize = sql[i + 1..i + 1 + digits].parse().ok()?;
-            if n != expected {
-                return None;
-            }
-            out.push_str(&sql[copied..i]);
-            out.push('?');
-            expected += 1;
-            i += 1 + digits;
-            copied = i;
-        } else {
-            i += 1;
+    let (mut copied, mut expected) = (0, 1_usize);
+    // Each `$` found by a vectorised search: a 500-row insert holds thousands of placeholders.
+    let mut rest = 0;
+    while let Some(at) = sql[rest..].find('$').map(|at| rest + at) {
+        let digits = sql[at + 1..].bytes().take_while(u8::is_ascii_digit).count();
+        rest = at + 1 + digits;
+        if digits == 0 {
+            continue;
         }
+        let n = sql[at + 1..rest].bytes().try_fold(0_usize, |n, d| {
+            n.checked_mul(10)?.checked_add(usize::from(d - b'0'))
+        })?;
+        if n != expected {
+            return None;
+        }
+        out.push_str(&sql[copied..at]);
+        out.push('?');
+        expected += 1;
+        copied = rest;
     }
     out.push_str(&sql[copied..]);
     Some(out)
@@ -113,16 +111,21 @@ pub(crate) trait RowExt {
 
 /// `$first, $first+1, ...`: `n` placeholders for an `IN (...)` list.
 pub(crate) fn placeholders(first: usize, n: usize) -> String {
-    // Written into one string: a bulk write builds millions of them.
-    let mut list = String::with_capacity(n * 6);
+    let mut list = String::with_capacity(n * 8);
+    push_placeholders(&mut list, first, n);
+    list
+}
+
+/// Appends `$first, ..., $(first + n - 1)` to `sql`: a bulk write writes millions of them.
+fn push_placeholders(sql: &mut String, first: usize, n: usize) {
+    let mut number = itoa::Buffer::new();
     for i in first..first + n {
         if i > first {
-            list.push_str(", ");
+            sql.push_str(", ");
         }
-        // Writing to a String cannot fail.
-        let _ = write!(list, "${i}");
+        sql.push('$');
+        sql.push_str(number.format(i));
     }
-    list
 }
 
 /// Splits rows into multi-row `INSERT` statements: `{head} VALUES (...), (...) {tail}`.
@@ -131,7 +134,9 @@ pub(crate) fn insert_statements(head: &str, tail: &str, rows: Vec<Vec<Value>>) -
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Value>> = rows.by_ref().take(ROWS_PER_INSERT).collect();
-        let mut sql = String::with_capacity(head.len() + tail.len() + chunk.len() * 64);
+        let columns = chunk.first().map_or(0, Vec::len);
+        let mut sql =
+            String::with_capacity(head.len() + tail.len() + 16 + chunk.len() * (columns * 8 + 4));
         sql.push_str(head);
         sql.push_str(" VALUES ");
         let mut params = Vec::with_capacity(chunk.iter().map(Vec::len).sum());
@@ -140,7 +145,7 @@ pub(crate) fn insert_statements(head: &str, tail: &str, rows: Vec<Vec<Value>>) -
                 sql.push_str(", ");
             }
             sql.push('(');
-            sql.push_str(&placeholders(params.len() + 1, row.len()));
+            push_placeholders(&mut sql, params.len() + 1, row.len());
             sql.push(')');
             params.extend(row);
         }
@@ -744,6 +749,10 @@ mod tests {
         assert_eq!(
             anonymous_placeholders("SELECT 'é' WHERE a = $1").as_deref(),
             Some("SELECT 'é' WHERE a = ?")
+        );
+        assert_eq!(
+            anonymous_placeholders("SELECT '$' || $1 || '$x'").as_deref(),
+            Some("SELECT '$' || ? || '$x'")
         );
     }
 

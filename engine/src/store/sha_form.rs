@@ -111,7 +111,7 @@ impl ShaForm {
     /// ([`super::codec::stored_sha`]).
     pub(crate) fn exact_value(self, sha: Option<&str>) -> Value {
         match sha.and_then(|sha| self.exact_bytes(sha)) {
-            Some(bytes) => Value::Bytes(bytes),
+            Some(bytes) => Value::Bytes(bytes.to_vec()),
             None => Value::opt_text(sha),
         }
     }
@@ -134,11 +134,13 @@ impl ShaForm {
     }
 
     /// The 20 bytes of a full sha written in lower case.
-    fn exact_bytes(self, sha: &str) -> Option<Vec<u8>> {
-        if sha.bytes().any(|b| b.is_ascii_uppercase()) {
+    fn exact_bytes(self, sha: &str) -> Option<[u8; SHA_BYTES]> {
+        if !self.binary || sha.bytes().any(|b| b.is_ascii_uppercase()) {
             return None;
         }
-        self.bytes(sha)
+        let mut bytes = [0; SHA_BYTES];
+        hex::decode_to_slice(sha, &mut bytes).ok()?;
+        Some(bytes)
     }
 
     /// The 20 bytes of a lower-case full sha, when they are what is stored.
