@@ -617,6 +617,17 @@ pub async fn import_file(
     config: &Config,
     path: &Path,
 ) -> Result<ImportReport, ImportError> {
+    import_file_telling(store, config, path, |_| {}).await
+}
+
+/// [`import_file`], telling `derived` each repository as its derivation is committed (the
+/// `import` command stores its row copies meanwhile, on another connection).
+pub async fn import_file_telling(
+    store: &Store,
+    config: &Config,
+    path: &Path,
+    derived: impl FnMut(&RepoSlug),
+) -> Result<ImportReport, ImportError> {
     let name = path.display().to_string();
     let read_error = |source| ImportError::Read {
         path: name.clone(),
@@ -710,7 +721,7 @@ pub async fn import_file(
         .await
         .map_err(store_error)?;
     report.repositories = store
-        .derive_all_queued(&options)
+        .derive_all_queued_telling(&options, derived)
         .await
         .map_err(store_error)?
         .repositories;

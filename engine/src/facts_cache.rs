@@ -14,7 +14,7 @@ use crate::metrics::change_index::ChangeIndex;
 use crate::metrics::facts::IncidentFact;
 use crate::metrics::rows::{ChangeRow, sort_by_time};
 use crate::model::RepoSlug;
-use crate::store::{RepoRows, Store, StoreError};
+use crate::store::{PackedCopy, RepoRows, Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -396,25 +396,48 @@ pub async fn store_copies(
     filters: &NoiseFilters,
     filters_key: &str,
 ) -> Result<(), StoreError> {
-    let stored = store
-        .held_row_versions(repos, environment, filters_key)
-        .await?;
-    let missing: Vec<RepoSlug> = repos
-        .iter()
-        .filter(|r| !matches!(stored.get(r), Some(v) if *v >= versions.of_repo(r)))
-        .cloned()
-        .collect();
     // One repository per read: this runs at the end of an import, whose memory stays bounded by
     // the largest repository, not by a batch of them.
-    for batch in missing.chunks(1) {
-        let read = read_rows(store, batch, versions, environment, filters).await?;
-        let copies: Vec<(&RepoSlug, i64, &RepoRows)> =
-            read.iter().map(|(r, v, rows)| (r, *v, rows)).collect();
+    for repo in missing_copies(store, repos, versions, environment, filters_key).await? {
+        let copies = packed_copies(store, &[repo], versions, environment, filters).await?;
         store
-            .keep_held_rows(environment, filters_key, &copies)
+            .keep_packed_copies(environment, filters_key, copies)
             .await?;
     }
     Ok(())
+}
+
+/// Those of `repos` whose stored copy is missing or older than `versions`.
+pub async fn missing_copies(
+    store: &Store,
+    repos: &[RepoSlug],
+    versions: &Versions,
+    environment: &str,
+    filters_key: &str,
+) -> Result<Vec<RepoSlug>, StoreError> {
+    let stored = store
+        .held_row_versions(repos, environment, filters_key)
+        .await?;
+    Ok(repos
+        .iter()
+        .filter(|r| !matches!(stored.get(r), Some(v) if *v >= versions.of_repo(r)))
+        .cloned()
+        .collect())
+}
+
+/// The rows of `repos` read from the records and packed as `held_rows` keeps them.
+pub async fn packed_copies(
+    store: &Store,
+    repos: &[RepoSlug],
+    versions: &Versions,
+    environment: &str,
+    filters: &NoiseFilters,
+) -> Result<Vec<PackedCopy>, StoreError> {
+    let read = read_rows(store, repos, versions, environment, filters).await?;
+    Ok(read
+        .iter()
+        .map(|(repo, version, rows)| PackedCopy::of(repo, *version, rows))
+        .collect())
 }
 
 /// The rows of `repos` read from the records, each with its version. Versions were read before

@@ -14,7 +14,7 @@ use crate::metrics::{MetricsReport, MetricsRequest, ScopeLabel, compute, compute
 use crate::model::RepoSlug;
 use crate::period::{Bucket, Period};
 use crate::score::{Benchmark, BenchmarkError};
-use crate::store::{Store, StoreError};
+use crate::store::{PackedCopy, Store, StoreError};
 use chrono::{NaiveTime, TimeZone, Utc};
 use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -65,6 +65,57 @@ pub async fn store_row_copies(store: &Store, config: &Config) -> Result<(), Quer
         &filters_key(config),
     )
     .await?;
+    Ok(())
+}
+
+/// The row copies of those of `repos` that a team lists and whose stored copy is not current,
+/// packed to be stored later ([`keep_row_copies`]): an import prepares each repository's on a
+/// connection of its own as soon as its derivation is committed, beside the next one's.
+pub async fn packed_row_copies_of(
+    store: &Store,
+    config: &Config,
+    repos: &[RepoSlug],
+) -> Result<Vec<PackedCopy>, QueryError> {
+    let listed = config.scope(None)?.repos;
+    let repos: Vec<RepoSlug> = repos
+        .iter()
+        .filter(|r| listed.binary_search(r).is_ok())
+        .cloned()
+        .collect();
+    let versions = crate::freshness::current(store, &repos).await?;
+    let environment = &config.deployments.environment;
+    let missing = crate::facts_cache::missing_copies(
+        store,
+        &repos,
+        &versions,
+        environment,
+        &filters_key(config),
+    )
+    .await?;
+    Ok(crate::facts_cache::packed_copies(
+        store,
+        &missing,
+        &versions,
+        environment,
+        config.filters.noise(),
+    )
+    .await?)
+}
+
+/// Stores copies [`packed_row_copies_of`] prepared (one older than the copy stored meanwhile is
+/// dropped).
+pub async fn keep_row_copies(
+    store: &Store,
+    config: &Config,
+    copies: Vec<PackedCopy>,
+) -> Result<(), QueryError> {
+    store
+        .keep_packed_copies(
+            &config.deployments.environment,
+            &filters_key(config),
+            copies,
+        )
+        .await?;
     Ok(())
 }
 

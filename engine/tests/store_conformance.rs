@@ -1766,6 +1766,30 @@ async fn a_sqlite_file_is_created_and_keeps_its_data_when_reopened() {
     assert_eq!(march(&reopened).await, inputs);
 }
 
+/// A side store (an import's row copies are read on one while it derives) reads the same SQLite
+/// file on a connection of its own; an in-memory database has none to give.
+#[tokio::test]
+async fn a_side_store_reads_the_same_sqlite_file_and_an_in_memory_one_has_none() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}", dir.path().join("doraboard.db").display());
+    let store = Store::connect_for_bulk_load(&url)
+        .await
+        .expect("the file is created");
+    load_rollback_story(&store).await;
+    let side = store
+        .side_store()
+        .await
+        .expect("opens")
+        .expect("a file has another connection");
+    assert_ne!(side.id(), store.id());
+    assert_eq!(
+        side.counts().await.expect("counts"),
+        store.counts().await.expect("counts")
+    );
+    let memory = Store::connect("sqlite::memory:").await.expect("store");
+    assert!(memory.side_store().await.expect("answers").is_none());
+}
+
 /// A first load holds a SQLite store until it ends (`store/first_load.rs`): another opener is told
 /// so, once SQLite's busy timeout has passed, and opens it once the load has committed.
 #[tokio::test]

@@ -1,11 +1,30 @@
 //! `doraboard import FILE`: load generic events from a file, all or nothing.
 
+use engine::config::Config;
+use engine::model::RepoSlug;
+use engine::store::{PackedCopy, Store};
 use std::path::Path;
+use tokio::sync::mpsc;
 
 pub async fn run(config_path: &Path, file: &Path) -> anyhow::Result<()> {
     let (config, store) = super::open_for_bulk_load(config_path).await?;
-    let report = collector::ingest::import_file(&store, &config, file).await?;
-    // The first question after an import would otherwise read every record it loaded.
+    // The first question after an import would otherwise read every record it loaded: each
+    // repository's row copies are read and packed as soon as its derivation is committed, on a
+    // connection of their own, while the next one derives; they are stored once derivation
+    // ends (a second writer would wait for the derivations' write lock until then).
+    let (derived, to_copy) = mpsc::unbounded_channel();
+    let copies = tokio::spawn(copy_as_derived(store.clone(), config.clone(), to_copy));
+    let report = collector::ingest::import_file_telling(&store, &config, file, |repo| {
+        // The copies' task ended early only on an error, which it returns below.
+        let _ = derived.send(repo.clone());
+    })
+    .await;
+    drop(derived);
+    let copied = copies.await?;
+    let report = report?;
+    engine::query::keep_row_copies(&store, &config, copied?).await?;
+    // Those not packed above: repositories the import did not derive, copies past the memory
+    // they may hold, or rows a later repository's derivation moved.
     engine::query::store_row_copies(&store, &config).await?;
     let known = if report.duplicates > 0 {
         format!("; {} already loaded before, unchanged", report.duplicates)
@@ -28,3 +47,34 @@ pub async fn run(config_path: &Path, file: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The packed row copies of each repository `derived` names, read on a connection of its own
+/// (opened at the first: while a first load runs, its connection holds the database alone), up
+/// to [`PACKED_COPIES_HELD`] bytes.
+async fn copy_as_derived(
+    store: Store,
+    config: Config,
+    mut derived: mpsc::UnboundedReceiver<RepoSlug>,
+) -> anyhow::Result<Vec<PackedCopy>> {
+    let mut side = None;
+    let (mut copies, mut held) = (Vec::new(), 0);
+    while let Some(repo) = derived.recv().await {
+        if held > PACKED_COPIES_HELD {
+            // The rest are read after derivation, one at a time.
+            continue;
+        }
+        let side = match &mut side {
+            Some(side) => side,
+            // An in-memory store has no other connection: its copies take turns with derivation.
+            None => side.insert(store.side_store().await?.unwrap_or_else(|| store.clone())),
+        };
+        let packed = engine::query::packed_row_copies_of(side, &config, &[repo]).await?;
+        held += packed.iter().map(PackedCopy::size).sum::<usize>();
+        copies.extend(packed);
+    }
+    Ok(copies)
+}
+
+/// The bytes of packed copies an import holds until derivation ends: all of them at 100,000
+/// deployments (6 MB), a third at 1,000,000, whose import stays within its memory target.
+const PACKED_COPIES_HELD: usize = 24 << 20;

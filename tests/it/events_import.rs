@@ -6,6 +6,7 @@ use crate::events_support;
 use collector::ingest::{ImportError, import_file};
 use engine::store::Store;
 use events_support::{CONFIG, config, documented_events, sha};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -267,6 +268,56 @@ fn the_import_command_prints_what_it_loaded_and_names_bad_lines() {
         stdout.contains("Replayed 3 logged events: 1 change, 1 deployment, 1 incident"),
         "{stdout}"
     );
+}
+
+/// `doraboard import` leaves a current copy of every listed repository's rows, each holding what
+/// the records hold, so the next process's first question reads copies (they are read beside
+/// the derivation of the next repository, on a connection of their own).
+#[tokio::test]
+async fn the_import_command_stores_current_row_copies_of_every_listed_repository() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut lines = documented_events();
+    for i in 0..30 {
+        lines.push(
+            json!({"type": "deployment", "id": format!("search-{i}"), "repo": "acme/search",
+                "environment": "production", "sha": sha(&format!("s{i}")),
+                "status": if i % 3 == 0 { "failure" } else { "success" },
+                "finished_at": format!("2026-03-{:02}T10:00:00Z", 1 + i)})
+            .to_string(),
+        );
+    }
+    let file = write(dir.path(), "events.ndjson", &lines.join("\n"));
+    let out = doraboard(dir.path(), &["import", file.to_str().expect("utf-8 path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let url = format!("sqlite://{}", dir.path().join("doraboard.db").display());
+    let store = Store::connect(&url).await.expect("store");
+    let config = config(CONFIG);
+    let repos = config.scope(None).expect("organisation").repos;
+    assert_eq!(repos.len(), 2);
+    let versions = engine::freshness::current(&store, &repos)
+        .await
+        .expect("versions");
+    let (environment, key) = (
+        &config.deployments.environment,
+        engine::query::filters_key(&config),
+    );
+    let held = store
+        .held_rows(&repos, environment, &key)
+        .await
+        .expect("copies");
+    let deployments = |repo: &str| {
+        let (version, rows) = &held[&repo.parse().expect("slug")];
+        (*version, rows.deployments.len())
+    };
+    let version = |repo: &str| versions.of_repo(&repo.parse().expect("slug"));
+    assert_eq!(deployments("acme/shop"), (version("acme/shop"), 1));
+    assert_eq!(deployments("acme/search"), (version("acme/search"), 30));
+    store.close().await;
 }
 
 const UNOWNED: &str = r#"{"type": "deployment", "id": "u-1", "repo": "acme/unknown", "environment": "production", "sha": "0123456789abcdef0123456789abcdef01234567", "status": "success", "finished_at": "2026-03-02T11:00:00Z"}"#;

@@ -82,9 +82,24 @@ impl Store {
         filters_key: &str,
         rows: &[(&RepoSlug, i64, &RepoRows)],
     ) -> Result<(), StoreError> {
-        let statements = rows
+        let copies: Vec<PackedCopy> = rows
             .iter()
-            .map(|(repo, version, rows)| {
+            .map(|(repo, version, rows)| PackedCopy::of(repo, *version, rows))
+            .collect();
+        self.keep_packed_copies(environment, filters_key, copies)
+            .await
+    }
+
+    /// [`Store::keep_held_rows`] of copies packed beforehand.
+    pub async fn keep_packed_copies(
+        &self,
+        environment: &str,
+        filters_key: &str,
+        copies: Vec<PackedCopy>,
+    ) -> Result<(), StoreError> {
+        let statements = copies
+            .into_iter()
+            .map(|copy| {
                 Statement::new(
                     "INSERT INTO held_rows (repo, environment, filters, version, rows) \
                      VALUES ($1, $2, $3, $4, $5) \
@@ -92,17 +107,41 @@ impl Store {
                      SET version = excluded.version, rows = excluded.rows \
                      WHERE held_rows.version < excluded.version",
                     vec![
-                        Value::text(repo.to_string()),
+                        Value::text(copy.repo.to_string()),
                         Value::text(environment),
                         Value::text(filters_key),
-                        Value::int(*version),
-                        Value::Bytes(pack(rows)),
+                        Value::int(copy.version),
+                        Value::Bytes(copy.packed),
                     ],
                 )
             })
             .collect();
         self.transaction(statements).await?;
         Ok(())
+    }
+}
+
+/// A repository's rows packed as `held_rows` keeps them, with the version they were read at:
+/// what an import prepares on one connection and stores on another.
+#[derive(Debug, Clone)]
+pub struct PackedCopy {
+    repo: RepoSlug,
+    version: i64,
+    packed: Vec<u8>,
+}
+
+impl PackedCopy {
+    pub fn of(repo: &RepoSlug, version: i64, rows: &RepoRows) -> Self {
+        PackedCopy {
+            repo: repo.clone(),
+            version,
+            packed: pack(rows),
+        }
+    }
+
+    /// Its size in bytes, for whoever holds several.
+    pub fn size(&self) -> usize {
+        self.packed.len()
     }
 }
 

@@ -50,6 +50,7 @@ pub use derived::ReanalyzeReport;
 pub use digest::DigestClaim;
 pub use error::StoreError;
 pub use facts::{DeploymentDetail, IncidentLinkDetail};
+pub use held::PackedCopy;
 pub use meta::{StoreCounts, SyncState, TeamRow};
 pub use records::DeletedIncidents;
 pub use rows::RepoRows;
@@ -292,6 +293,38 @@ impl Store {
             backend: Backend::Postgres(pool),
             id: next_store_id(),
         })
+    }
+
+    /// A store on a connection of its own to the same database, for work beside this store's
+    /// (an import stores row copies while it derives): on SQLite a new one-connection pool of a
+    /// file database, which must be in WAL mode by then (not during a first load); on
+    /// PostgreSQL this store, whose pool has connections enough. `None` for an in-memory
+    /// database, which no other connection can see.
+    pub async fn side_store(&self) -> Result<Option<Store>, StoreError> {
+        let pool = match &self.backend {
+            Backend::Postgres(_) => return Ok(Some(self.clone())),
+            Backend::Sqlite(pool) => pool,
+        };
+        // SQLite names no file for an in-memory database.
+        let file: Vec<String> =
+            sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                .fetch_all(pool)
+                .await?;
+        if file.iter().all(String::is_empty) {
+            return Ok(None);
+        }
+        let side = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with((*pool.connect_options()).clone())
+            .await
+            .map_err(|source| StoreError::Connect {
+                backend: "SQLite",
+                source,
+            })?;
+        Ok(Some(Store {
+            backend: Backend::Sqlite(side),
+            id: next_store_id(),
+        }))
     }
 
     /// This store's identity within the process: with [`Store::data_version`], a cache key.

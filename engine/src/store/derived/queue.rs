@@ -187,17 +187,28 @@ impl Store {
         &self,
         options: &AnalysisOptions,
     ) -> Result<ReanalyzeReport, StoreError> {
+        self.derive_all_queued_telling(options, |_| {}).await
+    }
+
+    /// [`Self::derive_all_queued`], telling `derived` each repository whose derivation it
+    /// committed, as it goes: an import stores the repository's row copies meanwhile.
+    pub async fn derive_all_queued_telling(
+        &self,
+        options: &AnalysisOptions,
+        mut derived: impl FnMut(&RepoSlug),
+    ) -> Result<ReanalyzeReport, StoreError> {
         let mut total = ReanalyzeReport::default();
         loop {
             let queued = self.queued_derivations().await?;
-            let mut derived = false;
+            let mut any = false;
             for repo in &queued {
                 if let Some(report) = self.derive_queued(repo, options).await? {
                     total.add(&report);
-                    derived = true;
+                    derived(repo);
+                    any = true;
                 }
             }
-            if !derived {
+            if !any {
                 return Ok(total);
             }
         }
