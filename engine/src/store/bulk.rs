@@ -75,23 +75,33 @@ const POSITIONS: &str = "bulk_commit_position";
 
 /// Writes the `change_commit` rows of every change written (a change written in several batches
 /// once), then drops the table of their keys. `longest` bounds how many commits a written change
-/// holds.
+/// holds. `every_change`: the store held no change when the bulk write began, so every change
+/// it holds now was written by it, read in storage order without the table of their keys (which
+/// such a write leaves empty).
 ///
 /// On SQLite a change's commits are mostly packed, 20 bytes each (`store/sha_form.rs`): they are
 /// cut at each position up to `longest`, which also gives the merge sha (position -1), in one
 /// pass over the changes; lists kept as JSON (abbreviations, rows of older versions) go through
 /// `json_each` in a second pass, the only one on PostgreSQL.
-pub(super) fn write_change_commits(postgres: bool, longest: usize) -> Vec<Statement> {
+pub(super) fn write_change_commits(
+    postgres: bool,
+    longest: usize,
+    every_change: bool,
+) -> Vec<Statement> {
     let form = ShaForm::of(postgres);
     // On SQLite the written keys lead (a `CROSS JOIN` keeps its order) and each change is found
     // by its key: left to itself the planner read the changes in `change_by_repo_merged`'s order
     // (their repository ids, the first key of the sort) and fetched each row from there.
     let join = if postgres { "JOIN" } else { "CROSS JOIN" };
-    let written = format!(
-        "FROM {WRITTEN_CHANGES} w {join} repository r ON r.slug = w.repo \
-         {join} change_row c ON {}",
-        change_key::in_repo_form("c", "r.id", "w.after_slug", "w.rest")
-    );
+    let written = if every_change {
+        "FROM change_row c".to_string()
+    } else {
+        format!(
+            "FROM {WRITTEN_CHANGES} w {join} repository r ON r.slug = w.repo \
+             {join} change_row c ON {}",
+            change_key::in_repo_form("c", "r.id", "w.after_slug", "w.rest")
+        )
+    };
     let listed = if postgres {
         format!(
             "SELECT c.repo_id, {}, c.id {written}, \

@@ -437,7 +437,10 @@ impl IngestTransaction {
         };
         self.run(statements.changes).await?;
         if self.bulk {
-            self.run(statements.written_changes).await?;
+            // Without changes stored before, its commit reads every change stored.
+            if self.changes_before {
+                self.run(statements.written_changes).await?;
+            }
         } else {
             let form = self.tx.sha_form();
             self.run(codec::change_commit_statements(&written, form))
@@ -466,8 +469,12 @@ impl IngestTransaction {
         if self.bulk {
             // Before anything reads `change_commit` (the owners of incidents, below).
             let postgres = self.tx.is_postgres();
-            self.run(bulk::write_change_commits(postgres, self.longest_commits))
-                .await?;
+            self.run(bulk::write_change_commits(
+                postgres,
+                self.longest_commits,
+                !self.changes_before,
+            ))
+            .await?;
         }
         if !self.with_cause.is_empty() {
             let keys: Vec<String> = std::mem::take(&mut self.with_cause).into_iter().collect();
