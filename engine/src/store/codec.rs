@@ -94,6 +94,32 @@ pub(crate) fn anonymous_placeholders(sql: &str) -> Option<String> {
     Some(out)
 }
 
+/// [`anonymous_placeholders`], remembering the statements of [`insert_statements`]'s full size:
+/// an import runs the same few 500-row inserts thousands of times, each with thousands of
+/// placeholders to rewrite, where comparing the text with the one remembered is a `memcmp`.
+pub(crate) fn anonymous_placeholders_remembered(sql: &str) -> Option<String> {
+    /// The longest statements rewritten lately, with their rewriting; most recent first.
+    static REMEMBERED: std::sync::Mutex<Vec<(String, Option<String>)>> =
+        std::sync::Mutex::new(Vec::new());
+    const SHORTEST: usize = 4096;
+    const KEPT: usize = 8;
+    if sql.len() < SHORTEST {
+        return anonymous_placeholders(sql);
+    }
+    // A poisoned lock only ever held a complete list.
+    let mut remembered = REMEMBERED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(at) = remembered.iter().position(|(text, _)| text == sql) {
+        let entry = remembered.remove(at);
+        let rewritten = entry.1.clone();
+        remembered.insert(0, entry);
+        return rewritten;
+    }
+    let rewritten = anonymous_placeholders(sql);
+    remembered.insert(0, (sql.to_string(), rewritten.clone()));
+    remembered.truncate(KEPT);
+    rewritten
+}
+
 /// The columns of a row of either backend, so decoders are written once.
 pub(crate) trait RowExt {
     fn text(&self, column: &str) -> Result<String, sqlx::Error>;
@@ -754,6 +780,23 @@ mod tests {
             anonymous_placeholders("SELECT '$' || $1 || '$x'").as_deref(),
             Some("SELECT '$' || ? || '$x'")
         );
+    }
+
+    #[test]
+    fn long_statements_remembered_are_rewritten_as_the_first_time() {
+        let rows = |n| (0..n).map(|_| vec![Value::int(1); 20]).collect::<Vec<_>>();
+        let full = insert_statements("INSERT INTO t (a)", "", rows(ROWS_PER_INSERT));
+        let short = insert_statements("INSERT INTO t (a)", "", rows(3));
+        let reordered = format!("{} OR x = $1", full[0].sql);
+        for _ in 0..3 {
+            for sql in [&full[0].sql, &short[0].sql, &Cow::Owned(reordered.clone())] {
+                assert_eq!(
+                    anonymous_placeholders_remembered(sql),
+                    anonymous_placeholders(sql)
+                );
+            }
+        }
+        assert!(anonymous_placeholders_remembered(&reordered).is_none());
     }
 
     #[test]

@@ -358,7 +358,7 @@ impl Store {
     /// The statement as this backend runs it fastest (see [`codec::anonymous_placeholders`]).
     fn adapt(&self, statement: Statement) -> Statement {
         match self.backend {
-            Backend::Sqlite(_) => match codec::anonymous_placeholders(&statement.sql) {
+            Backend::Sqlite(_) => match codec::anonymous_placeholders_remembered(&statement.sql) {
                 Some(sql) => Statement::new(sql, statement.params),
                 None => statement,
             },
