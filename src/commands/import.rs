@@ -26,6 +26,8 @@ pub async fn run(config_path: &Path, file: &Path) -> anyhow::Result<()> {
     // Those not packed above: repositories the import did not derive, copies past the memory
     // they may hold, or rows a later repository's derivation moved.
     engine::query::store_row_copies(&store, &config).await?;
+    // The copies' pages into the database, as the import's own.
+    store.checkpoint().await?;
     let known = if report.duplicates > 0 {
         format!("; {} already loaded before, unchanged", report.duplicates)
     } else {
@@ -56,22 +58,38 @@ async fn copy_as_derived(
     config: Config,
     mut derived: mpsc::UnboundedReceiver<RepoSlug>,
 ) -> anyhow::Result<Vec<PackedCopy>> {
-    let mut side = None;
+    // `Some(None)` once opened where the store itself serves (see `Store::side_store`).
+    let mut side: Option<Option<Store>> = None;
     let (mut copies, mut held) = (Vec::new(), 0);
+    let mut read = Ok(());
     while let Some(repo) = derived.recv().await {
         if held > PACKED_COPIES_HELD {
             // The rest are read after derivation, one at a time.
             continue;
         }
-        let side = match &mut side {
-            Some(side) => side,
-            // An in-memory store has no other connection: its copies take turns with derivation.
-            None => side.insert(store.side_store().await?.unwrap_or_else(|| store.clone())),
+        let reader = match &side {
+            Some(own) => own.as_ref().unwrap_or(&store),
+            None => side
+                .insert(store.side_store().await?)
+                .as_ref()
+                .unwrap_or(&store),
         };
-        let packed = engine::query::packed_row_copies_of(side, &config, &[repo]).await?;
-        held += packed.iter().map(PackedCopy::size).sum::<usize>();
-        copies.extend(packed);
+        match engine::query::packed_row_copies_of(reader, &config, &[repo]).await {
+            Ok(packed) => {
+                held += packed.iter().map(PackedCopy::size).sum::<usize>();
+                copies.extend(packed);
+            }
+            Err(e) => {
+                read = Err(e);
+                break;
+            }
+        }
     }
+    // Its connection closed, so the import's last checkpoint empties the write-ahead log.
+    if let Some(Some(own)) = side {
+        own.close().await;
+    }
+    read?;
     Ok(copies)
 }
 

@@ -294,6 +294,9 @@ async fn the_import_command_stores_current_row_copies_of_every_listed_repository
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // The copies' pages reached the database: the write-ahead log is left empty.
+    let wal = std::fs::metadata(dir.path().join("doraboard.db-wal")).map_or(0, |m| m.len());
+    assert_eq!(wal, 0, "the import's write-ahead log holds {wal} bytes");
     let url = format!("sqlite://{}", dir.path().join("doraboard.db").display());
     let store = Store::connect(&url).await.expect("store");
     let config = config(CONFIG);

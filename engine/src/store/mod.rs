@@ -295,14 +295,14 @@ impl Store {
         })
     }
 
-    /// A store on a connection of its own to the same database, for work beside this store's
-    /// (an import stores row copies while it derives): on SQLite a new one-connection pool of a
-    /// file database, which must be in WAL mode by then (not during a first load); on
-    /// PostgreSQL this store, whose pool has connections enough. `None` for an in-memory
-    /// database, which no other connection can see.
+    /// A store on a connection of its own to the same SQLite file, for work beside this store's
+    /// (an import reads row copies while it derives), to [`Store::close`] when done. The file
+    /// must be in WAL mode by then (not during a first load). `None` where this store serves as
+    /// well: PostgreSQL, whose pool has connections enough, and an in-memory database, which no
+    /// other connection can see.
     pub async fn side_store(&self) -> Result<Option<Store>, StoreError> {
         let pool = match &self.backend {
-            Backend::Postgres(_) => return Ok(Some(self.clone())),
+            Backend::Postgres(_) => return Ok(None),
             Backend::Sqlite(pool) => pool,
         };
         // SQLite names no file for an in-memory database.
