@@ -22,7 +22,7 @@ use engine::analysis::AnalysisOptions;
 use engine::config::Config;
 use engine::model::{RepoSlug, Source};
 use engine::store::events::{
-    BatchOutcome, EventRecord, IngestTransaction, LoggedEvent, PreparedBatch,
+    BatchForm, BatchOutcome, EventRecord, IngestTransaction, LoggedEvent, PreparedBatch,
 };
 use engine::store::{Counter, Store, StoreError};
 use serde::Serialize;
@@ -656,9 +656,9 @@ pub async fn import_file_telling(
     // One batch waits while one is written: the reader stays a batch ahead, no more.
     let (batches, mut to_write) = mpsc::channel(1);
     let reading = {
-        let (path, name, store) = (path.to_path_buf(), name.clone(), store.clone());
+        let (path, name, form) = (path.to_path_buf(), name.clone(), tx.batch_form());
         tokio::task::spawn_blocking(move || {
-            read_batches(&path, format, &ctx, &name, &store, &batches)
+            read_batches(&path, format, &ctx, &name, form, &batches)
         })
     };
     let mut written = Ok(());
@@ -779,8 +779,8 @@ impl Batch {
     }
 
     /// The batch with its writing work for `store` prepared, ready to be sent.
-    fn prepared(mut self, store: &Store) -> Self {
-        self.prepared = Some(PreparedBatch::of(&self.events, store));
+    fn prepared(mut self, form: BatchForm) -> Self {
+        self.prepared = Some(PreparedBatch::of(&self.events, form));
         self
     }
 }
@@ -802,7 +802,7 @@ fn read_batches(
     format: Format,
     ctx: &EventContext,
     name: &str,
-    store: &Store,
+    form: BatchForm,
     batches: &mpsc::Sender<Batch>,
 ) -> Result<FileRead, ImportError> {
     let mut read = FileRead::default();
@@ -827,12 +827,12 @@ fn read_batches(
         }
         if batch.events.len() >= BATCH && writing {
             let full = std::mem::replace(&mut batch, Batch::new());
-            writing = batches.blocking_send(full.prepared(store)).is_ok();
+            writing = batches.blocking_send(full.prepared(form)).is_ok();
         }
     }
     if read.errors.is_empty() && !batch.events.is_empty() && writing {
         // The writer may have stopped in the meantime: it says why.
-        let _ = batches.blocking_send(batch.prepared(store));
+        let _ = batches.blocking_send(batch.prepared(form));
     }
     Ok(read)
 }

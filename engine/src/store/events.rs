@@ -319,6 +319,14 @@ impl IngestTransaction {
         self.write_prepared(events, None).await
     }
 
+    /// How batches written into this transaction are prepared ahead ([`PreparedBatch::of`]).
+    pub fn batch_form(&self) -> BatchForm {
+        BatchForm {
+            sha_form: self.tx.sha_form(),
+            notes_written_changes: self.bulk && self.changes_before,
+        }
+    }
+
     /// [`IngestTransaction::write`] with the batch's work prepared ahead (by
     /// [`PreparedBatch::of`] the same events), used as it is when every event is new.
     pub async fn write_prepared(
@@ -431,16 +439,14 @@ impl IngestTransaction {
             None => RecordStatements::of(
                 changes.values(),
                 deployments.values(),
-                self.bulk,
+                self.batch_form().notes_written_changes,
                 self.tx.sha_form(),
             ),
         };
         self.run(statements.changes).await?;
         if self.bulk {
-            // Without changes stored before, its commit reads every change stored.
-            if self.changes_before {
-                self.run(statements.written_changes).await?;
-            }
+            // None without changes stored before: its commit reads every change stored.
+            self.run(statements.written_changes).await?;
         } else {
             let form = self.tx.sha_form();
             self.run(codec::change_commit_statements(&written, form))
@@ -868,9 +874,20 @@ pub struct PreparedBatch {
     records: RecordStatements,
 }
 
+/// What [`PreparedBatch::of`] needs to know of the transaction its batch is written into
+/// ([`IngestTransaction::batch_form`]).
+#[derive(Debug, Clone, Copy)]
+pub struct BatchForm {
+    sha_form: ShaForm,
+    /// A bulk write into a store holding changes notes the keys of those it writes
+    /// (`bulk::remember_written_changes`).
+    notes_written_changes: bool,
+}
+
 impl PreparedBatch {
-    /// The work of writing `events` into `store` when all of them are new.
-    pub fn of(events: &[LoggedEvent], store: &Store) -> Self {
+    /// The work of writing `events`, when all of them are new, into the transaction whose
+    /// `form` this is.
+    pub fn of(events: &[LoggedEvent], form: BatchForm) -> Self {
         let mut changes: BTreeMap<&str, &Change> = BTreeMap::new();
         let mut deployments: BTreeMap<&str, &Deployment> = BTreeMap::new();
         for record in events.iter().filter_map(|e| e.record.as_ref()) {
@@ -887,12 +904,11 @@ impl PreparedBatch {
         Self {
             block: PackedBlock::of(events).ok(),
             keys: delivery_keys(&first_raws(events)),
-            // Prepared for an import: a bulk write.
             records: RecordStatements::of(
                 changes.into_values(),
                 deployments.into_values(),
-                true,
-                store.sha_form(),
+                form.notes_written_changes,
+                form.sha_form,
             ),
         }
     }
@@ -901,7 +917,8 @@ impl PreparedBatch {
 /// The statements writing a batch's latest version of each change and deployment, in key order.
 struct RecordStatements {
     changes: Vec<Statement>,
-    /// The changes' keys, for a bulk write (`bulk::remember_written_changes`); none otherwise.
+    /// The changes' keys, for a bulk write that notes them (`bulk::remember_written_changes`);
+    /// none otherwise.
     written_changes: Vec<Statement>,
     deployments: Vec<Statement>,
 }
@@ -910,7 +927,7 @@ impl RecordStatements {
     fn of<'a>(
         changes: impl Iterator<Item = &'a Change>,
         deployments: impl Iterator<Item = &'a Deployment>,
-        bulk: bool,
+        notes_written_changes: bool,
         form: ShaForm,
     ) -> Self {
         let changes: Vec<&Change> = changes.collect();
@@ -923,7 +940,7 @@ impl RecordStatements {
                     .map(|c| codec::change_values(c, form))
                     .collect(),
             ),
-            written_changes: if bulk {
+            written_changes: if notes_written_changes {
                 bulk::remember_written_changes(&changes)
             } else {
                 Vec::new()
