@@ -459,6 +459,7 @@ async fn compute_from_held_rows(
     let incidents = crate::facts_cache::incidents(store, versions, &repos, &teams).await?;
     let incidents_read = started.elapsed();
     let indexing = std::cell::Cell::new(std::time::Duration::ZERO);
+    let figuring = std::cell::Cell::new(std::time::Duration::ZERO);
     let grouping = std::cell::Cell::new(std::time::Duration::ZERO);
     let grouped = index_groups(config, |r| held.get(r).map(|h| h.rows.changes.len()));
     let filters_key = filters_key(config);
@@ -517,7 +518,10 @@ async fn compute_from_held_rows(
                 phases_per_bucket: question.phases_per_bucket,
                 benchmark,
             };
-            asked(compute_view(&view, label(scope), &request), question.period)
+            let figures_started = std::time::Instant::now();
+            let report = compute_view(&view, label(scope), &request);
+            figuring.set(figuring.get() + figures_started.elapsed());
+            asked(report, question.period)
         })
         .collect();
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
@@ -527,6 +531,7 @@ async fn compute_from_held_rows(
         incidents_ms = ms(incidents_read - rows_read),
         indexes_ms = ms(indexing.get()),
         groups_ms = ms(grouping.get()),
+        figures_ms = ms(figuring.get()),
         total_ms = ms(started.elapsed()),
         "answered from held rows"
     );

@@ -25,15 +25,28 @@ pub async fn run(config_path: &Path, demo: bool, args: Args) -> anyhow::Result<(
         ),
         None => None,
     };
+    let started = std::time::Instant::now();
     let (config, store) = super::open(config_path, demo).await?;
+    let opened = started.elapsed();
     super::something_to_measure(&store, &config).await?;
+    let checked = started.elapsed();
     let report =
         engine::query::metrics(&store, &config, args.team.as_deref(), period, bucket).await?;
+    let answered = started.elapsed();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", table(&report));
     }
+    // Where the process's time goes, for `RUST_LOG=doraboard=debug`.
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    tracing::debug!(
+        open_ms = ms(opened),
+        check_ms = ms(checked - opened),
+        answer_ms = ms(answered - checked),
+        print_ms = ms(started.elapsed() - answered),
+        "metrics answered"
+    );
     Ok(())
 }
 

@@ -785,32 +785,76 @@ impl LeadFigures {
         }
     }
 
-    /// From the changes themselves: gathers each figure's values and selects its ranks.
+    /// From the changes themselves: gathers each stretch's values, bucket by bucket, into one
+    /// array and selects the ranks of each bucket's part, then of the whole.
     fn scanned(w: &Window, chunks: &[&[ChangeRow]], phases: bool) -> Self {
+        let chunks: Vec<&[ChangeRow]> = chunks
+            .iter()
+            .map(|chunk| in_window(chunk, w.start, w.end))
+            .collect();
         let mut excluded = FilterCounts::default();
-        let shipped: Vec<&ChangeRow> = w
-            .rows(chunks)
-            .filter(|c| match c.excluded {
-                Some(reason) => {
-                    excluded.add(reason);
-                    false
-                }
-                None => true,
+        chunks
+            .iter()
+            .flat_map(|chunk| chunk.iter().filter_map(|c| c.excluded))
+            .for_each(|reason| excluded.add(reason));
+        let rows = chunks.iter().map(|chunk| chunk.len()).sum();
+        // A chunk is sorted by deployment, so its changes of a bucket are one run: where each
+        // bucket's run starts in each chunk (the last cut ends the last bucket).
+        let cuts: Vec<Vec<usize>> = chunks
+            .iter()
+            .map(|chunk| {
+                w.span_starts
+                    .iter()
+                    .map(|&s| chunk.partition_point(|c| c.deployed_at < s))
+                    .collect()
             })
             .collect();
-        let values = |e: Elapsed| {
-            shipped
-                .iter()
-                .filter_map(move |c| Some((c.deployed_at, e.of(c)? as f64)))
-        };
-        // One stretch over the window and per bucket.
         let summaries = |e: Elapsed| -> (Summary, Vec<Summary>) {
-            let per_span = if e == Elapsed::Lead || phases {
-                w.per_span(values(e)).into_iter().map(summarize).collect()
+            let mut values: Vec<f64> = Vec::with_capacity(rows);
+            let mut take = |runs: &mut dyn Iterator<Item = &[ChangeRow]>| {
+                for run in runs {
+                    values.extend(
+                        run.iter()
+                            .filter(|c| c.excluded.is_none())
+                            .filter_map(|c| Some(e.of(c)? as f64)),
+                    );
+                }
+                values.len()
+            };
+            let per_span = if (e == Elapsed::Lead || phases) && !w.spans.is_empty() {
+                let ends: Vec<usize> = (0..w.spans.len())
+                    .map(|i| {
+                        take(
+                            &mut chunks
+                                .iter()
+                                .zip(&cuts)
+                                .map(|(c, cut)| &c[cut[i]..cut[i + 1]]),
+                        )
+                    })
+                    .collect();
+                // Changes of the window outside every bucket count in the whole only.
+                take(
+                    &mut chunks
+                        .iter()
+                        .zip(&cuts)
+                        .flat_map(|(c, cut)| [&c[..cut[0]], &c[cut[cut.len() - 1]..]]),
+                );
+                let mut start = 0;
+                ends.iter()
+                    .map(|&end| {
+                        let span = stats::summarize_in_place(&mut values[start..end], false);
+                        start = end;
+                        span
+                    })
+                    .collect()
             } else {
+                take(&mut chunks.iter().copied());
                 vec![Summary::default(); w.spans.len()]
             };
-            (summarize(values(e).map(|(_, v)| v).collect()), per_span)
+            (
+                stats::summarize_in_place(&mut values, e == Elapsed::Lead),
+                per_span,
+            )
         };
         // Half the work on a second thread: a one-shot process (`doraboard metrics`) has the
         // machine's cores to itself. Lead time and deploy time have every change, the other

@@ -33,12 +33,28 @@ pub struct Summary {
 /// Median, p75 and p90 of `values`. Selects the ranks it needs instead of sorting, so it costs
 /// a few linear passes: the figures are the same as [`quantile_sorted`] of the sorted values.
 pub fn summarize(mut values: Vec<f64>) -> Summary {
+    summarize_in_place(&mut values, true)
+}
+
+/// [`summarize`] of values it may reorder, so a caller can summarise parts of one array before
+/// the whole; without the p75 (None) unless `with_p75`: series points and phases do not show it.
+pub fn summarize_in_place(values: &mut [f64], with_p75: bool) -> Summary {
     if values.is_empty() {
         return Summary::default();
     }
-    let mut ranks = quantile_ranks(values.len(), &SUMMARY_QUANTILES);
-    let ranked = order_statistics(&mut values, &mut ranks);
-    Summary::of_ranks(values.len(), |rank| ranked.get(rank))
+    let quantiles: &[f64] = if with_p75 {
+        &SUMMARY_QUANTILES
+    } else {
+        &POINT_QUANTILES
+    };
+    let mut ranks = quantile_ranks(values.len(), quantiles);
+    let ranked = order_statistics(values, &mut ranks);
+    let value_at = |rank| ranked.get(rank);
+    if with_p75 {
+        Summary::of_ranks(values.len(), value_at)
+    } else {
+        Summary::median_and_p90_of_ranks(values.len(), value_at)
+    }
 }
 
 impl Summary {
@@ -149,10 +165,11 @@ fn order_statistics(values: &mut [f64], ranks: &mut [usize]) -> Ranked {
     Ranked { values: found }
 }
 
-/// [`order_statistics`] of many non-negative values in three linear passes: non-negative floats
-/// order as their bit patterns do, so one pass counts the values per range of bit patterns, the
-/// ranks are located among the counts, and only the values of the ranges holding them are
-/// gathered and selected from. None (select from all instead) for a negative or non-finite value.
+/// [`order_statistics`] of many non-negative values by narrowing: non-negative floats order as
+/// their bit patterns do, so one pass counts the values per range of bit patterns, the ranks are
+/// located among the counts, and only the values of the ranges holding them are gathered, then
+/// narrowed the same way (a range can hold most values: durations cluster) until few are left
+/// to select from. None (select from all instead) for a negative or non-finite value.
 fn by_buckets(values: &[f64], ranks: &[usize]) -> Option<Ranked> {
     let mut lowest = u64::MAX;
     let mut highest = 0;
@@ -163,6 +180,11 @@ fn by_buckets(values: &[f64], ranks: &[usize]) -> Option<Ranked> {
         let bits = v.to_bits();
         lowest = lowest.min(bits);
         highest = highest.max(bits);
+    }
+    if lowest == highest {
+        let only = f64::from_bits(lowest);
+        let values = ranks.iter().map(|&rank| (rank, only)).collect();
+        return Some(Ranked { values });
     }
     let shift = (64 - (highest - lowest).leading_zeros()).saturating_sub(BUCKET_BITS);
     let bucket = |v: &f64| ((v.to_bits() - lowest) >> shift) as usize;
@@ -182,23 +204,34 @@ fn by_buckets(values: &[f64], ranks: &[usize]) -> Option<Ranked> {
             before += count;
         }
     }
-    let mut gathered: Vec<(usize, Vec<f64>)> = Vec::new();
+    // The gathered values of each wanted bucket, found by the bucket's slot.
+    const NOT_WANTED: u16 = u16::MAX;
+    let mut slot = vec![NOT_WANTED; counts.len()];
+    let mut gathered: Vec<Vec<f64>> = Vec::new();
     for &(_, b, _) in &wanted {
-        if !gathered.iter().any(|(g, _)| *g == b) {
-            gathered.push((b, Vec::with_capacity(counts[b])));
+        if slot[b] == NOT_WANTED {
+            slot[b] = gathered.len() as u16;
+            gathered.push(Vec::with_capacity(counts[b]));
         }
     }
     for v in values {
-        let b = bucket(v);
-        if let Some((_, into)) = gathered.iter_mut().find(|(g, _)| *g == b) {
+        if let Some(into) = gathered.get_mut(usize::from(slot[bucket(v)])) {
             into.push(*v);
         }
     }
     let mut found = Vec::with_capacity(wanted.len());
-    for (rank, b, within) in wanted {
-        let (_, bucket_values) = gathered.iter_mut().find(|(g, _)| *g == b)?;
-        let (_, nth, _) = bucket_values.select_nth_unstable_by(within, f64::total_cmp);
-        found.push((rank, *nth));
+    for (i, bucket_values) in gathered.iter_mut().enumerate() {
+        let mut within: Vec<usize> = wanted
+            .iter()
+            .filter(|(_, b, _)| usize::from(slot[*b]) == i)
+            .map(|&(_, _, within)| within)
+            .collect();
+        let narrowed = order_statistics(bucket_values, &mut within);
+        for &(rank, b, within) in &wanted {
+            if usize::from(slot[b]) == i {
+                found.push((rank, narrowed.get(within)));
+            }
+        }
     }
     Some(Ranked { values: found })
 }
@@ -263,6 +296,30 @@ mod tests {
         assert_eq!(
             (s.median, s.p75, s.p90),
             (expect(0.5), expect(0.75), expect(0.9))
+        );
+        // Most values in one range of bit patterns (an hour to two, beside zeros and a year):
+        // that range is narrowed again, and again, down to one value per range.
+        let clustered: Vec<f64> = (0..50_000u64)
+            .map(|i| match i % 10 {
+                0 => 0.0,
+                9 => 31_536_000.0,
+                _ => (3_600 + (i * 7_919) % 3_600) as f64 + (i % 4) as f64 * 0.25,
+            })
+            .collect();
+        let mut sorted = clustered.clone();
+        sorted.sort_by(f64::total_cmp);
+        let s = summarize(clustered);
+        let expect = |q| Some(quantile_sorted(&sorted, q).round() as i64);
+        assert_eq!(
+            (s.median, s.p75, s.p90),
+            (expect(0.5), expect(0.75), expect(0.9))
+        );
+        let mut few_distinct = vec![7.0; 6_000];
+        few_distinct.extend([8.0; 3_000]);
+        let s = summarize_in_place(&mut few_distinct, false);
+        assert_eq!(
+            (s.count, s.median, s.p75, s.p90),
+            (9_000, Some(7), None, Some(8))
         );
         let same = summarize(vec![42.0; 5_000]);
         assert_eq!((same.median, same.p90), (Some(42), Some(42)));
