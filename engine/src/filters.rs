@@ -50,6 +50,14 @@ impl FilterCounts {
     }
 }
 
+impl std::ops::AddAssign for FilterCounts {
+    fn add_assign(&mut self, other: Self) {
+        self.bots += other.bots;
+        self.titles += other.titles;
+        self.paths += other.paths;
+    }
+}
+
 /// A built-in bot pattern that does not compile, naming it.
 #[derive(Debug, thiserror::Error)]
 pub enum FilterError {

@@ -264,6 +264,57 @@ mod tests {
         )
     }
 
+    /// Enough changes for the scan's passes to run on two threads, one repository cut between
+    /// them: the same figures as the indexes'.
+    #[test]
+    fn a_scan_on_two_threads_agrees_with_the_indexes() {
+        let mut seed = 7u64;
+        let mut next = move |below: i64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) as i64 % below
+        };
+        let repos: Vec<Vec<ChangeRow>> = [9_000, 300, 4_000]
+            .into_iter()
+            .map(|n| {
+                let mut changes: Vec<ChangeRow> = (0..n)
+                    .map(|i| {
+                        let deployed_at = START + next(100 * DAY);
+                        let first_commit_at = deployed_at - next(30 * DAY);
+                        let opened_at = (i % 5 != 0).then(|| first_commit_at + next(DAY));
+                        ChangeRow {
+                            deployed_at,
+                            first_commit_at,
+                            opened_at,
+                            first_review_at: opened_at
+                                .filter(|_| i % 3 != 0)
+                                .map(|o| o + next(DAY)),
+                            merged_at: deployed_at - next(5 * DAY),
+                            excluded: (i % 11 == 0).then_some(Excluded::Bot),
+                        }
+                    })
+                    .collect();
+                changes.sort_by_key(|c| c.deployed_at);
+                changes
+            })
+            .collect();
+        let indexes: Vec<ChangeIndex> = repos.iter().map(|r| ChangeIndex::new(r)).collect();
+        let from = NaiveDate::from_ymd_opt(2026, 1, 10).unwrap_or_default();
+        let period = Period::new(from, from + chrono::Duration::days(80)).expect("period");
+        for bucket in [None, Some(Bucket::Week), Some(Bucket::Day)] {
+            let (by_scan, by_index) = lead_time_both_ways(
+                repos.iter().map(Vec::as_slice).collect(),
+                indexes.iter().collect(),
+                period,
+                bucket,
+                chrono_tz::Asia::Kolkata,
+            );
+            assert!(by_scan.changes > 8_000, "{} changes", by_scan.changes);
+            assert_eq!(by_scan, by_index, "{bucket:?}");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
 

@@ -8,6 +8,7 @@
 pub mod change_index;
 pub mod facts;
 pub mod ownership;
+pub mod range_counts;
 pub mod ranks;
 pub mod rows;
 pub mod selections;
@@ -22,6 +23,7 @@ use change_index::{ChangeIndex, Elapsed};
 use chrono::Duration;
 use chrono_tz::Tz;
 use facts::MetricInputs;
+use range_counts::RangeCounts;
 use rows::{ChangeRow, DeploymentRow, FactView, OwnedRows, Timed, in_window};
 use serde::Serialize;
 use stats::{Summary, summarize};
@@ -555,6 +557,28 @@ impl Window {
         )
     }
 
+    /// A sorted chunk's rows in the window as runs, each in one bucket or in none.
+    fn runs<'a, T: Timed>(&self, chunk: &'a [T]) -> Vec<(Option<usize>, &'a [T])> {
+        let chunk = in_window(chunk, self.start, self.end);
+        if self.spans.is_empty() {
+            return vec![(None, chunk)];
+        }
+        let cuts: Vec<usize> = self
+            .span_starts
+            .iter()
+            .map(|&s| chunk.partition_point(|r| r.at() < s))
+            .collect();
+        let (first, last) = (cuts[0], cuts[cuts.len() - 1]);
+        let mut runs = vec![(None, &chunk[..first])];
+        runs.extend(
+            cuts.windows(2)
+                .enumerate()
+                .map(|(i, cut)| (Some(i), &chunk[cut[0]..cut[1]])),
+        );
+        runs.push((None, &chunk[last..]));
+        runs
+    }
+
     /// Groups values by bucket, in bucket order: `items` yield (instant, value).
     fn per_span<V>(&self, items: impl Iterator<Item = (i64, V)>) -> Vec<Vec<V>> {
         let mut groups: Vec<Vec<V>> = (0..self.spans.len()).map(|_| Vec::new()).collect();
@@ -785,87 +809,52 @@ impl LeadFigures {
         }
     }
 
-    /// From the changes themselves: gathers each stretch's values, bucket by bucket, into one
-    /// array and selects the ranks of each bucket's part, then of the whole.
+    /// From the changes themselves, in two passes over them ([`RangeCounts`]), each split
+    /// between two threads when there are many: a one-shot process (`doraboard metrics`) has
+    /// the machine's cores to itself.
     fn scanned(w: &Window, chunks: &[&[ChangeRow]], phases: bool) -> Self {
         let chunks: Vec<&[ChangeRow]> = chunks
             .iter()
             .map(|chunk| in_window(chunk, w.start, w.end))
             .collect();
-        let mut excluded = FilterCounts::default();
-        chunks
-            .iter()
-            .flat_map(|chunk| chunk.iter().filter_map(|c| c.excluded))
-            .for_each(|reason| excluded.add(reason));
-        let rows = chunks.iter().map(|chunk| chunk.len()).sum();
-        // A chunk is sorted by deployment, so its changes of a bucket are one run: where each
-        // bucket's run starts in each chunk (the last cut ends the last bucket).
-        let cuts: Vec<Vec<usize>> = chunks
-            .iter()
-            .map(|chunk| {
-                w.span_starts
-                    .iter()
-                    .map(|&s| chunk.partition_point(|c| c.deployed_at < s))
-                    .collect()
-            })
-            .collect();
-        let summaries = |e: Elapsed| -> (Summary, Vec<Summary>) {
-            let mut values: Vec<f64> = Vec::with_capacity(rows);
-            let mut take = |runs: &mut dyn Iterator<Item = &[ChangeRow]>| {
-                for run in runs {
-                    values.extend(
-                        run.iter()
-                            .filter(|c| c.excluded.is_none())
-                            .filter_map(|c| Some(e.of(c)? as f64)),
-                    );
-                }
-                values.len()
-            };
-            let per_span = if (e == Elapsed::Lead || phases) && !w.spans.is_empty() {
-                let ends: Vec<usize> = (0..w.spans.len())
-                    .map(|i| {
-                        take(
-                            &mut chunks
-                                .iter()
-                                .zip(&cuts)
-                                .map(|(c, cut)| &c[cut[i]..cut[i + 1]]),
-                        )
-                    })
-                    .collect();
-                // Changes of the window outside every bucket count in the whole only.
-                take(
-                    &mut chunks
-                        .iter()
-                        .zip(&cuts)
-                        .flat_map(|(c, cut)| [&c[..cut[0]], &c[cut[cut.len() - 1]..]]),
-                );
-                let mut start = 0;
-                ends.iter()
-                    .map(|&end| {
-                        let span = stats::summarize_in_place(&mut values[start..end], false);
-                        start = end;
-                        span
-                    })
-                    .collect()
-            } else {
-                take(&mut chunks.iter().copied());
-                vec![Summary::default(); w.spans.len()]
-            };
-            (
-                stats::summarize_in_place(&mut values, e == Elapsed::Lead),
-                per_span,
-            )
+        let groups = StretchGroups {
+            spans: w.spans.len(),
+            phases,
         };
-        // Half the work on a second thread: a one-shot process (`doraboard metrics`) has the
-        // machine's cores to itself. Lead time and deploy time have every change, the other
-        // phases fewer.
-        let all = Elapsed::map_on_two_threads(summaries);
-        let series = (0..w.spans.len())
-            .map(|i| Elapsed::ALL.map(|e| all[e as usize].1[i]))
+        let halves = halves(&chunks);
+        let [(mut counts, mut excluded), (other, other_excluded)] =
+            on_two_threads(&halves, |half| {
+                let mut counts = RangeCounts::new(groups.len());
+                groups.each_value(w, half, |g, v| counts.count(g, v));
+                let mut excluded = FilterCounts::default();
+                half.iter()
+                    .flat_map(|chunk| chunk.iter().filter_map(|c| c.excluded))
+                    .for_each(|reason| excluded.add(reason));
+                (counts, excluded)
+            });
+        counts.add(&other, groups.counted());
+        excluded += other_excluded;
+        // Series points and phases show no p75.
+        let wanted = counts.wanted(groups.len(), |g| {
+            if g == groups.of(Elapsed::Lead, None) {
+                &stats::SUMMARY_QUANTILES
+            } else {
+                &stats::POINT_QUANTILES
+            }
+        });
+        let [mut gathered, other] = on_two_threads(&halves, |half| {
+            let mut gathered = wanted.gathering();
+            groups.each_value(w, half, |g, v| gathered.offer(g, v));
+            gathered
+        });
+        gathered.add(other);
+        let whole = Elapsed::ALL.map(|e| gathered.summary(groups.of(e, None)));
+        let series = (0..groups.spans)
+            .map(|i| Elapsed::ALL.map(|e| gathered.summary(groups.of(e, Some(i)))))
             .collect();
         Self {
             excluded,
-            ..Self::new(|e| all[e as usize].0, series, w, phases)
+            ..Self::new(|e| whole[e as usize], series, w, phases)
         }
     }
 
@@ -935,6 +924,89 @@ impl LeadFigures {
             ..Self::new(whole, series, w, phases)
         }
     }
+}
+
+/// The groups of values a scanned lead time summarises: each stretch over the window, and
+/// each stretch shown per bucket (lead time, and the phases when asked) per bucket.
+#[derive(Debug, Clone, Copy)]
+struct StretchGroups {
+    spans: usize,
+    phases: bool,
+}
+
+impl StretchGroups {
+    fn len(&self) -> usize {
+        Elapsed::ALL.len() * (self.spans + 1)
+    }
+
+    fn per_span(&self, e: Elapsed) -> bool {
+        e == Elapsed::Lead || self.phases
+    }
+
+    /// The group of stretch `e` over the window (None) or in bucket `span`.
+    fn of(&self, e: Elapsed, span: Option<usize>) -> usize {
+        e as usize * (self.spans + 1) + span.map_or(0, |i| i + 1)
+    }
+
+    /// The groups [`StretchGroups::each_value`] gives values to.
+    fn counted(self) -> impl Iterator<Item = usize> {
+        Elapsed::ALL.into_iter().flat_map(move |e| {
+            let spans = if self.per_span(e) { self.spans } else { 0 };
+            (0..=spans).map(move |i| self.of(e, i.checked_sub(1)))
+        })
+    }
+
+    /// `value(group, seconds)` of each stretch of each change the filters keep in `chunks`.
+    fn each_value(&self, w: &Window, chunks: &[&[ChangeRow]], mut value: impl FnMut(usize, u64)) {
+        for &chunk in chunks {
+            for (span, run) in w.runs(chunk) {
+                for c in run.iter().filter(|c| c.excluded.is_none()) {
+                    for e in Elapsed::ALL {
+                        let Some(v) = e.of(c) else { continue };
+                        value(self.of(e, None), v);
+                        if let Some(i) = span.filter(|_| self.per_span(e)) {
+                            value(self.of(e, Some(i)), v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// From this many rows on, a pass over them is split between two threads.
+const TWO_THREADS_FROM: usize = 8_000;
+
+/// Sorted chunks cut into two halves of about as many rows, a chunk cut in two if need be.
+fn halves<'a, T>(chunks: &[&'a [T]]) -> [Vec<&'a [T]>; 2] {
+    let mut left = chunks.iter().map(|c| c.len()).sum::<usize>() / 2;
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    for &chunk in chunks {
+        let (a, b) = chunk.split_at(left.min(chunk.len()));
+        left -= a.len();
+        first.extend((!a.is_empty()).then_some(a));
+        second.extend((!b.is_empty()).then_some(b));
+    }
+    [first, second]
+}
+
+/// `f` of each half, the second on another thread when the halves hold many rows.
+fn on_two_threads<'a, T: Sync, R: Send>(
+    halves: &[Vec<&'a [T]>; 2],
+    f: impl Fn(&[&'a [T]]) -> R + Sync,
+) -> [R; 2] {
+    let rows: usize = halves.iter().flatten().map(|c| c.len()).sum();
+    if rows < TWO_THREADS_FROM {
+        return [f(&halves[0]), f(&halves[1])];
+    }
+    std::thread::scope(|threads| {
+        let second = threads.spawn(|| f(&halves[1]));
+        let first = f(&halves[0]);
+        let second = second
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        [first, second]
+    })
 }
 
 /// Rate points over buckets: `count` picks the deployments counted in the numerator.
@@ -1061,5 +1133,25 @@ fn rework_rate(w: &Window, facts: &FactView, req: &MetricsRequest) -> ReworkRate
         change: None,
         previous: None,
         series: rate_series(w, tally, |c| c.rework),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::halves;
+
+    #[test]
+    fn halves_hold_every_row_once_in_order_and_about_half_each() {
+        let rows: Vec<u32> = (0..10).collect();
+        let chunks: Vec<&[u32]> = vec![&rows[..7], &rows[7..7], &rows[7..]];
+        let [first, second] = halves(&chunks);
+        assert_eq!(
+            first,
+            vec![&rows[..5]],
+            "the first chunk cut at the fifth row"
+        );
+        assert_eq!(second, vec![&rows[5..7], &rows[7..]], "no empty chunk kept");
+        let [first, second] = halves::<u32>(&[]);
+        assert!(first.is_empty() && second.is_empty());
     }
 }

@@ -113,6 +113,14 @@ pub fn quantile_ranks(len: usize, quantiles: &[f64]) -> Vec<usize> {
         .collect()
 }
 
+/// The values at `ranks` (as if `values` were sorted), in the order asked.
+pub fn select_ranks(values: &mut [f64], ranks: impl Iterator<Item = usize>) -> Vec<f64> {
+    let asked: Vec<usize> = ranks.collect();
+    let mut ranks = asked.clone();
+    let ranked = order_statistics(values, &mut ranks);
+    asked.iter().map(|&rank| ranked.get(rank)).collect()
+}
+
 /// The closest ranks around quantile `q` of `len` sorted values, and how far between them it
 /// lies (linear interpolation, as [`quantile_sorted`]).
 fn position(len: usize, q: f64) -> (usize, usize, f64) {
