@@ -103,7 +103,7 @@ impl ExplainedChange {
             pickup_seconds: secs(Elapsed::Pickup),
             review_seconds: secs(Elapsed::Review),
             deploy_seconds: secs(Elapsed::Deploy).unwrap_or_default(),
-            excluded: row.excluded.map(|e| match e {
+            excluded: row.excluded().map(|e| match e {
                 Excluded::Bot => "bot",
                 Excluded::Title => "title",
                 Excluded::Paths => "paths",

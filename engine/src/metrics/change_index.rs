@@ -56,13 +56,14 @@ impl Elapsed {
     /// Seconds of this stretch for `c`, if it has it (never negative: clock skew between
     /// tools must not subtract).
     pub fn of(self, c: &ChangeRow) -> Option<u64> {
-        let elapsed = |from: i64, to: i64| (to - from).max(0).unsigned_abs();
+        // From how long before the deployment each end was.
+        let elapsed = |from: i64, to: i64| (from - to).max(0).unsigned_abs();
         match self {
-            Elapsed::Lead => Some(elapsed(c.first_commit_at, c.deployed_at)),
-            Elapsed::Coding => c.opened_at.map(|o| elapsed(c.first_commit_at, o)),
-            Elapsed::Pickup => Some(elapsed(c.opened_at?, c.first_review_at?)),
-            Elapsed::Review => c.first_review_at.map(|r| elapsed(r, c.merged_at)),
-            Elapsed::Deploy => Some(elapsed(c.merged_at, c.deployed_at)),
+            Elapsed::Lead => Some(elapsed(c.before_first_commit(), 0)),
+            Elapsed::Coding => Some(elapsed(c.before_first_commit(), c.before_opening()?)),
+            Elapsed::Pickup => Some(elapsed(c.before_opening()?, c.before_first_review()?)),
+            Elapsed::Review => Some(elapsed(c.before_first_review()?, c.before_merge())),
+            Elapsed::Deploy => Some(elapsed(c.before_merge(), 0)),
         }
     }
 }
@@ -97,7 +98,7 @@ impl ChangeIndex {
             RankIndex::new(
                 changes
                     .iter()
-                    .filter(|c| c.excluded.is_none())
+                    .filter(|c| c.excluded().is_none())
                     .filter_map(|c| Some((c.deployed_at, d.of(c)?))),
             )
         };
@@ -112,7 +113,7 @@ impl ChangeIndex {
             durations: durations.into(),
             excluded: changes
                 .iter()
-                .filter_map(|c| Some((c.deployed_at, c.excluded?)))
+                .filter_map(|c| Some((c.deployed_at, c.excluded()?)))
                 .collect(),
         }
     }
@@ -183,7 +184,7 @@ impl ChangeIndex {
 mod tests {
     use super::*;
     use crate::filters::NoiseFilters;
-    use crate::metrics::rows::{FactView, OwnedRows};
+    use crate::metrics::rows::{ChangeTimes, FactView, OwnedRows};
     use crate::metrics::{LeadTime, MetricsRequest, ScopeLabel, compute_view};
     use crate::period::{Bucket, Period};
     use crate::tiers::Bands;
@@ -213,7 +214,7 @@ mod tests {
                 let deployed_at = START + deployed;
                 let first_commit_at = deployed_at - lead;
                 let opened_at = opened.map(|o| first_commit_at + o);
-                ChangeRow {
+                ChangeTimes {
                     deployed_at,
                     first_commit_at,
                     opened_at,
@@ -221,6 +222,7 @@ mod tests {
                     merged_at: deployed_at - deploy,
                     excluded: excluded.filter(|_| lead % 7 == 0),
                 }
+                .into()
             })
     }
 
@@ -283,7 +285,7 @@ mod tests {
                         let deployed_at = START + next(100 * DAY);
                         let first_commit_at = deployed_at - next(30 * DAY);
                         let opened_at = (i % 5 != 0).then(|| first_commit_at + next(DAY));
-                        ChangeRow {
+                        ChangeTimes {
                             deployed_at,
                             first_commit_at,
                             opened_at,
@@ -293,6 +295,7 @@ mod tests {
                             merged_at: deployed_at - next(5 * DAY),
                             excluded: (i % 11 == 0).then_some(Excluded::Bot),
                         }
+                        .into()
                     })
                     .collect();
                 changes.sort_by_key(|c| c.deployed_at);

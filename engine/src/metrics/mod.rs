@@ -828,7 +828,7 @@ impl LeadFigures {
                 groups.each_value(w, half, |g, v| counts.count(g, v));
                 let mut excluded = FilterCounts::default();
                 half.iter()
-                    .flat_map(|chunk| chunk.iter().filter_map(|c| c.excluded))
+                    .flat_map(|chunk| chunk.iter().filter_map(ChangeRow::excluded))
                     .for_each(|reason| excluded.add(reason));
                 (counts, excluded)
             });
@@ -960,7 +960,7 @@ impl StretchGroups {
     fn each_value(&self, w: &Window, chunks: &[&[ChangeRow]], mut value: impl FnMut(usize, u64)) {
         for &chunk in chunks {
             for (span, run) in w.runs(chunk) {
-                for c in run.iter().filter(|c| c.excluded.is_none()) {
+                for c in run.iter().filter(|c| c.excluded().is_none()) {
                     for e in Elapsed::ALL {
                         let Some(v) = e.of(c) else { continue };
                         value(self.of(e, None), v);

@@ -8,7 +8,7 @@ use super::codec::{Statement, Value};
 use super::rows::RepoRows;
 use super::{Store, StoreError};
 use crate::filters::Excluded;
-use crate::metrics::rows::{ChangeRow, DeploymentRow, RollbackRow};
+use crate::metrics::rows::{ChangeRow, ChangeTimes, DeploymentRow, RollbackRow};
 use crate::model::RepoSlug;
 use std::collections::HashMap;
 
@@ -194,7 +194,7 @@ fn encode(rows: &RepoRows) -> Vec<u8> {
         previous = d.at;
     }
     let mut previous = 0;
-    for c in &rows.changes {
+    for c in rows.changes.iter().map(ChangeRow::times) {
         let excluded = match c.excluded {
             None => 0,
             Some(Excluded::Bot) => 1,
@@ -273,14 +273,17 @@ fn decode(bytes: &[u8]) -> Option<RepoRows> {
         };
         let opened_at = before_merge(flags & 4 != 0)?;
         let first_review_at = before_merge(flags & 8 != 0)?;
-        rows.changes.push(ChangeRow {
-            deployed_at,
-            first_commit_at,
-            opened_at,
-            first_review_at,
-            merged_at,
-            excluded,
-        });
+        rows.changes.push(
+            ChangeTimes {
+                deployed_at,
+                first_commit_at,
+                opened_at,
+                first_review_at,
+                merged_at,
+                excluded,
+            }
+            .into(),
+        );
         previous = deployed_at;
     }
     let mut previous = 0i64;
@@ -405,7 +408,7 @@ mod tests {
                 changes: changes
                     .into_iter()
                     .map(|(deployed_at, first_commit_at, opened_at, first_review_at, merged_at, excluded)| {
-                        ChangeRow { deployed_at, first_commit_at, opened_at, first_review_at, merged_at, excluded }
+                        ChangeTimes { deployed_at, first_commit_at, opened_at, first_review_at, merged_at, excluded }.into()
                     })
                     .collect(),
                 rollbacks: rollbacks
@@ -471,22 +474,24 @@ mod tests {
                 rework: true,
             }],
             changes: vec![
-                ChangeRow {
+                ChangeTimes {
                     deployed_at: 10,
                     first_commit_at: -5,
                     opened_at: None,
                     first_review_at: Some(7),
                     merged_at: 8,
                     excluded: Some(Excluded::Title),
-                },
-                ChangeRow {
+                }
+                .into(),
+                ChangeTimes {
                     deployed_at: 11,
                     first_commit_at: 1,
                     opened_at: Some(2),
                     first_review_at: None,
                     merged_at: 9,
                     excluded: None,
-                },
+                }
+                .into(),
             ],
             rollbacks: vec![RollbackRow {
                 failed_at: 3,

@@ -7,7 +7,7 @@ use super::codec::{self, Statement, Value};
 use super::{Store, StoreError};
 use crate::filters::NoiseFilters;
 use crate::metrics::facts::IncidentFact;
-use crate::metrics::rows::{ChangeRow, DeploymentRow, RollbackRow, sort_by_time};
+use crate::metrics::rows::{ChangeRow, ChangeTimes, DeploymentRow, RollbackRow, sort_by_time};
 use crate::model::{RepoSlug, Timestamp};
 use std::collections::HashMap;
 
@@ -126,7 +126,7 @@ impl Store {
                 "[]" => Vec::new(),
                 paths => codec::list(paths, "paths", repo)?,
             };
-            let change = ChangeRow {
+            let change = ChangeTimes {
                 deployed_at: row.int("deployed_at")?,
                 first_commit_at: row.int("first_commit_at")?,
                 opened_at: row.opt_int("opened_at")?,
@@ -135,7 +135,7 @@ impl Store {
                 excluded: filters.excludes_parts(bot, row.str("title")?, &paths),
             };
             if let Some(rows) = out.get_mut(repo) {
-                rows.changes.push(change);
+                rows.changes.push(change.into());
             }
             Ok(())
         })
