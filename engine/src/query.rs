@@ -445,18 +445,24 @@ async fn compute_from_held_rows(
         .collect();
     // Where a question's time goes, for `RUST_LOG=engine=debug`.
     let started = std::time::Instant::now();
-    let held = crate::facts_cache::repo_rows(
-        store,
-        &repos,
-        versions,
-        &config.deployments.environment,
-        filters,
-        &filters_key(config),
-    )
-    .await?;
+    // Read together, each on a connection of its own: the incidents' query runs while the
+    // repositories' rows are decoded.
+    let ((held, rows_read), incidents) = tokio::try_join!(
+        async {
+            let held = crate::facts_cache::repo_rows(
+                store,
+                &repos,
+                versions,
+                &config.deployments.environment,
+                filters,
+                &filters_key(config),
+            )
+            .await?;
+            Ok((held, started.elapsed()))
+        },
+        crate::facts_cache::incidents(store, versions, &repos, &teams),
+    )?;
     let held: HashMap<&RepoSlug, &Held> = repos.iter().zip(held.iter().map(|h| &**h)).collect();
-    let rows_read = started.elapsed();
-    let incidents = crate::facts_cache::incidents(store, versions, &repos, &teams).await?;
     let incidents_read = started.elapsed();
     let indexing = std::cell::Cell::new(std::time::Duration::ZERO);
     let figuring = std::cell::Cell::new(std::time::Duration::ZERO);
@@ -528,7 +534,7 @@ async fn compute_from_held_rows(
     tracing::debug!(
         scopes = scopes.len(),
         rows_ms = ms(rows_read),
-        incidents_ms = ms(incidents_read - rows_read),
+        incidents_ms = ms(incidents_read.saturating_sub(rows_read)),
         indexes_ms = ms(indexing.get()),
         groups_ms = ms(grouping.get()),
         figures_ms = ms(figuring.get()),

@@ -53,6 +53,11 @@ impl Elapsed {
         })
     }
 
+    /// Every stretch of `c`, in the order of [`Elapsed::ALL`]: [`Elapsed::of`] each.
+    pub fn all_of(c: &ChangeRow) -> [Option<u64>; 5] {
+        Self::ALL.map(|e| e.of(c))
+    }
+
     /// Seconds of this stretch for `c`, if it has it (never negative: clock skew between
     /// tools must not subtract).
     pub fn of(self, c: &ChangeRow) -> Option<u64> {

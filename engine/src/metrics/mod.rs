@@ -960,12 +960,18 @@ impl StretchGroups {
     fn each_value(&self, w: &Window, chunks: &[&[ChangeRow]], mut value: impl FnMut(usize, u64)) {
         for &chunk in chunks {
             for (span, run) in w.runs(chunk) {
+                // The groups of the run's values, by stretch: over the window, and in its bucket.
+                let whole = Elapsed::ALL.map(|e| self.of(e, None));
+                let in_span = Elapsed::ALL.map(|e| {
+                    span.filter(|_| self.per_span(e))
+                        .map(|i| self.of(e, Some(i)))
+                });
                 for c in run.iter().filter(|c| c.excluded().is_none()) {
-                    for e in Elapsed::ALL {
-                        let Some(v) = e.of(c) else { continue };
-                        value(self.of(e, None), v);
-                        if let Some(i) = span.filter(|_| self.per_span(e)) {
-                            value(self.of(e, Some(i)), v);
+                    for (i, v) in Elapsed::all_of(c).into_iter().enumerate() {
+                        let Some(v) = v else { continue };
+                        value(whole[i], v);
+                        if let Some(g) = in_span[i] {
+                            value(g, v);
                         }
                     }
                 }

@@ -112,20 +112,30 @@ struct WantedGroup {
     located: Vec<(usize, usize, usize)>,
 }
 
+/// Words of a group's bit set of wanted ranges.
+const WORDS: usize = RANGES.div_ceil(64);
+
 impl Wanted {
     /// An empty gathering for the second pass (one per thread).
     pub fn gathering(&self) -> Gathered<'_> {
+        let mut wanted = vec![0u64; self.groups.len() * WORDS];
+        let values = self
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(g, group)| {
+                let mut ranges: Vec<usize> = group.located.iter().map(|&(_, r, _)| r).collect();
+                ranges.dedup();
+                for &r in &ranges {
+                    wanted[g * WORDS + r / 64] |= 1 << (r % 64);
+                }
+                ranges.into_iter().map(|r| (r, Vec::new())).collect()
+            })
+            .collect();
         Gathered {
             wanted: self,
-            values: self
-                .groups
-                .iter()
-                .map(|g| {
-                    let mut ranges: Vec<usize> = g.located.iter().map(|&(_, r, _)| r).collect();
-                    ranges.dedup();
-                    ranges.into_iter().map(|r| (r, Vec::new())).collect()
-                })
-                .collect(),
+            ranges: wanted,
+            values,
         }
     }
 }
@@ -134,6 +144,8 @@ impl Wanted {
 #[derive(Debug)]
 pub struct Gathered<'w> {
     wanted: &'w Wanted,
+    /// Per group, a bit per range: whether it is wanted (a test per value, most are not).
+    ranges: Vec<u64>,
     /// Per group, (range, its values).
     values: Vec<Vec<(usize, Vec<u64>)>>,
 }
@@ -141,12 +153,11 @@ pub struct Gathered<'w> {
 impl Gathered<'_> {
     /// Keeps `v` if its range is one `group` needs.
     pub fn offer(&mut self, group: usize, v: u64) {
-        let ranges = &mut self.values[group];
-        if ranges.is_empty() {
+        let range = range_of(v);
+        if self.ranges[group * WORDS + range / 64] & (1 << (range % 64)) == 0 {
             return;
         }
-        let range = range_of(v);
-        if let Some((_, values)) = ranges.iter_mut().find(|(r, _)| *r == range) {
+        if let Some((_, values)) = self.values[group].iter_mut().find(|(r, _)| *r == range) {
             values.push(v);
         }
     }
