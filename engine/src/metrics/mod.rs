@@ -835,7 +835,7 @@ impl LeadFigures {
         counts.add(&other, groups.counted());
         excluded += other_excluded;
         // Series points and phases show no p75.
-        let wanted = counts.wanted(groups.len(), |g| {
+        let wanted = counts.wanted(|g| {
             if g == groups.of(Elapsed::Lead, None) {
                 &stats::SUMMARY_QUANTILES
             } else {

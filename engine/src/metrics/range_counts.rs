@@ -63,23 +63,22 @@ impl RangeCounts {
     }
 
     /// What the second pass gathers to summarise each group: the ranges holding the ranks of
-    /// `quantiles(group)` (none for a group not asked).
-    pub fn wanted(&self, groups: usize, quantiles: impl Fn(usize) -> &'static [f64]) -> Wanted {
-        let groups = (0..groups)
+    /// `quantiles(group)`.
+    pub fn wanted(&self, quantiles: impl Fn(usize) -> &'static [f64]) -> Wanted {
+        let groups = (0..self.counts.len() / RANGES)
             .map(|g| {
                 let counts = self.group(g);
                 let len = counts.iter().map(|&c| c as usize).sum();
                 let quantiles = quantiles(g);
-                let ranks = if len == 0 || quantiles.is_empty() {
+                let mut ranks = if len == 0 || quantiles.is_empty() {
                     Vec::new()
                 } else {
                     stats::quantile_ranks(len, quantiles)
                 };
+                ranks.sort_unstable();
                 // Each rank's range, and its rank among the range's values.
                 let mut located = Vec::with_capacity(ranks.len());
                 let (mut range, mut before) = (0, 0usize);
-                let mut ranks = ranks;
-                ranks.sort_unstable();
                 for rank in ranks {
                     while rank >= before + counts[range] as usize {
                         before += counts[range] as usize;
@@ -231,7 +230,7 @@ mod tests {
         left.iter().for_each(|&v| counts.count(1, v));
         right.iter().for_each(|&v| other.count(1, v));
         counts.add(&other, 1..2);
-        let wanted = counts.wanted(2, |g| if g == 1 { quantiles } else { &[] });
+        let wanted = counts.wanted(|g| if g == 1 { quantiles } else { &[] });
         let mut gathered = wanted.gathering();
         let mut more = wanted.gathering();
         left.iter().for_each(|&v| gathered.offer(1, v));
