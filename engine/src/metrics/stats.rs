@@ -279,48 +279,44 @@ mod tests {
         assert_eq!(s.median, Some(60));
     }
 
-    #[test]
-    fn selected_ranks_give_the_figures_of_the_sorted_values() {
-        // A scrambled sample with ties and odd spacing, against quantile_sorted of the sorted copy.
-        let values: Vec<f64> = (0..101)
-            .map(|i| ((i * 37) % 101) as f64 * 3.5 + (i % 3) as f64)
-            .collect();
+    /// Asserts `summarize` of `values` gives the count and the figures of the sorted copy.
+    fn assert_figures_of_sorted(values: Vec<f64>) {
         let mut sorted = values.clone();
         sorted.sort_by(f64::total_cmp);
         let s = summarize(values);
         let expect = |q| Some(quantile_sorted(&sorted, q).round() as i64);
         assert_eq!(
             (s.count, s.median, s.p75, s.p90),
-            (101, expect(0.5), expect(0.75), expect(0.9))
+            (sorted.len(), expect(0.5), expect(0.75), expect(0.9))
+        );
+    }
+
+    #[test]
+    fn selected_ranks_give_the_figures_of_the_sorted_values() {
+        // A scrambled sample with ties and odd spacing, against quantile_sorted of the sorted copy.
+        assert_figures_of_sorted(
+            (0..101)
+                .map(|i| ((i * 37) % 101) as f64 * 3.5 + (i % 3) as f64)
+                .collect(),
         );
         // Enough values to go by buckets, spread over many magnitudes, with ties and zeros.
-        let many: Vec<f64> = (0..20_011u64)
-            .map(|i| ((i * 7_919) % 20_011) as f64 * ((i % 7) as f64 * 1_000.0) + (i % 5) as f64)
-            .collect();
-        let mut sorted = many.clone();
-        sorted.sort_by(f64::total_cmp);
-        let s = summarize(many);
-        let expect = |q| Some(quantile_sorted(&sorted, q).round() as i64);
-        assert_eq!(
-            (s.median, s.p75, s.p90),
-            (expect(0.5), expect(0.75), expect(0.9))
+        assert_figures_of_sorted(
+            (0..20_011u64)
+                .map(|i| {
+                    ((i * 7_919) % 20_011) as f64 * ((i % 7) as f64 * 1_000.0) + (i % 5) as f64
+                })
+                .collect(),
         );
         // Most values in one range of bit patterns (an hour to two, beside zeros and a year):
         // that range is narrowed again, and again, down to one value per range.
-        let clustered: Vec<f64> = (0..50_000u64)
-            .map(|i| match i % 10 {
-                0 => 0.0,
-                9 => 31_536_000.0,
-                _ => (3_600 + (i * 7_919) % 3_600) as f64 + (i % 4) as f64 * 0.25,
-            })
-            .collect();
-        let mut sorted = clustered.clone();
-        sorted.sort_by(f64::total_cmp);
-        let s = summarize(clustered);
-        let expect = |q| Some(quantile_sorted(&sorted, q).round() as i64);
-        assert_eq!(
-            (s.median, s.p75, s.p90),
-            (expect(0.5), expect(0.75), expect(0.9))
+        assert_figures_of_sorted(
+            (0..50_000u64)
+                .map(|i| match i % 10 {
+                    0 => 0.0,
+                    9 => 31_536_000.0,
+                    _ => (3_600 + (i * 7_919) % 3_600) as f64 + (i % 4) as f64 * 0.25,
+                })
+                .collect(),
         );
         let mut few_distinct = vec![7.0; 6_000];
         few_distinct.extend([8.0; 3_000]);
